@@ -1,0 +1,46 @@
+# TPL Tracker: `make run` serves the app with demo data; `make test` runs the suite on SQLite and PostgreSQL.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test test-sqlite test-postgres install translations migrate seed messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+translations: install
+	$(BIN)/pybabel compile -d tpl_tracker/translations -D messages
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask seed-demo --if-empty
+
+run: translations seed
+	$(BIN)/flask --debug run --host 127.0.0.1 --port $(PORT)
+
+test: test-sqlite test-postgres
+
+test-sqlite: translations
+	$(BIN)/pytest -q
+
+test-postgres: translations
+	scripts/test-postgres.sh -q
+
+# Refresh the message catalog after changing texts (then translate the new entries).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o tpl_tracker/translations/messages.pot .
+	$(BIN)/pybabel update -i tpl_tracker/translations/messages.pot -d tpl_tracker/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,124 @@
+"""Fixtures: the app on SQLite (default) or PostgreSQL (TEST_DATABASE_URL), a clean database per test."""
+import contextvars
+import os
+import re
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from tpl_tracker import create_app
+from tpl_tracker.extensions import db as _db
+from tpl_tracker.models import Role, SupervisorRegion
+
+from .factories import PASSWORD, ContractFactory, FacilitatorFactory, UserFactory
+
+KEEP_TABLES = {"regions", "alembic_version"}
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own app context, as a real server would.
+
+    The test's own session is committed first (ending its transaction, so that SQLite's
+    BEGIN IMMEDIATE in the request does not wait for it), and the request gets a fresh
+    `g` and database session instead of sharing the test's.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            _db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The application, its schema built by the migrations (as in production)."""
+    url = _database_url(tmp_path_factory)
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        with _db.engine.begin() as conn:  # start from nothing, also on a reused database
+            _db.metadata.drop_all(conn)
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    """The database, emptied (but for the regions) after each test."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                if table.name not in KEEP_TABLES:
+                    conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    """A test client (cookies kept between requests)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def world(db):
+    """A small programme: two provinces, their supervisors and TPL, an evaluator and an admin."""
+    admin = UserFactory(email="admin@example.id", role=Role.ADMIN.value)
+    evaluator = UserFactory(email="evaluator@example.id", role=Role.EVALUATOR.value)
+    supervisor = UserFactory(email="supervisor@example.id", role=Role.SUPERVISOR.value)
+    supervisor2 = UserFactory(email="supervisor2@example.id", role=Role.SUPERVISOR.value)
+    db.session.add_all([SupervisorRegion(user=supervisor, region_code="82"),
+                        SupervisorRegion(user=supervisor2, region_code="73")])
+    tpl_user = UserFactory(email="tpl@example.id", role=Role.FACILITATOR.value)
+    tpl2_user = UserFactory(email="tpl2@example.id", role=Role.FACILITATOR.value)
+    tpl = FacilitatorFactory(user=tpl_user, supervisor=supervisor, region_code="82.71")
+    tpl2 = FacilitatorFactory(user=tpl2_user, supervisor=supervisor2, region_code="73.71", district="737101")
+    contract = ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
+    contract2 = ContractFactory(facilitator=tpl2, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
+    db.session.commit()
+    return {
+        "admin": admin, "evaluator": evaluator, "supervisor": supervisor, "supervisor2": supervisor2,
+        "facilitator": tpl_user, "facilitator2": tpl2_user, "tpl": tpl, "tpl2": tpl2,
+        "contract": contract, "contract2": contract2,
+    }
+
+
+def sign_in(client, email: str, password: str = PASSWORD, **extra):
+    """Post the login form."""
+    return client.post("/auth/login", data={"email": email, "password": password, **extra})
+
+
+@pytest.fixture
+def login_as(client, world):
+    """Sign the client in as one of the world's users: login_as('supervisor')."""
+
+    def _login(name: str):
+        response = sign_in(client, world[name].email)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return world[name]
+
+    return _login
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)

@@ -1,0 +1,63 @@
+"""factory_boy factories for the models (valid NIK, real region codes)."""
+from datetime import date
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from tpl_tracker.extensions import db
+from tpl_tracker.models import Contract, Facilitator, User
+from tpl_tracker.services.passwords import hash_password
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_nik(district: str, birth_date: date, gender: str, serial: int) -> str:
+    """A structurally valid NIK: district code, birth date (day + 40 for women), serial."""
+    day = birth_date.day + (40 if gender == "P" else 0)
+    return f"{district}{day:02d}{birth_date.month:02d}{birth_date.year % 100:02d}{serial:04d}"
+
+
+class BaseFactory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "commit"
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.id")
+    full_name = factory.Faker("name", locale="id_ID")
+    role = "facilitator"
+    password_hash = factory.LazyFunction(lambda: hash_password(PASSWORD))
+
+
+class FacilitatorFactory(BaseFactory):
+    class Meta:
+        model = Facilitator
+
+    class Params:
+        district = "827101"
+
+    gender = "L"
+    birth_date = date(1999, 5, 17)
+    nik = factory.LazyAttributeSequence(lambda o, n: make_nik(o.district, o.birth_date, o.gender, n + 1))
+    full_name = factory.Faker("name", locale="id_ID")
+    angkatan = 2022
+    polytechnic = "STMI Jakarta"
+    phone = "+6281234567890"
+    region_code = "82.71"
+
+
+class ContractFactory(BaseFactory):
+    class Meta:
+        model = Contract
+
+    facilitator = factory.SubFactory(FacilitatorFactory)
+    number = factory.Sequence(lambda n: f"KP/TPL/{n:05d}")
+    start_date = date(2026, 1, 1)
+    end_date = date(2026, 12, 31)
+    placement_code = factory.SelfAttribute("facilitator.region_code")
+    status = "active"

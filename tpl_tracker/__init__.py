@@ -1,0 +1,120 @@
+"""TPL Tracker: the Flask application factory."""
+import os
+
+from flask import Flask, render_template, request, session
+from flask_babel import lazy_gettext as _l
+
+from config import CONFIGS, ProductionConfig
+
+from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    """Build the application for a configuration name (FLASK_CONFIG, default development)."""
+    config_name = config_name or os.environ.get("FLASK_CONFIG", "development")
+    config_class = CONFIGS[config_name]
+    if config_class is ProductionConfig:
+        ProductionConfig.check()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+    if overrides:
+        app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_hooks(app)
+    return app
+
+
+def select_locale() -> str:
+    """The interface language: the user's choice, else Bahasa Indonesia."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions to the app and tune the database engine."""
+    from . import models  # noqa: F401  (register the tables)
+    from .database import configure_engine
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                    render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+    with app.app_context():
+        configure_engine(db.engine, app.config)
+
+    from .services.auth import load_user_by_token
+
+    login_manager.user_loader(load_user_by_token)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register one blueprint per feature."""
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .facilitators import bp as facilitators_bp
+    from .main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(facilitators_bp, url_prefix="/tpl")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly error pages in the user's language, never a stack trace."""
+    from flask_wtf.csrf import CSRFError
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        return render_template("errors/error.html", code=code), code
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, render_error)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/error.html", code=400, csrf=True), 400
+
+
+def register_commands(app: Flask) -> None:
+    """Add the `flask` commands of cli.py."""
+    from .cli import register
+
+    register(app)
+
+
+def register_hooks(app: Flask) -> None:
+    """Access declaration, session limits, security headers and template helpers."""
+    from . import security
+
+    security.init_app(app)
+
+    @app.context_processor
+    def inject_helpers():
+        from . import formatting
+        from .models import Role
+
+        return {
+            "Role": Role,
+            "fmt": formatting,
+            "current_locale": select_locale(),
+            "languages": app.config["LANGUAGES"],
+            "request_path": request.path,
+        }

@@ -1,0 +1,61 @@
+"""Forms of the admin blueprint."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+ROLE_CHOICES = [
+    ("facilitator", _l("TPL (field facilitator)")),
+    ("supervisor", _l("Supervisor (Pembina)")),
+    ("evaluator", _l("Evaluator (Ditjen IKMA)")),
+    ("admin", _l("Administrator")),
+]
+
+
+class UserForm(FlaskForm):
+    """An account: name, email, role and, for a supervisor, the scope."""
+
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    region_codes = SelectMultipleField(_l("Scope: provinces or kabupaten/kota"), validate_choice=True)
+    facilitator_ids = SelectMultipleField(_l("Scope: assigned TPL"), coerce=int, validate_choice=True)
+    submit = SubmitField(_l("Save"))
+
+
+class NewUserForm(UserForm):
+    """A new account with its first password."""
+
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)])
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new password set by the admin."""
+
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+    submit = SubmitField(_l("Set password"))
+
+
+class UserSearchForm(FlaskForm):
+    """Search of the user list (GET)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[("", _l("All roles"))] + ROLE_CHOICES, validators=[Optional()])
+
+
+class AuditSearchForm(FlaskForm):
+    """Filters of the audit trail (GET)."""
+
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=40)])
+    entity_type = StringField(_l("Record type"), validators=[Optional(), Length(max=40)])
+    entity_id = StringField(_l("Record id"), validators=[Optional(), Length(max=40)])

@@ -1,0 +1,145 @@
+"""Routes of the admin blueprint."""
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ..extensions import db
+from ..forms import show_service_error
+from ..models import AuditEntry, Facilitator, Role, User
+from ..security import roles_required
+from ..services import ServiceError
+from ..services.regions import province_choices, regency_choices
+from ..services.users import UserData, create_user, reset_password, set_enabled, update_user
+from . import bp
+from .forms import AuditSearchForm, NewUserForm, ResetPasswordForm, UserForm, UserSearchForm
+
+
+def _get_user_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+def _scope_choices(form: UserForm) -> None:
+    form.region_codes.choices = [(c, f"{c} {n}") for c, n in province_choices()] + regency_choices()
+    facilitators = db.session.execute(
+        sa.select(Facilitator.id, Facilitator.full_name, Facilitator.region_code).order_by(Facilitator.full_name)
+    )
+    form.facilitator_ids.choices = [(fid, f"{name} ({code or '-'})") for fid, name, code in facilitators]
+
+
+def _user_data(form: UserForm) -> UserData:
+    return UserData(
+        email=form.email.data, full_name=form.full_name.data, role=form.role.data,
+        region_codes=list(form.region_codes.data or []), facilitator_ids=list(form.facilitator_ids.data or []),
+    )
+
+
+@bp.route("/users")
+@roles_required(Role.ADMIN)
+def users():
+    """All accounts: searchable by name or email, filterable by role, paginated."""
+    form = UserSearchForm(request.args)
+    query = sa.select(User).order_by(User.full_name, User.id)
+    if form.validate():
+        if form.q.data:
+            term = f"%{form.q.data.strip().lower()}%"
+            query = query.where(sa.or_(sa.func.lower(User.full_name).like(term), User.email.like(term)))
+        if form.role.data:
+            query = query.where(User.role == form.role.data)
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("admin/users.html", form=form, page=page)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_create():
+    """Create an account."""
+    form = NewUserForm()
+    _scope_choices(form)
+    if form.validate_on_submit():
+        try:
+            user = create_user(current_user, _user_data(form), form.password.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The account %(email)s has been created.", email=user.email), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_edit(user_id: int):
+    """Change an account's name, email, role and scope."""
+    user = _get_user_or_404(user_id)
+    form = UserForm(obj=user)
+    _scope_choices(form)
+    if request.method == "GET":
+        form.region_codes.data = user.region_codes
+        form.facilitator_ids.data = list(
+            db.session.scalars(sa.select(Facilitator.id).where(Facilitator.supervisor_id == user.id))
+        )
+    if form.validate_on_submit():
+        try:
+            update_user(current_user, user, _user_data(form))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The account %(email)s has been saved.", email=user.email), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=user, toggle_form=FlaskForm())
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@roles_required(Role.ADMIN)
+def user_set_active(user_id: int):
+    """Deactivate or reactivate an account (the page asks for confirmation first)."""
+    user = _get_user_or_404(user_id)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    enabled = request.form.get("enabled") == "1"
+    try:
+        set_enabled(current_user, user, enabled)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        message = _("The account has been reactivated.") if enabled else _("The account has been deactivated.")
+        flash(message, "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_password(user_id: int):
+    """Set a new password for an account."""
+    user = _get_user_or_404(user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(current_user, user, form.password.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The new password has been set; the user's sessions have ended."), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template("admin/user_password.html", form=form, user=user)
+
+
+@bp.route("/audit")
+@roles_required(Role.ADMIN)
+def audit_log():
+    """The audit trail, newest first, filterable by action and record."""
+    form = AuditSearchForm(request.args)
+    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).options(sa.orm.joinedload(AuditEntry.actor))
+    if form.validate():
+        if form.action.data:
+            query = query.where(AuditEntry.action == form.action.data.strip())
+        if form.entity_type.data:
+            query = query.where(AuditEntry.entity_type == form.entity_type.data.strip())
+        if form.entity_id.data:
+            query = query.where(AuditEntry.entity_id == form.entity_id.data.strip())
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("admin/audit.html", form=form, page=page)

@@ -1,0 +1,6 @@
+"""Sign-in, sign-out and one's own password."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from . import routes  # noqa: E402,F401

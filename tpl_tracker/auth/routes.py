@@ -1,0 +1,93 @@
+"""Routes of the auth blueprint."""
+from datetime import datetime, timezone
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+
+from ..extensions import db
+from ..security import is_safe_next, public, roles_required
+from ..services import ServiceError
+from ..services.auth import authenticate, change_password, sign_out
+from . import bp
+from .forms import ChangePasswordForm, LoginForm
+
+DEMO_ACCOUNTS = [
+    ("admin@demo.tpl.id", "admin"),
+    ("supervisor@demo.tpl.id", "supervisor, Maluku Utara"),
+    ("supervisor2@demo.tpl.id", "supervisor, Sulawesi Selatan"),
+    ("tpl@demo.tpl.id", "TPL, Kota Ternate"),
+    ("tpl2@demo.tpl.id", "TPL, Kota Makassar"),
+    ("evaluator@demo.tpl.id", "evaluator"),
+]
+
+
+def _start_session(user, remember: bool) -> None:
+    session.clear()
+    login_user(user, remember=remember)
+    now = datetime.now(timezone.utc).timestamp()
+    session["login_at"] = now
+    session["last_seen"] = now
+    session["remember_me"] = bool(remember)
+    session.permanent = True
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    """Sign in with email and password."""
+    next_url = request.args.get("next")
+    if current_user.is_authenticated:
+        return redirect(next_url if is_safe_next(next_url) else url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except ServiceError as error:
+            flash(error.message, "danger")
+        else:
+            lang = session.get("lang")
+            _start_session(user, form.remember.data)
+            if lang:
+                session["lang"] = lang
+            return redirect(next_url if is_safe_next(next_url) else url_for("main.home"))
+    demo = DEMO_ACCOUNTS if current_app.config.get("SHOW_DEMO_ACCOUNTS") else []
+    return render_template(
+        "auth/login.html", form=form, demo_accounts=demo, demo_password=current_app.config["DEMO_PASSWORD"]
+    )
+
+
+@bp.route("/logout", methods=["POST"])
+@roles_required()
+def logout():
+    """Sign out: the session cookie becomes useless, on this and every other device."""
+    form = FlaskForm()
+    if form.validate_on_submit():
+        sign_out(current_user)
+        lang = session.get("lang")
+        logout_user()
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles_required()
+def password():
+    """Change one's own password; other sessions end."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current_password.data, form.new_password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            getattr(form, error.field or "new_password").errors.append(error.message)
+        else:
+            # The token rotated: sign this browser in again with the new one.
+            _start_session(current_user._get_current_object(), session.get("remember_me", False))
+            flash(_("Your password has been changed. Other devices have been signed out."), "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/password.html", form=form)

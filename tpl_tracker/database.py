@@ -1,0 +1,27 @@
+"""Engine tuning: SQLite as a web database next to a background scheduler."""
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def configure_engine(engine: Engine, config) -> None:
+    """On SQLite: WAL, a busy timeout, foreign keys ON and transactions that begin immediately."""
+    if engine.dialect.name != "sqlite":
+        return
+    busy_ms = int(config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy emit BEGIN itself (pysqlite would otherwise defer it to the first write).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # Take the write lock at BEGIN so concurrent writers wait (busy_timeout) instead of
+        # failing with "database is locked" when a read transaction later tries to write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,176 @@
+"""Routes of the facilitators blueprint."""
+from datetime import date
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import Contract, Facilitator, Role, User
+from ..services import ServiceError
+from ..services.facilitators import (
+    ContractData,
+    FacilitatorData,
+    create_contract,
+    create_facilitator,
+    facilitator_query,
+    update_contract,
+    update_facilitator,
+)
+from ..services.regions import province_choices, regency_choices
+from ..services.scope import get_facilitator_or_404, sees_personal_numbers
+from ..forms import show_service_error
+from ..security import roles_required
+from . import bp
+from .forms import ContractForm, FacilitatorForm, FacilitatorSearchForm
+
+
+@bp.route("/")
+@roles_required()
+def index():
+    """TPL in the user's scope: searchable, filterable, paginated."""
+    if current_user.has_role(Role.FACILITATOR):
+        return redirect(url_for("facilitators.me"))
+    form = FacilitatorSearchForm(request.args)
+    form.province.choices = [("", _("All provinces"))] + province_choices()
+    valid = form.validate()
+    query = facilitator_query(
+        current_user,
+        q=form.q.data if valid else None,
+        province=form.province.data if valid else None,
+        angkatan=form.angkatan.data if valid else None,
+        status=form.status.data if valid else None,
+    )
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("facilitators/index.html", form=form, page=page,
+                           masked=not sees_personal_numbers(current_user), today=date.today())
+
+
+@bp.route("/me")
+@roles_required(Role.FACILITATOR)
+def me():
+    """A TPL's own profile."""
+    if current_user.facilitator is None:
+        flash(_("Your account is not linked to a TPL profile yet. Contact your administrator."), "warning")
+        return redirect(url_for("main.home"))
+    return redirect(url_for("facilitators.detail", facilitator_id=current_user.facilitator.id))
+
+
+@bp.route("/<int:facilitator_id>")
+@roles_required()
+def detail(facilitator_id: int):
+    """A TPL profile with their contracts."""
+    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    return render_template("facilitators/detail.html", facilitator=facilitator,
+                           masked=not sees_personal_numbers(current_user), today=date.today())
+
+
+def _facilitator_form(facilitator: Facilitator | None) -> FacilitatorForm:
+    form = FacilitatorForm(obj=facilitator)
+    supervisors = db.session.scalars(
+        sa.select(User).where(User.role == Role.SUPERVISOR.value).order_by(User.full_name)
+    )
+    form.supervisor_id.choices = [(None, _("(none)"))] + [(u.id, f"{u.full_name} <{u.email}>") for u in supervisors]
+    linked = sa.select(Facilitator.user_id).where(Facilitator.user_id.is_not(None))
+    if facilitator is not None and facilitator.user_id:
+        linked = linked.where(Facilitator.user_id != facilitator.user_id)
+    accounts = db.session.scalars(
+        sa.select(User).where(User.role == Role.FACILITATOR.value, User.id.not_in(linked)).order_by(User.email)
+    )
+    form.user_id.choices = [(None, _("(no login)"))] + [(u.id, u.email) for u in accounts]
+    return form
+
+
+def _facilitator_data(form: FacilitatorForm) -> FacilitatorData:
+    return FacilitatorData(
+        nik=form.nik.data, full_name=form.full_name.data, gender=form.gender.data,
+        birth_date=form.birth_date.data, angkatan=form.angkatan.data, polytechnic=form.polytechnic.data,
+        phone=form.phone.data, email=form.email.data, supervisor_id=form.supervisor_id.data,
+        user_id=form.user_id.data,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def create():
+    """Register a TPL profile."""
+    form = _facilitator_form(None)
+    if form.validate_on_submit():
+        try:
+            facilitator = create_facilitator(current_user, _facilitator_data(form))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("TPL %(name)s has been saved.", name=facilitator.full_name), "success")
+            return redirect(url_for("facilitators.detail", facilitator_id=facilitator.id))
+    return render_template("facilitators/form.html", form=form, facilitator=None)
+
+
+@bp.route("/<int:facilitator_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit(facilitator_id: int):
+    """Change a TPL profile."""
+    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    form = _facilitator_form(facilitator)
+    if form.validate_on_submit():
+        try:
+            update_facilitator(current_user, facilitator, _facilitator_data(form))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("TPL %(name)s has been saved.", name=facilitator.full_name), "success")
+            return redirect(url_for("facilitators.detail", facilitator_id=facilitator.id))
+    return render_template("facilitators/form.html", form=form, facilitator=facilitator)
+
+
+def _contract_form(contract: Contract | None) -> ContractForm:
+    form = ContractForm(obj=contract)
+    form.placement_code.choices = regency_choices()
+    return form
+
+
+def _contract_data(form: ContractForm) -> ContractData:
+    return ContractData(
+        number=form.number.data, start_date=form.start_date.data, end_date=form.end_date.data,
+        placement_code=form.placement_code.data, status=form.status.data,
+        terminated_on=form.terminated_on.data, termination_reason=form.termination_reason.data,
+    )
+
+
+@bp.route("/<int:facilitator_id>/contracts/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def contract_create(facilitator_id: int):
+    """Add a contract to a TPL."""
+    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    form = _contract_form(None)
+    if request.method == "GET" and facilitator.region_code:
+        form.placement_code.data = facilitator.region_code
+    if form.validate_on_submit():
+        try:
+            create_contract(current_user, facilitator, _contract_data(form))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The contract has been saved."), "success")
+            return redirect(url_for("facilitators.detail", facilitator_id=facilitator.id))
+    return render_template("facilitators/contract_form.html", form=form, facilitator=facilitator, contract=None)
+
+
+@bp.route("/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def contract_edit(contract_id: int):
+    """Change a contract (e.g. mark it completed or terminated)."""
+    contract = db.session.get(Contract, contract_id) or abort(404)
+    facilitator = get_facilitator_or_404(current_user, contract.facilitator_id)
+    form = _contract_form(contract)
+    if form.validate_on_submit():
+        try:
+            update_contract(current_user, contract, _contract_data(form))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The contract has been saved."), "success")
+            return redirect(url_for("facilitators.detail", facilitator_id=facilitator.id))
+    return render_template("facilitators/contract_form.html", form=form, facilitator=facilitator,
+                           contract=contract)

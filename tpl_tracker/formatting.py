@@ -1,0 +1,54 @@
+"""How values look on the page: Indonesian dates, Rupiah, masked personal numbers."""
+from datetime import date, datetime
+
+from flask_babel import format_date, format_datetime, format_decimal, format_percent
+from lokal import format_rupiah, parse_phone, partial_mask
+
+from .services.regions import region_name
+
+
+def day(value: date | None) -> str:
+    """27 November 2026 (or 27 Nov 2026 in English)."""
+    return format_date(value, "d MMMM yyyy") if value else ""
+
+
+def stamp(value: datetime | None) -> str:
+    """27/11/2026 18:58 in the interface's timezone."""
+    return format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
+
+
+def rupiah(value: int | None) -> str:
+    """Rp1.500.000."""
+    return format_rupiah(value) if value is not None else ""
+
+
+def number(value) -> str:
+    """A number with the locale's separators."""
+    return format_decimal(value) if value is not None else ""
+
+
+def percent(value: float | None) -> str:
+    """24,1% from 0.2413."""
+    return format_percent(value, "#,##0.0%") if value is not None else ""
+
+
+def phone(value: str | None, masked: bool = False) -> str:
+    """0812-3456-7890, or 0812****7890 when masked."""
+    if not value:
+        return ""
+    if masked:
+        return partial_mask("PHONE", value)
+    info = parse_phone(value)
+    return info.national or value
+
+
+def nik(value: str | None, masked: bool = False) -> str:
+    """The NIK, or 8271********0001 when masked."""
+    if not value:
+        return ""
+    return partial_mask("NIK", value) if masked else value
+
+
+def region(code: str | None) -> str:
+    """'Kota Ternate' for 82.71."""
+    return region_name(code)

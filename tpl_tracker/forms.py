@@ -1,0 +1,33 @@
+"""Form pieces shared by blueprints."""
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField
+
+
+class LocalDateField(DateField):
+    """A date typed as DD/MM/YYYY or ISO YYYY-MM-DD (the phone's date picker sends ISO)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
+        kwargs.setdefault("description", _l("DD/MM/YYYY"))
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Not a valid date: use DD/MM/YYYY.")) from None
+
+
+def show_service_error(form, error) -> None:
+    """Put a refused change's message on its field (or flash it) after undoing the transaction."""
+    from flask import flash
+
+    from .extensions import db
+
+    db.session.rollback()
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        flash(error.message, "danger")

@@ -1,0 +1,6 @@
+"""The home page of each role and the language switch."""
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from . import routes  # noqa: E402,F401

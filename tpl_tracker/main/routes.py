@@ -1,0 +1,45 @@
+"""Routes of the main blueprint."""
+from datetime import date
+
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ..models import Role
+from ..security import is_safe_next, public, roles_required
+from ..services import dashboard
+from . import bp
+
+
+@bp.route("/")
+@roles_required()
+def home():
+    """A home page made for the user's role."""
+    today = date.today()
+    if current_user.has_role(Role.FACILITATOR):
+        facilitator = current_user.facilitator
+        contract = facilitator.current_contract(today) if facilitator else None
+        return render_template("main/home_facilitator.html", facilitator=facilitator, contract=contract,
+                               today=today)
+    counts = dashboard.programme_counts(current_user, today)
+    if current_user.has_role(Role.SUPERVISOR):
+        return render_template("main/home_supervisor.html", counts=counts,
+                               ending=dashboard.contracts_ending_soon(current_user, today), today=today)
+    if current_user.has_role(Role.EVALUATOR):
+        return render_template("main/home_evaluator.html", counts=counts,
+                               provinces=dashboard.by_province(current_user))
+    return render_template("main/home_admin.html", counts=counts, users=dashboard.user_counts(),
+                           entries=dashboard.recent_audit())
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def set_language():
+    """Switch the interface language for this browser session."""
+    form = FlaskForm()
+    lang = request.form.get("lang")
+    if not form.validate_on_submit() or lang not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["lang"] = lang
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("main.home"))

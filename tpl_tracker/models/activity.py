@@ -1,0 +1,75 @@
+"""What a TPL does: activities with the businesses involved, and permit facilitation."""
+import datetime as dt
+from decimal import Decimal
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, in_list, utcnow
+
+ACTIVITY_TYPES = ["kunjungan", "pelatihan", "fasilitasi_perizinan", "pengembangan_produk", "pemasaran", "lainnya"]
+PERMIT_TYPES = ["nib", "pirt", "halal", "merek", "sni", "tkdn", "bpom"]
+PERMIT_STATUSES = ["planned", "submitted", "issued", "rejected"]
+
+activity_businesses = sa.Table(
+    "activity_businesses",
+    db.metadata,
+    sa.Column("activity_id", sa.ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("business_id", sa.ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Activity(db.Model):
+    """One logged activity of a TPL, involving one or more businesses."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("type", ACTIVITY_TYPES), name="type"),
+        sa.CheckConstraint("hours > 0 AND hours <= 24", name="hours"),
+        sa.CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
+        sa.CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facilitator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
+    )
+    date: Mapped[dt.date] = mapped_column(index=True)
+    type: Mapped[str] = mapped_column(sa.String(30))
+    description: Mapped[str] = mapped_column(sa.Text)
+    hours: Mapped[Decimal] = mapped_column(sa.Numeric(4, 1))
+    latitude: Mapped[Optional[float]]
+    longitude: Mapped[Optional[float]]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
+    businesses: Mapped[list["Business"]] = relationship(secondary=activity_businesses)  # noqa: F821
+
+
+class PermitFacilitation(db.Model):
+    """A permit or certificate a TPL helps a business obtain (planned -> submitted -> issued/rejected)."""
+
+    __tablename__ = "permits"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("permit_type", PERMIT_TYPES), name="permit_type"),
+        sa.CheckConstraint(in_list("status", PERMIT_STATUSES), name="status"),
+        sa.CheckConstraint("expires_on IS NULL OR issued_on IS NULL OR expires_on > issued_on", name="expiry"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(sa.ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id"), index=True)
+    permit_type: Mapped[str] = mapped_column(sa.String(10))
+    status: Mapped[str] = mapped_column(sa.String(10), default="planned")
+    document_number: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    planned_on: Mapped[Optional[dt.date]]
+    submitted_on: Mapped[Optional[dt.date]]
+    issued_on: Mapped[Optional[dt.date]]
+    expires_on: Mapped[Optional[dt.date]] = mapped_column(index=True)
+    notes: Mapped[Optional[str]] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    business: Mapped["Business"] = relationship()  # noqa: F821
+    facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821

@@ -1,0 +1,108 @@
+"""IKM binaan (mentored businesses), who mentors them, and their assessments."""
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, in_list, utcnow
+
+SIZE_CLASSES = ["mikro", "kecil", "menengah"]
+MARKET_REACHES = ["local", "regional", "national", "export"]
+ASSESSMENT_KINDS = ["baseline", "follow_up"]
+
+
+class Business(db.Model):
+    """A small or medium industry (IKM) registered in the programme."""
+
+    __tablename__ = "businesses"
+    __table_args__ = (
+        sa.UniqueConstraint("normalized_name", "region_code", name="name_region"),
+        sa.CheckConstraint(in_list("size_class", SIZE_CLASSES), name="size_class"),
+        sa.CheckConstraint("length(kbli) = 5", name="kbli_length"),
+        sa.CheckConstraint("nib IS NULL OR length(nib) = 13", name="nib_length"),
+        sa.CheckConstraint("workers >= 0", name="workers"),
+        sa.CheckConstraint("capital IS NULL OR capital >= 0", name="capital"),
+        sa.CheckConstraint("turnover IS NULL OR turnover >= 0", name="turnover"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(160))
+    normalized_name: Mapped[str] = mapped_column(sa.String(160))
+    owner_name: Mapped[str] = mapped_column(sa.String(120))
+    owner_nik: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    address: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    kecamatan_code: Mapped[Optional[str]] = mapped_column(sa.String(13))
+    desa_code: Mapped[Optional[str]] = mapped_column(sa.String(13))
+    kbli: Mapped[str] = mapped_column(sa.String(5), index=True)
+    products: Mapped[Optional[str]] = mapped_column(sa.Text)
+    nib: Mapped[Optional[str]] = mapped_column(sa.String(13), unique=True)
+    size_class: Mapped[str] = mapped_column(sa.String(10), default="mikro")
+    workers: Mapped[int] = mapped_column(default=0)
+    capital: Mapped[Optional[int]] = mapped_column(sa.BigInteger)  # whole Rupiah
+    turnover: Mapped[Optional[int]] = mapped_column(sa.BigInteger)  # whole Rupiah per year
+    year_founded: Mapped[Optional[int]] = mapped_column(sa.SmallInteger)
+    # Set when the business came from a tracer survey: the former TPL who founded it.
+    founder_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("facilitators.id", ondelete="SET NULL"), index=True
+    )
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    region: Mapped["Region"] = relationship()  # noqa: F821
+    mentorships: Mapped[list["Mentorship"]] = relationship(back_populates="business")
+
+    def __repr__(self) -> str:
+        return f"<Business {self.id} {self.name}>"
+
+
+class Mentorship(db.Model):
+    """A TPL mentoring a business over a period (open while `end_date` is empty)."""
+
+    __tablename__ = "mentorships"
+    __table_args__ = (
+        sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(sa.ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    facilitator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
+    )
+    start_date: Mapped[date]
+    end_date: Mapped[Optional[date]]
+    end_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+
+    business: Mapped[Business] = relationship(back_populates="mentorships")
+    facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
+
+
+class Assessment(db.Model):
+    """A business's condition at the start of mentoring (baseline) or later (follow-up)."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("kind", ASSESSMENT_KINDS), name="kind"),
+        sa.CheckConstraint(in_list("market_reach", MARKET_REACHES), name="market_reach"),
+        sa.CheckConstraint("turnover IS NULL OR turnover >= 0", name="turnover"),
+        sa.CheckConstraint("workers IS NULL OR workers >= 0", name="workers"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(sa.ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    assessed_on: Mapped[date]
+    turnover: Mapped[Optional[int]] = mapped_column(sa.BigInteger)  # whole Rupiah per month
+    workers: Mapped[Optional[int]]
+    production_capacity: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    products: Mapped[Optional[str]] = mapped_column(sa.Text)
+    market_reach: Mapped[str] = mapped_column(sa.String(10), default="local")
+    has_packaging_label: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    notes: Mapped[Optional[str]] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    business: Mapped[Business] = relationship()

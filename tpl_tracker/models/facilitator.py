@@ -1,0 +1,129 @@
+"""TPL profiles and their contracts."""
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, in_list, utcnow
+
+POLYTECHNICS = [
+    "STMI Jakarta",
+    "Politeknik STTT Bandung",
+    "Politeknik AKA Bogor",
+    "Politeknik ATI Makassar",
+    "Politeknik ATI Padang",
+    "Politeknik ATK Yogyakarta",
+    "Politeknik Teknologi Kimia Industri Medan",
+    "Politeknik APP Jakarta",
+    "Politeknik Industri Logam Morowali",
+    "Politeknik Industri Petrokimia Banten",
+    "Politeknik Industri Furnitur dan Pengolahan Kayu Kendal",
+    "Akademi Komunitas Industri Tekstil dan Produk Tekstil Surakarta",
+]
+
+CONTRACT_STATUSES = ["active", "completed", "terminated"]
+GENDERS = ["L", "P"]
+
+
+class Facilitator(db.Model):
+    """A TPL IKM: one person, possibly with a login, across all their contracts."""
+
+    __tablename__ = "facilitators"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("gender", GENDERS), name="gender"),
+        sa.CheckConstraint("angkatan BETWEEN 1990 AND 2100", name="angkatan"),
+        sa.CheckConstraint("length(nik) = 16", name="nik_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True
+    )
+    nik: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120), index=True)
+    gender: Mapped[str] = mapped_column(sa.String(1))
+    birth_date: Mapped[date]
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    email: Mapped[Optional[str]] = mapped_column(sa.String(254))
+    angkatan: Mapped[int] = mapped_column(sa.SmallInteger, index=True)
+    polytechnic: Mapped[str] = mapped_column(sa.String(120))
+    supervisor_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # Placement of the latest contract (kabupaten/kota), kept by the contract service for scope queries.
+    region_code: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    user: Mapped[Optional["User"]] = relationship(  # noqa: F821
+        back_populates="facilitator", foreign_keys=[user_id]
+    )
+    supervisor: Mapped[Optional["User"]] = relationship(foreign_keys=[supervisor_id])  # noqa: F821
+    region: Mapped[Optional["Region"]] = relationship()  # noqa: F821
+    contracts: Mapped[list["Contract"]] = relationship(
+        back_populates="facilitator", order_by="Contract.start_date", cascade="all, delete-orphan"
+    )
+
+    def current_contract(self, on: date) -> Optional["Contract"]:
+        """The contract running on a given date, if any."""
+        for contract in self.contracts:
+            if contract.start_date <= on <= contract.effective_end:
+                return contract
+        return None
+
+    @property
+    def exit_date(self) -> Optional[date]:
+        """Latest effective end over all contracts (METRIC.md)."""
+        ends = [c.effective_end for c in self.contracts]
+        return max(ends) if ends else None
+
+    def __repr__(self) -> str:
+        return f"<Facilitator {self.id} {self.full_name}>"
+
+
+class Contract(db.Model):
+    """One signed contract period of a TPL."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (
+        sa.CheckConstraint("end_date >= start_date", name="end_after_start"),
+        sa.CheckConstraint(in_list("status", CONTRACT_STATUSES), name="status"),
+        sa.CheckConstraint(
+            "(status = 'terminated' AND terminated_on IS NOT NULL"
+            " AND terminated_on >= start_date AND terminated_on <= end_date)"
+            " OR (status <> 'terminated' AND terminated_on IS NULL)",
+            name="terminated_on",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facilitator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+    placement_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(12), default="active")
+    terminated_on: Mapped[Optional[date]]
+    termination_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    facilitator: Mapped[Facilitator] = relationship(back_populates="contracts")
+    placement: Mapped["Region"] = relationship()  # noqa: F821
+
+    @property
+    def effective_end(self) -> date:
+        """`terminated_on` if terminated, else the planned end date."""
+        if self.status == "terminated" and self.terminated_on:
+            return self.terminated_on
+        return self.end_date
+
+    def days_left(self, on: date) -> int:
+        """Days from a date to the effective end (negative once ended)."""
+        return (self.effective_end - on).days
+
+    def __repr__(self) -> str:
+        return f"<Contract {self.number}>"

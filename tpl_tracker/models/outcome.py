@@ -1,0 +1,51 @@
+"""Tracer surveys: what a former TPL is doing after the contract (METRIC.md)."""
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, in_list, utcnow
+
+OUTCOME_STATUSES = ["wirausaha", "bekerja", "asn", "studi", "belum_bekerja", "lainnya"]
+VERIFICATIONS = ["unverified", "verified", "rejected"]
+
+
+class OutcomeSurvey(db.Model):
+    """A dated record of a TPL's situation; only `wirausaha` ones carry a business."""
+
+    __tablename__ = "outcome_surveys"
+    __table_args__ = (
+        sa.UniqueConstraint("facilitator_id", "survey_date", name="facilitator_date"),
+        sa.CheckConstraint(in_list("status", OUTCOME_STATUSES), name="status"),
+        sa.CheckConstraint(in_list("verification", VERIFICATIONS), name="verification"),
+        sa.CheckConstraint("nib IS NULL OR length(nib) = 13", name="nib_length"),
+        sa.CheckConstraint("kbli IS NULL OR length(kbli) = 5", name="kbli_length"),
+        sa.CheckConstraint("workers IS NULL OR workers >= 0", name="workers"),
+        sa.CheckConstraint("monthly_revenue IS NULL OR monthly_revenue >= 0", name="monthly_revenue"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facilitator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
+    )
+    survey_date: Mapped[date] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(sa.String(15))
+    business_name: Mapped[Optional[str]] = mapped_column(sa.String(160))
+    founded_date: Mapped[Optional[date]]
+    nib: Mapped[Optional[str]] = mapped_column(sa.String(13))
+    kbli: Mapped[Optional[str]] = mapped_column(sa.String(5))
+    workers: Mapped[Optional[int]]
+    monthly_revenue: Mapped[Optional[int]] = mapped_column(sa.BigInteger)  # whole Rupiah
+    business_region_code: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("regions.code"))
+    verification: Mapped[str] = mapped_column(sa.String(10), default="unverified")
+    verification_note: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    verified_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Who typed it in: the TPL themself, or a supervisor/evaluator on their behalf.
+    recorded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    business_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("businesses.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821

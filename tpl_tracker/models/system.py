@@ -1,0 +1,94 @@
+"""Operational records: metric snapshots, job runs, notifications and the audit trail."""
+from datetime import date, datetime
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, in_list, utcnow
+
+GROUPINGS = ["total", "angkatan", "province", "exit_year", "polytechnic"]
+JOB_OUTCOMES = ["running", "success", "failed", "skipped"]
+
+
+class MetricSnapshot(db.Model):
+    """The WUB figures of one group as of one date (METRIC.md)."""
+
+    __tablename__ = "metric_snapshots"
+    __table_args__ = (
+        sa.UniqueConstraint("as_of", "group_by", "key", name="as_of_group_key"),
+        sa.CheckConstraint(in_list("group_by", GROUPINGS), name="group_by"),
+        sa.CheckConstraint("alumni > 0", name="alumni"),
+        sa.CheckConstraint("wub <= alumni AND tracked <= alumni AND wub_active <= wub", name="counts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date] = mapped_column(index=True)
+    group_by: Mapped[str] = mapped_column(sa.String(12))
+    key: Mapped[str] = mapped_column(sa.String(120))
+    alumni: Mapped[int]
+    tracked: Mapped[int]
+    wub: Mapped[int]
+    wub_active: Mapped[int]
+    wub_unverified: Mapped[int]
+    wub_rate: Mapped[Optional[float]]
+    ci_low: Mapped[Optional[float]]
+    ci_high: Mapped[Optional[float]]
+    tracked_rate: Mapped[Optional[float]]
+    median_months_to_business: Mapped[Optional[float]]
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobRun(db.Model):
+    """One run of a scheduled job (or a skip because another process held the lock)."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (sa.CheckConstraint(in_list("outcome", JOB_OUTCOMES), name="outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_name: Mapped[str] = mapped_column(sa.String(60), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(sa.String(10), default="running")
+    rows_written: Mapped[int] = mapped_column(default=0)
+    error: Mapped[Optional[str]] = mapped_column(sa.Text)
+    as_of: Mapped[Optional[date]]
+    triggered_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Notification(db.Model):
+    """An in-app message for one user; `dedupe_key` keeps a rule from notifying twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.UniqueConstraint("user_id", "dedupe_key", name="user_dedupe"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    message: Mapped[str] = mapped_column(sa.String(500))
+    link: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    dedupe_key: Mapped[str] = mapped_column(sa.String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(db.Model):
+    """Who did what to which record, when, with the values before and after."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (sa.Index("ix_audit_entries_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(40), index=True)
+    entity_type: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    entity_id: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    before: Mapped[Optional[dict[str, Any]]] = mapped_column(sa.JSON)
+    after: Mapped[Optional[dict[str, Any]]] = mapped_column(sa.JSON)
+    ip: Mapped[Optional[str]] = mapped_column(sa.String(45))
+    note: Mapped[Optional[str]] = mapped_column(sa.String(500))
+
+    actor: Mapped[Optional["User"]] = relationship()  # noqa: F821

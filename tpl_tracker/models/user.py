@@ -1,0 +1,101 @@
+"""Users, roles and supervisor scopes."""
+import enum
+import secrets
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, in_list, utcnow
+
+
+class Role(str, enum.Enum):
+    """What a user may do (see DESIGN.md)."""
+
+    FACILITATOR = "facilitator"
+    SUPERVISOR = "supervisor"
+    EVALUATOR = "evaluator"
+    ADMIN = "admin"
+
+
+ROLE_VALUES = [r.value for r in Role]
+
+
+def new_session_token() -> str:
+    """A fresh random token identifying the user's valid sessions."""
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("role", ROLE_VALUES), name="role"),
+        sa.CheckConstraint("failed_login_count >= 0", name="failed_login_count"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    is_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
+    failed_login_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed_login_window_start: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    scope_regions: Mapped[list["SupervisorRegion"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    facilitator: Mapped[Optional["Facilitator"]] = relationship(  # noqa: F821
+        back_populates="user", foreign_keys="Facilitator.user_id"
+    )
+
+    def get_id(self) -> str:
+        """Flask-Login identity: the rotating session token, not the row id."""
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        """Deactivated users cannot sign in or keep a session."""
+        return bool(self.is_enabled)
+
+    def has_role(self, *roles: Role) -> bool:
+        """True when the user holds one of the given roles."""
+        return self.role in {r.value for r in roles}
+
+    @property
+    def role_enum(self) -> Role:
+        """The role as an enum member."""
+        return Role(self.role)
+
+    @property
+    def region_codes(self) -> list[str]:
+        """Region codes (province or kabupaten/kota) in a supervisor's scope."""
+        return sorted(s.region_code for s in self.scope_regions)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class SupervisorRegion(db.Model):
+    """A province or kabupaten/kota in a supervisor's scope."""
+
+    __tablename__ = "supervisor_regions"
+    __table_args__ = (sa.UniqueConstraint("user_id", "region_code", name="user_region"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"))
+
+    user: Mapped[User] = relationship(back_populates="scope_regions")
+    region: Mapped["Region"] = relationship()  # noqa: F821
+

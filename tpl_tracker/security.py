@@ -1,0 +1,119 @@
+"""Who may open which route, session limits, and security headers on every response."""
+from datetime import datetime, timezone
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+PUBLIC = "public"
+ANY_SIGNED_IN = "signed_in"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def public(view):
+    """Mark a route as open to everyone, signed in or not."""
+    view.access = PUBLIC
+    return view
+
+
+def roles_required(*roles):
+    """Allow a route to signed-in users holding one of `roles` (none given: any signed-in user)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from .extensions import login_manager
+
+                return login_manager.unauthorized()
+            if roles and not current_user.has_role(*roles):
+                from .services.audit import record_access_denied
+
+                record_access_denied(current_user, request.path)
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.access = tuple(r.value for r in roles) if roles else ANY_SIGNED_IN
+        return wrapped
+
+    return decorator
+
+
+def is_safe_next(target: str | None) -> bool:
+    """True only for a local path of this app (refuses //host, /\\host, scheme://host)."""
+    if not target or not target.startswith("/"):
+        return False
+    if target.startswith("//") or target.startswith("/\\") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and not any(ord(c) < 32 for c in target)
+
+
+def _declared_access(endpoint: str | None):
+    if endpoint is None:
+        return PUBLIC  # 404 for unknown URLs is handled by Flask
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return PUBLIC
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access", None)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def init_app(app) -> None:
+    """Install the request hooks."""
+
+    @app.before_request
+    def require_declared_access():
+        # Fail closed: a route that does not say who may use it answers to nobody.
+        if _declared_access(request.endpoint) is None:
+            app.logger.error("Route %s has no access declaration", request.endpoint)
+            abort(403)
+
+    @app.before_request
+    def enforce_session_limits():
+        if not current_user.is_authenticated:
+            return None
+        now = _now().timestamp()
+        login_at = session.get("login_at", now)
+        last_seen = session.get("last_seen", now)
+        max_age = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+        idle = app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
+        remembered = session.get("remember_me", False)
+        expired = (not remembered) and (now - login_at > max_age or now - last_seen > idle)
+        if expired:
+            logout_user()
+            session.pop("login_at", None)
+            session.pop("last_seen", None)
+            flash(_("Your session has ended. Please sign in again."), "warning")
+            if request.method == "GET" and is_safe_next(request.full_path):
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return redirect(url_for("auth.login"))
+        session["login_at"] = login_at
+        session["last_seen"] = now
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+        if app.config.get("HSTS"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        static = request.endpoint and (request.endpoint == "static" or request.endpoint.endswith(".static"))
+        if not static:
+            # Pages may show personal data (NIK, phone): never keep them in a shared cache.
+            headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,10 @@
+"""Use cases: the only layer that writes. Each function checks rules, writes, audits and commits."""
+
+
+class ServiceError(Exception):
+    """A business rule refused the change; the message is shown to the user as is."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field

