@@ -1,0 +1,114 @@
+"""Who may open every route: one table, checked for every role and for anonymous visitors.
+
+Adding a route without a row here fails `test_every_route_is_in_the_table`.
+"""
+import pytest
+import sqlalchemy as sa
+
+from tpl_tracker.models import AuditEntry
+
+ROLES = ["anonymous", "facilitator", "supervisor", "evaluator", "admin"]
+PUBLIC_STATIC = {"static", "bootstrap.static"}
+
+LOGIN = 302  # anonymous visitors are sent to the sign-in page
+ALL_200 = {"anonymous": LOGIN, "facilitator": 200, "supervisor": 200, "evaluator": 200, "admin": 200}
+ADMIN_ONLY = {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 403, "admin": 200}
+
+# (endpoint, method, url arguments, form data, expected status per role)
+TABLE = [
+    ("main.home", "GET", {}, None, ALL_200),
+    ("main.set_language", "POST", {}, {"lang": "id"},
+     {"anonymous": 302, "facilitator": 302, "supervisor": 302, "evaluator": 302, "admin": 302}),
+    ("auth.login", "GET", {}, None,
+     {"anonymous": 200, "facilitator": 302, "supervisor": 302, "evaluator": 302, "admin": 302}),
+    ("auth.logout", "POST", {}, {}, {r: 302 for r in ROLES}),
+    ("auth.password", "GET", {}, None, ALL_200),
+    ("facilitators.index", "GET", {}, None,
+     {"anonymous": LOGIN, "facilitator": 302, "supervisor": 200, "evaluator": 200, "admin": 200}),
+    ("facilitators.me", "GET", {}, None,
+     {"anonymous": LOGIN, "facilitator": 302, "supervisor": 403, "evaluator": 403, "admin": 403}),
+    ("facilitators.detail", "GET", {"facilitator_id": "tpl"}, None, ALL_200),
+    ("facilitators.detail", "GET", {"facilitator_id": "tpl2"}, None,
+     {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 200, "admin": 200}),
+    ("facilitators.create", "GET", {}, None, ADMIN_ONLY),
+    ("facilitators.edit", "GET", {"facilitator_id": "tpl"}, None, ADMIN_ONLY),
+    ("facilitators.contract_create", "GET", {"facilitator_id": "tpl"}, None, ADMIN_ONLY),
+    ("facilitators.contract_edit", "GET", {"contract_id": "contract"}, None, ADMIN_ONLY),
+    ("admin.users", "GET", {}, None, ADMIN_ONLY),
+    ("admin.user_create", "GET", {}, None, ADMIN_ONLY),
+    ("admin.user_edit", "GET", {"user_id": "facilitator2"}, None, ADMIN_ONLY),
+    ("admin.user_set_active", "POST", {"user_id": "facilitator2"}, {"enabled": "1"},
+     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 403, "admin": 302}),
+    ("admin.user_password", "GET", {"user_id": "facilitator2"}, None, ADMIN_ONLY),
+    ("admin.audit_log", "GET", {}, None, ADMIN_ONLY),
+]
+
+# Routes that change data, with a valid-looking form, and the roles allowed to post it.
+WRITES = [
+    ("facilitators.create", {}, {"admin"}),
+    ("facilitators.edit", {"facilitator_id": "tpl"}, {"admin"}),
+    ("facilitators.contract_create", {"facilitator_id": "tpl"}, {"admin"}),
+    ("facilitators.contract_edit", {"contract_id": "contract"}, {"admin"}),
+    ("admin.user_create", {}, {"admin"}),
+    ("admin.user_edit", {"user_id": "facilitator2"}, {"admin"}),
+    ("admin.user_set_active", {"user_id": "facilitator2"}, {"admin"}),
+    ("admin.user_password", {"user_id": "facilitator2"}, {"admin"}),
+]
+
+
+def _url(app, world, endpoint, arguments):
+    from flask import url_for
+
+    values = {name: world[key].id for name, key in arguments.items()}
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def test_every_route_is_in_the_table(app):
+    """A new route must be given a row (and so a decision about who may use it)."""
+    registered = {rule.endpoint for rule in app.url_map.iter_rules()} - PUBLIC_STATIC
+    listed = {row[0] for row in TABLE}
+    assert registered - listed == set(), "routes without an access decision"
+    assert listed - registered == set(), "rows for routes that no longer exist"
+
+
+def test_every_view_declares_its_access(app):
+    """The decorators mark every view; unmarked views are refused by the app itself."""
+    for endpoint, view in app.view_functions.items():
+        if endpoint in PUBLIC_STATIC:
+            continue
+        assert getattr(view, "access", None), f"{endpoint} does not declare who may use it"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint,method,arguments,data,expected", TABLE,
+                         ids=[f"{row[0]}-{'-'.join(row[2].values()) or 'plain'}" for row in TABLE])
+def test_access(app, client, world, login_as, role, endpoint, method, arguments, data, expected):
+    if role != "anonymous":
+        login_as(role)
+    url = _url(app, world, endpoint, arguments)
+    response = client.open(url, method=method, data=data)
+    assert response.status_code == expected[role], f"{role} {method} {url}"
+    if expected[role] == LOGIN and role == "anonymous" and endpoint not in ("main.set_language", "auth.logout"):
+        assert "/auth/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "facilitator", "supervisor", "evaluator"])
+@pytest.mark.parametrize("endpoint,arguments,allowed", WRITES, ids=[row[0] for row in WRITES])
+def test_refused_writes_change_nothing(app, client, world, login_as, db, role, endpoint, arguments, allowed):
+    """A POST by a role that may not write is refused and leaves no change in the audit trail."""
+    if role in allowed:
+        pytest.skip("allowed role")
+    if role != "anonymous":
+        login_as(role)
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action.not_in(["login", "access_denied"])))
+    url = _url(app, world, endpoint, arguments)
+    response = client.post(url, data={"enabled": "0", "full_name": "X", "email": "x@example.id", "role": "admin",
+                                      "password": "a-long-passphrase-1", "confirm": "a-long-passphrase-1"})
+    assert response.status_code in (302, 403)
+    if role == "anonymous":
+        assert "/auth/login" in response.headers["Location"]
+    after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action.not_in(["login", "access_denied"])))
+    assert after == before
