@@ -1,0 +1,70 @@
+"""The schema: migrations agree with the models; SQLite is set up for a web app with a scheduler."""
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from tpl_tracker.models import AuditEntry, Region
+
+
+def test_migrations_match_the_models(db):
+    """Autogenerate finds no difference between the migrated database and the models."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_regions_are_loaded_by_the_migration(db):
+    assert db.session.get(Region, "82").name == "Maluku Utara"
+    assert db.session.get(Region, "82.71").name == "Kota Ternate"
+    assert db.session.get(Region, "82.71").parent_code == "82"
+    counts = dict(db.session.execute(sa.select(Region.level, sa.func.count()).group_by(Region.level)).all())
+    assert counts[1] == 38
+    assert counts[2] > 500
+
+
+@pytest.fixture
+def sqlite_only(db):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite settings")
+
+
+def test_sqlite_pragmas(db, sqlite_only):
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_foreign_keys_are_enforced(db):
+    db.session.add(AuditEntry(action="x", actor_id=999999))
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_concurrent_read_then_write_transactions_wait_instead_of_failing(db, sqlite_only):
+    """Two transactions that read and then write at the same time both succeed (BEGIN IMMEDIATE)."""
+    errors, engine = [], db.engine
+
+    def read_then_write(name):
+        try:
+            with engine.begin() as connection:
+                connection.execute(sa.select(sa.func.count()).select_from(AuditEntry.__table__))
+                time.sleep(0.3)
+                connection.execute(AuditEntry.__table__.insert().values(action=name, at=sa.func.now()))
+        except Exception as error:  # noqa: BLE001 - the test reports any failure
+            errors.append(error)
+
+    threads = [threading.Thread(target=read_then_write, args=(f"writer{i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    actions = set(db.session.scalars(sa.select(AuditEntry.action)))
+    assert {"writer0", "writer1"} <= actions
