@@ -31,10 +31,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
 def select_locale() -> str:
     """The interface language: the user's choice, else Bahasa Indonesia."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
-    chosen = session.get("lang")
+    chosen = session.get("lang") if has_request_context() else None
     if chosen in languages:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]

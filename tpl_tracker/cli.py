@@ -1,7 +1,7 @@
 """`flask` commands for operators: accounts, regions, demo data."""
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 
 from .extensions import db
 from .models import Role, User
@@ -39,7 +39,7 @@ def register(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when accounts already exist.")
     def seed_demo_command(if_empty):
         """Load the demo accounts and data (refused in production)."""
-        if current_app.config.get("ENV_NAME") == "production":
+        if app.config.get("ENV_NAME") == "production":
             raise click.ClickException("seed-demo refuses to run with the production configuration.")
         if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
             if if_empty:

@@ -71,6 +71,15 @@ def _now() -> datetime:
 
 def init_app(app) -> None:
     """Install the request hooks."""
+    from flask_login import user_loaded_from_cookie
+
+    @user_loaded_from_cookie.connect_via(app)
+    def remembered(_sender, user):
+        # A "keep me signed in" cookie restored the session: its own lifetime applies.
+        now = _now().timestamp()
+        session["login_at"] = now
+        session["last_seen"] = now
+        session["remember_me"] = True
 
     @app.before_request
     def require_declared_access():

@@ -1,0 +1,77 @@
+"""The `flask` commands: create-user, seed-demo (and its refusal in production)."""
+import pytest
+import sqlalchemy as sa
+
+from tpl_tracker import create_app
+from tpl_tracker.models import AuditEntry, Contract, Facilitator, User
+
+DEMO_EMAILS = {
+    "admin@demo.tpl.id": "admin",
+    "supervisor@demo.tpl.id": "supervisor",
+    "supervisor2@demo.tpl.id": "supervisor",
+    "tpl@demo.tpl.id": "facilitator",
+    "tpl2@demo.tpl.id": "facilitator",
+    "evaluator@demo.tpl.id": "evaluator",
+}
+
+
+def test_create_user(app, db):
+    result = app.test_cli_runner().invoke(args=[
+        "create-user", "--email", "Ops@Example.id", "--name", "Operator", "--role", "supervisor",
+        "--region", "82", "--password", "a-long-passphrase-1"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "ops@example.id"))
+    assert user.role == "supervisor" and user.region_codes == ["82"]
+
+
+def test_create_user_refuses_a_weak_password(app, db):
+    result = app.test_cli_runner().invoke(args=[
+        "create-user", "--email", "ops@example.id", "--name", "Operator", "--role", "admin",
+        "--password", "password"])
+    assert result.exit_code != 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_seed_demo_loads_the_demo_accounts_and_tpl(app, db, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    users = {u.email: u.role for u in db.session.scalars(sa.select(User))}
+    for email, role in DEMO_EMAILS.items():
+        assert users[email] == role
+    assert 50 <= db.session.scalar(sa.select(sa.func.count()).select_from(Facilitator)) <= 80
+    provinces = set(db.session.scalars(sa.select(sa.func.substr(Facilitator.region_code, 1, 2)).distinct()))
+    assert {"82", "73"} <= provinces and len(provinces) >= 4
+    statuses = set(db.session.scalars(sa.select(Contract.status).distinct()))
+    assert {"active", "completed", "terminated"} <= statuses
+    tpl = db.session.scalar(sa.select(User).where(User.email == "tpl@demo.tpl.id")).facilitator
+    assert tpl.region_code == "82.71"
+    assert tpl.supervisor.email == "supervisor@demo.tpl.id"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) > 0
+
+    # The demo accounts sign in with the documented password.
+    response = client.post("/auth/login", data={"email": "tpl@demo.tpl.id", "password": "demo-tpl-2026"})
+    assert response.status_code == 302
+
+    # A second run leaves the data alone.
+    again = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert again.exit_code == 0
+    refused = runner.invoke(args=["seed-demo"])
+    assert refused.exit_code != 0
+
+
+def test_production_refuses_to_start_without_secrets(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production")
+
+
+def test_seed_demo_refuses_production(app, db, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    production = create_app("production", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    result = production.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "production" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
