@@ -24,7 +24,11 @@ DEMO_ACCOUNTS = [
 
 
 def _start_session(user, remember: bool) -> None:
+    """A fresh session for a signed-in user, keeping only the chosen language."""
+    lang = session.get("lang")
     session.clear()
+    if lang:
+        session["lang"] = lang
     login_user(user, remember=remember)
     now = datetime.now(timezone.utc).timestamp()
     session["login_at"] = now
@@ -47,10 +51,7 @@ def login():
         except ServiceError as error:
             flash(error.message, "danger")
         else:
-            lang = session.get("lang")
             _start_session(user, form.remember.data)
-            if lang:
-                session["lang"] = lang
             return redirect(next_url if is_safe_next(next_url) else url_for("main.home"))
     demo = DEMO_ACCOUNTS if current_app.config.get("SHOW_DEMO_ACCOUNTS") else []
     return render_template(

@@ -1,0 +1,286 @@
+"""TPL profiles and contracts: NIK, phone and region checks, contract periods, audit."""
+from dataclasses import replace
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from tpl_tracker.models import AuditEntry, Contract, Facilitator
+from tpl_tracker.services import ServiceError
+from tpl_tracker.services.facilitators import (
+    ContractData,
+    FacilitatorData,
+    create_contract,
+    create_facilitator,
+    update_contract,
+)
+
+from ..factories import ContractFactory, FacilitatorFactory, UserFactory, make_nik
+
+BIRTH = date(1999, 5, 17)
+
+
+def _count(db, model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def _audit(db, action: str) -> list[AuditEntry]:
+    return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(email="admin@example.id", role="admin")
+
+
+@pytest.fixture
+def data():
+    return FacilitatorData(
+        nik=make_nik("827101", BIRTH, "L", 1), full_name="Rahmat Hidayat", gender="L", birth_date=BIRTH,
+        angkatan=2022, polytechnic="STMI Jakarta", phone="0812-3456-7890", email="Rahmat@Example.ID",
+    )
+
+
+# --- TPL profiles ---------------------------------------------------------------------------
+
+def test_create_facilitator_with_a_valid_nik_is_saved_and_audited(db, admin, data):
+    facilitator = create_facilitator(admin, data)
+
+    saved = db.session.get(Facilitator, facilitator.id)
+    assert saved.nik == data.nik
+    assert saved.full_name == "Rahmat Hidayat"
+    assert saved.email == "rahmat@example.id"
+    (entry,) = _audit(db, "facilitator_created")
+    assert entry.actor_id == admin.id
+    assert entry.entity_type == "facilitators" and entry.entity_id == str(facilitator.id)
+    assert entry.after["nik"] == data.nik and entry.after["full_name"] == "Rahmat Hidayat"
+
+
+def test_female_nik_has_day_plus_40(db, admin, data):
+    nik = make_nik("827101", BIRTH, "P", 2)
+    assert nik[6:8] == "57"
+    facilitator = create_facilitator(admin, replace(data, nik=nik, gender="P"))
+    assert facilitator.gender == "P"
+
+
+def test_phone_is_normalised_to_e164(db, admin, data):
+    facilitator = create_facilitator(admin, replace(data, phone="0812-3456-7890"))
+    assert db.session.get(Facilitator, facilitator.id).phone == "+6281234567890"
+
+
+def test_empty_phone_is_stored_as_none(db, admin, data):
+    facilitator = create_facilitator(admin, replace(data, phone="  "))
+    assert facilitator.phone is None
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"nik": "82710117059900"}, "nik"),  # 14 digits
+        ({"nik": "82710117059900AB"}, "nik"),  # not digits
+        ({"nik": make_nik("827101", BIRTH, "P", 1)}, "gender"),  # a woman's NIK for a man
+        ({"birth_date": date(1999, 5, 18)}, "birth_date"),
+        ({"phone": "12345"}, "phone"),
+        ({"polytechnic": "Universitas Entah"}, "polytechnic"),
+        ({"full_name": "   "}, "full_name"),
+        ({"gender": "X"}, "gender"),
+        ({"angkatan": 1980}, "angkatan"),
+        ({"email": "not-an-email"}, "email"),
+    ],
+)
+def test_invalid_facilitator_is_refused_and_nothing_is_written(db, admin, data, change, field):
+    with pytest.raises(ServiceError) as caught:
+        create_facilitator(admin, replace(data, **change))
+
+    assert caught.value.field == field, caught.value.message
+    db.session.rollback()
+    assert _count(db, Facilitator) == 0
+    assert _count(db, AuditEntry) == 0
+
+
+def test_duplicate_nik_is_refused(db, admin, data):
+    existing = FacilitatorFactory(nik=data.nik)
+    audit_before = _count(db, AuditEntry)
+
+    with pytest.raises(ServiceError) as caught:
+        create_facilitator(admin, data)
+
+    assert caught.value.field == "nik"
+    db.session.rollback()
+    assert list(db.session.scalars(sa.select(Facilitator.id))) == [existing.id]
+    assert _count(db, AuditEntry) == audit_before
+
+
+def test_supervisor_must_be_a_supervisor_account(db, admin, data):
+    evaluator = UserFactory(role="evaluator")
+    with pytest.raises(ServiceError) as caught:
+        create_facilitator(admin, replace(data, supervisor_id=evaluator.id))
+    assert caught.value.field == "supervisor_id"
+    db.session.rollback()
+    assert _count(db, Facilitator) == 0
+
+
+# --- contracts ------------------------------------------------------------------------------
+
+@pytest.fixture
+def tpl(db):
+    return FacilitatorFactory(region_code="82.71")
+
+
+def _contract(number="KP/2027/001", start=date(2027, 1, 1), end=date(2027, 12, 31), placement="82.71",
+              **extra) -> ContractData:
+    return ContractData(number=number, start_date=start, end_date=end, placement_code=placement, **extra)
+
+
+def _assert_refused(db, admin, tpl, data, field):
+    contracts, entries = _count(db, Contract), _count(db, AuditEntry)
+    with pytest.raises(ServiceError) as caught:
+        create_contract(admin, tpl, data)
+    assert caught.value.field == field, caught.value.message
+    db.session.rollback()
+    assert _count(db, Contract) == contracts, "a refused contract must not be written"
+    assert _count(db, AuditEntry) == entries, "a refused contract must not be audited"
+
+
+def test_contract_cannot_end_before_it_starts(db, admin, tpl):
+    _assert_refused(db, admin, tpl, _contract(start=date(2027, 6, 1), end=date(2027, 5, 31)), "end_date")
+
+
+def test_contract_overlapping_another_of_the_same_tpl_is_refused(db, admin, tpl):
+    ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
+    _assert_refused(db, admin, tpl, _contract(start=date(2026, 12, 31), end=date(2027, 12, 30)), "start_date")
+    _assert_refused(db, admin, tpl, _contract(start=date(2025, 6, 1), end=date(2026, 1, 1)), "start_date")
+    _assert_refused(db, admin, tpl, _contract(start=date(2026, 3, 1), end=date(2026, 4, 30)), "start_date")
+
+
+def test_contracts_of_other_tpl_do_not_count_as_overlap(db, admin, tpl):
+    ContractFactory(start_date=date(2027, 1, 1), end_date=date(2027, 12, 31))  # another TPL
+    contract = create_contract(admin, tpl, _contract())
+    assert contract.id is not None
+
+
+def test_contract_after_an_early_termination_is_allowed(db, admin, tpl):
+    ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31),
+                    status="terminated", terminated_on=date(2026, 3, 31), termination_reason="Mengundurkan diri")
+
+    _assert_refused(db, admin, tpl, _contract(start=date(2026, 3, 31), end=date(2027, 3, 30)), "start_date")
+    contract = create_contract(admin, tpl, _contract(start=date(2026, 4, 1), end=date(2027, 3, 31)))
+
+    assert db.session.get(Contract, contract.id).start_date == date(2026, 4, 1)
+
+
+def test_terminated_contract_needs_its_termination_date(db, admin, tpl):
+    _assert_refused(db, admin, tpl, _contract(status="terminated", termination_reason="Sakit"), "terminated_on")
+
+
+@pytest.mark.parametrize("terminated_on", [date(2026, 12, 31), date(2028, 1, 1)])
+def test_termination_date_must_lie_inside_the_contract(db, admin, tpl, terminated_on):
+    data = _contract(status="terminated", terminated_on=terminated_on, termination_reason="Sakit")
+    _assert_refused(db, admin, tpl, data, "terminated_on")
+
+
+def test_terminated_contract_needs_a_reason(db, admin, tpl):
+    data = _contract(status="terminated", terminated_on=date(2027, 6, 30), termination_reason="  ")
+    _assert_refused(db, admin, tpl, data, "termination_reason")
+
+
+def test_contract_number_must_be_unique(db, admin, tpl):
+    ContractFactory(number="KP/2026/777", start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
+    _assert_refused(db, admin, tpl, _contract(number="KP/2026/777"), "number")
+
+
+@pytest.mark.parametrize("placement", ["99.99", "82", ""])
+def test_placement_must_be_a_known_kabupaten_kota(db, admin, tpl, placement):
+    _assert_refused(db, admin, tpl, _contract(placement=placement), "placement_code")
+
+
+def test_unknown_status_is_refused(db, admin, tpl):
+    _assert_refused(db, admin, tpl, _contract(status="paused"), "status")
+
+
+def test_create_contract_moves_the_tpl_to_the_latest_placement_and_audits(db, admin, tpl):
+    ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31),
+                    placement_code="82.71")
+
+    contract = create_contract(admin, tpl, _contract(placement="73.71"))
+
+    db.session.expire_all()
+    assert db.session.get(Facilitator, tpl.id).region_code == "73.71"
+    (entry,) = _audit(db, "contract_created")
+    assert entry.actor_id == admin.id and entry.entity_id == str(contract.id)
+    assert entry.after["number"] == "KP/2027/001"
+    assert entry.after["placement_code"] == "73.71"
+    assert entry.after["start_date"] == "2027-01-01"
+    assert entry.after["end_date"] == "2027-12-31"
+    assert entry.after["facilitator_id"] == tpl.id
+
+
+def test_an_older_contract_does_not_move_the_tpl(db, admin, tpl):
+    ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31),
+                    placement_code="82.71")
+
+    create_contract(admin, tpl, _contract(start=date(2025, 1, 1), end=date(2025, 12, 31), placement="73.71"))
+
+    db.session.expire_all()
+    assert db.session.get(Facilitator, tpl.id).region_code == "82.71"
+
+
+def test_non_terminated_contract_drops_termination_fields(db, admin, tpl):
+    contract = create_contract(admin, tpl, _contract(terminated_on=date(2027, 5, 1), termination_reason="x"))
+    assert contract.terminated_on is None and contract.termination_reason is None
+
+
+def test_update_contract_audits_only_the_changed_fields(db, admin, tpl):
+    contract = create_contract(admin, tpl, _contract())
+
+    update_contract(admin, contract, _contract(status="completed"))
+
+    (entry,) = _audit(db, "contract_updated")
+    assert entry.before == {"status": "active"}
+    assert entry.after == {"status": "completed"}
+    assert entry.entity_id == str(contract.id)
+
+
+def test_update_contract_with_no_change_writes_no_audit_entry(db, admin, tpl):
+    contract = create_contract(admin, tpl, _contract())
+
+    update_contract(admin, contract, _contract())
+
+    assert _audit(db, "contract_updated") == []
+
+
+def test_update_contract_may_keep_its_own_period_and_number(db, admin, tpl):
+    """The contract being edited does not overlap or clash with itself."""
+    contract = create_contract(admin, tpl, _contract())
+
+    update_contract(admin, contract, _contract(end=date(2027, 11, 30), placement="73.71"))
+
+    (entry,) = _audit(db, "contract_updated")
+    assert entry.before == {"end_date": "2027-12-31", "placement_code": "82.71"}
+    assert entry.after == {"end_date": "2027-11-30", "placement_code": "73.71"}
+    db.session.expire_all()
+    assert db.session.get(Facilitator, tpl.id).region_code == "73.71"
+
+
+def test_update_contract_terminating_early_frees_the_rest_of_the_period(db, admin, tpl):
+    first = create_contract(admin, tpl, _contract(start=date(2026, 1, 1), end=date(2026, 12, 31),
+                                                  number="KP/2026/001"))
+    update_contract(admin, first, _contract(start=date(2026, 1, 1), end=date(2026, 12, 31), number="KP/2026/001",
+                                            status="terminated", terminated_on=date(2026, 6, 30),
+                                            termination_reason="Pindah kerja"))
+
+    second = create_contract(admin, tpl, _contract(start=date(2026, 7, 1), end=date(2027, 6, 30)))
+    assert second.id is not None
+
+
+def test_update_contract_refused_writes_nothing(db, admin, tpl):
+    contract = create_contract(admin, tpl, _contract())
+    entries = _count(db, AuditEntry)
+
+    with pytest.raises(ServiceError):
+        update_contract(admin, contract, _contract(start=date(2027, 6, 1), end=date(2027, 1, 1)))
+
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Contract, contract.id).end_date == date(2027, 12, 31)
+    assert _count(db, AuditEntry) == entries
