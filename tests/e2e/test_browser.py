@@ -57,7 +57,7 @@ def sign_in(page, server, email):
     page.goto(f"{server}/auth/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
-    page.click("[type=submit]")
+    page.click("main form [type=submit]")
 
 
 def test_tpl_signs_in_on_a_phone_and_sees_their_home(page, server, world, db):

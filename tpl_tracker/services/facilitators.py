@@ -213,19 +213,19 @@ def update_contract(actor: User, contract: Contract, data: ContractData) -> Cont
 
 def facilitator_query(user: User, q: str | None = None, province: str | None = None,
                       angkatan: int | None = None, status: str | None = None, today: date | None = None):
-    """A select of the TPL the user may see, filtered; ordered by name."""
-    from .scope import facilitator_scope
+    """A select of the TPL the user may see, filtered; ordered by name.
+
+    Readers who see NIK masked cannot search by NIK (or they could uncover it digit by digit).
+    """
+    from .scope import facilitator_scope, sees_personal_numbers
 
     query = sa.select(Facilitator).where(facilitator_scope(user))
     if q:
         term = f"%{q.strip().lower()}%"
-        query = query.where(
-            sa.or_(
-                sa.func.lower(Facilitator.full_name).like(term),
-                Facilitator.nik.like(term),
-                sa.func.lower(Facilitator.email).like(term),
-            )
-        )
+        matches = [sa.func.lower(Facilitator.full_name).like(term), sa.func.lower(Facilitator.email).like(term)]
+        if sees_personal_numbers(user):
+            matches.append(Facilitator.nik.like(term))
+        query = query.where(sa.or_(*matches))
     if province:
         query = query.where(Facilitator.region_code.like(f"{province}.%"))
     if angkatan:
