@@ -1,6 +1,6 @@
-// TPL Tracker: behaviour without inline scripts (the Content-Security-Policy forbids them).
+// TPL Tracker: page behaviour without inline scripts (the Content-Security-Policy forbids them).
 document.addEventListener("DOMContentLoaded", function () {
-  // Ask before destructive actions: <form data-confirm="Are you sure?">.
+  // Ask before a destructive action: <form data-confirm="Deactivate this account?">.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.dataset.confirm)) {
@@ -9,12 +9,14 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 
-  // Contract form: termination fields only matter for a terminated contract.
+  // Contract form: the termination date and reason only matter for a terminated contract.
+  // Without JavaScript they simply stay visible; they also stay visible while they show an error.
   var status = document.getElementById("status");
   var termination = document.getElementById("termination-fields");
   if (status && termination) {
     var sync = function () {
-      termination.classList.toggle("d-none", status.value !== "terminated");
+      var hasError = termination.querySelector(".is-invalid") !== null;
+      termination.classList.toggle("d-none", status.value !== "terminated" && !hasError);
     };
     status.addEventListener("change", sync);
     sync();
