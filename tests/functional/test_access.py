@@ -112,3 +112,13 @@ def test_refused_writes_change_nothing(app, client, world, login_as, db, role, e
     after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
         AuditEntry.action.not_in(["login", "access_denied"])))
     assert after == before
+
+
+def test_out_of_scope_record_is_404_and_audited(client, world, login_as, db):
+    supervisor = login_as("supervisor")
+    response = client.get(f"/tpl/{world['tpl2'].id}")
+    assert response.status_code == 404
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "access_denied"))
+    assert entry is not None and entry.actor_id == supervisor.id
+    # A record that does not exist at all is just not found.
+    assert client.get("/tpl/999999").status_code == 404

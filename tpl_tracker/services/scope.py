@@ -29,6 +29,11 @@ def get_facilitator_or_404(user: User, facilitator_id: int) -> Facilitator:
         sa.select(Facilitator).where(Facilitator.id == facilitator_id, facilitator_scope(user))
     )
     if facilitator is None:
+        if db.session.get(Facilitator, facilitator_id) is not None:
+            from .audit import record_access_denied
+
+            # Out of scope: audited, but answered as "not found" so that its existence is not confirmed.
+            record_access_denied(user, f"facilitators/{facilitator_id}")
         abort(404)
     return facilitator
 
