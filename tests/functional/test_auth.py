@@ -165,8 +165,7 @@ def test_password_change_keeps_the_chosen_language(client, login_as):
     assert response.status_code == 302
     with client.session_transaction() as session:
         assert session.get("lang") == "en", (
-            "BUG tpl_tracker/auth/routes.py password(): _start_session() clears the session and the chosen "
-            "language is not put back (login() does), so the interface falls back to Indonesian"
+            "changing the password lost the chosen language (auth/routes.py _start_session() must keep it)"
         )
 
 

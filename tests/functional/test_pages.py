@@ -375,6 +375,6 @@ def test_evaluator_cannot_uncover_the_masked_nik_by_searching(client, login_as, 
 
     assert world["tpl2"].full_name not in page, "test premise: the search was applied"
     assert tpl.full_name not in page, (
-        "BUG tpl_tracker/services/facilitators.py facilitator_query(): `Facilitator.nik.like(term)` also applies "
-        "to evaluators, who see the NIK masked; searching digit by digit reveals the full NIK"
+        "an evaluator found a TPL by the masked digits of the NIK: searching digit by digit would reveal it "
+        "(services/facilitators.py facilitator_query() must not match NIK for masked readers)"
     )

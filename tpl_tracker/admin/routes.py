@@ -97,9 +97,9 @@ def user_set_active(user_id: int):
     """Deactivate or reactivate an account (the page asks for confirmation first)."""
     user = _get_user_or_404(user_id)
     form = FlaskForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or request.form.get("enabled") not in ("0", "1"):
         abort(400)
-    enabled = request.form.get("enabled") == "1"
+    enabled = request.form["enabled"] == "1"
     try:
         set_enabled(current_user, user, enabled)
     except ServiceError as error:

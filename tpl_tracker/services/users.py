@@ -135,6 +135,7 @@ def reset_password(actor: User, user: User, new_password: str) -> User:
     user.password_hash = hash_password(new_password)
     user.locked_until = None
     user.failed_login_count = 0
+    user.failed_login_window_start = None
     end_all_sessions(user)
     audit.record("password_reset", actor=actor, entity=user)
     db.session.commit()
