@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 
@@ -14,12 +15,12 @@ from . import bp
 from .forms import ChangePasswordForm, LoginForm
 
 DEMO_ACCOUNTS = [
-    ("admin@demo.tpl.id", "admin"),
-    ("supervisor@demo.tpl.id", "supervisor, Maluku Utara"),
-    ("supervisor2@demo.tpl.id", "supervisor, Sulawesi Selatan"),
-    ("tpl@demo.tpl.id", "TPL, Kota Ternate"),
-    ("tpl2@demo.tpl.id", "TPL, Kota Makassar"),
-    ("evaluator@demo.tpl.id", "evaluator"),
+    ("admin@demo.tpl.id", _l("administrator")),
+    ("supervisor@demo.tpl.id", _l("supervisor, %(region)s", region="Maluku Utara")),
+    ("supervisor2@demo.tpl.id", _l("supervisor, %(region)s", region="Sulawesi Selatan")),
+    ("tpl@demo.tpl.id", _l("TPL, %(region)s", region="Kota Ternate")),
+    ("tpl2@demo.tpl.id", _l("TPL, %(region)s", region="Kota Makassar")),
+    ("evaluator@demo.tpl.id", _l("evaluator")),
 ]
 
 
