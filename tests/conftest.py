@@ -122,3 +122,18 @@ def csrf_token_from(html: str) -> str:
     )
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def ui_message(app, text: str, **values) -> str:
+    """A message as the app shows it to a visitor in the default language."""
+    from flask_babel import gettext
+
+    with app.test_request_context():
+        return gettext(text, **values)
+
+
+def page_text(response) -> str:
+    """The page's HTML with entities decoded, to look for messages in it."""
+    import html
+
+    return html.unescape(response.get_data(as_text=True))

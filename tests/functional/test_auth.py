@@ -1,28 +1,17 @@
 """Signing in and out over HTTP: redirects, sessions that really end, lockout, CSRF, headers, language."""
-import html
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import gettext
 
 from tpl_tracker import create_app
 from tpl_tracker.extensions import db as _db
 from tpl_tracker.models import AuditEntry
 
-from ..conftest import IsolatedClient, csrf_token_from, sign_in
+from ..conftest import page_text as _page, ui_message as _message, IsolatedClient, csrf_token_from, sign_in
 from ..factories import PASSWORD
 
 NEW_PASSWORD = "sagu lempeng dan teh manis"
 
-
-def _message(app, text: str, **values) -> str:
-    """A message as the app shows it to a visitor with the default language."""
-    with app.test_request_context():
-        return gettext(text, **values)
-
-
-def _page(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def _count(db, action: str) -> int:

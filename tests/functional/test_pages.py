@@ -1,28 +1,17 @@
 """Admin and TPL pages over HTTP: what a good form writes, what a bad one refuses, who sees what."""
-import html
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import gettext
 
 from tpl_tracker.models import AuditEntry, Contract, Facilitator, User
 from tpl_tracker.services.passwords import verify_password
 
-from ..conftest import sign_in
+from ..conftest import page_text as _page, ui_message as _message, sign_in
 from ..factories import PASSWORD, FacilitatorFactory, make_nik
 
 NEW_PASSWORD = "sagu lempeng dan teh manis"
 
-
-def _message(app, text: str, **values) -> str:
-    """A message as the app shows it in the default language."""
-    with app.test_request_context():
-        return gettext(text, **values)
-
-
-def _page(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def _count(db, model, *where) -> int:
