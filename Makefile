@@ -27,7 +27,7 @@ seed: migrate
 	$(BIN)/flask seed-demo --if-empty
 
 run: translations seed
-	$(BIN)/flask --debug run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask dev-server --host 127.0.0.1 --port $(PORT)
 
 test: test-sqlite test-postgres
 

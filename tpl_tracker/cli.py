@@ -1,4 +1,8 @@
-"""`flask` commands for operators: accounts, regions, demo data."""
+"""`flask` commands for operators: accounts, regions, demo data, jobs, reports."""
+import os
+import sys
+from datetime import date
+
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -53,3 +57,89 @@ def register(app: Flask) -> None:
         except ServiceError as error:
             raise click.ClickException(error.message) from None
         click.echo("Demo data loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+    @app.cli.group("jobs")
+    def jobs_group():
+        """Scheduled jobs: list, run one now, or run the scheduler process."""
+
+    @jobs_group.command("list")
+    def jobs_list():
+        """Show every job with its schedule."""
+        from .jobs import JOBS
+        from .services.jobs import cron_fields
+
+        for name, job in JOBS.items():
+            click.echo(f"{name:20} {cron_fields(name):15} {job.description}")
+
+    @jobs_group.command("run")
+    @click.argument("name")
+    @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="As-of date YYYY-MM-DD (default: today).")
+    def jobs_run(name, as_of):
+        """Run one job now (under its lock) and print the outcome."""
+        from .jobs import JOBS
+        from .services.jobs import run_job
+
+        if name not in JOBS:
+            raise click.ClickException(f"Unknown job {name!r}; known: {', '.join(JOBS)}")
+        run = run_job(name, as_of=as_of.date() if as_of else None)
+        click.echo(f"{name} as of {run.as_of}: {run.outcome}, {run.rows_written} rows")
+        if run.outcome == "failed":
+            click.echo(run.error or "", err=True)
+            sys.exit(1)
+
+    @jobs_group.command("scheduler")
+    def jobs_scheduler():
+        """Run the scheduler in this process (production: its own process, never in web workers)."""
+        from .scheduler import build_scheduler
+
+        scheduler = build_scheduler(app, blocking=True)
+        click.echo("Scheduler started: " + ", ".join(job.id for job in scheduler.get_jobs()))
+        try:
+            scheduler.start()
+        except (KeyboardInterrupt, SystemExit):
+            pass
+
+    @app.cli.command("dev-server")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", default=5000, type=int)
+    def dev_server(host, port):
+        """Development server with the scheduler in the same process (started once, also with the reloader)."""
+        # With the reloader, the parent process only watches files; the child (WERKZEUG_RUN_MAIN) serves.
+        from werkzeug.serving import run_simple
+
+        if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+            from .scheduler import build_scheduler
+
+            build_scheduler(app).start()
+        run_simple(host, port, app, use_reloader=True, use_debugger=True, threaded=True)
+
+    @app.cli.group("report")
+    def report_group():
+        """Reports of the programme's figures."""
+
+    @report_group.command("wub")
+    @click.option("--group-by", "group_by", required=True,
+                  type=click.Choice(["total", "angkatan", "province", "exit_year", "polytechnic"]))
+    @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="As-of date YYYY-MM-DD (default: today).")
+    @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv")
+    @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
+                  help="Write to this file instead of standard output.")
+    def report_wub(group_by, as_of, fmt, output):
+        """WUB figures of METRIC.md as of a date (the snapshot is computed and stored first if missing)."""
+        from .services.reports import render, wub_rows
+
+        day = as_of.date() if as_of else date.today()
+        try:
+            data = render(wub_rows(day, group_by), fmt)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from None
+        if output:
+            with open(output, "wb") as handle:
+                handle.write(data)
+            click.echo(f"Written {output}", err=True)
+        elif fmt == "xlsx":
+            raise click.ClickException("xlsx needs --output FILE.")
+        else:
+            click.echo(data.decode("utf-8"), nl=False)

@@ -41,6 +41,10 @@ TABLE = [
      {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 403, "admin": 302}),
     ("admin.user_password", "GET", {"user_id": "facilitator2"}, None, ADMIN_ONLY),
     ("admin.audit_log", "GET", {}, None, ADMIN_ONLY),
+    ("jobs_admin.index", "GET", {}, None,
+     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 200, "admin": 200}),
+    ("jobs_admin.start", "POST", {"name": "compute-metrics"}, {},
+     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 302, "admin": 302}),
 ]
 
 # Routes that change data, with a valid-looking form, and the roles allowed to post it.
@@ -59,7 +63,7 @@ WRITES = [
 def _url(app, world, endpoint, arguments):
     from flask import url_for
 
-    values = {name: world[key].id for name, key in arguments.items()}
+    values = {name: (world[key].id if key in world else key) for name, key in arguments.items()}
     with app.test_request_context():
         return url_for(endpoint, **values)
 

@@ -92,3 +92,13 @@ class AuditEntry(db.Model):
     note: Mapped[Optional[str]] = mapped_column(sa.String(500))
 
     actor: Mapped[Optional["User"]] = relationship()  # noqa: F821
+
+
+class JobLock(db.Model):
+    """A lock row per job: works on SQLite and PostgreSQL, across processes and hosts."""
+
+    __tablename__ = "job_locks"
+
+    job_name: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    holder: Mapped[Optional[str]] = mapped_column(sa.String(120))
+    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

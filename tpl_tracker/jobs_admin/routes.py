@@ -1,0 +1,49 @@
+"""Routes of the jobs_admin blueprint."""
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ..extensions import db
+from ..jobs import JOBS
+from ..models import Role
+from ..security import roles_required
+from ..services.jobs import cron_fields, recent_runs, run_job
+from . import bp
+
+# Evaluators may start the metric computation; admins any job.
+EVALUATOR_JOBS = {"compute-metrics"}
+
+
+def may_start(user, name: str) -> bool:
+    """Whether the user may start this job now."""
+    return user.has_role(Role.ADMIN) or (user.has_role(Role.EVALUATOR) and name in EVALUATOR_JOBS)
+
+
+@bp.route("/")
+@roles_required(Role.ADMIN, Role.EVALUATOR)
+def index():
+    """The jobs with their schedules, and the latest runs."""
+    page = db.paginate(recent_runs(), per_page=current_app.config["PER_PAGE"], error_out=False)
+    jobs = [(job, cron_fields(name), may_start(current_user, name)) for name, job in JOBS.items()]
+    return render_template("jobs_admin/index.html", jobs=jobs, page=page, form=FlaskForm())
+
+
+@bp.route("/<name>/run", methods=["POST"])
+@roles_required(Role.ADMIN, Role.EVALUATOR)
+def start(name: str):
+    """Start a job now (it waits for no schedule; a running one makes this run a recorded skip)."""
+    if name not in JOBS:
+        abort(404)
+    if not may_start(current_user, name):
+        abort(403)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    run = run_job(name, triggered_by=current_user)
+    messages = {
+        "success": (_("Job %(name)s finished: %(rows)d rows written.", name=name, rows=run.rows_written), "success"),
+        "skipped": (_("Job %(name)s is already running elsewhere; this run was skipped.", name=name), "warning"),
+    }
+    message, category = messages.get(run.outcome, (_("Job %(name)s failed; see the run below.", name=name), "danger"))
+    flash(message, category)
+    return redirect(url_for("jobs_admin.index"))
