@@ -71,12 +71,14 @@ def register_blueprints(app: Flask) -> None:
     from .facilitators import bp as facilitators_bp
     from .jobs_admin import bp as jobs_bp
     from .main import bp as main_bp
+    from .reports import bp as reports_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(facilitators_bp, url_prefix="/tpl")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(jobs_bp, url_prefix="/jobs")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
 
 
 def register_errorhandlers(app: Flask) -> None:

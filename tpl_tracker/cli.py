@@ -111,7 +111,9 @@ def register(app: Flask) -> None:
         if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
             from .scheduler import build_scheduler
 
-            build_scheduler(app).start()
+            scheduler = build_scheduler(app)
+            scheduler.start()
+            click.echo(" * Scheduler started: " + ", ".join(job.id for job in scheduler.get_jobs()))
         run_simple(host, port, app, use_reloader=True, use_debugger=True, threaded=True)
 
     @app.cli.group("report")

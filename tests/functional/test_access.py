@@ -43,6 +43,10 @@ TABLE = [
     ("admin.audit_log", "GET", {}, None, ADMIN_ONLY),
     ("jobs_admin.index", "GET", {}, None,
      {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 200, "admin": 200}),
+    ("reports.wub", "GET", {}, None,
+     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 200, "admin": 200}),
+    ("reports.wub_download", "GET", {"fmt": "csv"}, None,
+     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 404, "admin": 404}),
     ("jobs_admin.start", "POST", {"name": "compute-metrics"}, {},
      {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 302, "admin": 302}),
 ]

@@ -3,7 +3,7 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from faker import Faker
@@ -243,7 +243,7 @@ def seed_demo(today: date | None = None, tpl_count: int = 60, seed: int = 2026) 
         "82": account("supervisor@demo.tpl.id", " ".join(maker.name("L")), Role.SUPERVISOR, ["82"]),
         "73": account("supervisor2@demo.tpl.id", " ".join(maker.name("P")), Role.SUPERVISOR, ["73"]),
     }
-    account("evaluator@demo.tpl.id", " ".join(maker.name("P")), Role.EVALUATOR)
+    evaluator = account("evaluator@demo.tpl.id", " ".join(maker.name("P")), Role.EVALUATOR)
     # The two TPL who sign in: both run a contract today; the first also has an earlier, completed one.
     tpl("active", "82.71", supervisors["82"], account="tpl@demo.tpl.id", gender="L", min_contracts=2)
     tpl("active", "73.71", supervisors["73"], account="tpl2@demo.tpl.id", gender="P")
@@ -259,4 +259,73 @@ def seed_demo(today: date | None = None, tpl_count: int = 60, seed: int = 2026) 
         if supervisor is not None and rng.random() < 0.15:
             supervisor = None  # seen through the supervisor's province scope only
         tpl(kind, rng.choice(PLACEMENTS[province]), supervisor)
+    counts["surveys"] = _add_surveys(maker, today, verifier=evaluator)
+    counts["snapshots"] = _add_snapshots(today)
     return counts
+
+
+OTHER_OUTCOMES = ["bekerja", "bekerja", "asn", "studi", "belum_bekerja", "lainnya"]
+BUSINESS_WORDS = ["Keripik", "Sambal", "Kopi", "Tenun", "Batik", "Abon", "Kue", "Madu", "Rotan", "Kerajinan"]
+
+
+def _months_later(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, 28))
+
+
+def _add_surveys(maker: "_Maker", today: date, verifier: User) -> int:
+    """Tracer surveys of the alumni at 6, 12 and 24 months, in every status and verification state."""
+    from ..models import Contract, OutcomeSurvey
+
+    rng, added = maker.rng, 0
+    effective_end = sa.case((Contract.status == "terminated", Contract.terminated_on), else_=Contract.end_date)
+    rows = db.session.execute(
+        sa.select(Contract.facilitator_id, sa.func.min(Contract.start_date), sa.func.max(effective_end))
+        .group_by(Contract.facilitator_id)
+        .order_by(Contract.facilitator_id)
+    ).all()
+    for facilitator_id, first_start, exit_date in rows:
+        if exit_date >= today or rng.random() < 0.15:
+            continue  # still under contract, or never reached by the tracer study
+        founder = rng.random() < 0.45
+        founded = first_start + timedelta(days=rng.randint(-200, 900))
+        name = f"{rng.choice(BUSINESS_WORDS)} {maker.name(rng.choice(['L', 'P']))[1]}"
+        for months in (6, 12, 24):
+            survey_date = _months_later(exit_date, months)
+            if survey_date > today:
+                break
+            wirausaha = founder and founded <= survey_date
+            status = "wirausaha" if wirausaha else rng.choice(OTHER_OUTCOMES)
+            verification = rng.choices(["verified", "unverified", "rejected"], [0.65, 0.25, 0.10])[0]
+            survey = OutcomeSurvey(
+                facilitator_id=facilitator_id, survey_date=survey_date, status=status,
+                verification=verification,
+                verification_note="NIB diperiksa di OSS" if verification == "verified" and wirausaha else None,
+                verified_by_id=verifier.id if verification != "unverified" else None,
+                verified_at=datetime.combine(survey_date + timedelta(days=10), datetime.min.time(),
+                                             tzinfo=timezone.utc) if verification != "unverified" else None,
+            )
+            if wirausaha:
+                survey.business_name = name
+                survey.founded_date = founded if rng.random() > 0.05 else None
+                survey.nib = f"{rng.randint(10**12, 10**13 - 1)}"
+                survey.kbli = rng.choice(["10792", "10750", "13121", "16293", "11040", "10710"])
+                survey.workers = rng.randint(1, 12)
+                survey.monthly_revenue = rng.randint(3, 80) * 500_000
+            db.session.add(survey)
+            added += 1
+    db.session.commit()
+    return added
+
+
+def _add_snapshots(today: date) -> int:
+    """WUB snapshots at the end of each of the last 12 months, and today, so that reports have history."""
+    from .metric import store_snapshot
+
+    month_end = today.replace(day=1) - timedelta(days=1)
+    days = [today]
+    for _i in range(12):
+        days.append(month_end)
+        month_end = month_end.replace(day=1) - timedelta(days=1)
+    return sum(store_snapshot(day) for day in days)

@@ -1,0 +1,97 @@
+"""`flask report wub` and the WUB report page: formats, columns, compute-if-missing."""
+import csv
+import io
+import json
+from datetime import date
+
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from tpl_tracker.models import JobRun, MetricSnapshot, OutcomeSurvey
+
+from ..factories import ContractFactory, FacilitatorFactory
+
+HEADER = ("group_by,key,alumni,tracked,wub,wub_active,wub_unverified,wub_rate,ci_low,ci_high,tracked_rate,"
+          "median_months_to_business")
+AS_OF = "2026-06-30"
+
+
+def _programme(db):
+    """Three alumni of angkatan 2021 in Kota Ternate: one verified WUB, one employed, one untracked."""
+    people = [FacilitatorFactory(angkatan=2021, region_code="82.71") for _ in range(3)]
+    for person in people:
+        ContractFactory(facilitator=person, start_date=date(2023, 1, 1), end_date=date(2023, 12, 31),
+                        status="completed")
+    db.session.add_all([
+        OutcomeSurvey(facilitator_id=people[0].id, survey_date=date(2024, 6, 30), status="wirausaha",
+                      business_name="Keripik Sagu", founded_date=date(2024, 3, 1), verification="verified"),
+        OutcomeSurvey(facilitator_id=people[1].id, survey_date=date(2024, 6, 30), status="bekerja",
+                      verification="verified"),
+    ])
+    db.session.commit()
+    return people
+
+
+def test_csv_report_computes_and_stores_the_snapshot_first(app, db):
+    _programme(db)
+    result = app.test_cli_runner().invoke(args=["report", "wub", "--group-by", "total", "--as-of", AS_OF,
+                                                "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0] == HEADER
+    row = next(csv.DictReader(io.StringIO(result.output)))
+    assert (row["group_by"], row["key"], row["alumni"], row["tracked"], row["wub"]) == ("total", "all", "3", "2", "1")
+    assert row["wub_rate"] == "0.3333"
+    assert row["tracked_rate"] == "0.6667"
+    assert row["median_months_to_business"] == "2.0"  # 2024-03-01 minus 2023-12-31 = 61 days
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MetricSnapshot).where(
+        MetricSnapshot.as_of == date(2026, 6, 30))) > 0
+    runs = db.session.scalar(sa.select(sa.func.count()).select_from(JobRun))
+    # A second report of the same date reads the stored snapshot.
+    again = app.test_cli_runner().invoke(args=["report", "wub", "--group-by", "angkatan", "--as-of", AS_OF])
+    assert again.exit_code == 0
+    assert again.output.strip().splitlines()[1].startswith("angkatan,2021,3,2,1,")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(JobRun)) == runs
+
+
+def test_empty_values_are_empty_cells(app, db):
+    _programme(db)
+    result = app.test_cli_runner().invoke(args=["report", "wub", "--group-by", "province", "--as-of", "2023-06-30"])
+    assert result.exit_code == 0
+    assert result.output.strip() == HEADER  # nobody is an alumnus yet: no group is listed
+
+
+def test_json_and_xlsx(app, db, tmp_path):
+    _programme(db)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["report", "wub", "--group-by", "province", "--as-of", AS_OF, "--format", "json"])
+    data = json.loads(result.output)
+    assert data[0]["key"] == "82" and data[0]["wub"] == 1 and data[0]["wub_rate"] == 0.3333
+    target = tmp_path / "wub.xlsx"
+    result = runner.invoke(args=["report", "wub", "--group-by", "exit_year", "--as-of", AS_OF, "--format", "xlsx",
+                                 "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(target).active
+    rows = list(sheet.values)
+    assert ",".join(rows[0]) == HEADER
+    assert rows[1][:5] == ("exit_year", "2023", 3, 2, 1)
+
+
+def test_bad_arguments_are_refused(app, db):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["report", "wub", "--group-by", "city"]).exit_code != 0
+    assert runner.invoke(args=["report", "wub", "--group-by", "total", "--as-of", "30-06-2026"]).exit_code != 0
+    assert runner.invoke(args=["report", "wub", "--group-by", "total", "--format", "xlsx"]).exit_code != 0
+
+
+def test_report_page_and_download(app, client, db, world, login_as):
+    _programme(db)
+    app.test_cli_runner().invoke(args=["jobs", "run", "compute-metrics", "--as-of", AS_OF])
+    login_as("evaluator")
+    page = client.get(f"/reports/wub?group_by=total&as_of={AS_OF}").get_data(as_text=True)
+    assert "33,3%" in page or "33.3%" in page
+    download = client.get(f"/reports/wub.csv?group_by=total&as_of={AS_OF}")
+    assert download.status_code == 200
+    assert download.get_data(as_text=True).splitlines()[0] == HEADER
+    assert client.get("/reports/wub.pdf").status_code == 404
+    assert client.get("/reports/wub?as_of=not-a-date").status_code == 200

@@ -1,0 +1,6 @@
+"""Outcome reports: the WUB figures from the stored snapshots."""
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)
+
+from . import routes  # noqa: E402,F401
