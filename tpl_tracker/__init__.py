@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from .facilitators import bp as facilitators_bp
     from .jobs_admin import bp as jobs_bp
     from .main import bp as main_bp
+    from .notifications import bp as notifications_bp
     from .reports import bp as reports_bp
 
     app.register_blueprint(main_bp)
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(jobs_bp, url_prefix="/jobs")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(notifications_bp, url_prefix="/notifications")
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -112,10 +114,15 @@ def register_hooks(app: Flask) -> None:
 
     @app.context_processor
     def inject_helpers():
+        from flask_login import current_user
+
         from . import formatting
         from .models import Role
+        from .services.notifications import unread_count
 
+        signed_in = current_user.is_authenticated
         return {
+            "unread_notifications": unread_count(current_user) if signed_in else 0,
             "Role": Role,
             "fmt": formatting,
             "current_locale": select_locale(),

@@ -43,6 +43,9 @@ TABLE = [
     ("admin.audit_log", "GET", {}, None, ADMIN_ONLY),
     ("jobs_admin.index", "GET", {}, None,
      {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 200, "admin": 200}),
+    ("notifications.index", "GET", {}, None, ALL_200),
+    ("notifications.read", "POST", {"notification_id": 999999}, {}, {r: 302 for r in ROLES}),
+    ("notifications.read_all", "POST", {}, {}, {r: 302 for r in ROLES}),
     ("reports.wub", "GET", {}, None,
      {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 200, "admin": 200}),
     ("reports.wub_download", "GET", {"fmt": "csv"}, None,
@@ -90,7 +93,7 @@ def test_every_view_declares_its_access(app):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint,method,arguments,data,expected", TABLE,
-                         ids=[f"{row[0]}-{'-'.join(row[2].values()) or 'plain'}" for row in TABLE])
+                         ids=[f"{row[0]}-{'-'.join(map(str, row[2].values())) or 'plain'}" for row in TABLE])
 def test_access(app, client, world, login_as, role, endpoint, method, arguments, data, expected):
     if role != "anonymous":
         login_as(role)

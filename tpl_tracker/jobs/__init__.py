@@ -26,9 +26,35 @@ def compute_metrics(as_of: date) -> int:
     return store_snapshot(as_of)
 
 
+def notify_contracts_ending(as_of: date) -> int:
+    """Notify TPL and supervisors of contracts ending within 30 days."""
+    from ..services.notifications import contracts_ending
+
+    return contracts_ending(as_of)
+
+
+def notify_tracer_due(as_of: date) -> int:
+    """Notify alumni and supervisors of tracer surveys due or overdue."""
+    from ..services.notifications import tracer_due
+
+    return tracer_due(as_of)
+
+
+def notify_permits_expiring(as_of: date) -> int:
+    """Notify TPL and supervisors of permits expiring within 60 days."""
+    from ..services.notifications import permits_expiring
+
+    return permits_expiring(as_of)
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in [
         Job("compute-metrics", compute_metrics, "30 1 * * *", "WUB metric snapshot for every grouping (METRIC.md)"),
+        Job("notify-contracts-ending", notify_contracts_ending, "0 6 * * *",
+            "Contracts ending within 30 days: notify the TPL and the supervisor"),
+        Job("notify-tracer-due", notify_tracer_due, "10 6 * * *",
+            "Tracer surveys due (6, 12, 24 months after exit) and overdue"),
+        Job("notify-permits-expiring", notify_permits_expiring, "20 6 * * *", "Permits expiring within 60 days"),
     ]
 }

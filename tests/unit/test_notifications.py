@@ -1,0 +1,99 @@
+"""Notification rules: who is told what, once; the bell and mark-as-read."""
+from datetime import date
+
+import sqlalchemy as sa
+
+from tpl_tracker.models import Business, Notification, OutcomeSurvey, PermitFacilitation
+from tpl_tracker.services import notifications as rules
+
+from ..factories import ContractFactory, FacilitatorFactory, UserFactory
+
+
+def _notes(db, kind=None):
+    query = sa.select(Notification)
+    if kind:
+        query = query.where(Notification.kind == kind)
+    return list(db.session.scalars(query))
+
+
+def test_contract_ending_within_30_days_notifies_tpl_and_supervisor_once(db, world):
+    # world: contracts of tpl and tpl2 end on 2026-12-31
+    assert rules.contracts_ending(date(2026, 11, 30)) == 0  # 31 days before: not yet
+    added = rules.contracts_ending(date(2026, 12, 1))
+    recipients = {n.user_id for n in _notes(db, "contract_ending")}
+    assert recipients == {world["facilitator"].id, world["supervisor"].id,
+                          world["facilitator2"].id, world["supervisor2"].id}
+    assert added == 4
+    assert rules.contracts_ending(date(2026, 12, 2)) == 0  # created once, not every night again
+    assert len(_notes(db, "contract_ending")) == 4
+
+
+def test_terminated_contract_uses_its_termination_date(db):
+    tpl = FacilitatorFactory(user=UserFactory(), supervisor=None)
+    ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31),
+                    status="terminated", terminated_on=date(2026, 7, 15))
+    assert rules.contracts_ending(date(2026, 7, 1)) == 1
+    assert rules.contracts_ending(date(2026, 12, 1)) == 0
+
+
+def test_deactivated_users_are_not_notified(db, world):
+    world["supervisor"].is_enabled = False
+    db.session.commit()
+    rules.contracts_ending(date(2026, 12, 1))
+    assert world["supervisor"].id not in {n.user_id for n in _notes(db)}
+
+
+def test_tracer_due_then_overdue_and_satisfied_by_a_survey(db):
+    user = UserFactory()
+    tpl = FacilitatorFactory(user=user, supervisor=None)
+    ContractFactory(facilitator=tpl, start_date=date(2025, 1, 1), end_date=date(2025, 12, 31), status="completed")
+    assert rules.tracer_due(date(2026, 6, 29)) == 0  # 6 months after exit is 2026-06-30
+    assert rules.tracer_due(date(2026, 6, 30)) == 1
+    assert [n.kind for n in _notes(db)] == ["tracer_due"]
+    assert rules.tracer_due(date(2026, 7, 15)) == 0  # once
+    assert rules.tracer_due(date(2026, 8, 1)) == 1  # 30 days later: overdue
+    assert {n.kind for n in _notes(db)} == {"tracer_due", "tracer_overdue"}
+    # The 12-month survey is filled in on time: no reminder for it.
+    db.session.add(OutcomeSurvey(facilitator_id=tpl.id, survey_date=date(2026, 12, 20), status="bekerja"))
+    db.session.commit()
+    assert rules.tracer_due(date(2027, 1, 5)) == 0
+
+
+def test_permits_expiring_within_60_days(db, world):
+    business = Business(name="Keripik Sagu", normalized_name="keripik sagu", owner_name="Ibu Ani",
+                        region_code="82.71", kbli="10792")
+    db.session.add(business)
+    db.session.flush()
+    db.session.add(PermitFacilitation(business_id=business.id, facilitator_id=world["tpl"].id, permit_type="pirt",
+                                      status="issued", document_number="2068271010123456",
+                                      issued_on=date(2021, 9, 1), expires_on=date(2026, 9, 1)))
+    db.session.commit()
+    assert rules.permits_expiring(date(2026, 7, 1)) == 0
+    assert rules.permits_expiring(date(2026, 7, 3)) == 2  # TPL and supervisor
+    assert rules.permits_expiring(date(2026, 7, 4)) == 0
+
+
+def test_bell_list_and_mark_as_read(client, db, world, login_as):
+    user = login_as("facilitator")
+    rules.notify(user.id, "contract_ending", "Kontrak berakhir", "/tpl/1", "k1")
+    rules.notify(user.id, "tracer_due", "Survei jatuh tempo", None, "k2")
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert 'text-bg-danger">2<' in page
+    assert "Kontrak berakhir" in client.get("/notifications/").get_data(as_text=True)
+    first = db.session.scalar(sa.select(Notification).where(Notification.dedupe_key == "k1"))
+    response = client.post(f"/notifications/{first.id}/read", data={"next": first.link})
+    assert response.headers["Location"].endswith("/tpl/1")
+    assert 'text-bg-danger">1<' in client.get("/").get_data(as_text=True)
+    client.post("/notifications/read-all")
+    assert "text-bg-danger" not in client.get("/").get_data(as_text=True)
+
+
+def test_one_cannot_mark_someone_elses_notification(client, db, world, login_as):
+    rules.notify(world["facilitator2"].id, "x", "Pesan", None, "k3")
+    db.session.commit()
+    note = db.session.scalar(sa.select(Notification))
+    login_as("facilitator")
+    client.post(f"/notifications/{note.id}/read")
+    db.session.expire_all()
+    assert db.session.get(Notification, note.id).read_at is None

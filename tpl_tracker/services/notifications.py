@@ -1,0 +1,160 @@
+"""In-app notifications and the rules that create them (each notification is created once)."""
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+
+from ..extensions import db
+from ..models import Contract, Facilitator, Notification, OutcomeSurvey, PermitFacilitation, User, utcnow
+from . import audit
+from .regions import region_name
+
+TRACER_MONTHS_DEFAULT = (6, 12, 24)
+OVERDUE_AFTER = timedelta(days=30)
+
+
+def notify(user_id: int, kind: str, message: str, link: str | None, dedupe_key: str) -> bool:
+    """Add a notification unless the same (user, dedupe_key) exists; True when added (caller commits)."""
+    exists = db.session.scalar(
+        sa.select(Notification.id).where(Notification.user_id == user_id, Notification.dedupe_key == dedupe_key)
+    )
+    if exists is not None:
+        return False
+    db.session.add(Notification(user_id=user_id, kind=kind, message=message[:500], link=link,
+                                dedupe_key=dedupe_key[:120]))
+    return True
+
+
+def _effective_end():
+    return sa.case((Contract.status == "terminated", Contract.terminated_on), else_=Contract.end_date)
+
+
+def _recipients(facilitator: Facilitator) -> list[int]:
+    """The TPL's own account and their supervisor, when they exist and are active."""
+    ids = [facilitator.user_id, facilitator.supervisor_id]
+    users = db.session.scalars(sa.select(User.id).where(User.id.in_([i for i in ids if i]), User.is_enabled.is_(True)))
+    return list(users)
+
+
+def _months_after(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last_day = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last_day))
+
+
+def contracts_ending(as_of: date) -> int:
+    """Contracts whose effective end falls within 30 days: tell the TPL and their supervisor."""
+    end = _effective_end()
+    rows = db.session.execute(
+        sa.select(Contract, Facilitator)
+        .join(Facilitator, Contract.facilitator_id == Facilitator.id)
+        .where(Contract.start_date <= as_of, end >= as_of, end <= as_of + timedelta(days=30))
+    ).all()
+    added = 0
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        for contract, facilitator in rows:
+            message = _("Contract %(number)s of %(name)s ends on %(date)s (%(place)s).",
+                        number=contract.number, name=facilitator.full_name,
+                        date=contract.effective_end.strftime("%d/%m/%Y"), place=region_name(contract.placement_code))
+            for user_id in _recipients(facilitator):
+                added += notify(user_id, "contract_ending", message, f"/tpl/{facilitator.id}",
+                                f"contract_ending:{contract.id}:{contract.effective_end.isoformat()}")
+    db.session.commit()
+    return added
+
+
+def tracer_due(as_of: date) -> int:
+    """Tracer surveys due (and, 30 days later, overdue) at the configured months after the exit date."""
+    months = current_app.config.get("TRACER_MONTHS", TRACER_MONTHS_DEFAULT)
+    end = _effective_end()
+    exits = (
+        sa.select(Contract.facilitator_id.label("facilitator_id"), sa.type_coerce(sa.func.max(end), sa.Date).label("exit"))
+        .group_by(Contract.facilitator_id)
+        .subquery()
+    )
+    alumni = db.session.execute(
+        sa.select(Facilitator, exits.c.exit).join(exits, exits.c.facilitator_id == Facilitator.id)
+        .where(exits.c.exit < as_of)
+    ).all()
+    ids = [facilitator.id for facilitator, _exit in alumni]
+    surveys: dict[int, list[date]] = {}
+    for facilitator_id, survey_date in db.session.execute(
+        sa.select(OutcomeSurvey.facilitator_id, OutcomeSurvey.survey_date).where(OutcomeSurvey.facilitator_id.in_(ids))
+    ):
+        surveys.setdefault(facilitator_id, []).append(survey_date)
+    added = 0
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        for facilitator, exit_date in alumni:
+            for count in months:
+                due = _months_after(exit_date, count)
+                if due > as_of:
+                    continue
+                window_start = due - timedelta(days=45)
+                if any(window_start <= day for day in surveys.get(facilitator.id, []) if day > exit_date):
+                    continue
+                overdue = as_of - due >= OVERDUE_AFTER
+                kind = "tracer_overdue" if overdue else "tracer_due"
+                text = (_("The %(months)d-month tracer survey of %(name)s is overdue (due %(date)s).",
+                          months=count, name=facilitator.full_name, date=due.strftime("%d/%m/%Y"))
+                        if overdue else
+                        _("The %(months)d-month tracer survey of %(name)s is due (%(date)s).",
+                          months=count, name=facilitator.full_name, date=due.strftime("%d/%m/%Y")))
+                for user_id in _recipients(facilitator):
+                    added += notify(user_id, kind, text, f"/tpl/{facilitator.id}",
+                                    f"{kind}:{facilitator.id}:{count}:{exit_date.isoformat()}")
+    db.session.commit()
+    return added
+
+
+def permits_expiring(as_of: date) -> int:
+    """Issued permits expiring within 60 days: tell the TPL who facilitated them and their supervisor."""
+    rows = db.session.execute(
+        sa.select(PermitFacilitation, Facilitator)
+        .join(Facilitator, PermitFacilitation.facilitator_id == Facilitator.id)
+        .where(PermitFacilitation.status == "issued", PermitFacilitation.expires_on.is_not(None),
+               PermitFacilitation.expires_on >= as_of,
+               PermitFacilitation.expires_on <= as_of + timedelta(days=60))
+    ).all()
+    added = 0
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        for permit, facilitator in rows:
+            message = _("Permit %(type)s %(number)s of %(business)s expires on %(date)s.",
+                        type=permit.permit_type.upper(), number=permit.document_number or "",
+                        business=permit.business.name, date=permit.expires_on.strftime("%d/%m/%Y"))
+            for user_id in _recipients(facilitator):
+                added += notify(user_id, "permit_expiring", message, None,
+                                f"permit_expiring:{permit.id}:{permit.expires_on.isoformat()}")
+    db.session.commit()
+    return added
+
+
+def unread_count(user: User) -> int:
+    """How many notifications the user has not read."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def user_notifications(user: User):
+    """A select of the user's notifications, unread first, newest first."""
+    return (
+        sa.select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark one (or, without an id, every) notification of the user as read; returns how many."""
+    query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount:
+        audit.record("notifications_read", actor=user, entity_type="notifications",
+                     entity_id=notification_id, note=f"{result.rowcount} marked as read")
+    db.session.commit()
+    return result.rowcount
