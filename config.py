@@ -52,6 +52,14 @@ class Config:
     LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 
     ENV_NAME = "base"
+    # Optional email digest of notifications (SMTP); nothing is sent while MAIL_SERVER is empty.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "tpl-tracker@localhost")
+
     BOOTSTRAP_SERVE_LOCAL = True
     PER_PAGE = _env_int("PER_PAGE", 25)
     SHOW_DEMO_ACCOUNTS = False

@@ -97,3 +97,37 @@ def test_one_cannot_mark_someone_elses_notification(client, db, world, login_as)
     client.post(f"/notifications/{note.id}/read")
     db.session.expire_all()
     assert db.session.get(Notification, note.id).read_at is None
+
+
+def test_email_digest_over_smtp(app, db, world, monkeypatch):
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert rules.send_email_digests(date(2026, 12, 1)) == 0  # no MAIL_SERVER: nothing sent
+        monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+        monkeypatch.setitem(app.config, "MAIL_PORT", port)
+        rules.contracts_ending(date(2026, 12, 1))
+        assert rules.send_email_digests(date(2026, 12, 1)) == 4  # one digest per user
+        recipients = sorted(r for rcpts, _body in inbox.messages for r in rcpts)
+        assert world["facilitator"].email in recipients
+        assert any("KP/TPL" in body for _rcpts, body in inbox.messages)
+        assert rules.send_email_digests(date(2026, 12, 2)) == 0  # already emailed
+        assert len(inbox.messages) == 4
+    finally:
+        controller.stop()

@@ -47,6 +47,13 @@ def notify_permits_expiring(as_of: date) -> int:
     return permits_expiring(as_of)
 
 
+def email_digest(as_of: date) -> int:
+    """Send the daily email digest of unread notifications (no-op without MAIL_SERVER)."""
+    from ..services.notifications import send_email_digests
+
+    return send_email_digests(as_of)
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in [
@@ -56,5 +63,6 @@ JOBS: dict[str, Job] = {
         Job("notify-tracer-due", notify_tracer_due, "10 6 * * *",
             "Tracer surveys due (6, 12, 24 months after exit) and overdue"),
         Job("notify-permits-expiring", notify_permits_expiring, "20 6 * * *", "Permits expiring within 60 days"),
+        Job("email-digest", email_digest, "0 7 * * *", "Daily email digest of unread notifications (when MAIL_SERVER is set)"),
     ]
 }

@@ -158,3 +158,44 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
                      entity_id=notification_id, note=f"{result.rowcount} marked as read")
     db.session.commit()
     return result.rowcount
+
+
+def send_email_digests(as_of: date) -> int:
+    """Email each user one digest of their unread, not yet emailed notifications (only when MAIL_SERVER is set)."""
+    import smtplib
+    from email.message import EmailMessage
+
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        return 0
+    pending = db.session.execute(
+        sa.select(Notification, User)
+        .join(User, Notification.user_id == User.id)
+        .where(Notification.read_at.is_(None), Notification.emailed_at.is_(None), User.is_enabled.is_(True))
+        .order_by(User.id, Notification.created_at)
+    ).all()
+    by_user: dict[int, tuple[User, list[Notification]]] = {}
+    for notification, user in pending:
+        by_user.setdefault(user.id, (user, []))[1].append(notification)
+    sent = 0
+    with force_locale(config["BABEL_DEFAULT_LOCALE"]):
+        with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 25)), timeout=30) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+            for user, notes in by_user.values():
+                message = EmailMessage()
+                message["From"] = config.get("MAIL_FROM", "tpl-tracker@localhost")
+                message["To"] = user.email
+                message["Subject"] = _("TPL Tracker: %(n)d new notifications", n=len(notes))
+                lines = [_("Hello %(name)s,", name=user.full_name), ""]
+                lines += [f"- {note.message}" for note in notes]
+                lines += ["", _("Open TPL Tracker to see them.")]
+                message.set_content("\n".join(lines))
+                smtp.send_message(message)
+                for note in notes:
+                    note.emailed_at = utcnow()
+                db.session.commit()  # per user: a later failure does not resend what went out
+                sent += 1
+    return sent
