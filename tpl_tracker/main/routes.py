@@ -27,7 +27,7 @@ def home():
                                ending=dashboard.contracts_ending_soon(current_user, today), today=today)
     if current_user.has_role(Role.EVALUATOR):
         return render_template("main/home_evaluator.html", counts=counts,
-                               provinces=dashboard.by_province(current_user))
+                               provinces=dashboard.by_province(current_user), wub=dashboard.latest_wub())
     return render_template("main/home_admin.html", counts=counts, users=dashboard.user_counts(),
                            entries=dashboard.recent_audit())
 

@@ -76,3 +76,12 @@ def user_counts() -> dict[str, int]:
         sa.select(User.role, sa.func.count()).where(User.is_enabled.is_(True)).group_by(User.role)
     )
     return dict(rows.all())
+
+
+def latest_wub():
+    """The national WUB figures of the latest snapshot, or None before the first computation."""
+    from .metric import latest_snapshot_date, load_snapshot
+
+    as_of = latest_snapshot_date()
+    rows = load_snapshot(as_of, "total") if as_of else []
+    return rows[0] if rows else None
