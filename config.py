@@ -60,6 +60,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "tpl-tracker@localhost")
 
+    # Largest request body (uploads): bigger ones are refused before they are read.
+    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 25) * 1024 * 1024
+
     BOOTSTRAP_SERVE_LOCAL = True
     PER_PAGE = _env_int("PER_PAGE", 25)
     SHOW_DEMO_ACCOUNTS = False

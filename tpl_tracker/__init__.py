@@ -69,8 +69,10 @@ def register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .facilitators import bp as facilitators_bp
+    from .imports import bp as imports_bp
     from .jobs_admin import bp as jobs_bp
     from .main import bp as main_bp
+    from .outcomes import bp as outcomes_bp
     from .notifications import bp as notifications_bp
     from .reports import bp as reports_bp
 
@@ -78,8 +80,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(facilitators_bp, url_prefix="/tpl")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(imports_bp, url_prefix="/admin/import")
     app.register_blueprint(jobs_bp, url_prefix="/jobs")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(outcomes_bp, url_prefix="/tracer")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
 
 

@@ -145,3 +145,31 @@ def register(app: Flask) -> None:
             raise click.ClickException("xlsx needs --output FILE.")
         else:
             click.echo(data.decode("utf-8"), nl=False)
+
+    @app.cli.command("import-data")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Check the workbook and report, without writing anything.")
+    def import_data_command(file, dry_run):
+        """Import TPL, contracts and tracer surveys from an .xlsx workbook: every row or none."""
+        from flask_babel import gettext as _
+
+        from .services.importer import SHEETS, import_workbook
+
+        try:
+            result = import_workbook(file, dry_run=dry_run)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from None
+        for sheet in SHEETS:
+            if sheet in result.created:
+                click.echo(_("%(sheet)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged",
+                             sheet=sheet, created=result.created[sheet], updated=result.updated[sheet],
+                             unchanged=result.unchanged[sheet]))
+            else:
+                click.echo(_("%(sheet)s: no such sheet, skipped", sheet=sheet))
+        for error in result.errors:
+            click.echo(str(error))
+        if result.errors:
+            click.echo(_("The workbook has errors: nothing was imported."), err=True)
+            sys.exit(1)
+        if dry_run:
+            click.echo(_("Dry run: the workbook is valid; nothing was written."))

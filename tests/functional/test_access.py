@@ -2,10 +2,12 @@
 
 Adding a route without a row here fails `test_every_route_is_in_the_table`.
 """
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
-from tpl_tracker.models import AuditEntry
+from tpl_tracker.models import AuditEntry, OutcomeSurvey
 
 ROLES = ["anonymous", "facilitator", "supervisor", "evaluator", "admin"]
 PUBLIC_STATIC = {"static", "bootstrap.static"}
@@ -41,6 +43,8 @@ TABLE = [
      {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 403, "admin": 302}),
     ("admin.user_password", "GET", {"user_id": "facilitator2"}, None, ADMIN_ONLY),
     ("admin.audit_log", "GET", {}, None, ADMIN_ONLY),
+    ("imports.upload", "GET", {}, None, ADMIN_ONLY),
+    ("imports.template", "GET", {}, None, ADMIN_ONLY),
     ("jobs_admin.index", "GET", {}, None,
      {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 200, "admin": 200}),
     ("notifications.index", "GET", {}, None, ALL_200),
@@ -52,6 +56,26 @@ TABLE = [
      {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 404, "admin": 404}),
     ("jobs_admin.start", "POST", {"name": "compute-metrics"}, {},
      {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 302, "admin": 302}),
+    ("outcomes.index", "GET", {}, None,
+     {"anonymous": LOGIN, "facilitator": 302, "supervisor": 200, "evaluator": 200, "admin": 200}),
+    ("outcomes.facilitator_surveys", "GET", {"facilitator_id": "tpl"}, None, ALL_200),
+    ("outcomes.facilitator_surveys", "GET", {"facilitator_id": "tpl2"}, None,
+     {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 200, "admin": 200}),
+    # The world's TPL is still under contract: their own form sends them back with a message.
+    ("outcomes.create", "GET", {"facilitator_id": "tpl"}, None,
+     {"anonymous": LOGIN, "facilitator": 302, "supervisor": 200, "evaluator": 200, "admin": 403}),
+    ("outcomes.create", "GET", {"facilitator_id": "tpl2"}, None,
+     {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 200, "admin": 403}),
+    ("outcomes.edit", "GET", {"survey_id": "survey"}, None,
+     {"anonymous": LOGIN, "facilitator": 200, "supervisor": 200, "evaluator": 200, "admin": 403}),
+    ("outcomes.edit", "GET", {"survey_id": "survey2"}, None,
+     {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 200, "admin": 403}),
+    ("outcomes.verify", "POST", {"survey_id": "survey"}, {"verification": "verified", "note": "NIB checked in OSS"},
+     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 302, "evaluator": 302, "admin": 403}),
+    ("outcomes.verify", "POST", {"survey_id": "survey2"}, {"verification": "verified", "note": "NIB checked in OSS"},
+     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 404, "evaluator": 302, "admin": 403}),
+    ("outcomes.add_business", "POST", {"survey_id": "survey"}, {},
+     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 302, "evaluator": 302, "admin": 403}),
 ]
 
 # Routes that change data, with a valid-looking form, and the roles allowed to post it.
@@ -64,7 +88,26 @@ WRITES = [
     ("admin.user_edit", {"user_id": "facilitator2"}, {"admin"}),
     ("admin.user_set_active", {"user_id": "facilitator2"}, {"admin"}),
     ("admin.user_password", {"user_id": "facilitator2"}, {"admin"}),
+    ("imports.upload", {}, {"admin"}),
+    ("outcomes.create", {"facilitator_id": "tpl"}, {"facilitator", "supervisor", "evaluator"}),
+    ("outcomes.edit", {"survey_id": "survey"}, {"facilitator", "supervisor", "evaluator"}),
+    ("outcomes.verify", {"survey_id": "survey"}, {"supervisor", "evaluator"}),
+    ("outcomes.add_business", {"survey_id": "survey"}, {"supervisor", "evaluator"}),
 ]
+
+
+@pytest.fixture
+def world(world, db):
+    """The shared world plus a tracer survey of each TPL (`survey` of tpl, `survey2` of tpl2)."""
+    world["survey"] = OutcomeSurvey(
+        facilitator=world["tpl"], survey_date=date(2026, 6, 1), status="wirausaha", business_name="Sagu Ternate",
+        kbli="10792", business_region_code="82.71", recorded_by_id=world["supervisor"].id)
+    world["survey2"] = OutcomeSurvey(
+        facilitator=world["tpl2"], survey_date=date(2026, 6, 1), status="bekerja",
+        recorded_by_id=world["supervisor2"].id)
+    db.session.add_all([world["survey"], world["survey2"]])
+    db.session.commit()
+    return world
 
 
 def _url(app, world, endpoint, arguments):

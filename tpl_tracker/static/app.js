@@ -22,3 +22,18 @@ document.addEventListener("DOMContentLoaded", function () {
     sync();
   }
 });
+
+// Tracer survey form: the business fields only matter when the TPL runs their own business.
+// Without JavaScript they simply stay visible; they also stay visible while they show an error.
+document.addEventListener("DOMContentLoaded", function () {
+  var status = document.getElementById("status");
+  var business = document.getElementById("business-fields");
+  if (status && business) {
+    var sync = function () {
+      var hasError = business.querySelector(".is-invalid") !== null;
+      business.classList.toggle("d-none", status.value !== "wirausaha" && !hasError);
+    };
+    status.addEventListener("change", sync);
+    sync();
+  }
+});

@@ -1,0 +1,523 @@
+"""Tracer surveys: who may record them and when, the rules of a survey, verification, due dates,
+and the one step from a verified new business to the business registry."""
+from dataclasses import replace
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from tpl_tracker.models import AuditEntry, Business, OutcomeSurvey
+from tpl_tracker.services import ServiceError
+from tpl_tracker.services.outcomes import (
+    SurveyData,
+    add_business_from_survey,
+    add_months,
+    due_surveys,
+    normalize_name,
+    record_survey,
+    update_survey,
+    verify_survey,
+)
+
+from ..conftest import ui_message
+from ..factories import ContractFactory, FacilitatorFactory
+
+EXIT = date(2025, 12, 31)
+TODAY = date(2026, 9, 1)
+
+
+def _count(db, model, *where) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def _audit(db, action: str) -> list[AuditEntry]:
+    return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+
+
+@pytest.fixture
+def alumni(world, db):
+    """The world, with tpl's contract over (exit date 31/12/2025): tpl is an alumnus."""
+    world["contract"].start_date = date(2025, 1, 1)
+    world["contract"].end_date = EXIT
+    world["contract"].status = "completed"
+    db.session.commit()
+    return world
+
+
+@pytest.fixture
+def business():
+    """A TPL's answer: they run a new food business."""
+    return SurveyData(
+        survey_date=date(2026, 7, 1), status="wirausaha", business_name="Sagu Lempeng  Ternate",
+        founded_date=date(2026, 2, 1), nib="8120000123456", kbli="10792", workers=3,
+        monthly_revenue=4_500_000, business_region_code="82.71",
+    )
+
+
+def _survey(actor, world, data, **overrides):
+    return record_survey(actor, world["tpl"], replace(data, **overrides), today=TODAY)
+
+
+# --- recording ------------------------------------------------------------------------------
+
+def test_tpl_records_own_survey_after_exit(db, alumni, business):
+    survey = _survey(alumni["facilitator"], alumni, business)
+
+    saved = db.session.get(OutcomeSurvey, survey.id)
+    assert saved.facilitator_id == alumni["tpl"].id
+    assert saved.recorded_by_id == alumni["facilitator"].id
+    assert saved.verification == "unverified" and saved.verified_by_id is None
+    assert saved.business_name == "Sagu Lempeng Ternate"  # whitespace collapsed
+    assert (saved.nib, saved.kbli, saved.workers, saved.monthly_revenue) == ("8120000123456", "10792", 3, 4_500_000)
+    (entry,) = _audit(db, "survey_recorded")
+    assert entry.actor_id == alumni["facilitator"].id
+    assert entry.entity_type == "outcome_surveys" and entry.entity_id == str(survey.id)
+    assert entry.after["status"] == "wirausaha" and entry.after["nib"] == "8120000123456"
+
+
+def test_supervisor_records_on_behalf_and_is_named_as_recorder(db, alumni, business):
+    survey = _survey(alumni["supervisor"], alumni, business, status="bekerja")
+    assert db.session.get(OutcomeSurvey, survey.id).recorded_by_id == alumni["supervisor"].id
+
+
+def test_evaluator_records_on_behalf(db, alumni, business):
+    survey = _survey(alumni["evaluator"], alumni, business)
+    assert survey.recorded_by_id == alumni["evaluator"].id
+
+
+def test_supervisor_may_record_an_exit_interview_before_the_exit_date(db, world, business):
+    survey = record_survey(world["supervisor"], world["tpl"], replace(business, survey_date=date(2026, 6, 1)),
+                           today=TODAY)
+    assert survey.id is not None
+
+
+@pytest.mark.parametrize("survey_date", [date(2026, 6, 1), date(2026, 12, 31)], ids=["during", "on-exit-date"])
+def test_tpl_cannot_fill_in_a_survey_before_the_contract_ends(app, db, world, business, survey_date):
+    with pytest.raises(ServiceError) as refused:
+        record_survey(world["facilitator"], world["tpl"], replace(business, survey_date=survey_date),
+                      today=date(2027, 2, 1))
+    assert refused.value.message == ui_message(app, "Tracer surveys start after your last contract ends.")
+    assert refused.value.field == "survey_date"
+    db.session.rollback()
+    assert _count(db, OutcomeSurvey) == 0
+    assert _count(db, AuditEntry) == 0
+
+
+def test_tpl_on_the_exit_date_is_refused_even_as_alumnus(app, db, alumni, business):
+    with pytest.raises(ServiceError) as refused:
+        _survey(alumni["facilitator"], alumni, business, survey_date=EXIT)
+    assert refused.value.message == ui_message(app, "Tracer surveys start after your last contract ends.")
+
+
+@pytest.mark.parametrize("who", ["facilitator2", "admin", "supervisor2"])
+def test_others_cannot_record_for_a_tpl(db, alumni, business, who):
+    with pytest.raises(ServiceError):
+        _survey(alumni[who], alumni, business)
+    db.session.rollback()
+    assert _count(db, OutcomeSurvey) == 0
+
+
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        ({"survey_date": date(2026, 9, 2)}, "survey_date", "The survey date cannot be in the future."),
+        ({"status": "pensiun"}, "status", "Choose what the TPL is doing now."),
+        ({"business_name": "  "}, "business_name", "Give the name of the business."),
+        ({"business_name": None}, "business_name", "Give the name of the business."),
+        ({"business_name": "x" * 161}, "business_name", "The business name may have at most 160 characters."),
+        ({"founded_date": date(2026, 7, 2)}, "founded_date", "The business cannot be founded after the survey date."),
+        ({"nib": "812000012345"}, "nib", "The NIB has exactly 13 digits."),
+        ({"nib": "81200001234567"}, "nib", "The NIB has exactly 13 digits."),
+        ({"nib": "812000012345A"}, "nib", "The NIB has exactly 13 digits."),
+        ({"kbli": "1079"}, "kbli", "The KBLI code has exactly 5 digits."),
+        ({"kbli": "C1079"}, "kbli", "The KBLI code has exactly 5 digits."),
+        ({"workers": -1}, "workers", "The number of workers cannot be negative or implausibly large."),
+        ({"monthly_revenue": -1}, "monthly_revenue",
+         "The monthly revenue cannot be negative or implausibly large."),
+        ({"business_region_code": "82"}, "business_region_code", "Choose a kabupaten/kota for the business."),
+        ({"business_region_code": "99.99"}, "business_region_code", "Choose a kabupaten/kota for the business."),
+    ],
+    ids=["future", "status", "blank-name", "no-name", "long-name", "founded-after-survey", "nib-12", "nib-14",
+         "nib-letter", "kbli-4", "kbli-letter", "workers-negative", "revenue-negative", "region-province",
+         "region-unknown"],
+)
+def test_bad_survey_is_refused_and_writes_nothing(app, db, alumni, business, change, field, message):
+    with pytest.raises(ServiceError) as refused:
+        _survey(alumni["facilitator"], alumni, business, **change)
+    assert refused.value.field == field
+    assert refused.value.message == ui_message(app, message)
+    db.session.rollback()
+    assert _count(db, OutcomeSurvey) == 0
+    assert _count(db, AuditEntry) == 0
+
+
+def test_one_survey_per_date_per_tpl(app, db, alumni, business):
+    _survey(alumni["facilitator"], alumni, business)
+    with pytest.raises(ServiceError) as refused:
+        _survey(alumni["supervisor"], alumni, business, status="bekerja")
+    assert refused.value.field == "survey_date"
+    assert refused.value.message == ui_message(
+        app, "This TPL already has a survey dated %(date)s: edit that one instead.", date="01/07/2026")
+    db.session.rollback()
+    assert _count(db, OutcomeSurvey) == 1
+    assert len(_audit(db, "survey_recorded")) == 1
+
+
+def test_another_tpl_may_have_a_survey_on_the_same_date(db, alumni, business):
+    _survey(alumni["facilitator"], alumni, business)
+    record_survey(alumni["evaluator"], alumni["tpl2"], replace(business, status="studi"), today=TODAY)
+    assert _count(db, OutcomeSurvey) == 2
+
+
+def test_codes_are_accepted_with_spaces_and_any_kbli_category(db, alumni, business):
+    survey = _survey(alumni["facilitator"], alumni, business, nib=" 8120 0001 23456 ", kbli="47111")
+    assert survey.nib == "8120000123456"
+    assert survey.kbli == "47111"  # retail, not manufacturing: only the form is checked
+
+
+def test_business_details_other_than_the_name_are_optional(db, alumni):
+    survey = record_survey(alumni["facilitator"], alumni["tpl"],
+                           SurveyData(survey_date=date(2026, 7, 1), status="wirausaha", business_name="Kopi Dabe"),
+                           today=TODAY)
+    assert survey.nib is None and survey.kbli is None and survey.workers is None
+
+
+def test_founded_on_the_survey_date_is_fine(db, alumni, business):
+    assert _survey(alumni["facilitator"], alumni, business, founded_date=date(2026, 7, 1)).id
+
+
+def test_non_wirausaha_survey_clears_the_business_fields(db, alumni, business):
+    survey = _survey(alumni["facilitator"], alumni, business, status="bekerja", nib="bad")
+    saved = db.session.get(OutcomeSurvey, survey.id)
+    assert saved.status == "bekerja"
+    assert [saved.business_name, saved.founded_date, saved.nib, saved.kbli, saved.workers,
+            saved.monthly_revenue, saved.business_region_code] == [None] * 7
+
+
+# --- editing --------------------------------------------------------------------------------
+
+def test_editing_a_verified_survey_sends_it_back_to_unverified(db, alumni, business):
+    survey = _survey(alumni["facilitator"], alumni, business)
+    verify_survey(alumni["supervisor"], survey, "verified", "NIB checked in OSS")
+
+    update_survey(alumni["facilitator"], survey, replace(business, workers=5), today=TODAY)
+
+    saved = db.session.get(OutcomeSurvey, survey.id)
+    assert saved.workers == 5
+    assert saved.verification == "unverified"
+    assert saved.verified_by_id is None and saved.verified_at is None and saved.verification_note is None
+    assert saved.recorded_by_id == alumni["facilitator"].id  # who first typed it in stays
+    (entry,) = _audit(db, "survey_updated")
+    assert entry.actor_id == alumni["facilitator"].id
+    assert entry.before["workers"] == 3 and entry.after["workers"] == 5
+    assert entry.before["verification"] == "verified" and entry.after["verification"] == "unverified"
+
+
+def test_editing_a_rejected_survey_sends_it_back_to_unverified(db, alumni, business):
+    survey = _survey(alumni["facilitator"], alumni, business)
+    verify_survey(alumni["evaluator"], survey, "rejected", "NIB not found in OSS")
+    update_survey(alumni["facilitator"], survey, replace(business, nib="8120000654321"), today=TODAY)
+    assert db.session.get(OutcomeSurvey, survey.id).verification == "unverified"
+
+
+def test_saving_an_unchanged_survey_keeps_its_verification(db, alumni, business):
+    survey = _survey(alumni["facilitator"], alumni, business)
+    verify_survey(alumni["supervisor"], survey, "verified", None)
+    update_survey(alumni["facilitator"], survey, business, today=TODAY)
+    assert db.session.get(OutcomeSurvey, survey.id).verification == "verified"
+    assert _audit(db, "survey_updated") == []
+
+
+def test_refused_edit_changes_nothing(db, alumni, business):
+    survey = _survey(alumni["facilitator"], alumni, business)
+    verify_survey(alumni["supervisor"], survey, "verified", None)
+    with pytest.raises(ServiceError):
+        update_survey(alumni["facilitator"], survey, replace(business, nib="123"), today=TODAY)
+    db.session.rollback()
+    saved = db.session.get(OutcomeSurvey, survey.id)
+    assert saved.nib == "8120000123456" and saved.verification == "verified"
+    assert _audit(db, "survey_updated") == []
+
+
+def test_edit_may_not_move_onto_another_surveys_date(db, alumni, business):
+    _survey(alumni["facilitator"], alumni, business)
+    second = _survey(alumni["facilitator"], alumni, business, survey_date=date(2026, 8, 1))
+    with pytest.raises(ServiceError) as refused:
+        update_survey(alumni["facilitator"], second, business, today=TODAY)
+    assert refused.value.field == "survey_date"
+
+
+def test_edit_to_non_wirausaha_clears_business_and_registry_link(db, alumni, business):
+    survey = _survey(alumni["facilitator"], alumni, business)
+    verify_survey(alumni["supervisor"], survey, "verified", None)
+    add_business_from_survey(alumni["supervisor"], survey)
+    update_survey(alumni["facilitator"], survey, replace(business, status="bekerja"), today=TODAY)
+    saved = db.session.get(OutcomeSurvey, survey.id)
+    assert saved.business_name is None and saved.business_id is None
+    assert _count(db, Business) == 1  # the registry keeps the business
+
+
+def test_only_the_owner_tpl_edits_their_survey(db, alumni, business):
+    survey = _survey(alumni["supervisor"], alumni, business)
+    with pytest.raises(ServiceError):
+        update_survey(alumni["facilitator2"], survey, replace(business, workers=9), today=TODAY)
+
+
+# --- verification ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("who", ["supervisor", "evaluator"])
+def test_supervisor_or_evaluator_verifies_with_a_note(db, alumni, business, who):
+    survey = _survey(alumni["facilitator"], alumni, business)
+    verify_survey(alumni[who], survey, "verified", "  NIB checked in OSS ")
+
+    saved = db.session.get(OutcomeSurvey, survey.id)
+    assert saved.verification == "verified"
+    assert saved.verification_note == "NIB checked in OSS"
+    assert saved.verified_by_id == alumni[who].id and saved.verified_at is not None
+    (entry,) = _audit(db, "survey_verified")
+    assert entry.actor_id == alumni[who].id
+    assert entry.before["verification"] == "unverified" and entry.after["verification"] == "verified"
+
+
+def test_verification_without_a_note_is_fine(db, alumni, business):
+    survey = _survey(alumni["facilitator"], alumni, business)
+    verify_survey(alumni["evaluator"], survey, "verified", "")
+    assert db.session.get(OutcomeSurvey, survey.id).verification_note is None
+
+
+def test_rejection_needs_a_note(db, alumni, business):
+    survey = _survey(alumni["facilitator"], alumni, business)
+    with pytest.raises(ServiceError) as refused:
+        verify_survey(alumni["supervisor"], survey, "rejected", "   ")
+    assert refused.value.field == "note"
+    db.session.rollback()
+    assert db.session.get(OutcomeSurvey, survey.id).verification == "unverified"
+    assert _audit(db, "survey_rejected") == []
+
+    verify_survey(alumni["supervisor"], survey, "rejected", "NIB belongs to another business")
+    saved = db.session.get(OutcomeSurvey, survey.id)
+    assert saved.verification == "rejected" and saved.verification_note == "NIB belongs to another business"
+    assert len(_audit(db, "survey_rejected")) == 1
+
+
+@pytest.mark.parametrize("verification", ["unverified", "approved", ""])
+def test_verification_must_be_verified_or_rejected(db, alumni, business, verification):
+    survey = _survey(alumni["facilitator"], alumni, business)
+    with pytest.raises(ServiceError) as refused:
+        verify_survey(alumni["supervisor"], survey, verification, "x")
+    assert refused.value.field == "verification"
+
+
+@pytest.mark.parametrize("who", ["facilitator", "admin", "supervisor2"])
+def test_tpl_admin_and_out_of_scope_supervisor_cannot_verify(db, alumni, business, who):
+    survey = _survey(alumni["facilitator"], alumni, business)
+    with pytest.raises(ServiceError):
+        verify_survey(alumni[who], survey, "verified", None)
+    db.session.rollback()
+    assert db.session.get(OutcomeSurvey, survey.id).verification == "unverified"
+
+
+# --- from survey to business registry -------------------------------------------------------
+
+def _verified(db, world, data, **overrides):
+    survey = _survey(world["facilitator"], world, data, **overrides)
+    verify_survey(world["supervisor"], survey, "verified", "NIB checked in OSS")
+    return survey
+
+
+def test_add_business_creates_it_once_and_links_the_founder(app, db, alumni, business):
+    survey = _verified(db, alumni, business)
+
+    created = add_business_from_survey(alumni["evaluator"], survey)
+
+    saved = db.session.get(Business, created.id)
+    assert saved.name == "Sagu Lempeng Ternate"
+    assert saved.normalized_name == "sagu lempeng ternate"
+    assert saved.owner_name == alumni["tpl"].full_name
+    assert saved.founder_id == alumni["tpl"].id
+    assert (saved.region_code, saved.kbli, saved.nib, saved.workers) == ("82.71", "10792", "8120000123456", 3)
+    assert saved.size_class == "mikro"
+    assert saved.year_founded == 2026
+    assert saved.created_by_id == alumni["evaluator"].id
+    assert db.session.get(OutcomeSurvey, survey.id).business_id == saved.id
+    assert len(_audit(db, "business_created")) == 1
+    (link,) = _audit(db, "survey_business_linked")
+    assert link.before["business_id"] is None and link.after["business_id"] == saved.id
+
+    with pytest.raises(ServiceError) as refused:
+        add_business_from_survey(alumni["evaluator"], survey)
+    assert refused.value.message == ui_message(app, "This business is already in the registry.")
+    db.session.rollback()
+    assert _count(db, Business) == 1
+
+
+def test_add_business_without_workers_counts_zero(db, alumni, business):
+    survey = _verified(db, alumni, business, workers=None)
+    assert add_business_from_survey(alumni["supervisor"], survey).workers == 0
+
+
+def _existing(db, **values):
+    row = {"name": "UD Sagu Maju", "normalized_name": "ud sagu maju", "owner_name": "Hasan", "region_code": "82.71",
+           "kbli": "10792", "nib": None, "workers": 2}
+    row.update(values)
+    business = Business(**row)
+    db.session.add(business)
+    db.session.commit()
+    return business
+
+
+def test_add_business_links_to_the_registered_one_with_the_same_nib(db, alumni, business):
+    existing = _existing(db, nib="8120000123456")
+    survey = _verified(db, alumni, business)
+
+    linked = add_business_from_survey(alumni["supervisor"], survey)
+
+    assert linked.id == existing.id
+    assert _count(db, Business) == 1
+    assert db.session.get(OutcomeSurvey, survey.id).business_id == existing.id
+    assert _audit(db, "business_created") == []
+    assert len(_audit(db, "survey_business_linked")) == 1
+
+
+def test_add_business_links_to_the_same_name_in_the_same_region(db, alumni, business):
+    existing = _existing(db, name="Sagu Lempeng Ternate", normalized_name="sagu lempeng ternate")
+    survey = _verified(db, alumni, business, business_name="SAGU  lempeng ternate")
+    assert add_business_from_survey(alumni["supervisor"], survey).id == existing.id
+    assert _count(db, Business) == 1
+
+
+def test_same_name_in_another_region_is_another_business(db, alumni, business):
+    _existing(db, name="Sagu Lempeng Ternate", normalized_name="sagu lempeng ternate", region_code="82.72")
+    survey = _verified(db, alumni, business)
+    add_business_from_survey(alumni["supervisor"], survey)
+    assert _count(db, Business) == 2
+
+
+def test_same_name_and_region_but_another_nib_is_refused(db, alumni, business):
+    _existing(db, name="Sagu Lempeng Ternate", normalized_name="sagu lempeng ternate", nib="8120000999999")
+    survey = _verified(db, alumni, business)
+    with pytest.raises(ServiceError, match="8120000999999"):
+        add_business_from_survey(alumni["supervisor"], survey)
+    db.session.rollback()
+    assert _count(db, Business) == 1
+    assert db.session.get(OutcomeSurvey, survey.id).business_id is None
+
+
+def test_only_verified_wirausaha_surveys_go_to_the_registry(app, db, alumni, business):
+    message = ui_message(app, "Only a verified survey of a running business can be added to the registry.")
+    unverified = _survey(alumni["facilitator"], alumni, business)
+    with pytest.raises(ServiceError) as refused:
+        add_business_from_survey(alumni["supervisor"], unverified)
+    assert refused.value.message == message
+    employed = _verified(db, alumni, business, survey_date=date(2026, 8, 1), status="bekerja")
+    with pytest.raises(ServiceError) as refused:
+        add_business_from_survey(alumni["supervisor"], employed)
+    assert refused.value.message == message
+    db.session.rollback()
+    assert _count(db, Business) == 0
+
+
+def test_registry_needs_the_kbli_and_region(db, alumni, business):
+    survey = _verified(db, alumni, business, kbli=None)
+    with pytest.raises(ServiceError) as refused:
+        add_business_from_survey(alumni["supervisor"], survey)
+    assert refused.value.field == "kbli"
+    survey = _verified(db, alumni, business, survey_date=date(2026, 8, 1), business_region_code=None)
+    with pytest.raises(ServiceError) as refused:
+        add_business_from_survey(alumni["supervisor"], survey)
+    assert refused.value.field == "business_region_code"
+    db.session.rollback()
+    assert _count(db, Business) == 0
+
+
+@pytest.mark.parametrize("who", ["facilitator", "admin", "supervisor2"])
+def test_only_verifiers_add_businesses(db, alumni, business, who):
+    survey = _verified(db, alumni, business)
+    with pytest.raises(ServiceError):
+        add_business_from_survey(alumni[who], survey)
+    db.session.rollback()
+    assert _count(db, Business) == 0
+
+
+def test_normalize_name():
+    assert normalize_name("  Sagu\tLempeng   TERNATE ") == "sagu lempeng ternate"
+
+
+# --- due dates ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "start, months, expected",
+    [(date(2025, 12, 31), 6, date(2026, 6, 30)), (date(2025, 8, 31), 6, date(2026, 2, 28)),
+     (date(2023, 8, 31), 6, date(2024, 2, 29)), (date(2025, 12, 31), 12, date(2026, 12, 31)),
+     (date(2025, 7, 15), 24, date(2027, 7, 15)), (date(2025, 11, 30), 3, date(2026, 2, 28))],
+)
+def test_add_months_uses_calendar_months(start, months, expected):
+    assert add_months(start, months) == expected
+
+
+def _plain(rounds):
+    return [(months, due, survey.id if survey else None) for months, due, survey in rounds]
+
+
+def test_due_surveys_at_6_12_and_24_months_after_exit(db, alumni, business):
+    rounds = due_surveys(alumni["tpl"], TODAY)
+    assert _plain(rounds) == [(6, date(2026, 6, 30), None), (12, date(2026, 12, 31), None),
+                              (24, date(2027, 12, 31), None)]
+
+
+def test_a_survey_answers_the_round_whose_window_holds_it(db, alumni, business):
+    early = _survey(alumni["supervisor"], alumni, business, survey_date=date(2026, 5, 20))  # 41 days early
+    rounds = due_surveys(alumni["tpl"], TODAY)
+    assert _plain(rounds) == [(6, date(2026, 6, 30), early.id), (12, date(2026, 12, 31), None),
+                              (24, date(2027, 12, 31), None)]
+
+
+def test_surveys_outside_the_windows_or_not_counted_answer_nothing(db, alumni, business):
+    _survey(alumni["supervisor"], alumni, business, survey_date=date(2026, 5, 15))  # 46 days early
+    _survey(alumni["supervisor"], alumni, business, survey_date=EXIT, status="studi")  # exit interview: never counts
+    record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=date(2027, 1, 5)),
+                  today=date(2027, 2, 1))  # after the as-of date below
+    assert [s for _m, _d, s in due_surveys(alumni["tpl"], TODAY)] == [None, None, None]
+
+
+def test_each_round_takes_its_earliest_survey(db, alumni, business):
+    first = _survey(alumni["supervisor"], alumni, business, survey_date=date(2026, 7, 1))
+    _survey(alumni["supervisor"], alumni, business, survey_date=date(2026, 8, 1))
+    today = date(2028, 6, 1)
+    late = record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=date(2028, 3, 1)),
+                         today=today)
+    assert _plain(due_surveys(alumni["tpl"], today)) == [
+        (6, date(2026, 6, 30), first.id), (12, date(2026, 12, 31), None), (24, date(2027, 12, 31), late.id)]
+
+
+def test_a_survey_early_for_the_next_round_answers_only_that_round(db, alumni, business):
+    # 10 days before the 12-month due date: the 12-month survey taken early, the 6-month one was missed.
+    survey = record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=date(2026, 12, 21)),
+                           today=date(2027, 1, 15))
+    assert _plain(due_surveys(alumni["tpl"], date(2027, 1, 15))) == [
+        (6, date(2026, 6, 30), None), (12, date(2026, 12, 31), survey.id), (24, date(2027, 12, 31), None)]
+
+
+def test_due_months_come_from_the_configuration(app, db, alumni, monkeypatch):
+    monkeypatch.setitem(app.config, "TRACER_MONTHS", (36, 3))
+    assert [(m, d) for m, d, _s in due_surveys(alumni["tpl"], TODAY)] == [
+        (3, date(2026, 3, 31)), (36, date(2028, 12, 31))]
+
+
+def test_due_dates_follow_an_early_termination(db, alumni):
+    contract = alumni["contract"]
+    contract.status = "terminated"
+    contract.terminated_on = date(2025, 8, 31)
+    contract.termination_reason = "Resigned"
+    db.session.commit()
+    assert due_surveys(alumni["tpl"], TODAY)[0][1] == date(2026, 2, 28)
+
+
+def test_no_contract_no_due_dates(db):
+    assert due_surveys(FacilitatorFactory(), TODAY) == []
+
+
+def test_the_latest_contract_sets_the_exit_date(db, alumni):
+    ContractFactory(facilitator=alumni["tpl"], start_date=date(2026, 1, 1), end_date=date(2026, 3, 31))
+    db.session.refresh(alumni["tpl"])
+    assert due_surveys(alumni["tpl"], TODAY)[0][1] == date(2026, 9, 30)

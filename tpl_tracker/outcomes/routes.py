@@ -1,0 +1,167 @@
+"""Routes of the tracer-survey blueprint: thin views over services/outcomes.py."""
+from datetime import date
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..forms import show_service_error
+from ..models import OutcomeSurvey, Role
+from ..security import is_safe_next, roles_required
+from ..services import ServiceError
+from ..services import outcomes as service
+from ..services.regions import regency_choices
+from ..services.scope import get_facilitator_or_404
+from . import bp
+from .forms import ConfirmForm, SurveyFilterForm, SurveyForm, VerifyForm
+
+
+def _surveys_url(survey: OutcomeSurvey) -> str:
+    return url_for("outcomes.facilitator_surveys", facilitator_id=survey.facilitator_id,
+                   _anchor=f"survey-{survey.id}")
+
+
+@bp.route("/")
+@roles_required()
+def index():
+    """Surveys in the user's scope: a verification queue (unverified first, oldest first)."""
+    if current_user.has_role(Role.FACILITATOR):
+        if current_user.facilitator is None:
+            flash(_("Your account is not linked to a TPL profile yet. Contact your administrator."), "warning")
+            return redirect(url_for("main.home"))
+        return redirect(url_for("outcomes.facilitator_surveys", facilitator_id=current_user.facilitator.id))
+    form = SurveyFilterForm(request.args)
+    valid = form.validate()
+    query = service.survey_query(
+        current_user,
+        verification=form.verification.data if valid else None,
+        status=form.status.data if valid else None,
+    )
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("outcomes/index.html", form=form, page=page, names=service.user_names(page.items))
+
+
+@bp.route("/tpl/<int:facilitator_id>")
+@roles_required()
+def facilitator_surveys(facilitator_id: int):
+    """A TPL's surveys and the rounds that fall due after their exit date."""
+    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    today = date.today()
+    surveys = service.facilitator_surveys(facilitator)
+    return render_template(
+        "outcomes/facilitator.html", facilitator=facilitator, surveys=surveys, today=today,
+        rounds=service.due_surveys(facilitator, today), names=service.user_names(surveys),
+        can_record=service.can_record(current_user, facilitator),
+        can_verify=service.can_verify(current_user, facilitator),
+        tracer_open=service.tracer_open(facilitator, today),
+        verify_form=VerifyForm(formdata=None),
+    )
+
+
+def _survey_form(survey: OutcomeSurvey | None) -> SurveyForm:
+    form = SurveyForm(obj=survey)
+    form.business_region_code.choices = [("", _("(not given)"))] + regency_choices()
+    return form
+
+
+def _survey_data(form: SurveyForm) -> service.SurveyData:
+    return service.SurveyData(
+        survey_date=form.survey_date.data, status=form.status.data, business_name=form.business_name.data,
+        founded_date=form.founded_date.data, nib=form.nib.data, kbli=form.kbli.data, workers=form.workers.data,
+        monthly_revenue=form.monthly_revenue.data, business_region_code=form.business_region_code.data or None,
+    )
+
+
+@bp.route("/tpl/<int:facilitator_id>/new", methods=["GET", "POST"])
+@roles_required(Role.FACILITATOR, Role.SUPERVISOR, Role.EVALUATOR)
+def create(facilitator_id: int):
+    """Fill in a tracer survey: the former TPL themself, or a supervisor/evaluator on their behalf."""
+    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    today = date.today()
+    if service.is_own(current_user, facilitator) and not service.tracer_open(facilitator, today):
+        flash(_("Tracer surveys start after your last contract ends."), "warning")
+        return redirect(url_for("outcomes.facilitator_surveys", facilitator_id=facilitator.id))
+    form = _survey_form(None)
+    if request.method == "GET":
+        form.survey_date.data = today
+        form.business_region_code.data = facilitator.region_code or ""
+    if form.validate_on_submit():
+        try:
+            survey = service.record_survey(current_user, facilitator, _survey_data(form), today=today)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The tracer survey has been saved."), "success")
+            return redirect(_surveys_url(survey))
+    return render_template("outcomes/form.html", form=form, facilitator=facilitator, survey=None,
+                           on_behalf=not service.is_own(current_user, facilitator))
+
+
+@bp.route("/<int:survey_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.FACILITATOR, Role.SUPERVISOR, Role.EVALUATOR)
+def edit(survey_id: int):
+    """Change a survey; a verified one goes back to unverified."""
+    survey = service.get_survey_or_404(current_user, survey_id)
+    facilitator = survey.facilitator
+    form = _survey_form(survey)
+    if request.method == "GET":
+        form.business_region_code.data = survey.business_region_code or ""
+    if form.validate_on_submit():
+        was_checked = survey.verification != "unverified"
+        try:
+            service.update_survey(current_user, survey, _survey_data(form))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            if was_checked and survey.verification == "unverified":
+                flash(_("The tracer survey has been saved and awaits verification again."), "success")
+            else:
+                flash(_("The tracer survey has been saved."), "success")
+            return redirect(_surveys_url(survey))
+    return render_template("outcomes/form.html", form=form, facilitator=facilitator, survey=survey,
+                           on_behalf=not service.is_own(current_user, facilitator))
+
+
+@bp.route("/<int:survey_id>/verify", methods=["POST"])
+@roles_required(Role.SUPERVISOR, Role.EVALUATOR)
+def verify(survey_id: int):
+    """Mark a survey verified or rejected, with a note."""
+    survey = service.get_survey_or_404(current_user, survey_id)
+    form = VerifyForm()
+    target = form.next.data if is_safe_next(form.next.data) else _surveys_url(survey)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+        return redirect(target)
+    try:
+        service.verify_survey(current_user, survey, form.verification.data, form.note.data)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        if survey.verification == "verified":
+            flash(_("The survey is marked verified."), "success")
+        else:
+            flash(_("The survey is marked rejected."), "success")
+    return redirect(target)
+
+
+@bp.route("/<int:survey_id>/business", methods=["POST"])
+@roles_required(Role.SUPERVISOR, Role.EVALUATOR)
+def add_business(survey_id: int):
+    """Add the verified business of a survey to the business registry, in one step."""
+    survey = service.get_survey_or_404(current_user, survey_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            business = service.add_business_from_survey(current_user, survey)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(_("%(name)s is now in the business registry.", name=business.name), "success")
+    else:
+        flash(_("The form has expired: please try again."), "danger")
+    return redirect(_surveys_url(survey))

@@ -1,0 +1,734 @@
+"""Bulk import of TPL, contracts and tracer surveys from an .xlsx workbook: every row or none.
+
+The workbook is read row by row (openpyxl read-only mode), every row is checked against the rules
+of the facilitator and outcome services, existing records are loaded in bulk, and only a workbook
+without a single error is written, in one transaction.
+"""
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from lokal import parse_nik
+
+from ..extensions import db
+from ..models import (
+    CONTRACT_STATUSES,
+    GENDERS,
+    OUTCOME_STATUSES,
+    POLYTECHNICS,
+    VERIFICATIONS,
+    Contract,
+    Facilitator,
+    OutcomeSurvey,
+    Region,
+    utcnow,
+)
+from . import ServiceError, audit
+from .facilitators import check_nik, normalize_phone_number
+from .outcomes import BUSINESS_FIELDS, MAX_MONTHLY_REVENUE, MAX_WORKERS
+from .users import normalize_email
+
+# The sheets in import order, each with its columns (the first row of the sheet names them).
+SHEETS: dict[str, list[str]] = {
+    "facilitators": ["nik", "full_name", "email", "phone", "gender", "birth_date", "angkatan", "polytechnic"],
+    "contracts": ["nik", "contract_number", "start_date", "end_date", "placement_region", "status",
+                  "terminated_on"],
+    "outcomes": ["nik", "survey_date", "status", "business_name", "founded_date", "nib", "kbli", "workers",
+                 "monthly_revenue", "verification"],
+}
+# Columns a sheet may have besides its own; absent means "keep / default".
+OPTIONAL_COLUMNS: dict[str, list[str]] = {"contracts": ["termination_reason"]}
+
+MAX_ERRORS = 1000
+BATCH_SIZE = 1000
+QUERY_CHUNK = 900  # bound parameters per IN (...) query: below SQLite's oldest limit of 999
+AUDIT_NOTE_MAX = 500
+
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INT_TEXT = re.compile(r"[+-]?\d+")
+_NIK_FORM = re.compile(r"\d{16}")
+
+
+@dataclass
+class RowError:
+    """One problem of the workbook: where it is (sheet, Excel row number, column) and why."""
+
+    sheet: str
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if not self.sheet:
+            return self.message
+        where = f"{self.sheet}!{self.row}"
+        return f"{where} {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    """Per sheet found in the workbook: records created, updated and unchanged; and every error."""
+
+    created: dict[str, int]
+    updated: dict[str, int]
+    unchanged: dict[str, int]
+    errors: list[RowError]
+    dry_run: bool
+
+    @property
+    def ok(self) -> bool:
+        """True when the workbook had no error (and so was imported, unless a dry run)."""
+        return not self.errors
+
+
+class _Invalid(Exception):
+    """A cell that cannot be read as the column's type."""
+
+
+@dataclass
+class _Plan:
+    """A checked row: the values to write and the record it creates (existing None) or updates."""
+
+    row: int
+    values: dict[str, Any]
+    existing: Any = None
+    nik: str | None = None
+    changed: bool = True
+
+
+@dataclass
+class _Sheet:
+    """The raw rows of one sheet: (Excel row number, {column: cell value})."""
+
+    name: str
+    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    usable: bool = True  # False when a required column is missing: its rows are not checked
+
+
+# --- reading cells --------------------------------------------------------------------------
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any) -> str:
+    """A cell as trimmed text; whole numbers without '.0' (NIK, NIB typed as numbers)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _region_code(value: Any) -> str:
+    """A kabupaten/kota code; Excel turns 11.10 typed in a cell into the number 11.1."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.2f}"
+    return _text(value)
+
+
+def _date(value: Any) -> date | None:
+    if _blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DATE_TEXT.fullmatch(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise _Invalid(_("Not a date: use an Excel date or YYYY-MM-DD."))
+
+
+def _int(value: Any) -> int | None:
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        raise _Invalid(_("Not a whole number."))
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+        return int(value.strip())
+    raise _Invalid(_("Not a whole number."))
+
+
+class _Row:
+    """One data row being checked: typed access to its cells, errors collected on the way."""
+
+    def __init__(self, sheet: str, number: int, cells: dict[str, Any], errors: list[RowError]):
+        self.sheet, self.number, self.cells, self._errors = sheet, number, cells, errors
+        self.valid = True
+
+    def error(self, column: str, message: str) -> None:
+        self.valid = False
+        self._errors.append(RowError(self.sheet, self.number, column, message))
+
+    def has(self, column: str) -> bool:
+        return column in self.cells
+
+    def text(self, column: str, required: bool = False, max_length: int | None = None) -> str | None:
+        value = _text(self.cells.get(column)) or None
+        if value is None and required:
+            self.error(column, _("This cell is required."))
+        elif value is not None and max_length is not None and len(value) > max_length:
+            self.error(column, _("At most %(count)d characters.", count=max_length))
+            return None
+        return value
+
+    def date(self, column: str, required: bool = False) -> date | None:
+        try:
+            value = _date(self.cells.get(column))
+        except _Invalid as invalid:
+            self.error(column, str(invalid))
+            return None
+        if value is None and required:
+            self.error(column, _("This cell is required."))
+        return value
+
+    def integer(self, column: str, required: bool = False, low: int | None = None,
+                high: int | None = None, message: str | None = None) -> int | None:
+        try:
+            value = _int(self.cells.get(column))
+        except _Invalid as invalid:
+            self.error(column, str(invalid))
+            return None
+        if value is None:
+            if required:
+                self.error(column, _("This cell is required."))
+            return None
+        if (low is not None and value < low) or (high is not None and value > high):
+            self.error(column, message or _("The number is out of range."))
+            return None
+        return value
+
+    def choice(self, column: str, allowed: Iterable[str], default: str | None = None) -> str | None:
+        allowed = list(allowed)
+        typed = _text(self.cells.get(column))
+        value = typed.lower() or default
+        if value is None:
+            self.error(column, _("This cell is required."))
+            return None
+        match = next((a for a in allowed if a.lower() == value), None)
+        if match is None:
+            self.error(column, _("Unknown value %(value)s: use one of %(allowed)s.",
+                                 value=typed, allowed=", ".join(allowed)))
+        return match
+
+
+def _open(source):
+    """The workbook, opened read-only; ServiceError when the content is not an xlsx workbook."""
+    from openpyxl import load_workbook
+
+    handle = source
+    if isinstance(source, (str, os.PathLike)):
+        handle = open(source, "rb")  # a handle: openpyxl would judge a path by its extension
+    elif isinstance(source, (bytes, bytearray)):
+        handle = io.BytesIO(source)
+    try:
+        return load_workbook(handle, read_only=True, data_only=True), handle
+    except Exception:  # openpyxl raises zipfile, KeyError, XML and its own errors for foreign files
+        if handle is not source:
+            handle.close()
+        raise ServiceError(_("The file is not an xlsx workbook."), field="file") from None
+
+
+def _read_sheets(workbook, errors: list[RowError]) -> dict[str, _Sheet]:
+    """The known sheets of the workbook (case-insensitive names), their rows as dicts by column."""
+    by_name = {name.strip().lower(): name for name in workbook.sheetnames}
+    sheets = {}
+    for name, columns in SHEETS.items():
+        if name not in by_name:
+            continue
+        worksheet = workbook[by_name[name]]
+        if hasattr(worksheet, "reset_dimensions"):
+            worksheet.reset_dimensions()  # some writers store a wrong size; read every cell
+        sheet = _Sheet(name)
+        sheets[name] = sheet
+        wanted = columns + OPTIONAL_COLUMNS.get(name, [])
+        rows = worksheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None or all(_blank(v) for v in header):
+            continue  # an empty sheet imports nothing
+        index: dict[str, int] = {}
+        for position, title in enumerate(header):
+            key = _text(title).lower()
+            if key in wanted and key not in index:
+                index[key] = position
+        for column in columns:
+            if column not in index:
+                sheet.usable = False
+                errors.append(RowError(name, 1, column, _("This column is missing from the first row.")))
+        for number, values in enumerate(rows, start=2):
+            if not values or all(_blank(v) for v in values):
+                continue
+            sheet.rows.append((number, {c: values[i] if i < len(values) else None for c, i in index.items()}))
+    return sheets
+
+
+# --- loading what exists ------------------------------------------------------------------
+
+def _chunks(values: list, size: int = QUERY_CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _load(model, column, keys) -> list:
+    """The rows of `model` whose `column` is one of `keys`, a few large IN queries in all."""
+    keys = sorted(set(keys))
+    found = []
+    for chunk in _chunks(keys):
+        found.extend(db.session.scalars(sa.select(model).where(column.in_(chunk))))
+    return found
+
+
+def _nik_of(value: Any) -> str:
+    """A NIK cell as the 16 digits stored (dots, dashes and spaces removed) when valid, else as typed."""
+    text = _text(value)
+    if not text:
+        return ""
+    info = parse_nik(text)
+    return info.nik if info.valid else text
+
+
+# --- checking each sheet -------------------------------------------------------------------
+
+class _Importer:
+    """Checks a workbook in full, then (when clean) writes it."""
+
+    def __init__(self, sheets: dict[str, _Sheet], actor, errors: list[RowError]):
+        self.sheets, self.actor, self.errors = sheets, actor, errors
+        self.today = date.today()
+        self.plans: dict[str, list[_Plan]] = {name: [] for name in sheets}
+        # Every NIK named anywhere, to load those TPL at once.
+        niks = {_nik_of(cells.get("nik")) for sheet in sheets.values() for _n, cells in sheet.rows}
+        existing = _load(Facilitator, Facilitator.nik, [n for n in niks if _NIK_FORM.fullmatch(n)])
+        self.facilitators: dict[str, Facilitator] = {f.nik: f for f in existing}
+        self.placements: dict[str, str] = {}
+        self.ids: dict[str, int] = {}
+        self.contracts_by_number: dict[str, Contract] = {}
+        self.contracts_by_facilitator: dict[int, list[Contract]] = {}
+        self.file_niks: set[str] = set()
+        if "facilitators" in sheets:
+            self.file_niks = {_nik_of(cells.get("nik")) for _n, cells in sheets["facilitators"].rows}
+            self.file_niks.discard("")
+
+    def check(self) -> None:
+        if "facilitators" in self.sheets:
+            self._check_facilitators(self.sheets["facilitators"])
+        if "contracts" in self.sheets:
+            self._check_contracts(self.sheets["contracts"])
+        if "outcomes" in self.sheets:
+            self._check_outcomes(self.sheets["outcomes"])
+
+    def _known_nik(self, row: _Row) -> str | None:
+        nik = _nik_of(row.cells.get("nik"))
+        if not nik:
+            row.error("nik", _("This cell is required."))
+            return None
+        if nik not in self.file_niks and nik not in self.facilitators:
+            row.error("nik", _("No TPL has this NIK, neither in the facilitators sheet nor in the database."))
+            return None
+        return nik
+
+    def _duplicate(self, row: _Row, seen: dict, key, column: str) -> bool:
+        if key in seen:
+            row.error(column, _("Duplicate key: the same record is already on row %(row)d.", row=seen[key]))
+            return True
+        seen[key] = row.number
+        return False
+
+    @staticmethod
+    def _unchanged(existing, values: dict) -> bool:
+        return all(getattr(existing, key) == value for key, value in values.items())
+
+    def _check_facilitators(self, sheet: _Sheet) -> None:
+        if not sheet.usable:
+            return
+        polytechnics = {p.casefold(): p for p in POLYTECHNICS}
+        seen: dict[str, int] = {}
+        for number, cells in sheet.rows:
+            row = _Row(sheet.name, number, cells, self.errors)
+            name = row.text("full_name", required=True, max_length=120)
+            gender = row.choice("gender", GENDERS)
+            birth_date = row.date("birth_date", required=True)
+            nik = None
+            raw_nik = _nik_of(cells.get("nik"))
+            if not raw_nik:
+                row.error("nik", _("This cell is required."))
+            else:
+                try:
+                    nik = check_nik(raw_nik, gender, birth_date)
+                except ServiceError as error:
+                    row.error(error.field if error.field in SHEETS["facilitators"] else "nik", error.message)
+            self._duplicate(row, seen, nik or raw_nik, "nik")
+            angkatan = row.integer("angkatan", required=True, low=1990, high=self.today.year + 1,
+                                   message=_("The angkatan year is not plausible."))
+            polytechnic = polytechnics.get((row.text("polytechnic") or "").casefold())
+            if polytechnic is None:
+                row.error("polytechnic", _("Choose a polytechnic from the list."))
+            phone = email = None
+            try:
+                phone = normalize_phone_number(row.text("phone"))
+            except ServiceError as error:
+                row.error("phone", error.message)
+            raw_email = row.text("email", max_length=254)
+            if raw_email:
+                try:
+                    email = normalize_email(raw_email)
+                except ServiceError as error:
+                    row.error("email", error.message)
+            if not row.valid:
+                continue
+            values = {"nik": nik, "full_name": name, "gender": gender, "birth_date": birth_date,
+                      "angkatan": angkatan, "polytechnic": polytechnic, "phone": phone, "email": email}
+            existing = self.facilitators.get(nik)
+            plan = _Plan(number, values, existing, nik)
+            plan.changed = existing is None or not self._unchanged(existing, values)
+            self.plans[sheet.name].append(plan)
+
+    def _check_contracts(self, sheet: _Sheet) -> None:
+        if not sheet.usable:
+            return
+        regencies = set(db.session.scalars(sa.select(Region.code).where(Region.level == 2)))
+        numbers = {_text(cells.get("contract_number")) for _n, cells in sheet.rows} - {""}
+        ids = [f.id for f in self.facilitators.values()]
+        # The contracts named in the sheet, and every contract of the TPL concerned (for overlaps).
+        known = {c.id: c for c in _load(Contract, Contract.number, numbers)}
+        known.update({c.id: c for c in _load(Contract, Contract.facilitator_id, ids)})
+        self.contracts_by_number = {c.number: c for c in known.values()}
+        for contract in known.values():
+            self.contracts_by_facilitator.setdefault(contract.facilitator_id, []).append(contract)
+        imported = _("Imported")  # the termination reason when the sheet gives none
+        seen: dict[str, int] = {}
+        periods: dict[str, list[tuple[date, date, str, _Row]]] = {}
+        for number, cells in sheet.rows:
+            row = _Row(sheet.name, number, cells, self.errors)
+            nik = self._known_nik(row)
+            contract_number = row.text("contract_number", required=True, max_length=60)
+            if contract_number:
+                self._duplicate(row, seen, contract_number, "contract_number")
+            start = row.date("start_date", required=True)
+            end = row.date("end_date", required=True)
+            if start and end and end < start:
+                row.error("end_date", _("A contract cannot end before it starts."))
+            placement = _region_code(cells.get("placement_region"))
+            if not placement:
+                row.error("placement_region", _("This cell is required."))
+            elif placement not in regencies:
+                row.error("placement_region", _("Unknown kabupaten/kota code %(code)s.", code=placement))
+            status = row.choice("status", CONTRACT_STATUSES)
+            terminated_on = row.date("terminated_on")
+            existing = self.contracts_by_number.get(contract_number) if contract_number else None
+            if existing is not None and nik is not None:
+                owner = self.facilitators.get(nik)
+                if owner is None or existing.facilitator_id != owner.id:
+                    row.error("contract_number", _("This contract number belongs to another TPL."))
+            reason = row.text("termination_reason", max_length=500) if row.has("termination_reason") else None
+            if status == "terminated":
+                if _blank(cells.get("terminated_on")):
+                    row.error("terminated_on", _("A terminated contract needs the termination date."))
+                elif terminated_on and start and end and not start <= terminated_on <= end:
+                    row.error("terminated_on",
+                              _("The termination date must lie between the start and end dates."))
+                if not reason:
+                    keep = existing is not None and existing.status == "terminated"
+                    reason = existing.termination_reason if keep and existing.termination_reason else imported
+            elif status is not None and terminated_on is not None:
+                row.error("terminated_on", _("Only a terminated contract has a termination date."))
+            if not row.valid:
+                continue
+            if status != "terminated":
+                terminated_on, reason = None, None
+            values = {"number": contract_number, "start_date": start, "end_date": end,
+                      "placement_code": placement, "status": status, "terminated_on": terminated_on,
+                      "termination_reason": reason}
+            plan = _Plan(number, values, existing, nik)
+            plan.changed = existing is None or not self._unchanged(existing, values)
+            self.plans[sheet.name].append(plan)
+            effective_end = terminated_on if status == "terminated" else end
+            periods.setdefault(nik, []).append((start, effective_end, contract_number, row))
+        self._check_overlaps(periods)
+        self._plan_placements()
+
+    def _plan_placements(self) -> None:
+        """The region of each TPL whose contracts change: the placement of the latest contract.
+
+        The same rule as services.facilitators._refresh_placement (latest by effective end, start,
+        then id; contracts created now get ids after the stored ones, in sheet order).
+        """
+        plans = self.plans["contracts"]
+        touched = {p.nik for p in plans if p.changed}
+        in_file = {p.values["number"] for p in plans}
+        candidates: dict[str, list[tuple]] = {}
+        for nik in touched:
+            facilitator = self.facilitators.get(nik)
+            for contract in self.contracts_by_facilitator.get(facilitator.id if facilitator else None, []):
+                if contract.number not in in_file:
+                    candidates.setdefault(nik, []).append(
+                        (contract.effective_end, contract.start_date, contract.id, contract.placement_code))
+        for order, plan in enumerate(plans):
+            if plan.nik in touched:
+                values = plan.values
+                end = values["terminated_on"] if values["status"] == "terminated" else values["end_date"]
+                ident = plan.existing.id if plan.existing is not None else 10**15 + order
+                candidates.setdefault(plan.nik, []).append((end, values["start_date"], ident,
+                                                            values["placement_code"]))
+        self.placements = {nik: max(items)[3] for nik, items in candidates.items()}
+
+    def _check_overlaps(self, periods: dict[str, list[tuple[date, date, str, _Row]]]) -> None:
+        """No two contracts of one TPL may overlap: those of the file, and those already stored."""
+        in_file = {number for entries in periods.values() for _s, _e, number, _r in entries}
+        for nik, entries in periods.items():
+            facilitator = self.facilitators.get(nik)
+            stored = []
+            if facilitator is not None:
+                stored = [(c.start_date, c.effective_end, c.number)
+                          for c in self.contracts_by_facilitator.get(facilitator.id, []) if c.number not in in_file]
+            earlier: list[tuple[date, date, str]] = []
+            for start, end, number, row in entries:
+                for other_start, other_end, other_number in stored + earlier:
+                    if start <= other_end and other_start <= end:
+                        row.error("start_date", _("This period overlaps contract %(number)s of the same TPL.",
+                                                  number=other_number))
+                        break
+                earlier.append((start, end, number))
+
+    def _check_outcomes(self, sheet: _Sheet) -> None:
+        if not sheet.usable:
+            return
+        by_id = {f.id: nik for nik, f in self.facilitators.items()}
+        stored = {
+            (by_id[s.facilitator_id], s.survey_date): s
+            for s in _load(OutcomeSurvey, OutcomeSurvey.facilitator_id, list(by_id))
+        }
+        seen: dict[tuple, int] = {}
+        for number, cells in sheet.rows:
+            row = _Row(sheet.name, number, cells, self.errors)
+            nik = self._known_nik(row)
+            survey_date = row.date("survey_date", required=True)
+            if survey_date and survey_date > self.today:
+                row.error("survey_date", _("The survey date cannot be in the future."))
+            if nik and survey_date:
+                self._duplicate(row, seen, (nik, survey_date), "survey_date")
+            status = row.choice("status", OUTCOME_STATUSES)
+            verification = row.choice("verification", VERIFICATIONS, default="unverified")
+            name = " ".join((row.text("business_name") or "").split()) or None
+            if name and len(name) > 160:
+                row.error("business_name", _("The business name may have at most 160 characters."))
+            founded = row.date("founded_date")
+            if founded and survey_date and founded > survey_date:
+                row.error("founded_date", _("The business cannot be founded after the survey date."))
+            nib = re.sub(r"\s+", "", row.text("nib") or "") or None
+            if nib is not None and not re.fullmatch(r"\d{13}", nib):
+                row.error("nib", _("The NIB has exactly 13 digits."))
+            kbli = re.sub(r"\s+", "", row.text("kbli") or "") or None
+            if kbli is not None and not re.fullmatch(r"\d{5}", kbli):
+                row.error("kbli", _("The KBLI code has exactly 5 digits."))
+            workers = row.integer("workers", low=0, high=MAX_WORKERS,
+                                  message=_("The number of workers cannot be negative or implausibly large."))
+            revenue = row.integer("monthly_revenue", low=0, high=MAX_MONTHLY_REVENUE,
+                                  message=_("The monthly revenue cannot be negative or implausibly large."))
+            if status == "wirausaha" and not name:
+                row.error("business_name", _("Give the name of the business."))
+            if not row.valid:
+                continue
+            values = {"survey_date": survey_date, "status": status, "verification": verification}
+            if status == "wirausaha":
+                values.update({"business_name": name, "founded_date": founded, "nib": nib, "kbli": kbli,
+                               "workers": workers, "monthly_revenue": revenue})
+            else:  # as the outcome service does: only a running business has business details
+                values.update({key: None for key in BUSINESS_FIELDS})
+                values["business_id"] = None
+            existing = stored.get((nik, survey_date))
+            plan = _Plan(number, values, existing, nik)
+            plan.changed = existing is None or not self._unchanged(existing, values)
+            self.plans[sheet.name].append(plan)
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def counts(self) -> tuple[dict, dict, dict]:
+        created, updated, unchanged = {}, {}, {}
+        for name, plans in self.plans.items():
+            created[name] = sum(1 for p in plans if p.existing is None)
+            updated[name] = sum(1 for p in plans if p.existing is not None and p.changed)
+            unchanged[name] = sum(1 for p in plans if not p.changed)
+        return created, updated, unchanged
+
+    def write(self) -> None:
+        """Create and update every planned record (the caller commits)."""
+        note = _("Bulk import")
+        self.ids = {nik: facilitator.id for nik, facilitator in self.facilitators.items()}
+        if "facilitators" in self.plans:
+            self._write(self.plans["facilitators"], "facilitator", note, self._new_facilitator,
+                        created=lambda plan, record: self.ids.__setitem__(plan.nik, record.id))
+        for nik, code in self.placements.items():
+            facilitator = self.facilitators.get(nik)  # TPL created above got their region when built
+            if facilitator is not None and facilitator.region_code != code:
+                facilitator.region_code = code
+        if "contracts" in self.plans:
+            self._write(self.plans["contracts"], "contract", note, self._new_contract)
+        if "outcomes" in self.plans:
+            self._write(self.plans["outcomes"], "survey", note, self._new_survey, created_action="survey_recorded",
+                        before_update=self._verification_update)
+        db.session.flush()
+
+    def _new_facilitator(self, plan: _Plan) -> Facilitator:
+        return Facilitator(region_code=self.placements.get(plan.nik), **plan.values)
+
+    def _new_contract(self, plan: _Plan) -> Contract:
+        return Contract(facilitator_id=self.ids[plan.nik], **plan.values)
+
+    def _new_survey(self, plan: _Plan) -> OutcomeSurvey:
+        survey = OutcomeSurvey(facilitator_id=self.ids[plan.nik], recorded_by_id=getattr(self.actor, "id", None),
+                               **plan.values)
+        if survey.verification != "unverified":
+            survey.verified_by_id, survey.verified_at = getattr(self.actor, "id", None), utcnow()
+        return survey
+
+    def _verification_update(self, survey: OutcomeSurvey, values: dict) -> None:
+        if values["verification"] == survey.verification:
+            return
+        if values["verification"] == "unverified":
+            survey.verified_by_id, survey.verified_at, survey.verification_note = None, None, None
+        else:
+            survey.verified_by_id, survey.verified_at = getattr(self.actor, "id", None), utcnow()
+
+    def _write(self, plans: list[_Plan], entity: str, note: str, build, created_action: str | None = None,
+               before_update=None, created=None) -> None:
+        """Create and update the planned records in batches, one audit entry per changed record.
+
+        Each batch is flushed and what it created is then expunged from the session, so that the
+        memory used does not grow with the number of rows written.
+        """
+        changed = [p for p in plans if p.existing is not None and p.changed]
+        for batch in _chunks(changed, BATCH_SIZE):
+            entries = []
+            for plan in batch:
+                record = plan.existing
+                before = audit.snapshot(record)
+                if before_update is not None:
+                    before_update(record, plan.values)
+                for key, value in plan.values.items():
+                    setattr(record, key, value)
+                old, new = audit.changed(before, audit.snapshot(record))
+                entries.append(audit.record(f"{entity}_updated", actor=self.actor, entity=record, before=old,
+                                            after=new, note=note))
+            db.session.flush()
+            for entry in entries:
+                db.session.expunge(entry)
+        for batch in _chunks([p for p in plans if p.existing is None], BATCH_SIZE):
+            records = [build(plan) for plan in batch]
+            db.session.add_all(records)
+            db.session.flush()
+            entries = [audit.record(created_action or f"{entity}_created", actor=self.actor, entity=record,
+                                    after=audit.snapshot(record), note=note) for record in records]
+            db.session.flush()
+            for plan, record in zip(batch, records):
+                if created is not None:
+                    created(plan, record)
+                db.session.expunge(record)
+            for entry in entries:
+                db.session.expunge(entry)
+
+
+def _sorted(errors: list[RowError]) -> list[RowError]:
+    order = {name: i for i, name in enumerate(SHEETS)}
+
+    def key(error: RowError):
+        columns = SHEETS.get(error.sheet, []) + OPTIONAL_COLUMNS.get(error.sheet, [])
+        column = columns.index(error.column) if error.column in columns else len(columns)
+        return order.get(error.sheet, -1), error.row, column
+
+    return sorted(errors, key=key)
+
+
+def _capped(errors: list[RowError]) -> list[RowError]:
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    rest = len(errors) - MAX_ERRORS
+    more = ngettext("... and %(num)d more error.", "... and %(num)d more errors.", rest)
+    return errors[:MAX_ERRORS] + [RowError("", 0, "", more)]
+
+
+def import_workbook(source, actor=None, dry_run: bool = False) -> ImportResult:
+    """Check a workbook (path or file-like) in full; import it in one transaction when it has no error.
+
+    Raises ServiceError when the file is not an xlsx workbook.
+    """
+    workbook, handle = _open(source)
+    errors: list[RowError] = []
+    try:
+        try:
+            sheets = _read_sheets(workbook, errors)
+        except Exception:
+            raise ServiceError(_("The workbook could not be read: it may be damaged."), field="file") from None
+    finally:
+        workbook.close()
+        if handle is not source:
+            handle.close()
+    if not sheets:
+        errors.append(RowError("", 0, "", _("The workbook has none of the sheets %(names)s.",
+                                            names=", ".join(SHEETS))))
+    try:
+        importer = _Importer(sheets, actor, errors)
+        importer.check()
+        if errors:
+            zero = {name: 0 for name in sheets}
+            return ImportResult(dict(zero), dict(zero), dict(zero), _capped(_sorted(errors)), dry_run)
+        created, updated, unchanged = importer.counts()
+        if not dry_run:
+            importer.write()
+            db.session.commit()
+        return ImportResult(created, updated, unchanged, [], dry_run)
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def template_workbook() -> bytes:
+    """An .xlsx file with the three sheets, their column names and one example row each."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    examples = {
+        "facilitators": ["8271011705990001", "Rahmat Hidayat", "rahmat@example.id", "081234567890", "L",
+                         date(1999, 5, 17), 2021, "STMI Jakarta"],
+        "contracts": ["8271011705990001", "KP/TPL/2022/001", date(2022, 1, 3), date(2023, 12, 31), "82.71",
+                      "completed", None],
+        "outcomes": ["8271011705990001", date(2024, 6, 30), "wirausaha", "Keripik Pisang Mulia",
+                     date(2024, 2, 1), "9120001234567", "10794", 2, 15000000, "unverified"],
+    }
+    text_columns = {"nik", "phone", "contract_number", "placement_region", "nib", "kbli"}
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, columns in SHEETS.items():
+        sheet = workbook.create_sheet(name)
+        sheet.append(columns)
+        sheet.append(examples[name])
+        for position, column in enumerate(columns, start=1):
+            sheet.cell(row=1, column=position).font = Font(bold=True)
+            cell = sheet.cell(row=2, column=position)
+            if isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+            elif column in text_columns:
+                cell.number_format = "@"  # keep leading zeros and all 16 digits of a NIK
+            letter = cell.column_letter
+            sheet.column_dimensions[letter].width = max(len(column) + 4, 14)
+        sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,376 @@
+"""Tracer surveys (survei penelusuran alumni): due dates, recording, verification, and the
+step that turns a verified new business into a registry entry. See METRIC.md."""
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import abort, current_app
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import OUTCOME_STATUSES, Business, Facilitator, OutcomeSurvey, Role, User, utcnow
+from . import ServiceError, audit
+from .regions import region_exists
+from .scope import facilitator_scope
+
+DEFAULT_TRACER_MONTHS = (6, 12, 24)
+# A survey taken a little before its due date still answers that round.
+EARLY_DAYS = 45
+MAX_WORKERS = 1_000_000
+MAX_MONTHLY_REVENUE = 10**13  # Rp10 trillion a month: anything above is a typing error
+BUSINESS_FIELDS = ("business_name", "founded_date", "nib", "kbli", "workers", "monthly_revenue",
+                   "business_region_code")
+RECORDERS = (Role.FACILITATOR, Role.SUPERVISOR, Role.EVALUATOR)
+VERIFIERS = (Role.SUPERVISOR, Role.EVALUATOR)
+
+
+@dataclass
+class SurveyData:
+    """What the former TPL (or a supervisor/evaluator on their behalf) answers."""
+
+    survey_date: date
+    status: str
+    business_name: str | None = None
+    founded_date: date | None = None
+    nib: str | None = None
+    kbli: str | None = None
+    workers: int | None = None
+    monthly_revenue: int | None = None
+    business_region_code: str | None = None
+
+
+# --- due dates ------------------------------------------------------------------------------
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later (31 Aug + 6 -> 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def tracer_months() -> list[int]:
+    """The configured months after the exit date at which surveys fall due (TRACER_MONTHS)."""
+    return sorted({int(m) for m in current_app.config.get("TRACER_MONTHS", DEFAULT_TRACER_MONTHS)})
+
+
+def due_surveys(facilitator: Facilitator, today: date) -> list[tuple[int, date, OutcomeSurvey | None]]:
+    """(months, due date, counted survey answering that round or None) for each configured round.
+
+    A round is answered by the earliest counted survey (exit < survey_date <= today) dated from 45 days
+    before its due date up to where the next round's window starts (45 days before the next due date),
+    so that one survey never answers two rounds; the last round has no upper end.
+    """
+    exit_date = facilitator.exit_date
+    if exit_date is None:
+        return []
+    counted = sorted(
+        db.session.scalars(
+            sa.select(OutcomeSurvey).where(
+                OutcomeSurvey.facilitator_id == facilitator.id,
+                OutcomeSurvey.survey_date > exit_date,
+                OutcomeSurvey.survey_date <= today,
+            )
+        ),
+        key=lambda s: (s.survey_date, s.id),
+    )
+    months = tracer_months()
+    dues = [add_months(exit_date, m) for m in months]
+    rounds = []
+    for i, (count, due) in enumerate(zip(months, dues)):
+        start = due - timedelta(days=EARLY_DAYS)
+        end = dues[i + 1] - timedelta(days=EARLY_DAYS) if i + 1 < len(dues) else None
+        answer = next((s for s in counted if start <= s.survey_date and (end is None or s.survey_date < end)), None)
+        rounds.append((count, due, answer))
+    return rounds
+
+
+# --- who may do what ------------------------------------------------------------------------
+
+def in_scope(user: User, facilitator: Facilitator) -> bool:
+    """True when the TPL is in the user's scope."""
+    return db.session.scalar(
+        sa.select(Facilitator.id).where(Facilitator.id == facilitator.id, facilitator_scope(user))
+    ) is not None
+
+
+def is_own(user: User, facilitator: Facilitator) -> bool:
+    """True when the user is this TPL's own login."""
+    return user.has_role(Role.FACILITATOR) and facilitator.user_id == user.id
+
+
+def tracer_open(facilitator: Facilitator, today: date) -> bool:
+    """True once the TPL's last contract has ended (they may then fill in their own surveys)."""
+    return facilitator.exit_date is not None and facilitator.exit_date < today
+
+
+def can_record(user: User, facilitator: Facilitator) -> bool:
+    """The TPL themself, a supervisor in scope, or an evaluator (admins do not record surveys)."""
+    if not user.has_role(*RECORDERS):
+        return False
+    if user.has_role(Role.FACILITATOR):
+        return is_own(user, facilitator)
+    return in_scope(user, facilitator)
+
+
+def can_verify(user: User, facilitator: Facilitator) -> bool:
+    """A supervisor in scope or an evaluator."""
+    return user.has_role(*VERIFIERS) and in_scope(user, facilitator)
+
+
+def _check_recorder(actor: User, facilitator: Facilitator) -> None:
+    if not can_record(actor, facilitator):
+        if actor.has_role(Role.FACILITATOR):
+            raise ServiceError(_("You can only fill in your own tracer surveys."))
+        raise ServiceError(_("Only the TPL, a supervisor or an evaluator can record tracer surveys."))
+
+
+def _check_verifier(actor: User, facilitator: Facilitator) -> None:
+    if not can_verify(actor, facilitator):
+        raise ServiceError(_("Only a supervisor or an evaluator can verify tracer surveys."))
+
+
+# --- recording ------------------------------------------------------------------------------
+
+def normalize_name(name: str) -> str:
+    """A business name for duplicate checks: lower case, whitespace collapsed."""
+    return " ".join((name or "").split()).lower()
+
+
+def _digits(value: str | None) -> str | None:
+    """A code with spaces removed, None when empty."""
+    value = re.sub(r"\s+", "", value or "")
+    return value or None
+
+
+def _check_survey(actor: User, facilitator: Facilitator, data: SurveyData, survey: OutcomeSurvey | None,
+                  today: date) -> dict:
+    _check_recorder(actor, facilitator)
+    if data.survey_date is None:
+        raise ServiceError(_("The survey date is required."), field="survey_date")
+    if data.survey_date > today:
+        raise ServiceError(_("The survey date cannot be in the future."), field="survey_date")
+    if is_own(actor, facilitator):
+        exit_date = facilitator.exit_date
+        if exit_date is None or data.survey_date <= exit_date:
+            raise ServiceError(_("Tracer surveys start after your last contract ends."), field="survey_date")
+    if data.status not in OUTCOME_STATUSES:
+        raise ServiceError(_("Choose what the TPL is doing now."), field="status")
+    clash = db.session.scalar(
+        sa.select(OutcomeSurvey.id).where(
+            OutcomeSurvey.facilitator_id == facilitator.id, OutcomeSurvey.survey_date == data.survey_date
+        )
+    )
+    if clash is not None and (survey is None or clash != survey.id):
+        raise ServiceError(
+            _("This TPL already has a survey dated %(date)s: edit that one instead.",
+              date=data.survey_date.strftime("%d/%m/%Y")),
+            field="survey_date",
+        )
+    values = {"survey_date": data.survey_date, "status": data.status}
+    if data.status != "wirausaha":
+        values.update({key: None for key in BUSINESS_FIELDS})
+        return values
+
+    name = " ".join((data.business_name or "").split())
+    if not name:
+        raise ServiceError(_("Give the name of the business."), field="business_name")
+    if len(name) > 160:
+        raise ServiceError(_("The business name may have at most 160 characters."), field="business_name")
+    if data.founded_date is not None and data.founded_date > data.survey_date:
+        raise ServiceError(_("The business cannot be founded after the survey date."), field="founded_date")
+    nib = _digits(data.nib)
+    if nib is not None and not re.fullmatch(r"\d{13}", nib):
+        raise ServiceError(_("The NIB has exactly 13 digits."), field="nib")
+    kbli = _digits(data.kbli)
+    if kbli is not None and not re.fullmatch(r"\d{5}", kbli):
+        raise ServiceError(_("The KBLI code has exactly 5 digits."), field="kbli")
+    if data.workers is not None and not 0 <= data.workers <= MAX_WORKERS:
+        raise ServiceError(_("The number of workers cannot be negative or implausibly large."), field="workers")
+    if data.monthly_revenue is not None and not 0 <= data.monthly_revenue <= MAX_MONTHLY_REVENUE:
+        raise ServiceError(_("The monthly revenue cannot be negative or implausibly large."),
+                           field="monthly_revenue")
+    region = data.business_region_code or None
+    if region is not None and not region_exists(region, level=2):
+        raise ServiceError(_("Choose a kabupaten/kota for the business."), field="business_region_code")
+    values.update({
+        "business_name": name,
+        "founded_date": data.founded_date,
+        "nib": nib,
+        "kbli": kbli,
+        "workers": data.workers,
+        "monthly_revenue": data.monthly_revenue,
+        "business_region_code": region,
+    })
+    return values
+
+
+def _flush_or_refuse(message: str, field: str | None = None) -> None:
+    """Flush; a unique constraint hit by a concurrent request becomes a clear refusal."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError(message, field=field) from None
+
+
+def record_survey(actor: User, facilitator: Facilitator, data: SurveyData, today: date | None = None) -> OutcomeSurvey:
+    """Record a tracer survey, by the TPL themself or by a supervisor/evaluator on their behalf."""
+    today = today or date.today()
+    values = _check_survey(actor, facilitator, data, None, today)
+    survey = OutcomeSurvey(facilitator_id=facilitator.id, recorded_by_id=actor.id, verification="unverified",
+                           **values)
+    db.session.add(survey)
+    _flush_or_refuse(_("This TPL already has a survey on that date."), field="survey_date")
+    audit.record("survey_recorded", actor=actor, entity=survey, after=audit.snapshot(survey))
+    db.session.commit()
+    return survey
+
+
+def update_survey(actor: User, survey: OutcomeSurvey, data: SurveyData, today: date | None = None) -> OutcomeSurvey:
+    """Change a survey; a verified (or rejected) one goes back to unverified."""
+    today = today or date.today()
+    facilitator = survey.facilitator
+    values = _check_survey(actor, facilitator, data, survey, today)
+    if values["status"] != "wirausaha":
+        values["business_id"] = None  # no business any more, so no registry link either
+    if all(getattr(survey, key) == value for key, value in values.items()):
+        return survey
+    before = audit.snapshot(survey)
+    for key, value in values.items():
+        setattr(survey, key, value)
+    if survey.verification != "unverified":
+        survey.verification = "unverified"
+        survey.verified_by_id = None
+        survey.verified_at = None
+        survey.verification_note = None
+    _flush_or_refuse(_("This TPL already has a survey on that date."), field="survey_date")
+    old, new = audit.changed(before, audit.snapshot(survey))
+    audit.record("survey_updated", actor=actor, entity=survey, before=old, after=new)
+    db.session.commit()
+    return survey
+
+
+def verify_survey(actor: User, survey: OutcomeSurvey, verification: str, note: str | None) -> OutcomeSurvey:
+    """Mark a survey verified or rejected (a rejection needs a note), e.g. after checking the NIB in OSS."""
+    _check_verifier(actor, survey.facilitator)
+    if verification not in ("verified", "rejected"):
+        raise ServiceError(_("Choose verified or rejected."), field="verification")
+    note = (note or "").strip() or None
+    if verification == "rejected" and not note:
+        raise ServiceError(_("Give the reason for the rejection."), field="note")
+    if note is not None and len(note) > 500:
+        raise ServiceError(_("The note may have at most 500 characters."), field="note")
+    before = audit.snapshot(survey)
+    survey.verification = verification
+    survey.verification_note = note
+    survey.verified_by_id = actor.id
+    survey.verified_at = utcnow()
+    db.session.flush()
+    old, new = audit.changed(before, audit.snapshot(survey))
+    audit.record(f"survey_{verification}", actor=actor, entity=survey, before=old, after=new, note=note)
+    db.session.commit()
+    return survey
+
+
+def add_business_from_survey(actor: User, survey: OutcomeSurvey) -> Business:
+    """Put a verified new business in the business registry (or link the survey to the one already there)."""
+    _check_verifier(actor, survey.facilitator)
+    if survey.status != "wirausaha" or survey.verification != "verified":
+        raise ServiceError(_("Only a verified survey of a running business can be added to the registry."))
+    if survey.business_id is not None:
+        raise ServiceError(_("This business is already in the registry."))
+    if not survey.kbli:
+        raise ServiceError(_("The survey has no KBLI code yet: edit the survey first."), field="kbli")
+    if not survey.business_region_code:
+        raise ServiceError(_("The survey has no region for the business yet: edit the survey first."),
+                           field="business_region_code")
+    normalized = normalize_name(survey.business_name)
+    business = None
+    if survey.nib:
+        business = db.session.scalar(sa.select(Business).where(Business.nib == survey.nib))
+    if business is None:
+        business = db.session.scalar(sa.select(Business).where(
+            Business.normalized_name == normalized, Business.region_code == survey.business_region_code))
+        if business is not None and business.nib and survey.nib and business.nib != survey.nib:
+            raise ServiceError(
+                _("Another business with this name is registered in this region under NIB %(nib)s.",
+                  nib=business.nib)
+            )
+    before = audit.snapshot(survey)
+    if business is None:
+        facilitator = survey.facilitator
+        business = Business(
+            name=survey.business_name,
+            normalized_name=normalized,
+            owner_name=facilitator.full_name,
+            region_code=survey.business_region_code,
+            kbli=survey.kbli,
+            nib=survey.nib,
+            size_class="mikro",
+            workers=survey.workers or 0,
+            year_founded=survey.founded_date.year if survey.founded_date else None,
+            founder_id=facilitator.id,
+            created_by_id=actor.id,
+        )
+        db.session.add(business)
+        _flush_or_refuse(_("The business was just registered by someone else: try again."))
+        audit.record("business_created", actor=actor, entity=business, after=audit.snapshot(business),
+                     note=f"outcome_surveys/{survey.id}")
+    survey.business_id = business.id
+    db.session.flush()
+    old, new = audit.changed(before, audit.snapshot(survey))
+    audit.record("survey_business_linked", actor=actor, entity=survey, before=old, after=new)
+    db.session.commit()
+    return business
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def get_survey_or_404(user: User, survey_id: int) -> OutcomeSurvey:
+    """Load a survey of a TPL in the user's scope; 404 otherwise (never confirm it exists)."""
+    survey = db.session.scalar(
+        sa.select(OutcomeSurvey).join(OutcomeSurvey.facilitator)
+        .where(OutcomeSurvey.id == survey_id, facilitator_scope(user))
+    )
+    if survey is None:
+        if db.session.get(OutcomeSurvey, survey_id) is not None:
+            audit.record_access_denied(user, f"outcome_surveys/{survey_id}")
+        abort(404)
+    return survey
+
+
+def facilitator_surveys(facilitator: Facilitator) -> list[OutcomeSurvey]:
+    """A TPL's surveys, newest first."""
+    return list(db.session.scalars(
+        sa.select(OutcomeSurvey).where(OutcomeSurvey.facilitator_id == facilitator.id)
+        .order_by(OutcomeSurvey.survey_date.desc(), OutcomeSurvey.id.desc())
+    ))
+
+
+def survey_query(user: User, verification: str | None = None, status: str | None = None):
+    """A select of the surveys in the user's scope: unverified first, then oldest first (a verification queue)."""
+    query = (
+        sa.select(OutcomeSurvey).join(OutcomeSurvey.facilitator)
+        .where(facilitator_scope(user))
+        .options(selectinload(OutcomeSurvey.facilitator))
+    )
+    if verification:
+        query = query.where(OutcomeSurvey.verification == verification)
+    if status:
+        query = query.where(OutcomeSurvey.status == status)
+    pending_first = sa.case((OutcomeSurvey.verification == "unverified", 0), else_=1)
+    return query.order_by(pending_first, OutcomeSurvey.survey_date, OutcomeSurvey.id)
+
+
+def user_names(surveys) -> dict[int, str]:
+    """Names of the users who recorded or verified the given surveys, by id."""
+    ids = {s.recorded_by_id for s in surveys} | {s.verified_by_id for s in surveys}
+    ids.discard(None)
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all())
