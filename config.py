@@ -60,6 +60,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "tpl-tracker@localhost")
 
+    # Tracer surveys fall due this many months after the exit date (comma-separated).
+    TRACER_MONTHS = tuple(int(m) for m in os.environ.get("TRACER_MONTHS", "6,12,24").split(",") if m.strip())
+
     # Largest request body (uploads): bigger ones are refused before they are read.
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 25) * 1024 * 1024
 

@@ -131,3 +131,19 @@ def test_email_digest_over_smtp(app, db, world, monkeypatch):
         assert len(inbox.messages) == 4
     finally:
         controller.stop()
+
+
+def test_no_activity_in_14_days(db, world):
+    from tpl_tracker.models import Activity
+
+    # world: tpl and tpl2 under contract since 2026-01-01, no activity at all
+    assert rules.inactive_facilitators(date(2026, 1, 10)) == 0  # contract younger than 14 days
+    assert rules.inactive_facilitators(date(2026, 3, 1)) == 4  # both TPL and both supervisors
+    assert rules.inactive_facilitators(date(2026, 3, 2)) == 0  # once per quiet spell
+    db.session.add(Activity(facilitator_id=world["tpl"].id, date=date(2026, 3, 5), type="kunjungan",
+                            description="Kunjungan ke IKM", hours=2))
+    db.session.commit()
+    assert rules.inactive_facilitators(date(2026, 3, 10)) == 0  # tpl is active; tpl2 already told
+    added = rules.inactive_facilitators(date(2026, 3, 25))  # tpl quiet again since 5 March
+    assert added == 2
+    assert {n.kind for n in _notes(db)} == {"no_activity"}

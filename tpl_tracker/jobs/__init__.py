@@ -40,6 +40,13 @@ def notify_tracer_due(as_of: date) -> int:
     return tracer_due(as_of)
 
 
+def notify_inactive(as_of: date) -> int:
+    """Notify TPL (and supervisors) with no activity logged in 14 days."""
+    from ..services.notifications import inactive_facilitators
+
+    return inactive_facilitators(as_of)
+
+
 def notify_permits_expiring(as_of: date) -> int:
     """Notify TPL and supervisors of permits expiring within 60 days."""
     from ..services.notifications import permits_expiring
@@ -62,6 +69,7 @@ JOBS: dict[str, Job] = {
             "Contracts ending within 30 days: notify the TPL and the supervisor"),
         Job("notify-tracer-due", notify_tracer_due, "10 6 * * *",
             "Tracer surveys due (6, 12, 24 months after exit) and overdue"),
+        Job("notify-no-activity", notify_inactive, "15 6 * * *", "TPL under contract with no activity in 14 days"),
         Job("notify-permits-expiring", notify_permits_expiring, "20 6 * * *", "Permits expiring within 60 days"),
         Job("email-digest", email_digest, "0 7 * * *", "Daily email digest of unread notifications (when MAIL_SERVER is set)"),
     ]

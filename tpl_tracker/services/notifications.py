@@ -10,7 +10,6 @@ from ..models import Contract, Facilitator, Notification, OutcomeSurvey, PermitF
 from . import audit
 from .regions import region_name
 
-TRACER_MONTHS_DEFAULT = (6, 12, 24)
 OVERDUE_AFTER = timedelta(days=30)
 
 
@@ -37,13 +36,6 @@ def _recipients(facilitator: Facilitator) -> list[int]:
     return list(users)
 
 
-def _months_after(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    last_day = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
-    return date(year, month, min(day.day, last_day))
-
-
 def contracts_ending(as_of: date) -> int:
     """Contracts whose effective end falls within 30 days: tell the TPL and their supervisor."""
     end = _effective_end()
@@ -67,7 +59,9 @@ def contracts_ending(as_of: date) -> int:
 
 def tracer_due(as_of: date) -> int:
     """Tracer surveys due (and, 30 days later, overdue) at the configured months after the exit date."""
-    months = current_app.config.get("TRACER_MONTHS", TRACER_MONTHS_DEFAULT)
+    from .outcomes import EARLY_DAYS, add_months, tracer_months
+
+    months = tracer_months()
     end = _effective_end()
     exits = (
         sa.select(Contract.facilitator_id.label("facilitator_id"), sa.type_coerce(sa.func.max(end), sa.Date).label("exit"))
@@ -87,12 +81,15 @@ def tracer_due(as_of: date) -> int:
     added = 0
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         for facilitator, exit_date in alumni:
-            for count in months:
-                due = _months_after(exit_date, count)
+            dues = [add_months(exit_date, count) for count in months]
+            for index, (count, due) in enumerate(zip(months, dues)):
                 if due > as_of:
                     continue
-                window_start = due - timedelta(days=45)
-                if any(window_start <= day for day in surveys.get(facilitator.id, []) if day > exit_date):
+                # The same rounds as the survey pages (services/outcomes.due_surveys).
+                start = due - timedelta(days=EARLY_DAYS)
+                end = dues[index + 1] - timedelta(days=EARLY_DAYS) if index + 1 < len(dues) else None
+                if any(exit_date < day <= as_of and start <= day and (end is None or day < end)
+                       for day in surveys.get(facilitator.id, [])):
                     continue
                 overdue = as_of - due >= OVERDUE_AFTER
                 kind = "tracer_overdue" if overdue else "tracer_due"
@@ -104,6 +101,42 @@ def tracer_due(as_of: date) -> int:
                 for user_id in _recipients(facilitator):
                     added += notify(user_id, kind, text, f"/tpl/{facilitator.id}",
                                     f"{kind}:{facilitator.id}:{count}:{exit_date.isoformat()}")
+    db.session.commit()
+    return added
+
+
+def inactive_facilitators(as_of: date, days: int = 14) -> int:
+    """TPL under contract for at least `days` with no activity logged in the last `days`: tell them and their supervisor."""
+    from ..models import Activity
+
+    end = _effective_end()
+    cutoff = as_of - timedelta(days=days)
+    running = (
+        sa.select(Contract.facilitator_id)
+        .where(Contract.start_date <= cutoff, end >= as_of)
+    )
+    recent = sa.select(Activity.facilitator_id).where(Activity.date > cutoff, Activity.date <= as_of)
+    last_activity = (
+        sa.select(Activity.facilitator_id, sa.type_coerce(sa.func.max(Activity.date), sa.Date).label("last"))
+        .group_by(Activity.facilitator_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Facilitator, last_activity.c.last)
+        .outerjoin(last_activity, last_activity.c.facilitator_id == Facilitator.id)
+        .where(Facilitator.id.in_(running), Facilitator.id.not_in(recent))
+    ).all()
+    added = 0
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        for facilitator, last in rows:
+            message = _("%(name)s has logged no activity for %(days)d days (last: %(date)s).",
+                        name=facilitator.full_name, days=days,
+                        date=last.strftime("%d/%m/%Y") if last else "–")
+            # One reminder per quiet spell: the key changes once a new activity is logged.
+            spell = last.isoformat() if last else "never"
+            for user_id in _recipients(facilitator):
+                added += notify(user_id, "no_activity", message, f"/tpl/{facilitator.id}",
+                                f"no_activity:{facilitator.id}:{spell}")
     db.session.commit()
     return added
 
