@@ -5,7 +5,6 @@ import re
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade

@@ -1,7 +1,6 @@
 """`flask` commands for operators: accounts, regions, demo data, jobs, reports."""
 import os
 import sys
-from datetime import date
 
 import click
 import sqlalchemy as sa
@@ -130,9 +129,10 @@ def register(app: Flask) -> None:
                   help="Write to this file instead of standard output.")
     def report_wub(group_by, as_of, fmt, output):
         """WUB figures of METRIC.md as of a date (the snapshot is computed and stored first if missing)."""
+        from .services.jobs import programme_today
         from .services.reports import render, wub_rows
 
-        day = as_of.date() if as_of else date.today()
+        day = as_of.date() if as_of else programme_today()
         try:
             data = render(wub_rows(day, group_by), fmt)
         except ServiceError as error:

@@ -1,4 +1,3 @@
-from .. import conftest
 
 
 def test_login_and_home(client, login_as):

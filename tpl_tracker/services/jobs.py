@@ -19,6 +19,13 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def programme_today() -> date:
+    """Today's date in the programme's timezone (Asia/Jakarta), not the server's (often UTC)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta"))).date()
+
+
 def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -58,7 +65,7 @@ def run_job(name: str, as_of: date | None = None, triggered_by: User | None = No
     job = JOBS.get(name)
     if job is None:
         raise ServiceError(f"Unknown job {name!r}.")
-    as_of = as_of or date.today()
+    as_of = as_of or programme_today()
     holder = _holder()
     run = JobRun(job_name=name, as_of=as_of, triggered_by_id=getattr(triggered_by, "id", None))
     db.session.add(run)
