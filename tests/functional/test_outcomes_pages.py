@@ -1,15 +1,18 @@
 """Tracer-survey pages over HTTP: the former TPL fills in their own survey, supervisors and evaluators
 record on their behalf, verify, and move a verified new business into the registry."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from tpl_tracker.dates import programme_today
 from tpl_tracker.models import AuditEntry, Business, OutcomeSurvey
 
-from ..conftest import page_text as _page, sign_in, ui_message as _message
+from ..conftest import page_text as _page
+from ..conftest import sign_in
+from ..conftest import ui_message as _message
 
-TODAY = date.today()
+TODAY = programme_today()
 EXIT = TODAY - timedelta(days=200)
 SURVEY_DATE = TODAY - timedelta(days=10)
 

@@ -119,7 +119,7 @@ def test_jobs_run_cli(app, db, fake_job):
 
 def test_default_as_of_is_the_date_in_jakarta(db, fake_job, monkeypatch):
     """At 20:00 UTC it is already the next day in Jakarta: the nightly job computes for that day."""
-    from tpl_tracker.services import jobs as jobs_service
+    from tpl_tracker import dates
 
     class FrozenDateTime(datetime):
         @classmethod
@@ -127,7 +127,7 @@ def test_default_as_of_is_the_date_in_jakarta(db, fake_job, monkeypatch):
             moment = datetime(2026, 6, 30, 20, 0, tzinfo=timezone.utc)
             return moment.astimezone(tz) if tz else moment
 
-    monkeypatch.setattr(jobs_service, "datetime", FrozenDateTime)
+    monkeypatch.setattr(dates, "datetime", FrozenDateTime)
     calls, _ = fake_job
     run_job("fake")
     assert calls == [date(2026, 7, 1)]

@@ -1,13 +1,15 @@
 """Routes of the facilitators blueprint."""
-from datetime import date
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..dates import programme_today
 from ..extensions import db
+from ..forms import show_service_error
 from ..models import Contract, Facilitator, Role, User
+from ..security import roles_required
 from ..services import ServiceError
 from ..services.facilitators import (
     ContractData,
@@ -20,8 +22,6 @@ from ..services.facilitators import (
 )
 from ..services.regions import province_choices, regency_choices
 from ..services.scope import get_facilitator_or_404, sees_personal_numbers
-from ..forms import show_service_error
-from ..security import roles_required
 from . import bp
 from .forms import ContractForm, FacilitatorForm, FacilitatorSearchForm
 
@@ -44,7 +44,7 @@ def index():
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("facilitators/index.html", form=form, page=page,
-                           masked=not sees_personal_numbers(current_user), today=date.today())
+                           masked=not sees_personal_numbers(current_user), today=programme_today())
 
 
 @bp.route("/me")
@@ -63,7 +63,7 @@ def detail(facilitator_id: int):
     """A TPL profile with their contracts."""
     facilitator = get_facilitator_or_404(current_user, facilitator_id)
     return render_template("facilitators/detail.html", facilitator=facilitator,
-                           masked=not sees_personal_numbers(current_user), today=date.today())
+                           masked=not sees_personal_numbers(current_user), today=programme_today())
 
 
 def _facilitator_form(facilitator: Facilitator | None) -> FacilitatorForm:

@@ -1,10 +1,18 @@
 """Routes of the main blueprint."""
-from datetime import date
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ..dates import programme_today
 from ..models import Role
 from ..security import is_safe_next, public, roles_required
 from ..services import dashboard
@@ -15,7 +23,7 @@ from . import bp
 @roles_required()
 def home():
     """A home page made for the user's role."""
-    today = date.today()
+    today = programme_today()
     if current_user.has_role(Role.FACILITATOR):
         facilitator = current_user.facilitator
         contract = facilitator.current_contract(today) if facilitator else None

@@ -1,10 +1,10 @@
 """Routes of the tracer-survey blueprint: thin views over services/outcomes.py."""
-from datetime import date
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..dates import programme_today
 from ..extensions import db
 from ..forms import show_service_error
 from ..models import OutcomeSurvey, Role
@@ -47,7 +47,7 @@ def index():
 def facilitator_surveys(facilitator_id: int):
     """A TPL's surveys and the rounds that fall due after their exit date."""
     facilitator = get_facilitator_or_404(current_user, facilitator_id)
-    today = date.today()
+    today = programme_today()
     surveys = service.facilitator_surveys(facilitator)
     return render_template(
         "outcomes/facilitator.html", facilitator=facilitator, surveys=surveys, today=today,
@@ -78,7 +78,7 @@ def _survey_data(form: SurveyForm) -> service.SurveyData:
 def create(facilitator_id: int):
     """Fill in a tracer survey: the former TPL themself, or a supervisor/evaluator on their behalf."""
     facilitator = get_facilitator_or_404(current_user, facilitator_id)
-    today = date.today()
+    today = programme_today()
     if service.is_own(current_user, facilitator) and not service.tracer_open(facilitator, today):
         flash(_("Tracer surveys start after your last contract ends."), "warning")
         return redirect(url_for("outcomes.facilitator_surveys", facilitator_id=facilitator.id))

@@ -10,10 +10,16 @@ from faker import Faker
 from flask import current_app
 from lokal import normalize_phone, parse_nik, wilayah
 
+from ..dates import programme_today
 from ..extensions import db
 from ..models import POLYTECHNICS, Facilitator, Role, User
 from . import ServiceError
-from .facilitators import ContractData, FacilitatorData, create_contract, create_facilitator
+from .facilitators import (
+    ContractData,
+    FacilitatorData,
+    create_contract,
+    create_facilitator,
+)
 from .regions import sync_regions
 from .users import UserData, create_user
 
@@ -192,7 +198,7 @@ def _add_tpl(maker: _Maker, kind: str, regency: str, supervisor: User | None, ac
         gender=gender,
         birth_date=birth_date,
         # The cohort is the year of the first contract (the service accepts up to next year).
-        angkatan=min(periods[0].start.year, date.today().year + 1),
+        angkatan=min(periods[0].start.year, programme_today().year + 1),
         polytechnic=rng.choice(POLYTECHNICS),
         phone=maker.phone() if (user is not None or rng.random() < 0.9) else None,
         email=user.email if user is not None else maker.email(first, last),
@@ -221,7 +227,7 @@ def seed_demo(today: date | None = None, tpl_count: int = 60, seed: int = 2026) 
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         # Plain text: this runs from the `flask` CLI, outside any request (and its language).
         raise ServiceError("The database already has accounts; demo data only goes into an empty one.")
-    today = today or date.today()
+    today = today or programme_today()
     counts = {"regions": sync_regions(), "users": 0, "facilitators": 0, "contracts": 0}
     maker = _Maker(seed, today)
     rng = maker.rng

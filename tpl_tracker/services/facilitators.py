@@ -6,8 +6,17 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from lokal import normalize_phone, parse_nik
 
+from ..dates import programme_today
 from ..extensions import db
-from ..models import CONTRACT_STATUSES, GENDERS, POLYTECHNICS, Contract, Facilitator, Role, User
+from ..models import (
+    CONTRACT_STATUSES,
+    GENDERS,
+    POLYTECHNICS,
+    Contract,
+    Facilitator,
+    Role,
+    User,
+)
 from . import ServiceError, audit
 from .regions import region_exists
 from .users import normalize_email
@@ -76,7 +85,7 @@ def _check_facilitator(data: FacilitatorData, facilitator: Facilitator | None) -
         raise ServiceError(_("Another TPL already has this NIK."), field="nik")
     if data.polytechnic not in POLYTECHNICS:
         raise ServiceError(_("Choose a polytechnic from the list."), field="polytechnic")
-    if not 1990 <= int(data.angkatan) <= date.today().year + 1:
+    if not 1990 <= int(data.angkatan) <= programme_today().year + 1:
         raise ServiceError(_("The angkatan year is not plausible."), field="angkatan")
     if data.supervisor_id:
         supervisor = db.session.get(User, data.supervisor_id)
@@ -231,7 +240,7 @@ def facilitator_query(user: User, q: str | None = None, province: str | None = N
     if angkatan:
         query = query.where(Facilitator.angkatan == angkatan)
     if status in ("running", "alumni"):
-        today = today or date.today()
+        today = today or programme_today()
         end = sa.case((Contract.status == "terminated", Contract.terminated_on), else_=Contract.end_date)
         exits = sa.select(Contract.facilitator_id).group_by(Contract.facilitator_id)
         if status == "alumni":

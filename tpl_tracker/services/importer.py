@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from lokal import parse_nik
 
+from ..dates import programme_today
 from ..extensions import db
 from ..models import (
     CONTRACT_STATUSES,
@@ -311,7 +312,7 @@ class _Importer:
 
     def __init__(self, sheets: dict[str, _Sheet], actor, errors: list[RowError]):
         self.sheets, self.actor, self.errors = sheets, actor, errors
-        self.today = date.today()
+        self.today = programme_today()
         self.plans: dict[str, list[_Plan]] = {name: [] for name in sheets}
         # Every NIK named anywhere, to load those TPL at once.
         niks = {_nik_of(cells.get("nik")) for sheet in sheets.values() for _n, cells in sheet.rows}

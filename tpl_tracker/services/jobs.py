@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import sqlalchemy as sa
 from flask import current_app
 
+from ..dates import programme_today
 from ..extensions import db
 from ..jobs import JOBS
 from ..models import JobLock, JobRun, User
@@ -17,13 +18,6 @@ LOCK_TTL = timedelta(hours=2)  # a crashed holder's lock expires after this
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def programme_today() -> date:
-    """Today's date in the programme's timezone (Asia/Jakarta), not the server's (often UTC)."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta"))).date()
 
 
 def _holder() -> str:

@@ -3,10 +3,19 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Contract, Facilitator, Notification, OutcomeSurvey, PermitFacilitation, User, utcnow
+from ..models import (
+    Contract,
+    Facilitator,
+    Notification,
+    OutcomeSurvey,
+    PermitFacilitation,
+    User,
+    utcnow,
+)
 from . import audit
 from .regions import region_name
 

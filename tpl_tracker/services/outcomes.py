@@ -11,8 +11,17 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..dates import programme_today
 from ..extensions import db
-from ..models import OUTCOME_STATUSES, Business, Facilitator, OutcomeSurvey, Role, User, utcnow
+from ..models import (
+    OUTCOME_STATUSES,
+    Business,
+    Facilitator,
+    OutcomeSurvey,
+    Role,
+    User,
+    utcnow,
+)
 from . import ServiceError, audit
 from .regions import region_exists
 from .scope import facilitator_scope
@@ -220,7 +229,7 @@ def _flush_or_refuse(message: str, field: str | None = None) -> None:
 
 def record_survey(actor: User, facilitator: Facilitator, data: SurveyData, today: date | None = None) -> OutcomeSurvey:
     """Record a tracer survey, by the TPL themself or by a supervisor/evaluator on their behalf."""
-    today = today or date.today()
+    today = today or programme_today()
     values = _check_survey(actor, facilitator, data, None, today)
     survey = OutcomeSurvey(facilitator_id=facilitator.id, recorded_by_id=actor.id, verification="unverified",
                            **values)
@@ -233,7 +242,7 @@ def record_survey(actor: User, facilitator: Facilitator, data: SurveyData, today
 
 def update_survey(actor: User, survey: OutcomeSurvey, data: SurveyData, today: date | None = None) -> OutcomeSurvey:
     """Change a survey; a verified (or rejected) one goes back to unverified."""
-    today = today or date.today()
+    today = today or programme_today()
     facilitator = survey.facilitator
     values = _check_survey(actor, facilitator, data, survey, today)
     if values["status"] != "wirausaha":
