@@ -20,6 +20,7 @@ DEMO_ACCOUNTS = [
     ("supervisor2@demo.tpl.id", _l("supervisor, %(region)s", region="Sulawesi Selatan")),
     ("tpl@demo.tpl.id", _l("TPL, %(region)s", region="Kota Ternate")),
     ("tpl2@demo.tpl.id", _l("TPL, %(region)s", region="Kota Makassar")),
+    ("alumni@demo.tpl.id", _l("former TPL, %(region)s", region="Kota Ternate")),
     ("evaluator@demo.tpl.id", _l("evaluator")),
 ]
 

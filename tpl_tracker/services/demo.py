@@ -253,12 +253,14 @@ def seed_demo(today: date | None = None, tpl_count: int = 60, seed: int = 2026) 
     # The two TPL who sign in: both run a contract today; the first also has an earlier, completed one.
     tpl("active", "82.71", supervisors["82"], account="tpl@demo.tpl.id", gender="L", min_contracts=2)
     tpl("active", "73.71", supervisors["73"], account="tpl2@demo.tpl.id", gender="P")
+    # A former TPL who signs in to fill in their own tracer surveys (none recorded yet).
+    tpl("alumni", "82.71", supervisors["82"], account="alumni@demo.tpl.id", gender="P", min_contracts=2)
 
     kinds = _spread(tpl_count, HISTORY_SHARES)
-    for _i in range(2):
-        if "active" in kinds:
-            kinds.remove("active")
-    kinds = kinds[: max(tpl_count - 2, 0)]
+    for kind in ("active", "active", "alumni"):
+        if kind in kinds:
+            kinds.remove(kind)
+    kinds = kinds[: max(tpl_count - 3, 0)]
     rng.shuffle(kinds)
     for kind, province in zip(kinds, _spread(len(kinds), PROVINCE_SHARES)):
         supervisor = supervisors.get(province)
@@ -286,8 +288,10 @@ def _add_surveys(maker: "_Maker", today: date, verifier: User) -> int:
 
     rng, added = maker.rng, 0
     effective_end = sa.case((Contract.status == "terminated", Contract.terminated_on), else_=Contract.end_date)
+    with_login = sa.select(Facilitator.id).where(Facilitator.user_id.is_not(None))
     rows = db.session.execute(
         sa.select(Contract.facilitator_id, sa.func.min(Contract.start_date), sa.func.max(effective_end))
+        .where(Contract.facilitator_id.not_in(with_login))  # TPL who sign in fill in their own
         .group_by(Contract.facilitator_id)
         .order_by(Contract.facilitator_id)
     ).all()
