@@ -82,6 +82,12 @@ def init_app(app) -> None:
         session["remember_me"] = True
 
     @app.before_request
+    def remember_client_ip():
+        from .services.audit import client_ip
+
+        client_ip.set(request.remote_addr)
+
+    @app.before_request
     def require_declared_access():
         # Fail closed: a route that does not say who may use it answers to nobody.
         if _declared_access(request.endpoint) is None:

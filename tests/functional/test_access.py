@@ -174,5 +174,6 @@ def test_out_of_scope_record_is_404_and_audited(client, world, login_as, db):
     assert response.status_code == 404
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "access_denied"))
     assert entry is not None and entry.actor_id == supervisor.id
+    assert entry.ip == "127.0.0.1"  # the web layer hands the client's address to the audit trail
     # A record that does not exist at all is just not found.
     assert client.get("/tpl/999999").status_code == 404

@@ -1,12 +1,14 @@
 """The audit trail: one entry for every change and every security event."""
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import has_request_context, request
-
 from ..extensions import db
 from ..models import AuditEntry
+
+# The client's address of the current request, set by the web layer (services never read `request`).
+client_ip: ContextVar[str | None] = ContextVar("client_ip", default=None)
 
 # Columns never copied into the audit trail.
 SECRET_FIELDS = {"password_hash", "session_token"}
@@ -41,7 +43,7 @@ def record(action: str, actor=None, entity=None, before=None, after=None, note=N
     if entity is not None:
         entity_type = entity_type or entity.__tablename__
         entity_id = entity_id if entity_id is not None else getattr(entity, "id", None)
-    ip = request.remote_addr if has_request_context() else None
+    ip = client_ip.get()
     entry = AuditEntry(
         action=action,
         actor_id=getattr(actor, "id", None),
