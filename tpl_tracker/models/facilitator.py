@@ -3,6 +3,7 @@ from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -114,12 +115,19 @@ class Contract(db.Model):
     facilitator: Mapped[Facilitator] = relationship(back_populates="contracts")
     placement: Mapped["Region"] = relationship()  # noqa: F821
 
-    @property
+    @hybrid_property
     def effective_end(self) -> date:
-        """`terminated_on` if terminated, else the planned end date."""
+        """`terminated_on` if terminated, else the planned end date (METRIC.md), in Python and in SQL."""
         if self.status == "terminated" and self.terminated_on:
             return self.terminated_on
         return self.end_date
+
+    @effective_end.inplace.expression
+    @classmethod
+    def _effective_end_expression(cls):
+        return sa.type_coerce(
+            sa.case((cls.status == "terminated", cls.terminated_on), else_=cls.end_date), sa.Date
+        )
 
     def days_left(self, on: date) -> int:
         """Days from a date to the effective end (negative once ended)."""

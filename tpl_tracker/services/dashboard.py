@@ -8,13 +8,10 @@ from ..models import AuditEntry, Contract, Facilitator, User
 from .scope import facilitator_scope
 
 
-def _effective_end():
-    return sa.case((Contract.status == "terminated", Contract.terminated_on), else_=Contract.end_date)
-
 
 def programme_counts(user: User, today: date) -> dict[str, int]:
     """TPL in scope, TPL under contract today, alumni, and contracts ending in 30 days."""
-    end = _effective_end()
+    end = Contract.effective_end
     in_scope = sa.select(Facilitator.id).where(facilitator_scope(user))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(in_scope.subquery()))
     running = db.session.scalar(
@@ -40,7 +37,7 @@ def programme_counts(user: User, today: date) -> dict[str, int]:
 
 def contracts_ending_soon(user: User, today: date, days: int = 30) -> list[Contract]:
     """Running contracts in scope whose effective end falls within `days`."""
-    end = _effective_end()
+    end = Contract.effective_end
     return list(
         db.session.scalars(
             sa.select(Contract)

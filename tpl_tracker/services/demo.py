@@ -287,7 +287,7 @@ def _add_surveys(maker: "_Maker", today: date, verifier: User) -> int:
     from ..models import Contract, OutcomeSurvey
 
     rng, added = maker.rng, 0
-    effective_end = sa.case((Contract.status == "terminated", Contract.terminated_on), else_=Contract.end_date)
+    effective_end = Contract.effective_end
     with_login = sa.select(Facilitator.id).where(Facilitator.user_id.is_not(None))
     rows = db.session.execute(
         sa.select(Contract.facilitator_id, sa.func.min(Contract.start_date), sa.func.max(effective_end))

@@ -137,7 +137,8 @@ def update_facilitator(actor: User, facilitator: Facilitator, data: FacilitatorD
     return facilitator
 
 
-def _effective_end(status: str, end_date: date, terminated_on: date | None) -> date:
+def effective_end_of(status: str, end_date: date, terminated_on: date | None) -> date:
+    """The effective end (METRIC.md) of contract values not saved yet."""
     return terminated_on if status == "terminated" and terminated_on else end_date
 
 
@@ -167,7 +168,7 @@ def _check_contract(facilitator: Facilitator, data: ContractData, contract: Cont
             raise ServiceError(_("Give the reason for the termination."), field="termination_reason")
     else:
         terminated_on, reason = None, None
-    end = _effective_end(data.status, data.end_date, terminated_on)
+    end = effective_end_of(data.status, data.end_date, terminated_on)
     for other in facilitator.contracts:
         if contract is not None and other.id == contract.id:
             continue
@@ -241,7 +242,7 @@ def facilitator_query(user: User, q: str | None = None, province: str | None = N
         query = query.where(Facilitator.angkatan == angkatan)
     if status in ("running", "alumni"):
         today = today or programme_today()
-        end = sa.case((Contract.status == "terminated", Contract.terminated_on), else_=Contract.end_date)
+        end = Contract.effective_end
         exits = sa.select(Contract.facilitator_id).group_by(Contract.facilitator_id)
         if status == "alumni":
             exits = exits.having(sa.func.max(end) < today)

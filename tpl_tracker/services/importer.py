@@ -31,7 +31,7 @@ from ..models import (
     utcnow,
 )
 from . import ServiceError, audit
-from .facilitators import check_nik, normalize_phone_number
+from .facilitators import check_nik, effective_end_of, normalize_phone_number
 from .outcomes import BUSINESS_FIELDS, MAX_MONTHLY_REVENUE, MAX_WORKERS
 from .users import normalize_email
 
@@ -460,7 +460,7 @@ class _Importer:
             plan = _Plan(number, values, existing, nik)
             plan.changed = existing is None or not self._unchanged(existing, values)
             self.plans[sheet.name].append(plan)
-            effective_end = terminated_on if status == "terminated" else end
+            effective_end = effective_end_of(status, end, terminated_on)
             periods.setdefault(nik, []).append((start, effective_end, contract_number, row))
         self._check_overlaps(periods)
         self._plan_placements()

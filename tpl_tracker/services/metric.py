@@ -66,7 +66,7 @@ def _date(expression, name: str):
 
 def _alumni(as_of: date):
     """Subquery, one row per alumnus as of the date: first start, exit date and every grouping key."""
-    effective_end = sa.case((Contract.status == "terminated", Contract.terminated_on), else_=Contract.end_date)
+    effective_end = Contract.effective_end
     per_tpl = Contract.facilitator_id
     ranked = (
         sa.select(

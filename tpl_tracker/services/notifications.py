@@ -34,9 +34,6 @@ def notify(user_id: int, kind: str, message: str, link: str | None, dedupe_key: 
     return True
 
 
-def _effective_end():
-    return sa.case((Contract.status == "terminated", Contract.terminated_on), else_=Contract.end_date)
-
 
 def _recipients(facilitator: Facilitator) -> list[int]:
     """The TPL's own account and their supervisor, when they exist and are active."""
@@ -47,7 +44,7 @@ def _recipients(facilitator: Facilitator) -> list[int]:
 
 def contracts_ending(as_of: date) -> int:
     """Contracts whose effective end falls within 30 days: tell the TPL and their supervisor."""
-    end = _effective_end()
+    end = Contract.effective_end
     rows = db.session.execute(
         sa.select(Contract, Facilitator)
         .join(Facilitator, Contract.facilitator_id == Facilitator.id)
@@ -71,7 +68,7 @@ def tracer_due(as_of: date) -> int:
     from .outcomes import EARLY_DAYS, add_months, tracer_months
 
     months = tracer_months()
-    end = _effective_end()
+    end = Contract.effective_end
     exits = (
         sa.select(Contract.facilitator_id.label("facilitator_id"), sa.type_coerce(sa.func.max(end), sa.Date).label("exit"))
         .group_by(Contract.facilitator_id)
@@ -118,7 +115,7 @@ def inactive_facilitators(as_of: date, days: int = 14) -> int:
     """TPL under contract for at least `days` with no activity logged in the last `days`: tell them and their supervisor."""
     from ..models import Activity
 
-    end = _effective_end()
+    end = Contract.effective_end
     cutoff = as_of - timedelta(days=days)
     running = (
         sa.select(Contract.facilitator_id)
