@@ -136,3 +136,49 @@ def page_text(response) -> str:
     import html
 
     return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def work(world, db):
+    """The world plus mentorship work of each TPL, in March 2026 (an open, draft month).
+
+    Objects of `tpl`: business, mentorship, activity, evidence, permit, assessment, month;
+    the same of `tpl2` with a `2` suffix.
+    """
+    import hashlib
+    from decimal import Decimal
+
+    from tpl_tracker.models import (
+        Activity,
+        Assessment,
+        Business,
+        Evidence,
+        Mentorship,
+        MonthlyReport,
+        PermitFacilitation,
+    )
+
+    from .factories import tiny_png
+
+    png = tiny_png()
+    for suffix, tpl, region, user in (("", world["tpl"], "82.71", world["facilitator"]),
+                                      ("2", world["tpl2"], "73.71", world["facilitator2"])):
+        business = Business(name=f"Sagu Lestari{suffix}", normalized_name=f"sagu lestari{suffix}",
+                            owner_name="Ibu Hasna", region_code=region, kbli="10792", size_class="mikro",
+                            workers=3, created_by_id=user.id)
+        mentorship = Mentorship(business=business, facilitator=tpl, start_date=date(2026, 2, 1))
+        activity = Activity(facilitator=tpl, date=date(2026, 3, 10), type="kunjungan",
+                            description="Kunjungan ke tempat produksi", hours=Decimal("2.0"), businesses=[business])
+        evidence = Evidence(activity=activity, filename="foto.png", content_type="image/png", size=len(png),
+                            sha256=hashlib.sha256(png).hexdigest(), content=png, uploaded_by_id=user.id)
+        permit = PermitFacilitation(business=business, facilitator=tpl, permit_type="pirt", status="planned",
+                                    planned_on=date(2026, 3, 12))
+        assessment = Assessment(business=business, facilitator=tpl, kind="baseline", assessed_on=date(2026, 3, 2),
+                                turnover=5_000_000, workers=3, market_reach="local")
+        month = MonthlyReport(facilitator=tpl, period=date(2026, 3, 1), status="draft")
+        db.session.add_all([business, mentorship, activity, evidence, permit, assessment, month])
+        world.update({f"business{suffix}": business, f"mentorship{suffix}": mentorship,
+                      f"activity{suffix}": activity, f"evidence{suffix}": evidence, f"permit{suffix}": permit,
+                      f"assessment{suffix}": assessment, f"month{suffix}": month})
+    db.session.commit()
+    return world

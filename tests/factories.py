@@ -61,3 +61,18 @@ class ContractFactory(BaseFactory):
     end_date = date(2026, 12, 31)
     placement_code = factory.SelfAttribute("facilitator.region_code")
     status = "active"
+
+
+def tiny_png() -> bytes:
+    """A real 2x2 PNG image, for evidence uploads."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+TINY_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+            b"trailer<</Root 1 0 R>>\n%%EOF\n")

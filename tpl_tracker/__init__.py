@@ -66,15 +66,20 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Register one blueprint per feature."""
+    from .activities import bp as activities_bp
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .businesses import bp as businesses_bp
     from .facilitators import bp as facilitators_bp
     from .imports import bp as imports_bp
     from .jobs_admin import bp as jobs_bp
     from .main import bp as main_bp
     from .outcomes import bp as outcomes_bp
     from .notifications import bp as notifications_bp
+    from .permits import bp as permits_bp
     from .reports import bp as reports_bp
+    from .reviews import bp as reviews_bp
+    from .supervision import bp as supervision_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -85,6 +90,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(outcomes_bp, url_prefix="/tracer")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
+    app.register_blueprint(businesses_bp, url_prefix="/ikm")
+    app.register_blueprint(activities_bp, url_prefix="/kegiatan")
+    app.register_blueprint(permits_bp, url_prefix="/izin")
+    app.register_blueprint(reviews_bp, url_prefix="/bulanan")
+    app.register_blueprint(supervision_bp, url_prefix="/supervisi")
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -52,3 +52,8 @@ def nik(value: str | None, masked: bool = False) -> str:
 def region(code: str | None) -> str:
     """'Kota Ternate' for 82.71."""
     return region_name(code)
+
+
+def month(value: date | None) -> str:
+    """November 2026 (a monthly report's period)."""
+    return format_date(value, "MMMM yyyy") if value else ""

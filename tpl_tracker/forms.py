@@ -1,6 +1,9 @@
 """Form pieces shared by blueprints."""
+import re
+
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField
+from wtforms import DateField, IntegerField
+from wtforms.widgets import TextInput
 
 
 class LocalDateField(DateField):
@@ -17,6 +20,17 @@ class LocalDateField(DateField):
         except ValueError:
             self.data = None
             raise ValueError(_l("Not a valid date: use DD/MM/YYYY.")) from None
+
+
+class RupiahField(IntegerField):
+    """Whole Rupiah, typed as 1500000, 1.500.000 or Rp1.500.000."""
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist):
+        if valuelist and isinstance(valuelist[0], str):
+            valuelist = [re.sub(r"^\s*rp\.?|[.\s]", "", valuelist[0], flags=re.IGNORECASE)]
+        super().process_formdata(valuelist)
 
 
 def show_service_error(form, error) -> None:

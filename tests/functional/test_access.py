@@ -9,12 +9,10 @@ import sqlalchemy as sa
 
 from tpl_tracker.models import AuditEntry, OutcomeSurvey
 
-ROLES = ["anonymous", "facilitator", "supervisor", "evaluator", "admin"]
-PUBLIC_STATIC = {"static", "bootstrap.static"}
+from . import access_activities, access_businesses, access_reviews
+from .access_common import ADMIN_ONLY, ALL_200, LOGIN, ROLES
 
-LOGIN = 302  # anonymous visitors are sent to the sign-in page
-ALL_200 = {"anonymous": LOGIN, "facilitator": 200, "supervisor": 200, "evaluator": 200, "admin": 200}
-ADMIN_ONLY = {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 403, "admin": 200}
+PUBLIC_STATIC = {"static", "bootstrap.static"}
 
 # (endpoint, method, url arguments, form data, expected status per role)
 TABLE = [
@@ -76,7 +74,7 @@ TABLE = [
      {"anonymous": LOGIN, "facilitator": 403, "supervisor": 404, "evaluator": 302, "admin": 403}),
     ("outcomes.add_business", "POST", {"survey_id": "survey"}, {},
      {"anonymous": LOGIN, "facilitator": 403, "supervisor": 302, "evaluator": 302, "admin": 403}),
-]
+] + access_businesses.TABLE + access_activities.TABLE + access_reviews.TABLE
 
 # Routes that change data, with a valid-looking form, and the roles allowed to post it.
 WRITES = [
@@ -93,12 +91,13 @@ WRITES = [
     ("outcomes.edit", {"survey_id": "survey"}, {"facilitator", "supervisor", "evaluator"}),
     ("outcomes.verify", {"survey_id": "survey"}, {"supervisor", "evaluator"}),
     ("outcomes.add_business", {"survey_id": "survey"}, {"supervisor", "evaluator"}),
-]
+] + access_businesses.WRITES + access_activities.WRITES + access_reviews.WRITES
 
 
 @pytest.fixture
-def world(world, db):
-    """The shared world plus a tracer survey of each TPL (`survey` of tpl, `survey2` of tpl2)."""
+def world(work, db):
+    """The world with its mentorship work (conftest `work`) and a tracer survey of each TPL (survey, survey2)."""
+    world = work
     world["survey"] = OutcomeSurvey(
         facilitator=world["tpl"], survey_date=date(2026, 6, 1), status="wirausaha", business_name="Sagu Ternate",
         kbli="10792", business_region_code="82.71", recorded_by_id=world["supervisor"].id)

@@ -12,6 +12,7 @@ from .base import UTCDateTime, in_list, utcnow
 ACTIVITY_TYPES = ["kunjungan", "pelatihan", "fasilitasi_perizinan", "pengembangan_produk", "pemasaran", "lainnya"]
 PERMIT_TYPES = ["nib", "pirt", "halal", "merek", "sni", "tkdn", "bpom"]
 PERMIT_STATUSES = ["planned", "submitted", "issued", "rejected"]
+EVIDENCE_TYPES = ["image/jpeg", "image/png", "image/webp", "application/pdf"]
 
 activity_businesses = sa.Table(
     "activity_businesses",
@@ -46,6 +47,31 @@ class Activity(db.Model):
 
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
     businesses: Mapped[list["Business"]] = relationship(secondary=activity_businesses)  # noqa: F821
+    evidence: Mapped[list["Evidence"]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="Evidence.id"
+    )
+
+
+class Evidence(db.Model):
+    """A photo or PDF proving an activity; kept in the database (no web root, shared by every host)."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("content_type", EVIDENCE_TYPES), name="content_type"),
+        sa.CheckConstraint("size > 0", name="size"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(sa.ForeignKey("activities.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    activity: Mapped[Activity] = relationship(back_populates="evidence")
 
 
 class PermitFacilitation(db.Model):
@@ -67,9 +93,15 @@ class PermitFacilitation(db.Model):
     planned_on: Mapped[Optional[dt.date]]
     submitted_on: Mapped[Optional[dt.date]]
     issued_on: Mapped[Optional[dt.date]]
+    rejected_on: Mapped[Optional[dt.date]]
     expires_on: Mapped[Optional[dt.date]] = mapped_column(index=True)
     notes: Mapped[Optional[str]] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     business: Mapped["Business"] = relationship()  # noqa: F821
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
+
+    @property
+    def status_on(self) -> Optional[dt.date]:
+        """The date of the current status (planned, submitted, issued or rejected)."""
+        return getattr(self, f"{self.status}_on")

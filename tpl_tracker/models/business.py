@@ -11,6 +11,7 @@ from .base import UTCDateTime, in_list, utcnow
 SIZE_CLASSES = ["mikro", "kecil", "menengah"]
 MARKET_REACHES = ["local", "regional", "national", "export"]
 ASSESSMENT_KINDS = ["baseline", "follow_up"]
+REQUEST_STATUSES = ["pending", "approved", "rejected"]
 
 
 class Business(db.Model):
@@ -79,6 +80,33 @@ class Mentorship(db.Model):
     business: Mapped[Business] = relationship(back_populates="mentorships")
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
 
+    @property
+    def is_open(self) -> bool:
+        """True while the TPL still mentors the business."""
+        return self.end_date is None
+
+
+class MentorshipRequest(db.Model):
+    """A TPL asking to mentor a business already in the registry; a supervisor decides."""
+
+    __tablename__ = "mentorship_requests"
+    __table_args__ = (sa.CheckConstraint(in_list("status", REQUEST_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(sa.ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    facilitator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    decision_note: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    business: Mapped[Business] = relationship()
+    facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
+
 
 class Assessment(db.Model):
     """A business's condition at the start of mentoring (baseline) or later (follow-up)."""
@@ -106,3 +134,4 @@ class Assessment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     business: Mapped[Business] = relationship()
+    facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821

@@ -1,5 +1,4 @@
 """Forms of the tracer-survey blueprint."""
-import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -12,9 +11,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import TextInput
 
-from ..forms import LocalDateField
+from ..forms import LocalDateField, RupiahField
 
 STATUS_CHOICES = [
     ("wirausaha", _l("Running own business")),
@@ -29,17 +27,6 @@ VERIFICATION_CHOICES = [
     ("verified", _l("Verified")),
     ("rejected", _l("Rejected")),
 ]
-
-
-class RupiahField(IntegerField):
-    """Whole Rupiah, typed as 1500000, 1.500.000 or Rp1.500.000."""
-
-    widget = TextInput()
-
-    def process_formdata(self, valuelist):
-        if valuelist and isinstance(valuelist[0], str):
-            valuelist = [re.sub(r"^\s*rp\.?|[.\s]", "", valuelist[0], flags=re.IGNORECASE)]
-        super().process_formdata(valuelist)
 
 
 class SurveyForm(FlaskForm):

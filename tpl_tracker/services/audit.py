@@ -63,3 +63,23 @@ def record_access_denied(user, path: str) -> None:
     db.session.rollback()
     record("access_denied", actor=user, entity_type="route", note=path[:500])
     db.session.commit()
+
+
+def history(*records) -> list[AuditEntry]:
+    """The audit entries of one or more records (model instances), newest first, with their actors loaded.
+
+    Callers show it only to users who may see the records themselves.
+    """
+    import sqlalchemy as sa
+    from sqlalchemy.orm import joinedload
+
+    conditions = [
+        sa.and_(AuditEntry.entity_type == obj.__tablename__, AuditEntry.entity_id == str(obj.id))
+        for obj in records if obj is not None
+    ]
+    if not conditions:
+        return []
+    return list(db.session.scalars(
+        sa.select(AuditEntry).options(joinedload(AuditEntry.actor))
+        .where(sa.or_(*conditions)).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(200)
+    ))

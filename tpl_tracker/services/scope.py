@@ -3,7 +3,18 @@ import sqlalchemy as sa
 from flask import abort
 
 from ..extensions import db
-from ..models import Facilitator, Role, User
+from ..models import (
+    Activity,
+    Assessment,
+    Business,
+    Evidence,
+    Facilitator,
+    Mentorship,
+    MonthlyReport,
+    PermitFacilitation,
+    Role,
+    User,
+)
 
 
 def facilitator_scope(user: User):
@@ -46,3 +57,93 @@ def can_manage_facilitators(user: User) -> bool:
 def sees_personal_numbers(user: User) -> bool:
     """Evaluators read NIK and phone masked (UU PDP: only what the purpose needs)."""
     return not user.has_role(Role.EVALUATOR)
+
+
+def _region_condition(column, user: User):
+    """`column` (a kabupaten/kota code) lies in one of a supervisor's regions."""
+    conditions = []
+    for code in user.region_codes:
+        conditions.append(column == code if "." in code else column.like(f"{code}.%"))
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def business_scope(user: User):
+    """SQL condition selecting the businesses `user` may see.
+
+    A TPL sees the businesses they mentor or mentored (or founded); a supervisor those mentored by a TPL in
+    their scope or located in their regions; evaluators and admins all of them.
+    """
+    if user.has_role(Role.ADMIN, Role.EVALUATOR):
+        return sa.true()
+    mentored = sa.exists().where(
+        Mentorship.business_id == Business.id,
+        Mentorship.facilitator_id == Facilitator.id,
+        facilitator_scope(user),
+    )
+    founded = sa.exists().where(Facilitator.id == Business.founder_id, facilitator_scope(user))
+    if user.has_role(Role.SUPERVISOR):
+        return sa.or_(mentored, founded, _region_condition(Business.region_code, user))
+    return sa.or_(mentored, founded)
+
+
+def work_scope(user: User, model):
+    """SQL condition selecting the activities, permits, assessments or months of TPL in the user's scope."""
+    if user.has_role(Role.ADMIN, Role.EVALUATOR):
+        return sa.true()
+    return sa.exists().where(Facilitator.id == model.facilitator_id, facilitator_scope(user))
+
+
+def _load_or_404(user: User, model, object_id: int, condition):
+    """Load one record matching `condition`; out of scope is audited and answered as not found."""
+    obj = db.session.scalar(sa.select(model).where(model.id == object_id, condition))
+    if obj is None:
+        if db.session.get(model, object_id) is not None:
+            from .audit import record_access_denied
+
+            record_access_denied(user, f"{model.__tablename__}/{object_id}")
+        abort(404)
+    return obj
+
+
+def get_business_or_404(user: User, business_id: int) -> Business:
+    """A business the user may see; 404 otherwise."""
+    return _load_or_404(user, Business, business_id, business_scope(user))
+
+
+def get_activity_or_404(user: User, activity_id: int) -> Activity:
+    """An activity of a TPL in the user's scope; 404 otherwise."""
+    return _load_or_404(user, Activity, activity_id, work_scope(user, Activity))
+
+
+def get_permit_or_404(user: User, permit_id: int) -> PermitFacilitation:
+    """A permit facilitation of a TPL in the user's scope; 404 otherwise."""
+    return _load_or_404(user, PermitFacilitation, permit_id, work_scope(user, PermitFacilitation))
+
+
+def get_assessment_or_404(user: User, assessment_id: int) -> Assessment:
+    """An assessment made by a TPL in the user's scope; 404 otherwise."""
+    return _load_or_404(user, Assessment, assessment_id, work_scope(user, Assessment))
+
+
+def get_month_or_404(user: User, report_id: int) -> MonthlyReport:
+    """A monthly report of a TPL in the user's scope; 404 otherwise."""
+    return _load_or_404(user, MonthlyReport, report_id, work_scope(user, MonthlyReport))
+
+
+def get_evidence_or_404(user: User, evidence_id: int) -> Evidence:
+    """An evidence file of an activity the user may see; 404 otherwise."""
+    condition = sa.exists().where(
+        Activity.id == Evidence.activity_id, work_scope(user, Activity)
+    )
+    return _load_or_404(user, Evidence, evidence_id, condition)
+
+
+def is_own_work(user: User, facilitator_id: int) -> bool:
+    """True when `user` is the TPL whose work this is: only they log and edit it."""
+    return (user.has_role(Role.FACILITATOR) and user.facilitator is not None
+            and user.facilitator.id == facilitator_id)
+
+
+def can_review(user: User) -> bool:
+    """Supervisors review months, set targets and hand businesses over (within their scope)."""
+    return user.has_role(Role.SUPERVISOR)

@@ -1,0 +1,2 @@
+"""Routes of the activities blueprint."""
+from . import bp  # noqa: F401

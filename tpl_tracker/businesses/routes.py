@@ -1,0 +1,2 @@
+"""Routes of the businesses blueprint."""
+from . import bp  # noqa: F401

@@ -1,0 +1,110 @@
+"""The monthly report a TPL submits and the supervisor reviews, and the targets it is measured against."""
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, in_list, utcnow
+
+# draft: never submitted; submitted: waiting for review (locked); returned: back with the TPL (editable,
+# also after a reopen); approved: locked for good unless a supervisor reopens it.
+MONTH_STATUSES = ["draft", "submitted", "returned", "approved"]
+LOCKED_STATUSES = ("submitted", "approved")
+MONTH_ACTIONS = ["submit", "approve", "return", "reopen"]
+REVIEW_ITEM_TYPES = ["activity", "permit", "assessment"]
+
+
+class MonthlyReport(db.Model):
+    """One TPL's month (`period` is its first day) and where it stands in the review."""
+
+    __tablename__ = "monthly_reports"
+    __table_args__ = (
+        sa.UniqueConstraint("facilitator_id", "period", name="facilitator_period"),
+        sa.CheckConstraint(in_list("status", MONTH_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facilitator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
+    )
+    period: Mapped[date] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default="draft", index=True)
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    reviewer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    comment: Mapped[Optional[str]] = mapped_column(sa.Text)  # the last return comment for the whole month
+
+    facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
+    reviewer: Mapped[Optional["User"]] = relationship()  # noqa: F821
+    events: Mapped[list["MonthlyReportEvent"]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="MonthlyReportEvent.id"
+    )
+
+    @property
+    def is_locked(self) -> bool:
+        """Submitted and approved months refuse edits to their activities, permits and assessments."""
+        return self.status in LOCKED_STATUSES
+
+
+class MonthlyReportEvent(db.Model):
+    """One transition of a month: who, when, what and why."""
+
+    __tablename__ = "monthly_report_events"
+    __table_args__ = (sa.CheckConstraint(in_list("action", MONTH_ACTIONS), name="action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("monthly_reports.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(10))
+    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    comment: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+    report: Mapped[MonthlyReport] = relationship(back_populates="events")
+    actor: Mapped[Optional["User"]] = relationship()  # noqa: F821
+    item_comments: Mapped[list["ReviewComment"]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="ReviewComment.id"
+    )
+
+
+class ReviewComment(db.Model):
+    """A supervisor's comment on one item of a returned month."""
+
+    __tablename__ = "review_comments"
+    __table_args__ = (sa.CheckConstraint(in_list("item_type", REVIEW_ITEM_TYPES), name="item_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("monthly_report_events.id", ondelete="CASCADE"), index=True
+    )
+    item_type: Mapped[str] = mapped_column(sa.String(12))
+    item_id: Mapped[int]
+    comment: Mapped[str] = mapped_column(sa.Text)
+
+    event: Mapped[MonthlyReportEvent] = relationship(back_populates="item_comments")
+
+
+class Target(db.Model):
+    """What a supervisor expects of one TPL in one year."""
+
+    __tablename__ = "targets"
+    __table_args__ = (
+        sa.UniqueConstraint("facilitator_id", "year", name="facilitator_year"),
+        sa.CheckConstraint("visits_per_month >= 0", name="visits"),
+        sa.CheckConstraint("businesses >= 0", name="businesses"),
+        sa.CheckConstraint("permits_per_year >= 0", name="permits"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facilitator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
+    )
+    year: Mapped[int] = mapped_column(sa.SmallInteger)
+    visits_per_month: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
+    businesses: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
+    permits_per_year: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
+    set_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821

@@ -1,0 +1,2 @@
+"""Routes of the permits blueprint."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Routes of the reviews blueprint."""
+from . import bp  # noqa: F401

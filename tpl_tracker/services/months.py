@@ -1,0 +1,67 @@
+"""The monthly report's lock: which months of a TPL may still change.
+
+A month is locked while it is submitted or approved. Every service that writes an activity, a permit or an
+assessment asks `assert_months_open` first, with every date the change touches (old and new values).
+"""
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import LOCKED_STATUSES, MonthlyReport
+from . import ServiceError
+
+
+def month_start(day: date) -> date:
+    """The first day of the month `day` falls in (a month's `period`)."""
+    return day.replace(day=1)
+
+
+def next_month(period: date) -> date:
+    """The first day of the month after `period`."""
+    return date(period.year + (period.month == 12), period.month % 12 + 1, 1)
+
+
+def month_label(period: date) -> str:
+    """A month as the interface shows it: 'Maret 2026'."""
+    from flask_babel import format_date
+
+    return format_date(period, "MMMM yyyy")
+
+
+def get_month(facilitator_id: int, day: date) -> MonthlyReport | None:
+    """The monthly report holding `day`, if one exists yet."""
+    return db.session.scalar(sa.select(MonthlyReport).where(
+        MonthlyReport.facilitator_id == facilitator_id, MonthlyReport.period == month_start(day)))
+
+
+def get_or_create_month(facilitator_id: int, day: date) -> MonthlyReport:
+    """The monthly report holding `day`, created as a draft when missing (the caller commits)."""
+    report = get_month(facilitator_id, day)
+    if report is None:
+        report = MonthlyReport(facilitator_id=facilitator_id, period=month_start(day), status="draft")
+        db.session.add(report)
+        db.session.flush()
+    return report
+
+
+def locked_periods(facilitator_id: int, days) -> set[date]:
+    """Which of the months holding `days` are locked for the TPL."""
+    periods = {month_start(d) for d in days if d is not None}
+    if not periods:
+        return set()
+    return set(db.session.scalars(sa.select(MonthlyReport.period).where(
+        MonthlyReport.facilitator_id == facilitator_id,
+        MonthlyReport.period.in_(periods),
+        MonthlyReport.status.in_(LOCKED_STATUSES),
+    )))
+
+
+def assert_months_open(facilitator_id: int, *days: date | None) -> None:
+    """Refuse a change touching a submitted or approved month."""
+    locked = sorted(locked_periods(facilitator_id, days))
+    if locked:
+        raise ServiceError(_(
+            "%(month)s has been submitted or approved and can no longer be changed.",
+            month=month_label(locked[0])))

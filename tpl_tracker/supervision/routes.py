@@ -1,0 +1,2 @@
+"""Routes of the supervision blueprint."""
+from . import bp  # noqa: F401
