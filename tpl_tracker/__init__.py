@@ -125,6 +125,10 @@ def register_hooks(app: Flask) -> None:
     from . import security
 
     security.init_app(app)
+    from . import formatting
+
+    # A global, so that macros imported without context (`_history.html`) can format values too.
+    app.jinja_env.globals["fmt"] = formatting
 
     @app.context_processor
     def inject_helpers():

@@ -1,1 +1,85 @@
 """Forms of the activities blueprint."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DecimalField,
+    FloatField,
+    MultipleFileField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import LocalDateField
+
+TYPE_CHOICES = [
+    ("kunjungan", _l("Visit")),
+    ("pelatihan", _l("Training")),
+    ("fasilitasi_perizinan", _l("Permit facilitation")),
+    ("pengembangan_produk", _l("Product development")),
+    ("pemasaran", _l("Marketing / market access")),
+    ("lainnya", _l("Other")),
+]
+TYPE_LABELS = dict(TYPE_CHOICES)
+# KBLI 2020 manufacturing divisions (category C).
+KBLI_DIVISIONS = [f"{n:02d}" for n in range(10, 34)]
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class CheckboxListField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes (easier than a multi-select on a phone)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ActivityForm(FlaskForm):
+    """One activity: when, what, with which businesses, how long, where."""
+
+    # InputRequired (not DataRequired) keeps the "not a valid date" message of a mistyped date.
+    date = LocalDateField(_l("Date"), validators=[InputRequired()])
+    type = SelectField(_l("Type of activity"), choices=TYPE_CHOICES)
+    business_ids = CheckboxListField(_l("Businesses involved"), coerce=int,
+                                     validators=[DataRequired(message=_l("Choose at least one business."))])
+    description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=2000)])
+    hours = DecimalField(_l("Hours spent"), places=None,
+                         validators=[InputRequired(message=_l("Give the hours spent, e.g. 2 or 1.5."))],
+                         render_kw={"inputmode": "decimal", "step": "0.1", "min": "0.1", "max": "24"})
+    latitude = FloatField(_l("Latitude"), validators=[Optional()], render_kw={"inputmode": "decimal"})
+    longitude = FloatField(_l("Longitude"), validators=[Optional()], render_kw={"inputmode": "decimal"})
+    files = MultipleFileField(_l("Evidence (photos or PDF)"),
+                              render_kw={"accept": "image/jpeg,image/png,image/webp,application/pdf"})
+
+
+class EvidenceForm(FlaskForm):
+    """More evidence files for an activity."""
+
+    files = MultipleFileField(_l("Evidence (photos or PDF)"),
+                              render_kw={"accept": "image/jpeg,image/png,image/webp,application/pdf"})
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only carries the CSRF token."""
+
+
+class ActivityFilterForm(FlaskForm):
+    """Search and filters of the activity list (GET, no CSRF needed)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    month = StringField(_l("Month"), validators=[
+        Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use the form YYYY-MM."))])
+    type = SelectField(_l("Type of activity"), choices=[("", _l("All types"))] + TYPE_CHOICES,
+                       validators=[Optional()])
+    region = SelectField(_l("Province"), validators=[Optional()])
+    kbli = SelectField(_l("KBLI division"), choices=[("", _l("All KBLI divisions"))] + [(d, d) for d in KBLI_DIVISIONS],
+                       validators=[Optional()])
+    tpl = SelectField(_l("TPL"), coerce=_int_or_none, validators=[Optional()])

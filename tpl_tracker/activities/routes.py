@@ -1,2 +1,250 @@
-"""Routes of the activities blueprint."""
-from . import bp  # noqa: F401
+"""Routes of the activities blueprint: thin views over services/activities.py."""
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..dates import programme_today
+from ..extensions import db
+from ..forms import show_service_error
+from ..models import Activity, Facilitator, ReviewComment, Role
+from ..security import roles_required
+from ..services import ServiceError, audit
+from ..services import activities as service
+from ..services.evidence import MAX_FILE_BYTES, PDF_TYPE, Upload
+from ..services.months import locked_periods
+from ..services.regions import province_choices
+from ..services.scope import (
+    facilitator_scope,
+    get_activity_or_404,
+    get_evidence_or_404,
+    is_own_work,
+    sees_personal_numbers,
+)
+from . import bp
+from .forms import TYPE_LABELS, ActivityFilterForm, ActivityForm, ConfirmForm, EvidenceForm
+
+
+def _uploads(field_name: str = "files") -> list[Upload]:
+    """The files of a multipart form; each is read only up to one byte past the size limit."""
+    uploads = []
+    for storage in request.files.getlist(field_name):
+        if not storage or not storage.filename:
+            continue
+        uploads.append(Upload(filename=storage.filename, data=storage.stream.read(MAX_FILE_BYTES + 1)))
+    return uploads
+
+
+def _own_facilitator():
+    """The signed-in TPL's profile, or None (with a message) when the account is not linked to one."""
+    if current_user.facilitator is None:
+        flash(_("Your account is not linked to a TPL profile yet. Contact your administrator."), "warning")
+    return current_user.facilitator
+
+
+def _tpl_choices() -> list[tuple]:
+    facilitators = db.session.execute(
+        sa.select(Facilitator.id, Facilitator.full_name).where(facilitator_scope(current_user))
+        .order_by(Facilitator.full_name, Facilitator.id)
+    ).all()
+    return [(None, _("All TPL"))] + [(f.id, f.full_name) for f in facilitators]
+
+
+@bp.route("/")
+@roles_required()
+def index():
+    """Activities in the user's scope: searchable, filterable, newest first, paginated."""
+    form = ActivityFilterForm(request.args)
+    form.region.choices = [("", _("All provinces"))] + province_choices()
+    is_tpl = current_user.has_role(Role.FACILITATOR)
+    form.tpl.choices = [(None, _("All TPL"))] if is_tpl else _tpl_choices()
+    valid = form.validate()
+    month = None
+    if valid and form.month.data:
+        year, number = form.month.data.split("-")
+        month = date(int(year), int(number), 1)
+    query = service.activity_query(
+        current_user,
+        q=form.q.data if valid else None,
+        month=month,
+        type=form.type.data if valid else None,
+        region=form.region.data if valid else None,
+        kbli_division=form.kbli.data if valid else None,
+        facilitator_id=form.tpl.data if valid and not is_tpl else None,
+    )
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template(
+        "activities/index.html", form=form, page=page, is_tpl=is_tpl, type_labels=TYPE_LABELS,
+        counts=service.evidence_counts(page.items),
+        statuses=service.month_statuses([(a, a.date) for a in page.items]),
+        can_log=is_tpl and current_user.facilitator is not None,
+    )
+
+
+def _activity_form(facilitator, activity: Activity | None = None) -> ActivityForm:
+    form = ActivityForm(obj=activity)
+    choices = [(b.id, f"{b.name} ({b.region_code})") for b in service.mentored_businesses(facilitator)]
+    if activity is not None:
+        known = {c[0] for c in choices}
+        choices += [(b.id, f"{b.name} ({b.region_code})") for b in activity.businesses if b.id not in known]
+        if request.method == "GET":
+            form.business_ids.data = [b.id for b in activity.businesses]
+    form.business_ids.choices = choices
+    return form
+
+
+def _activity_data(form: ActivityForm) -> service.ActivityData:
+    return service.ActivityData(
+        date=form.date.data, type=form.type.data, description=form.description.data, hours=form.hours.data,
+        business_ids=form.business_ids.data or [], latitude=form.latitude.data, longitude=form.longitude.data,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.FACILITATOR)
+def create():
+    """Log an activity with its evidence files."""
+    facilitator = _own_facilitator()
+    if facilitator is None:
+        return redirect(url_for("main.home"))
+    form = _activity_form(facilitator)
+    if request.method == "GET":
+        form.date.data = programme_today()
+    if form.validate_on_submit():
+        try:
+            activity = service.create_activity(current_user, facilitator, _activity_data(form), _uploads())
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The activity has been saved."), "success")
+            return redirect(url_for("activities.detail", activity_id=activity.id))
+    return render_template("activities/form.html", form=form, activity=None)
+
+
+@bp.route("/<int:activity_id>")
+@roles_required()
+def detail(activity_id: int):
+    """One activity with its businesses, evidence, review comments and change history."""
+    activity = get_activity_or_404(current_user, activity_id)
+    comments = list(db.session.scalars(
+        sa.select(ReviewComment).where(ReviewComment.item_type == "activity", ReviewComment.item_id == activity.id)
+        .order_by(ReviewComment.id.desc())
+    ))
+    masked = not sees_personal_numbers(current_user)
+    return render_template(
+        "activities/detail.html", activity=activity, type_labels=TYPE_LABELS, comments=comments,
+        month_status=service.month_status(activity.facilitator_id, activity.date),
+        can_edit=service.can_edit(current_user, activity),
+        business_links="businesses.detail" in current_app.view_functions,
+        entries=audit.history(activity, *activity.evidence), masked=masked,
+        confirm_form=ConfirmForm(formdata=None), evidence_form=EvidenceForm(formdata=None), pdf_type=PDF_TYPE,
+    )
+
+
+def _load_own(activity_id: int) -> Activity:
+    """An activity the signed-in TPL may change: 404 when it is not their own."""
+    activity = get_activity_or_404(current_user, activity_id)
+    if not is_own_work(current_user, activity.facilitator_id):
+        audit.record_access_denied(current_user, request.path)
+        abort(404)
+    return activity
+
+
+def _locked(activity: Activity) -> bool:
+    return bool(locked_periods(activity.facilitator_id, [activity.date]))
+
+
+def _back(activity: Activity):
+    return redirect(url_for("activities.detail", activity_id=activity.id))
+
+
+@bp.route("/<int:activity_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.FACILITATOR)
+def edit(activity_id: int):
+    """Change an activity while its month is open."""
+    activity = _load_own(activity_id)
+    if request.method == "GET" and _locked(activity):
+        flash(_("This month has been submitted or approved: the activity can no longer be changed."), "warning")
+        return _back(activity)
+    form = _activity_form(activity.facilitator, activity)
+    if form.validate_on_submit():
+        try:
+            service.update_activity(current_user, activity, _activity_data(form))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The activity has been saved."), "success")
+            return _back(activity)
+    return render_template("activities/form.html", form=form, activity=activity)
+
+
+@bp.route("/<int:activity_id>/delete", methods=["POST"])
+@roles_required(Role.FACILITATOR)
+def delete(activity_id: int):
+    """Delete an activity while its month is open."""
+    activity = _load_own(activity_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired: please try again."), "danger")
+        return _back(activity)
+    try:
+        service.delete_activity(current_user, activity)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _back(activity)
+    flash(_("The activity has been deleted."), "success")
+    return redirect(url_for("activities.index"))
+
+
+@bp.route("/<int:activity_id>/evidence", methods=["POST"])
+@roles_required(Role.FACILITATOR)
+def evidence_add(activity_id: int):
+    """Add evidence files to an activity while its month is open."""
+    activity = _load_own(activity_id)
+    form = EvidenceForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired: please try again."), "danger")
+        return _back(activity)
+    try:
+        added = service.add_evidence(current_user, activity, _uploads())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash(_("%(count)d file(s) added.", count=len(added)), "success")
+    return _back(activity)
+
+
+@bp.route("/evidence/<int:evidence_id>/delete", methods=["POST"])
+@roles_required(Role.FACILITATOR)
+def evidence_delete(evidence_id: int):
+    """Remove one evidence file while the activity's month is open."""
+    evidence = get_evidence_or_404(current_user, evidence_id)
+    activity = _load_own(evidence.activity_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired: please try again."), "danger")
+        return _back(activity)
+    try:
+        service.delete_evidence(current_user, evidence)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash(_("The file has been removed."), "success")
+    return _back(activity)
+
+
+@bp.route("/evidence/<int:evidence_id>")
+@roles_required()
+def evidence_file(evidence_id: int):
+    """The bytes of an evidence file, for whoever may see its activity (never served from the web root)."""
+    evidence = get_evidence_or_404(current_user, evidence_id)
+    response = Response(evidence.content, mimetype=evidence.content_type)
+    response.headers.set("Content-Disposition", "inline", filename=evidence.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,1 +1,104 @@
 """Forms of the businesses blueprint."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..forms import LocalDateField, RupiahField
+from ..models import PERMIT_TYPES
+
+SIZE_CLASS_CHOICES = [("mikro", _l("Micro")), ("kecil", _l("Small")), ("menengah", _l("Medium"))]
+PERMIT_LABELS = {
+    "nib": _l("NIB"), "pirt": _l("SPP-IRT (P-IRT)"), "halal": _l("Halal certificate"),
+    "merek": _l("Trademark (HKI Merek)"), "sni": _l("SNI"), "tkdn": _l("TKDN-IK"), "bpom": _l("BPOM"),
+}
+KIND_CHOICES = [("baseline", _l("Baseline")), ("follow_up", _l("Follow-up"))]
+MARKET_CHOICES = [("local", _l("Local")), ("regional", _l("Regional (province)")), ("national", _l("National")),
+                  ("export", _l("Export"))]
+
+
+class BusinessForm(FlaskForm):
+    """A business (IKM binaan). Region selects get their choices in the view."""
+
+    name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=160)])
+    owner_name = StringField(_l("Owner's name"), validators=[DataRequired(), Length(max=120)])
+    owner_nik = StringField(_l("Owner's NIK"), validators=[Optional(), Length(max=16)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=300)])
+    region_code = SelectField(_l("Kabupaten/kota"), validators=[DataRequired(_l("Choose the kabupaten/kota."))],
+                              validate_choice=True)
+    kecamatan_code = SelectField(_l("Kecamatan"), validate_choice=False)
+    desa_code = SelectField(_l("Desa/kelurahan"), validate_choice=False)
+    kbli = StringField(_l("KBLI code"), validators=[DataRequired(), Length(max=5)])
+    products = TextAreaField(_l("Products"), validators=[Optional(), Length(max=2000)])
+    nib = StringField(_l("NIB"), validators=[Optional(), Length(max=13)])
+    size_class = SelectField(_l("Size class"), choices=SIZE_CLASS_CHOICES)
+    workers = IntegerField(_l("Workers"), validators=[Optional(), NumberRange(min=0, max=100_000)], default=0)
+    capital = RupiahField(_l("Capital (Rupiah)"), validators=[Optional(), NumberRange(min=0)])
+    turnover = RupiahField(_l("Turnover per year (Rupiah)"), validators=[Optional(), NumberRange(min=0)])
+    year_founded = IntegerField(_l("Year founded"), validators=[Optional(), NumberRange(min=1900, max=2100)])
+    submit = SubmitField(_l("Save"))
+
+
+class BusinessSearchForm(FlaskForm):
+    """Search and filters of the business list (GET, no CSRF needed)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    region = SelectField(_l("Region"), validators=[Optional()], validate_choice=True)
+    division = SelectField(_l("KBLI division"), validators=[Optional()], validate_choice=True)
+    permit_type = SelectField(_l("Permit"), validators=[Optional()], validate_choice=True,
+                              choices=[("", _l("Any permit"))] + [(t, PERMIT_LABELS[t]) for t in PERMIT_TYPES])
+
+
+class RequestForm(FlaskForm):
+    """Ask to mentor an existing business."""
+
+    reason = TextAreaField(_l("Why do you want to mentor it? (optional)"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Ask to mentor this business"))
+
+
+class DecisionForm(FlaskForm):
+    """A supervisor's decision on a request."""
+
+    decision = SelectField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))])
+    note = TextAreaField(_l("Note (required to reject)"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Decide"))
+
+
+class StopForm(FlaskForm):
+    """End the TPL's mentoring of a business."""
+
+    end_date = LocalDateField(_l("Last day of mentoring"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Stop mentoring"))
+
+
+class AssessmentForm(FlaskForm):
+    """The condition of a business on one day."""
+
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
+    assessed_on = LocalDateField(_l("Assessment date"), validators=[InputRequired()])
+    turnover = RupiahField(_l("Turnover per month (Rupiah)"), validators=[Optional(), NumberRange(min=0)])
+    workers = IntegerField(_l("Workers"), validators=[Optional(), NumberRange(min=0, max=100_000)])
+    production_capacity = StringField(_l("Production capacity"), validators=[Optional(), Length(max=200)])
+    products = TextAreaField(_l("Products"), validators=[Optional(), Length(max=2000)])
+    market_reach = SelectField(_l("Market reach"), choices=MARKET_CHOICES)
+    has_packaging_label = BooleanField(_l("Has packaging and a label"))
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Save"))
+
+
+class ConfirmForm(FlaskForm):
+    """A one-button POST form (CSRF only)."""
+
+
+SIZE_LABELS = dict(SIZE_CLASS_CHOICES)
+PERMIT_STATUS_LABELS = {"planned": _l("Planned"), "submitted": _l("Submitted"), "issued": _l("Issued"),
+                        "rejected": _l("Rejected")}
+ACTIVITY_LABELS = {"kunjungan": _l("Visit"), "pelatihan": _l("Training"),
+                   "fasilitasi_perizinan": _l("Permit facilitation"),
+                   "pengembangan_produk": _l("Product development"), "pemasaran": _l("Market access"),
+                   "lainnya": _l("Other")}

@@ -1,2 +1,332 @@
-"""Routes of the businesses blueprint."""
-from . import bp  # noqa: F401
+"""Routes of the businesses blueprint: thin views over services/businesses.py and services/assessments.py."""
+import re
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..dates import programme_today
+from ..extensions import db
+from ..forms import show_service_error
+from ..models import Business, Role
+from ..security import roles_required
+from ..services import ServiceError
+from ..services import assessments as assessment_service
+from ..services import businesses as service
+from ..services import regions
+from ..services.regions import child_choices, province_choices, regency_choices
+from ..services.scope import get_assessment_or_404, get_business_or_404, sees_personal_numbers
+from . import bp
+from .forms import (
+    ACTIVITY_LABELS,
+    PERMIT_LABELS,
+    PERMIT_STATUS_LABELS,
+    SIZE_LABELS,
+    AssessmentForm,
+    BusinessForm,
+    BusinessSearchForm,
+    ConfirmForm,
+    DecisionForm,
+    RequestForm,
+    StopForm,
+)
+
+REGION_CODE = re.compile(r"^\d{2}\.\d{2}(\.\d{2})?$")
+
+
+def _detail_url(business_id: int) -> str:
+    return url_for("businesses.detail", business_id=business_id)
+
+
+@bp.route("/")
+@roles_required()
+def index():
+    """Businesses in the user's scope: searchable, filterable, paginated; a TPL also sees their requests."""
+    form = BusinessSearchForm(request.args)
+    form.region.choices = [("", _("All regions"))] + province_choices() + regency_choices()
+    form.division.choices = [("", _("All KBLI divisions"))] + [
+        (code, f"{code} — {name}") for code, name in service.KBLI_DIVISIONS.items()]
+    valid = form.validate()
+    query = service.business_query(
+        current_user,
+        q=form.q.data if valid else None,
+        region=form.region.data if valid else None,
+        division=form.division.data if valid else None,
+        permit_type=form.permit_type.data if valid else None,
+    )
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    is_tpl = current_user.has_role(Role.FACILITATOR)
+    return render_template(
+        "businesses/index.html", form=form, page=page,
+        issued=service.issued_permit_counts(b.id for b in page.items),
+        requests=service.own_requests(current_user) if is_tpl else [],
+        pending_count=service.pending_request_count(current_user)
+        if current_user.has_role(Role.SUPERVISOR) else 0,
+    )
+
+
+@bp.route("/wilayah/<code>")
+@roles_required()
+def region_children(code: str):
+    """The kecamatan of a kabupaten/kota or the desa of a kecamatan, as JSON for the dependent selects."""
+    if not REGION_CODE.match(code):
+        abort(404)
+    return jsonify(regions.region_children(code))
+
+
+def _business_form(business: Business | None) -> BusinessForm:
+    form = BusinessForm(obj=business)
+    form.region_code.choices = [("", _("Choose the kabupaten/kota"))] + regency_choices()
+    region = form.region_code.data
+    kecamatan = form.kecamatan_code.data
+    form.kecamatan_code.choices = [("", _("Choose the kecamatan"))] + child_choices(region)
+    desa_choices = child_choices(kecamatan) if kecamatan and kecamatan.startswith(f"{region}.") else []
+    form.desa_code.choices = [("", _("Choose the desa/kelurahan"))] + desa_choices
+    return form
+
+
+def _business_data(form: BusinessForm) -> service.BusinessData:
+    return service.BusinessData(
+        name=form.name.data, owner_name=form.owner_name.data, owner_nik=form.owner_nik.data,
+        phone=form.phone.data, address=form.address.data, region_code=form.region_code.data,
+        kecamatan_code=form.kecamatan_code.data or None, desa_code=form.desa_code.data or None,
+        kbli=form.kbli.data, products=form.products.data, nib=form.nib.data, size_class=form.size_class.data,
+        workers=form.workers.data, capital=form.capital.data, turnover=form.turnover.data,
+        year_founded=form.year_founded.data,
+    )
+
+
+def _render_business_form(form, business, duplicate=None):
+    return render_template("businesses/form.html", form=form, business=business, duplicate=duplicate,
+                           request_form=RequestForm(formdata=None))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.FACILITATOR)
+def create():
+    """Register a business; the TPL starts mentoring it today. An existing one is shown instead."""
+    if current_user.facilitator is None:
+        flash(_("Your account is not linked to a TPL profile yet. Contact your administrator."), "warning")
+        return redirect(url_for("businesses.index"))
+    form = _business_form(None)
+    if request.method == "GET":
+        form.region_code.data = current_user.facilitator.region_code or ""
+        form.kecamatan_code.choices = [("", _("Choose the kecamatan"))] + child_choices(form.region_code.data)
+    duplicate = None
+    if form.validate_on_submit():
+        try:
+            business = service.create_business(current_user, _business_data(form))
+        except service.DuplicateBusiness as error:
+            show_service_error(form, error)
+            duplicate = service.duplicate_card(error.business)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("%(name)s has been registered and you now mentor it.", name=business.name), "success")
+            return redirect(_detail_url(business.id))
+    return _render_business_form(form, None, duplicate)
+
+
+def _visible_and_mentored(business_id: int) -> Business | None:
+    """The business (404 outside the scope), or None after a flash when the user does not mentor it now."""
+    business = get_business_or_404(current_user, business_id)
+    if not service.mentors_now(current_user, business):
+        flash(_("Only a TPL currently mentoring this business can do this."), "warning")
+        return None
+    return business
+
+
+@bp.route("/<int:business_id>")
+@roles_required()
+def detail(business_id: int):
+    """A business: its data, mentors, assessments and change since baseline, permits, activities, history."""
+    business = get_business_or_404(current_user, business_id)
+    mentorships = service.business_mentorships(business)
+    assessments = service.assessments_of(business)
+    masked = not sees_personal_numbers(current_user)
+    return render_template(
+        "businesses/detail.html", business=business, mentorships=mentorships, assessments=assessments,
+        change=assessment_service.change_since_baseline(assessments),
+        permits=service.business_permits(business), activities=service.recent_activities(business),
+        entries=service.business_history(business, mentorships, assessments), masked=masked,
+        mentoring=service.mentors_now(current_user, business), permit_labels=PERMIT_LABELS,
+        permit_status_labels=PERMIT_STATUS_LABELS, activity_labels=ACTIVITY_LABELS, size_labels=SIZE_LABELS,
+        region_path=regions.region_path(business.desa_code, business.kecamatan_code, business.region_code),
+        kbli_divisions=service.KBLI_DIVISIONS, reach_labels=assessment_service.MARKET_REACH_LABELS,
+        permit_links="permits.detail" in current_app.view_functions,
+        activity_links="activities.detail" in current_app.view_functions,
+        own_facilitator_id=current_user.facilitator.id if current_user.facilitator else None,
+        confirm_form=ConfirmForm(formdata=None),
+    )
+
+
+@bp.route("/<int:business_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.FACILITATOR)
+def edit(business_id: int):
+    """Change a business (a TPL currently mentoring it)."""
+    business = _visible_and_mentored(business_id)
+    if business is None:
+        return redirect(_detail_url(business_id))
+    form = _business_form(business)
+    if form.validate_on_submit():
+        try:
+            service.update_business(current_user, business, _business_data(form))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("%(name)s has been saved.", name=business.name), "success")
+            return redirect(_detail_url(business.id))
+    return _render_business_form(form, business)
+
+
+@bp.route("/<int:business_id>/stop", methods=["GET", "POST"])
+@roles_required(Role.FACILITATOR)
+def stop_mentoring(business_id: int):
+    """Stop mentoring a business: the last day and the reason."""
+    business = _visible_and_mentored(business_id)
+    if business is None:
+        return redirect(_detail_url(business_id))
+    form = StopForm()
+    if request.method == "GET":
+        form.end_date.data = programme_today()
+    if form.validate_on_submit():
+        try:
+            service.stop_mentoring(current_user, business, form.end_date.data, form.reason.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("You no longer mentor %(name)s.", name=business.name), "success")
+            return redirect(_detail_url(business.id))
+    return render_template("businesses/stop.html", form=form, business=business)
+
+
+@bp.route("/<int:business_id>/request", methods=["POST"])
+@roles_required(Role.FACILITATOR)
+def request_mentoring(business_id: int):
+    """Ask to mentor an existing business (any business: it was found as a duplicate)."""
+    business = db.session.get(Business, business_id) or abort(404)
+    form = RequestForm()
+    if form.validate_on_submit():
+        try:
+            service.request_mentoring(current_user, business, form.reason.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("Your request to mentor %(name)s has been sent to your supervisor.", name=business.name),
+                  "success")
+            return redirect(url_for("businesses.index"))
+    return render_template("businesses/request.html", form=form, card=service.duplicate_card(business))
+
+
+@bp.route("/requests")
+@roles_required(Role.SUPERVISOR)
+def requests():
+    """Pending requests to mentor a business from the TPL in the supervisor's scope, oldest first."""
+    page = db.paginate(service.request_query(current_user), per_page=current_app.config["PER_PAGE"],
+                       error_out=False)
+    return render_template("businesses/requests.html", page=page, form=DecisionForm(formdata=None),
+                           failed_id=None, failed_form=None)
+
+
+@bp.route("/requests/<int:request_id>/decide", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def decide_request(request_id: int):
+    """Approve (the TPL starts mentoring) or reject (with a note) a request."""
+    mentorship_request = service.get_request_or_404(current_user, request_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            service.decide_request(current_user, mentorship_request, form.decision.data, form.note.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            if mentorship_request.status == "approved":
+                flash(_("Approved: %(tpl)s now mentors %(name)s.", tpl=mentorship_request.facilitator.full_name,
+                        name=mentorship_request.business.name), "success")
+            else:
+                flash(_("The request has been rejected."), "success")
+            return redirect(url_for("businesses.requests"))
+    page = db.paginate(service.request_query(current_user), per_page=current_app.config["PER_PAGE"],
+                       error_out=False)
+    return render_template("businesses/requests.html", page=page, form=DecisionForm(formdata=None),
+                           failed_id=request_id, failed_form=form)
+
+
+# --- assessments ----------------------------------------------------------------------------
+
+def _assessment_data(form: AssessmentForm) -> assessment_service.AssessmentData:
+    return assessment_service.AssessmentData(
+        kind=form.kind.data, assessed_on=form.assessed_on.data, turnover=form.turnover.data,
+        workers=form.workers.data, production_capacity=form.production_capacity.data,
+        products=form.products.data, market_reach=form.market_reach.data,
+        has_packaging_label=form.has_packaging_label.data, notes=form.notes.data,
+    )
+
+
+@bp.route("/<int:business_id>/assessments/new", methods=["GET", "POST"])
+@roles_required(Role.FACILITATOR)
+def assessment_create(business_id: int):
+    """Record an assessment (baseline first, then follow-ups) of a business the TPL mentors."""
+    business = _visible_and_mentored(business_id)
+    if business is None:
+        return redirect(_detail_url(business_id))
+    form = AssessmentForm()
+    if request.method == "GET":
+        form.assessed_on.data = programme_today()
+        has_assessment = bool(service.assessments_of(business))
+        form.kind.data = "follow_up" if has_assessment else "baseline"
+    if form.validate_on_submit():
+        try:
+            assessment_service.create_assessment(current_user, business, _assessment_data(form))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The assessment has been saved."), "success")
+            return redirect(_detail_url(business.id) + "#assessments")
+    return render_template("businesses/assessment_form.html", form=form, business=business, assessment=None)
+
+
+def _own_assessment(assessment_id: int):
+    assessment = get_assessment_or_404(current_user, assessment_id)
+    if assessment_service.is_locked(assessment):
+        flash(_("This assessment's month has been submitted or approved and can no longer be changed."),
+              "warning")
+        return assessment, False
+    return assessment, True
+
+
+@bp.route("/assessments/<int:assessment_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.FACILITATOR)
+def assessment_edit(assessment_id: int):
+    """Change an assessment (its own TPL, while its month is open)."""
+    assessment, open_month = _own_assessment(assessment_id)
+    if not open_month:
+        return redirect(_detail_url(assessment.business_id) + "#assessments")
+    form = AssessmentForm(obj=assessment)
+    if form.validate_on_submit():
+        try:
+            assessment_service.update_assessment(current_user, assessment, _assessment_data(form))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The assessment has been saved."), "success")
+            return redirect(_detail_url(assessment.business_id) + "#assessments")
+    return render_template("businesses/assessment_form.html", form=form, business=assessment.business,
+                           assessment=assessment)
+
+
+@bp.route("/assessments/<int:assessment_id>/delete", methods=["POST"])
+@roles_required(Role.FACILITATOR)
+def assessment_delete(assessment_id: int):
+    """Delete an assessment (its own TPL, while its month is open)."""
+    assessment, open_month = _own_assessment(assessment_id)
+    business_id = assessment.business_id
+    if open_month and ConfirmForm().validate_on_submit():
+        try:
+            assessment_service.delete_assessment(current_user, assessment)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(_("The assessment has been deleted."), "success")
+    return redirect(_detail_url(business_id) + "#assessments")

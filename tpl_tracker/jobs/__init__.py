@@ -54,6 +54,20 @@ def notify_permits_expiring(as_of: date) -> int:
     return permits_expiring(as_of)
 
 
+def notify_months_not_submitted(as_of: date) -> int:
+    """Notify TPL and supervisors of months not submitted 5 days after they ended."""
+    from ..services.reminders import months_not_submitted
+
+    return months_not_submitted(as_of)
+
+
+def notify_reviews_waiting(as_of: date) -> int:
+    """Notify supervisors of submitted months waiting for review for more than 7 days."""
+    from ..services.reminders import reviews_waiting
+
+    return reviews_waiting(as_of)
+
+
 def email_digest(as_of: date) -> int:
     """Send the daily email digest of unread notifications (no-op without MAIL_SERVER)."""
     from ..services.notifications import send_email_digests
@@ -71,6 +85,10 @@ JOBS: dict[str, Job] = {
             "Tracer surveys due (6, 12, 24 months after exit) and overdue"),
         Job("notify-no-activity", notify_inactive, "15 6 * * *", "TPL under contract with no activity in 14 days"),
         Job("notify-permits-expiring", notify_permits_expiring, "20 6 * * *", "Permits expiring within 60 days"),
+        Job("notify-month-not-submitted", notify_months_not_submitted, "25 6 * * *",
+            "Monthly reports not submitted 5 days after the month ended: notify the TPL and the supervisor"),
+        Job("notify-review-waiting", notify_reviews_waiting, "30 6 * * *",
+            "Monthly reports waiting for review for more than 7 days: notify the supervisor"),
         Job("email-digest", email_digest, "0 7 * * *", "Daily email digest of unread notifications (when MAIL_SERVER is set)"),
     ]
 }

@@ -1,1 +1,64 @@
 """Forms of the permits blueprint."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional, Regexp
+
+from ..forms import LocalDateField
+
+TYPE_CHOICES = [
+    ("nib", _l("NIB")),
+    ("pirt", _l("SPP-IRT / P-IRT")),
+    ("halal", _l("Halal certificate (Sertifikat Halal)")),
+    ("merek", _l("Trademark (HKI Merek)")),
+    ("sni", _l("SNI")),
+    ("tkdn", _l("TKDN-IK")),
+    ("bpom", _l("BPOM MD")),
+]
+STATUS_CHOICES = [
+    ("planned", _l("Planned")),
+    ("submitted", _l("Submitted")),
+    ("issued", _l("Issued")),
+    ("rejected", _l("Rejected")),
+]
+TYPE_LABELS = dict(TYPE_CHOICES)
+STATUS_LABELS = dict(STATUS_CHOICES)
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class PermitForm(FlaskForm):
+    """One permit facilitation and where it stands."""
+
+    business_id = SelectField(_l("Business"), coerce=_int_or_none)
+    permit_type = SelectField(_l("Permit or certificate"), choices=TYPE_CHOICES)
+    status = SelectField(_l("Status"), choices=STATUS_CHOICES)
+    planned_on = LocalDateField(_l("Planned on"), validators=[Optional()])
+    submitted_on = LocalDateField(_l("Submitted on"), validators=[Optional()])
+    issued_on = LocalDateField(_l("Issued on"), validators=[Optional()])
+    rejected_on = LocalDateField(_l("Rejected on"), validators=[Optional()])
+    document_number = StringField(_l("Document number"), validators=[Optional(), Length(max=60)])
+    expires_on = LocalDateField(_l("Valid until"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only carries the CSRF token."""
+
+
+class PermitFilterForm(FlaskForm):
+    """Search and filters of the permit list (GET, no CSRF needed)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    permit_type = SelectField(_l("Permit or certificate"), choices=[("", _l("All types"))] + TYPE_CHOICES,
+                              validators=[Optional()])
+    status = SelectField(_l("Status"), choices=[("", _l("All statuses"))] + STATUS_CHOICES, validators=[Optional()])
+    region = SelectField(_l("Province"), validators=[Optional()])
+    month = StringField(_l("Month"), validators=[
+        Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use the form YYYY-MM."))])
+    expiring = BooleanField(_l("Expiring within 60 days"))

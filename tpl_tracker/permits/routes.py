@@ -1,2 +1,168 @@
-"""Routes of the permits blueprint."""
-from . import bp  # noqa: F401
+"""Routes of the permits blueprint: thin views over services/permits.py."""
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..dates import programme_today
+from ..extensions import db
+from ..forms import show_service_error
+from ..models import PermitFacilitation, ReviewComment, Role
+from ..security import roles_required
+from ..services import ServiceError, audit
+from ..services import permits as service
+from ..services.activities import month_status, month_statuses
+from ..services.regions import province_choices
+from ..services.scope import get_business_or_404, get_permit_or_404, sees_personal_numbers
+from . import bp
+from .forms import STATUS_LABELS, TYPE_LABELS, ConfirmForm, PermitFilterForm, PermitForm
+
+PIPELINE = ("planned", "submitted", "issued")
+
+
+@bp.route("/")
+@roles_required()
+def index():
+    """Permit facilitations in the user's scope: searchable, filterable, paginated."""
+    form = PermitFilterForm(request.args)
+    form.region.choices = [("", _("All provinces"))] + province_choices()
+    valid = form.validate()
+    month = None
+    if valid and form.month.data:
+        year, number = form.month.data.split("-")
+        month = date(int(year), int(number), 1)
+    today = programme_today()
+    query = service.permit_query(
+        current_user,
+        q=form.q.data if valid else None,
+        permit_type=form.permit_type.data if valid else None,
+        status=form.status.data if valid else None,
+        region=form.region.data if valid else None,
+        month=month,
+        expiring=bool(form.expiring.data) if valid else False,
+        today=today,
+    )
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template(
+        "permits/index.html", form=form, page=page, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
+        statuses=month_statuses([(p, p.status_on) for p in page.items]), today=today,
+        expiry_state=service.expiry_state,
+        can_record=current_user.has_role(Role.FACILITATOR) and current_user.facilitator is not None,
+    )
+
+
+def _permit_data(form: PermitForm) -> service.PermitData:
+    return service.PermitData(
+        permit_type=form.permit_type.data, status=form.status.data, planned_on=form.planned_on.data,
+        submitted_on=form.submitted_on.data, issued_on=form.issued_on.data, rejected_on=form.rejected_on.data,
+        document_number=form.document_number.data, expires_on=form.expires_on.data, notes=form.notes.data,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.FACILITATOR)
+def create():
+    """Record a permit facilitation for a business the TPL mentors now."""
+    facilitator = current_user.facilitator
+    if facilitator is None:
+        flash(_("Your account is not linked to a TPL profile yet. Contact your administrator."), "warning")
+        return redirect(url_for("main.home"))
+    chosen = request.args.get("business_id", type=int)
+    if chosen is not None:
+        business = get_business_or_404(current_user, chosen)
+        if not service.mentors_now(facilitator, business):
+            flash(_("You can only record permits of businesses you mentor now."), "warning")
+            return redirect(url_for("permits.index"))
+        businesses = [business]
+    else:
+        businesses = service.open_mentorship_businesses(facilitator)
+    form = PermitForm()
+    form.business_id.choices = [(b.id, f"{b.name} ({b.region_code})") for b in businesses]
+    if request.method == "GET":
+        form.planned_on.data = programme_today()
+    if form.validate_on_submit():
+        business = get_business_or_404(current_user, form.business_id.data)
+        try:
+            permit = service.create_permit(current_user, facilitator, business, _permit_data(form))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The permit facilitation has been saved."), "success")
+            return redirect(url_for("permits.detail", permit_id=permit.id))
+    return render_template("permits/form.html", form=form, permit=None, fixed_business=chosen is not None,
+                           businesses=businesses, locked=False)
+
+
+@bp.route("/<int:permit_id>")
+@roles_required()
+def detail(permit_id: int):
+    """One permit facilitation: its pipeline, expiry, review comments and change history."""
+    permit = get_permit_or_404(current_user, permit_id)
+    comments = list(db.session.scalars(
+        sa.select(ReviewComment).where(ReviewComment.item_type == "permit", ReviewComment.item_id == permit.id)
+        .order_by(ReviewComment.id.desc())
+    ))
+    steps = list(PIPELINE) if permit.status != "rejected" else ["planned", "submitted", "rejected"]
+    return render_template(
+        "permits/detail.html", permit=permit, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
+        steps=steps, rank=service.STATUS_RANK, comments=comments,
+        expiry=service.expiry_state(permit), month_status=month_status(permit.facilitator_id, permit.status_on)
+        if permit.status_on else "draft",
+        can_edit=service.can_edit(current_user, permit), can_delete=service.can_delete(current_user, permit),
+        locked=service.status_month_locked(permit),
+        business_links="businesses.detail" in current_app.view_functions,
+        entries=audit.history(permit), masked=not sees_personal_numbers(current_user),
+        confirm_form=ConfirmForm(formdata=None),
+    )
+
+
+def _load_own(permit_id: int) -> PermitFacilitation:
+    """A permit the signed-in TPL facilitates; 404 otherwise (the scope of a TPL is their own work)."""
+    return get_permit_or_404(current_user, permit_id)
+
+
+def _back(permit: PermitFacilitation):
+    return redirect(url_for("permits.detail", permit_id=permit.id))
+
+
+@bp.route("/<int:permit_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.FACILITATOR)
+def edit(permit_id: int):
+    """Change a permit facilitation or move it to its next step."""
+    permit = _load_own(permit_id)
+    if request.method == "GET" and not service.can_edit(current_user, permit):
+        flash(_("This month has been submitted or approved: the permit can no longer be changed."), "warning")
+        return _back(permit)
+    form = PermitForm(obj=permit)
+    del form.business_id
+    if form.validate_on_submit():
+        try:
+            service.update_permit(current_user, permit, _permit_data(form))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The permit facilitation has been saved."), "success")
+            return _back(permit)
+    return render_template("permits/form.html", form=form, permit=permit, fixed_business=True,
+                           businesses=[permit.business], locked=service.status_month_locked(permit))
+
+
+@bp.route("/<int:permit_id>/delete", methods=["POST"])
+@roles_required(Role.FACILITATOR)
+def delete(permit_id: int):
+    """Delete a facilitation that is still only planned."""
+    permit = _load_own(permit_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired: please try again."), "danger")
+        return _back(permit)
+    try:
+        service.delete_permit(current_user, permit)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _back(permit)
+    flash(_("The permit facilitation has been deleted."), "success")
+    return redirect(url_for("permits.index"))

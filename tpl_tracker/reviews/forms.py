@@ -1,1 +1,63 @@
 """Forms of the reviews blueprint."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from ..models import MONTH_STATUSES
+from ..services.reviews import MAX_COMMENT, STATUS_LABELS
+
+
+class SubmitMonthForm(FlaskForm):
+    """The TPL submits a month for review, with an optional note to the supervisor."""
+
+    note = TextAreaField(_l("Note to your supervisor (optional)"), validators=[Optional(), Length(max=MAX_COMMENT)])
+    submit = SubmitField(_l("Submit for review"))
+
+
+class ReviewForm(FlaskForm):
+    """The supervisor's decision on a submitted month (item comments are fields comment-<type>-<id>)."""
+
+    decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve")),
+                                                   ("return", _l("Return for correction"))],
+                          validators=[DataRequired(message=_l("Choose approve or return."))])
+    comment = TextAreaField(_l("Comment on the whole month (required when returning without item comments)"),
+                            validators=[Optional(), Length(max=MAX_COMMENT)])
+    submit = SubmitField(_l("Save decision"))
+
+
+class ReopenForm(FlaskForm):
+    """The supervisor reopens an approved month, saying why."""
+
+    reason = TextAreaField(_l("Reason for reopening"),
+                           validators=[DataRequired(message=_l("Give the reason for reopening the month.")),
+                                       Length(max=MAX_COMMENT)])
+    submit = SubmitField(_l("Reopen"))
+
+
+class ReportFilterForm(FlaskForm):
+    """Filters of the list of monthly reports (GET, no CSRF needed)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), choices=[("", _l("All"))] + [(s, STATUS_LABELS[s]) for s in MONTH_STATUSES],
+                         validators=[Optional()])
+    month = StringField(_l("Month (YYYY-MM)"), validators=[
+        Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Type the month as YYYY-MM, e.g. 2026-03."))])
+    province = SelectField(_l("Province"), validators=[Optional()], validate_choice=False)
+
+
+# How the month page names the items' kinds (the same words as the activity, business and permit pages).
+ACTIVITY_LABELS = {
+    "kunjungan": _l("Visit"), "pelatihan": _l("Training"), "fasilitasi_perizinan": _l("Permit facilitation"),
+    "pengembangan_produk": _l("Product development"), "pemasaran": _l("Marketing / market access"),
+    "lainnya": _l("Other"),
+}
+PERMIT_LABELS = {
+    "nib": _l("NIB"), "pirt": _l("SPP-IRT (P-IRT)"), "halal": _l("Halal certificate"),
+    "merek": _l("Trademark (HKI Merek)"), "sni": _l("SNI"), "tkdn": _l("TKDN-IK"), "bpom": _l("BPOM"),
+}
+STEP_LABELS = {"planned": _l("Planned"), "submitted": _l("Submitted"), "issued": _l("Issued"),
+               "rejected": _l("Rejected")}
+KIND_LABELS = {"baseline": _l("Baseline"), "follow_up": _l("Follow-up")}

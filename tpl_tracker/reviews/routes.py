@@ -1,2 +1,212 @@
-"""Routes of the reviews blueprint."""
-from . import bp  # noqa: F401
+"""Routes of the reviews blueprint: a TPL's months, the month page, submit, review, reopen, the review queue."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from ..dates import programme_today
+from ..extensions import db
+from ..forms import show_service_error
+from ..models import Facilitator, Role
+from ..security import roles_required
+from ..services import ServiceError, audit
+from ..services import reviews as service
+from ..services.months import get_month, month_label, month_start
+from ..services.regions import province_choices
+from ..services.scope import (
+    can_review,
+    get_facilitator_or_404,
+    get_month_or_404,
+    is_own_work,
+    sees_personal_numbers,
+)
+from . import bp
+from .forms import (
+    ACTIVITY_LABELS,
+    KIND_LABELS,
+    PERMIT_LABELS,
+    STEP_LABELS,
+    ReopenForm,
+    ReportFilterForm,
+    ReviewForm,
+    SubmitMonthForm,
+)
+
+
+def _month_url(facilitator_id: int, period) -> str:
+    return url_for("reviews.month", facilitator_id=facilitator_id, period=service.period_text(period))
+
+
+def _load_month(facilitator_id: int, period_text: str):
+    """The TPL (in the user's scope) and the month; 404 for a bad month or one outside every contract."""
+    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    period = service.parse_period(period_text)
+    if period is None or not service.in_contract(facilitator, period):
+        abort(404)
+    return facilitator, period
+
+
+def _item_url(endpoint: str, **values) -> str | None:
+    """A link to another feature's page of an item, or None while that page does not exist."""
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def _expired(form) -> None:
+    if "csrf_token" in form.errors:
+        flash(_("The form has expired: please try again."), "danger")
+
+
+def _render_month(facilitator: Facilitator, period, submit_form=None, review_form=None, reopen_form=None,
+                  posted_comments=None):
+    """The month page; the forms given keep what was typed and their errors."""
+    today = programme_today()
+    report = get_month(facilitator.id, period)
+    status = report.status if report else "draft"
+    events = service.month_events(report)
+    last = service.last_return(events) if status == "returned" else None
+    reviewing = can_review(current_user) and status == "submitted"
+    items = service.month_items(facilitator.id, period)
+    notes = {(c.item_type, c.item_id): c.comment for c in last.item_comments} if last else {}
+    return render_template(
+        "reviews/month.html", facilitator=facilitator, period=period, report=report, status=status,
+        items=items, events=events, last_return=last, return_notes=notes,
+        orphans=[text for key, text in notes.items() if key not in items.keys()],
+        can_submit=(is_own_work(current_user, facilitator.id) and status in service.SUBMITTABLE
+                    and period <= month_start(today)),
+        reviewing=reviewing, can_reopen=can_review(current_user) and status == "approved",
+        submit_form=submit_form or SubmitMonthForm(formdata=None),
+        review_form=review_form or ReviewForm(formdata=None),
+        reopen_form=reopen_form or ReopenForm(formdata=None),
+        posted_comments=posted_comments or {},
+        entries=audit.history(report) if report else [], masked=not sees_personal_numbers(current_user),
+        item_url=_item_url, activity_labels=ACTIVITY_LABELS, permit_labels=PERMIT_LABELS,
+        step_labels=STEP_LABELS, kind_labels=KIND_LABELS, status_label=service.month_status_label,
+        action_label=service.action_label,
+    )
+
+
+@bp.route("/")
+@roles_required()
+def index():
+    """A TPL's months; the review queue for a supervisor; every month in scope, filtered, for the others."""
+    if current_user.has_role(Role.SUPERVISOR):
+        return redirect(url_for("reviews.queue"))
+    if current_user.has_role(Role.FACILITATOR):
+        facilitator = current_user.facilitator
+        if facilitator is None:
+            flash(_("Your account is not linked to a TPL profile yet. Contact your administrator."), "warning")
+            return redirect(url_for("main.home"))
+        return render_template("reviews/months.html", facilitator=facilitator,
+                               rows=service.facilitator_months(facilitator), status_label=service.month_status_label,
+                               action_label=service.action_label)
+    form = ReportFilterForm(request.args)
+    form.province.choices = [("", _("All provinces"))] + province_choices()
+    valid = form.validate()
+    if (form.province.data or "") not in dict(form.province.choices):
+        form.province.errors = [_("Choose a province from the list.")]
+        valid = False
+    query = service.report_query(
+        current_user,
+        status=form.status.data or None if valid else None,
+        period=service.parse_period(form.month.data) if valid else None,
+        province=form.province.data or None if valid else None,
+    )
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    counts = service.month_counts((r.facilitator_id, r.period) for r in page.items)
+    return render_template("reviews/index.html", form=form, page=page, counts=counts,
+                           status_label=service.month_status_label)
+
+
+@bp.route("/antrean")
+@roles_required(Role.SUPERVISOR)
+def queue():
+    """Submitted months of the supervisor's TPL, oldest submission first."""
+    page = db.paginate(service.review_queue(current_user), per_page=current_app.config["PER_PAGE"],
+                       error_out=False)
+    counts = service.month_counts((r.facilitator_id, r.period) for r in page.items)
+    return render_template("reviews/queue.html", page=page, counts=counts, today=programme_today(),
+                           days_waiting=service.days_waiting)
+
+
+@bp.route("/<int:report_id>")
+@roles_required()
+def detail(report_id: int):
+    """A monthly report by id: its month page."""
+    report = get_month_or_404(current_user, report_id)
+    return redirect(_month_url(report.facilitator_id, report.period))
+
+
+@bp.route("/tpl/<int:facilitator_id>/<period>")
+@roles_required()
+def month(facilitator_id: int, period: str):
+    """The whole month of a TPL on one page, with its review."""
+    facilitator, period = _load_month(facilitator_id, period)
+    return _render_month(facilitator, period)
+
+
+@bp.route("/tpl/<int:facilitator_id>/<period>/submit", methods=["POST"])
+@roles_required(Role.FACILITATOR)
+def submit(facilitator_id: int, period: str):
+    """The TPL submits the month for review."""
+    facilitator, period = _load_month(facilitator_id, period)
+    if not is_own_work(current_user, facilitator.id):
+        abort(404)
+    form = SubmitMonthForm()
+    if form.validate_on_submit():
+        try:
+            service.submit_month(current_user, facilitator, period, form.note.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("%(month)s has been submitted for review.", month=month_label(period)), "success")
+            return redirect(_month_url(facilitator.id, period))
+    _expired(form)
+    return _render_month(facilitator, period, submit_form=form)
+
+
+@bp.route("/<int:report_id>/review", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def review(report_id: int):
+    """The supervisor approves the month or returns it with comments, in one step."""
+    report = get_month_or_404(current_user, report_id)
+    facilitator, period = report.facilitator, report.period
+    form = ReviewForm()
+    comments = service.item_comments_from(request.form)
+    if form.validate_on_submit():
+        try:
+            service.review_month(current_user, report, form.decision.data, form.comment.data, comments)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            if report.status == "approved":
+                flash(_("%(month)s has been approved.", month=month_label(period)), "success")
+            else:
+                flash(_("%(month)s has been returned to the TPL for correction.", month=month_label(period)),
+                      "success")
+            return redirect(url_for("reviews.queue"))
+    _expired(form)
+    return _render_month(facilitator, period, review_form=form, posted_comments=comments)
+
+
+@bp.route("/<int:report_id>/reopen", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def reopen(report_id: int):
+    """The supervisor reopens an approved month, with a reason."""
+    report = get_month_or_404(current_user, report_id)
+    facilitator, period = report.facilitator, report.period
+    form = ReopenForm()
+    if form.validate_on_submit():
+        try:
+            service.reopen_month(current_user, report, form.reason.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("%(month)s has been reopened and is back with the TPL.", month=month_label(period)), "success")
+            return redirect(_month_url(facilitator.id, period))
+    _expired(form)
+    return _render_month(facilitator, period, reopen_form=form)

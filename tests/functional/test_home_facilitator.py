@@ -1,0 +1,93 @@
+"""The TPL's home page: contract, businesses, this month, items returned with comments, permits, targets."""
+from datetime import date
+
+import pytest
+
+from tpl_tracker.models import MonthlyReport, MonthlyReportEvent, PermitFacilitation, ReviewComment, Target
+
+from ..conftest import page_text as _page
+from ..conftest import ui_message as _message
+
+TODAY = date(2026, 4, 20)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    """The home page computes 'this month' from 20/04/2026, inside the world's 2026 contracts."""
+    monkeypatch.setattr("tpl_tracker.main.routes.programme_today", lambda: TODAY)
+
+
+def test_home_keeps_the_contract_and_shows_businesses_and_month(app, client, login_as, work):
+    login_as("facilitator")
+    page = _page(client.get("/"))
+    assert _message(app, "Current contract") in page
+    assert _message(app, "Contract number") in page and work["contract"].number in page
+    assert work["business"].name in page
+    assert _message(app, "Your supervisor has not set targets for this year yet.") in page
+    assert _message(app, "Permits in progress") in page
+
+
+def test_home_shows_returned_comments(app, client, login_as, work, db):
+    month = work["month"]
+    month.status = "returned"
+    month.comment = "Lengkapi foto kegiatan bulan ini."
+    event = MonthlyReportEvent(report=month, action="return", actor_id=work["supervisor"].id,
+                               comment="Lengkapi foto kegiatan bulan ini.")
+    event.item_comments = [
+        ReviewComment(item_type="activity", item_id=work["activity"].id, comment="Foto tidak jelas."),
+        ReviewComment(item_type="permit", item_id=work["permit"].id, comment="Tanggal pengajuan salah."),
+    ]
+    db.session.add(event)
+    db.session.commit()
+    login_as("facilitator")
+    page = _page(client.get("/"))
+    assert _message(app, "Returned to you for correction") in page
+    assert "Lengkapi foto kegiatan bulan ini." in page
+    assert "Foto tidak jelas." in page and "Tanggal pengajuan salah." in page
+    assert work["supervisor"].full_name in page
+
+
+def test_home_does_not_show_other_tpls_returned_items(client, login_as, work, db):
+    month2 = work["month2"]
+    month2.status = "returned"
+    db.session.add(MonthlyReportEvent(report=month2, action="return", comment="Untuk TPL lain."))
+    db.session.commit()
+    login_as("facilitator")
+    assert "Untuk TPL lain." not in _page(client.get("/"))
+
+
+def test_home_shows_progress_against_targets(app, client, login_as, work, db):
+    db.session.add(Target(facilitator=work["tpl"], year=2026, visits_per_month=4, businesses=2, permits_per_year=6))
+    db.session.add(PermitFacilitation(business=work["business"], facilitator=work["tpl"], permit_type="halal",
+                                      status="issued", issued_on=date(2026, 2, 1), expires_on=date(2026, 6, 1)))
+    db.session.commit()
+    login_as("facilitator")
+    page = _page(client.get("/"))
+    assert _message(app, "My progress against my targets") in page
+    assert "0 / 4" in page and "1 / 2" in page and "1 / 6" in page
+    assert page.count('class="progress"') == 3
+    assert 'data-progress="50"' in page
+    assert 'src="/static/supervision.js"' in page
+    assert _message(app, "Expiring within 60 days") in page
+    with app.test_request_context():
+        from tpl_tracker import formatting as fmt
+
+        assert _message(app, "valid until %(date)s", date=fmt.day(date(2026, 6, 1))) in page
+
+
+def test_home_month_status(app, client, login_as, work, db):
+    db.session.add(MonthlyReport(facilitator=work["tpl"], period=date(2026, 4, 1), status="submitted"))
+    db.session.commit()
+    login_as("facilitator")
+    page = _page(client.get("/"))
+    assert _message(app, "Submitted") in page
+
+
+def test_home_without_profile(app, client, login_as, world, db):
+    world["tpl"].user_id = None
+    db.session.commit()
+    login_as("facilitator")
+    response = client.get("/")
+    assert response.status_code == 200
+    assert _message(app, "Your account is not linked to a TPL profile yet. Contact your administrator.") \
+        in _page(response)

@@ -1,0 +1,270 @@
+"""Monthly report pages over HTTP: the TPL's months, the month page, submit, review in one step, reopen,
+the review queue and the list of reports; refusals write nothing."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from tpl_tracker.models import AuditEntry, MonthlyReport, MonthlyReportEvent, Notification, ReviewComment
+from tpl_tracker.services.months import assert_months_open
+
+from ..conftest import page_text
+from ..conftest import ui_message as _message
+from ..factories import ContractFactory, FacilitatorFactory, UserFactory
+
+TODAY = date(2026, 4, 15)
+MARCH = date(2026, 3, 1)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    """The pages run on 15 April 2026: March has ended, April is the current month, May lies ahead."""
+    monkeypatch.setattr("tpl_tracker.services.reviews.programme_today", lambda: TODAY)
+    monkeypatch.setattr("tpl_tracker.reviews.routes.programme_today", lambda: TODAY)
+
+
+def _writes(db) -> int:
+    return sum(db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) for model, where in (
+        (AuditEntry, [AuditEntry.action.not_in(["login", "access_denied"])]), (MonthlyReportEvent, []),
+        (ReviewComment, []), (Notification, [])))
+
+
+def _report(db, world, key="month") -> MonthlyReport:
+    db.session.expire_all()
+    return db.session.get(MonthlyReport, world[key].id)
+
+
+def _month_url(world, key="tpl", period="2026-03") -> str:
+    return f"/bulanan/tpl/{world[key].id}/{period}"
+
+
+def _submit(client, world, **data):
+    return client.post(_month_url(world) + "/submit", data=data)
+
+
+# --- the TPL ----------------------------------------------------------------------------------
+
+def test_tpl_sees_their_months_newest_first_with_counts(app, client, login_as, work):
+    login_as("facilitator")
+    page = page_text(client.get("/bulanan/"))
+    months = ["2026-04", "2026-03", "2026-02", "2026-01"]
+    positions = [page.index(f'/bulanan/tpl/{work["tpl"].id}/{m}"') for m in months]
+    assert positions == sorted(positions)
+    assert "2026-05" not in page  # future months are not listed
+    assert _message(app, "Draft (not submitted)") in page
+
+
+def test_tpl_submits_a_month_and_it_locks(app, client, login_as, work, db):
+    login_as("facilitator")
+    page = page_text(client.get(_month_url(work)))
+    assert "Kunjungan ke tempat produksi" in page and "Sagu Lestari" in page
+    assert f'action="{_month_url(work)}/submit"' in page
+
+    response = _submit(client, work, note="Laporan Maret lengkap")
+
+    assert response.status_code == 302 and response.headers["Location"] == _month_url(work)
+    report = _report(db, work)
+    assert report.status == "submitted"
+    with pytest.raises(Exception):
+        assert_months_open(work["tpl"].id, date(2026, 3, 10))
+    page = page_text(client.get(_month_url(work)))
+    assert _message(app, "Submitted") in page and "Laporan Maret lengkap" in page
+    assert "/submit" not in page  # no second submit button
+
+
+def test_refused_submissions_answer_on_the_page_and_write_nothing(app, client, login_as, work, db):
+    login_as("facilitator")
+    before = _writes(db)
+    response = client.post(_month_url(work, period="2026-05") + "/submit", data={})
+    assert response.status_code == 200
+    assert _message(app, "%(month)s has not started yet and cannot be submitted.", month="Mei 2026") \
+        in page_text(response)
+    response = _submit(client, work, note="x" * 2001)
+    assert response.status_code == 200
+    assert _writes(db) == before and _report(db, work).status == "draft"
+
+    work["month"].status = "approved"
+    db.session.commit()
+    response = _submit(client, work)
+    assert response.status_code == 200
+    assert _message(app, "%(month)s has already been approved. Ask your supervisor to reopen it if it must "
+                         "change.", month="Maret 2026") in page_text(response)
+    assert _writes(db) == before
+
+
+def test_months_of_others_and_outside_contracts_are_not_found(client, login_as, work, db):
+    login_as("facilitator")
+    assert client.get(_month_url(work, "tpl2")).status_code == 404
+    assert client.get(f"/bulanan/{work['month2'].id}").status_code == 404
+    assert client.post(_month_url(work, "tpl2") + "/submit", data={}).status_code == 404
+    assert client.get(_month_url(work, period="2027-01")).status_code == 404
+    assert client.get(_month_url(work, period="maret")).status_code == 404
+    assert _report(db, work, "month2").status == "draft"
+
+
+def test_report_id_leads_to_the_month_page(client, login_as, work):
+    login_as("supervisor")
+    response = client.get(f"/bulanan/{work['month'].id}")
+    assert response.status_code == 302 and response.headers["Location"] == _month_url(work)
+    assert client.get(f"/bulanan/{work['month2'].id}").status_code == 404
+    assert client.post(f"/bulanan/{work['month2'].id}/review", data={"decision": "approve"}).status_code == 404
+
+
+# --- the supervisor ---------------------------------------------------------------------------
+
+def _submitted(db, world, key="month", when=None):
+    report = world[key]
+    report.status = "submitted"
+    report.submitted_at = when or datetime(2026, 4, 2, 3, 0, tzinfo=timezone.utc)
+    db.session.commit()
+    return report
+
+
+def test_review_return_with_item_comment_then_approve(app, client, login_as, work, db):
+    report = _submitted(db, work)
+    login_as("supervisor")
+    queue = page_text(client.get("/bulanan/antrean"))
+    assert _month_url(work) in queue and work["tpl"].full_name in queue
+    page = page_text(client.get(_month_url(work)))
+    assert 'id="review-form"' in page
+    assert f'name="comment-activity-{work["activity"].id}"' in page
+
+    response = client.post(f"/bulanan/{report.id}/review", data={
+        "decision": "return", "comment": "", f"comment-activity-{work['activity'].id}": "Foto kurang jelas",
+        f"comment-permit-{work['permit'].id}": "  "})
+    assert response.status_code == 302, page_text(response)[:3000]
+    report = _report(db, work)
+    assert report.status == "returned"
+    assert_months_open(work["tpl"].id, date(2026, 3, 10))  # editable again
+    comments = list(db.session.scalars(sa.select(ReviewComment)))
+    assert [(c.item_type, c.item_id, c.comment) for c in comments] == [
+        ("activity", work["activity"].id, "Foto kurang jelas")]
+
+    client.post("/auth/logout")
+    login_as("facilitator")
+    page = page_text(client.get(_month_url(work)))
+    assert "Foto kurang jelas" in page
+    assert _message(app, "Returned for correction") in page  # badge and history
+    assert work["supervisor"].full_name in page  # who returned it
+    assert _submit(client, work).status_code == 302
+
+    client.post("/auth/logout")
+    login_as("supervisor")
+    response = client.post(f"/bulanan/{report.id}/review", data={"decision": "approve", "comment": "Baik"})
+    assert response.status_code == 302
+    assert _report(db, work).status == "approved"
+    page = page_text(client.get(_month_url(work)))
+    assert f'action="/bulanan/{report.id}/reopen"' in page and "data-confirm" in page
+    history = page[page.index(_message(app, "Review history")):]
+    for action in ("Submitted", "Returned for correction", "Approved"):
+        assert _message(app, action) in history
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"decision": "return", "comment": " "},
+     "Say what must be corrected: write a comment on the month or on at least one item."),
+    ({"decision": "return", "comment": "x" * 2001}, "Field cannot be longer than 2000 characters."),
+    ({"comment": "Baik"}, "Choose approve or return."),
+    ({"decision": "return", "comment-activity-999999": "Lihat"},
+     "A comment points at an item that is not part of this month."),
+])
+def test_review_errors_rerender_the_month_and_write_nothing(app, client, login_as, work, db, data, message):
+    report = _submitted(db, work)
+    login_as("supervisor")
+    before = _writes(db)
+    response = client.post(f"/bulanan/{report.id}/review", data=data)
+    assert response.status_code == 200
+    page = page_text(response)
+    assert _message(app, message, **({"max": 2000} if "%(max)" in message else {})) in page or message in page
+    assert 'id="review-form"' in page and "Kunjungan ke tempat produksi" in page
+    assert _writes(db) == before and _report(db, work).status == "submitted"
+
+
+def test_approving_a_draft_is_refused_on_the_page(app, client, login_as, work, db):
+    login_as("supervisor")
+    before = _writes(db)
+    response = client.post(f"/bulanan/{work['month'].id}/review", data={"decision": "approve"})
+    assert response.status_code == 200
+    assert _message(app, "Only a submitted month can be reviewed; this one is: %(status)s.",
+                    status=_message(app, "Draft (not submitted)")) in page_text(response)
+    assert _writes(db) == before
+
+
+def test_reopen_needs_a_reason(app, client, login_as, work, db):
+    report = work["month"]
+    report.status = "approved"
+    db.session.commit()
+    login_as("supervisor")
+    before = _writes(db)
+    response = client.post(f"/bulanan/{report.id}/reopen", data={"reason": "  "})
+    assert response.status_code == 200
+    assert _message(app, "Give the reason for reopening the month.") in page_text(response)
+    assert _writes(db) == before and _report(db, work).status == "approved"
+
+    response = client.post(f"/bulanan/{report.id}/reopen", data={"reason": "Tanggal kunjungan salah"})
+    assert response.status_code == 302
+    assert _report(db, work).status == "returned"
+    assert "Tanggal kunjungan salah" in page_text(client.get(_month_url(work)))
+
+
+def test_queue_oldest_first(client, login_as, work, db):
+    other = FacilitatorFactory(user=UserFactory(), supervisor=work["supervisor"], region_code="82.71")
+    ContractFactory(facilitator=other)
+    older = MonthlyReport(facilitator_id=other.id, period=date(2026, 2, 1), status="submitted",
+                          submitted_at=datetime(2026, 3, 5, tzinfo=timezone.utc))
+    db.session.add(older)
+    _submitted(db, work)
+    login_as("supervisor")
+    page = page_text(client.get("/bulanan/antrean"))
+    assert page.index(f"/bulanan/tpl/{other.id}/2026-02") < page.index(_month_url(work))
+    assert _month_url(work, "tpl2") not in page
+
+
+def test_evaluator_lists_and_filters_reports(app, client, login_as, work, db):
+    _submitted(db, work)
+    login_as("evaluator")
+    page = page_text(client.get("/bulanan/"))
+    assert _month_url(work) in page and _month_url(work, "tpl2") in page
+    page = page_text(client.get("/bulanan/?status=submitted"))
+    assert _month_url(work) in page and _month_url(work, "tpl2") not in page
+    page = page_text(client.get("/bulanan/?province=73"))
+    assert _month_url(work) not in page and _month_url(work, "tpl2") in page
+    page = page_text(client.get("/bulanan/?month=2026-3"))
+    assert _message(app, "Type the month as YYYY-MM, e.g. 2026-03.") in page
+
+
+# --- lists do not grow their queries with their rows -----------------------------------------
+
+def _many_months(db, world, count: int) -> None:
+    supervisor = world["supervisor"]
+    for n in range(count):
+        tpl = FacilitatorFactory(user=UserFactory(), supervisor=supervisor, region_code="82.71")
+        ContractFactory(facilitator=tpl)
+        db.session.add(MonthlyReport(facilitator_id=tpl.id, period=MARCH, status="submitted",
+                                     submitted_at=datetime(2026, 4, 1, tzinfo=timezone.utc) + timedelta(minutes=n)))
+    db.session.commit()
+
+
+def _statements(db, client, url) -> int:
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(seen)
+
+
+@pytest.mark.parametrize("role,url", [("supervisor", "/bulanan/antrean"), ("evaluator", "/bulanan/")])
+def test_list_queries_do_not_grow_with_rows(client, login_as, world, db, role, url):
+    login_as(role)
+    _many_months(db, world, 5)
+    few = _statements(db, client, url)
+    _many_months(db, world, 45)
+    many = _statements(db, client, url)
+    assert few == many

@@ -1,0 +1,290 @@
+"""Supervision pages over HTTP: the roster, one TPL's work, targets and handover."""
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tpl_tracker.models import Activity, AuditEntry, Mentorship, MonthlyReport, Target
+
+from ..conftest import page_text as _page
+from ..conftest import ui_message as _message
+from ..factories import ContractFactory, FacilitatorFactory
+
+TODAY = date(2026, 4, 20)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    """The pages compute 'this month' from 20/04/2026, inside the world's 2026 contracts."""
+    monkeypatch.setattr("tpl_tracker.supervision.routes.programme_today", lambda: TODAY)
+
+
+def _switch(client, login_as, name):
+    """Sign out, then sign in as another user of the world."""
+    client.post("/auth/logout")
+    return login_as(name)
+
+
+def _count(db, model, *where) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def _changes(db) -> int:
+    return _count(db, AuditEntry, AuditEntry.action.not_in(["login", "logout", "access_denied"]))
+
+
+def _tpl(db, world, n=1):
+    """`n` more TPL of the supervisor in Kota Ternate, under contract through 2026."""
+    made = []
+    for _i in range(n):
+        tpl = FacilitatorFactory(supervisor=world["supervisor"], region_code="82.71")
+        ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
+        made.append(tpl)
+    db.session.commit()
+    return made
+
+
+# --- roster ---------------------------------------------------------------------------------------------------
+
+def test_roster_shows_scope_figures_and_flags(app, client, login_as, work, db):
+    login_as("supervisor")
+    page = _page(client.get("/supervisi/"))
+    assert work["tpl"].full_name in page and work["tpl2"].full_name not in page
+    assert f'href="/supervisi/tpl/{work["tpl"].id}"' in page
+    # last activity 10/03 and March still a draft on 20/04: two flags, and the rule is written on the page
+    assert _message(app, "No activity in 14 days") in page
+    assert _message(app, "Month not submitted") in page
+    assert _message(app, "How the flags are set") in page
+
+    _switch(client, login_as, "evaluator")
+    page = _page(client.get("/supervisi/"))
+    assert work["tpl"].full_name in page and work["tpl2"].full_name in page
+
+
+def test_roster_filters(client, login_as, work, db):
+    login_as("evaluator")
+    page = _page(client.get("/supervisi/?region=73"))
+    assert work["tpl2"].full_name in page and work["tpl"].full_name not in page
+    work["month"].status = "submitted"
+    db.session.commit()
+    page = _page(client.get("/supervisi/?flag=month_late"))
+    assert work["tpl2"].full_name in page and work["tpl"].full_name not in page
+    page = _page(client.get("/supervisi/?q=" + work["tpl"].full_name.split()[-1]))
+    assert work["tpl"].full_name in page
+
+
+def test_roster_toggle_includes_tpl_without_contract_this_month(client, login_as, work, db):
+    work["contract"].end_date = date(2026, 3, 31)
+    db.session.commit()
+    login_as("supervisor")
+    assert work["tpl"].full_name not in _page(client.get("/supervisi/"))
+    assert work["tpl"].full_name in _page(client.get("/supervisi/?all=y"))
+
+
+def test_roster_bad_filter_shows_a_message(client, login_as, work):
+    login_as("supervisor")
+    response = client.get("/supervisi/?region=zz")
+    assert response.status_code == 200
+    assert "text-danger" in _page(response)
+
+
+def _queries(app, client, url) -> int:
+    from tpl_tracker.extensions import db
+
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(statements)
+
+
+def test_roster_query_count_does_not_grow_with_rows(app, client, login_as, work, db):
+    app.config["PER_PAGE"] = 100
+    try:
+        login_as("supervisor")
+        for tpl in _tpl(db, work, 4):
+            db.session.add(Activity(facilitator=tpl, date=date(2026, 4, 2), type="kunjungan", description="x",
+                                    hours=Decimal("1.0")))
+            db.session.add(MonthlyReport(facilitator=tpl, period=date(2026, 3, 1), status="approved"))
+        db.session.commit()
+        five = _queries(app, client, "/supervisi/")
+        assert _page(client.get("/supervisi/")).count('href="/supervisi/tpl/') == 5
+        for tpl in _tpl(db, work, 45):
+            db.session.add(Activity(facilitator=tpl, date=date(2026, 4, 2), type="kunjungan", description="x",
+                                    hours=Decimal("1.0")))
+            db.session.add(Target(facilitator=tpl, year=2026, visits_per_month=2, businesses=1, permits_per_year=6))
+        db.session.commit()
+        fifty = _queries(app, client, "/supervisi/")
+        assert _page(client.get("/supervisi/")).count('href="/supervisi/tpl/') == 50
+        assert five == fifty
+    finally:
+        app.config["PER_PAGE"] = 25
+
+
+# --- one TPL's work -------------------------------------------------------------------------------------------
+
+def test_work_page_shows_the_tpls_work(app, client, login_as, work, db):
+    db.session.add(Target(facilitator=work["tpl"], year=2026, visits_per_month=4, businesses=5, permits_per_year=12))
+    db.session.commit()
+    login_as("supervisor")
+    page = _page(client.get(f"/supervisi/tpl/{work['tpl'].id}"))
+    assert work["business"].name in page
+    assert "progress-bar" in page and "1 / 5" in page  # one open mentorship of five
+    assert f'/supervisi/tpl/{work["tpl"].id}/targets' in page
+    with app.test_request_context():
+        from tpl_tracker import formatting as fmt
+
+        assert fmt.day(date(2026, 3, 10)) in page  # the activity
+        assert fmt.month(date(2026, 3, 1)) in page  # the month
+    assert 'src="/static/supervision.js"' in page
+
+
+def test_work_page_offers_handover_when_the_contract_ends_soon(app, client, login_as, work, db):
+    login_as("supervisor")
+    page = _page(client.get(f"/supervisi/tpl/{work['tpl'].id}"))
+    assert "alert-warning" not in page
+    work["contract"].end_date = date(2026, 5, 10)
+    db.session.commit()
+    page = _page(client.get(f"/supervisi/tpl/{work['tpl'].id}"))
+    assert "alert-warning" in page and f'/supervisi/tpl/{work["tpl"].id}/handover' in page
+
+
+def test_work_page_is_read_only_for_evaluators(client, login_as, work):
+    login_as("evaluator")
+    page = _page(client.get(f"/supervisi/tpl/{work['tpl'].id}"))
+    assert "/targets" not in page and "/handover" not in page
+
+
+@pytest.mark.parametrize("path", ["", "/targets", "/handover"])
+def test_out_of_scope_and_wrong_role(client, login_as, work, path):
+    login_as("supervisor2")
+    assert client.get(f"/supervisi/tpl/{work['tpl'].id}{path}").status_code == 404
+    assert client.get("/supervisi/tpl/999999" + path).status_code == 404
+    _switch(client, login_as, "facilitator")
+    assert client.get(f"/supervisi/tpl/{work['tpl'].id}{path}").status_code == 403
+    assert client.get("/supervisi/").status_code == 403
+
+
+# --- targets --------------------------------------------------------------------------------------------------
+
+TARGETS = {"year": "2026", "visits_per_month": "8", "businesses": "10", "permits_per_year": "12"}
+
+
+def test_supervisor_sets_then_changes_targets(client, login_as, work, db):
+    login_as("supervisor")
+    url = f"/supervisi/tpl/{work['tpl'].id}/targets"
+    page = _page(client.get(url))
+    assert 'value="2026"' in page
+    response = client.post(url, data=TARGETS)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/supervisi/tpl/{work['tpl'].id}"
+    target = db.session.scalar(sa.select(Target))
+    assert (target.year, target.visits_per_month, target.businesses, target.permits_per_year) == (2026, 8, 10, 12)
+
+    assert 'value="8"' in _page(client.get(url + "?year=2026"))
+    client.post(url, data={**TARGETS, "visits_per_month": "0"})
+    db.session.expire_all()
+    assert _count(db, Target) == 1 and db.session.scalar(sa.select(Target)).visits_per_month == 0
+    assert _count(db, AuditEntry, AuditEntry.entity_type == "targets") == 2
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("visits_per_month", "", "This field is required."),
+    ("businesses", "-1", "Give a whole number from 0 to %(max)d."),
+    ("permits_per_year", "1000", "Give a whole number from 0 to %(max)d."),
+    ("visits_per_month", "lots", "Give a whole number from 0 to %(max)d."),
+    ("year", "1999", "Give a year between 2000 and 2100."),
+])
+def test_targets_bad_input_writes_nothing(app, client, login_as, work, db, field, value, message):
+    login_as("supervisor")
+    before = _changes(db)
+    response = client.post(f"/supervisi/tpl/{work['tpl'].id}/targets", data={**TARGETS, field: value})
+    assert response.status_code == 200
+    assert _message(app, message, max=999) in _page(response)
+    assert _count(db, Target) == 0 and _changes(db) == before
+
+
+# --- handover -------------------------------------------------------------------------------------------------
+
+def _handover_form(work, successor, **changes) -> dict:
+    data = {"mentorship_ids": [str(work["mentorship"].id)], "new_facilitator_id": str(successor.id),
+            "on": "15/04/2026", "reason": "Contract ends"}
+    data.update(changes)
+    return data
+
+
+def test_handover_form_checks_every_business_and_offers_tpl_in_scope(client, login_as, work, db):
+    (successor,) = _tpl(db, work)
+    login_as("supervisor")
+    page = _page(client.get(f"/supervisi/tpl/{work['tpl'].id}/handover"))
+    assert re.search(rf'<input checked[^>]*name="mentorship_ids"[^>]*value="{work["mentorship"].id}"', page)
+    assert successor.full_name in page and work["tpl2"].full_name not in page
+    assert 'value="2026-04-20"' in page
+    assert "data-confirm" in page
+
+
+def test_handover_moves_businesses_and_keeps_activities(app, client, login_as, work, db):
+    (successor,) = _tpl(db, work)
+    login_as("supervisor")
+    response = client.post(f"/supervisi/tpl/{work['tpl'].id}/handover", data=_handover_form(work, successor))
+    assert response.status_code == 302, _page(response)[:3000]
+    db.session.expire_all()
+    old = db.session.get(Mentorship, work["mentorship"].id)
+    assert old.end_date == date(2026, 4, 15) and "Contract ends" in old.end_reason
+    new = db.session.scalar(sa.select(Mentorship).where(Mentorship.facilitator_id == successor.id))
+    assert new.business_id == work["business"].id and new.start_date == date(2026, 4, 15)
+    assert db.session.get(Activity, work["activity"].id).facilitator_id == work["tpl"].id
+    page = _page(client.get(response.headers["Location"]))
+    assert _message(app, "%(count)d businesses have been handed over.", count=1) in page
+
+
+@pytest.mark.parametrize("case", ["same", "out_of_scope", "nothing", "future", "no_reason", "bad_date"])
+def test_handover_refusals_write_nothing(app, client, login_as, work, db, case):
+    (successor,) = _tpl(db, work)
+    changes = {
+        "same": {"new_facilitator_id": str(work["tpl"].id)},
+        "out_of_scope": {"new_facilitator_id": str(work["tpl2"].id)},
+        "nothing": {"mentorship_ids": []},
+        "future": {"on": "21/04/2026"},
+        "no_reason": {"reason": ""},
+        "bad_date": {"on": "31/02/2026"},
+    }[case]
+    message = {
+        "same": "Choose another TPL: a TPL cannot hand businesses over to themselves.",
+        "out_of_scope": "Choose a TPL in your scope.",
+        "nothing": "Select at least one business the TPL mentors now.",
+        "future": "The handover date cannot be in the future.",
+        "no_reason": "Give the reason for the handover.",
+        "bad_date": "Not a valid date: use DD/MM/YYYY.",
+    }[case]
+    login_as("supervisor")
+    mentorships, changes_before = _count(db, Mentorship), _changes(db)
+    response = client.post(f"/supervisi/tpl/{work['tpl'].id}/handover",
+                           data=_handover_form(work, successor, **changes))
+    assert response.status_code == 200
+    assert _message(app, message) in _page(response)
+    assert _count(db, Mentorship) == mentorships and _changes(db) == changes_before
+    assert _count(db, Mentorship, Mentorship.end_date.is_not(None)) == 0
+
+
+def test_handover_refused_to_evaluators_and_other_supervisors(client, login_as, work, db):
+    (successor,) = _tpl(db, work)
+    before = _changes(db)
+    login_as("evaluator")
+    assert client.post(f"/supervisi/tpl/{work['tpl'].id}/handover",
+                       data=_handover_form(work, successor)).status_code == 403
+    _switch(client, login_as, "supervisor2")
+    assert client.post(f"/supervisi/tpl/{work['tpl'].id}/handover",
+                       data=_handover_form(work, successor)).status_code == 404
+    assert _count(db, Mentorship, Mentorship.end_date.is_not(None)) == 0 and _changes(db) == before

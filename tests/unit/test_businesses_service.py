@@ -1,0 +1,181 @@
+"""Business, mentorship-request and assessment services without HTTP."""
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from tpl_tracker.models import Assessment, AuditEntry, Business, Mentorship, MentorshipRequest
+from tpl_tracker.services import ServiceError
+from tpl_tracker.services import assessments as assessment_service
+from tpl_tracker.services import businesses as service
+from tpl_tracker.services.regions import child_choices, is_child_region, region_children
+
+
+def _data(**changes) -> service.BusinessData:
+    values = {"name": "Kue Bagea Ternate", "owner_name": "Ibu Salma", "region_code": "82.71",
+              "kecamatan_code": "82.71.01", "desa_code": "82.71.01.1001", "kbli": "10710", "nib": "8120000999999",
+              "workers": 4}
+    values.update(changes)
+    return service.BusinessData(**values)
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("Sagu Lestari", "sagu lestari"),
+    ("  UD.  Sagu   Lestari! ", "sagu lestari"),
+    ("CV Sagu-Lestari", "sagu lestari"),
+    ("PT. IKM Toko Sagu", "sagu"),
+    ("Toko", "toko"),  # a name that is only a prefix keeps it
+    ("Kopi_Jahe", "kopi jahe"),
+])
+def test_normalize_name(name, expected):
+    assert service.normalize_name(name) == expected
+
+
+@pytest.mark.parametrize("kbli,ok", [("10792", True), ("33120", True), (" 10.792 ", True), ("1234", False),
+                                     ("99999", False), ("09100", False), ("34000", False), ("abcde", False)])
+def test_check_kbli(kbli, ok):
+    if ok:
+        assert service.check_kbli(kbli) == kbli.strip().replace(".", "")
+    else:
+        with pytest.raises(ServiceError) as error:
+            service.check_kbli(kbli)
+        assert error.value.field == "kbli"
+
+
+def test_region_helpers(app, db):
+    assert {"code": "82.71.01", "name": "Pulau Ternate"} in region_children("82.71")
+    assert region_children("82") == [] and region_children("") == []
+    assert is_child_region("82.71.01.1001", "82.71.01")
+    assert not is_child_region("82.71.01.1001", "82.71.02")
+    assert not is_child_region(None, "82.71")
+    assert child_choices("82.71")[0] == ("82.71.01", "Pulau Ternate")
+
+
+def test_create_business_opens_a_mentorship_and_audits_both(app, work, db):
+    business = service.create_business(work["facilitator"], _data())
+    assert business.normalized_name == "kue bagea ternate"
+    (mentorship,) = business.mentorships
+    assert mentorship.facilitator_id == work["tpl"].id and mentorship.is_open
+    types = set(db.session.scalars(sa.select(AuditEntry.entity_type).where(AuditEntry.action == "create")))
+    assert types == {"businesses", "mentorships"}
+
+
+def test_only_a_tpl_registers(app, work, db):
+    with pytest.raises(ServiceError):
+        service.create_business(work["supervisor"], _data())
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Business)) == 2
+
+
+def test_duplicates_by_nib_and_by_name(app, work, db):
+    work["business2"].nib = "7371000000001"
+    db.session.commit()
+    with pytest.raises(service.DuplicateBusiness) as error:
+        service.create_business(work["facilitator"], _data(nib="7371000000001"))
+    assert error.value.business.id == work["business2"].id and error.value.field == "nib"
+    db.session.rollback()
+    with pytest.raises(service.DuplicateBusiness) as error:
+        service.create_business(work["facilitator"], _data(name="UD Sagu Lestari", nib=None))
+    assert error.value.business.id == work["business"].id and error.value.field == "name"
+    db.session.rollback()
+    card = service.duplicate_card(work["business2"])
+    assert card == {"id": work["business2"].id, "name": "Sagu Lestari2", "region_code": "73.71",
+                    "nib": "7371000000001", "owner_name": "Ibu Hasna", "mentors": [work["tpl2"].full_name]}
+
+
+def test_request_and_decisions(app, work, db):
+    tpl_user, business2 = work["facilitator"], work["business2"]
+    request = service.request_mentoring(tpl_user, business2, "  dekat  ")
+    assert request.status == "pending" and request.reason == "dekat"
+    with pytest.raises(ServiceError):
+        service.request_mentoring(tpl_user, business2, None)
+    with pytest.raises(ServiceError):
+        service.request_mentoring(tpl_user, work["business"], None)  # already mentored
+    assert service.pending_request_count(work["supervisor"]) == 1
+    assert service.pending_request_count(work["supervisor2"]) == 0
+    with pytest.raises(ServiceError):
+        service.decide_request(work["evaluator"], request, "approve", None)
+    with pytest.raises(ServiceError) as error:
+        service.decide_request(work["supervisor"], request, "reject", "")
+    assert error.value.field == "note"
+    db.session.rollback()
+    service.decide_request(work["supervisor"], request, "approve", None)
+    assert request.status == "approved" and request.decided_at is not None
+    assert service.mentors_now(tpl_user, business2)
+    assert service.mentors_now(work["facilitator2"], business2)  # co-mentoring
+    assert service.pending_request_count(work["supervisor"]) == 0
+
+
+def test_stop_mentoring_rules(app, work, db):
+    tpl_user, business = work["facilitator"], work["business"]
+    with pytest.raises(ServiceError) as error:
+        service.stop_mentoring(tpl_user, business, date(2026, 1, 31), "x")
+    assert error.value.field == "end_date"
+    with pytest.raises(ServiceError):
+        service.stop_mentoring(work["facilitator2"], business, date(2026, 5, 1), "x")
+    service.stop_mentoring(tpl_user, business, date(2026, 5, 1), "Selesai dibina")
+    assert not service.mentors_now(tpl_user, business)
+    with pytest.raises(ServiceError):
+        service.stop_mentoring(tpl_user, business, date(2026, 5, 2), "again")
+
+
+def _assessment(**changes) -> assessment_service.AssessmentData:
+    values = {"kind": "follow_up", "assessed_on": date(2026, 6, 1), "turnover": 8_000_000, "workers": 5,
+              "market_reach": "national", "has_packaging_label": True, "production_capacity": "300/minggu"}
+    values.update(changes)
+    return assessment_service.AssessmentData(**values)
+
+
+def test_change_since_baseline_numbers(app, work, db):
+    business = work["business"]
+    assessment_service.create_assessment(work["facilitator"], business, _assessment(assessed_on=date(2026, 5, 1),
+                                                                                       turnover=6_000_000))
+    assessment_service.create_assessment(work["facilitator"], business, _assessment())
+    change = assessment_service.change_since_baseline(service.assessments_of(business))
+    turnover, workers = change["rows"][0], change["rows"][1]
+    assert (turnover["baseline"], turnover["latest"], turnover["difference"]) == (5_000_000, 8_000_000, 3_000_000)
+    assert (workers["baseline"], workers["latest"], workers["difference"]) == (3, 5, 2)
+    assert change["rows"][3]["baseline"] is False and change["rows"][3]["latest"] is True
+    assert change["latest"].assessed_on == date(2026, 6, 1) and len(change["rows"]) == 5
+
+
+def test_no_change_table_without_a_follow_up(app, work, db):
+    assert assessment_service.change_since_baseline(service.assessments_of(work["business"])) is None
+
+
+def test_assessment_sequence_rules(app, work, db):
+    tpl_user, business = work["facilitator"], work["business"]
+    baseline = work["assessment"]
+    follow_up = assessment_service.create_assessment(tpl_user, business, _assessment())
+    with pytest.raises(ServiceError):  # the baseline may not move after a follow-up
+        assessment_service.update_assessment(tpl_user, baseline, _assessment(kind="baseline",
+                                                                             assessed_on=date(2026, 7, 1)))
+    db.session.rollback()
+    with pytest.raises(ServiceError):  # no business without its baseline while follow-ups exist
+        assessment_service.delete_assessment(tpl_user, baseline)
+    db.session.rollback()
+    with pytest.raises(ServiceError):  # only its own TPL changes it
+        assessment_service.update_assessment(work["facilitator2"], follow_up, _assessment())
+    db.session.rollback()
+    assessment_service.delete_assessment(tpl_user, follow_up)
+    assessment_service.delete_assessment(tpl_user, baseline)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assessment).where(
+        Assessment.business_id == business.id)) == 0
+
+
+def test_month_lock_applies_to_old_and_new_dates(app, work, db):
+    work["month"].status = "submitted"
+    db.session.commit()
+    tpl_user, baseline = work["facilitator"], work["assessment"]
+    assert assessment_service.is_locked(baseline)
+    with pytest.raises(ServiceError):  # moving out of the locked month
+        assessment_service.update_assessment(tpl_user, baseline, _assessment(kind="baseline",
+                                                                             assessed_on=date(2026, 2, 2)))
+    db.session.rollback()
+    with pytest.raises(ServiceError):
+        assessment_service.delete_assessment(tpl_user, baseline)
+    db.session.rollback()
+    with pytest.raises(ServiceError):  # a new one dated in the locked month
+        assessment_service.create_assessment(tpl_user, work["business"], _assessment(assessed_on=date(2026, 3, 30)))
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Mentorship)) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MentorshipRequest)) == 0

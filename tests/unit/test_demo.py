@@ -1,0 +1,202 @@
+"""Demo data: besides the accounts and contracts, every TPL's mentorship work in every state, fast."""
+import hashlib
+import io
+import time
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from lokal import parse_nik, wilayah
+from PIL import Image
+
+from tpl_tracker.dates import programme_today
+from tpl_tracker.models import (
+    ACTIVITY_TYPES,
+    MONTH_STATUSES,
+    PERMIT_STATUSES,
+    PERMIT_TYPES,
+    Activity,
+    Assessment,
+    Business,
+    Evidence,
+    Facilitator,
+    Mentorship,
+    MentorshipRequest,
+    MonthlyReport,
+    MonthlyReportEvent,
+    PermitFacilitation,
+    ReviewComment,
+    Target,
+    User,
+    utcnow,
+)
+from tpl_tracker.services.demo import seed_demo
+
+SEED_SECONDS = 20  # the whole seed, on SQLite, on a developer's machine
+
+
+def _seed(today: date | None = None) -> dict[str, int]:
+    started = time.perf_counter()
+    counts = seed_demo(today=today)
+    seconds = time.perf_counter() - started
+    print(f"\nseed-demo ({today or 'today'}): {seconds:.1f} s, {counts}")
+    assert seconds < SEED_SECONDS * 2  # a loaded CI machine gets twice the budget
+    return counts
+
+
+def _all(db, model, *where):
+    return list(db.session.scalars(sa.select(model).where(*where)))
+
+
+def _contract_day(facilitator: Facilitator, day: date, today: date) -> bool:
+    """The day falls in one of the TPL's contracts, and not after today."""
+    return day <= today and any(c.start_date <= day <= c.effective_end for c in facilitator.contracts)
+
+
+def _demo_tpl(db, email: str) -> Facilitator:
+    return db.session.scalar(sa.select(User).where(User.email == email)).facilitator
+
+
+def test_seed_demo(db):
+    """One seed (as `flask seed-demo` makes it today), checked three ways."""
+    counts = _seed()
+    today = programme_today()
+    _check_every_state(db, counts, today)
+    _check_coherence(db, today)
+    _check_demo_tpl_accounts(db, today)
+
+
+def _check_every_state(db, counts: dict[str, int], today: date) -> None:
+    """Every permit status and type, activity type, month status, assessment kind, ending, request."""
+    work = ("businesses", "mentorships", "activities", "evidence", "permits", "assessments", "months", "targets",
+            "requests")
+    assert all(counts[key] > 0 for key in work), counts
+    permits = _all(db, PermitFacilitation)
+    assert {p.status for p in permits} == set(PERMIT_STATUSES)
+    assert {p.permit_type for p in permits} == set(PERMIT_TYPES)
+    assert {a.type for a in _all(db, Activity)} == set(ACTIVITY_TYPES)
+    assert {m.status for m in _all(db, MonthlyReport)} == set(MONTH_STATUSES)
+    assert {a.kind for a in _all(db, Assessment)} == {"baseline", "follow_up"}
+    assert len(_all(db, MentorshipRequest, MentorshipRequest.status == "pending")) >= 2
+    reasons = [m.end_reason for m in _all(db, Mentorship, Mentorship.end_date.is_not(None))]
+    assert "Kontrak berakhir" in reasons and any(r.startswith("Serah terima ke ") for r in reasons)
+
+    # Issued permits expiring within 60 days, for the "expiring" lists.
+    expiring = _all(db, PermitFacilitation, PermitFacilitation.status == "issued",
+                    PermitFacilitation.expires_on.between(today, today + timedelta(days=60)))
+    assert expiring
+
+
+def _check_coherence(db, today: date) -> None:
+    """Real regions and codes, valid numbers, and every date inside the TPL's contracts, never after today."""
+    for business in _all(db, Business):
+        assert business.normalized_name == " ".join(business.name.split()).lower()
+        assert len(business.kbli) == 5 and business.kbli.isdigit()
+        assert business.nib is None or (len(business.nib) == 13 and business.nib.isdigit())
+        assert business.phone is None or business.phone.startswith("+62")
+        if business.owner_nik:
+            assert parse_nik(business.owner_nik).valid
+            assert business.owner_nik[:6] == business.kecamatan_code.replace(".", "")
+        assert business.kecamatan_code.startswith(business.region_code + ".")
+        assert wilayah.get_wilayah(business.desa_code) is not None
+        assert business.desa_code.startswith(business.kecamatan_code + ".")
+        first = min(business.mentorships, key=lambda m: m.start_date)
+        assert first.facilitator.region_code == business.region_code
+
+    for mentorship in _all(db, Mentorship):
+        assert _contract_day(mentorship.facilitator, mentorship.start_date, today)
+        assert mentorship.end_date is None or _contract_day(mentorship.facilitator, mentorship.end_date, today)
+
+    for activity in _all(db, Activity):
+        assert _contract_day(activity.facilitator, activity.date, today)
+        assert 0 < activity.hours <= 8 and 1 <= len(activity.businesses) <= 3
+        assert (activity.latitude is None) == (activity.longitude is None)
+        assert activity.latitude is None or (-11 < activity.latitude < 6 and 95 < activity.longitude < 141)
+        for business in activity.businesses:  # mentored by this TPL on that day
+            assert any(m.facilitator_id == activity.facilitator_id and m.start_date <= activity.date
+                       and (m.end_date is None or activity.date <= m.end_date) for m in business.mentorships)
+
+    for evidence in _all(db, Evidence):
+        assert evidence.content_type == "image/jpeg" and evidence.size == len(evidence.content)
+        assert evidence.sha256 == hashlib.sha256(evidence.content).hexdigest()
+        assert Image.open(io.BytesIO(evidence.content)).format == "JPEG"
+
+    for permit in _all(db, PermitFacilitation):
+        days = [d for d in (permit.planned_on, permit.submitted_on, permit.issued_on, permit.rejected_on) if d]
+        assert days == sorted(days) and permit.status_on is not None
+        assert all(_contract_day(permit.facilitator, d, today) for d in days)
+        if permit.status == "issued" and permit.permit_type == "nib":
+            assert permit.business.nib == permit.document_number
+        if permit.status == "issued" and permit.permit_type == "pirt":
+            assert len(permit.document_number) >= 15 and permit.document_number.isdigit()
+            assert permit.expires_on == permit.issued_on.replace(year=permit.issued_on.year + 5)
+
+    baselines = {(a.business_id, a.facilitator_id): a for a in _all(db, Assessment, Assessment.kind == "baseline")}
+    for follow_up in _all(db, Assessment, Assessment.kind == "follow_up"):
+        baseline = baselines[(follow_up.business_id, follow_up.facilitator_id)]
+        assert 60 <= (follow_up.assessed_on - baseline.assessed_on).days <= 150
+        assert follow_up.turnover > baseline.turnover and follow_up.workers >= baseline.workers
+        assert _contract_day(follow_up.facilitator, follow_up.assessed_on, today)
+
+    for target in _all(db, Target):
+        assert target.year == today.year and 4 <= target.visits_per_month <= 8
+        assert 5 <= target.businesses <= 10 and 10 <= target.permits_per_year <= 24
+
+    # Review events: in order, by the TPL (submit) and a supervisor (approve, return).
+    for report in _all(db, MonthlyReport):
+        stamps = [e.at for e in report.events]
+        assert stamps == sorted(stamps) and all(at <= utcnow() for at in stamps)
+        expected = {"submit": "submitted", "approve": "approved", "return": "returned"}
+        assert report.status == (expected[report.events[-1].action] if report.events else "draft")
+        for event in report.events:
+            if event.action != "submit":
+                assert event.actor.role == "supervisor"
+
+
+def _check_demo_tpl_accounts(db, today: date) -> None:
+    """The TPL who sign in see businesses, recent activities, every permit and month state, targets."""
+    current = today.replace(day=1)
+    previous = (current - timedelta(days=1)).replace(day=1)
+    for email in ("tpl@demo.tpl.id", "tpl2@demo.tpl.id"):
+        tpl = _demo_tpl(db, email)
+        mentorships = _all(db, Mentorship, Mentorship.facilitator_id == tpl.id)
+        assert len(mentorships) >= 5
+        activities = _all(db, Activity, Activity.facilitator_id == tpl.id)
+        months = Counter(a.date.replace(day=1) for a in activities)
+        assert months[current] > 0 and months[previous] > 0 and len(months) >= 3
+        assert any(a.evidence for a in activities)
+        assert {a.type for a in activities} == set(ACTIVITY_TYPES)
+        permits = _all(db, PermitFacilitation, PermitFacilitation.facilitator_id == tpl.id)
+        assert {p.status for p in permits} == set(PERMIT_STATUSES)
+        assert {a.kind for a in _all(db, Assessment, Assessment.facilitator_id == tpl.id)} == \
+            {"baseline", "follow_up"}
+        assert _all(db, Target, Target.facilitator_id == tpl.id, Target.year == today.year)
+        assert _all(db, MentorshipRequest, MentorshipRequest.facilitator_id == tpl.id,
+                    MentorshipRequest.status == "pending")
+
+        reports = {r.status: r for r in _all(db, MonthlyReport, MonthlyReport.facilitator_id == tpl.id)}
+        assert set(reports) == set(MONTH_STATUSES)
+        assert reports["draft"].period == current
+        assert reports["submitted"].period == previous
+        assert reports["approved"].reviewer_id == tpl.supervisor_id
+        returned = reports["returned"]
+        assert returned.comment and returned.reviewer_id == tpl.supervisor_id
+        comment = db.session.scalar(sa.select(ReviewComment).join(MonthlyReportEvent)
+                                    .where(MonthlyReportEvent.report_id == returned.id))
+        commented = db.session.get(Activity, comment.item_id)
+        assert comment.item_type == "activity" and commented.facilitator_id == tpl.id
+        assert commented.date.replace(day=1) == returned.period
+
+
+@pytest.mark.parametrize("today", [date(2026, 1, 2)])
+def test_seed_demo_early_in_a_month_and_a_year(db, today):
+    """The states are all there on any day, also just after a month (and a year) began."""
+    _seed(today)
+    assert {m.status for m in _all(db, MonthlyReport)} == set(MONTH_STATUSES)
+    assert {p.status for p in _all(db, PermitFacilitation)} == set(PERMIT_STATUSES)
+    assert all(t.year == 2026 for t in _all(db, Target))
+    assert max(db.session.scalars(sa.select(Activity.date))) <= today
+    tpl = _demo_tpl(db, "tpl@demo.tpl.id")
+    statuses = {r.period: r.status for r in _all(db, MonthlyReport, MonthlyReport.facilitator_id == tpl.id)}
+    assert statuses[date(2025, 12, 1)] == "submitted" and statuses[date(2026, 1, 1)] == "draft"

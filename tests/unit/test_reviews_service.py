@@ -1,0 +1,329 @@
+"""The monthly report: periods, counts, statuses, and the transitions submit -> return/approve -> reopen,
+with the month lock they drive, their events, audit entries and notifications."""
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tpl_tracker.models import (
+    Activity,
+    Assessment,
+    AuditEntry,
+    MonthlyReport,
+    MonthlyReportEvent,
+    Notification,
+    PermitFacilitation,
+    ReviewComment,
+)
+from tpl_tracker.services import ServiceError
+from tpl_tracker.services import reviews as service
+from tpl_tracker.services.months import assert_months_open, month_label
+
+from ..conftest import ui_message
+from ..factories import ContractFactory, FacilitatorFactory, UserFactory
+
+MARCH = date(2026, 3, 1)
+TODAY = date(2026, 4, 3)
+
+
+def _count(db, model, *where) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def _writes(db) -> int:
+    """Rows a transition writes: audit entries (other than security events), events, comments, notifications."""
+    return (_count(db, AuditEntry, AuditEntry.action.not_in(["login", "access_denied"]))
+            + _count(db, MonthlyReportEvent) + _count(db, ReviewComment) + _count(db, Notification))
+
+
+@contextmanager
+def _statements(db):
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def _submit(world, period=MARCH, note=None, today=TODAY):
+    return service.submit_month(world["facilitator"], world["tpl"], period, note, today=today)
+
+
+def _refused(app, call, message, **values):
+    with pytest.raises(ServiceError) as error:
+        call()
+    with app.test_request_context():
+        expected = ui_message(app, message, **values)
+    assert error.value.message == expected
+    return error.value
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+def test_parse_period():
+    assert service.parse_period("2026-03") == MARCH
+    for bad in ("2026-13", "2026-00", "2026-3", "26-03", "2026-03-01", "", "abcd-ef", "1800-01"):
+        assert service.parse_period(bad) is None
+
+
+def test_contract_months_up_to_the_current_month_newest_first(world, db):
+    tpl = world["tpl"]
+    ContractFactory(facilitator=tpl, start_date=date(2025, 11, 15), end_date=date(2025, 12, 31))
+    db.session.refresh(tpl)
+    months = service.contract_months(tpl, today=date(2026, 2, 10))
+    assert months == [date(2026, 2, 1), date(2026, 1, 1), date(2025, 12, 1), date(2025, 11, 1)]
+    assert service.in_contract(tpl, date(2025, 11, 1))
+    assert not service.in_contract(tpl, date(2025, 10, 1))
+    assert not service.in_contract(tpl, date(2027, 1, 1))
+
+
+def test_a_terminated_contract_ends_its_months(world, db):
+    contract = world["contract"]
+    contract.status, contract.terminated_on = "terminated", date(2026, 5, 20)
+    db.session.commit()
+    assert service.in_contract(world["tpl"], date(2026, 5, 1))
+    assert not service.in_contract(world["tpl"], date(2026, 6, 1))
+    assert service.contract_months(world["tpl"], today=date(2026, 11, 1))[0] == date(2026, 5, 1)
+
+
+# --- statuses and counts ----------------------------------------------------------------------
+
+def test_month_statuses_in_one_query_missing_months_are_draft(work, db):
+    work["month"].status = "approved"
+    db.session.commit()
+    ids = [work["tpl"].id, work["tpl2"].id]
+    periods = [MARCH, date(2026, 4, 1)]
+    with _statements(db) as seen:
+        statuses = service.month_statuses(ids, periods)
+    assert len(seen) == 1
+    assert statuses == {
+        (work["tpl"].id, MARCH): "approved", (work["tpl"].id, date(2026, 4, 1)): "draft",
+        (work["tpl2"].id, MARCH): "draft", (work["tpl2"].id, date(2026, 4, 1)): "draft",
+    }
+    assert service.month_statuses([], periods) == {}
+
+
+def test_month_status_label(app):
+    with app.test_request_context():
+        assert service.month_status_label("approved") == ui_message(app, "Approved")
+        assert service.month_status_label("draft") == ui_message(app, "Draft (not submitted)")
+
+
+def test_month_counts_and_items(work, db):
+    tpl = work["tpl"]
+    permit = work["permit"]  # planned 12/03
+    permit.status, permit.submitted_on = "submitted", date(2026, 3, 20)
+    db.session.add_all([
+        Activity(facilitator=tpl, date=date(2026, 3, 31), type="pelatihan", description="Pelatihan label",
+                 hours=Decimal("3.5")),
+        Activity(facilitator=tpl, date=date(2026, 4, 1), type="kunjungan", description="April", hours=Decimal("1")),
+        PermitFacilitation(business=work["business"], facilitator=tpl, permit_type="halal", status="issued",
+                           planned_on=date(2026, 2, 1), submitted_on=date(2026, 2, 10), issued_on=date(2026, 4, 2)),
+        Assessment(business=work["business"], facilitator=tpl, kind="follow_up", assessed_on=date(2026, 4, 30)),
+    ])
+    db.session.commit()
+    pairs = {(tpl.id, MARCH), (tpl.id, date(2026, 4, 1)), (tpl.id, date(2026, 2, 1)), (work["tpl2"].id, MARCH)}
+    with _statements(db) as seen:
+        counts = service.month_counts(pairs)
+    assert len(seen) == 3
+    assert counts[(tpl.id, MARCH)] == service.MonthCounts(activities=2, permit_steps=2, assessments=1)
+    assert counts[(tpl.id, date(2026, 4, 1))] == service.MonthCounts(activities=1, permit_steps=1, assessments=1)
+    assert counts[(tpl.id, date(2026, 2, 1))] == service.MonthCounts(activities=0, permit_steps=2, assessments=0)
+    assert counts[(work["tpl2"].id, MARCH)] == service.MonthCounts(activities=1, permit_steps=1, assessments=1)
+
+    items = service.month_items(tpl.id, MARCH)
+    assert [a.date for a in items.activities] == [date(2026, 3, 10), date(2026, 3, 31)]
+    assert items.hours == Decimal("5.5")
+    assert [(day, step) for day, _p, step in items.permit_steps] == [
+        (date(2026, 3, 12), "planned"), (date(2026, 3, 20), "submitted")]
+    assert [a.id for a in items.assessments] == [work["assessment"].id]
+    assert ("permit", permit.id) in items.keys() and ("activity", work["activity2"].id) not in items.keys()
+
+
+# --- the full flow ----------------------------------------------------------------------------
+
+def test_submit_return_resubmit_approve_reopen(app, work, db):
+    tpl, supervisor = work["tpl"], work["supervisor"]
+    activity = work["activity"]
+
+    report = _submit(work, note="Semua kegiatan Maret")
+    assert report.status == "submitted" and report.submitted_at is not None
+    with pytest.raises(ServiceError):
+        assert_months_open(tpl.id, activity.date)
+    (note,) = db.session.scalars(sa.select(Notification).where(Notification.kind == "month_submitted"))
+    assert note.user_id == supervisor.id and note.link == f"/bulanan/tpl/{tpl.id}/2026-03"
+    event = report.events[-1]
+    assert (event.action, event.actor_id, event.comment) == ("submit", work["facilitator"].id, "Semua kegiatan Maret")
+    assert note.dedupe_key == f"month-submitted:{report.id}:{event.id}"
+
+    service.review_month(supervisor, report, "return", "",
+                         {("activity", activity.id): "Foto bukti kurang jelas"})
+    assert report.status == "returned" and report.reviewer_id == supervisor.id
+    assert_months_open(tpl.id, activity.date)  # editable again
+    event = report.events[-1]
+    assert event.action == "return"
+    assert [(c.item_type, c.item_id, c.comment) for c in event.item_comments] == [
+        ("activity", activity.id, "Foto bukti kurang jelas")]
+    assert _count(db, Notification, Notification.kind == "month_returned",
+                  Notification.user_id == work["facilitator"].id) == 1
+
+    _submit(work)
+    assert report.status == "submitted"
+    assert _count(db, Notification, Notification.kind == "month_submitted") == 2  # one per submission
+
+    service.review_month(supervisor, report, "approve", "Baik")
+    assert report.status == "approved" and report.reviewed_at is not None
+    with pytest.raises(ServiceError):
+        assert_months_open(tpl.id, activity.date)
+
+    service.reopen_month(supervisor, report, "Tanggal kunjungan salah")
+    assert report.status == "returned" and report.comment == "Tanggal kunjungan salah"
+    assert_months_open(tpl.id, activity.date)
+    assert [e.action for e in report.events] == ["submit", "return", "submit", "approve", "reopen"]
+    actions = list(db.session.scalars(sa.select(AuditEntry.action).where(
+        AuditEntry.entity_type == "monthly_reports", AuditEntry.entity_id == str(report.id)).order_by(AuditEntry.id)))
+    assert actions == ["submit", "return", "submit", "approve", "reopen"]
+    reopened = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "reopen"))
+    assert reopened.before["status"] == "approved" and reopened.after["status"] == "returned"
+    assert reopened.note == "Tanggal kunjungan salah"
+    assert service.last_return(service.month_events(report)).action == "reopen"
+
+
+def test_submit_creates_a_missing_month(work, db):
+    april = date(2026, 4, 1)
+    report = _submit(work, period=april, today=date(2026, 4, 15))  # the current month may be submitted
+    assert report.period == april and report.status == "submitted"
+    assert _count(db, MonthlyReport, MonthlyReport.facilitator_id == work["tpl"].id) == 2
+
+
+def test_approve_notifies_the_tpl(work, db):
+    report = _submit(work)
+    service.review_month(work["supervisor"], report, "approve")
+    (note,) = db.session.scalars(sa.select(Notification).where(Notification.kind == "month_approved"))
+    assert note.user_id == work["facilitator"].id
+
+
+# --- refused transitions ----------------------------------------------------------------------
+
+def test_approving_a_draft_is_refused(app, work, db):
+    before = _writes(db)
+    _refused(app, lambda: service.review_month(work["supervisor"], work["month"], "approve"),
+             "Only a submitted month can be reviewed; this one is: %(status)s.",
+             status=ui_message(app, "Draft (not submitted)"))
+    db.session.rollback()
+    assert _writes(db) == before and work["month"].status == "draft"
+
+
+def test_submitting_an_approved_or_submitted_month_is_refused(app, work, db):
+    report = _submit(work)
+    with app.test_request_context():
+        label = month_label(MARCH)
+    _refused(app, lambda: _submit(work), "%(month)s has already been submitted and is waiting for review.",
+             month=label)
+    service.review_month(work["supervisor"], report, "approve")
+    before = _writes(db)
+    _refused(app, lambda: _submit(work),
+             "%(month)s has already been approved. Ask your supervisor to reopen it if it must change.", month=label)
+    assert _writes(db) == before and report.status == "approved"
+
+
+def test_future_and_out_of_contract_months_are_refused(app, work, db):
+    with app.test_request_context():
+        may, jan25 = month_label(date(2026, 5, 1)), month_label(date(2025, 1, 1))
+    _refused(app, lambda: _submit(work, period=date(2026, 5, 1)),
+             "%(month)s has not started yet and cannot be submitted.", month=may)
+    _refused(app, lambda: _submit(work, period=date(2025, 1, 1)),
+             "%(month)s lies outside your contract periods.", month=jan25)
+    assert _count(db, MonthlyReport) == 2 and _count(db, MonthlyReportEvent) == 0
+
+
+def test_only_the_tpl_submits_their_own_month(app, work, db):
+    _refused(app, lambda: service.submit_month(work["facilitator2"], work["tpl"], MARCH, today=TODAY),
+             "Only the TPL can submit their own monthly report.")
+    _refused(app, lambda: service.submit_month(work["supervisor"], work["tpl"], MARCH, today=TODAY),
+             "Only the TPL can submit their own monthly report.")
+
+
+def test_returning_needs_a_comment_and_comments_have_a_limit(app, work, db):
+    report = _submit(work)
+    before = _writes(db)
+    error = _refused(app, lambda: service.review_month(work["supervisor"], report, "return", "  "),
+                     "Say what must be corrected: write a comment on the month or on at least one item.")
+    assert error.field == "comment"
+    _refused(app, lambda: service.review_month(work["supervisor"], report, "return", "x" * 2001),
+             "A comment may have at most %(max)d characters.", max=2000)
+    _refused(app, lambda: service.review_month(work["supervisor"], report, "return", None,
+                                               {("activity", work["activity"].id): "y" * 2001}),
+             "A comment may have at most %(max)d characters.", max=2000)
+    _refused(app, lambda: service.review_month(work["supervisor"], report, "maybe", "ok"),
+             "Choose whether to approve the month or return it for correction.")
+    db.session.rollback()
+    assert _writes(db) == before and report.status == "submitted"
+
+
+def test_item_comments_must_point_at_items_of_the_month(app, work, db):
+    report = _submit(work)
+    for key in (("activity", work["activity2"].id), ("permit", work["permit2"].id), ("assessment", 999999)):
+        _refused(app, lambda: service.review_month(work["supervisor"], report, "return", None, {key: "lihat"}),
+                 "A comment points at an item that is not part of this month.")
+    assert report.status == "submitted" and _count(db, ReviewComment) == 0
+
+
+def test_reopen_needs_a_reason_and_an_approved_month(app, work, db):
+    report = _submit(work)
+    _refused(app, lambda: service.reopen_month(work["supervisor"], report, "Alasan"),
+             "Only an approved month can be reopened; this one is: %(status)s.",
+             status=ui_message(app, "Submitted"))
+    service.review_month(work["supervisor"], report, "approve")
+    before = _writes(db)
+    error = _refused(app, lambda: service.reopen_month(work["supervisor"], report, "   "),
+                     "Give the reason for reopening the month.")
+    assert error.field == "reason"
+    assert _writes(db) == before and report.status == "approved"
+
+
+def test_only_a_supervisor_in_scope_reviews(app, work, db):
+    report = _submit(work)
+    for actor in ("supervisor2", "evaluator", "admin", "facilitator"):
+        _refused(app, lambda: service.review_month(work[actor], report, "approve"),
+                 "Only a supervisor of this TPL can review their monthly report.")
+    assert report.status == "submitted"
+
+
+def test_a_concurrent_transition_loses(app, work, db):
+    report = _submit(work)
+    # Another request approved it meanwhile (the loaded object still says "submitted").
+    db.session.execute(sa.update(MonthlyReport).where(MonthlyReport.id == report.id).values(status="approved")
+                       .execution_options(synchronize_session=False))
+    _refused(app, lambda: service.review_month(work["supervisor"], report, "return", "Perbaiki"),
+             "This month was changed by someone else meanwhile. Please check it and try again.")
+
+
+# --- queue ------------------------------------------------------------------------------------
+
+def test_queue_oldest_submission_first_and_in_scope(work, db):
+    supervisor = work["supervisor"]
+    other = FacilitatorFactory(user=UserFactory(), supervisor=None, region_code="82.71")
+    ContractFactory(facilitator=other)
+    far = FacilitatorFactory(user=UserFactory(), supervisor=None, region_code="73.71", district="737101")
+    now = datetime(2026, 4, 10, tzinfo=timezone.utc)
+    rows = [
+        MonthlyReport(facilitator_id=work["tpl"].id, period=date(2026, 2, 1), status="submitted",
+                      submitted_at=now - timedelta(days=1)),
+        MonthlyReport(facilitator_id=other.id, period=MARCH, status="submitted", submitted_at=now - timedelta(days=9)),
+        MonthlyReport(facilitator_id=other.id, period=date(2026, 2, 1), status="approved",
+                      submitted_at=now - timedelta(days=30)),
+        MonthlyReport(facilitator_id=far.id, period=MARCH, status="submitted", submitted_at=now - timedelta(days=20)),
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    queue = list(db.session.scalars(service.review_queue(supervisor)))
+    assert queue == [rows[1], rows[0]]
+    assert service.days_waiting(rows[1], date(2026, 4, 10)) == 9

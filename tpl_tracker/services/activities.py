@@ -1,0 +1,283 @@
+"""Activities a TPL logs (visits, trainings, ...): rules, writes with their evidence files, and the list."""
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from ..dates import programme_today
+from ..extensions import db
+from ..models import (
+    ACTIVITY_TYPES,
+    Activity,
+    Business,
+    Contract,
+    Evidence,
+    Facilitator,
+    Mentorship,
+    MonthlyReport,
+    User,
+    activity_businesses,
+)
+from . import ServiceError, audit
+from . import evidence as evidence_service
+from .months import assert_months_open, month_start, next_month
+from .scope import is_own_work, work_scope
+
+MAX_DESCRIPTION = 2000
+
+
+@dataclass
+class ActivityData:
+    """What a TPL types about an activity."""
+
+    date: date | None
+    type: str
+    description: str
+    hours: Decimal | None
+    business_ids: list[int] = field(default_factory=list)
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def mentored_businesses(facilitator: Facilitator) -> list[Business]:
+    """Businesses the TPL mentors or mentored (any mentorship), by name: the choices of the activity form."""
+    return list(db.session.scalars(
+        sa.select(Business).where(sa.exists().where(
+            Mentorship.business_id == Business.id, Mentorship.facilitator_id == facilitator.id))
+        .order_by(Business.name, Business.id)
+    ))
+
+
+def activity_query(user: User, q: str | None = None, month: date | None = None, type: str | None = None,
+                   region: str | None = None, kbli_division: str | None = None,
+                   facilitator_id: int | None = None):
+    """A select of the activities in the user's scope, filtered, newest first, relations preloaded."""
+    query = (
+        sa.select(Activity).where(work_scope(user, Activity))
+        .options(selectinload(Activity.facilitator), selectinload(Activity.businesses))
+    )
+    if q:
+        query = query.where(sa.func.lower(Activity.description).like(f"%{q.strip().lower()}%"))
+    if month:
+        period = month_start(month)
+        query = query.where(Activity.date >= period, Activity.date < next_month(period))
+    if type:
+        query = query.where(Activity.type == type)
+    if region:
+        in_region = Facilitator.region_code == region if "." in region else Facilitator.region_code.like(f"{region}.%")
+        query = query.where(sa.exists().where(Facilitator.id == Activity.facilitator_id, in_region))
+    if kbli_division:
+        query = query.where(sa.exists().where(
+            activity_businesses.c.activity_id == Activity.id,
+            activity_businesses.c.business_id == Business.id,
+            Business.kbli.like(f"{kbli_division}%"),
+        ))
+    if facilitator_id:
+        query = query.where(Activity.facilitator_id == facilitator_id)
+    return query.order_by(Activity.date.desc(), Activity.id.desc())
+
+
+def evidence_counts(activities) -> dict[int, int]:
+    """How many evidence files each activity has (one query, the files' bytes are not read)."""
+    ids = [a.id for a in activities]
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(Evidence.activity_id, sa.func.count(Evidence.id))
+        .where(Evidence.activity_id.in_(ids)).group_by(Evidence.activity_id)
+    ).all())
+
+
+def month_statuses(items) -> dict[tuple[int, date], str]:
+    """The review status of the month of each item (activity or permit), by (facilitator id, period).
+
+    Months without a report yet are drafts; one query whatever the number of items.
+    """
+    keys = {(item.facilitator_id, month_start(day)) for item, day in items if day is not None}
+    if not keys:
+        return {}
+    facilitator_ids = {k[0] for k in keys}
+    periods = {k[1] for k in keys}
+    rows = db.session.execute(
+        sa.select(MonthlyReport.facilitator_id, MonthlyReport.period, MonthlyReport.status)
+        .where(MonthlyReport.facilitator_id.in_(facilitator_ids), MonthlyReport.period.in_(periods))
+    ).all()
+    found = {(fid, period): status for fid, period, status in rows}
+    return {key: found.get(key, "draft") for key in keys}
+
+
+def month_status(facilitator_id: int, day: date) -> str:
+    """The review status of the month holding `day` for a TPL (draft when no report exists yet)."""
+    status = db.session.scalar(sa.select(MonthlyReport.status).where(
+        MonthlyReport.facilitator_id == facilitator_id, MonthlyReport.period == month_start(day)))
+    return status or "draft"
+
+
+def can_edit(user: User, activity: Activity) -> bool:
+    """The owning TPL, while the activity's month is open."""
+    return is_own_work(user, activity.facilitator_id) and month_status(activity.facilitator_id, activity.date) not in (
+        "submitted", "approved")
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+def _check_owner(actor: User, facilitator_id: int) -> None:
+    if not is_own_work(actor, facilitator_id):
+        raise ServiceError(_("Only the TPL who did the activity can log or change it."))
+
+
+def in_contract(facilitator: Facilitator, day: date) -> bool:
+    """True when `day` lies within one of the TPL's contract periods."""
+    return db.session.scalar(sa.select(Contract.id).where(
+        Contract.facilitator_id == facilitator.id, Contract.start_date <= day, Contract.effective_end >= day,
+    ).limit(1)) is not None
+
+
+def _eligible_business_ids(facilitator: Facilitator, day: date, ids: list[int]) -> set[int]:
+    """Of `ids`, the businesses the TPL mentors now (open mentorship) or whose mentorship covered `day`."""
+    return set(db.session.scalars(sa.select(Mentorship.business_id).where(
+        Mentorship.facilitator_id == facilitator.id,
+        Mentorship.business_id.in_(ids),
+        sa.or_(Mentorship.end_date.is_(None),
+               sa.and_(Mentorship.start_date <= day, Mentorship.end_date >= day)),
+    )))
+
+
+def _check_activity(facilitator: Facilitator, data: ActivityData, today: date) -> dict:
+    if data.date is None:
+        raise ServiceError(_("The date is required."), field="date")
+    if data.date > today:
+        raise ServiceError(_("The date of an activity cannot be in the future."), field="date")
+    if not in_contract(facilitator, data.date):
+        raise ServiceError(_("The date must lie within one of your contract periods."), field="date")
+    if data.type not in ACTIVITY_TYPES:
+        raise ServiceError(_("Choose the type of activity."), field="type")
+    ids = sorted({int(i) for i in data.business_ids or []})
+    if not ids:
+        raise ServiceError(_("Choose at least one business."), field="business_ids")
+    eligible = _eligible_business_ids(facilitator, data.date, ids)
+    if set(ids) - eligible:
+        raise ServiceError(_("You can only choose businesses you mentor (or mentored on that date)."),
+                           field="business_ids")
+    description = (data.description or "").strip()
+    if not description:
+        raise ServiceError(_("Describe the activity."), field="description")
+    if len(description) > MAX_DESCRIPTION:
+        raise ServiceError(_("The description may have at most %(count)d characters.", count=MAX_DESCRIPTION),
+                           field="description")
+    hours = check_hours(data.hours)
+    latitude, longitude = data.latitude, data.longitude
+    if (latitude is None) != (longitude is None):
+        raise ServiceError(_("Give both latitude and longitude, or neither."), field="latitude")
+    if latitude is not None and not -90 <= latitude <= 90:
+        raise ServiceError(_("The latitude must lie between -90 and 90."), field="latitude")
+    if longitude is not None and not -180 <= longitude <= 180:
+        raise ServiceError(_("The longitude must lie between -180 and 180."), field="longitude")
+    businesses = list(db.session.scalars(sa.select(Business).where(Business.id.in_(ids)).order_by(Business.id)))
+    return {"date": data.date, "type": data.type, "description": description, "hours": hours,
+            "latitude": latitude, "longitude": longitude, "businesses": businesses}
+
+
+def check_hours(value) -> Decimal:
+    """Hours as a Decimal with one decimal place, more than 0 and at most 24."""
+    try:
+        hours = Decimal(str(value).replace(",", ".")) if value is not None else None
+    except InvalidOperation:
+        hours = None
+    if hours is None or not hours.is_finite():
+        raise ServiceError(_("Give the hours spent, e.g. 2 or 1.5."), field="hours")
+    if not Decimal(0) < hours <= Decimal(24):
+        raise ServiceError(_("The hours must be more than 0 and at most 24."), field="hours")
+    if hours != hours.quantize(Decimal("0.1")):
+        raise ServiceError(_("Give the hours with at most one decimal, e.g. 1.5."), field="hours")
+    return hours.quantize(Decimal("0.1"))
+
+
+def parse_coordinate(value: str | None) -> float | None:
+    """A latitude or longitude typed or filled in by the browser; None when empty."""
+    value = (value or "").strip().replace(",", ".")
+    if not value:
+        return None
+    if not re.fullmatch(r"-?\d{1,3}(\.\d+)?", value):
+        raise ValueError(value)
+    return float(value)
+
+
+def _snapshot(activity: Activity) -> dict:
+    values = audit.snapshot(activity)
+    values["business_ids"] = sorted(b.id for b in activity.businesses)
+    return values
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+def create_activity(actor: User, facilitator: Facilitator, data: ActivityData,
+                    uploads: list[evidence_service.Upload] | None = None, today: date | None = None) -> Activity:
+    """Log an activity with its evidence files, in one commit."""
+    _check_owner(actor, facilitator.id)
+    values = _check_activity(facilitator, data, today or programme_today())
+    files = evidence_service.check_uploads(uploads or [])
+    assert_months_open(facilitator.id, values["date"])
+    activity = Activity(facilitator_id=facilitator.id, **values)
+    db.session.add(activity)
+    db.session.flush()
+    audit.record("create", actor=actor, entity=activity, after=_snapshot(activity))
+    evidence_service.attach(actor, activity, files)
+    db.session.commit()
+    return activity
+
+
+def update_activity(actor: User, activity: Activity, data: ActivityData, today: date | None = None) -> Activity:
+    """Change an activity (its old and new months must both be open)."""
+    _check_owner(actor, activity.facilitator_id)
+    values = _check_activity(activity.facilitator, data, today or programme_today())
+    assert_months_open(activity.facilitator_id, activity.date, values["date"])
+    before = _snapshot(activity)
+    for key, value in values.items():
+        setattr(activity, key, value)
+    db.session.flush()
+    old, new = audit.changed(before, _snapshot(activity))
+    if new:
+        audit.record("update", actor=actor, entity=activity, before=old, after=new)
+    db.session.commit()
+    return activity
+
+
+def delete_activity(actor: User, activity: Activity) -> None:
+    """Delete an activity and its evidence files (its month must be open)."""
+    _check_owner(actor, activity.facilitator_id)
+    assert_months_open(activity.facilitator_id, activity.date)
+    before = _snapshot(activity)
+    for evidence in activity.evidence:
+        audit.record("delete", actor=actor, entity=evidence, before=evidence_service.evidence_snapshot(evidence))
+    audit.record("delete", actor=actor, entity=activity, before=before)
+    db.session.delete(activity)
+    db.session.commit()
+
+
+def add_evidence(actor: User, activity: Activity, uploads: list[evidence_service.Upload]) -> list[Evidence]:
+    """Add evidence files to an activity (its month must be open)."""
+    _check_owner(actor, activity.facilitator_id)
+    files = evidence_service.check_uploads(uploads, existing=len(activity.evidence))
+    if not files:
+        raise ServiceError(_("Choose at least one file."), field="files")
+    assert_months_open(activity.facilitator_id, activity.date)
+    added = evidence_service.attach(actor, activity, files)
+    db.session.commit()
+    return added
+
+
+def delete_evidence(actor: User, evidence: Evidence) -> None:
+    """Remove one evidence file (the activity's month must be open)."""
+    activity = evidence.activity
+    _check_owner(actor, activity.facilitator_id)
+    assert_months_open(activity.facilitator_id, activity.date)
+    audit.record("delete", actor=actor, entity=evidence, before=evidence_service.evidence_snapshot(evidence))
+    db.session.delete(evidence)
+    db.session.commit()

@@ -1,0 +1,194 @@
+"""Assessments of a business: its condition when mentoring starts (baseline) and later (follow-ups).
+
+Rules: a business has at most one baseline, its first assessment must be the baseline, and no follow-up is
+dated before it. Only a TPL mentoring the business assesses it; only the assessment's own TPL changes it;
+dates lie within one of the TPL's contracts and never in the future; submitted or approved months are locked.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..dates import programme_today
+from ..extensions import db
+from ..models import ASSESSMENT_KINDS, MARKET_REACHES, Assessment, Business, User
+from . import ServiceError, audit
+from .businesses import mentors_now
+from .months import assert_months_open
+from .scope import is_own_work
+
+MAX_WORKERS = 100_000
+MAX_MONTHLY_TURNOVER = 10**13
+MARKET_REACH_LABELS = {
+    "local": _l("Local"),
+    "regional": _l("Regional (province)"),
+    "national": _l("National"),
+    "export": _l("Export"),
+}
+
+
+@dataclass
+class AssessmentData:
+    """What a TPL records about a business on one day."""
+
+    kind: str
+    assessed_on: date
+    turnover: int | None = None
+    workers: int | None = None
+    production_capacity: str | None = None
+    products: str | None = None
+    market_reach: str = "local"
+    has_packaging_label: bool = False
+    notes: str | None = None
+
+
+def _clean(value: str | None, limit: int | None, field: str, label: str) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if limit and len(value) > limit:
+        raise ServiceError(_("%(label)s is too long (at most %(max)d characters).", label=label, max=limit),
+                           field=field)
+    return value
+
+
+def _check_sequence(business: Business, kind: str, assessed_on: date, assessment: Assessment | None) -> None:
+    """After the change, the business keeps one baseline, first, and no follow-up before it."""
+    others = [a for a in db.session.scalars(sa.select(Assessment).where(Assessment.business_id == business.id))
+              if assessment is None or a.id != assessment.id]
+    baselines = [a for a in others if a.kind == "baseline"]
+    if kind == "baseline":
+        if baselines:
+            raise ServiceError(_("This business already has a baseline assessment."), field="kind")
+        earlier = [a.assessed_on for a in others if a.assessed_on < assessed_on]
+        if earlier:
+            raise ServiceError(_("The baseline cannot be dated after a follow-up (%(date)s).",
+                                 date=min(earlier).strftime("%d/%m/%Y")), field="assessed_on")
+        return
+    if not baselines:
+        raise ServiceError(_("The first assessment of a business must be the baseline."), field="kind")
+    baseline = baselines[0]
+    if assessed_on < baseline.assessed_on:
+        raise ServiceError(_("A follow-up cannot be dated before the baseline (%(date)s).",
+                             date=baseline.assessed_on.strftime("%d/%m/%Y")), field="assessed_on")
+
+
+def _check(actor: User, business: Business, data: AssessmentData, assessment: Assessment | None,
+           facilitator) -> dict:
+    if data.kind not in ASSESSMENT_KINDS:
+        raise ServiceError(_("Choose baseline or follow-up."), field="kind")
+    if data.assessed_on is None:
+        raise ServiceError(_("Give the assessment date."), field="assessed_on")
+    if data.assessed_on > programme_today():
+        raise ServiceError(_("The assessment date cannot be in the future."), field="assessed_on")
+    if facilitator.current_contract(data.assessed_on) is None:
+        raise ServiceError(_("The assessment date must fall within one of your contracts."), field="assessed_on")
+    if data.turnover is not None and not 0 <= data.turnover <= MAX_MONTHLY_TURNOVER:
+        raise ServiceError(_("Give an amount of zero Rupiah or more."), field="turnover")
+    if data.workers is not None and not 0 <= data.workers <= MAX_WORKERS:
+        raise ServiceError(_("The number of workers is not plausible."), field="workers")
+    if data.market_reach not in MARKET_REACHES:
+        raise ServiceError(_("Choose the market reach."), field="market_reach")
+    values = {
+        "kind": data.kind,
+        "assessed_on": data.assessed_on,
+        "turnover": data.turnover,
+        "workers": data.workers,
+        "production_capacity": _clean(data.production_capacity, 200, "production_capacity",
+                                      _("The production capacity")),
+        "products": _clean(data.products, 2000, "products", _("The products")),
+        "market_reach": data.market_reach,
+        "has_packaging_label": bool(data.has_packaging_label),
+        "notes": _clean(data.notes, 2000, "notes", _("The notes")),
+    }
+    _check_sequence(business, data.kind, data.assessed_on, assessment)
+    return values
+
+
+def create_assessment(actor: User, business: Business, data: AssessmentData) -> Assessment:
+    """Record an assessment of a business the actor mentors."""
+    if not mentors_now(actor, business):
+        raise ServiceError(_("Only a TPL currently mentoring this business can assess it."))
+    facilitator = actor.facilitator
+    values = _check(actor, business, data, None, facilitator)
+    assert_months_open(facilitator.id, data.assessed_on)
+    assessment = Assessment(business=business, facilitator=facilitator, **values)
+    db.session.add(assessment)
+    db.session.flush()
+    audit.record("create", actor=actor, entity=assessment, after=audit.snapshot(assessment))
+    db.session.commit()
+    return assessment
+
+
+def _check_owner(actor: User, assessment: Assessment) -> None:
+    if not is_own_work(actor, assessment.facilitator_id):
+        raise ServiceError(_("Only the TPL who made this assessment can change it."))
+
+
+def update_assessment(actor: User, assessment: Assessment, data: AssessmentData) -> Assessment:
+    """Change an assessment (its own TPL, months of the old and new dates open)."""
+    _check_owner(actor, assessment)
+    values = _check(actor, assessment.business, data, assessment, assessment.facilitator)
+    assert_months_open(assessment.facilitator_id, assessment.assessed_on, data.assessed_on)
+    before = audit.snapshot(assessment)
+    for key, value in values.items():
+        setattr(assessment, key, value)
+    db.session.flush()
+    old, new = audit.changed(before, audit.snapshot(assessment))
+    if new:
+        audit.record("update", actor=actor, entity=assessment, before=old, after=new)
+    db.session.commit()
+    return assessment
+
+
+def delete_assessment(actor: User, assessment: Assessment) -> None:
+    """Delete an assessment; a baseline with follow-ups cannot go."""
+    _check_owner(actor, assessment)
+    assert_months_open(assessment.facilitator_id, assessment.assessed_on)
+    if assessment.kind == "baseline":
+        follow_ups = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment).where(
+            Assessment.business_id == assessment.business_id, Assessment.id != assessment.id))
+        if follow_ups:
+            raise ServiceError(_("The baseline cannot be deleted while the business has follow-ups."))
+    audit.record("delete", actor=actor, entity=assessment, before=audit.snapshot(assessment))
+    db.session.delete(assessment)
+    db.session.commit()
+
+
+def is_locked(assessment: Assessment) -> bool:
+    """True when the assessment's month has been submitted or approved."""
+    from .months import locked_periods
+
+    return bool(locked_periods(assessment.facilitator_id, [assessment.assessed_on]))
+
+
+def change_since_baseline(assessments: list[Assessment]) -> dict | None:
+    """Baseline against the latest follow-up: rows (label, kind, baseline, latest, difference).
+
+    None until the business has a baseline and at least one follow-up. Differences only for numbers.
+    """
+    baseline = next((a for a in assessments if a.kind == "baseline"), None)
+    follow_ups = [a for a in assessments if a.kind == "follow_up"]
+    if baseline is None or not follow_ups:
+        return None
+    latest = max(follow_ups, key=lambda a: (a.assessed_on, a.id))
+
+    def difference(old, new):
+        return new - old if old is not None and new is not None else None
+
+    rows = [
+        {"label": _("Turnover per month"), "kind": "rupiah", "baseline": baseline.turnover,
+         "latest": latest.turnover, "difference": difference(baseline.turnover, latest.turnover)},
+        {"label": _("Workers"), "kind": "number", "baseline": baseline.workers, "latest": latest.workers,
+         "difference": difference(baseline.workers, latest.workers)},
+        {"label": _("Market reach"), "kind": "text",
+         "baseline": str(MARKET_REACH_LABELS.get(baseline.market_reach, baseline.market_reach)),
+         "latest": str(MARKET_REACH_LABELS.get(latest.market_reach, latest.market_reach)), "difference": None},
+        {"label": _("Packaging and label"), "kind": "bool", "baseline": baseline.has_packaging_label,
+         "latest": latest.has_packaging_label, "difference": None},
+        {"label": _("Production capacity"), "kind": "text", "baseline": baseline.production_capacity,
+         "latest": latest.production_capacity, "difference": None},
+    ]
+    return {"baseline": baseline, "latest": latest, "rows": rows}

@@ -1,0 +1,338 @@
+"""Permit and certificate facilitation (NIB, P-IRT, Halal, ...): the pipeline rules, writes and the list."""
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from ..dates import programme_today
+from ..extensions import db
+from ..models import PERMIT_STATUSES, PERMIT_TYPES, Business, Facilitator, Mentorship, PermitFacilitation, User
+from . import ServiceError, audit
+from .months import assert_months_open, month_start, next_month
+from .scope import is_own_work, work_scope
+
+# planned -> submitted -> issued or rejected; a status may not go back to a lower rank.
+STATUS_RANK = {"planned": 0, "submitted": 1, "issued": 2, "rejected": 2}
+OPEN_STATUSES = ("planned", "submitted")
+STEP_DATES = ("planned_on", "submitted_on", "issued_on", "rejected_on")
+# The step dates each status may carry (the others must stay empty).
+ALLOWED_DATES = {
+    "planned": {"planned_on"},
+    "submitted": {"planned_on", "submitted_on"},
+    "issued": {"planned_on", "submitted_on", "issued_on"},
+    "rejected": {"planned_on", "submitted_on", "rejected_on"},
+}
+DIGIT_NUMBERS = ("nib", "pirt")
+MAX_NUMBER = 40
+MAX_NOTES = 2000
+PIRT_VALID_YEARS = 5
+EXPIRY_WARNING_DAYS = 60
+
+
+@dataclass
+class PermitData:
+    """What a TPL types about a permit facilitation."""
+
+    permit_type: str
+    status: str
+    planned_on: date | None = None
+    submitted_on: date | None = None
+    issued_on: date | None = None
+    rejected_on: date | None = None
+    document_number: str | None = None
+    expires_on: date | None = None
+    notes: str | None = None
+
+
+def add_years(day: date, years: int) -> date:
+    """The same day `years` later (29 February becomes 28 February)."""
+    year = day.year + years
+    return date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1]))
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def open_mentorship_businesses(facilitator: Facilitator) -> list[Business]:
+    """The businesses the TPL mentors now (open mentorship), by name."""
+    return list(db.session.scalars(
+        sa.select(Business).where(sa.exists().where(
+            Mentorship.business_id == Business.id, Mentorship.facilitator_id == facilitator.id,
+            Mentorship.end_date.is_(None)))
+        .order_by(Business.name, Business.id)
+    ))
+
+
+def mentors_now(facilitator: Facilitator, business: Business) -> bool:
+    """True when the TPL has an open mentorship of the business."""
+    return db.session.scalar(sa.select(Mentorship.id).where(
+        Mentorship.facilitator_id == facilitator.id, Mentorship.business_id == business.id,
+        Mentorship.end_date.is_(None)).limit(1)) is not None
+
+
+def status_date_column():
+    """SQL expression of a permit's current status date."""
+    return sa.case(
+        (PermitFacilitation.status == "submitted", PermitFacilitation.submitted_on),
+        (PermitFacilitation.status == "issued", PermitFacilitation.issued_on),
+        (PermitFacilitation.status == "rejected", PermitFacilitation.rejected_on),
+        else_=PermitFacilitation.planned_on,
+    )
+
+
+def permit_query(user: User, q: str | None = None, permit_type: str | None = None, status: str | None = None,
+                 region: str | None = None, month: date | None = None, expiring: bool = False,
+                 today: date | None = None):
+    """A select of the permit facilitations in the user's scope, filtered, latest status date first."""
+    today = today or programme_today()
+    status_on = status_date_column()
+    query = (
+        sa.select(PermitFacilitation).join(PermitFacilitation.business)
+        .where(work_scope(user, PermitFacilitation))
+        .options(selectinload(PermitFacilitation.business), selectinload(PermitFacilitation.facilitator))
+    )
+    if q:
+        term = f"%{q.strip().lower()}%"
+        query = query.where(sa.or_(sa.func.lower(Business.name).like(term),
+                                   sa.func.lower(PermitFacilitation.document_number).like(term)))
+    if permit_type:
+        query = query.where(PermitFacilitation.permit_type == permit_type)
+    if status:
+        query = query.where(PermitFacilitation.status == status)
+    if region:
+        query = query.where(Business.region_code == region if "." in region
+                            else Business.region_code.like(f"{region}.%"))
+    if month:
+        period = month_start(month)
+        query = query.where(status_on >= period, status_on < next_month(period))
+    if expiring:
+        query = query.where(PermitFacilitation.status == "issued",
+                            PermitFacilitation.expires_on.is_not(None),
+                            PermitFacilitation.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS))
+    return query.order_by(status_on.desc(), PermitFacilitation.id.desc())
+
+
+def expiry_state(permit: PermitFacilitation, today: date | None = None) -> str | None:
+    """'expired', 'expiring' (within 60 days) or None, for an issued permit with an expiry date."""
+    if permit.status != "issued" or permit.expires_on is None:
+        return None
+    today = today or programme_today()
+    if permit.expires_on < today:
+        return "expired"
+    if permit.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS):
+        return "expiring"
+    return None
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+def _check_owner(actor: User, facilitator_id: int) -> None:
+    if not is_own_work(actor, facilitator_id):
+        raise ServiceError(_("Only the TPL who facilitates this permit can record or change it."))
+
+
+def normalize_number(permit_type: str, number: str | None) -> str | None:
+    """A document number in its stored form (digits only for NIB and P-IRT); ServiceError when malformed."""
+    number = " ".join((number or "").split())
+    if not number:
+        return None
+    if permit_type in DIGIT_NUMBERS:
+        digits = re.sub(r"[\s.-]", "", number)
+        if permit_type == "nib" and not re.fullmatch(r"\d{13}", digits):
+            raise ServiceError(_("The NIB has exactly 13 digits."), field="document_number")
+        if permit_type == "pirt" and not re.fullmatch(r"\d{15,40}", digits):
+            raise ServiceError(_("The P-IRT number has at least 15 digits."), field="document_number")
+        return digits
+    if len(number) > MAX_NUMBER:
+        raise ServiceError(_("The document number may have at most %(count)d characters.", count=MAX_NUMBER),
+                           field="document_number")
+    return number
+
+
+def _check_permit(data: PermitData, today: date) -> dict:
+    if data.permit_type not in PERMIT_TYPES:
+        raise ServiceError(_("Choose the type of permit or certificate."), field="permit_type")
+    if data.status not in PERMIT_STATUSES:
+        raise ServiceError(_("Choose the status."), field="status")
+    dates = {name: getattr(data, name) for name in STEP_DATES}
+    for name, value in dates.items():
+        if value is not None and name not in ALLOWED_DATES[data.status]:
+            raise ServiceError(_("This date does not apply to the chosen status: leave it empty."), field=name)
+        if value is not None and value > today:
+            raise ServiceError(_("This date cannot be in the future."), field=name)
+    status = data.status
+    planned, submitted = dates["planned_on"], dates["submitted_on"]
+    if status == "planned" and planned is None:
+        raise ServiceError(_("A planned facilitation needs the planning date."), field="planned_on")
+    if status == "submitted" and submitted is None:
+        raise ServiceError(_("A submitted application needs the submission date."), field="submitted_on")
+    if submitted is not None and planned is not None and submitted < planned:
+        raise ServiceError(_("The submission date cannot be before the planning date."), field="submitted_on")
+    earlier = submitted or planned
+    number = normalize_number(data.permit_type, data.document_number)
+    expires_on = data.expires_on
+    if status == "issued":
+        issued = dates["issued_on"]
+        if issued is None:
+            raise ServiceError(_("An issued permit needs the issue date."), field="issued_on")
+        if earlier is not None and issued < earlier:
+            raise ServiceError(_("The issue date cannot be before the submission date."), field="issued_on")
+        if number is None:
+            raise ServiceError(_("An issued permit needs its document number."), field="document_number")
+        if expires_on is None and data.permit_type == "pirt":
+            expires_on = add_years(issued, PIRT_VALID_YEARS)
+        if expires_on is not None and expires_on <= issued:
+            raise ServiceError(_("The expiry date must be after the issue date."), field="expires_on")
+    elif expires_on is not None:
+        raise ServiceError(_("Only an issued permit has an expiry date."), field="expires_on")
+    if status == "rejected":
+        rejected = dates["rejected_on"]
+        if rejected is None:
+            raise ServiceError(_("A rejected application needs the rejection date."), field="rejected_on")
+        if earlier is not None and rejected < earlier:
+            raise ServiceError(_("The rejection date cannot be before the submission date."), field="rejected_on")
+    notes = (data.notes or "").strip() or None
+    if notes is not None and len(notes) > MAX_NOTES:
+        raise ServiceError(_("The notes may have at most %(count)d characters.", count=MAX_NOTES), field="notes")
+    return {"permit_type": data.permit_type, "status": status, **dates, "document_number": number,
+            "expires_on": expires_on, "notes": notes}
+
+
+def _check_single_open(business: Business, values: dict, permit: PermitFacilitation | None) -> None:
+    """Only one planned or submitted facilitation per business and permit type."""
+    if values["status"] not in OPEN_STATUSES:
+        return
+    query = sa.select(PermitFacilitation.id).where(
+        PermitFacilitation.business_id == business.id,
+        PermitFacilitation.permit_type == values["permit_type"],
+        PermitFacilitation.status.in_(OPEN_STATUSES),
+    )
+    if permit is not None:
+        query = query.where(PermitFacilitation.id != permit.id)
+    if db.session.scalar(query.limit(1)) is not None:
+        raise ServiceError(_("This business already has an open facilitation for this permit type."),
+                           field="permit_type")
+
+
+def _check_nib(business: Business, values: dict) -> bool:
+    """Whether the business's NIB must be set from an issued NIB permit; refuses a NIB held by another business."""
+    if values["permit_type"] != "nib" or values["status"] != "issued" or business.nib:
+        return False
+    holder = db.session.scalar(sa.select(Business).where(Business.nib == values["document_number"],
+                                                          Business.id != business.id))
+    if holder is not None:
+        raise ServiceError(_("Another business (%(name)s) already has this NIB.", name=holder.name),
+                           field="document_number")
+    return True
+
+
+def _set_business_nib(actor: User, business: Business, nib: str) -> None:
+    before = audit.snapshot(business)
+    business.nib = nib
+    db.session.flush()
+    old, new = audit.changed(before, audit.snapshot(business))
+    audit.record("update", actor=actor, entity=business, before=old, after=new, note="NIB from permit")
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+def create_permit(actor: User, facilitator: Facilitator, business: Business, data: PermitData,
+                  today: date | None = None) -> PermitFacilitation:
+    """Record a permit facilitation for a business the TPL mentors now."""
+    _check_owner(actor, facilitator.id)
+    if not mentors_now(facilitator, business):
+        raise ServiceError(_("You can only record permits of businesses you mentor now."), field="business_id")
+    values = _check_permit(data, today or programme_today())
+    _check_single_open(business, values, None)
+    set_nib = _check_nib(business, values)
+    assert_months_open(facilitator.id, *(values[name] for name in STEP_DATES))
+    permit = PermitFacilitation(business=business, facilitator_id=facilitator.id, **values)
+    db.session.add(permit)
+    db.session.flush()
+    audit.record("create", actor=actor, entity=permit, after=audit.snapshot(permit))
+    if set_nib:
+        _set_business_nib(actor, business, values["document_number"])
+    db.session.commit()
+    return permit
+
+
+def _months_touched(permit: PermitFacilitation, values: dict) -> list[date | None]:
+    """Old and new values of every changed step date; with other changes, also the (new) current status date.
+
+    Advancing the status fills in the new step's date, so a permit planned in a locked month can still be
+    submitted or issued in an open one.
+    """
+    days = []
+    for name in STEP_DATES:
+        if getattr(permit, name) != values[name]:
+            days += [getattr(permit, name), values[name]]
+    others = [k for k in values if k not in STEP_DATES and k != "status"]
+    if any(getattr(permit, name) != values[name] for name in others):
+        days.append(values[f"{values['status']}_on"])
+    return days
+
+
+def update_permit(actor: User, permit: PermitFacilitation, data: PermitData,
+                  today: date | None = None) -> PermitFacilitation:
+    """Change a permit facilitation; advancing its status is an edit, going back is refused."""
+    _check_owner(actor, permit.facilitator_id)
+    values = _check_permit(data, today or programme_today())
+    if values["permit_type"] != permit.permit_type and permit.status != "planned":
+        raise ServiceError(_("The permit type can only change while the facilitation is planned."),
+                           field="permit_type")
+    if values["status"] != permit.status and STATUS_RANK[values["status"]] <= STATUS_RANK[permit.status]:
+        raise ServiceError(_("The status cannot go back (or change once decided): correct the dates of the "
+                             "current step instead."), field="status")
+    business = permit.business
+    _check_single_open(business, values, permit)
+    set_nib = _check_nib(business, values)
+    assert_months_open(permit.facilitator_id, *_months_touched(permit, values))
+    before = audit.snapshot(permit)
+    for key, value in values.items():
+        setattr(permit, key, value)
+    db.session.flush()
+    old, new = audit.changed(before, audit.snapshot(permit))
+    if new:
+        audit.record("update", actor=actor, entity=permit, before=old, after=new)
+    if set_nib:
+        _set_business_nib(actor, business, values["document_number"])
+    db.session.commit()
+    return permit
+
+
+def delete_permit(actor: User, permit: PermitFacilitation) -> None:
+    """Delete a facilitation that is still only planned (its months must be open)."""
+    _check_owner(actor, permit.facilitator_id)
+    if permit.status != "planned":
+        raise ServiceError(_("Only a planned facilitation can be deleted."))
+    assert_months_open(permit.facilitator_id, *(getattr(permit, name) for name in STEP_DATES))
+    audit.record("delete", actor=actor, entity=permit, before=audit.snapshot(permit))
+    db.session.delete(permit)
+    db.session.commit()
+
+
+def status_month_locked(permit: PermitFacilitation) -> bool:
+    """True when the month of the permit's current status date is submitted or approved."""
+    from .months import locked_periods
+
+    return bool(locked_periods(permit.facilitator_id, [permit.status_on]))
+
+
+def can_edit(user: User, permit: PermitFacilitation) -> bool:
+    """The owning TPL, while the current step's month is open or the permit can still advance.
+
+    In a locked month an open (planned or submitted) permit may still move to its next step, dated in an
+    open month; every other change is refused by `update_permit`.
+    """
+    if not is_own_work(user, permit.facilitator_id):
+        return False
+    return permit.status in OPEN_STATUSES or not status_month_locked(permit)
+
+
+def can_delete(user: User, permit: PermitFacilitation) -> bool:
+    """The owning TPL, while the permit is planned and its month open."""
+    return (is_own_work(user, permit.facilitator_id) and permit.status == "planned"
+            and not status_month_locked(permit))

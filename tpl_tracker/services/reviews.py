@@ -1,0 +1,499 @@
+"""The monthly report: a TPL submits a month, their supervisor approves or returns it, and may reopen it.
+
+A month (`period`, its first day) holds the TPL's activities dated in it, the permit steps that happened in it
+(planned, submitted, issued or rejected on a day of the month) and the assessments made in it. Every transition
+checks the current status, records who, when and why (MonthlyReportEvent), writes an audit entry, notifies the
+other side and commits.
+"""
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..dates import DEFAULT_TIMEZONE, programme_today
+from ..extensions import db
+from ..models import (
+    Activity,
+    Assessment,
+    Contract,
+    Facilitator,
+    MonthlyReport,
+    MonthlyReportEvent,
+    PermitFacilitation,
+    ReviewComment,
+    Role,
+    User,
+    utcnow,
+)
+from . import ServiceError, audit
+from .months import get_or_create_month, month_label, month_start, next_month
+from .notifications import notify
+from .scope import facilitator_scope, is_own_work
+
+MAX_COMMENT = 2000
+SUBMITTABLE = ("draft", "returned")
+PERMIT_STEPS = ("planned", "submitted", "issued", "rejected")
+STATUS_LABELS = {
+    "draft": _l("Draft (not submitted)"),
+    "submitted": _l("Submitted"),
+    "returned": _l("Returned for correction"),
+    "approved": _l("Approved"),
+}
+ACTION_LABELS = {
+    "submit": _l("Submitted"),
+    "approve": _l("Approved"),
+    "return": _l("Returned for correction"),
+    "reopen": _l("Reopened"),
+}
+ITEM_COMMENT_FIELD = re.compile(r"^comment-(activity|permit|assessment)-(\d+)$")
+
+
+@dataclass
+class MonthCounts:
+    """How much work one month of a TPL holds."""
+
+    activities: int = 0
+    permit_steps: int = 0
+    assessments: int = 0
+
+
+@dataclass
+class MonthItems:
+    """Everything of one TPL's month, as the month page shows it."""
+
+    activities: list[Activity] = field(default_factory=list)
+    # (date, permit, step) for every permit step that happened in the month, in date order.
+    permit_steps: list[tuple[date, PermitFacilitation, str]] = field(default_factory=list)
+    assessments: list[Assessment] = field(default_factory=list)
+
+    @property
+    def hours(self):
+        """Total hours of the month's activities."""
+        return sum((a.hours for a in self.activities), start=0)
+
+    def keys(self) -> set[tuple[str, int]]:
+        """The (item type, id) of every item of the month (what a review comment may point at)."""
+        return ({("activity", a.id) for a in self.activities}
+                | {("permit", p.id) for _day, p, _step in self.permit_steps}
+                | {("assessment", a.id) for a in self.assessments})
+
+
+# --- labels and periods ---------------------------------------------------------------------
+
+def month_status_label(status: str) -> str:
+    """The interface's name of a month status ('Draft (not submitted)', 'Approved', ...)."""
+    return str(STATUS_LABELS.get(status, status))
+
+
+def action_label(action: str) -> str:
+    """The interface's name of a month transition."""
+    return str(ACTION_LABELS.get(action, action))
+
+
+def parse_period(text: str) -> date | None:
+    """'2026-03' as the month's first day; None when it is not a valid YYYY-MM."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text or "")
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (1 <= month <= 12 and 1990 <= year <= 2100):
+        return None
+    return date(year, month, 1)
+
+
+def period_text(period: date) -> str:
+    """A month as it appears in URLs: '2026-03'."""
+    return f"{period:%Y-%m}"
+
+
+def month_link(facilitator_id: int, period: date) -> str:
+    """The path of a month page (notifications carry a path, jobs have no request to build URLs)."""
+    return f"/bulanan/tpl/{facilitator_id}/{period_text(period)}"
+
+
+def _contract_months(contract: Contract):
+    period, last = month_start(contract.start_date), month_start(contract.effective_end)
+    while period <= last:
+        yield period
+        period = next_month(period)
+
+
+def in_contract(facilitator: Facilitator, period: date) -> bool:
+    """True when (part of) the month lies within one of the TPL's contract periods."""
+    return any(c.start_date < next_month(period) and c.effective_end >= period for c in facilitator.contracts)
+
+
+def contract_months(facilitator: Facilitator, today: date | None = None) -> list[date]:
+    """The months of the TPL's contract periods up to the current month, newest first."""
+    current = month_start(today or programme_today())
+    periods = {p for c in facilitator.contracts for p in _contract_months(c) if p <= current}
+    return sorted(periods, reverse=True)
+
+
+def local_date(moment: datetime) -> date:
+    """The programme day (Asia/Jakarta) of a stored UTC timestamp."""
+    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE", DEFAULT_TIMEZONE)
+    return moment.astimezone(ZoneInfo(name)).date()
+
+
+def days_waiting(report: MonthlyReport, today: date | None = None) -> int:
+    """Days since the month was submitted (0 when not submitted)."""
+    if report.submitted_at is None:
+        return 0
+    return max(((today or programme_today()) - local_date(report.submitted_at)).days, 0)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def month_statuses(facilitator_ids, periods) -> dict[tuple[int, date], str]:
+    """{(facilitator_id, period): status} for every pair, in one query (months without a report: 'draft')."""
+    facilitator_ids, periods = set(facilitator_ids), {month_start(p) for p in periods}
+    statuses = {(f, p): "draft" for f in facilitator_ids for p in periods}
+    if not statuses:
+        return statuses
+    rows = db.session.execute(
+        sa.select(MonthlyReport.facilitator_id, MonthlyReport.period, MonthlyReport.status).where(
+            MonthlyReport.facilitator_id.in_(facilitator_ids), MonthlyReport.period.in_(periods))
+    )
+    for facilitator_id, period, status in rows:
+        statuses[(facilitator_id, period)] = status
+    return statuses
+
+
+def month_counts(pairs) -> dict[tuple[int, date], MonthCounts]:
+    """{(facilitator_id, period): MonthCounts} for the given pairs, in three queries whatever their number."""
+    pairs = {(f, month_start(p)) for f, p in pairs}
+    counts = {pair: MonthCounts() for pair in pairs}
+    if not pairs:
+        return counts
+    ranges: dict[int, tuple[date, date]] = {}
+    for facilitator_id, period in pairs:
+        low, high = ranges.get(facilitator_id, (period, period))
+        ranges[facilitator_id] = (min(low, period), max(high, period))
+
+    def within(model, column):
+        return sa.or_(*[sa.and_(model.facilitator_id == f, column >= low, column < next_month(high))
+                        for f, (low, high) in ranges.items()])
+
+    def tally(rows, attribute):
+        for facilitator_id, *days in rows:
+            for day in days:
+                pair = (facilitator_id, month_start(day)) if day is not None else None
+                if pair in counts:
+                    setattr(counts[pair], attribute, getattr(counts[pair], attribute) + 1)
+
+    tally(db.session.execute(sa.select(Activity.facilitator_id, Activity.date).where(
+        within(Activity, Activity.date))), "activities")
+    tally(db.session.execute(sa.select(Assessment.facilitator_id, Assessment.assessed_on).where(
+        within(Assessment, Assessment.assessed_on))), "assessments")
+    step_columns = [getattr(PermitFacilitation, f"{step}_on") for step in PERMIT_STEPS]
+    tally(db.session.execute(sa.select(PermitFacilitation.facilitator_id, *step_columns).where(
+        sa.or_(*[within(PermitFacilitation, column) for column in step_columns]))), "permit_steps")
+    return counts
+
+
+def month_items(facilitator_id: int, period: date) -> MonthItems:
+    """The activities, permit steps and assessments of one TPL's month, with what the page shows loaded."""
+    end = next_month(period)
+    activities = list(db.session.scalars(
+        sa.select(Activity).options(selectinload(Activity.businesses), selectinload(Activity.evidence))
+        .where(Activity.facilitator_id == facilitator_id, Activity.date >= period, Activity.date < end)
+        .order_by(Activity.date, Activity.id)
+    ))
+    step_columns = {step: getattr(PermitFacilitation, f"{step}_on") for step in PERMIT_STEPS}
+    permits = db.session.scalars(
+        sa.select(PermitFacilitation).options(joinedload(PermitFacilitation.business))
+        .where(PermitFacilitation.facilitator_id == facilitator_id,
+               sa.or_(*[sa.and_(c >= period, c < end) for c in step_columns.values()]))
+        .order_by(PermitFacilitation.id)
+    )
+    steps = []
+    for permit in permits:
+        for step in PERMIT_STEPS:
+            day = getattr(permit, f"{step}_on")
+            if day is not None and period <= day < end:
+                steps.append((day, permit, step))
+    steps.sort(key=lambda row: (row[0], row[1].id, PERMIT_STEPS.index(row[2])))
+    assessments = list(db.session.scalars(
+        sa.select(Assessment).options(joinedload(Assessment.business))
+        .where(Assessment.facilitator_id == facilitator_id, Assessment.assessed_on >= period,
+               Assessment.assessed_on < end)
+        .order_by(Assessment.assessed_on, Assessment.id)
+    ))
+    return MonthItems(activities=activities, permit_steps=steps, assessments=assessments)
+
+
+def month_events(report: MonthlyReport | None) -> list[MonthlyReportEvent]:
+    """The transitions of a month, oldest first, with their actors and item comments loaded."""
+    if report is None:
+        return []
+    return list(db.session.scalars(
+        sa.select(MonthlyReportEvent)
+        .options(joinedload(MonthlyReportEvent.actor), selectinload(MonthlyReportEvent.item_comments))
+        .where(MonthlyReportEvent.report_id == report.id)
+        .order_by(MonthlyReportEvent.at, MonthlyReportEvent.id)
+    ))
+
+
+def last_return(events: list[MonthlyReportEvent]) -> MonthlyReportEvent | None:
+    """The latest return or reopen event: what the TPL must correct while the month is back with them."""
+    return next((e for e in reversed(events) if e.action in ("return", "reopen")), None)
+
+
+def last_events(report_ids) -> dict[int, MonthlyReportEvent]:
+    """{report_id: its latest transition} in one query."""
+    report_ids = set(report_ids)
+    if not report_ids:
+        return {}
+    latest = (sa.select(sa.func.max(MonthlyReportEvent.id))
+              .where(MonthlyReportEvent.report_id.in_(report_ids))
+              .group_by(MonthlyReportEvent.report_id))
+    events = db.session.scalars(
+        sa.select(MonthlyReportEvent).options(joinedload(MonthlyReportEvent.actor))
+        .where(MonthlyReportEvent.id.in_(latest))
+    )
+    return {event.report_id: event for event in events}
+
+
+def facilitator_months(facilitator: Facilitator, today: date | None = None) -> list[dict]:
+    """One row per month of the TPL's contract periods up to the current month, newest first."""
+    periods = contract_months(facilitator, today)
+    reports = {r.period: r for r in db.session.scalars(
+        sa.select(MonthlyReport).where(MonthlyReport.facilitator_id == facilitator.id,
+                                       MonthlyReport.period.in_(periods)))} if periods else {}
+    counts = month_counts({(facilitator.id, p) for p in periods})
+    events = last_events(r.id for r in reports.values())
+    return [{
+        "period": period,
+        "report": reports.get(period),
+        "status": reports[period].status if period in reports else "draft",
+        "counts": counts[(facilitator.id, period)],
+        "last_event": events.get(reports[period].id) if period in reports else None,
+    } for period in periods]
+
+
+def review_queue(user: User):
+    """A select of the submitted months waiting for `user`'s review, oldest submission first."""
+    return (
+        sa.select(MonthlyReport)
+        .join(Facilitator, MonthlyReport.facilitator_id == Facilitator.id)
+        .options(joinedload(MonthlyReport.facilitator))
+        .where(MonthlyReport.status == "submitted", facilitator_scope(user))
+        .order_by(MonthlyReport.submitted_at, MonthlyReport.id)
+    )
+
+
+def report_query(user: User, status: str | None = None, period: date | None = None,
+                 province: str | None = None):
+    """A select of the monthly reports in the user's scope, newest month first, optionally filtered."""
+    query = (
+        sa.select(MonthlyReport)
+        .join(Facilitator, MonthlyReport.facilitator_id == Facilitator.id)
+        .options(joinedload(MonthlyReport.facilitator), joinedload(MonthlyReport.reviewer))
+        .where(facilitator_scope(user))
+        .order_by(MonthlyReport.period.desc(), Facilitator.full_name, MonthlyReport.id)
+    )
+    if status:
+        query = query.where(MonthlyReport.status == status)
+    if period:
+        query = query.where(MonthlyReport.period == period)
+    if province:
+        query = query.where(Facilitator.region_code.like(f"{province}.%"))
+    return query
+
+
+# --- transitions ----------------------------------------------------------------------------
+
+def _clean(text: str | None) -> str | None:
+    text = (text or "").strip()
+    return text or None
+
+
+def _check_length(text: str | None, field_name: str | None = None) -> None:
+    if text is not None and len(text) > MAX_COMMENT:
+        raise ServiceError(_("A comment may have at most %(max)d characters.", max=MAX_COMMENT), field=field_name)
+
+
+def _in_scope(user: User, facilitator_id: int) -> bool:
+    return db.session.scalar(
+        sa.select(Facilitator.id).where(Facilitator.id == facilitator_id, facilitator_scope(user))
+    ) is not None
+
+
+def _move(report: MonthlyReport, allowed: tuple[str, ...], values: dict) -> None:
+    """Change the month's status only if it still is in `allowed` (a concurrent transition loses)."""
+    result = db.session.execute(
+        sa.update(MonthlyReport)
+        .where(MonthlyReport.id == report.id, MonthlyReport.status.in_(allowed))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise ServiceError(_("This month was changed by someone else meanwhile. Please check it and try again."))
+    db.session.refresh(report)
+
+
+def _enabled(user_ids) -> list[int]:
+    ids = [i for i in user_ids if i]
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(User.id).where(User.id.in_(ids), User.is_enabled.is_(True))))
+
+
+def default_locale():
+    """Notifications are written in the interface's default language (the reader's choice is unknown)."""
+    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def _tell(user_ids, kind: str, facilitator: Facilitator, period: date, dedupe_key: str, message: str) -> None:
+    for user_id in _enabled(user_ids):
+        notify(user_id, kind, message, month_link(facilitator.id, period), dedupe_key)
+
+
+def _event(report: MonthlyReport, action: str, actor: User, comment: str | None) -> MonthlyReportEvent:
+    event = MonthlyReportEvent(report_id=report.id, action=action, actor_id=actor.id, at=utcnow(), comment=comment)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def submit_month(actor: User, facilitator: Facilitator, period: date, note: str | None = None,
+                 today: date | None = None) -> MonthlyReport:
+    """The TPL submits one of their months for review: it is locked until the supervisor returns it."""
+    today = today or programme_today()
+    period = month_start(period)
+    note = _clean(note)
+    if not is_own_work(actor, facilitator.id):
+        raise ServiceError(_("Only the TPL can submit their own monthly report."))
+    if period > month_start(today):
+        raise ServiceError(_("%(month)s has not started yet and cannot be submitted.", month=month_label(period)))
+    if not in_contract(facilitator, period):
+        raise ServiceError(_("%(month)s lies outside your contract periods.", month=month_label(period)))
+    _check_length(note, "note")
+    existing = db.session.scalar(sa.select(MonthlyReport).where(
+        MonthlyReport.facilitator_id == facilitator.id, MonthlyReport.period == period))
+    if existing is not None and existing.status == "submitted":
+        raise ServiceError(_("%(month)s has already been submitted and is waiting for review.",
+                             month=month_label(period)))
+    if existing is not None and existing.status == "approved":
+        raise ServiceError(_("%(month)s has already been approved. Ask your supervisor to reopen it if it must "
+                             "change.", month=month_label(period)))
+    try:
+        report = existing or get_or_create_month(facilitator.id, period)
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError(_("This month was changed by someone else meanwhile. Please check it and try again."))
+    before = audit.snapshot(report)
+    _move(report, SUBMITTABLE, {"status": "submitted", "submitted_at": utcnow()})
+    event = _event(report, "submit", actor, note)
+    audit.record("submit", actor=actor, entity=report, before=before, after=audit.snapshot(report), note=note)
+    with default_locale():
+        message = _("%(name)s has submitted the monthly report for %(month)s for your review.",
+                    name=facilitator.full_name, month=month_label(period))
+    _tell([facilitator.supervisor_id], "month_submitted", facilitator, period,
+          f"month-submitted:{report.id}:{event.id}", message)
+    db.session.commit()
+    return report
+
+
+def item_comments_from(form_data) -> dict[tuple[str, int], str]:
+    """The per-item comments of a review form: fields comment-<type>-<id> that are not empty."""
+    comments = {}
+    for name, value in form_data.items():
+        match = ITEM_COMMENT_FIELD.match(name)
+        text = _clean(value)
+        if match and text:
+            comments[(match.group(1), int(match.group(2)))] = text
+    return comments
+
+
+def _check_reviewer(actor: User, report: MonthlyReport) -> None:
+    if not actor.has_role(Role.SUPERVISOR) or not _in_scope(actor, report.facilitator_id):
+        raise ServiceError(_("Only a supervisor of this TPL can review their monthly report."))
+
+
+def review_month(actor: User, report: MonthlyReport, decision: str, comment: str | None = None,
+                 item_comments: dict[tuple[str, int], str] | None = None) -> MonthlyReport:
+    """The supervisor approves a submitted month (locked for good) or returns it with comments (editable)."""
+    _check_reviewer(actor, report)
+    comment = _clean(comment)
+    item_comments = {key: text for key, text in (item_comments or {}).items() if _clean(text)}
+    if decision not in ("approve", "return"):
+        raise ServiceError(_("Choose whether to approve the month or return it for correction."), field="decision")
+    if report.status != "submitted":
+        raise ServiceError(_("Only a submitted month can be reviewed; this one is: %(status)s.",
+                             status=month_status_label(report.status)))
+    _check_length(comment, "comment")
+    for text in item_comments.values():
+        _check_length(text)
+    if decision == "return" and not comment and not item_comments:
+        raise ServiceError(_("Say what must be corrected: write a comment on the month or on at least one item."),
+                           field="comment")
+    if item_comments:
+        allowed = month_items(report.facilitator_id, report.period).keys()
+        if any(key not in allowed for key in item_comments):
+            raise ServiceError(_("A comment points at an item that is not part of this month."))
+    before = audit.snapshot(report)
+    values = {"reviewed_at": utcnow(), "reviewer_id": actor.id}
+    if decision == "approve":
+        values["status"] = "approved"
+    else:
+        values.update(status="returned", comment=comment)
+    _move(report, ("submitted",), values)
+    event = _event(report, decision, actor, comment)
+    for (item_type, item_id), text in sorted(item_comments.items()):
+        db.session.add(ReviewComment(event_id=event.id, item_type=item_type, item_id=item_id, comment=text))
+    note = comment or (_("%(n)d item comments", n=len(item_comments)) if item_comments else None)
+    audit.record(decision, actor=actor, entity=report, before=before, after=audit.snapshot(report), note=note)
+    facilitator = db.session.get(Facilitator, report.facilitator_id)
+    with default_locale():
+        if decision == "approve":
+            message = _("Your monthly report for %(month)s has been approved.", month=month_label(report.period))
+        else:
+            message = _("Your monthly report for %(month)s has been returned for correction.",
+                        month=month_label(report.period))
+    _tell([facilitator.user_id], "month_approved" if decision == "approve" else "month_returned", facilitator,
+          report.period, f"month-{decision}:{report.id}:{event.id}", message)
+    db.session.commit()
+    return report
+
+
+def reopen_month(actor: User, report: MonthlyReport, reason: str | None) -> MonthlyReport:
+    """The supervisor reopens an approved month: back with the TPL (returned) for the stated reason."""
+    _check_reviewer(actor, report)
+    reason = _clean(reason)
+    if not reason:
+        raise ServiceError(_("Give the reason for reopening the month."), field="reason")
+    _check_length(reason, "reason")
+    if report.status != "approved":
+        raise ServiceError(_("Only an approved month can be reopened; this one is: %(status)s.",
+                             status=month_status_label(report.status)))
+    before = audit.snapshot(report)
+    _move(report, ("approved",), {"status": "returned", "comment": reason, "reviewed_at": utcnow(),
+                                  "reviewer_id": actor.id})
+    event = _event(report, "reopen", actor, reason)
+    audit.record("reopen", actor=actor, entity=report, before=before, after=audit.snapshot(report), note=reason)
+    facilitator = db.session.get(Facilitator, report.facilitator_id)
+    with default_locale():
+        message = _("Your monthly report for %(month)s has been reopened for correction: %(reason)s",
+                    month=month_label(report.period), reason=reason)
+    _tell([facilitator.user_id], "month_reopened", facilitator, report.period,
+          f"month-reopen:{report.id}:{event.id}", message)
+    db.session.commit()
+    return report
+
+
+def as_of_start(day: date) -> datetime:
+    """The first moment of a programme day, in UTC (to compare with stored timestamps)."""
+    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE", DEFAULT_TIMEZONE)
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(name)).astimezone(timezone.utc)
+

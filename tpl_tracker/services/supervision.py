@@ -1,0 +1,403 @@
+"""The supervisor's tools: the roster of TPL with their figures and flags, targets, and handover of businesses.
+
+Roster flags (shown on the roster page):
+- no activity in 14 days: the TPL is under contract today and has no activity dated in the 14 days up to today;
+- month not submitted: today is at least the 6th of the month, the TPL's contract covered (part of) the previous
+  month, and that month is neither submitted nor approved;
+- below target: a target is set for this year, the TPL's contract covers (part of) this month, and visits
+  (activities of type kunjungan) this month < visits per month, or open mentorships < businesses, or permits
+  issued this year < permits per year x months completed this year / 12 (rounded down).
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import aliased, contains_eager, selectinload
+
+from ..dates import programme_today
+from ..extensions import db
+from ..formatting import day
+from ..models import (
+    LOCKED_STATUSES,
+    Activity,
+    Assessment,
+    Business,
+    Contract,
+    Facilitator,
+    Mentorship,
+    MonthlyReport,
+    PermitFacilitation,
+    Target,
+    User,
+)
+from . import ServiceError, audit
+from .months import month_start, next_month
+from .scope import facilitator_scope
+
+FLAGS = ["no_activity", "month_late", "below_target"]
+QUIET_DAYS = 14
+SUBMISSION_GRACE_DAYS = 5
+TARGET_MAX = 999
+
+
+def previous_month(period: date) -> date:
+    """The first day of the month before `period`."""
+    return date(period.year - (period.month == 1), (period.month - 2) % 12 + 1, 1)
+
+
+@dataclass
+class RosterPeriod:
+    """The dates a roster is computed for."""
+
+    today: date
+    month: date
+    month_end: date
+    previous: date
+    previous_end: date
+    year_start: date
+    months_completed: int
+
+    @classmethod
+    def of(cls, today: date) -> "RosterPeriod":
+        """The periods around `today`."""
+        month = month_start(today)
+        previous = previous_month(month)
+        return cls(today=today, month=month, month_end=next_month(month) - timedelta(days=1), previous=previous,
+                   previous_end=month - timedelta(days=1), year_start=date(today.year, 1, 1),
+                   months_completed=today.month - 1)
+
+
+def _contract_overlaps(start: date, end: date):
+    """SQL condition: the facilitator (outer row) has a contract overlapping start..end."""
+    return sa.exists().where(Contract.facilitator_id == Facilitator.id, Contract.start_date <= end,
+                             Contract.effective_end >= start)
+
+
+def _figures(p: RosterPeriod) -> dict:
+    """Aggregate subqueries grouped by facilitator and the columns and flags built from them."""
+    activities = (
+        sa.select(
+            Activity.facilitator_id.label("fid"),
+            sa.func.count().filter(Activity.date >= p.month, Activity.date <= p.month_end).label("month_count"),
+            sa.func.count().filter(Activity.date >= p.month, Activity.date <= p.month_end,
+                                   Activity.type == "kunjungan").label("month_visits"),
+            sa.func.max(Activity.date).filter(Activity.date <= p.today).label("last_date"),
+        ).group_by(Activity.facilitator_id).subquery("act")
+    )
+    mentorships = (
+        sa.select(Mentorship.facilitator_id.label("fid"), sa.func.count().label("open_count"))
+        .where(Mentorship.end_date.is_(None)).group_by(Mentorship.facilitator_id).subquery("men")
+    )
+    permits = (
+        sa.select(
+            PermitFacilitation.facilitator_id.label("fid"),
+            sa.func.count().label("year_count"),
+            sa.func.count().filter(PermitFacilitation.issued_on >= p.month).label("month_count"),
+        ).where(PermitFacilitation.status == "issued", PermitFacilitation.issued_on >= p.year_start,
+                PermitFacilitation.issued_on <= p.today)
+        .group_by(PermitFacilitation.facilitator_id).subquery("per")
+    )
+    this_month = aliased(MonthlyReport, name="this_month")
+    last_month = aliased(MonthlyReport, name="last_month")
+    target = aliased(Target, name="target")
+
+    month_count = sa.func.coalesce(activities.c.month_count, 0)
+    month_visits = sa.func.coalesce(activities.c.month_visits, 0)
+    open_count = sa.func.coalesce(mentorships.c.open_count, 0)
+    permits_year = sa.func.coalesce(permits.c.year_count, 0)
+    quiet_since = p.today - timedelta(days=QUIET_DAYS)
+    no_activity = sa.and_(
+        _contract_overlaps(p.today, p.today),
+        sa.or_(activities.c.last_date.is_(None), activities.c.last_date < quiet_since),
+    )
+    if p.today >= p.month + timedelta(days=SUBMISSION_GRACE_DAYS):
+        month_late = sa.and_(
+            _contract_overlaps(p.previous, p.previous_end),
+            sa.or_(last_month.status.is_(None), last_month.status.not_in(LOCKED_STATUSES)),
+        )
+    else:
+        month_late = sa.false()
+    # permits < floor(per_year * completed / 12)  <=>  12 * (permits + 1) <= per_year * completed
+    below_target = sa.and_(
+        target.id.is_not(None),
+        _contract_overlaps(p.month, p.month_end),
+        sa.or_(month_visits < target.visits_per_month, open_count < target.businesses,
+               12 * (permits_year + 1) <= target.permits_per_year * p.months_completed),
+    )
+    joins = [
+        (activities, activities.c.fid == Facilitator.id),
+        (mentorships, mentorships.c.fid == Facilitator.id),
+        (permits, permits.c.fid == Facilitator.id),
+        (this_month, sa.and_(this_month.facilitator_id == Facilitator.id, this_month.period == p.month)),
+        (last_month, sa.and_(last_month.facilitator_id == Facilitator.id, last_month.period == p.previous)),
+        (target, sa.and_(target.facilitator_id == Facilitator.id, target.year == p.today.year)),
+    ]
+    columns = {
+        "month_activities": month_count,
+        "month_visits": month_visits,
+        "open_mentorships": open_count,
+        "permits_year": permits_year,
+        "permits_month": sa.func.coalesce(permits.c.month_count, 0),
+        "last_activity": activities.c.last_date,
+        "month_status": this_month.status,
+        "previous_status": last_month.status,
+        "target_visits": target.visits_per_month,
+        "target_businesses": target.businesses,
+        "target_permits": target.permits_per_year,
+    }
+    flags = {"no_activity": no_activity, "month_late": month_late, "below_target": below_target}
+    return {"joins": joins, "columns": columns, "flags": flags}
+
+
+def _joined(query, figures: dict):
+    for table, condition in figures["joins"]:
+        query = query.outerjoin(table, condition)
+    return query
+
+
+def roster_query(user: User, q: str | None = None, region: str | None = None, flag: str | None = None,
+                 include_all: bool = False, today: date | None = None):
+    """A select of the TPL on the roster (TPL in scope, under contract this month unless `include_all`)."""
+    p = RosterPeriod.of(today or programme_today())
+    figures = _figures(p)
+    query = _joined(sa.select(Facilitator), figures).where(facilitator_scope(user))
+    if not include_all:
+        query = query.where(_contract_overlaps(p.month, p.month_end))
+    if q and q.strip():
+        query = query.where(sa.func.lower(Facilitator.full_name).like(f"%{q.strip().lower()}%"))
+    if region:
+        query = query.where(Facilitator.region_code == region if "." in region
+                            else Facilitator.region_code.like(f"{region}.%"))
+    if flag == "any":
+        query = query.where(sa.or_(*figures["flags"].values()))
+    elif flag in figures["flags"]:
+        query = query.where(figures["flags"][flag])
+    return query.options(selectinload(Facilitator.contracts)).order_by(Facilitator.full_name, Facilitator.id)
+
+
+def roster_rows(facilitators: list[Facilitator], today: date | None = None) -> dict[int, dict]:
+    """The figures and flags of a page of TPL, in one query: {facilitator_id: {name: value}}."""
+    if not facilitators:
+        return {}
+    p = RosterPeriod.of(today or programme_today())
+    figures = _figures(p)
+    labelled = [column.label(name) for name, column in figures["columns"].items()]
+    labelled += [sa.case((condition, True), else_=False).label(name) for name, condition in figures["flags"].items()]
+    query = _joined(sa.select(Facilitator.id, *labelled), figures).where(
+        Facilitator.id.in_([f.id for f in facilitators]))
+    rows = {}
+    for row in db.session.execute(query).mappings():
+        values = dict(row)
+        values["flags"] = [name for name in FLAGS if values[name]]
+        rows[values.pop("id")] = values
+    return rows
+
+
+def expected_permits(per_year: int, today: date) -> int:
+    """Permits expected by now: per year x months completed this year / 12, rounded down."""
+    return per_year * (today.month - 1) // 12
+
+
+def target_of(facilitator_id: int, year: int) -> Target | None:
+    """A TPL's target of one year, if set."""
+    return db.session.scalar(sa.select(Target).where(Target.facilitator_id == facilitator_id, Target.year == year))
+
+
+def year_actuals(facilitator_id: int, today: date) -> dict[str, int]:
+    """Visits this month, open mentorships, and permits issued this year up to today."""
+    month = month_start(today)
+    visits = db.session.scalar(sa.select(sa.func.count()).select_from(Activity).where(
+        Activity.facilitator_id == facilitator_id, Activity.type == "kunjungan",
+        Activity.date >= month, Activity.date < next_month(month)))
+    businesses = db.session.scalar(sa.select(sa.func.count()).select_from(Mentorship).where(
+        Mentorship.facilitator_id == facilitator_id, Mentorship.end_date.is_(None)))
+    permits = db.session.scalar(sa.select(sa.func.count()).select_from(PermitFacilitation).where(
+        PermitFacilitation.facilitator_id == facilitator_id, PermitFacilitation.status == "issued",
+        PermitFacilitation.issued_on >= date(today.year, 1, 1), PermitFacilitation.issued_on <= today))
+    return {"visits": visits or 0, "businesses": businesses or 0, "permits": permits or 0}
+
+
+def facilitator_work(facilitator: Facilitator, today: date | None = None) -> dict:
+    """One TPL's work for the supervisor's page: mentorships, recent activities, permits, assessments, months."""
+    today = today or programme_today()
+    mentorships = list(db.session.scalars(
+        sa.select(Mentorship).where(Mentorship.facilitator_id == facilitator.id)
+        .options(selectinload(Mentorship.business))
+        .order_by(Mentorship.end_date.is_not(None), Mentorship.start_date.desc(), Mentorship.id.desc())))
+    activities = list(db.session.scalars(
+        sa.select(Activity).where(Activity.facilitator_id == facilitator.id)
+        .options(selectinload(Activity.businesses))
+        .order_by(Activity.date.desc(), Activity.id.desc()).limit(50)))
+    permits = list(db.session.scalars(
+        sa.select(PermitFacilitation).where(PermitFacilitation.facilitator_id == facilitator.id)
+        .options(selectinload(PermitFacilitation.business))
+        .order_by(PermitFacilitation.id.desc())))
+    permits_by_status = {status: [p for p in permits if p.status == status]
+                         for status in ("planned", "submitted", "issued", "rejected")}
+    assessments = list(db.session.scalars(
+        sa.select(Assessment).where(Assessment.facilitator_id == facilitator.id)
+        .options(selectinload(Assessment.business))
+        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())))
+    first = month_start(today)
+    periods = [first]
+    for _i in range(11):
+        periods.append(previous_month(periods[-1]))
+    reports = {r.period: r for r in db.session.scalars(sa.select(MonthlyReport).where(
+        MonthlyReport.facilitator_id == facilitator.id, MonthlyReport.period.in_(periods)))}
+    covered = [period for period in periods
+               if any(c.start_date <= next_month(period) - timedelta(days=1) and c.effective_end >= period
+                      for c in facilitator.contracts)]
+    months = [(period, reports[period].status if period in reports else "draft") for period in covered]
+    target = target_of(facilitator.id, today.year)
+    return {
+        "mentorships": mentorships,
+        "activities": activities,
+        "permits_by_status": permits_by_status,
+        "assessments": assessments,
+        "months": months,
+        "target": target,
+        "actuals": year_actuals(facilitator.id, today),
+        "expected_permits": expected_permits(target.permits_per_year, today) if target else None,
+    }
+
+
+def handover_due(facilitator: Facilitator, today: date | None = None, days: int = 30) -> bool:
+    """True when the TPL's last contract has ended or ends within `days`: time to hand the businesses over."""
+    today = today or programme_today()
+    end = facilitator.exit_date
+    return end is not None and end <= today + timedelta(days=days)
+
+
+# --- targets ------------------------------------------------------------------------------------------------
+
+@dataclass
+class TargetData:
+    """What a supervisor types as a TPL's target for a year."""
+
+    year: int
+    visits_per_month: int
+    businesses: int
+    permits_per_year: int
+
+
+def targets_of(facilitator_id: int) -> list[Target]:
+    """Every target set for a TPL, newest year first."""
+    return list(db.session.scalars(
+        sa.select(Target).where(Target.facilitator_id == facilitator_id).order_by(Target.year.desc())))
+
+
+def set_target(actor: User, facilitator: Facilitator, data: TargetData) -> Target:
+    """Create or update a TPL's target for one year."""
+    if data.year is None or not 2000 <= data.year <= 2100:
+        raise ServiceError(_("Give a year between 2000 and 2100."), field="year")
+    for name in ("visits_per_month", "businesses", "permits_per_year"):
+        value = getattr(data, name)
+        if value is None or not 0 <= value <= TARGET_MAX:
+            raise ServiceError(_("Give a whole number from 0 to %(max)d.", max=TARGET_MAX), field=name)
+    target = target_of(facilitator.id, data.year)
+    values = {"visits_per_month": data.visits_per_month, "businesses": data.businesses,
+              "permits_per_year": data.permits_per_year, "set_by_id": actor.id}
+    if target is None:
+        target = Target(facilitator_id=facilitator.id, year=data.year, **values)
+        db.session.add(target)
+        db.session.flush()
+        audit.record("create", actor=actor, entity=target, after=audit.snapshot(target))
+    else:
+        before = audit.snapshot(target)
+        for key, value in values.items():
+            setattr(target, key, value)
+        db.session.flush()
+        old, new = audit.changed(before, audit.snapshot(target))
+        new.pop("updated_at", None)
+        old.pop("updated_at", None)
+        if new:
+            audit.record("update", actor=actor, entity=target, before=old, after=new)
+    db.session.commit()
+    return target
+
+
+# --- handover -----------------------------------------------------------------------------------------------
+
+def open_mentorships(facilitator: Facilitator) -> list[Mentorship]:
+    """The businesses a TPL mentors now, with the business loaded, by business name."""
+    return list(db.session.scalars(
+        sa.select(Mentorship).join(Business).where(Mentorship.facilitator_id == facilitator.id,
+                                                   Mentorship.end_date.is_(None))
+        .options(contains_eager(Mentorship.business)).order_by(Business.name, Mentorship.id)))
+
+
+def handover_candidates(actor: User, facilitator: Facilitator, on: date | None = None) -> list[Facilitator]:
+    """TPL in the actor's scope, other than `facilitator`, with a contract running on `on` (default today)."""
+    on = on or programme_today()
+    return list(db.session.scalars(
+        sa.select(Facilitator).where(facilitator_scope(actor), Facilitator.id != facilitator.id,
+                                     _contract_overlaps(on, on))
+        .order_by(Facilitator.full_name, Facilitator.id)))
+
+
+@dataclass
+class HandoverData:
+    """What a supervisor chooses on the handover form."""
+
+    mentorship_ids: list[int]
+    new_facilitator_id: int | None
+    on: date | None
+    reason: str
+
+
+def hand_over(actor: User, facilitator: Facilitator, data: HandoverData, today: date | None = None) -> int:
+    """Move a TPL's selected businesses to another TPL in one transaction; return how many were moved.
+
+    Each selected open mentorship ends on the handover date; the new TPL's mentorship starts that day (unless
+    they already mentor the business). Past activities stay credited to the old TPL.
+    """
+    today = today or programme_today()
+    reason = (data.reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Give the reason for the handover."), field="reason")
+    if data.on is None:
+        raise ServiceError(_("Give the handover date."), field="on")
+    if data.on > today:
+        raise ServiceError(_("The handover date cannot be in the future."), field="on")
+    if not data.new_facilitator_id:
+        raise ServiceError(_("Choose the TPL who takes the businesses over."), field="new_facilitator_id")
+    if data.new_facilitator_id == facilitator.id:
+        raise ServiceError(_("Choose another TPL: a TPL cannot hand businesses over to themselves."),
+                           field="new_facilitator_id")
+    successor = db.session.scalar(sa.select(Facilitator).where(
+        Facilitator.id == data.new_facilitator_id, facilitator_scope(actor)))
+    if successor is None:
+        raise ServiceError(_("Choose a TPL in your scope."), field="new_facilitator_id")
+    if successor.current_contract(data.on) is None:
+        raise ServiceError(_("%(name)s has no contract running on the handover date.", name=successor.full_name),
+                           field="new_facilitator_id")
+    selected = set(data.mentorship_ids or [])
+    mentorships = [m for m in open_mentorships(facilitator) if m.id in selected]
+    if not mentorships or len(mentorships) != len(selected):
+        raise ServiceError(_("Select at least one business the TPL mentors now."), field="mentorship_ids")
+    for mentorship in mentorships:
+        if data.on < mentorship.start_date:
+            raise ServiceError(_("%(business)s has been mentored only since %(date)s: choose a later handover date.",
+                                 business=mentorship.business.name, date=day(mentorship.start_date)),
+                               field="on")
+    already = set(db.session.scalars(sa.select(Mentorship.business_id).where(
+        Mentorship.facilitator_id == successor.id, Mentorship.end_date.is_(None),
+        Mentorship.business_id.in_([m.business_id for m in mentorships]))))
+    end_reason = _("Handover to %(name)s: %(reason)s", name=successor.full_name, reason=reason)[:500]
+    for mentorship in mentorships:
+        before = audit.snapshot(mentorship)
+        mentorship.end_date = data.on
+        mentorship.end_reason = end_reason
+        db.session.flush()
+        old, new = audit.changed(before, audit.snapshot(mentorship))
+        audit.record("update", actor=actor, entity=mentorship, before=old, after=new, note="handover")
+        if mentorship.business_id not in already:
+            successor_mentorship = Mentorship(business_id=mentorship.business_id, facilitator_id=successor.id,
+                                              start_date=data.on)
+            db.session.add(successor_mentorship)
+            db.session.flush()
+            audit.record("create", actor=actor, entity=successor_mentorship,
+                         after=audit.snapshot(successor_mentorship), note="handover")
+    db.session.commit()
+    return len(mentorships)
