@@ -130,5 +130,7 @@ def init_app(app) -> None:
         static = request.endpoint and (request.endpoint == "static" or request.endpoint.endswith(".static"))
         if not static:
             # Pages may show personal data (NIK, phone): never keep them in a shared cache.
-            headers["Cache-Control"] = "no-store"
+            # A view may be stricter (evidence files: "private, no-store"), never looser.
+            if "no-store" not in headers.get("Cache-Control", ""):
+                headers["Cache-Control"] = "no-store"
         return response

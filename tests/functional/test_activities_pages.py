@@ -203,7 +203,7 @@ def test_evidence_is_served_with_its_stored_type(app, client, login_as, work, db
     assert response.mimetype == "image/png"
     assert response.headers["Content-Disposition"] == "inline; filename=foto.png"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert "no-store" in response.headers["Cache-Control"]
+    assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def test_detail_shows_review_comments_and_history(app, client, login_as, work, db):
