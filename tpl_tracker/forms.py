@@ -2,7 +2,7 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField
+from wtforms import DateField, DecimalField, IntegerField
 from wtforms.widgets import TextInput
 
 
@@ -30,6 +30,15 @@ class RupiahField(IntegerField):
     def process_formdata(self, valuelist):
         if valuelist and isinstance(valuelist[0], str):
             valuelist = [re.sub(r"^\s*rp\.?|[.\s]", "", valuelist[0], flags=re.IGNORECASE)]
+        super().process_formdata(valuelist)
+
+
+class LocalDecimalField(DecimalField):
+    """A decimal typed the Indonesian way (1,5) or with a point (1.5)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and isinstance(valuelist[0], str):
+            valuelist = [valuelist[0].strip().replace(",", ".")]
         super().process_formdata(valuelist)
 
 

@@ -99,3 +99,70 @@ def test_admin_deactivation_asks_for_confirmation(page, server, world, db):
     page.wait_for_selector(".alert")
     assert enabled() is False
     assert page.csp_errors == []
+
+
+def test_tpl_logs_an_activity_submits_the_month_and_the_supervisor_approves(browser, server, work, db):
+    """The monthly cycle on a phone: log with a photo, submit, approve; then the month is locked."""
+    import re
+
+    from tpl_tracker.dates import programme_today
+    from tpl_tracker.models import Activity, MonthlyReport
+
+    from ..factories import tiny_png
+
+    tpl_email, supervisor_email = work["facilitator"].email, work["supervisor"].email
+    tpl_id, business_name = work["tpl"].id, work["business"].name
+    period = programme_today().strftime("%Y-%m")
+    db.session.commit()  # end the test's read transaction: the server thread writes
+
+    tpl_page = _new_page(browser)
+    sign_in(tpl_page, server, tpl_email)
+    tpl_page.wait_for_url(f"{server}/")
+    tpl_page.goto(f"{server}/kegiatan/new")
+    tpl_page.fill("input[name=hours]", "1.5")
+    tpl_page.get_by_label(business_name).check()
+    tpl_page.fill("textarea[name=description]", "Kunjungan: pendampingan label kemasan")
+    tpl_page.set_input_files("input[name=files]", files=[
+        {"name": "foto.png", "mimeType": "image/png", "buffer": tiny_png()}])
+    tpl_page.locator("main form [type=submit]").first.click()
+    tpl_page.wait_for_url(re.compile(r".*/kegiatan/\d+$"))
+    activity_id = int(tpl_page.url.rsplit("/", 1)[1])
+    assert tpl_page.locator("img[src*='/kegiatan/evidence/']").count() == 1
+
+    tpl_page.goto(f"{server}/bulanan/tpl/{tpl_id}/{period}")
+    tpl_page.once("dialog", lambda dialog: dialog.accept())
+    with tpl_page.expect_navigation():
+        tpl_page.locator(f"form[action$='/{period}/submit'] [type=submit]").click()
+    report = db.session.scalar(sa.select(MonthlyReport).where(
+        MonthlyReport.facilitator_id == tpl_id, MonthlyReport.period == programme_today().replace(day=1)))
+    assert report.status == "submitted"
+    report_id = report.id
+    db.session.commit()
+
+    supervisor_page = _new_page(browser)
+    sign_in(supervisor_page, server, supervisor_email)
+    supervisor_page.wait_for_url(f"{server}/")
+    supervisor_page.goto(f"{server}/bulanan/antrean")
+    supervisor_page.locator(f"a[href$='/{period}']").first.click()
+    supervisor_page.locator("input[name=decision][value=approve]").check()
+    with supervisor_page.expect_navigation():
+        supervisor_page.locator("#review-form [type=submit]").click()
+    assert db.session.get(MonthlyReport, report_id).status == "approved"
+    db.session.commit()
+
+    # The approved month refuses the edit form: the TPL is sent back with a message.
+    tpl_page.goto(f"{server}/kegiatan/{activity_id}/edit")
+    tpl_page.wait_for_url(f"{server}/kegiatan/{activity_id}")
+    assert tpl_page.locator(".alert-warning").count() == 1
+    assert db.session.get(Activity, activity_id).hours == 1.5
+    assert tpl_page.csp_errors == [] and supervisor_page.csp_errors == []
+
+
+def _new_page(browser):
+    """A phone-sized page in its own browser context (its own cookies)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
+    page = context.new_page()
+    page.csp_errors = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and page.csp_errors.append(
+        message.text))
+    return page

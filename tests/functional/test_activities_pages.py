@@ -122,6 +122,10 @@ def test_owner_edits_and_deletes(app, client, login_as, work, db):
     response = client.post(f"/kegiatan/{activity_id}/edit", data=_form(work, hours="4"))
     assert response.status_code == 302
     assert db.session.get(Activity, activity_id).hours == Decimal("4.0")
+    # Hours typed the Indonesian way, with a decimal comma.
+    response = client.post(f"/kegiatan/{activity_id}/edit", data=_form(work, hours="1,5"))
+    assert response.status_code == 302
+    assert db.session.get(Activity, activity_id).hours == Decimal("1.5")
     response = client.post(f"/kegiatan/{activity_id}/delete")
     assert response.status_code == 302 and response.headers["Location"] == "/kegiatan/"
     assert db.session.get(Activity, activity_id) is None

@@ -140,8 +140,8 @@ def _check_coherence(db, today: date) -> None:
         assert _contract_day(follow_up.facilitator, follow_up.assessed_on, today)
 
     for target in _all(db, Target):
-        assert target.year == today.year and 4 <= target.visits_per_month <= 8
-        assert 5 <= target.businesses <= 10 and 10 <= target.permits_per_year <= 24
+        assert target.year == today.year and 2 <= target.visits_per_month <= 4
+        assert 3 <= target.businesses <= 8 and 4 <= target.permits_per_year <= 8
 
     # Review events: in order, by the TPL (submit) and a supervisor (approve, return).
     for report in _all(db, MonthlyReport):

@@ -2,7 +2,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DecimalField,
     FloatField,
     MultipleFileField,
     SelectField,
@@ -13,7 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import LocalDateField
+from ..forms import LocalDateField, LocalDecimalField
 
 TYPE_CHOICES = [
     ("kunjungan", _l("Visit")),
@@ -48,7 +47,7 @@ class ActivityForm(FlaskForm):
     business_ids = CheckboxListField(_l("Businesses involved"), coerce=int,
                                      validators=[DataRequired(message=_l("Choose at least one business."))])
     description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=2000)])
-    hours = DecimalField(_l("Hours spent"), places=None,
+    hours = LocalDecimalField(_l("Hours spent"), places=None,
                          validators=[InputRequired(message=_l("Give the hours spent, e.g. 2 or 1.5."))],
                          render_kw={"inputmode": "decimal", "step": "0.1", "min": "0.1", "max": "24"})
     latitude = FloatField(_l("Latitude"), validators=[Optional()], render_kw={"inputmode": "decimal"})

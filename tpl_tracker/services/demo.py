@@ -1050,8 +1050,8 @@ class _Work:
         """This year's targets of a TPL under contract."""
         start = max(date(self.today.year, 1, 2), tpl.windows[-1].start)
         db.session.add(Target(
-            facilitator=tpl.facilitator, year=self.today.year, visits_per_month=self.rng.randint(4, 8),
-            businesses=self.rng.randint(5, 10), permits_per_year=self.rng.randint(10, 24),
+            facilitator=tpl.facilitator, year=self.today.year, visits_per_month=self.rng.randint(2, 4),
+            businesses=self.rng.randint(3, 8), permits_per_year=self.rng.randint(4, 8),
             set_by_id=tpl.reviewer.id if tpl.reviewer else None,
             updated_at=self.stamp(min(_add_days(start, self.rng.randint(3, 20)), self.today)),
         ))
