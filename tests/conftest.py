@@ -182,3 +182,23 @@ def work(world, db):
                       f"assessment{suffix}": assessment, f"month{suffix}": month})
     db.session.commit()
     return world
+
+
+def statements_for_get(app, client, url) -> int:
+    """How many SQL statements one GET of `url` runs (it must answer 200)."""
+    import sqlalchemy as sa
+
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = _db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(statements)

@@ -19,6 +19,7 @@ from tpl_tracker.models import (
 )
 
 from ..conftest import page_text as _page
+from ..conftest import statements_for_get as _queries
 from ..conftest import ui_message as _message
 from ..factories import TINY_PDF, tiny_png
 
@@ -246,25 +247,6 @@ def test_list_filters(app, client, login_as, work, db):
     client.post("/auth/logout")
     login_as("evaluator")
     assert rows("") == 3 and rows(f"tpl={work['tpl2'].id}") == 1
-
-
-def _queries(app, client, url) -> int:
-    from tpl_tracker.extensions import db
-
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
 
 
 def _add_activities(db, work, count):

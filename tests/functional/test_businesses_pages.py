@@ -18,6 +18,7 @@ from tpl_tracker.models import (
 
 from ..conftest import page_text as _page
 from ..conftest import ui_message as _message
+from ..conftest import statements_for_get
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory, make_nik
 
 TODAY = programme_today()
@@ -274,29 +275,14 @@ def _add_businesses(db, world, start, count):
     db.session.commit()
 
 
-def _statements(app, db, client, url) -> int:
-    count = 0
-
-    def counter(*_args, **_kwargs):
-        nonlocal count
-        count += 1
-
-    sa.event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", counter)
-    return count
-
-
 def test_list_query_count_does_not_grow_with_rows(app, client, login_as, work, db):
     app.config["PER_PAGE"], per_page = 100, app.config["PER_PAGE"]
     try:
         login_as("supervisor")
         _add_businesses(db, work, 0, 5)
-        few = _statements(app, db, client, "/ikm/")
+        few = statements_for_get(app, client, "/ikm/")
         _add_businesses(db, work, 5, 45)
-        many = _statements(app, db, client, "/ikm/")
+        many = statements_for_get(app, client, "/ikm/")
         assert "Usaha 049" in _page(client.get("/ikm/"))
     finally:
         app.config["PER_PAGE"] = per_page

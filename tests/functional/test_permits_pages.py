@@ -16,6 +16,7 @@ from tpl_tracker.models import (
 )
 
 from ..conftest import page_text as _page
+from ..conftest import statements_for_get as _queries
 from ..conftest import ui_message as _message
 
 TODAY = programme_today()
@@ -205,25 +206,6 @@ def test_list_filters(app, client, login_as, work, db):
     assert rows("region=82") == 2 and rows("region=73") == 0
     bad = client.get("/izin/?month=2026-1")
     assert bad.status_code == 200 and _message(app, "Use the form YYYY-MM.") in _page(bad)
-
-
-def _queries(app, client, url) -> int:
-    from tpl_tracker.extensions import db
-
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
 
 
 def _add_permits(db, work, count, start):

@@ -10,6 +10,7 @@ from tpl_tracker.services.months import assert_months_open
 
 from ..conftest import page_text
 from ..conftest import ui_message as _message
+from ..conftest import statements_for_get
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory
 
 TODAY = date(2026, 4, 15)
@@ -245,26 +246,11 @@ def _many_months(db, world, count: int) -> None:
     db.session.commit()
 
 
-def _statements(db, client, url) -> int:
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(seen)
-
-
 @pytest.mark.parametrize("role,url", [("supervisor", "/bulanan/antrean"), ("evaluator", "/bulanan/")])
-def test_list_queries_do_not_grow_with_rows(client, login_as, world, db, role, url):
+def test_list_queries_do_not_grow_with_rows(app, client, login_as, world, db, role, url):
     login_as(role)
     _many_months(db, world, 5)
-    few = _statements(db, client, url)
+    few = statements_for_get(app, client, url)
     _many_months(db, world, 45)
-    many = _statements(db, client, url)
+    many = statements_for_get(app, client, url)
     assert few == many

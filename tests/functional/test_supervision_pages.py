@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from tpl_tracker.models import Activity, AuditEntry, Mentorship, MonthlyReport, Target
 
 from ..conftest import page_text as _page
+from ..conftest import statements_for_get as _queries
 from ..conftest import ui_message as _message
 from ..factories import ContractFactory, FacilitatorFactory
 
@@ -88,25 +89,6 @@ def test_roster_bad_filter_shows_a_message(client, login_as, work):
     response = client.get("/supervisi/?region=zz")
     assert response.status_code == 200
     assert "text-danger" in _page(response)
-
-
-def _queries(app, client, url) -> int:
-    from tpl_tracker.extensions import db
-
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
 
 
 def test_roster_query_count_does_not_grow_with_rows(app, client, login_as, work, db):

@@ -27,6 +27,7 @@ from tpl_tracker.services.supervision import (
     set_target,
 )
 
+from ..conftest import ui_message
 from ..factories import ContractFactory, FacilitatorFactory
 
 TODAY = date(2026, 4, 20)  # the world's contracts run through 2026; March is the previous month
@@ -246,7 +247,7 @@ def _data(work, successor, **changes) -> HandoverData:
     return HandoverData(**values)
 
 
-def test_handover_moves_mentorships_and_keeps_activities(db, work, successor):
+def test_handover_moves_mentorships_and_keeps_activities(app, db, work, successor):
     other = _second_business(db, work)
     moved = hand_over(work["supervisor"], work["tpl"],
                       _data(work, successor, mentorship_ids=[work["mentorship"].id, other.id]), today=TODAY)
@@ -255,7 +256,8 @@ def test_handover_moves_mentorships_and_keeps_activities(db, work, successor):
     db.session.expire_all()
     old = db.session.get(Mentorship, work["mentorship"].id)
     assert old.end_date == date(2026, 4, 15)
-    assert old.end_reason == f"Handover to {successor.full_name}: Contract ends"
+    assert old.end_reason == ui_message(app, "Handover to %(name)s: %(reason)s", name=successor.full_name,
+                                        reason="Contract ends")
     new = db.session.scalars(sa.select(Mentorship).where(Mentorship.facilitator_id == successor.id)).all()
     assert {(m.business_id, m.start_date, m.end_date) for m in new} == {
         (work["business"].id, date(2026, 4, 15), None), (other.business_id, date(2026, 4, 15), None)}
