@@ -72,6 +72,7 @@ def test_tpl_signs_in_on_a_phone_and_sees_their_home(page, server, world, db):
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
+        page.wait_for_selector("#mainnav.show")  # the menu has finished opening
     page.locator("form[action$='/auth/logout'] [type=submit]").click()
     page.wait_for_url(f"{server}/auth/login")
     page.goto(f"{server}/")
