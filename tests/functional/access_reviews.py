@@ -7,7 +7,7 @@ OTHER_PROVINCE = {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "ev
 
 TABLE = [
     ("reviews.index", "GET", {}, None,
-     {"anonymous": LOGIN, "facilitator": 200, "supervisor": 302, "evaluator": 200, "admin": 200}),
+     ALL_200),
     ("reviews.queue", "GET", {}, None, SUPERVISOR_ONLY),
     ("reviews.month", "GET", {"facilitator_id": "tpl", "period": "2026-03"}, None, ALL_200),
     ("reviews.month", "GET", {"facilitator_id": "tpl2", "period": "2026-03"}, None, OTHER_PROVINCE),

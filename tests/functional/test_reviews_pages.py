@@ -254,3 +254,14 @@ def test_list_queries_do_not_grow_with_rows(app, client, login_as, world, db, ro
     _many_months(db, world, 45)
     many = statements_for_get(app, client, url)
     assert few == many
+
+
+def test_supervisor_lists_the_months_of_one_tpl_in_scope(client, login_as, work, db):
+    """Supervisors get the filtered list too; a TPL outside their scope is not found."""
+    login_as("supervisor")
+    page = page_text(client.get(f"/bulanan/?tpl={work['tpl'].id}"))
+    assert f"/bulanan/tpl/{work['tpl'].id}/2026-03" in page
+    assert client.get(f"/bulanan/?tpl={work['tpl2'].id}").status_code == 404
+    everything = page_text(client.get("/bulanan/"))
+    assert f"/bulanan/tpl/{work['tpl2'].id}/" not in everything
+    assert "/bulanan/antrean" in everything

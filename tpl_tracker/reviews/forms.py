@@ -1,8 +1,9 @@
 """Forms of the reviews blueprint."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.widgets import HiddenInput
 
 from ..models import MONTH_STATUSES
 from ..services.reviews import MAX_COMMENT, STATUS_LABELS
@@ -46,6 +47,7 @@ class ReportFilterForm(FlaskForm):
     month = StringField(_l("Month (YYYY-MM)"), validators=[
         Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Type the month as YYYY-MM, e.g. 2026-03."))])
     province = SelectField(_l("Province"), validators=[Optional()], validate_choice=False)
+    tpl = IntegerField(_l("TPL"), validators=[Optional()], widget=HiddenInput())
 
 
 # How the month page names the items' kinds (the same words as the activity, business and permit pages).

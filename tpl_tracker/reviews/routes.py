@@ -93,9 +93,7 @@ def _render_month(facilitator: Facilitator, period, submit_form=None, review_for
 @bp.route("/")
 @roles_required()
 def index():
-    """A TPL's months; the review queue for a supervisor; every month in scope, filtered, for the others."""
-    if current_user.has_role(Role.SUPERVISOR):
-        return redirect(url_for("reviews.queue"))
+    """A TPL's own months; for the others every monthly report in their scope, filtered (also by TPL)."""
     if current_user.has_role(Role.FACILITATOR):
         facilitator = current_user.facilitator
         if facilitator is None:
@@ -110,15 +108,19 @@ def index():
     if (form.province.data or "") not in dict(form.province.choices):
         form.province.errors = [_("Choose a province from the list.")]
         valid = False
+    facilitator = None
+    if valid and form.tpl.data:
+        facilitator = get_facilitator_or_404(current_user, form.tpl.data)
     query = service.report_query(
         current_user,
         status=form.status.data or None if valid else None,
         period=service.parse_period(form.month.data) if valid else None,
         province=form.province.data or None if valid else None,
+        facilitator_id=facilitator.id if facilitator else None,
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
     counts = service.month_counts((r.facilitator_id, r.period) for r in page.items)
-    return render_template("reviews/index.html", form=form, page=page, counts=counts,
+    return render_template("reviews/index.html", form=form, page=page, counts=counts, facilitator=facilitator,
                            status_label=service.month_status_label)
 
 

@@ -292,7 +292,7 @@ def review_queue(user: User):
 
 
 def report_query(user: User, status: str | None = None, period: date | None = None,
-                 province: str | None = None):
+                 province: str | None = None, facilitator_id: int | None = None):
     """A select of the monthly reports in the user's scope, newest month first, optionally filtered."""
     query = (
         sa.select(MonthlyReport)
@@ -307,6 +307,8 @@ def report_query(user: User, status: str | None = None, period: date | None = No
         query = query.where(MonthlyReport.period == period)
     if province:
         query = query.where(Facilitator.region_code.like(f"{province}.%"))
+    if facilitator_id:
+        query = query.where(MonthlyReport.facilitator_id == facilitator_id)
     return query
 
 
