@@ -212,9 +212,10 @@ def test_evidence_is_served_with_its_stored_type(app, client, login_as, work, db
 
 
 def test_detail_shows_review_comments_and_history(app, client, login_as, work, db):
-    event = MonthlyReportEvent(report=work["month"], action="return", actor_id=work["supervisor"].id)
-    db.session.add(ReviewComment(event=event, item_type="activity", item_id=work["activity"].id,
-                                 comment="Foto kurang jelas, mohon diganti."))
+    event = MonthlyReportEvent(report=work["month"], action="return", actor_id=work["supervisor"].id,
+                               item_comments=[ReviewComment(item_type="activity", item_id=work["activity"].id,
+                                                            comment="Foto kurang jelas, mohon diganti.")])
+    db.session.add(event)
     db.session.commit()
     login_as("facilitator")
     text = _page(client.get(f"/kegiatan/{work['activity'].id}"))

@@ -31,13 +31,15 @@ def test_home_shows_returned_comments(app, client, login_as, work, db):
     month = work["month"]
     month.status = "returned"
     month.comment = "Lengkapi foto kegiatan bulan ini."
-    event = MonthlyReportEvent(report=month, action="return", actor_id=work["supervisor"].id,
-                               comment="Lengkapi foto kegiatan bulan ini.")
-    event.item_comments = [
-        ReviewComment(item_type="activity", item_id=work["activity"].id, comment="Foto tidak jelas."),
-        ReviewComment(item_type="permit", item_id=work["permit"].id, comment="Tanggal pengajuan salah."),
-    ]
+    event = MonthlyReportEvent(action="return", actor_id=work["supervisor"].id,
+                               comment="Lengkapi foto kegiatan bulan ini.", item_comments=[
+                                   ReviewComment(item_type="activity", item_id=work["activity"].id,
+                                                 comment="Foto tidak jelas."),
+                                   ReviewComment(item_type="permit", item_id=work["permit"].id,
+                                                 comment="Tanggal pengajuan salah."),
+                               ])
     db.session.add(event)
+    event.report = month
     db.session.commit()
     login_as("facilitator")
     page = _page(client.get("/"))
