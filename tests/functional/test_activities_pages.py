@@ -68,7 +68,7 @@ def test_tpl_logs_an_activity_with_photo_and_location(app, client, login_as, wor
     assert "https://www.openstreetmap.org/?mlat=0.7893&mlon=127.3774" in detail
     assert f'src="/kegiatan/evidence/{activity.evidence[0].id}"' in detail  # photo thumbnail
     assert f'href="/kegiatan/evidence/{activity.evidence[1].id}"' in detail  # PDF link
-    assert "upload" in detail and f"/kegiatan/{activity.id}/edit" in detail
+    assert _message(app, "File uploaded") in detail and f"/kegiatan/{activity.id}/edit" in detail
 
 
 def test_empty_form_shows_messages_and_writes_nothing(app, client, login_as, work, db):
