@@ -17,8 +17,8 @@ from tpl_tracker.models import (
 )
 
 from ..conftest import page_text as _page
-from ..conftest import ui_message as _message
 from ..conftest import statements_for_get
+from ..conftest import ui_message as _message
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory, make_nik
 
 TODAY = programme_today()
@@ -526,3 +526,20 @@ def test_a_new_tpl_without_contract_cannot_backdate(app, client, login_as, work,
                            data=_assessment_form(assessed_on="2026-04-15"))
     assert _message(app, "The assessment date must fall within one of your contracts.") in _page(response)
     assert db.session.get(Facilitator, tpl.id) is not None
+
+
+def test_business_page_links_only_the_work_the_reader_may_open(client, login_as, work, db):
+    """Another TPL's activity on a shared business is listed without a link (it would answer 404)."""
+    from decimal import Decimal
+
+    from tpl_tracker.models import Activity
+
+    other = Activity(facilitator=work["tpl2"], date=date(2026, 3, 11), type="pelatihan", description="Pelatihan",
+                     hours=Decimal("2"), businesses=[work["business"]])
+    db.session.add(other)
+    db.session.commit()
+    login_as("facilitator")
+    page = _page(client.get(f"/ikm/{work['business'].id}"))
+    assert f'href="/kegiatan/{work["activity"].id}"' in page
+    assert f'href="/kegiatan/{other.id}"' not in page
+    assert client.get(f"/kegiatan/{other.id}").status_code == 404

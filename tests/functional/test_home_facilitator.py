@@ -93,3 +93,14 @@ def test_home_without_profile(app, client, login_as, world, db):
     assert response.status_code == 200
     assert _message(app, "Your account is not linked to a TPL profile yet. Contact your administrator.") \
         in _page(response)
+
+
+def test_home_of_a_former_tpl_offers_no_month_to_work_on(app, client, login_as, work, db):
+    """After the contract there is no month to log or submit: those cards are not shown."""
+    work["contract"].end_date = date(2025, 12, 31)
+    work["contract"].start_date = date(2025, 1, 1)
+    db.session.commit()
+    login_as("facilitator")
+    page = _page(client.get("/"))
+    assert _message(app, "Log an activity") not in page
+    assert _message(app, "My progress against my targets") not in page

@@ -8,14 +8,14 @@ from flask_login import current_user
 from ..dates import programme_today
 from ..extensions import db
 from ..forms import show_service_error
-from ..models import Business, Role
+from ..models import Activity, Business, PermitFacilitation, Role
 from ..security import roles_required
 from ..services import ServiceError
 from ..services import assessments as assessment_service
 from ..services import businesses as service
 from ..services import regions
 from ..services.regions import child_choices, province_choices, regency_choices
-from ..services.scope import get_assessment_or_404, get_business_or_404, sees_personal_numbers
+from ..services.scope import get_assessment_or_404, get_business_or_404, sees_personal_numbers, visible_ids
 from . import bp
 from .forms import (
     ACTIVITY_LABELS,
@@ -144,10 +144,13 @@ def detail(business_id: int):
     mentorships = service.business_mentorships(business)
     assessments = service.assessments_of(business)
     masked = not sees_personal_numbers(current_user)
+    permits, activities = service.business_permits(business), service.recent_activities(business)
     return render_template(
         "businesses/detail.html", business=business, mentorships=mentorships, assessments=assessments,
-        change=assessment_service.change_since_baseline(assessments),
-        permits=service.business_permits(business), activities=service.recent_activities(business),
+        change=assessment_service.change_since_baseline(assessments), permits=permits, activities=activities,
+        # Another TPL's work on this business is listed, but only linked for those who may open it.
+        openable_permits=visible_ids(current_user, PermitFacilitation, (p.id for p in permits)),
+        openable_activities=visible_ids(current_user, Activity, (a.id for a in activities)),
         entries=service.business_history(business, mentorships, assessments), masked=masked,
         mentoring=service.mentors_now(current_user, business), permit_labels=PERMIT_LABELS,
         permit_status_labels=PERMIT_STATUS_LABELS, activity_labels=ACTIVITY_LABELS, size_labels=SIZE_LABELS,

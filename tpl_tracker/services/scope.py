@@ -147,3 +147,11 @@ def is_own_work(user: User, facilitator_id: int) -> bool:
 def can_review(user: User) -> bool:
     """Supervisors review months, set targets and hand businesses over (within their scope)."""
     return user.has_role(Role.SUPERVISOR)
+
+
+def visible_ids(user: User, model, ids) -> set[int]:
+    """Which of the given activity, permit, assessment or month ids the user may open (one query)."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(model.id).where(model.id.in_(ids), work_scope(user, model))))
