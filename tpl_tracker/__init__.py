@@ -3,6 +3,7 @@ import os
 
 from flask import Flask, render_template, request, session
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, ProductionConfig
 
@@ -16,6 +17,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     if config_class is ProductionConfig:
         ProductionConfig.check()
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = RecordId
     app.config.from_object(config_class)
     if overrides:
         app.config.update(overrides)
@@ -62,6 +64,14 @@ def register_extensions(app: Flask) -> None:
     from .services.auth import load_user_by_token
 
     login_manager.user_loader(load_user_by_token)
+
+
+class RecordId(IntegerConverter):
+    """`<int:...>` in URLs: ids beyond what the database's integer columns hold are simply not found."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def register_blueprints(app: Flask) -> None:

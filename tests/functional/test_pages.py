@@ -367,3 +367,11 @@ def test_evaluator_cannot_uncover_the_masked_nik_by_searching(client, login_as, 
         "an evaluator found a TPL by the masked digits of the NIK: searching digit by digit would reveal it "
         "(services/facilitators.py facilitator_query() must not match NIK for masked readers)"
     )
+
+
+def test_an_id_too_large_for_the_database_is_not_found(client, login_as, work):
+    """No 500 from an integer overflow: such an id cannot exist."""
+    login_as("supervisor")
+    for url in ("/kegiatan/99999999999999999999", "/tpl/2147483648", "/izin/99999999999999999999/edit"):
+        assert client.get(url).status_code == 404, url
+    assert client.get(f"/kegiatan/{work['activity'].id}").status_code == 200
