@@ -46,21 +46,25 @@ def get_or_create_month(facilitator_id: int, day: date) -> MonthlyReport:
     return report
 
 
-def locked_periods(facilitator_id: int, days) -> set[date]:
-    """Which of the months holding `days` are locked for the TPL."""
+def locked_periods(facilitator_id: int, days, for_update: bool = False) -> set[date]:
+    """Which of the months holding `days` are locked for the TPL (`for_update`: lock their rows till commit)."""
     periods = {month_start(d) for d in days if d is not None}
     if not periods:
         return set()
-    return set(db.session.scalars(sa.select(MonthlyReport.period).where(
-        MonthlyReport.facilitator_id == facilitator_id,
-        MonthlyReport.period.in_(periods),
-        MonthlyReport.status.in_(LOCKED_STATUSES),
-    )))
+    query = sa.select(MonthlyReport.period, MonthlyReport.status).where(
+        MonthlyReport.facilitator_id == facilitator_id, MonthlyReport.period.in_(periods)
+    ).order_by(MonthlyReport.period)
+    if for_update:
+        query = query.with_for_update()
+    rows = db.session.execute(query)
+    return {period for period, status in rows if status in LOCKED_STATUSES}
 
 
 def assert_months_open(facilitator_id: int, *days: date | None) -> None:
     """Refuse a change touching a submitted or approved month."""
-    locked = sorted(locked_periods(facilitator_id, days))
+    # FOR UPDATE (PostgreSQL; SQLite already serialises writers): a submission of the same month waits for
+    # the change being checked here to commit, instead of locking the month under it.
+    locked = sorted(locked_periods(facilitator_id, days, for_update=True))
     if locked:
         raise ServiceError(_(
             "%(month)s has been submitted or approved and can no longer be changed.",
