@@ -31,6 +31,7 @@ from tpl_tracker.models import (
     User,
     utcnow,
 )
+from tpl_tracker.services.businesses import normalize_name
 from tpl_tracker.services.demo import seed_demo
 
 SEED_SECONDS = 20  # the whole seed, on SQLite, on a developer's machine
@@ -91,7 +92,7 @@ def _check_every_state(db, counts: dict[str, int], today: date) -> None:
 def _check_coherence(db, today: date) -> None:
     """Real regions and codes, valid numbers, and every date inside the TPL's contracts, never after today."""
     for business in _all(db, Business):
-        assert business.normalized_name == " ".join(business.name.split()).lower()
+        assert business.normalized_name == normalize_name(business.name)  # the registry's one rule
         assert len(business.kbli) == 5 and business.kbli.isdigit()
         assert business.nib is None or (len(business.nib) == 13 and business.nib.isdigit())
         assert business.phone is None or business.phone.startswith("+62")

@@ -8,12 +8,12 @@ import sqlalchemy as sa
 
 from tpl_tracker.models import AuditEntry, Business, OutcomeSurvey
 from tpl_tracker.services import ServiceError
+from tpl_tracker.services.businesses import normalize_name
 from tpl_tracker.services.outcomes import (
     SurveyData,
     add_business_from_survey,
     add_months,
     due_surveys,
-    normalize_name,
     record_survey,
     update_survey,
     verify_survey,
@@ -439,8 +439,9 @@ def test_only_verifiers_add_businesses(db, alumni, business, who):
     assert _count(db, Business) == 0
 
 
-def test_normalize_name():
-    assert normalize_name("  Sagu\tLempeng   TERNATE ") == "sagu lempeng ternate"
+def test_the_registry_and_the_surveys_share_one_name_normalisation():
+    """A survey's "CV. Sagu Lempeng" finds the registered "Sagu  Lempeng" (one rule, services.businesses)."""
+    assert normalize_name("CV. Sagu\tLempeng   TERNATE ") == normalize_name("sagu lempeng ternate")
 
 
 # --- due dates ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from tpl_tracker.models import (
 )
 from tpl_tracker.services import ServiceError
 from tpl_tracker.services import reviews as service
-from tpl_tracker.services.months import assert_months_open, month_label
+from tpl_tracker.services.months import assert_months_open, covers_month, month_label, month_statuses
 
 from ..conftest import ui_message
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory
@@ -79,17 +79,17 @@ def test_contract_months_up_to_the_current_month_newest_first(world, db):
     db.session.refresh(tpl)
     months = service.contract_months(tpl, today=date(2026, 2, 10))
     assert months == [date(2026, 2, 1), date(2026, 1, 1), date(2025, 12, 1), date(2025, 11, 1)]
-    assert service.in_contract(tpl, date(2025, 11, 1))
-    assert not service.in_contract(tpl, date(2025, 10, 1))
-    assert not service.in_contract(tpl, date(2027, 1, 1))
+    assert covers_month(tpl, date(2025, 11, 1))
+    assert not covers_month(tpl, date(2025, 10, 1))
+    assert not covers_month(tpl, date(2027, 1, 1))
 
 
 def test_a_terminated_contract_ends_its_months(world, db):
     contract = world["contract"]
     contract.status, contract.terminated_on = "terminated", date(2026, 5, 20)
     db.session.commit()
-    assert service.in_contract(world["tpl"], date(2026, 5, 1))
-    assert not service.in_contract(world["tpl"], date(2026, 6, 1))
+    assert covers_month(world["tpl"], date(2026, 5, 1))
+    assert not covers_month(world["tpl"], date(2026, 6, 1))
     assert service.contract_months(world["tpl"], today=date(2026, 11, 1))[0] == date(2026, 5, 1)
 
 
@@ -101,13 +101,13 @@ def test_month_statuses_in_one_query_missing_months_are_draft(work, db):
     ids = [work["tpl"].id, work["tpl2"].id]
     periods = [MARCH, date(2026, 4, 1)]
     with _statements(db) as seen:
-        statuses = service.month_statuses(ids, periods)
+        statuses = month_statuses((i, p) for i in ids for p in periods)
     assert len(seen) == 1
     assert statuses == {
         (work["tpl"].id, MARCH): "approved", (work["tpl"].id, date(2026, 4, 1)): "draft",
         (work["tpl2"].id, MARCH): "draft", (work["tpl2"].id, date(2026, 4, 1)): "draft",
     }
-    assert service.month_statuses([], periods) == {}
+    assert month_statuses([]) == {}
 
 
 def test_month_status_label(app):

@@ -15,13 +15,13 @@ from tpl_tracker.models import (
     Target,
 )
 from tpl_tracker.services import ServiceError
+from tpl_tracker.services.months import previous_month
 from tpl_tracker.services.supervision import (
     HandoverData,
     TargetData,
     expected_permits,
     hand_over,
     handover_candidates,
-    previous_month,
     roster_query,
     roster_rows,
     set_target,

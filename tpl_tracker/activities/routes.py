@@ -14,7 +14,7 @@ from ..security import roles_required
 from ..services import ServiceError, audit
 from ..services import activities as service
 from ..services.evidence import MAX_FILE_BYTES, PDF_TYPE, Upload
-from ..services.months import locked_periods
+from ..services.months import locked_periods, month_status, month_statuses
 from ..services.regions import province_choices
 from ..services.scope import (
     facilitator_scope,
@@ -78,7 +78,7 @@ def index():
     return render_template(
         "activities/index.html", form=form, page=page, is_tpl=is_tpl, type_labels=TYPE_LABELS,
         counts=service.evidence_counts(page.items),
-        statuses=service.month_statuses([(a, a.date) for a in page.items]),
+        statuses=month_statuses((a.facilitator_id, a.date) for a in page.items),
         can_log=is_tpl and current_user.facilitator is not None,
     )
 
@@ -135,9 +135,8 @@ def detail(activity_id: int):
     masked = not sees_personal_numbers(current_user)
     return render_template(
         "activities/detail.html", activity=activity, type_labels=TYPE_LABELS, comments=comments,
-        month_status=service.month_status(activity.facilitator_id, activity.date),
+        month_status=month_status(activity.facilitator_id, activity.date),
         can_edit=service.can_edit(current_user, activity),
-        business_links="businesses.detail" in current_app.view_functions,
         entries=audit.history(activity, *activity.evidence), masked=masked,
         confirm_form=ConfirmForm(formdata=None), evidence_form=EvidenceForm(formdata=None), pdf_type=PDF_TYPE,
     )

@@ -156,8 +156,6 @@ def detail(business_id: int):
         permit_status_labels=PERMIT_STATUS_LABELS, activity_labels=ACTIVITY_LABELS, size_labels=SIZE_LABELS,
         region_path=regions.region_path(business.desa_code, business.kecamatan_code, business.region_code),
         kbli_divisions=service.KBLI_DIVISIONS, reach_labels=assessment_service.MARKET_REACH_LABELS,
-        permit_links="permits.detail" in current_app.view_functions,
-        activity_links="activities.detail" in current_app.view_functions,
         own_facilitator_id=current_user.facilitator.id if current_user.facilitator else None,
         confirm_form=ConfirmForm(formdata=None),
     )

@@ -26,12 +26,10 @@ def home():
     today = programme_today()
     if current_user.has_role(Role.FACILITATOR):
         facilitator = current_user.facilitator
-        from ..supervision.routes import optional_url
-
         contract = facilitator.current_contract(today) if facilitator else None
         home = dashboard.facilitator_home(facilitator, today) if facilitator else None
         return render_template("main/home_facilitator.html", facilitator=facilitator, contract=contract,
-                               today=today, home=home, link=optional_url)
+                               today=today, home=home)
     counts = dashboard.programme_counts(current_user, today)
     if current_user.has_role(Role.SUPERVISOR):
         return render_template("main/home_supervisor.html", counts=counts,

@@ -13,7 +13,8 @@ from ..models import PermitFacilitation, ReviewComment, Role
 from ..security import roles_required
 from ..services import ServiceError, audit
 from ..services import permits as service
-from ..services.activities import month_status, month_statuses
+from ..services.businesses import open_mentorship_of
+from ..services.months import month_status, month_statuses
 from ..services.regions import province_choices
 from ..services.scope import get_business_or_404, get_permit_or_404, sees_personal_numbers
 from . import bp
@@ -47,7 +48,7 @@ def index():
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template(
         "permits/index.html", form=form, page=page, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
-        statuses=month_statuses([(p, p.status_on) for p in page.items]), today=today,
+        statuses=month_statuses((p.facilitator_id, p.status_on) for p in page.items), today=today,
         expiry_state=service.expiry_state,
         can_record=current_user.has_role(Role.FACILITATOR) and current_user.facilitator is not None,
     )
@@ -72,7 +73,7 @@ def create():
     chosen = request.args.get("business_id", type=int)
     if chosen is not None:
         business = get_business_or_404(current_user, chosen)
-        if not service.mentors_now(facilitator, business):
+        if open_mentorship_of(business, facilitator.id) is None:
             flash(_("You can only record permits of businesses you mentor now."), "warning")
             return redirect(url_for("permits.index"))
         businesses = [business]
@@ -112,7 +113,6 @@ def detail(permit_id: int):
         if permit.status_on else "draft",
         can_edit=service.can_edit(current_user, permit), can_delete=service.can_delete(current_user, permit),
         locked=service.status_month_locked(permit),
-        business_links="businesses.detail" in current_app.view_functions,
         entries=audit.history(permit), masked=not sees_personal_numbers(current_user),
         confirm_form=ConfirmForm(formdata=None),
     )

@@ -2,7 +2,6 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from ..dates import programme_today
 from ..extensions import db
@@ -11,7 +10,7 @@ from ..models import Facilitator, Role
 from ..security import roles_required
 from ..services import ServiceError, audit
 from ..services import reviews as service
-from ..services.months import get_month, month_label, month_start
+from ..services.months import covers_month, get_month, month_label, month_start
 from ..services.regions import province_choices
 from ..services.scope import (
     can_review,
@@ -41,19 +40,9 @@ def _load_month(facilitator_id: int, period_text: str):
     """The TPL (in the user's scope) and the month; 404 for a bad month or one outside every contract."""
     facilitator = get_facilitator_or_404(current_user, facilitator_id)
     period = service.parse_period(period_text)
-    if period is None or not service.in_contract(facilitator, period):
+    if period is None or not covers_month(facilitator, period):
         abort(404)
     return facilitator, period
-
-
-def _item_url(endpoint: str, **values) -> str | None:
-    """A link to another feature's page of an item, or None while that page does not exist."""
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def _expired(form) -> None:
@@ -84,7 +73,7 @@ def _render_month(facilitator: Facilitator, period, submit_form=None, review_for
         reopen_form=reopen_form or ReopenForm(formdata=None),
         posted_comments=posted_comments or {},
         entries=audit.history(report) if report else [], masked=not sees_personal_numbers(current_user),
-        item_url=_item_url, activity_labels=ACTIVITY_LABELS, permit_labels=PERMIT_LABELS,
+        activity_labels=ACTIVITY_LABELS, permit_labels=PERMIT_LABELS,
         step_labels=STEP_LABELS, kind_labels=KIND_LABELS, status_label=service.month_status_label,
         action_label=service.action_label,
     )

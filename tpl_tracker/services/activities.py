@@ -14,17 +14,15 @@ from ..models import (
     ACTIVITY_TYPES,
     Activity,
     Business,
-    Contract,
     Evidence,
     Facilitator,
     Mentorship,
-    MonthlyReport,
     User,
     activity_businesses,
 )
 from . import ServiceError, audit
 from . import evidence as evidence_service
-from .months import assert_months_open, month_start, next_month
+from .months import assert_months_open, month_start, month_status, next_month
 from .scope import is_own_work, work_scope
 
 MAX_DESCRIPTION = 2000
@@ -94,31 +92,6 @@ def evidence_counts(activities) -> dict[int, int]:
     ).all())
 
 
-def month_statuses(items) -> dict[tuple[int, date], str]:
-    """The review status of the month of each item (activity or permit), by (facilitator id, period).
-
-    Months without a report yet are drafts; one query whatever the number of items.
-    """
-    keys = {(item.facilitator_id, month_start(day)) for item, day in items if day is not None}
-    if not keys:
-        return {}
-    facilitator_ids = {k[0] for k in keys}
-    periods = {k[1] for k in keys}
-    rows = db.session.execute(
-        sa.select(MonthlyReport.facilitator_id, MonthlyReport.period, MonthlyReport.status)
-        .where(MonthlyReport.facilitator_id.in_(facilitator_ids), MonthlyReport.period.in_(periods))
-    ).all()
-    found = {(fid, period): status for fid, period, status in rows}
-    return {key: found.get(key, "draft") for key in keys}
-
-
-def month_status(facilitator_id: int, day: date) -> str:
-    """The review status of the month holding `day` for a TPL (draft when no report exists yet)."""
-    status = db.session.scalar(sa.select(MonthlyReport.status).where(
-        MonthlyReport.facilitator_id == facilitator_id, MonthlyReport.period == month_start(day)))
-    return status or "draft"
-
-
 def can_edit(user: User, activity: Activity) -> bool:
     """The owning TPL, while the activity's month is open."""
     return is_own_work(user, activity.facilitator_id) and month_status(activity.facilitator_id, activity.date) not in (
@@ -130,13 +103,6 @@ def can_edit(user: User, activity: Activity) -> bool:
 def _check_owner(actor: User, facilitator_id: int) -> None:
     if not is_own_work(actor, facilitator_id):
         raise ServiceError(_("Only the TPL who did the activity can log or change it."))
-
-
-def in_contract(facilitator: Facilitator, day: date) -> bool:
-    """True when `day` lies within one of the TPL's contract periods."""
-    return db.session.scalar(sa.select(Contract.id).where(
-        Contract.facilitator_id == facilitator.id, Contract.start_date <= day, Contract.effective_end >= day,
-    ).limit(1)) is not None
 
 
 def _eligible_business_ids(facilitator: Facilitator, day: date, ids: list[int]) -> set[int]:
@@ -154,7 +120,7 @@ def _check_activity(facilitator: Facilitator, data: ActivityData, today: date) -
         raise ServiceError(_("The date is required."), field="date")
     if data.date > today:
         raise ServiceError(_("The date of an activity cannot be in the future."), field="date")
-    if not in_contract(facilitator, data.date):
+    if facilitator.current_contract(data.date) is None:
         raise ServiceError(_("The date must lie within one of your contract periods."), field="date")
     if data.type not in ACTIVITY_TYPES:
         raise ServiceError(_("Choose the type of activity."), field="type")

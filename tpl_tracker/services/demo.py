@@ -44,7 +44,8 @@ from .facilitators import (
     create_contract,
     create_facilitator,
 )
-from .outcomes import normalize_name
+from .businesses import normalize_name
+from .months import month_start, next_month, previous_month
 from .regions import sync_regions
 from .users import UserData, create_user
 
@@ -527,21 +528,6 @@ def _years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _month_start(day: date) -> date:
-    """The first day of the month of `day`."""
-    return day.replace(day=1)
-
-
-def _next_month(period: date) -> date:
-    """The first day of the next month."""
-    return date(period.year + (period.month == 12), period.month % 12 + 1, 1)
-
-
-def _previous_month(period: date) -> date:
-    """The first day of the previous month."""
-    return (period - timedelta(days=1)).replace(day=1)
-
-
 def _tiny_jpeg(rng: random.Random) -> bytes:
     """A real 32x32 JPEG photo stand-in, a little different each time."""
     from PIL import Image, ImageDraw
@@ -755,24 +741,24 @@ class _Work:
 
     def plan_months(self, tpl: _Tpl) -> None:
         """The activity months and the review state of each (draft, submitted, returned or approved)."""
-        last = _month_start(tpl.end)
+        last = month_start(tpl.end)
         span = WORK_SPAN_MONTHS if tpl.showcase or tpl.active else self.rng.choice([3, 4])
         periods = [last]
         while len(periods) < span:
-            periods.insert(0, _previous_month(periods[0]))
-        periods = [p for p in periods if self.pick_day_first(tpl, p, _next_month(p) - timedelta(days=1))]
+            periods.insert(0, previous_month(periods[0]))
+        periods = [p for p in periods if self.pick_day_first(tpl, p, next_month(p) - timedelta(days=1))]
         tpl.months = {}
         for period in periods:
             tpl.months[period] = "approved" if tpl.reviewer is not None else "draft"
         if tpl.reviewer is None or not tpl.active:
             return
-        current = _month_start(self.today)
-        previous = _previous_month(current)
+        current = month_start(self.today)
+        previous = previous_month(current)
         if current in tpl.months:
             tpl.months[current] = "draft"
         if previous in tpl.months and (tpl.showcase or self.rng.random() < 0.5):
             tpl.months[previous] = "submitted"
-        before = _previous_month(previous)
+        before = previous_month(previous)
         if before in tpl.months and (tpl.showcase or self.rng.random() < 0.4):
             tpl.months[before] = "returned"
 
@@ -793,7 +779,7 @@ class _Work:
         tpl.activities = []
         types = list(ACTIVITY_WEIGHTS)
         for period in tpl.months:
-            month_end = _next_month(period) - timedelta(days=1)
+            month_end = next_month(period) - timedelta(days=1)
             last = min(month_end, tpl.end)
             share = ((last - period).days + 1) / ((month_end - period).days + 1)
             count = max(2, round(rng.randint(4, 10) * share))
@@ -864,11 +850,11 @@ class _Work:
         if status in ("planned", "submitted"):
             if tpl.reviewer is not None and tpl.active:
                 periods = [p for p in self.open_periods(tpl)
-                           if p <= last and _next_month(p) > first]
+                           if p <= last and next_month(p) > first]
                 if not periods:
                     return None
                 period = self.rng.choice(periods)
-                first, last = max(first, period), min(last, _next_month(period) - timedelta(days=1))
+                first, last = max(first, period), min(last, next_month(period) - timedelta(days=1))
             else:
                 first = max(first, _add_days(last, -75))
             planned = self.pick_day(tpl, first, last)
@@ -918,7 +904,7 @@ class _Work:
             permit.rejected_on = final
             permit.notes = self.rng.choice(REJECTION_NOTES)
         db.session.add(permit)
-        tpl.work_months.update(_month_start(d) for d in dates if d is not None)
+        tpl.work_months.update(month_start(d) for d in dates if d is not None)
         self.counts["permits"] += 1
         return True
 
@@ -975,7 +961,7 @@ class _Work:
                 notes=rng.choice(BASELINE_NOTES), created_at=self.stamp(day, 15, 20),
             )
             db.session.add(baseline)
-            tpl.work_months.add(_month_start(day))
+            tpl.work_months.add(month_start(day))
             self.counts["assessments"] += 1
             if not (rng.random() < 0.5 or tpl.showcase and index < 4):
                 continue
@@ -993,7 +979,7 @@ class _Work:
                 products=line.products, market_reach=reach, has_packaging_label=label or rng.random() < 0.8,
                 notes=rng.choice(FOLLOW_UP_NOTES), created_at=self.stamp(later, 15, 20),
             ))
-            tpl.work_months.add(_month_start(later))
+            tpl.work_months.add(month_start(later))
             self.counts["assessments"] += 1
             business.turnover, business.workers = turnover * 12, max(business.workers, workers)
 
@@ -1003,7 +989,7 @@ class _Work:
         """Monthly reports of a reviewed TPL: every month with work, in its planned review state."""
         if tpl.reviewer is None:
             return
-        worked = {_month_start(a.date) for a in tpl.activities} | tpl.work_months
+        worked = {month_start(a.date) for a in tpl.activities} | tpl.work_months
         periods = sorted(worked | set(tpl.months))
         for period in periods:
             status = tpl.months.get(period, "approved")
@@ -1023,7 +1009,7 @@ class _Work:
                    "approved": ["submit", "approve"]}[planned]
         if planned == "approved" and rng.random() < 0.15:
             actions = ["submit", "return", "submit", "approve"]
-        month_closed = datetime.combine(_next_month(period), time(), JAKARTA).astimezone(timezone.utc)
+        month_closed = datetime.combine(next_month(period), time(), JAKARTA).astimezone(timezone.utc)
         at = month_closed
         for action in actions:
             gap = timedelta(days=rng.randint(0, 4) if action == "submit" and at == month_closed
@@ -1041,7 +1027,7 @@ class _Work:
                 report.reviewed_at, report.reviewer_id = at, reviewer.id
             if action == "return":
                 event.comment = report.comment = rng.choice(RETURN_COMMENTS)
-                items = [a for a in tpl.activities if _month_start(a.date) == period]
+                items = [a for a in tpl.activities if month_start(a.date) == period]
                 if items:
                     event.item_comments.append(ReviewComment(
                         item_type="activity", item_id=rng.choice(items).id, comment=rng.choice(ITEM_COMMENTS)))

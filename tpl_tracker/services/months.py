@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import LOCKED_STATUSES, MonthlyReport
+from ..models import LOCKED_STATUSES, Facilitator, MonthlyReport
 from . import ServiceError
 
 
@@ -21,6 +21,16 @@ def month_start(day: date) -> date:
 def next_month(period: date) -> date:
     """The first day of the month after `period`."""
     return date(period.year + (period.month == 12), period.month % 12 + 1, 1)
+
+
+def previous_month(period: date) -> date:
+    """The first day of the month before `period`."""
+    return date(period.year - (period.month == 1), (period.month - 2) % 12 + 1, 1)
+
+
+def covers_month(facilitator: Facilitator, period: date) -> bool:
+    """True when (part of) the month lies within one of the TPL's contract periods."""
+    return any(c.start_date < next_month(period) and c.effective_end >= period for c in facilitator.contracts)
 
 
 def month_label(period: date) -> str:
@@ -44,6 +54,27 @@ def get_or_create_month(facilitator_id: int, day: date) -> MonthlyReport:
         db.session.add(report)
         db.session.flush()
     return report
+
+
+def month_statuses(pairs) -> dict[tuple[int, date], str]:
+    """The review status of the month holding each (facilitator id, day) pair, keyed (facilitator id, period).
+
+    Months without a report yet are drafts; one query whatever the number of pairs.
+    """
+    keys = {(facilitator_id, month_start(day)) for facilitator_id, day in pairs if day is not None}
+    if not keys:
+        return {}
+    rows = db.session.execute(
+        sa.select(MonthlyReport.facilitator_id, MonthlyReport.period, MonthlyReport.status).where(
+            MonthlyReport.facilitator_id.in_({k[0] for k in keys}), MonthlyReport.period.in_({k[1] for k in keys}))
+    )
+    found = {(facilitator_id, period): status for facilitator_id, period, status in rows}
+    return {key: found.get(key, "draft") for key in keys}
+
+
+def month_status(facilitator_id: int, day: date) -> str:
+    """The review status of the month holding `day` for a TPL (draft when no report exists yet)."""
+    return month_statuses([(facilitator_id, day)])[(facilitator_id, month_start(day))]
 
 
 def locked_periods(facilitator_id: int, days, for_update: bool = False) -> set[date]:

@@ -35,11 +35,22 @@ def notify(user_id: int, kind: str, message: str, link: str | None, dedupe_key: 
 
 
 
+def enabled_user_ids(user_ids) -> set[int]:
+    """Of the given user ids (None allowed), those of active accounts."""
+    ids = {i for i in user_ids if i}
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(User.id).where(User.id.in_(ids), User.is_enabled.is_(True))))
+
+
+def in_default_language():
+    """Notifications are written in the interface's default language (the reader's choice is unknown)."""
+    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
 def _recipients(facilitator: Facilitator) -> list[int]:
     """The TPL's own account and their supervisor, when they exist and are active."""
-    ids = [facilitator.user_id, facilitator.supervisor_id]
-    users = db.session.scalars(sa.select(User.id).where(User.id.in_([i for i in ids if i]), User.is_enabled.is_(True)))
-    return list(users)
+    return sorted(enabled_user_ids([facilitator.user_id, facilitator.supervisor_id]))
 
 
 def contracts_ending(as_of: date) -> int:
@@ -51,7 +62,7 @@ def contracts_ending(as_of: date) -> int:
         .where(Contract.start_date <= as_of, end >= as_of, end <= as_of + timedelta(days=30))
     ).all()
     added = 0
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_default_language():
         for contract, facilitator in rows:
             message = _("Contract %(number)s of %(name)s ends on %(date)s (%(place)s).",
                         number=contract.number, name=facilitator.full_name,
@@ -85,7 +96,7 @@ def tracer_due(as_of: date) -> int:
     ):
         surveys.setdefault(facilitator_id, []).append(survey_date)
     added = 0
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_default_language():
         for facilitator, exit_date in alumni:
             dues = [add_months(exit_date, count) for count in months]
             for index, (count, due) in enumerate(zip(months, dues)):
@@ -133,7 +144,7 @@ def inactive_facilitators(as_of: date, days: int = 14) -> int:
         .where(Facilitator.id.in_(running), Facilitator.id.not_in(recent))
     ).all()
     added = 0
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_default_language():
         for facilitator, last in rows:
             message = _("%(name)s has logged no activity for %(days)d days (last: %(date)s).",
                         name=facilitator.full_name, days=days,
@@ -157,7 +168,7 @@ def permits_expiring(as_of: date) -> int:
                PermitFacilitation.expires_on <= as_of + timedelta(days=60))
     ).all()
     added = 0
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_default_language():
         for permit, facilitator in rows:
             message = _("Permit %(type)s %(number)s of %(business)s expires on %(date)s.",
                         type=permit.permit_type.upper(), number=permit.document_number or "",

@@ -23,6 +23,7 @@ from ..models import (
     utcnow,
 )
 from . import ServiceError, audit
+from .businesses import normalize_name
 from .regions import region_exists
 from .scope import facilitator_scope
 
@@ -144,11 +145,6 @@ def _check_verifier(actor: User, facilitator: Facilitator) -> None:
 
 
 # --- recording ------------------------------------------------------------------------------
-
-def normalize_name(name: str) -> str:
-    """A business name for duplicate checks: lower case, whitespace collapsed."""
-    return " ".join((name or "").split()).lower()
-
 
 def _digits(value: str | None) -> str | None:
     """A code with spaces removed, None when empty."""

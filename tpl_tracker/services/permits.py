@@ -12,6 +12,7 @@ from ..dates import programme_today
 from ..extensions import db
 from ..models import PERMIT_STATUSES, PERMIT_TYPES, Business, Facilitator, Mentorship, PermitFacilitation, User
 from . import ServiceError, audit
+from .businesses import open_mentorship_of
 from .months import assert_months_open, month_start, next_month
 from .scope import is_own_work, work_scope
 
@@ -64,13 +65,6 @@ def open_mentorship_businesses(facilitator: Facilitator) -> list[Business]:
             Mentorship.end_date.is_(None)))
         .order_by(Business.name, Business.id)
     ))
-
-
-def mentors_now(facilitator: Facilitator, business: Business) -> bool:
-    """True when the TPL has an open mentorship of the business."""
-    return db.session.scalar(sa.select(Mentorship.id).where(
-        Mentorship.facilitator_id == facilitator.id, Mentorship.business_id == business.id,
-        Mentorship.end_date.is_(None)).limit(1)) is not None
 
 
 def status_date_column():
@@ -243,7 +237,7 @@ def create_permit(actor: User, facilitator: Facilitator, business: Business, dat
                   today: date | None = None) -> PermitFacilitation:
     """Record a permit facilitation for a business the TPL mentors now."""
     _check_owner(actor, facilitator.id)
-    if not mentors_now(facilitator, business):
+    if open_mentorship_of(business, facilitator.id) is None:
         raise ServiceError(_("You can only record permits of businesses you mentor now."), field="business_id")
     values = _check_permit(data, today or programme_today())
     _check_single_open(business, values, None)

@@ -7,36 +7,26 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from ..dates import day_start, programme_date
 from ..extensions import db
-from ..models import LOCKED_STATUSES, Contract, Facilitator, MonthlyReport, User
-from .months import month_label, month_start, next_month
-from .notifications import notify
-from .reviews import as_of_start, default_locale, local_date, month_link
+from ..models import LOCKED_STATUSES, Contract, Facilitator, MonthlyReport
+from .months import month_label, month_start, next_month, previous_month
+from .notifications import enabled_user_ids, in_default_language, notify
+from .reviews import month_link
 
 SUBMIT_GRACE = timedelta(days=5)
 REVIEW_WAIT = timedelta(days=7)
 LOOK_BACK_MONTHS = 3
 
 
-def _previous_month(period: date) -> date:
-    return date(period.year - (period.month == 1), (period.month - 2) % 12 + 1, 1)
-
-
 def overdue_periods(as_of: date) -> list[date]:
     """The months (of the last three) that ended more than five days before `as_of`."""
     periods, period = [], month_start(as_of)
     for _step in range(LOOK_BACK_MONTHS):
-        period = _previous_month(period)
+        period = previous_month(period)
         if as_of >= next_month(period) + SUBMIT_GRACE:
             periods.append(period)
     return periods
-
-
-def _enabled_users(user_ids) -> set[int]:
-    ids = {i for i in user_ids if i}
-    if not ids:
-        return set()
-    return set(db.session.scalars(sa.select(User.id).where(User.id.in_(ids), User.is_enabled.is_(True))))
 
 
 def months_not_submitted(as_of: date) -> int:
@@ -52,9 +42,9 @@ def months_not_submitted(as_of: date) -> int:
             sa.select(Facilitator).where(Facilitator.id.in_(under_contract), Facilitator.id.not_in(done))
             .order_by(Facilitator.id))
         rows += [(facilitator, period) for facilitator in facilitators]
-    enabled = _enabled_users(u for f, _period in rows for u in (f.user_id, f.supervisor_id))
+    enabled = enabled_user_ids(u for f, _period in rows for u in (f.user_id, f.supervisor_id))
     added = 0
-    with default_locale():
+    with in_default_language():
         for facilitator, period in rows:
             message = _("The monthly report of %(name)s for %(month)s has not been submitted yet.",
                         name=facilitator.full_name, month=month_label(period))
@@ -73,16 +63,16 @@ def reviews_waiting(as_of: date) -> int:
         sa.select(MonthlyReport, Facilitator)
         .join(Facilitator, MonthlyReport.facilitator_id == Facilitator.id)
         .where(MonthlyReport.status == "submitted", Facilitator.supervisor_id.is_not(None),
-               MonthlyReport.submitted_at < as_of_start(as_of - REVIEW_WAIT))
+               MonthlyReport.submitted_at < day_start(as_of - REVIEW_WAIT))
         .order_by(MonthlyReport.submitted_at)
     ).all()
-    enabled = _enabled_users(facilitator.supervisor_id for _report, facilitator in rows)
+    enabled = enabled_user_ids(facilitator.supervisor_id for _report, facilitator in rows)
     added = 0
-    with default_locale():
+    with in_default_language():
         for report, facilitator in rows:
             if facilitator.supervisor_id not in enabled:
                 continue
-            submitted_on = local_date(report.submitted_at)
+            submitted_on = programme_date(report.submitted_at)
             message = _("The monthly report of %(name)s for %(month)s has been waiting for your review since "
                         "%(date)s.", name=facilitator.full_name, month=month_label(report.period),
                         date=submitted_on.strftime("%d/%m/%Y"))

@@ -7,18 +7,15 @@ other side and commits.
 """
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..dates import DEFAULT_TIMEZONE, programme_today
+from ..dates import programme_date, programme_today
 from ..extensions import db
 from ..models import (
     Activity,
@@ -34,8 +31,8 @@ from ..models import (
     utcnow,
 )
 from . import ServiceError, audit
-from .months import get_or_create_month, month_label, month_start, next_month
-from .notifications import notify
+from .months import covers_month, get_or_create_month, month_label, month_start, next_month
+from .notifications import enabled_user_ids, in_default_language, notify
 from .scope import facilitator_scope, is_own_work
 
 MAX_COMMENT = 2000
@@ -126,11 +123,6 @@ def _contract_months(contract: Contract):
         period = next_month(period)
 
 
-def in_contract(facilitator: Facilitator, period: date) -> bool:
-    """True when (part of) the month lies within one of the TPL's contract periods."""
-    return any(c.start_date < next_month(period) and c.effective_end >= period for c in facilitator.contracts)
-
-
 def contract_months(facilitator: Facilitator, today: date | None = None) -> list[date]:
     """The months of the TPL's contract periods up to the current month, newest first."""
     current = month_start(today or programme_today())
@@ -138,17 +130,11 @@ def contract_months(facilitator: Facilitator, today: date | None = None) -> list
     return sorted(periods, reverse=True)
 
 
-def local_date(moment: datetime) -> date:
-    """The programme day (Asia/Jakarta) of a stored UTC timestamp."""
-    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE", DEFAULT_TIMEZONE)
-    return moment.astimezone(ZoneInfo(name)).date()
-
-
 def days_waiting(report: MonthlyReport, today: date | None = None) -> int:
     """Days since the month was submitted (0 when not submitted)."""
     if report.submitted_at is None:
         return 0
-    return max(((today or programme_today()) - local_date(report.submitted_at)).days, 0)
+    return max(((today or programme_today()) - programme_date(report.submitted_at)).days, 0)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -344,20 +330,8 @@ def _move(report: MonthlyReport, allowed: tuple[str, ...], values: dict) -> None
     db.session.refresh(report)
 
 
-def _enabled(user_ids) -> list[int]:
-    ids = [i for i in user_ids if i]
-    if not ids:
-        return []
-    return list(db.session.scalars(sa.select(User.id).where(User.id.in_(ids), User.is_enabled.is_(True))))
-
-
-def default_locale():
-    """Notifications are written in the interface's default language (the reader's choice is unknown)."""
-    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
-
-
 def _tell(user_ids, kind: str, facilitator: Facilitator, period: date, dedupe_key: str, message: str) -> None:
-    for user_id in _enabled(user_ids):
+    for user_id in sorted(enabled_user_ids(user_ids)):
         notify(user_id, kind, message, month_link(facilitator.id, period), dedupe_key)
 
 
@@ -378,7 +352,7 @@ def submit_month(actor: User, facilitator: Facilitator, period: date, note: str 
         raise ServiceError(_("Only the TPL can submit their own monthly report."))
     if period > month_start(today):
         raise ServiceError(_("%(month)s has not started yet and cannot be submitted.", month=month_label(period)))
-    if not in_contract(facilitator, period):
+    if not covers_month(facilitator, period):
         raise ServiceError(_("%(month)s lies outside your contract periods.", month=month_label(period)))
     _check_length(note, "note")
     existing = db.session.scalar(sa.select(MonthlyReport).where(
@@ -398,7 +372,7 @@ def submit_month(actor: User, facilitator: Facilitator, period: date, note: str 
     _move(report, SUBMITTABLE, {"status": "submitted", "submitted_at": utcnow()})
     event = _event(report, "submit", actor, note)
     audit.record("submit", actor=actor, entity=report, before=before, after=audit.snapshot(report), note=note)
-    with default_locale():
+    with in_default_language():
         message = _("%(name)s has submitted the monthly report for %(month)s for your review.",
                     name=facilitator.full_name, month=month_label(period))
     _tell([facilitator.supervisor_id], "month_submitted", facilitator, period,
@@ -457,7 +431,7 @@ def review_month(actor: User, report: MonthlyReport, decision: str, comment: str
     note = comment or (_("%(n)d item comments", n=len(item_comments)) if item_comments else None)
     audit.record(decision, actor=actor, entity=report, before=before, after=audit.snapshot(report), note=note)
     facilitator = db.session.get(Facilitator, report.facilitator_id)
-    with default_locale():
+    with in_default_language():
         if decision == "approve":
             message = _("Your monthly report for %(month)s has been approved.", month=month_label(report.period))
         else:
@@ -485,17 +459,10 @@ def reopen_month(actor: User, report: MonthlyReport, reason: str | None) -> Mont
     event = _event(report, "reopen", actor, reason)
     audit.record("reopen", actor=actor, entity=report, before=before, after=audit.snapshot(report), note=reason)
     facilitator = db.session.get(Facilitator, report.facilitator_id)
-    with default_locale():
+    with in_default_language():
         message = _("Your monthly report for %(month)s has been reopened for correction: %(reason)s",
                     month=month_label(report.period), reason=reason)
     _tell([facilitator.user_id], "month_reopened", facilitator, report.period,
           f"month-reopen:{report.id}:{event.id}", message)
     db.session.commit()
     return report
-
-
-def as_of_start(day: date) -> datetime:
-    """The first moment of a programme day, in UTC (to compare with stored timestamps)."""
-    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE", DEFAULT_TIMEZONE)
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(name)).astimezone(timezone.utc)
-

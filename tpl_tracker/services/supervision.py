@@ -32,18 +32,13 @@ from ..models import (
     User,
 )
 from . import ServiceError, audit
-from .months import month_start, next_month
+from .months import covers_month, month_start, month_statuses, next_month, previous_month
 from .scope import facilitator_scope
 
 FLAGS = ["no_activity", "month_late", "below_target"]
 QUIET_DAYS = 14
 SUBMISSION_GRACE_DAYS = 5
 TARGET_MAX = 999
-
-
-def previous_month(period: date) -> date:
-    """The first day of the month before `period`."""
-    return date(period.year - (period.month == 1), (period.month - 2) % 12 + 1, 1)
 
 
 @dataclass
@@ -243,12 +238,9 @@ def facilitator_work(facilitator: Facilitator, today: date | None = None) -> dic
     periods = [first]
     for _i in range(11):
         periods.append(previous_month(periods[-1]))
-    reports = {r.period: r for r in db.session.scalars(sa.select(MonthlyReport).where(
-        MonthlyReport.facilitator_id == facilitator.id, MonthlyReport.period.in_(periods)))}
-    covered = [period for period in periods
-               if any(c.start_date <= next_month(period) - timedelta(days=1) and c.effective_end >= period
-                      for c in facilitator.contracts)]
-    months = [(period, reports[period].status if period in reports else "draft") for period in covered]
+    covered = [period for period in periods if covers_month(facilitator, period)]
+    statuses = month_statuses((facilitator.id, period) for period in covered)
+    months = [(period, statuses[(facilitator.id, period)]) for period in covered]
     target = target_of(facilitator.id, today.year)
     return {
         "mentorships": mentorships,

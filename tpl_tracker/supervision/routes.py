@@ -2,7 +2,6 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from ..dates import programme_today
 from ..extensions import db
@@ -28,16 +27,6 @@ from ..services.supervision import (
 from ..services.supervision import facilitator_work as work_of
 from . import bp
 from .forms import HandoverForm, RosterSearchForm, TargetForm
-
-
-def optional_url(endpoint: str, **values) -> str | None:
-    """The URL of an endpoint when that feature exists (blueprints are added over time), else None."""
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 @bp.route("/")
@@ -69,7 +58,7 @@ def facilitator_work(facilitator_id: int):
     facilitator = get_facilitator_or_404(current_user, facilitator_id)
     today = programme_today()
     return render_template("supervision/facilitator.html", facilitator=facilitator, today=today,
-                           work=work_of(facilitator, today), link=optional_url,
+                           work=work_of(facilitator, today),
                            handover_due=handover_due(facilitator, today),
                            contract=facilitator.current_contract(today),
                            masked=not sees_personal_numbers(current_user))
