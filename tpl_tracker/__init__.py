@@ -135,10 +135,10 @@ def register_hooks(app: Flask) -> None:
     from . import security
 
     security.init_app(app)
-    from . import formatting
+    from . import formatting, labels
 
-    # A global, so that macros imported without context (`_history.html`) can format values too.
-    app.jinja_env.globals["fmt"] = formatting
+    # Globals, so that macros imported without context (`_history.html`) can use them too.
+    app.jinja_env.globals.update(fmt=formatting, labels=labels)
 
     @app.context_processor
     def inject_helpers():

@@ -12,17 +12,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .. import labels
 from ..forms import LocalDateField, LocalDecimalField
+from ..labels import choices
 
-TYPE_CHOICES = [
-    ("kunjungan", _l("Visit")),
-    ("pelatihan", _l("Training")),
-    ("fasilitasi_perizinan", _l("Permit facilitation")),
-    ("pengembangan_produk", _l("Product development")),
-    ("pemasaran", _l("Marketing / market access")),
-    ("lainnya", _l("Other")),
-]
-TYPE_LABELS = dict(TYPE_CHOICES)
+TYPE_CHOICES = choices(labels.ACTIVITY_TYPES)
+TYPE_LABELS = labels.ACTIVITY_TYPES
 # KBLI 2020 manufacturing divisions (category C).
 KBLI_DIVISIONS = [f"{n:02d}" for n in range(10, 34)]
 

@@ -4,17 +4,15 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from .. import labels
 from ..forms import LocalDateField, RupiahField
+from ..labels import choices
 from ..models import PERMIT_TYPES
 
-SIZE_CLASS_CHOICES = [("mikro", _l("Micro")), ("kecil", _l("Small")), ("menengah", _l("Medium"))]
-PERMIT_LABELS = {
-    "nib": _l("NIB"), "pirt": _l("SPP-IRT (P-IRT)"), "halal": _l("Halal certificate"),
-    "merek": _l("Trademark (HKI Merek)"), "sni": _l("SNI"), "tkdn": _l("TKDN-IK"), "bpom": _l("BPOM"),
-}
-KIND_CHOICES = [("baseline", _l("Baseline")), ("follow_up", _l("Follow-up"))]
-MARKET_CHOICES = [("local", _l("Local")), ("regional", _l("Regional (province)")), ("national", _l("National")),
-                  ("export", _l("Export"))]
+SIZE_CLASS_CHOICES = choices(labels.SIZE_CLASSES)
+PERMIT_LABELS = labels.PERMIT_TYPES
+KIND_CHOICES = choices(labels.ASSESSMENT_KINDS)
+MARKET_CHOICES = choices(labels.MARKET_REACHES)
 
 
 class BusinessForm(FlaskForm):
@@ -95,10 +93,6 @@ class ConfirmForm(FlaskForm):
     """A one-button POST form (CSRF only)."""
 
 
-SIZE_LABELS = dict(SIZE_CLASS_CHOICES)
-PERMIT_STATUS_LABELS = {"planned": _l("Planned"), "submitted": _l("Submitted"), "issued": _l("Issued"),
-                        "rejected": _l("Rejected")}
-ACTIVITY_LABELS = {"kunjungan": _l("Visit"), "pelatihan": _l("Training"),
-                   "fasilitasi_perizinan": _l("Permit facilitation"),
-                   "pengembangan_produk": _l("Product development"), "pemasaran": _l("Market access"),
-                   "lainnya": _l("Other")}
+SIZE_LABELS = labels.SIZE_CLASSES
+PERMIT_STATUS_LABELS = labels.PERMIT_STATUSES
+ACTIVITY_LABELS = labels.ACTIVITY_TYPES

@@ -4,25 +4,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
+from .. import labels
 from ..forms import LocalDateField
+from ..labels import choices
 
-TYPE_CHOICES = [
-    ("nib", _l("NIB")),
-    ("pirt", _l("SPP-IRT / P-IRT")),
-    ("halal", _l("Halal certificate (Sertifikat Halal)")),
-    ("merek", _l("Trademark (HKI Merek)")),
-    ("sni", _l("SNI")),
-    ("tkdn", _l("TKDN-IK")),
-    ("bpom", _l("BPOM MD")),
-]
-STATUS_CHOICES = [
-    ("planned", _l("Planned")),
-    ("submitted", _l("Submitted")),
-    ("issued", _l("Issued")),
-    ("rejected", _l("Rejected")),
-]
-TYPE_LABELS = dict(TYPE_CHOICES)
-STATUS_LABELS = dict(STATUS_CHOICES)
+TYPE_CHOICES = choices(labels.PERMIT_TYPES)
+STATUS_CHOICES = choices(labels.PERMIT_STATUSES)
+TYPE_LABELS = labels.PERMIT_TYPES
+STATUS_LABELS = labels.PERMIT_STATUSES
 
 
 def _int_or_none(value):

@@ -5,6 +5,7 @@ from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitFi
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import HiddenInput
 
+from .. import labels
 from ..models import MONTH_STATUSES
 from ..services.reviews import MAX_COMMENT, STATUS_LABELS
 
@@ -51,15 +52,7 @@ class ReportFilterForm(FlaskForm):
 
 
 # How the month page names the items' kinds (the same words as the activity, business and permit pages).
-ACTIVITY_LABELS = {
-    "kunjungan": _l("Visit"), "pelatihan": _l("Training"), "fasilitasi_perizinan": _l("Permit facilitation"),
-    "pengembangan_produk": _l("Product development"), "pemasaran": _l("Marketing / market access"),
-    "lainnya": _l("Other"),
-}
-PERMIT_LABELS = {
-    "nib": _l("NIB"), "pirt": _l("SPP-IRT (P-IRT)"), "halal": _l("Halal certificate"),
-    "merek": _l("Trademark (HKI Merek)"), "sni": _l("SNI"), "tkdn": _l("TKDN-IK"), "bpom": _l("BPOM"),
-}
-STEP_LABELS = {"planned": _l("Planned"), "submitted": _l("Submitted"), "issued": _l("Issued"),
-               "rejected": _l("Rejected")}
-KIND_LABELS = {"baseline": _l("Baseline"), "follow_up": _l("Follow-up")}
+ACTIVITY_LABELS = labels.ACTIVITY_TYPES
+PERMIT_LABELS = labels.PERMIT_TYPES
+STEP_LABELS = labels.PERMIT_STATUSES
+KIND_LABELS = labels.ASSESSMENT_KINDS

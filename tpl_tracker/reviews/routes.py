@@ -74,7 +74,7 @@ def _render_month(facilitator: Facilitator, period, submit_form=None, review_for
         posted_comments=posted_comments or {},
         entries=audit.history(report) if report else [], masked=not sees_personal_numbers(current_user),
         activity_labels=ACTIVITY_LABELS, permit_labels=PERMIT_LABELS,
-        step_labels=STEP_LABELS, kind_labels=KIND_LABELS, status_label=service.month_status_label,
+        step_labels=STEP_LABELS, kind_labels=KIND_LABELS,
         action_label=service.action_label,
     )
 
@@ -89,7 +89,7 @@ def index():
             flash(_("Your account is not linked to a TPL profile yet. Contact your administrator."), "warning")
             return redirect(url_for("main.home"))
         return render_template("reviews/months.html", facilitator=facilitator,
-                               rows=service.facilitator_months(facilitator), status_label=service.month_status_label,
+                               rows=service.facilitator_months(facilitator),
                                action_label=service.action_label)
     form = ReportFilterForm(request.args)
     form.province.choices = [("", _("All provinces"))] + province_choices()
@@ -109,8 +109,7 @@ def index():
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
     counts = service.month_counts((r.facilitator_id, r.period) for r in page.items)
-    return render_template("reviews/index.html", form=form, page=page, counts=counts, facilitator=facilitator,
-                           status_label=service.month_status_label)
+    return render_template("reviews/index.html", form=form, page=page, counts=counts, facilitator=facilitator)
 
 
 @bp.route("/antrean")

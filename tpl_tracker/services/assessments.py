@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import labels
 from ..dates import programme_today
 from ..extensions import db
 from ..models import ASSESSMENT_KINDS, MARKET_REACHES, Assessment, Business, User
@@ -21,12 +22,7 @@ from .scope import is_own_work
 
 MAX_WORKERS = 100_000
 MAX_MONTHLY_TURNOVER = 10**13
-MARKET_REACH_LABELS = {
-    "local": _l("Local"),
-    "regional": _l("Regional (province)"),
-    "national": _l("National"),
-    "export": _l("Export"),
-}
+MARKET_REACH_LABELS = labels.MARKET_REACHES
 
 
 @dataclass

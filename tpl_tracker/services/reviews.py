@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import labels
 from ..dates import programme_date, programme_today
 from ..extensions import db
 from ..models import (
@@ -38,12 +39,7 @@ from .scope import facilitator_scope, is_own_work
 MAX_COMMENT = 2000
 SUBMITTABLE = ("draft", "returned")
 PERMIT_STEPS = ("planned", "submitted", "issued", "rejected")
-STATUS_LABELS = {
-    "draft": _l("Draft (not submitted)"),
-    "submitted": _l("Submitted"),
-    "returned": _l("Returned for correction"),
-    "approved": _l("Approved"),
-}
+STATUS_LABELS = labels.MONTH_STATUSES
 ACTION_LABELS = {
     "submit": _l("Submitted"),
     "approve": _l("Approved"),
