@@ -10,7 +10,7 @@ from ..models import Facilitator, Role
 from ..security import roles_required
 from ..services import ServiceError, audit
 from ..services import reviews as service
-from ..services.months import covers_month, get_month, month_label, month_start
+from ..services.months import covers_month, get_month, month_label
 from ..services.regions import province_choices
 from ..services.scope import (
     can_review,
@@ -65,8 +65,7 @@ def _render_month(facilitator: Facilitator, period, submit_form=None, review_for
         "reviews/month.html", facilitator=facilitator, period=period, report=report, status=status,
         items=items, events=events, last_return=last, return_notes=notes,
         orphans=[text for key, text in notes.items() if key not in items.keys()],
-        can_submit=(is_own_work(current_user, facilitator.id) and status in service.SUBMITTABLE
-                    and period <= month_start(today)),
+        can_submit=service.can_submit(current_user, facilitator, period, status, today),
         reviewing=reviewing, can_reopen=can_review(current_user) and status == "approved",
         submit_form=submit_form or SubmitMonthForm(formdata=None),
         review_form=review_form or ReviewForm(formdata=None),

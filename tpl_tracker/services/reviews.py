@@ -338,6 +338,12 @@ def _event(report: MonthlyReport, action: str, actor: User, comment: str | None)
     return event
 
 
+def can_submit(user: User, facilitator: Facilitator, period: date, status: str, today: date) -> bool:
+    """Whether to offer the submit button: the TPL's own month, started, in a contract, draft or returned."""
+    return (is_own_work(user, facilitator.id) and status in SUBMITTABLE and period <= month_start(today)
+            and covers_month(facilitator, period))
+
+
 def submit_month(actor: User, facilitator: Facilitator, period: date, note: str | None = None,
                  today: date | None = None) -> MonthlyReport:
     """The TPL submits one of their months for review: it is locked until the supervisor returns it."""
