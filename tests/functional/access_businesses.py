@@ -22,8 +22,9 @@ TABLE = [
     ("businesses.stop_mentoring", "GET", {"business_id": "business2"}, None, TPL_404),
     ("businesses.stop_mentoring", "POST", {"business_id": "business"},
      {"end_date": programme_today().isoformat(), "reason": "Usaha berhenti produksi"}, TPL_WRITE),
+    # Out of the TPL's scope and not found by their own duplicate check: not found.
     ("businesses.request_mentoring", "POST", {"business_id": "business2"}, {"reason": "Dekat wilayah saya"},
-     TPL_WRITE),
+     TPL_404),
     # Already mentored by the TPL: the request page explains it, nothing is written.
     ("businesses.request_mentoring", "POST", {"business_id": "business"}, {}, TPL_ONLY),
     ("businesses.requests", "GET", {}, None, SUPERVISOR_ONLY),

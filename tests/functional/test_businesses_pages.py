@@ -168,10 +168,19 @@ def test_duplicate_by_normalized_name_in_the_same_region(app, client, login_as, 
     assert response.status_code == 302, _page(response)[:2000]
 
 
+def _found_by_duplicate_check(client, db, business) -> None:
+    """The signed-in TPL tries to register `business` again and is shown its card."""
+    business.nib = "7371000000001"
+    db.session.commit()
+    response = client.post("/ikm/new", data=_form(nib="7371000000001"))
+    assert f'action="/ikm/{business.id}/request"' in _page(response)
+
+
 def test_request_then_approve_opens_a_co_mentorship(app, client, login_as, work, db):
     business2 = work["business2"]
     login_as("facilitator")
     assert client.get(f"/ikm/{business2.id}").status_code == 404
+    _found_by_duplicate_check(client, db, business2)
     response = client.post(f"/ikm/{business2.id}/request", data={"reason": "Pemilik pindah ke Ternate"})
     assert response.status_code == 302
     (request,) = db.session.scalars(sa.select(MentorshipRequest)).all()
@@ -230,8 +239,29 @@ def test_requesting_a_business_already_mentored_is_refused(app, client, login_as
     assert response.status_code == 200
     assert _message(app, "You already mentor this business.") in _page(response)
     assert _count(db, MentorshipRequest) == 0
+    _found_by_duplicate_check(client, db, work["business2"])
     too_long = client.post(f"/ikm/{work['business2'].id}/request", data={"reason": "x" * 501})
     assert too_long.status_code == 200 and _count(db, MentorshipRequest) == 0
+
+
+@pytest.mark.parametrize("reason", ["Dekat wilayah saya", "x" * 501])
+def test_a_business_not_found_by_the_duplicate_check_cannot_be_requested(app, client, login_as, work, db, reason):
+    """Out of scope and never shown by the TPL's own duplicate check: 404, no card, no request, audited."""
+    business2 = work["business2"]
+    business2.nib = "7371000000001"
+    db.session.commit()
+    user = login_as("facilitator")
+
+    response = client.post(f"/ikm/{business2.id}/request", data={"reason": reason})
+
+    assert response.status_code == 404
+    text = _page(response)
+    assert business2.name not in text and business2.owner_name not in text and "7371000000001" not in text
+    assert _count(db, MentorshipRequest) == 0
+    denied = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "access_denied"))
+    assert denied is not None and denied.actor_id == user.id
+    # Another TPL's duplicate check does not open it either (the finding belongs to the signed-in session).
+    assert client.post("/ikm/999999/request", data={"reason": reason}).status_code == 404
 
 
 # --- list -------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Routes of the businesses blueprint: thin views over services/businesses.py and services/assessments.py."""
 import re
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -32,6 +32,9 @@ from .forms import (
 )
 
 REGION_CODE = re.compile(r"^\d{2}\.\d{2}(\.\d{2})?$")
+# Businesses that the duplicate check of the TPL's own registration showed them (kept in the signed session).
+FOUND_KEY = "found_businesses"
+FOUND_KEEP = 20
 
 
 def _detail_url(business_id: int) -> str:
@@ -119,6 +122,7 @@ def create():
         except service.DuplicateBusiness as error:
             show_service_error(form, error)
             duplicate = service.duplicate_card(error.business)
+            _remember_found(error.business.id)
         except ServiceError as error:
             show_service_error(form, error)
         else:
@@ -201,11 +205,24 @@ def stop_mentoring(business_id: int):
     return render_template("businesses/stop.html", form=form, business=business)
 
 
+def _remember_found(business_id: int) -> None:
+    """Note that the duplicate check showed this business to the signed-in TPL (they may ask to mentor it)."""
+    found = [i for i in session.get(FOUND_KEY, []) if i != business_id]
+    session[FOUND_KEY] = (found + [business_id])[-FOUND_KEEP:]
+
+
+def _requestable_or_404(business_id: int) -> Business:
+    """A business the TPL may ask to mentor: one their duplicate check found, or one in their scope; else 404."""
+    if business_id in session.get(FOUND_KEY, []):
+        return db.session.get(Business, business_id) or abort(404)
+    return get_business_or_404(current_user, business_id)
+
+
 @bp.route("/<int:business_id>/request", methods=["POST"])
 @roles_required(Role.FACILITATOR)
 def request_mentoring(business_id: int):
-    """Ask to mentor an existing business (any business: it was found as a duplicate)."""
-    business = db.session.get(Business, business_id) or abort(404)
+    """Ask to mentor an existing business that the duplicate check of the TPL's registration showed them."""
+    business = _requestable_or_404(business_id)
     form = RequestForm()
     if form.validate_on_submit():
         try:
