@@ -2,9 +2,11 @@
 import contextvars
 import os
 import re
-from datetime import date
 
+import factory.random
 import pytest
+import time_machine
+from faker import Faker
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -13,9 +15,23 @@ from tpl_tracker import create_app
 from tpl_tracker.extensions import db as _db
 from tpl_tracker.models import Role, SupervisorRegion
 
+from .clock import NOW, on
 from .factories import PASSWORD, ContractFactory, FacilitatorFactory, UserFactory
 
 KEEP_TABLES = {"regions", "alembic_version"}
+FAKER_SEED = 8271
+_frozen_clock = time_machine.travel(NOW, tick=False)
+
+
+def pytest_configure(config):
+    """Freeze the clock (tests/clock.py) before any test module is imported, and seed the fake data."""
+    _frozen_clock.start()
+    factory.random.reseed_random(FAKER_SEED)
+    Faker.seed(FAKER_SEED)
+
+
+def pytest_unconfigure(config):
+    _frozen_clock.stop()
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -87,8 +103,8 @@ def world(db):
     tpl2_user = UserFactory(email="tpl2@example.id", role=Role.FACILITATOR.value)
     tpl = FacilitatorFactory(user=tpl_user, supervisor=supervisor, region_code="82.71")
     tpl2 = FacilitatorFactory(user=tpl2_user, supervisor=supervisor2, region_code="73.71", district="737101")
-    contract = ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
-    contract2 = ContractFactory(facilitator=tpl2, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
+    contract = ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31))
+    contract2 = ContractFactory(facilitator=tpl2, start_date=on(1, 1), end_date=on(12, 31))
     db.session.commit()
     return {
         "admin": admin, "evaluator": evaluator, "supervisor": supervisor, "supervisor2": supervisor2,
@@ -140,7 +156,7 @@ def page_text(response) -> str:
 
 @pytest.fixture
 def work(world, db):
-    """The world plus mentorship work of each TPL, in March 2026 (an open, draft month).
+    """The world plus mentorship work of each TPL, in March of the tests' year (an open, draft month).
 
     Objects of `tpl`: business, mentorship, activity, evidence, permit, assessment, month;
     the same of `tpl2` with a `2` suffix.
@@ -166,16 +182,16 @@ def work(world, db):
         business = Business(name=f"Sagu Lestari{suffix}", normalized_name=f"sagu lestari{suffix}",
                             owner_name="Ibu Hasna", region_code=region, kbli="10792", size_class="mikro",
                             workers=3, created_by_id=user.id)
-        mentorship = Mentorship(business=business, facilitator=tpl, start_date=date(2026, 2, 1))
-        activity = Activity(facilitator=tpl, date=date(2026, 3, 10), type="kunjungan",
+        mentorship = Mentorship(business=business, facilitator=tpl, start_date=on(2, 1))
+        activity = Activity(facilitator=tpl, date=on(3, 10), type="kunjungan",
                             description="Kunjungan ke tempat produksi", hours=Decimal("2.0"), businesses=[business])
         evidence = Evidence(activity=activity, filename="foto.png", content_type="image/png", size=len(png),
                             sha256=hashlib.sha256(png).hexdigest(), content=png, uploaded_by_id=user.id)
         permit = PermitFacilitation(business=business, facilitator=tpl, permit_type="pirt", status="planned",
-                                    planned_on=date(2026, 3, 12))
-        assessment = Assessment(business=business, facilitator=tpl, kind="baseline", assessed_on=date(2026, 3, 2),
+                                    planned_on=on(3, 12))
+        assessment = Assessment(business=business, facilitator=tpl, kind="baseline", assessed_on=on(3, 2),
                                 turnover=5_000_000, workers=3, market_reach="local")
-        month = MonthlyReport(facilitator=tpl, period=date(2026, 3, 1), status="draft")
+        month = MonthlyReport(facilitator=tpl, period=on(3, 1), status="draft")
         db.session.add_all([business, mentorship, activity, evidence, permit, assessment, month])
         world.update({f"business{suffix}": business, f"mentorship{suffix}": mentorship,
                       f"activity{suffix}": activity, f"evidence{suffix}": evidence, f"permit{suffix}": permit,

@@ -8,6 +8,8 @@ from tpl_tracker.extensions import db
 from tpl_tracker.models import Contract, Facilitator, User
 from tpl_tracker.services.passwords import hash_password
 
+from .clock import on
+
 PASSWORD = "correct-horse-battery"
 
 
@@ -57,8 +59,8 @@ class ContractFactory(BaseFactory):
 
     facilitator = factory.SubFactory(FacilitatorFactory)
     number = factory.Sequence(lambda n: f"KP/TPL/{n:05d}")
-    start_date = date(2026, 1, 1)
-    end_date = date(2026, 12, 31)
+    start_date = factory.LazyFunction(lambda: on(1, 1))
+    end_date = factory.LazyFunction(lambda: on(12, 31))
     placement_code = factory.SelfAttribute("facilitator.region_code")
     status = "active"
 
