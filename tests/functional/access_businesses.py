@@ -1,6 +1,5 @@
 """Access rows of the businesses routes, joined into the table of test_access.py (same row format)."""
-from tpl_tracker.dates import programme_today
-
+from ..clock import TODAY
 from .access_common import ADMIN_ONLY, ALL_200, LOGIN, ROLES  # noqa: F401
 
 TPL_ONLY = {"anonymous": LOGIN, "facilitator": 200, "supervisor": 403, "evaluator": 403, "admin": 403}
@@ -21,7 +20,7 @@ TABLE = [
     ("businesses.stop_mentoring", "GET", {"business_id": "business"}, None, TPL_ONLY),
     ("businesses.stop_mentoring", "GET", {"business_id": "business2"}, None, TPL_404),
     ("businesses.stop_mentoring", "POST", {"business_id": "business"},
-     {"end_date": programme_today().isoformat(), "reason": "Usaha berhenti produksi"}, TPL_WRITE),
+     {"end_date": TODAY.isoformat(), "reason": "Usaha berhenti produksi"}, TPL_WRITE),
     # Out of the TPL's scope and not found by their own duplicate check: not found.
     ("businesses.request_mentoring", "POST", {"business_id": "business2"}, {"reason": "Dekat wilayah saya"},
      TPL_404),

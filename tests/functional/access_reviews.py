@@ -1,4 +1,5 @@
 """Access rows of the reviews routes, joined into the table of test_access.py (same row format)."""
+from ..clock import YEAR, period
 from .access_common import ADMIN_ONLY, ALL_200, LOGIN, ROLES  # noqa: F401
 
 SUPERVISOR_ONLY = {"anonymous": LOGIN, "facilitator": 403, "supervisor": 200, "evaluator": 403, "admin": 403}
@@ -9,20 +10,20 @@ TABLE = [
     ("reviews.index", "GET", {}, None,
      ALL_200),
     ("reviews.queue", "GET", {}, None, SUPERVISOR_ONLY),
-    ("reviews.month", "GET", {"facilitator_id": "tpl", "period": "2026-03"}, None, ALL_200),
-    ("reviews.month", "GET", {"facilitator_id": "tpl2", "period": "2026-03"}, None, OTHER_PROVINCE),
+    ("reviews.month", "GET", {"facilitator_id": "tpl", "period": period(3)}, None, ALL_200),
+    ("reviews.month", "GET", {"facilitator_id": "tpl2", "period": period(3)}, None, OTHER_PROVINCE),
     # Not a month, or a month outside every contract period.
-    ("reviews.month", "GET", {"facilitator_id": "tpl", "period": "2026-13"}, None,
+    ("reviews.month", "GET", {"facilitator_id": "tpl", "period": f"{YEAR}-13"}, None,
      {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 404, "admin": 404}),
-    ("reviews.month", "GET", {"facilitator_id": "tpl", "period": "2025-12"}, None,
+    ("reviews.month", "GET", {"facilitator_id": "tpl", "period": period(12, years=-1)}, None,
      {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 404, "admin": 404}),
     ("reviews.detail", "GET", {"report_id": "month"}, None, {r: 302 for r in ROLES}),
     ("reviews.detail", "GET", {"report_id": "month2"}, None,
      {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 302, "admin": 302}),
-    # The TPL submits their own March 2026 (a past month of the contract): back to the month page.
-    ("reviews.submit", "POST", {"facilitator_id": "tpl", "period": "2026-03"}, {"note": "Lengkap"},
+    # The TPL submits their own March (a past month of the contract): back to the month page.
+    ("reviews.submit", "POST", {"facilitator_id": "tpl", "period": period(3)}, {"note": "Lengkap"},
      {"anonymous": LOGIN, "facilitator": 302, "supervisor": 403, "evaluator": 403, "admin": 403}),
-    ("reviews.submit", "POST", {"facilitator_id": "tpl2", "period": "2026-03"}, {"note": "Lengkap"},
+    ("reviews.submit", "POST", {"facilitator_id": "tpl2", "period": period(3)}, {"note": "Lengkap"},
      {"anonymous": LOGIN, "facilitator": 404, "supervisor": 403, "evaluator": 403, "admin": 403}),
     # The world's month is a draft: a supervisor's decision is refused on the page (200, nothing written).
     ("reviews.review", "POST", {"report_id": "month"}, {"decision": "approve"},
@@ -36,7 +37,7 @@ TABLE = [
 ]
 
 WRITES = [
-    ("reviews.submit", {"facilitator_id": "tpl", "period": "2026-03"}, {"facilitator"}),
+    ("reviews.submit", {"facilitator_id": "tpl", "period": period(3)}, {"facilitator"}),
     ("reviews.review", {"report_id": "month"}, {"supervisor"}),
     ("reviews.reopen", {"report_id": "month"}, {"supervisor"}),
 ]

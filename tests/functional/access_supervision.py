@@ -1,4 +1,5 @@
 """Access rows of the supervision routes, joined into the table of test_access.py (same row format)."""
+from ..clock import YEAR
 from .access_common import ADMIN_ONLY, ALL_200, LOGIN, ROLES  # noqa: F401
 
 READERS = {"anonymous": LOGIN, "facilitator": 403, "supervisor": 200, "evaluator": 200, "admin": 200}
@@ -6,7 +7,7 @@ READERS_IN_SCOPE = {"anonymous": LOGIN, "facilitator": 403, "supervisor": 404, "
 SUPERVISOR_ONLY = {"anonymous": LOGIN, "facilitator": 403, "supervisor": 200, "evaluator": 403, "admin": 403}
 SUPERVISOR_OUT_OF_SCOPE = {"anonymous": LOGIN, "facilitator": 403, "supervisor": 404, "evaluator": 403, "admin": 403}
 
-TARGETS = {"year": "2026", "visits_per_month": "8", "businesses": "10", "permits_per_year": "12"}
+TARGETS = {"year": str(YEAR), "visits_per_month": "8", "businesses": "10", "permits_per_year": "12"}
 
 TABLE = [
     ("supervision.roster", "GET", {}, None, READERS),

@@ -2,13 +2,12 @@
 
 Adding a route without a row here fails `test_every_route_is_in_the_table`.
 """
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
 from tpl_tracker.models import AuditEntry, OutcomeSurvey
 
+from ..clock import on
 from . import access_activities, access_businesses, access_reviews, access_supervision
 from .access_common import ADMIN_ONLY, ALL_200, LOGIN, ROLES
 
@@ -101,10 +100,10 @@ def world(work, db):
     """The world with its mentorship work (conftest `work`) and a tracer survey of each TPL (survey, survey2)."""
     world = work
     world["survey"] = OutcomeSurvey(
-        facilitator=world["tpl"], survey_date=date(2026, 6, 1), status="wirausaha", business_name="Sagu Ternate",
+        facilitator=world["tpl"], survey_date=on(6, 1), status="wirausaha", business_name="Sagu Ternate",
         kbli="10792", business_region_code="82.71", recorded_by_id=world["supervisor"].id)
     world["survey2"] = OutcomeSurvey(
-        facilitator=world["tpl2"], survey_date=date(2026, 6, 1), status="bekerja",
+        facilitator=world["tpl2"], survey_date=on(6, 1), status="bekerja",
         recorded_by_id=world["supervisor2"].id)
     db.session.add_all([world["survey"], world["survey2"]])
     db.session.commit()

@@ -1,13 +1,11 @@
 """Activity pages over HTTP: logging with evidence, bad input, the month lock, scope, evidence files, the list."""
 import io
 import re
-from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
-from tpl_tracker.dates import programme_today
 from tpl_tracker.models import (
     Activity,
     AuditEntry,
@@ -18,12 +16,11 @@ from tpl_tracker.models import (
     ReviewComment,
 )
 
+from ..clock import TOMORROW, YEAR, dmy, on, period
 from ..conftest import page_text as _page
 from ..conftest import statements_for_get as _queries
 from ..conftest import ui_message as _message
 from ..factories import TINY_PDF, tiny_png
-
-TOMORROW = programme_today() + timedelta(days=1)
 
 
 def _count(db, model, *where) -> int:
@@ -36,7 +33,7 @@ def _writes(db) -> int:
 
 
 def _form(work, **changes) -> dict:
-    data = {"date": "20/03/2026", "type": "pelatihan", "business_ids": [str(work["business"].id)],
+    data = {"date": dmy(3, 20), "type": "pelatihan", "business_ids": [str(work["business"].id)],
             "description": "Pelatihan pengemasan sagu lempeng", "hours": "3.5"}
     data.update(changes)
     return data
@@ -60,7 +57,7 @@ def test_tpl_logs_an_activity_with_photo_and_location(app, client, login_as, wor
     assert response.status_code == 302, _page(response)[:3000]
     activity = db.session.scalars(sa.select(Activity).order_by(Activity.id.desc())).first()
     assert response.headers["Location"] == f"/kegiatan/{activity.id}"
-    assert activity.date == date(2026, 3, 20) and activity.hours == Decimal("3.5")
+    assert activity.date == on(3, 20) and activity.hours == Decimal("3.5")
     assert activity.latitude == pytest.approx(0.7893)
     assert [(e.filename, e.content_type) for e in activity.evidence] == [
         ("foto_kunjungan.jpg", "image/png"), ("daftar_hadir.pdf", "application/pdf")]
@@ -84,8 +81,8 @@ def test_empty_form_shows_messages_and_writes_nothing(app, client, login_as, wor
 
 @pytest.mark.parametrize("changes,message", [
     ({"date": TOMORROW.strftime("%d/%m/%Y")}, "The date of an activity cannot be in the future."),
-    ({"date": "31/12/2025"}, "The date must lie within one of your contract periods."),
-    ({"date": "31/02/2026"}, "Not a valid date: use DD/MM/YYYY."),
+    ({"date": dmy(12, 31, years=-1)}, "The date must lie within one of your contract periods."),
+    ({"date": f"31/02/{YEAR}"}, "Not a valid date: use DD/MM/YYYY."),
     ({"hours": "0"}, "The hours must be more than 0 and at most 24."),
     ({"hours": "25"}, "The hours must be more than 0 and at most 24."),
     ({"hours": "dua"}, "Not a valid decimal value."),
@@ -164,8 +161,8 @@ def test_locked_month_refuses_every_edit_route(app, client, login_as, work, db):
     assert response.status_code == 302 and response.headers["Location"] == f"/kegiatan/{activity_id}"
     before = _writes(db)
     locked = _message(app, "%(month)s has been submitted or approved and can no longer be changed.",
-                      month="Maret 2026")
-    response = client.post(f"/kegiatan/{activity_id}/edit", data=_form(work, date="12/03/2026"))
+                      month=f"Maret {YEAR}")
+    response = client.post(f"/kegiatan/{activity_id}/edit", data=_form(work, date=dmy(3, 12)))
     assert response.status_code == 200 and locked in _page(response)
     for url, data in [
         (f"/kegiatan/{activity_id}/delete", {}),
@@ -175,10 +172,10 @@ def test_locked_month_refuses_every_edit_route(app, client, login_as, work, db):
         response = client.post(url, data=data, content_type="multipart/form-data", follow_redirects=True)
         assert response.status_code == 200 and locked in _page(response), url
     # moving an activity of an open month into the locked month is refused as well
-    response = client.post("/kegiatan/new", data=_form(work, date="15/03/2026"))
+    response = client.post("/kegiatan/new", data=_form(work, date=dmy(3, 15)))
     assert response.status_code == 200 and locked in _page(response)
     assert _writes(db) == before
-    assert db.session.get(Activity, activity_id).date == date(2026, 3, 10)
+    assert db.session.get(Activity, activity_id).date == on(3, 10)
     assert _count(db, Evidence) == 2
 
 
@@ -227,9 +224,9 @@ def test_list_filters(app, client, login_as, work, db):
     tpl = work["tpl"]
     other = Business(name="Meubel Jati", normalized_name="meubel jati", owner_name="Pak Ali", region_code="82.71",
                      kbli="31001", size_class="kecil", workers=4)
-    db.session.add_all([other, Mentorship(business=other, facilitator=tpl, start_date=date(2026, 2, 1)),
-                        Activity(facilitator=tpl, date=date(2026, 4, 5), type="pemasaran", description="Pameran mebel",
-                                 hours=Decimal("5"), businesses=[other])])
+    db.session.add_all([other, Mentorship(business=other, facilitator=tpl, start_date=on(2, 1)),
+                        Activity(facilitator=tpl, date=on(4, 5), type="pemasaran", description="Pameran mebel",
+                                 hours=Decimal(5), businesses=[other])])
     db.session.commit()
     login_as("supervisor")
 
@@ -238,12 +235,12 @@ def test_list_filters(app, client, login_as, work, db):
 
     assert rows("") == 2  # the supervisor's scope: tpl only
     assert rows("q=pameran") == 1
-    assert rows("month=2026-03") == 1
+    assert rows(f"month={period(3)}") == 1
     assert rows("type=pemasaran") == 1
     assert rows("kbli=31") == 1
     assert rows("region=82") == 2 and rows("region=73") == 0
     assert rows(f"tpl={tpl.id}") == 2
-    bad = client.get("/kegiatan/?month=2026-13")
+    bad = client.get(f"/kegiatan/?month={YEAR}-13")
     assert bad.status_code == 200 and _message(app, "Use the form YYYY-MM.") in _page(bad)
     client.post("/auth/logout")
     login_as("evaluator")
@@ -253,7 +250,7 @@ def test_list_filters(app, client, login_as, work, db):
 def _add_activities(db, work, count):
     png = tiny_png()
     for i in range(count):
-        activity = Activity(facilitator=work["tpl"], date=date(2026, 4, 1 + i % 28), type="kunjungan",
+        activity = Activity(facilitator=work["tpl"], date=on(4, 1 + i % 28), type="kunjungan",
                             description=f"Kunjungan {i}", hours=Decimal("1.0"), businesses=[work["business"]])
         db.session.add(activity)
         db.session.add(Evidence(activity=activity, filename="f.png", content_type="image/png", size=len(png),

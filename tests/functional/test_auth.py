@@ -7,7 +7,9 @@ from tpl_tracker import create_app
 from tpl_tracker.extensions import db as _db
 from tpl_tracker.models import AuditEntry
 
-from ..conftest import page_text as _page, ui_message as _message, IsolatedClient, csrf_token_from, sign_in
+from ..conftest import IsolatedClient, csrf_token_from, sign_in
+from ..conftest import page_text as _page
+from ..conftest import ui_message as _message
 from ..factories import PASSWORD
 
 NEW_PASSWORD = "sagu lempeng dan teh manis"

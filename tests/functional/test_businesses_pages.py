@@ -5,7 +5,6 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tpl_tracker.dates import programme_today
 from tpl_tracker.models import (
     Assessment,
     AuditEntry,
@@ -16,12 +15,12 @@ from tpl_tracker.models import (
     PermitFacilitation,
 )
 
+from ..clock import TODAY, YEAR, dmy, iso, on
 from ..conftest import page_text as _page
 from ..conftest import statements_for_get
 from ..conftest import ui_message as _message
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory, make_nik
 
-TODAY = programme_today()
 OWNER_NIK = make_nik("827101", date(1980, 1, 1), "P", 7)
 
 
@@ -46,7 +45,7 @@ def _form(**changes) -> dict:
 
 
 def _assessment_form(**changes) -> dict:
-    data = {"kind": "follow_up", "assessed_on": "2026-04-15", "turnover": "Rp7.500.000", "workers": "5",
+    data = {"kind": "follow_up", "assessed_on": iso(4, 15), "turnover": "Rp7.500.000", "workers": "5",
             "production_capacity": "300 bungkus/minggu", "market_reach": "regional", "has_packaging_label": "y",
             "products": "Sagu lempeng", "notes": "Sudah punya label"}
     data.update(changes)
@@ -272,9 +271,9 @@ def test_list_search_and_filters(client, login_as, work, db):
     business.products = "Sagu lempeng"
     other = Business(name="Meubel Jati Ternate", normalized_name="meubel jati ternate", owner_name="Pak Udin",
                      region_code="82.71", kbli="31001", size_class="kecil", workers=6)
-    db.session.add_all([other, Mentorship(business=other, facilitator=work["tpl"], start_date=date(2026, 2, 1))])
+    db.session.add_all([other, Mentorship(business=other, facilitator=work["tpl"], start_date=on(2, 1))])
     work["permit"].status = "issued"
-    work["permit"].issued_on = date(2026, 3, 20)
+    work["permit"].issued_on = on(3, 20)
     db.session.commit()
     login_as("supervisor")
 
@@ -299,9 +298,9 @@ def _add_businesses(db, world, start, count):
         tpl = FacilitatorFactory(supervisor=world["supervisor"], region_code="82.71")
         business = Business(name=f"Usaha {i:03d}", normalized_name=f"usaha {i:03d}", owner_name="Pemilik",
                             region_code="82.71", kbli="10792", size_class="mikro", workers=1)
-        db.session.add_all([business, Mentorship(business=business, facilitator=tpl, start_date=date(2026, 2, 1)),
+        db.session.add_all([business, Mentorship(business=business, facilitator=tpl, start_date=on(2, 1)),
                             PermitFacilitation(business=business, facilitator=tpl, permit_type="halal",
-                                               status="issued", issued_on=date(2026, 3, 1))])
+                                               status="issued", issued_on=on(3, 1))])
     db.session.commit()
 
 
@@ -339,7 +338,7 @@ def test_detail_masks_personal_numbers_for_evaluators(client, login_as, work, db
 
 def test_detail_shows_change_since_baseline(client, login_as, work, db):
     db.session.add(Assessment(business=work["business"], facilitator=work["tpl"], kind="follow_up",
-                              assessed_on=date(2026, 6, 2), turnover=8_000_000, workers=5, market_reach="national",
+                              assessed_on=on(6, 2), turnover=8_000_000, workers=5, market_reach="national",
                               has_packaging_label=True))
     db.session.commit()
     login_as("facilitator")
@@ -367,7 +366,7 @@ def test_tpl_edits_the_business_they_mentor(app, client, login_as, work, db):
 
 
 def test_edit_by_a_tpl_no_longer_mentoring_redirects(app, client, login_as, work, db):
-    work["mentorship"].end_date = date(2026, 5, 1)
+    work["mentorship"].end_date = on(5, 1)
     work["mentorship"].end_reason = "Selesai"
     db.session.commit()
     login_as("facilitator")
@@ -397,10 +396,10 @@ def test_supervisor_outside_scope_gets_404(client, login_as, work):
 
 @pytest.mark.parametrize("data,message", [
     ({"end_date": (TODAY + timedelta(days=1)).isoformat(), "reason": "x"}, "The end date cannot be in the future."),
-    ({"end_date": "2026-01-15", "reason": "x"}, None),
+    ({"end_date": iso(1, 15), "reason": "x"}, None),
     ({"end_date": TODAY.isoformat(), "reason": ""}, None),
     ({"end_date": TODAY.isoformat(), "reason": "x" * 501}, None),
-    ({"end_date": "31/02/2026", "reason": "x"}, "Not a valid date: use DD/MM/YYYY."),
+    ({"end_date": f"31/02/{YEAR}", "reason": "x"}, "Not a valid date: use DD/MM/YYYY."),
 ])
 def test_stop_mentoring_bad_input(app, client, login_as, work, db, data, message):
     login_as("facilitator")
@@ -440,11 +439,11 @@ def test_tpl_records_a_follow_up(client, login_as, work, db):
 
 @pytest.mark.parametrize("changes,message", [
     ({"kind": "baseline"}, "This business already has a baseline assessment."),
-    ({"assessed_on": "2026-02-15"}, "A follow-up cannot be dated before the baseline (%(date)s)."),
+    ({"assessed_on": iso(2, 15)}, "A follow-up cannot be dated before the baseline (%(date)s)."),
     ({"assessed_on": (TODAY + timedelta(days=1)).isoformat()}, "The assessment date cannot be in the future."),
-    ({"assessed_on": "2025-12-01"}, "The assessment date must fall within one of your contracts."),
+    ({"assessed_on": iso(12, 1, years=-1)}, "The assessment date must fall within one of your contracts."),
     ({"assessed_on": ""}, None),
-    ({"assessed_on": "2026-13-01"}, "Not a valid date: use DD/MM/YYYY."),
+    ({"assessed_on": f"{YEAR}-13-01"}, "Not a valid date: use DD/MM/YYYY."),
     ({"turnover": "-5"}, None),
     ({"workers": "abc"}, None),
     ({"production_capacity": "x" * 201}, None),
@@ -457,7 +456,7 @@ def test_bad_assessment_input(app, client, login_as, work, db, changes, message)
     assert response.status_code == 200
     text = _page(response)
     if message:
-        assert _message(app, message, date="02/03/2026") in text
+        assert _message(app, message, date=dmy(3, 2)) in text
     assert _count(db, Assessment) == count and _changes(db) == before
 
 
@@ -478,10 +477,10 @@ def test_tpl_edits_and_deletes_their_assessment(client, login_as, work, db):
     login_as("facilitator")
     assessment = work["assessment"]
     response = client.post(f"/ikm/assessments/{assessment.id}/edit",
-                           data=_assessment_form(kind="baseline", assessed_on="2026-03-03", turnover="6000000"))
+                           data=_assessment_form(kind="baseline", assessed_on=iso(3, 3), turnover="6000000"))
     assert response.status_code == 302, _page(response)[:2000]
     db.session.expire_all()
-    assert assessment.assessed_on == date(2026, 3, 3) and assessment.turnover == 6_000_000
+    assert assessment.assessed_on == on(3, 3) and assessment.turnover == 6_000_000
     assessment_id = assessment.id
     assert client.post(f"/ikm/assessments/{assessment_id}/delete").status_code == 302
     assert _count(db, Assessment, Assessment.id == assessment_id) == 0
@@ -490,7 +489,7 @@ def test_tpl_edits_and_deletes_their_assessment(client, login_as, work, db):
 
 def test_baseline_with_follow_ups_cannot_be_deleted(app, client, login_as, work, db):
     db.session.add(Assessment(business=work["business"], facilitator=work["tpl"], kind="follow_up",
-                              assessed_on=date(2026, 6, 2), market_reach="local"))
+                              assessed_on=on(6, 2), market_reach="local"))
     db.session.commit()
     login_as("facilitator")
     response = client.post(f"/ikm/assessments/{work['assessment'].id}/delete")
@@ -510,7 +509,7 @@ def test_locked_month_refuses_every_assessment_change(app, client, login_as, wor
     form = client.get(f"/ikm/assessments/{assessment.id}/edit")
     assert form.status_code == 302 and form.headers["Location"].startswith(f"/ikm/{business.id}")
     post = client.post(f"/ikm/assessments/{assessment.id}/edit", data=_assessment_form(kind="baseline",
-                                                                                        assessed_on="2026-04-02"))
+                                                                                        assessed_on=iso(4, 2)))
     assert post.status_code == 302
     delete = client.post(f"/ikm/assessments/{assessment.id}/delete")
     assert delete.status_code == 302
@@ -518,42 +517,42 @@ def test_locked_month_refuses_every_assessment_change(app, client, login_as, wor
     assert _message(app, "This assessment's month has been submitted or approved and can no longer be changed.") \
         in text
     # A new follow-up dated in the locked month is refused too.
-    create = client.post(f"/ikm/{business.id}/assessments/new", data=_assessment_form(assessed_on="2026-03-20"))
+    create = client.post(f"/ikm/{business.id}/assessments/new", data=_assessment_form(assessed_on=iso(3, 20)))
     assert create.status_code == 200
     assert _message(app, "%(month)s has been submitted or approved and can no longer be changed.",
-                    month="Maret 2026") in _page(create)
+                    month=f"Maret {YEAR}") in _page(create)
     db.session.expire_all()
-    assert assessment.assessed_on == date(2026, 3, 2) and _count(db, Assessment) == 2
+    assert assessment.assessed_on == on(3, 2) and _count(db, Assessment) == 2
     assert _changes(db) == before
 
 
 def test_moving_an_assessment_into_a_locked_month_is_refused(app, client, login_as, work, db):
     db.session.add(Assessment(business=work["business"], facilitator=work["tpl"], kind="follow_up",
-                              assessed_on=date(2026, 6, 2), market_reach="local"))
+                              assessed_on=on(6, 2), market_reach="local"))
     work["month"].status = "approved"
     db.session.commit()
     follow_up = db.session.scalar(sa.select(Assessment).where(Assessment.kind == "follow_up"))
     login_as("facilitator")
     before = _changes(db)
-    response = client.post(f"/ikm/assessments/{follow_up.id}/edit", data=_assessment_form(assessed_on="2026-03-25"))
+    response = client.post(f"/ikm/assessments/{follow_up.id}/edit", data=_assessment_form(assessed_on=iso(3, 25)))
     assert response.status_code == 200
     assert _changes(db) == before
     db.session.expire_all()
-    assert follow_up.assessed_on == date(2026, 6, 2)
+    assert follow_up.assessed_on == on(6, 2)
 
 
 def test_a_new_tpl_without_contract_cannot_backdate(app, client, login_as, work, db):
     """The assessment date must fall in one of the TPL's own contracts, not just any date."""
     user = UserFactory(role="facilitator")
     tpl = FacilitatorFactory(user=user, region_code="82.71")
-    ContractFactory(facilitator=tpl, start_date=date(2026, 6, 1), end_date=date(2027, 5, 31))
-    db.session.add(Mentorship(business=work["business"], facilitator=tpl, start_date=date(2026, 6, 1)))
+    ContractFactory(facilitator=tpl, start_date=on(6, 1), end_date=on(5, 31, years=1))
+    db.session.add(Mentorship(business=work["business"], facilitator=tpl, start_date=on(6, 1)))
     db.session.commit()
     from ..conftest import sign_in
 
     sign_in(client, user.email)
     response = client.post(f"/ikm/{work['business'].id}/assessments/new",
-                           data=_assessment_form(assessed_on="2026-04-15"))
+                           data=_assessment_form(assessed_on=iso(4, 15)))
     assert _message(app, "The assessment date must fall within one of your contracts.") in _page(response)
     assert db.session.get(Facilitator, tpl.id) is not None
 
@@ -564,8 +563,8 @@ def test_business_page_links_only_the_work_the_reader_may_open(client, login_as,
 
     from tpl_tracker.models import Activity
 
-    other = Activity(facilitator=work["tpl2"], date=date(2026, 3, 11), type="pelatihan", description="Pelatihan",
-                     hours=Decimal("2"), businesses=[work["business"]])
+    other = Activity(facilitator=work["tpl2"], date=on(3, 11), type="pelatihan", description="Pelatihan",
+                     hours=Decimal(2), businesses=[work["business"]])
     db.session.add(other)
     db.session.commit()
     login_as("facilitator")

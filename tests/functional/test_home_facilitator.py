@@ -1,20 +1,25 @@
 """The TPL's home page: contract, businesses, this month, items returned with comments, permits, targets."""
-from datetime import date
-
 import pytest
 
-from tpl_tracker.models import MonthlyReport, MonthlyReportEvent, PermitFacilitation, ReviewComment, Target
+from tpl_tracker.models import (
+    MonthlyReport,
+    MonthlyReportEvent,
+    PermitFacilitation,
+    ReviewComment,
+    Target,
+)
 
+from ..clock import YEAR, moment, on
 from ..conftest import page_text as _page
 from ..conftest import ui_message as _message
 
-TODAY = date(2026, 4, 20)
+TODAY = on(4, 20)
 
 
 @pytest.fixture(autouse=True)
-def fixed_today(monkeypatch):
-    """The home page computes 'this month' from 20/04/2026, inside the world's 2026 contracts."""
-    monkeypatch.setattr("tpl_tracker.main.routes.programme_today", lambda: TODAY)
+def fixed_today(time_machine):
+    """The home page computes 'this month' from 20 April, inside the world's contracts of the tests' year."""
+    time_machine.move_to(moment(4, 20), tick=False)
 
 
 def test_home_keeps_the_contract_and_shows_businesses_and_month(app, client, login_as, work):
@@ -59,9 +64,9 @@ def test_home_does_not_show_other_tpls_returned_items(client, login_as, work, db
 
 
 def test_home_shows_progress_against_targets(app, client, login_as, work, db):
-    db.session.add(Target(facilitator=work["tpl"], year=2026, visits_per_month=4, businesses=2, permits_per_year=6))
+    db.session.add(Target(facilitator=work["tpl"], year=YEAR, visits_per_month=4, businesses=2, permits_per_year=6))
     db.session.add(PermitFacilitation(business=work["business"], facilitator=work["tpl"], permit_type="halal",
-                                      status="issued", issued_on=date(2026, 2, 1), expires_on=date(2026, 6, 1)))
+                                      status="issued", issued_on=on(2, 1), expires_on=on(6, 1)))
     db.session.commit()
     login_as("facilitator")
     page = _page(client.get("/"))
@@ -74,11 +79,11 @@ def test_home_shows_progress_against_targets(app, client, login_as, work, db):
     with app.test_request_context():
         from tpl_tracker import formatting as fmt
 
-        assert _message(app, "valid until %(date)s", date=fmt.day(date(2026, 6, 1))) in page
+        assert _message(app, "valid until %(date)s", date=fmt.day(on(6, 1))) in page
 
 
 def test_home_month_status(app, client, login_as, work, db):
-    db.session.add(MonthlyReport(facilitator=work["tpl"], period=date(2026, 4, 1), status="submitted"))
+    db.session.add(MonthlyReport(facilitator=work["tpl"], period=on(4, 1), status="submitted"))
     db.session.commit()
     login_as("facilitator")
     page = _page(client.get("/"))
@@ -97,8 +102,8 @@ def test_home_without_profile(app, client, login_as, world, db):
 
 def test_home_of_a_former_tpl_offers_no_month_to_work_on(app, client, login_as, work, db):
     """After the contract there is no month to log or submit: those cards are not shown."""
-    work["contract"].end_date = date(2025, 12, 31)
-    work["contract"].start_date = date(2025, 1, 1)
+    work["contract"].end_date = on(12, 31, years=-1)
+    work["contract"].start_date = on(1, 1, years=-1)
     db.session.commit()
     login_as("facilitator")
     page = _page(client.get("/"))

@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 from tpl_tracker.models import AuditEntry, Contract, Facilitator
 from tpl_tracker.services.importer import SHEETS
 
+from ..clock import iso
 from ..conftest import page_text, ui_message
 from ..unit.test_importer import (
     NIK1,
@@ -134,7 +135,7 @@ def test_cli_dry_run_writes_nothing(app, db, tmp_path):
 
 def test_cli_with_errors_exits_1_and_prints_the_locations(app, db, tmp_path):
     rows = {"facilitators": [facilitator_row(), facilitator_row(nik="123", full_name="Bad")],
-            "contracts": [contract_row(end_date="2023-01-01")]}
+            "contracts": [contract_row(end_date=iso(1, 1, years=-3))]}
     path = write_workbook(tmp_path / "data.xlsx", rows)
 
     result = app.test_cli_runner().invoke(args=["import-data", str(path)])

@@ -5,14 +5,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tpl_tracker.dates import programme_today
 from tpl_tracker.models import AuditEntry, Business, OutcomeSurvey
 
+from ..clock import TODAY
 from ..conftest import page_text as _page
 from ..conftest import sign_in
 from ..conftest import ui_message as _message
 
-TODAY = programme_today()
 EXIT = TODAY - timedelta(days=200)
 SURVEY_DATE = TODAY - timedelta(days=10)
 

@@ -7,10 +7,14 @@ import sqlalchemy as sa
 from tpl_tracker.models import AuditEntry, Contract, Facilitator, User
 from tpl_tracker.services.passwords import verify_password
 
-from ..conftest import page_text as _page, ui_message as _message, sign_in
+from ..clock import YEAR, dmy, on
+from ..conftest import page_text as _page
+from ..conftest import sign_in
+from ..conftest import ui_message as _message
 from ..factories import PASSWORD, FacilitatorFactory, make_nik
 
 NEW_PASSWORD = "sagu lempeng dan teh manis"
+CONTRACT_NUMBER = f"KP/TPL/{YEAR + 1}/001"  # a contract of the year after the tests' year
 
 
 
@@ -210,7 +214,7 @@ def test_tpl_form_refuses_a_malformed_nik(client, login_as, world, db):
 # --- contracts ------------------------------------------------------------------------------
 
 def _contract_form(**changes) -> dict:
-    data = {"number": "KP/TPL/2027/001", "start_date": "01/01/2027", "end_date": "31/12/2027",
+    data = {"number": CONTRACT_NUMBER, "start_date": dmy(1, 1, years=1), "end_date": dmy(12, 31, years=1),
             "placement_code": "82.71", "status": "active", "terminated_on": "", "termination_reason": ""}
     data.update(changes)
     return data
@@ -224,9 +228,9 @@ def test_admin_adds_a_contract(client, login_as, world, db):
 
     assert response.status_code == 302, _page(response)[:1000]
     assert response.headers["Location"] == f"/tpl/{tpl.id}"
-    contract = db.session.scalar(sa.select(Contract).where(Contract.number == "KP/TPL/2027/001"))
+    contract = db.session.scalar(sa.select(Contract).where(Contract.number == CONTRACT_NUMBER))
     assert contract is not None and contract.facilitator_id == tpl.id
-    assert (contract.start_date, contract.end_date) == (date(2027, 1, 1), date(2027, 12, 31))
+    assert (contract.start_date, contract.end_date) == (on(1, 1, years=1), on(12, 31, years=1))
     assert _count(db, AuditEntry, AuditEntry.action == "contract_created") == 1
 
 
@@ -234,7 +238,7 @@ def test_contract_ending_before_it_starts_is_refused(app, client, login_as, worl
     login_as("admin")
 
     response = client.post(f"/tpl/{world['tpl'].id}/contracts/new",
-                           data=_contract_form(start_date="01/06/2027", end_date="31/05/2027"))
+                           data=_contract_form(start_date=dmy(6, 1, years=1), end_date=dmy(5, 31, years=1)))
 
     assert response.status_code == 200
     assert _message(app, "A contract cannot end before it starts.") in _page(response)
@@ -245,7 +249,7 @@ def test_contract_ending_before_it_starts_is_refused(app, client, login_as, worl
 def test_overlapping_contract_is_refused(app, client, login_as, world, db):
     login_as("admin")
     response = client.post(f"/tpl/{world['tpl'].id}/contracts/new",
-                           data=_contract_form(start_date="01/12/2026", end_date="30/11/2027"))
+                           data=_contract_form(start_date=dmy(12, 1), end_date=dmy(11, 30, years=1)))
     assert response.status_code == 200
     expected = _message(app, "This period overlaps contract %(number)s of the same TPL.",
                         number=world["contract"].number)

@@ -1,11 +1,10 @@
 """Permit pages over HTTP: recording and advancing a facilitation, bad input, the month lock, scope, the list."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from tpl_tracker.dates import programme_today
 from tpl_tracker.models import (
     AuditEntry,
     Business,
@@ -15,11 +14,10 @@ from tpl_tracker.models import (
     ReviewComment,
 )
 
+from ..clock import TODAY, TOMORROW, YEAR, dmy, on, period
 from ..conftest import page_text as _page
 from ..conftest import statements_for_get as _queries
 from ..conftest import ui_message as _message
-
-TODAY = programme_today()
 
 
 def _count(db, model, *where) -> int:
@@ -33,7 +31,7 @@ def _writes(db) -> int:
 
 def _form(**changes) -> dict:
     # A browser sends every field, empty ones included (a missing one would keep the record's value).
-    data = {"permit_type": "halal", "status": "planned", "planned_on": "01/04/2026", "submitted_on": "",
+    data = {"permit_type": "halal", "status": "planned", "planned_on": dmy(4, 1), "submitted_on": "",
             "issued_on": "", "rejected_on": "", "document_number": "", "expires_on": "", "notes": "Daftar SEHATI"}
     data.update(changes)
     return data
@@ -51,7 +49,7 @@ def test_tpl_records_a_permit_for_a_mentored_business(app, client, login_as, wor
     response = client.post(f"/izin/new?business_id={business.id}", data=_form(business_id=str(business.id)))
     assert response.status_code == 302, _page(response)[:3000]
     permit = db.session.scalars(sa.select(PermitFacilitation).order_by(PermitFacilitation.id.desc())).first()
-    assert (permit.business_id, permit.permit_type, permit.planned_on) == (business.id, "halal", date(2026, 4, 1))
+    assert (permit.business_id, permit.permit_type, permit.planned_on) == (business.id, "halal", on(4, 1))
     # without a business in the URL the TPL picks one of the businesses they mentor now
     choose = _page(client.get("/izin/new"))
     assert business.name in choose and work["business2"].name not in choose
@@ -61,7 +59,7 @@ def test_advance_to_issued_nib_sets_the_business_nib(app, client, login_as, work
     login_as("facilitator")
     business = work["business"]
     response = client.post("/izin/new", data=_form(business_id=str(business.id), permit_type="nib", status="issued",
-                                                   issued_on="03/04/2026", document_number="8120-0001-23456"))
+                                                   issued_on=dmy(4, 3), document_number="8120-0001-23456"))
     assert response.status_code == 302, _page(response)[:3000]
     assert db.session.get(Business, business.id).nib == "8120000123456"
     detail = _page(client.get(response.headers["Location"]))
@@ -69,14 +67,14 @@ def test_advance_to_issued_nib_sets_the_business_nib(app, client, login_as, work
 
 
 @pytest.mark.parametrize("changes,message", [
-    ({"permit_type": "nib", "status": "issued", "issued_on": "03/04/2026", "document_number": "812000012345"},
+    ({"permit_type": "nib", "status": "issued", "issued_on": dmy(4, 3), "document_number": "812000012345"},
      "The NIB has exactly 13 digits."),
-    ({"permit_type": "halal", "status": "issued", "issued_on": "03/04/2026"},
+    ({"permit_type": "halal", "status": "issued", "issued_on": dmy(4, 3)},
      "An issued permit needs its document number."),
     ({"planned_on": ""}, "A planned facilitation needs the planning date."),
-    ({"planned_on": (TODAY + timedelta(days=1)).strftime("%d/%m/%Y")}, "This date cannot be in the future."),
-    ({"planned_on": "32/01/2026"}, "Not a valid date: use DD/MM/YYYY."),
-    ({"status": "submitted", "submitted_on": "01/03/2026"}, "The submission date cannot be before the planning date."),
+    ({"planned_on": TOMORROW.strftime("%d/%m/%Y")}, "This date cannot be in the future."),
+    ({"planned_on": f"32/01/{YEAR}"}, "Not a valid date: use DD/MM/YYYY."),
+    ({"status": "submitted", "submitted_on": dmy(3, 1)}, "The submission date cannot be before the planning date."),
     ({"notes": "x" * 2001}, "Field cannot be longer than 2000 characters."),
 ])
 def test_bad_input_is_refused_on_the_form(app, client, login_as, work, db, changes, message):
@@ -94,7 +92,7 @@ def test_pirt_number_of_14_digits_is_refused_on_edit(app, client, login_as, work
     permit_id = work["permit"].id
     before = _writes(db)
     response = client.post(f"/izin/{permit_id}/edit", data=_form(
-        permit_type="pirt", status="issued", planned_on="12/03/2026", issued_on="01/06/2026",
+        permit_type="pirt", status="issued", planned_on=dmy(3, 12), issued_on=dmy(6, 1),
         document_number="2067271010012"))
     assert response.status_code == 200
     assert _message(app, "The P-IRT number has at least 15 digits.") in _page(response)
@@ -106,13 +104,13 @@ def test_edit_advances_and_delete_only_while_planned(app, client, login_as, work
     permit_id = work["permit"].id
     assert client.get(f"/izin/{permit_id}/edit").status_code == 200
     response = client.post(f"/izin/{permit_id}/edit", data=_form(
-        permit_type="pirt", status="issued", planned_on="12/03/2026", submitted_on="20/03/2026",
-        issued_on="01/06/2026", document_number="206-7271-01-0012-26"))
+        permit_type="pirt", status="issued", planned_on=dmy(3, 12), submitted_on=dmy(3, 20),
+        issued_on=dmy(6, 1), document_number="206-7271-01-0012-26"))
     assert response.status_code == 302, _page(response)[:3000]
     permit = db.session.get(PermitFacilitation, permit_id)
-    assert permit.status == "issued" and permit.expires_on == date(2031, 6, 1)
+    assert permit.status == "issued" and permit.expires_on == on(6, 1, years=5)
     response = client.post(f"/izin/{permit_id}/edit", data=_form(permit_type="pirt", status="planned",
-                                                                   planned_on="12/03/2026"))
+                                                                   planned_on=dmy(3, 12)))
     assert response.status_code == 200 and _message(
         app, "The status cannot go back (or change once decided): correct the dates of the current step instead."
     ) in _page(response)
@@ -134,25 +132,25 @@ def test_locked_month_refuses_edits(app, client, login_as, work, db):
     login_as("facilitator")
     permit_id = work["permit"].id
     locked = _message(app, "%(month)s has been submitted or approved and can no longer be changed.",
-                      month="Maret 2026")
+                      month=f"Maret {YEAR}")
     before = _writes(db)
     # A planned permit can still move on to its next step, so its form opens with a warning...
     form = _page(client.get(f"/izin/{permit_id}/edit"))
     assert _message(app, "The month of the current step has been submitted or approved: you can only record the "
                          "next step, dated in an open month.") in form
     # ...but every change to the locked month is refused.
-    for data in (_form(permit_type="pirt", planned_on="12/03/2026", notes="ubah"),
-                 _form(permit_type="pirt", planned_on="02/04/2026")):
+    for data in (_form(permit_type="pirt", planned_on=dmy(3, 12), notes="ubah"),
+                 _form(permit_type="pirt", planned_on=dmy(4, 2))):
         response = client.post(f"/izin/{permit_id}/edit", data=data)
         assert response.status_code == 200 and locked in _page(response)
     response = client.post(f"/izin/{permit_id}/delete", follow_redirects=True)
     assert locked in _page(response)
-    response = client.post("/izin/new", data=_form(business_id=str(work["business"].id), planned_on="05/03/2026"))
+    response = client.post("/izin/new", data=_form(business_id=str(work["business"].id), planned_on=dmy(3, 5)))
     assert response.status_code == 200 and locked in _page(response)
     assert _writes(db) == before
     # A decided permit in a locked month cannot even open its form.
     permit = db.session.get(PermitFacilitation, permit_id)
-    permit.status, permit.submitted_on, permit.rejected_on = "rejected", date(2026, 3, 13), date(2026, 3, 20)
+    permit.status, permit.submitted_on, permit.rejected_on = "rejected", on(3, 13), on(3, 20)
     db.session.commit()
     response = client.get(f"/izin/{permit_id}/edit")
     assert response.status_code == 302 and response.headers["Location"] == f"/izin/{permit_id}"
@@ -177,7 +175,7 @@ def test_other_tpl_and_out_of_scope_supervisor_get_404(app, client, login_as, wo
 
 def test_detail_shows_expiry_warning_and_review_comments(app, client, login_as, work, db):
     permit = work["permit"]
-    permit.status, permit.issued_on, permit.document_number = "issued", date(2026, 3, 20), "206727101001226"
+    permit.status, permit.issued_on, permit.document_number = "issued", on(3, 20), "206727101001226"
     permit.expires_on = TODAY + timedelta(days=30)
     event = MonthlyReportEvent(report=work["month"], action="return", actor_id=work["supervisor"].id)
     db.session.add(ReviewComment(event=event, item_type="permit", item_id=permit.id, comment="Lampirkan nomor P-IRT."))
@@ -192,7 +190,7 @@ def test_detail_shows_expiry_warning_and_review_comments(app, client, login_as, 
 
 def test_list_filters(app, client, login_as, work, db):
     db.session.add(PermitFacilitation(business=work["business"], facilitator=work["tpl"], permit_type="nib",
-                                      status="issued", issued_on=date(2026, 5, 2), document_number="8120000123456"))
+                                      status="issued", issued_on=on(5, 2), document_number="8120000123456"))
     db.session.commit()
     login_as("supervisor")
 
@@ -202,9 +200,9 @@ def test_list_filters(app, client, login_as, work, db):
     assert rows("") == 2
     assert rows("permit_type=nib") == 1 and rows("status=planned") == 1
     assert rows("q=8120000") == 1 and rows("q=sagu") == 2
-    assert rows("month=2026-05") == 1 and rows("month=2026-03") == 1
+    assert rows(f"month={period(5)}") == 1 and rows(f"month={period(3)}") == 1
     assert rows("region=82") == 2 and rows("region=73") == 0
-    bad = client.get("/izin/?month=2026-1")
+    bad = client.get(f"/izin/?month={YEAR}-1")
     assert bad.status_code == 200 and _message(app, "Use the form YYYY-MM.") in _page(bad)
 
 
@@ -213,9 +211,9 @@ def _add_permits(db, work, count, start):
         business = Business(name=f"IKM {i}", normalized_name=f"ikm {i}", owner_name="Ibu Rina", region_code="82.71",
                             kbli="10792", size_class="mikro", workers=1)
         db.session.add_all([business, Mentorship(business=business, facilitator=work["tpl"],
-                                                 start_date=date(2026, 2, 1)),
+                                                 start_date=on(2, 1)),
                             PermitFacilitation(business=business, facilitator=work["tpl"], permit_type="halal",
-                                               status="planned", planned_on=date(2026, 4, 1 + i % 28))])
+                                               status="planned", planned_on=on(4, 1 + i % 28))])
     db.session.commit()
 
 

@@ -1,27 +1,34 @@
 """Monthly report pages over HTTP: the TPL's months, the month page, submit, review in one step, reopen,
 the review queue and the list of reports; refusals write nothing."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from tpl_tracker.models import AuditEntry, MonthlyReport, MonthlyReportEvent, Notification, ReviewComment
+from tpl_tracker.models import (
+    AuditEntry,
+    MonthlyReport,
+    MonthlyReportEvent,
+    Notification,
+    ReviewComment,
+)
+from tpl_tracker.services import ServiceError
 from tpl_tracker.services.months import assert_months_open
 
-from ..conftest import page_text
+from ..clock import YEAR, moment, on, period
+from ..conftest import page_text, statements_for_get
 from ..conftest import ui_message as _message
-from ..conftest import statements_for_get
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory
 
-TODAY = date(2026, 4, 15)
-MARCH = date(2026, 3, 1)
+TODAY = on(4, 15)
+MARCH = on(3, 1)
+MARCH_PERIOD = period(3)
 
 
 @pytest.fixture(autouse=True)
-def fixed_today(monkeypatch):
-    """The pages run on 15 April 2026: March has ended, April is the current month, May lies ahead."""
-    monkeypatch.setattr("tpl_tracker.services.reviews.programme_today", lambda: TODAY)
-    monkeypatch.setattr("tpl_tracker.reviews.routes.programme_today", lambda: TODAY)
+def fixed_today(time_machine):
+    """The pages run on 15 April of the tests' year: March has ended, April is the current month, May lies ahead."""
+    time_machine.move_to(moment(4, 15), tick=False)
 
 
 def _writes(db) -> int:
@@ -35,7 +42,7 @@ def _report(db, world, key="month") -> MonthlyReport:
     return db.session.get(MonthlyReport, world[key].id)
 
 
-def _month_url(world, key="tpl", period="2026-03") -> str:
+def _month_url(world, key="tpl", period=MARCH_PERIOD) -> str:
     return f"/bulanan/tpl/{world[key].id}/{period}"
 
 
@@ -48,10 +55,10 @@ def _submit(client, world, **data):
 def test_tpl_sees_their_months_newest_first_with_counts(app, client, login_as, work):
     login_as("facilitator")
     page = page_text(client.get("/bulanan/"))
-    months = ["2026-04", "2026-03", "2026-02", "2026-01"]
+    months = [period(4), period(3), period(2), period(1)]
     positions = [page.index(f'/bulanan/tpl/{work["tpl"].id}/{m}"') for m in months]
     assert positions == sorted(positions)
-    assert "2026-05" not in page  # future months are not listed
+    assert period(5) not in page  # future months are not listed
     assert _message(app, "Draft (not submitted)") in page
 
 
@@ -66,8 +73,8 @@ def test_tpl_submits_a_month_and_it_locks(app, client, login_as, work, db):
     assert response.status_code == 302 and response.headers["Location"] == _month_url(work)
     report = _report(db, work)
     assert report.status == "submitted"
-    with pytest.raises(Exception):
-        assert_months_open(work["tpl"].id, date(2026, 3, 10))
+    with pytest.raises(ServiceError):
+        assert_months_open(work["tpl"].id, on(3, 10))
     page = page_text(client.get(_month_url(work)))
     assert _message(app, "Submitted") in page and "Laporan Maret lengkap" in page
     assert "/submit" not in page  # no second submit button
@@ -76,9 +83,9 @@ def test_tpl_submits_a_month_and_it_locks(app, client, login_as, work, db):
 def test_refused_submissions_answer_on_the_page_and_write_nothing(app, client, login_as, work, db):
     login_as("facilitator")
     before = _writes(db)
-    response = client.post(_month_url(work, period="2026-05") + "/submit", data={})
+    response = client.post(_month_url(work, period=period(5)) + "/submit", data={})
     assert response.status_code == 200
-    assert _message(app, "%(month)s has not started yet and cannot be submitted.", month="Mei 2026") \
+    assert _message(app, "%(month)s has not started yet and cannot be submitted.", month=f"Mei {YEAR}") \
         in page_text(response)
     response = _submit(client, work, note="x" * 2001)
     assert response.status_code == 200
@@ -89,7 +96,7 @@ def test_refused_submissions_answer_on_the_page_and_write_nothing(app, client, l
     response = _submit(client, work)
     assert response.status_code == 200
     assert _message(app, "%(month)s has already been approved. Ask your supervisor to reopen it if it must "
-                         "change.", month="Maret 2026") in page_text(response)
+                         "change.", month=f"Maret {YEAR}") in page_text(response)
     assert _writes(db) == before
 
 
@@ -98,7 +105,7 @@ def test_months_of_others_and_outside_contracts_are_not_found(client, login_as, 
     assert client.get(_month_url(work, "tpl2")).status_code == 404
     assert client.get(f"/bulanan/{work['month2'].id}").status_code == 404
     assert client.post(_month_url(work, "tpl2") + "/submit", data={}).status_code == 404
-    assert client.get(_month_url(work, period="2027-01")).status_code == 404
+    assert client.get(_month_url(work, period=period(1, years=1))).status_code == 404
     assert client.get(_month_url(work, period="maret")).status_code == 404
     assert _report(db, work, "month2").status == "draft"
 
@@ -116,7 +123,7 @@ def test_report_id_leads_to_the_month_page(client, login_as, work):
 def _submitted(db, world, key="month", when=None):
     report = world[key]
     report.status = "submitted"
-    report.submitted_at = when or datetime(2026, 4, 2, 3, 0, tzinfo=timezone.utc)
+    report.submitted_at = when or moment(4, 2)
     db.session.commit()
     return report
 
@@ -136,7 +143,7 @@ def test_review_return_with_item_comment_then_approve(app, client, login_as, wor
     assert response.status_code == 302, page_text(response)[:3000]
     report = _report(db, work)
     assert report.status == "returned"
-    assert_months_open(work["tpl"].id, date(2026, 3, 10))  # editable again
+    assert_months_open(work["tpl"].id, on(3, 10))  # editable again
     comments = list(db.session.scalars(sa.select(ReviewComment)))
     assert [(c.item_type, c.item_id, c.comment) for c in comments] == [
         ("activity", work["activity"].id, "Foto kurang jelas")]
@@ -211,13 +218,13 @@ def test_reopen_needs_a_reason(app, client, login_as, work, db):
 def test_queue_oldest_first(client, login_as, work, db):
     other = FacilitatorFactory(user=UserFactory(), supervisor=work["supervisor"], region_code="82.71")
     ContractFactory(facilitator=other)
-    older = MonthlyReport(facilitator_id=other.id, period=date(2026, 2, 1), status="submitted",
-                          submitted_at=datetime(2026, 3, 5, tzinfo=timezone.utc))
+    older = MonthlyReport(facilitator_id=other.id, period=on(2, 1), status="submitted",
+                          submitted_at=moment(3, 5, hour=0))
     db.session.add(older)
     _submitted(db, work)
     login_as("supervisor")
     page = page_text(client.get("/bulanan/antrean"))
-    assert page.index(f"/bulanan/tpl/{other.id}/2026-02") < page.index(_month_url(work))
+    assert page.index(f"/bulanan/tpl/{other.id}/{period(2)}") < page.index(_month_url(work))
     assert _month_url(work, "tpl2") not in page
 
 
@@ -230,7 +237,7 @@ def test_evaluator_lists_and_filters_reports(app, client, login_as, work, db):
     assert _month_url(work) in page and _month_url(work, "tpl2") not in page
     page = page_text(client.get("/bulanan/?province=73"))
     assert _month_url(work) not in page and _month_url(work, "tpl2") in page
-    page = page_text(client.get("/bulanan/?month=2026-3"))
+    page = page_text(client.get(f"/bulanan/?month={YEAR}-3"))
     assert _message(app, "Type the month as YYYY-MM, e.g. 2026-03.") in page
 
 
@@ -242,7 +249,7 @@ def _many_months(db, world, count: int) -> None:
         tpl = FacilitatorFactory(user=UserFactory(), supervisor=supervisor, region_code="82.71")
         ContractFactory(facilitator=tpl)
         db.session.add(MonthlyReport(facilitator_id=tpl.id, period=MARCH, status="submitted",
-                                     submitted_at=datetime(2026, 4, 1, tzinfo=timezone.utc) + timedelta(minutes=n)))
+                                     submitted_at=moment(4, 1, hour=0) + timedelta(minutes=n)))
     db.session.commit()
 
 
@@ -260,7 +267,7 @@ def test_supervisor_lists_the_months_of_one_tpl_in_scope(client, login_as, work,
     """Supervisors get the filtered list too; a TPL outside their scope is not found."""
     login_as("supervisor")
     page = page_text(client.get(f"/bulanan/?tpl={work['tpl'].id}"))
-    assert f"/bulanan/tpl/{work['tpl'].id}/2026-03" in page
+    assert f"/bulanan/tpl/{work['tpl'].id}/{MARCH_PERIOD}" in page
     assert client.get(f"/bulanan/?tpl={work['tpl2'].id}").status_code == 404
     everything = page_text(client.get("/bulanan/"))
     assert f"/bulanan/tpl/{work['tpl2'].id}/" not in everything

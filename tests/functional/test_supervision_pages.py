@@ -1,6 +1,5 @@
 """Supervision pages over HTTP: the roster, one TPL's work, targets and handover."""
 import re
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -8,18 +7,19 @@ import sqlalchemy as sa
 
 from tpl_tracker.models import Activity, AuditEntry, Mentorship, MonthlyReport, Target
 
+from ..clock import YEAR, dmy, iso, moment, on
 from ..conftest import page_text as _page
 from ..conftest import statements_for_get as _queries
 from ..conftest import ui_message as _message
 from ..factories import ContractFactory, FacilitatorFactory
 
-TODAY = date(2026, 4, 20)
+TODAY = on(4, 20)
 
 
 @pytest.fixture(autouse=True)
-def fixed_today(monkeypatch):
-    """The pages compute 'this month' from 20/04/2026, inside the world's 2026 contracts."""
-    monkeypatch.setattr("tpl_tracker.supervision.routes.programme_today", lambda: TODAY)
+def fixed_today(time_machine):
+    """The whole app lives on 20 April of the tests' year, inside the world's contracts of that year."""
+    time_machine.move_to(moment(4, 20), tick=False)
 
 
 def _switch(client, login_as, name):
@@ -37,11 +37,11 @@ def _changes(db) -> int:
 
 
 def _tpl(db, world, n=1):
-    """`n` more TPL of the supervisor in Kota Ternate, under contract through 2026."""
+    """`n` more TPL of the supervisor in Kota Ternate, under contract through the tests' year."""
     made = []
     for _i in range(n):
         tpl = FacilitatorFactory(supervisor=world["supervisor"], region_code="82.71")
-        ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
+        ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31))
         made.append(tpl)
     db.session.commit()
     return made
@@ -77,7 +77,7 @@ def test_roster_filters(client, login_as, work, db):
 
 
 def test_roster_toggle_includes_tpl_without_contract_this_month(client, login_as, work, db):
-    work["contract"].end_date = date(2026, 3, 31)
+    work["contract"].end_date = on(3, 31)
     db.session.commit()
     login_as("supervisor")
     assert work["tpl"].full_name not in _page(client.get("/supervisi/"))
@@ -96,16 +96,16 @@ def test_roster_query_count_does_not_grow_with_rows(app, client, login_as, work,
     try:
         login_as("supervisor")
         for tpl in _tpl(db, work, 4):
-            db.session.add(Activity(facilitator=tpl, date=date(2026, 4, 2), type="kunjungan", description="x",
+            db.session.add(Activity(facilitator=tpl, date=on(4, 2), type="kunjungan", description="x",
                                     hours=Decimal("1.0")))
-            db.session.add(MonthlyReport(facilitator=tpl, period=date(2026, 3, 1), status="approved"))
+            db.session.add(MonthlyReport(facilitator=tpl, period=on(3, 1), status="approved"))
         db.session.commit()
         five = _queries(app, client, "/supervisi/")
         assert _page(client.get("/supervisi/")).count('href="/supervisi/tpl/') == 5
         for tpl in _tpl(db, work, 45):
-            db.session.add(Activity(facilitator=tpl, date=date(2026, 4, 2), type="kunjungan", description="x",
+            db.session.add(Activity(facilitator=tpl, date=on(4, 2), type="kunjungan", description="x",
                                     hours=Decimal("1.0")))
-            db.session.add(Target(facilitator=tpl, year=2026, visits_per_month=2, businesses=1, permits_per_year=6))
+            db.session.add(Target(facilitator=tpl, year=YEAR, visits_per_month=2, businesses=1, permits_per_year=6))
         db.session.commit()
         fifty = _queries(app, client, "/supervisi/")
         assert _page(client.get("/supervisi/")).count('href="/supervisi/tpl/') == 50
@@ -117,7 +117,7 @@ def test_roster_query_count_does_not_grow_with_rows(app, client, login_as, work,
 # --- one TPL's work -------------------------------------------------------------------------------------------
 
 def test_work_page_shows_the_tpls_work(app, client, login_as, work, db):
-    db.session.add(Target(facilitator=work["tpl"], year=2026, visits_per_month=4, businesses=5, permits_per_year=12))
+    db.session.add(Target(facilitator=work["tpl"], year=YEAR, visits_per_month=4, businesses=5, permits_per_year=12))
     db.session.commit()
     login_as("supervisor")
     page = _page(client.get(f"/supervisi/tpl/{work['tpl'].id}"))
@@ -127,8 +127,8 @@ def test_work_page_shows_the_tpls_work(app, client, login_as, work, db):
     with app.test_request_context():
         from tpl_tracker import formatting as fmt
 
-        assert fmt.day(date(2026, 3, 10)) in page  # the activity
-        assert fmt.month(date(2026, 3, 1)) in page  # the month
+        assert fmt.day(on(3, 10)) in page  # the activity
+        assert fmt.month(on(3, 1)) in page  # the month
     assert 'src="/static/supervision.js"' in page
 
 
@@ -136,7 +136,7 @@ def test_work_page_offers_handover_when_the_contract_ends_soon(app, client, logi
     login_as("supervisor")
     page = _page(client.get(f"/supervisi/tpl/{work['tpl'].id}"))
     assert "alert-warning" not in page
-    work["contract"].end_date = date(2026, 5, 10)
+    work["contract"].end_date = on(5, 10)
     db.session.commit()
     page = _page(client.get(f"/supervisi/tpl/{work['tpl'].id}"))
     assert "alert-warning" in page and f'/supervisi/tpl/{work["tpl"].id}/handover' in page
@@ -160,21 +160,21 @@ def test_out_of_scope_and_wrong_role(client, login_as, work, path):
 
 # --- targets --------------------------------------------------------------------------------------------------
 
-TARGETS = {"year": "2026", "visits_per_month": "8", "businesses": "10", "permits_per_year": "12"}
+TARGETS = {"year": str(YEAR), "visits_per_month": "8", "businesses": "10", "permits_per_year": "12"}
 
 
 def test_supervisor_sets_then_changes_targets(client, login_as, work, db):
     login_as("supervisor")
     url = f"/supervisi/tpl/{work['tpl'].id}/targets"
     page = _page(client.get(url))
-    assert 'value="2026"' in page
+    assert f'value="{YEAR}"' in page
     response = client.post(url, data=TARGETS)
     assert response.status_code == 302
     assert response.headers["Location"] == f"/supervisi/tpl/{work['tpl'].id}"
     target = db.session.scalar(sa.select(Target))
-    assert (target.year, target.visits_per_month, target.businesses, target.permits_per_year) == (2026, 8, 10, 12)
+    assert (target.year, target.visits_per_month, target.businesses, target.permits_per_year) == (YEAR, 8, 10, 12)
 
-    assert 'value="8"' in _page(client.get(url + "?year=2026"))
+    assert 'value="8"' in _page(client.get(url + f"?year={YEAR}"))
     client.post(url, data={**TARGETS, "visits_per_month": "0"})
     db.session.expire_all()
     assert _count(db, Target) == 1 and db.session.scalar(sa.select(Target)).visits_per_month == 0
@@ -201,7 +201,7 @@ def test_targets_bad_input_writes_nothing(app, client, login_as, work, db, field
 
 def _handover_form(work, successor, **changes) -> dict:
     data = {"mentorship_ids": [str(work["mentorship"].id)], "new_facilitator_id": str(successor.id),
-            "on": "15/04/2026", "reason": "Contract ends"}
+            "on": dmy(4, 15), "reason": "Contract ends"}
     data.update(changes)
     return data
 
@@ -212,7 +212,7 @@ def test_handover_form_checks_every_business_and_offers_tpl_in_scope(client, log
     page = _page(client.get(f"/supervisi/tpl/{work['tpl'].id}/handover"))
     assert re.search(rf'<input checked[^>]*name="mentorship_ids"[^>]*value="{work["mentorship"].id}"', page)
     assert successor.full_name in page and work["tpl2"].full_name not in page
-    assert 'value="2026-04-20"' in page
+    assert f'value="{iso(4, 20)}"' in page
     assert "data-confirm" in page
 
 
@@ -223,9 +223,9 @@ def test_handover_moves_businesses_and_keeps_activities(app, client, login_as, w
     assert response.status_code == 302, _page(response)[:3000]
     db.session.expire_all()
     old = db.session.get(Mentorship, work["mentorship"].id)
-    assert old.end_date == date(2026, 4, 15) and "Contract ends" in old.end_reason
+    assert old.end_date == on(4, 15) and "Contract ends" in old.end_reason
     new = db.session.scalar(sa.select(Mentorship).where(Mentorship.facilitator_id == successor.id))
-    assert new.business_id == work["business"].id and new.start_date == date(2026, 4, 15)
+    assert new.business_id == work["business"].id and new.start_date == on(4, 15)
     assert db.session.get(Activity, work["activity"].id).facilitator_id == work["tpl"].id
     page = _page(client.get(response.headers["Location"]))
     assert _message(app, "%(count)d businesses have been handed over.", count=1) in page
@@ -238,9 +238,9 @@ def test_handover_refusals_write_nothing(app, client, login_as, work, db, case):
         "same": {"new_facilitator_id": str(work["tpl"].id)},
         "out_of_scope": {"new_facilitator_id": str(work["tpl2"].id)},
         "nothing": {"mentorship_ids": []},
-        "future": {"on": "21/04/2026"},
+        "future": {"on": dmy(4, 21)},
         "no_reason": {"reason": ""},
-        "bad_date": {"on": "31/02/2026"},
+        "bad_date": {"on": f"31/02/{YEAR}"},
     }[case]
     message = {
         "same": "Choose another TPL: a TPL cannot hand businesses over to themselves.",

@@ -1,6 +1,5 @@
 """Activities and their evidence files: the rules of an activity, content-checked uploads, the month lock."""
 import io
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -20,10 +19,11 @@ from tpl_tracker.services.activities import (
 )
 from tpl_tracker.services.evidence import Upload, detect_type, safe_filename
 
+from ..clock import YEAR, iso, on
 from ..conftest import ui_message
 from ..factories import TINY_PDF, tiny_png
 
-TODAY = date(2026, 11, 27)
+TODAY = on(11, 27)
 
 
 def _count(db, model, *where) -> int:
@@ -37,7 +37,7 @@ def _image(fmt: str) -> bytes:
 
 
 def _data(work, **changes) -> ActivityData:
-    values = {"date": date(2026, 3, 20), "type": "pelatihan", "description": "Pelatihan pengemasan sagu",
+    values = {"date": on(3, 20), "type": "pelatihan", "description": "Pelatihan pengemasan sagu",
               "hours": Decimal("3.5"), "business_ids": [work["business"].id]}
     values.update(changes)
     return ActivityData(**values)
@@ -83,10 +83,10 @@ def test_create_with_evidence_in_one_commit(db, work):
 
 
 @pytest.mark.parametrize("changes,field,message", [
-    ({"date": date(2026, 11, 28)}, "date", "The date of an activity cannot be in the future."),
-    ({"date": date(2025, 12, 31)}, "date", "The date must lie within one of your contract periods."),
-    ({"hours": Decimal("0")}, "hours", "The hours must be more than 0 and at most 24."),
-    ({"hours": Decimal("25")}, "hours", "The hours must be more than 0 and at most 24."),
+    ({"date": on(11, 28)}, "date", "The date of an activity cannot be in the future."),
+    ({"date": on(12, 31, years=-1)}, "date", "The date must lie within one of your contract periods."),
+    ({"hours": Decimal(0)}, "hours", "The hours must be more than 0 and at most 24."),
+    ({"hours": Decimal(25)}, "hours", "The hours must be more than 0 and at most 24."),
     ({"hours": Decimal("1.25")}, "hours", "Give the hours with at most one decimal, e.g. 1.5."),
     ({"business_ids": []}, "business_ids", "Choose at least one business."),
     ({"description": "   "}, "description", "Describe the activity."),
@@ -114,11 +114,11 @@ def test_another_tpls_business_cannot_be_chosen(db, work):
 
 def test_an_ended_mentorship_counts_only_for_the_dates_it_covered(db, work):
     mentorship = db.session.get(Mentorship, work["mentorship"].id)
-    mentorship.end_date = date(2026, 4, 30)
+    mentorship.end_date = on(4, 30)
     db.session.commit()
-    create_activity(work["facilitator"], work["tpl"], _data(work, date=date(2026, 4, 2)), today=TODAY)
+    create_activity(work["facilitator"], work["tpl"], _data(work, date=on(4, 2)), today=TODAY)
     with pytest.raises(ServiceError):
-        create_activity(work["facilitator"], work["tpl"], _data(work, date=date(2026, 5, 2)), today=TODAY)
+        create_activity(work["facilitator"], work["tpl"], _data(work, date=on(5, 2)), today=TODAY)
 
 
 @pytest.mark.parametrize("uploads,message", [
@@ -148,9 +148,9 @@ def test_only_the_owner_writes(db, work):
 
 def test_update_audits_the_changes_including_businesses(db, work):
     activity = work["activity"]
-    update_activity(work["facilitator"], activity, _data(work, date=date(2026, 4, 1)), today=TODAY)
+    update_activity(work["facilitator"], activity, _data(work, date=on(4, 1)), today=TODAY)
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "update"))
-    assert entry.before["date"] == "2026-03-10" and entry.after["date"] == "2026-04-01"
+    assert entry.before["date"] == iso(3, 10) and entry.after["date"] == iso(4, 1)
     assert entry.after["hours"] == "3.5" and "business_ids" not in entry.after  # unchanged
 
 
@@ -161,22 +161,22 @@ def test_a_locked_month_refuses_every_change(app, db, work):
         lambda: create_activity(user, work["tpl"], _data(work), today=TODAY),
         lambda: update_activity(user, activity, _data(work), today=TODAY),
         # moving out of the locked month is a change to it too
-        lambda: update_activity(user, activity, _data(work, date=date(2026, 4, 2)), today=TODAY),
+        lambda: update_activity(user, activity, _data(work, date=on(4, 2)), today=TODAY),
         lambda: delete_activity(user, activity),
         lambda: add_evidence(user, activity, [Upload("a.png", tiny_png())]),
         lambda: delete_evidence(user, evidence),
     ]
     expected = ui_message(app, "%(month)s has been submitted or approved and can no longer be changed.",
-                          month="Maret 2026")
+                          month=f"Maret {YEAR}")
     for attempt in attempts:
         with pytest.raises(ServiceError) as refused:
             attempt()
         assert refused.value.message == expected
         db.session.rollback()
     # ...and moving an activity of an open month into the locked one
-    other = create_activity(user, work["tpl"], _data(work, date=date(2026, 4, 3)), today=TODAY)
+    other = create_activity(user, work["tpl"], _data(work, date=on(4, 3)), today=TODAY)
     with pytest.raises(ServiceError):
-        update_activity(user, other, _data(work, date=date(2026, 3, 3)), today=TODAY)
+        update_activity(user, other, _data(work, date=on(3, 3)), today=TODAY)
     db.session.rollback()
     assert _count(db, Activity) == 3 and _count(db, Evidence) == 2
 

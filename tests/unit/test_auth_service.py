@@ -1,6 +1,6 @@
 """Sign-in with lockout counted in the database, and changing one's password."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from tpl_tracker.services import ServiceError
 from tpl_tracker.services.auth import authenticate, change_password
 from tpl_tracker.services.passwords import verify_password
 
+from ..clock import NOW
 from ..factories import PASSWORD, UserFactory
 
 WRONG = "Wrong email or password."
@@ -47,7 +48,7 @@ def user(db):
 
 def test_success_returns_the_user_resets_counters_and_audits(db, user):
     user.failed_login_count = 4
-    user.failed_login_window_start = datetime.now(timezone.utc) - timedelta(minutes=2)
+    user.failed_login_window_start = NOW - timedelta(minutes=2)
     db.session.commit()
 
     signed_in = authenticate("  Rahmat@Example.ID ", PASSWORD)
@@ -88,7 +89,7 @@ def test_ten_failures_lock_the_account_even_for_the_right_password(db, app, user
     assert errors[-1].message != _(WRONG), "the 10th failure must say that the account is now locked"
     assert re.fullmatch(_locked_pattern(), errors[-1].message)
     db.session.refresh(user)
-    assert user.locked_until is not None and user.locked_until > datetime.now(timezone.utc)
+    assert user.locked_until is not None and user.locked_until > NOW
     assert "account_locked" in _actions(db, user)
 
     with pytest.raises(ServiceError) as caught:
@@ -101,7 +102,7 @@ def test_ten_failures_lock_the_account_even_for_the_right_password(db, app, user
 def test_right_password_works_again_once_the_lock_has_passed(db, user):
     _fail(user.email, 10)
     db.session.refresh(user)
-    user.locked_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+    user.locked_until = NOW - timedelta(seconds=1)
     db.session.commit()
 
     assert authenticate(user.email, PASSWORD).id == user.id
@@ -112,7 +113,7 @@ def test_right_password_works_again_once_the_lock_has_passed(db, user):
 
 def test_failures_older_than_the_window_are_forgotten(db, user):
     user.failed_login_count = 9
-    user.failed_login_window_start = datetime.now(timezone.utc) - timedelta(minutes=16)
+    user.failed_login_window_start = NOW - timedelta(minutes=16)
     db.session.commit()
 
     (error,) = _fail(user.email, 1)
@@ -121,12 +122,12 @@ def test_failures_older_than_the_window_are_forgotten(db, user):
     db.session.refresh(user)
     assert user.failed_login_count == 1
     assert user.locked_until is None
-    assert datetime.now(timezone.utc) - user.failed_login_window_start < timedelta(minutes=1)
+    assert NOW - user.failed_login_window_start < timedelta(minutes=1)
 
 
 def test_failures_inside_the_window_are_added_up(db, user):
     user.failed_login_count = 9
-    user.failed_login_window_start = datetime.now(timezone.utc) - timedelta(minutes=14)
+    user.failed_login_window_start = NOW - timedelta(minutes=14)
     db.session.commit()
 
     (error,) = _fail(user.email, 1)

@@ -1,14 +1,20 @@
 """Business, mentorship-request and assessment services without HTTP."""
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
-from tpl_tracker.models import Assessment, AuditEntry, Business, Mentorship, MentorshipRequest
+from tpl_tracker.models import (
+    Assessment,
+    AuditEntry,
+    Business,
+    Mentorship,
+    MentorshipRequest,
+)
 from tpl_tracker.services import ServiceError
 from tpl_tracker.services import assessments as assessment_service
 from tpl_tracker.services import businesses as service
 from tpl_tracker.services.regions import child_choices, is_child_region, region_children
+
+from ..clock import on
 
 
 def _data(**changes) -> service.BusinessData:
@@ -108,18 +114,18 @@ def test_request_and_decisions(app, work, db):
 def test_stop_mentoring_rules(app, work, db):
     tpl_user, business = work["facilitator"], work["business"]
     with pytest.raises(ServiceError) as error:
-        service.stop_mentoring(tpl_user, business, date(2026, 1, 31), "x")
+        service.stop_mentoring(tpl_user, business, on(1, 31), "x")
     assert error.value.field == "end_date"
     with pytest.raises(ServiceError):
-        service.stop_mentoring(work["facilitator2"], business, date(2026, 5, 1), "x")
-    service.stop_mentoring(tpl_user, business, date(2026, 5, 1), "Selesai dibina")
+        service.stop_mentoring(work["facilitator2"], business, on(5, 1), "x")
+    service.stop_mentoring(tpl_user, business, on(5, 1), "Selesai dibina")
     assert not service.mentors_now(tpl_user, business)
     with pytest.raises(ServiceError):
-        service.stop_mentoring(tpl_user, business, date(2026, 5, 2), "again")
+        service.stop_mentoring(tpl_user, business, on(5, 2), "again")
 
 
 def _assessment(**changes) -> assessment_service.AssessmentData:
-    values = {"kind": "follow_up", "assessed_on": date(2026, 6, 1), "turnover": 8_000_000, "workers": 5,
+    values = {"kind": "follow_up", "assessed_on": on(6, 1), "turnover": 8_000_000, "workers": 5,
               "market_reach": "national", "has_packaging_label": True, "production_capacity": "300/minggu"}
     values.update(changes)
     return assessment_service.AssessmentData(**values)
@@ -127,7 +133,7 @@ def _assessment(**changes) -> assessment_service.AssessmentData:
 
 def test_change_since_baseline_numbers(app, work, db):
     business = work["business"]
-    assessment_service.create_assessment(work["facilitator"], business, _assessment(assessed_on=date(2026, 5, 1),
+    assessment_service.create_assessment(work["facilitator"], business, _assessment(assessed_on=on(5, 1),
                                                                                        turnover=6_000_000))
     assessment_service.create_assessment(work["facilitator"], business, _assessment())
     change = assessment_service.change_since_baseline(service.assessments_of(business))
@@ -135,7 +141,7 @@ def test_change_since_baseline_numbers(app, work, db):
     assert (turnover["baseline"], turnover["latest"], turnover["difference"]) == (5_000_000, 8_000_000, 3_000_000)
     assert (workers["baseline"], workers["latest"], workers["difference"]) == (3, 5, 2)
     assert change["rows"][3]["baseline"] is False and change["rows"][3]["latest"] is True
-    assert change["latest"].assessed_on == date(2026, 6, 1) and len(change["rows"]) == 5
+    assert change["latest"].assessed_on == on(6, 1) and len(change["rows"]) == 5
 
 
 def test_no_change_table_without_a_follow_up(app, work, db):
@@ -148,7 +154,7 @@ def test_assessment_sequence_rules(app, work, db):
     follow_up = assessment_service.create_assessment(tpl_user, business, _assessment())
     with pytest.raises(ServiceError):  # the baseline may not move after a follow-up
         assessment_service.update_assessment(tpl_user, baseline, _assessment(kind="baseline",
-                                                                             assessed_on=date(2026, 7, 1)))
+                                                                             assessed_on=on(7, 1)))
     db.session.rollback()
     with pytest.raises(ServiceError):  # no business without its baseline while follow-ups exist
         assessment_service.delete_assessment(tpl_user, baseline)
@@ -169,13 +175,13 @@ def test_month_lock_applies_to_old_and_new_dates(app, work, db):
     assert assessment_service.is_locked(baseline)
     with pytest.raises(ServiceError):  # moving out of the locked month
         assessment_service.update_assessment(tpl_user, baseline, _assessment(kind="baseline",
-                                                                             assessed_on=date(2026, 2, 2)))
+                                                                             assessed_on=on(2, 2)))
     db.session.rollback()
     with pytest.raises(ServiceError):
         assessment_service.delete_assessment(tpl_user, baseline)
     db.session.rollback()
     with pytest.raises(ServiceError):  # a new one dated in the locked month
-        assessment_service.create_assessment(tpl_user, work["business"], _assessment(assessed_on=date(2026, 3, 30)))
+        assessment_service.create_assessment(tpl_user, work["business"], _assessment(assessed_on=on(3, 30)))
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Mentorship)) == 2
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MentorshipRequest)) == 0

@@ -15,6 +15,7 @@ from tpl_tracker.services.facilitators import (
     update_contract,
 )
 
+from ..clock import iso, on
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory, make_nik
 
 BIRTH = date(1999, 5, 17)
@@ -127,8 +128,10 @@ def tpl(db):
     return FacilitatorFactory(region_code="82.71")
 
 
-def _contract(number="KP/2027/001", start=date(2027, 1, 1), end=date(2027, 12, 31), placement="82.71",
-              **extra) -> ContractData:
+START, END = on(1, 1, years=+1), on(12, 31, years=+1)  # the default contract: the whole next year
+
+
+def _contract(number="KP/2027/001", start=START, end=END, placement="82.71", **extra) -> ContractData:
     return ContractData(number=number, start_date=start, end_date=end, placement_code=placement, **extra)
 
 
@@ -143,49 +146,49 @@ def _assert_refused(db, admin, tpl, data, field):
 
 
 def test_contract_cannot_end_before_it_starts(db, admin, tpl):
-    _assert_refused(db, admin, tpl, _contract(start=date(2027, 6, 1), end=date(2027, 5, 31)), "end_date")
+    _assert_refused(db, admin, tpl, _contract(start=on(6, 1, years=+1), end=on(5, 31, years=+1)), "end_date")
 
 
 def test_contract_overlapping_another_of_the_same_tpl_is_refused(db, admin, tpl):
-    ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
-    _assert_refused(db, admin, tpl, _contract(start=date(2026, 12, 31), end=date(2027, 12, 30)), "start_date")
-    _assert_refused(db, admin, tpl, _contract(start=date(2025, 6, 1), end=date(2026, 1, 1)), "start_date")
-    _assert_refused(db, admin, tpl, _contract(start=date(2026, 3, 1), end=date(2026, 4, 30)), "start_date")
+    ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31))
+    _assert_refused(db, admin, tpl, _contract(start=on(12, 31), end=on(12, 30, years=+1)), "start_date")
+    _assert_refused(db, admin, tpl, _contract(start=on(6, 1, years=-1), end=on(1, 1)), "start_date")
+    _assert_refused(db, admin, tpl, _contract(start=on(3, 1), end=on(4, 30)), "start_date")
 
 
 def test_contracts_of_other_tpl_do_not_count_as_overlap(db, admin, tpl):
-    ContractFactory(start_date=date(2027, 1, 1), end_date=date(2027, 12, 31))  # another TPL
+    ContractFactory(start_date=on(1, 1, years=+1), end_date=on(12, 31, years=+1))  # another TPL
     contract = create_contract(admin, tpl, _contract())
     assert contract.id is not None
 
 
 def test_contract_after_an_early_termination_is_allowed(db, admin, tpl):
-    ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31),
-                    status="terminated", terminated_on=date(2026, 3, 31), termination_reason="Mengundurkan diri")
+    ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31),
+                    status="terminated", terminated_on=on(3, 31), termination_reason="Mengundurkan diri")
 
-    _assert_refused(db, admin, tpl, _contract(start=date(2026, 3, 31), end=date(2027, 3, 30)), "start_date")
-    contract = create_contract(admin, tpl, _contract(start=date(2026, 4, 1), end=date(2027, 3, 31)))
+    _assert_refused(db, admin, tpl, _contract(start=on(3, 31), end=on(3, 30, years=+1)), "start_date")
+    contract = create_contract(admin, tpl, _contract(start=on(4, 1), end=on(3, 31, years=+1)))
 
-    assert db.session.get(Contract, contract.id).start_date == date(2026, 4, 1)
+    assert db.session.get(Contract, contract.id).start_date == on(4, 1)
 
 
 def test_terminated_contract_needs_its_termination_date(db, admin, tpl):
     _assert_refused(db, admin, tpl, _contract(status="terminated", termination_reason="Sakit"), "terminated_on")
 
 
-@pytest.mark.parametrize("terminated_on", [date(2026, 12, 31), date(2028, 1, 1)])
+@pytest.mark.parametrize("terminated_on", [on(12, 31), on(1, 1, years=+2)])
 def test_termination_date_must_lie_inside_the_contract(db, admin, tpl, terminated_on):
     data = _contract(status="terminated", terminated_on=terminated_on, termination_reason="Sakit")
     _assert_refused(db, admin, tpl, data, "terminated_on")
 
 
 def test_terminated_contract_needs_a_reason(db, admin, tpl):
-    data = _contract(status="terminated", terminated_on=date(2027, 6, 30), termination_reason="  ")
+    data = _contract(status="terminated", terminated_on=on(6, 30, years=+1), termination_reason="  ")
     _assert_refused(db, admin, tpl, data, "termination_reason")
 
 
 def test_contract_number_must_be_unique(db, admin, tpl):
-    ContractFactory(number="KP/2026/777", start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
+    ContractFactory(number="KP/2026/777", start_date=on(1, 1), end_date=on(12, 31))
     _assert_refused(db, admin, tpl, _contract(number="KP/2026/777"), "number")
 
 
@@ -199,7 +202,7 @@ def test_unknown_status_is_refused(db, admin, tpl):
 
 
 def test_create_contract_moves_the_tpl_to_the_latest_placement_and_audits(db, admin, tpl):
-    ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31),
+    ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31),
                     placement_code="82.71")
 
     contract = create_contract(admin, tpl, _contract(placement="73.71"))
@@ -210,23 +213,23 @@ def test_create_contract_moves_the_tpl_to_the_latest_placement_and_audits(db, ad
     assert entry.actor_id == admin.id and entry.entity_id == str(contract.id)
     assert entry.after["number"] == "KP/2027/001"
     assert entry.after["placement_code"] == "73.71"
-    assert entry.after["start_date"] == "2027-01-01"
-    assert entry.after["end_date"] == "2027-12-31"
+    assert entry.after["start_date"] == iso(1, 1, years=+1)
+    assert entry.after["end_date"] == iso(12, 31, years=+1)
     assert entry.after["facilitator_id"] == tpl.id
 
 
 def test_an_older_contract_does_not_move_the_tpl(db, admin, tpl):
-    ContractFactory(facilitator=tpl, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31),
+    ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31),
                     placement_code="82.71")
 
-    create_contract(admin, tpl, _contract(start=date(2025, 1, 1), end=date(2025, 12, 31), placement="73.71"))
+    create_contract(admin, tpl, _contract(start=on(1, 1, years=-1), end=on(12, 31, years=-1), placement="73.71"))
 
     db.session.expire_all()
     assert db.session.get(Facilitator, tpl.id).region_code == "82.71"
 
 
 def test_non_terminated_contract_drops_termination_fields(db, admin, tpl):
-    contract = create_contract(admin, tpl, _contract(terminated_on=date(2027, 5, 1), termination_reason="x"))
+    contract = create_contract(admin, tpl, _contract(terminated_on=on(5, 1, years=+1), termination_reason="x"))
     assert contract.terminated_on is None and contract.termination_reason is None
 
 
@@ -253,23 +256,23 @@ def test_update_contract_may_keep_its_own_period_and_number(db, admin, tpl):
     """The contract being edited does not overlap or clash with itself."""
     contract = create_contract(admin, tpl, _contract())
 
-    update_contract(admin, contract, _contract(end=date(2027, 11, 30), placement="73.71"))
+    update_contract(admin, contract, _contract(end=on(11, 30, years=+1), placement="73.71"))
 
     (entry,) = _audit(db, "contract_updated")
-    assert entry.before == {"end_date": "2027-12-31", "placement_code": "82.71"}
-    assert entry.after == {"end_date": "2027-11-30", "placement_code": "73.71"}
+    assert entry.before == {"end_date": iso(12, 31, years=+1), "placement_code": "82.71"}
+    assert entry.after == {"end_date": iso(11, 30, years=+1), "placement_code": "73.71"}
     db.session.expire_all()
     assert db.session.get(Facilitator, tpl.id).region_code == "73.71"
 
 
 def test_update_contract_terminating_early_frees_the_rest_of_the_period(db, admin, tpl):
-    first = create_contract(admin, tpl, _contract(start=date(2026, 1, 1), end=date(2026, 12, 31),
+    first = create_contract(admin, tpl, _contract(start=on(1, 1), end=on(12, 31),
                                                   number="KP/2026/001"))
-    update_contract(admin, first, _contract(start=date(2026, 1, 1), end=date(2026, 12, 31), number="KP/2026/001",
-                                            status="terminated", terminated_on=date(2026, 6, 30),
+    update_contract(admin, first, _contract(start=on(1, 1), end=on(12, 31), number="KP/2026/001",
+                                            status="terminated", terminated_on=on(6, 30),
                                             termination_reason="Pindah kerja"))
 
-    second = create_contract(admin, tpl, _contract(start=date(2026, 7, 1), end=date(2027, 6, 30)))
+    second = create_contract(admin, tpl, _contract(start=on(7, 1), end=on(6, 30, years=+1)))
     assert second.id is not None
 
 
@@ -278,9 +281,9 @@ def test_update_contract_refused_writes_nothing(db, admin, tpl):
     entries = _count(db, AuditEntry)
 
     with pytest.raises(ServiceError):
-        update_contract(admin, contract, _contract(start=date(2027, 6, 1), end=date(2027, 1, 1)))
+        update_contract(admin, contract, _contract(start=on(6, 1, years=+1), end=on(1, 1, years=+1)))
 
     db.session.rollback()
     db.session.expire_all()
-    assert db.session.get(Contract, contract.id).end_date == date(2027, 12, 31)
+    assert db.session.get(Contract, contract.id).end_date == on(12, 31, years=+1)
     assert _count(db, AuditEntry) == entries

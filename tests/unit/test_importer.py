@@ -8,10 +8,15 @@ from flask_babel import gettext
 from openpyxl import Workbook, load_workbook
 
 from tpl_tracker.models import AuditEntry, Contract, Facilitator, OutcomeSurvey
-from tpl_tracker.services import ServiceError
-from tpl_tracker.services import importer
-from tpl_tracker.services.importer import SHEETS, RowError, import_workbook, template_workbook
+from tpl_tracker.services import ServiceError, importer
+from tpl_tracker.services.importer import (
+    SHEETS,
+    RowError,
+    import_workbook,
+    template_workbook,
+)
 
+from ..clock import TOMORROW, YEAR, iso, on
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory, make_nik
 
 BIRTH = date(1999, 5, 17)
@@ -27,15 +32,15 @@ def facilitator_row(**change):
 
 
 def contract_row(**change):
-    row = {"nik": NIK1, "contract_number": "KP/TPL/2024/001", "start_date": "2024-01-01",
-           "end_date": "2024-12-31", "placement_region": "82.71", "status": "completed", "terminated_on": None}
+    row = {"nik": NIK1, "contract_number": "KP/TPL/2024/001", "start_date": iso(1, 1, years=-2),
+           "end_date": iso(12, 31, years=-2), "placement_region": "82.71", "status": "completed", "terminated_on": None}
     row.update(change)
     return row
 
 
 def outcome_row(**change):
-    row = {"nik": NIK1, "survey_date": "2025-06-30", "status": "wirausaha", "business_name": "Keripik Mulia",
-           "founded_date": "2025-02-01", "nib": "9120001234567", "kbli": "10794", "workers": 2,
+    row = {"nik": NIK1, "survey_date": iso(6, 30, years=-1), "status": "wirausaha", "business_name": "Keripik Mulia",
+           "founded_date": iso(2, 1, years=-1), "nib": "9120001234567", "kbli": "10794", "workers": 2,
            "monthly_revenue": 15000000, "verification": "unverified"}
     row.update(change)
     return row
@@ -51,14 +56,15 @@ def valid_rows():
         ],
         "contracts": [
             contract_row(),
-            contract_row(contract_number="KP/TPL/2025/001", start_date="2025-01-01", end_date="2025-12-31",
-                         placement_region="73.71"),
-            contract_row(nik=NIK2, contract_number="KP/TPL/2025/002", start_date="2025-01-01",
-                         end_date="2025-12-31", status="terminated", terminated_on="2025-06-30"),
+            contract_row(contract_number="KP/TPL/2025/001", start_date=iso(1, 1, years=-1),
+                         end_date=iso(12, 31, years=-1), placement_region="73.71"),
+            contract_row(nik=NIK2, contract_number="KP/TPL/2025/002", start_date=iso(1, 1, years=-1),
+                         end_date=iso(12, 31, years=-1), status="terminated",
+                         terminated_on=iso(6, 30, years=-1)),
         ],
         "outcomes": [
             outcome_row(),
-            outcome_row(nik=NIK2, survey_date="2025-01-15", status="bekerja", business_name=None,
+            outcome_row(nik=NIK2, survey_date=iso(1, 15, years=-1), status="bekerja", business_name=None,
                         founded_date=None, nib=None, kbli=None, workers=None, monthly_revenue=None),
         ],
     }
@@ -114,7 +120,7 @@ def test_import_creates_the_records_and_audits_each(db, admin, valid_file):
     # The TPL's region is the placement of the latest contract.
     assert rahmat.region_code == "73.71"
     terminated = db.session.scalar(sa.select(Contract).where(Contract.number == "KP/TPL/2025/002"))
-    assert terminated.terminated_on == date(2025, 6, 30) and terminated.termination_reason
+    assert terminated.terminated_on == on(6, 30, years=-1) and terminated.termination_reason
     survey = db.session.scalar(sa.select(OutcomeSurvey).where(OutcomeSurvey.facilitator_id == rahmat.id))
     assert survey.nib == "9120001234567" and survey.monthly_revenue == 15000000
     assert survey.recorded_by_id == admin.id
@@ -143,7 +149,7 @@ def test_a_changed_row_updates_its_record_and_is_audited(db, admin, tmp_path, va
     import_workbook(valid_file, actor=admin)
     rows = valid_rows()
     rows["facilitators"][0]["full_name"] = "Rahmat Hidayat Saputra"
-    rows["contracts"][1]["end_date"] = "2025-11-30"
+    rows["contracts"][1]["end_date"] = iso(11, 30, years=-1)
     rows["outcomes"][0]["workers"] = 5
 
     result = import_workbook(write_workbook(tmp_path / "changed.xlsx", rows), actor=admin)
@@ -157,16 +163,18 @@ def test_a_changed_row_updates_its_record_and_is_audited(db, admin, tmp_path, va
     assert entry.before == {"full_name": "Rahmat Hidayat"}
     assert entry.after == {"full_name": "Rahmat Hidayat Saputra"}
     (entry,) = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "contract_updated"))
-    assert entry.before == {"end_date": "2025-12-31"} and entry.after == {"end_date": "2025-11-30"}
+    assert entry.before == {"end_date": iso(12, 31, years=-1)}
+    assert entry.after == {"end_date": iso(11, 30, years=-1)}
     (entry,) = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "survey_updated"))
     assert entry.before == {"workers": 2} and entry.after == {"workers": 5}
     assert db.session.scalar(sa.select(Contract.end_date).where(Contract.number == "KP/TPL/2025/001")) == \
-        date(2025, 11, 30)
+        on(11, 30, years=-1)
 
 
 def test_rows_may_refer_to_tpl_already_in_the_database(db, admin, tmp_path):
     tpl = FacilitatorFactory(nik=NIK1, region_code="82.71")
-    ContractFactory(facilitator=tpl, number="KP/OLD/1", start_date=date(2023, 1, 1), end_date=date(2023, 12, 31))
+    ContractFactory(facilitator=tpl, number="KP/OLD/1", start_date=on(1, 1, years=-3),
+                    end_date=on(12, 31, years=-3))
     path = write_workbook(tmp_path / "x.xlsx", {"contracts": [contract_row()], "outcomes": [outcome_row()]})
 
     result = import_workbook(path, actor=admin)
@@ -243,20 +251,20 @@ BAD_ROWS = [
      "placement_region"),
     ("province instead of kab/kota", lambda r: _set(r, "contracts", 0, placement_region="82"), "contracts", 2,
      "placement_region"),
-    ("end before start", lambda r: _set(r, "contracts", 0, end_date="2023-12-31"), "contracts", 2, "end_date"),
+    ("end before start", lambda r: _set(r, "contracts", 0, end_date=iso(12, 31, years=-3)), "contracts", 2, "end_date"),
     ("unknown contract status", lambda r: _set(r, "contracts", 0, status="paused"), "contracts", 2, "status"),
     ("terminated without date", lambda r: _set(r, "contracts", 2, terminated_on=None), "contracts", 4,
      "terminated_on"),
-    ("termination outside the period", lambda r: _set(r, "contracts", 2, terminated_on="2026-02-01"),
+    ("termination outside the period", lambda r: _set(r, "contracts", 2, terminated_on=iso(2, 1)),
      "contracts", 4, "terminated_on"),
-    ("termination date on an active contract", lambda r: _set(r, "contracts", 0, terminated_on="2024-06-01"),
+    ("termination date on an active contract", lambda r: _set(r, "contracts", 0, terminated_on=iso(6, 1, years=-2)),
      "contracts", 2, "terminated_on"),
     ("nik neither in file nor database",
      lambda r: _set(r, "contracts", 1, nik=make_nik("827101", BIRTH, "L", 77)), "contracts", 3, "nik"),
     ("duplicate contract number in file",
      lambda r: _set(r, "contracts", 2, contract_number="KP/TPL/2024/001"), "contracts", 4, "contract_number"),
-    ("overlapping contracts in file", lambda r: _set(r, "contracts", 1, start_date="2024-12-01"), "contracts", 3,
-     "start_date"),
+    ("overlapping contracts in file", lambda r: _set(r, "contracts", 1, start_date=iso(12, 1, years=-2)),
+     "contracts", 3, "start_date"),
     ("unknown outcome status", lambda r: _set(r, "outcomes", 0, status="retired"), "outcomes", 2, "status"),
     ("unknown verification", lambda r: _set(r, "outcomes", 1, verification="maybe"), "outcomes", 3,
      "verification"),
@@ -265,7 +273,7 @@ BAD_ROWS = [
     ("negative workers", lambda r: _set(r, "outcomes", 0, workers=-1), "outcomes", 2, "workers"),
     ("revenue not a number", lambda r: _set(r, "outcomes", 0, monthly_revenue="lots"), "outcomes", 2,
      "monthly_revenue"),
-    ("survey in the future", lambda r: _set(r, "outcomes", 0, survey_date="2099-01-01"), "outcomes", 2,
+    ("survey in the future", lambda r: _set(r, "outcomes", 0, survey_date=TOMORROW.isoformat()), "outcomes", 2,
      "survey_date"),
     ("duplicate survey in file", lambda r: _add(r, "outcomes", outcome_row(status="bekerja")), "outcomes", 4,
      "survey_date"),
@@ -290,7 +298,8 @@ def test_a_bad_row_is_reported_and_nothing_is_written(db, admin, tmp_path, mutat
 
 def test_overlap_with_a_contract_in_the_database_is_refused(db, admin, tmp_path):
     tpl = FacilitatorFactory(nik=NIK1)
-    ContractFactory(facilitator=tpl, number="KP/OLD/1", start_date=date(2024, 6, 1), end_date=date(2025, 5, 31))
+    ContractFactory(facilitator=tpl, number="KP/OLD/1", start_date=on(6, 1, years=-2),
+                    end_date=on(5, 31, years=-1))
     path = write_workbook(tmp_path / "x.xlsx", {"contracts": [contract_row()]})
     before = table_counts(db)
 
@@ -377,14 +386,14 @@ def test_dry_run_reports_the_counts_and_writes_nothing(db, admin, valid_file):
 def test_excel_dates_and_iso_text_are_both_accepted(db, admin, tmp_path):
     rows = valid_rows()
     rows["facilitators"][0]["birth_date"] = datetime(1999, 5, 17)  # an Excel date cell
-    rows["contracts"][0].update(start_date=date(2024, 1, 1), end_date="2024-12-31")
-    rows["outcomes"][0].update(survey_date=datetime(2025, 6, 30), founded_date="2025-02-01")
+    rows["contracts"][0].update(start_date=on(1, 1, years=-2), end_date=iso(12, 31, years=-2))
+    rows["outcomes"][0].update(survey_date=datetime(YEAR - 1, 6, 30), founded_date=iso(2, 1, years=-1))
 
     result = import_workbook(write_workbook(tmp_path / "dates.xlsx", rows), actor=admin)
 
     assert result.errors == []
     contract = db.session.scalar(sa.select(Contract).where(Contract.number == "KP/TPL/2024/001"))
-    assert contract.start_date == date(2024, 1, 1) and contract.end_date == date(2024, 12, 31)
+    assert contract.start_date == on(1, 1, years=-2) and contract.end_date == on(12, 31, years=-2)
     assert db.session.scalar(sa.select(Facilitator.birth_date).where(Facilitator.nik == NIK1)) == BIRTH
 
 

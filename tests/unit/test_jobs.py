@@ -1,7 +1,7 @@
 """Job runs: the lock (two schedulers, one run), recorded outcomes, the schedule list."""
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +10,8 @@ from tpl_tracker import jobs as jobs_module
 from tpl_tracker.jobs import JOBS, Job
 from tpl_tracker.models import JobLock, JobRun
 from tpl_tracker.services.jobs import acquire_lock, release_lock, run_job
+
+from ..clock import NOW, dmy, iso, moment, on
 
 
 @pytest.fixture
@@ -49,9 +51,9 @@ def test_schedule_can_be_changed_by_configuration(app, monkeypatch):
 
 def test_a_run_is_recorded(db, fake_job):
     calls, _ = fake_job
-    run = run_job("fake", as_of=date(2026, 6, 30))
-    assert calls == [date(2026, 6, 30)]
-    assert (run.outcome, run.rows_written, run.as_of) == ("success", 7, date(2026, 6, 30))
+    run = run_job("fake", as_of=on(6, 30))
+    assert calls == [on(6, 30)]
+    assert (run.outcome, run.rows_written, run.as_of) == ("success", 7, on(6, 30))
     assert run.finished_at >= run.started_at
     lock = db.session.get(JobLock, "fake")
     assert lock.holder is None and lock.locked_until is None  # released
@@ -78,7 +80,7 @@ def test_a_held_lock_makes_the_second_run_a_recorded_skip(db, fake_job):
 def test_an_expired_lock_of_a_crashed_process_is_taken_over(db, fake_job):
     assert acquire_lock("fake", "crashed:1")
     db.session.execute(sa.update(JobLock).values(
-        locked_until=datetime.now(timezone.utc) - timedelta(minutes=1)))
+        locked_until=NOW - timedelta(minutes=1)))
     db.session.commit()
     assert run_job("fake").outcome == "success"
 
@@ -108,26 +110,18 @@ def test_two_schedulers_at_the_same_time_run_the_job_once(app, db, fake_job):
 
 def test_jobs_run_cli(app, db, fake_job):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["jobs", "run", "fake", "--as-of", "2026-06-30"])
+    result = runner.invoke(args=["jobs", "run", "fake", "--as-of", iso(6, 30)])
     assert result.exit_code == 0, result.output
     assert "success" in result.output
     assert runner.invoke(args=["jobs", "run", "nope"]).exit_code != 0
-    assert runner.invoke(args=["jobs", "run", "fake", "--as-of", "30/06/2026"]).exit_code != 0
+    assert runner.invoke(args=["jobs", "run", "fake", "--as-of", dmy(6, 30)]).exit_code != 0
     listing = runner.invoke(args=["jobs", "list"])
     assert "compute-metrics" in listing.output
 
 
-def test_default_as_of_is_the_date_in_jakarta(db, fake_job, monkeypatch):
+def test_default_as_of_is_the_date_in_jakarta(db, fake_job, time_machine):
     """At 20:00 UTC it is already the next day in Jakarta: the nightly job computes for that day."""
-    from tpl_tracker import dates
-
-    class FrozenDateTime(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            moment = datetime(2026, 6, 30, 20, 0, tzinfo=timezone.utc)
-            return moment.astimezone(tz) if tz else moment
-
-    monkeypatch.setattr(dates, "datetime", FrozenDateTime)
+    time_machine.move_to(moment(6, 30, hour=20), tick=False)
     calls, _ = fake_job
     run_job("fake")
-    assert calls == [date(2026, 7, 1)]
+    assert calls == [on(7, 1)]

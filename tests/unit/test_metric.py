@@ -18,10 +18,12 @@ from tpl_tracker.services.metric import (
     wilson_interval,
 )
 
+from ..clock import YEAR, on
 from ..factories import ContractFactory, FacilitatorFactory
 
-START, END = date(2023, 1, 1), date(2023, 12, 31)  # the default (single) contract
-AS_OF = date(2026, 6, 30)
+START, END = on(1, 1, years=-3), on(12, 31, years=-3)  # the default (single) contract
+AS_OF = on(6, 30)
+FOUNDED = on(3, 1, years=-2)  # the business of a wirausaha survey, unless a test says otherwise
 
 
 def _tpl(**fields):
@@ -40,7 +42,7 @@ def _alumnus(start=START, end=END, **fields):
     return tpl
 
 
-def _survey(db, tpl, survey_date, status="wirausaha", verification="verified", founded=date(2024, 3, 1)):
+def _survey(db, tpl, survey_date, status="wirausaha", verification="verified", founded=FOUNDED):
     survey = OutcomeSurvey(facilitator_id=tpl.id, survey_date=survey_date, status=status, verification=verification,
                            founded_date=founded if status == "wirausaha" else None,
                            business_name="Keripik Sagu" if status == "wirausaha" else None)
@@ -67,7 +69,7 @@ def _keys(as_of, group_by) -> dict[str, int]:
 
 # --- alumni ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("as_of, alumni", [(END, None), (date(2024, 1, 1), 1), (date(2023, 6, 30), None)])
+@pytest.mark.parametrize("as_of, alumni", [(END, None), (on(1, 1, years=-2), 1), (on(6, 30, years=-3), None)])
 def test_an_alumnus_exited_strictly_before_the_as_of_date(db, as_of, alumni):
     _alumnus()
     figures = _total(as_of)
@@ -77,16 +79,16 @@ def test_an_alumnus_exited_strictly_before_the_as_of_date(db, as_of, alumni):
 def test_a_tpl_with_a_contract_running_on_the_date_is_not_an_alumnus(db):
     tpl = _tpl()
     _contract(tpl, START, END)
-    _contract(tpl, date(2024, 1, 1), date(2024, 12, 31), status="active")
-    assert _total(date(2024, 6, 30)) is None
-    assert _total(date(2025, 1, 1)).alumni == 1
+    _contract(tpl, on(1, 1, years=-2), on(12, 31, years=-2), status="active")
+    assert _total(on(6, 30, years=-2)) is None
+    assert _total(on(1, 1, years=-1)).alumni == 1
 
 
 def test_a_tpl_with_a_contract_signed_to_start_after_the_date_is_not_an_alumnus(db):
     tpl = _tpl()
     _contract(tpl, START, END)
-    _contract(tpl, date(2024, 8, 1), date(2025, 7, 31), status="active")
-    assert _total(date(2024, 6, 30)) is None
+    _contract(tpl, on(8, 1, years=-2), on(7, 31, years=-1), status="active")
+    assert _total(on(6, 30, years=-2)) is None
 
 
 def test_a_tpl_without_contracts_is_not_an_alumnus(db):
@@ -97,19 +99,19 @@ def test_a_tpl_without_contracts_is_not_an_alumnus(db):
 
 def test_the_effective_end_of_a_terminated_contract_is_terminated_on(db):
     tpl = _tpl()
-    _contract(tpl, START, END, status="terminated", terminated_on=date(2023, 6, 30))
-    _survey(db, tpl, date(2023, 9, 15), founded=date(2023, 8, 30))  # after termination, before the planned end
-    figures = _total(date(2023, 10, 1))
+    _contract(tpl, START, END, status="terminated", terminated_on=on(6, 30, years=-3))
+    _survey(db, tpl, on(9, 15, years=-3), founded=on(8, 30, years=-3))  # after termination, before the planned end
+    figures = _total(on(10, 1, years=-3))
     assert _counts(figures) == (1, 1, 1, 1, 0)
-    assert figures.median_months_to_business == 2.0  # 61 days after 2023-06-30
-    assert _keys(date(2023, 10, 1), "exit_year") == {"2023": 1}
+    assert figures.median_months_to_business == 2.0  # 61 days after 30 June
+    assert _keys(on(10, 1, years=-3), "exit_year") == {str(YEAR - 3): 1}
 
 
 def test_terminated_contract_counts_from_the_day_after_termination(db):
     tpl = _tpl()
-    _contract(tpl, START, END, status="terminated", terminated_on=date(2023, 6, 30))
-    assert _total(date(2023, 6, 30)) is None
-    assert _total(date(2023, 7, 1)).alumni == 1
+    _contract(tpl, START, END, status="terminated", terminated_on=on(6, 30, years=-3))
+    assert _total(on(6, 30, years=-3)) is None
+    assert _total(on(7, 1, years=-3)).alumni == 1
 
 
 # --- counted and qualifying surveys -------------------------------------------------------------
@@ -117,45 +119,45 @@ def test_terminated_contract_counts_from_the_day_after_termination(db):
 def test_surveys_on_or_before_the_exit_date_or_after_the_as_of_date_are_not_counted(db):
     tpl = _alumnus()
     _survey(db, tpl, END)  # exit interview
-    _survey(db, tpl, date(2023, 6, 1))  # during the contract
-    _survey(db, tpl, date(2024, 7, 1))  # after D
-    assert _counts(_total(date(2024, 6, 30))) == (1, 0, 0, 0, 0)
-    assert _counts(_total(date(2024, 7, 1))) == (1, 1, 1, 1, 0)  # a survey on D counts
+    _survey(db, tpl, on(6, 1, years=-3))  # during the contract
+    _survey(db, tpl, on(7, 1, years=-2))  # after D
+    assert _counts(_total(on(6, 30, years=-2))) == (1, 0, 0, 0, 0)
+    assert _counts(_total(on(7, 1, years=-2))) == (1, 1, 1, 1, 0)  # a survey on D counts
 
 
 def test_a_survey_between_two_contracts_is_not_counted(db):
     tpl = _tpl()
-    _contract(tpl, date(2022, 1, 1), date(2022, 6, 30))
+    _contract(tpl, on(1, 1, years=-4), on(6, 30, years=-4))
     _contract(tpl, START, END)
-    _survey(db, tpl, date(2022, 9, 30))  # after the first contract, before the exit date
+    _survey(db, tpl, on(9, 30, years=-4))  # after the first contract, before the exit date
     assert _counts(_total()) == (1, 0, 0, 0, 0)
 
 
 def test_a_business_founded_before_the_first_start_is_not_new(db):
     tpl = _alumnus()
-    _survey(db, tpl, date(2024, 6, 30), founded=date(2022, 12, 31))
+    _survey(db, tpl, on(6, 30, years=-2), founded=on(12, 31, years=-4))
     assert _counts(_total()) == (1, 1, 0, 0, 0)
 
 
 def test_a_business_founded_on_the_first_start_qualifies(db):
     tpl = _alumnus()
-    _survey(db, tpl, date(2024, 6, 30), founded=START)
+    _survey(db, tpl, on(6, 30, years=-2), founded=START)
     assert _total().wub == 1
 
 
 def test_first_start_is_the_earliest_contract_and_founding_during_a_contract_gives_negative_months(db):
     tpl = _tpl()
-    _contract(tpl, date(2022, 1, 1), date(2022, 12, 31))
+    _contract(tpl, on(1, 1, years=-4), on(12, 31, years=-4))
     _contract(tpl, START, END)
-    _survey(db, tpl, date(2024, 6, 30), founded=date(2022, 10, 31))  # before the last contract, during the first
+    _survey(db, tpl, on(6, 30, years=-2), founded=on(10, 31, years=-4))  # before the last contract, during the first
     figures = _total()
     assert _counts(figures) == (1, 1, 1, 1, 0)
-    assert figures.median_months_to_business == -14.0  # 426 days before 2023-12-31
+    assert figures.median_months_to_business == -14.0  # 426 days (427 over a 29 February) before 31 December
 
 
 def test_a_wirausaha_survey_without_a_founded_date_does_not_qualify(db):
     tpl = _alumnus()
-    _survey(db, tpl, date(2024, 6, 30), founded=None)
+    _survey(db, tpl, on(6, 30, years=-2), founded=None)
     figures = _total()
     assert _counts(figures) == (1, 1, 0, 0, 0)
     assert figures.median_months_to_business is None
@@ -168,66 +170,66 @@ def test_a_wirausaha_survey_without_a_founded_date_does_not_qualify(db):
 ])
 def test_only_verified_surveys_qualify(db, verification, expected):
     tpl = _alumnus()
-    _survey(db, tpl, date(2024, 6, 30), verification=verification)
+    _survey(db, tpl, on(6, 30, years=-2), verification=verification)
     assert _counts(_total()) == expected
 
 
 def test_an_unverified_wirausaha_survey_without_founded_date_still_counts_as_wub_unverified(db):
     tpl = _alumnus()
-    _survey(db, tpl, date(2024, 6, 30), verification="unverified", founded=None)
+    _survey(db, tpl, on(6, 30, years=-2), verification="unverified", founded=None)
     assert _counts(_total()) == (1, 1, 0, 0, 1)
 
 
 def test_wub_unverified_only_without_a_qualifying_survey(db):
     both = _alumnus()
-    _survey(db, both, date(2024, 3, 31), verification="unverified")
-    _survey(db, both, date(2024, 6, 30), verification="verified")
+    _survey(db, both, on(3, 31, years=-2), verification="unverified")
+    _survey(db, both, on(6, 30, years=-2), verification="verified")
     employed = _alumnus()
-    _survey(db, employed, date(2024, 6, 30), status="bekerja", verification="unverified")
+    _survey(db, employed, on(6, 30, years=-2), status="bekerja", verification="unverified")
     early = _alumnus()
     _survey(db, early, END, verification="unverified")  # not counted
-    _survey(db, early, date(2024, 6, 30), status="studi", verification="verified")
+    _survey(db, early, on(6, 30, years=-2), status="studi", verification="verified")
     late = _alumnus()
-    _survey(db, late, date(2026, 7, 1), verification="unverified")  # after D
+    _survey(db, late, on(7, 1), verification="unverified")  # after D
     assert _counts(_total()) == (4, 3, 1, 1, 0)
 
 
 def test_wub_unverified_with_an_old_business(db):
     tpl = _alumnus()
-    _survey(db, tpl, date(2024, 3, 31), founded=date(2020, 1, 1))  # verified but not new
-    _survey(db, tpl, date(2024, 6, 30), verification="unverified")
+    _survey(db, tpl, on(3, 31, years=-2), founded=on(1, 1, years=-6))  # verified but not new
+    _survey(db, tpl, on(6, 30, years=-2), verification="unverified")
     assert _counts(_total()) == (1, 1, 0, 0, 1)
 
 
 def test_a_later_non_wirausaha_survey_ends_wub_active_but_not_wub(db):
     tpl = _alumnus()
-    _survey(db, tpl, date(2024, 3, 31))
-    _survey(db, tpl, date(2025, 3, 31), status="bekerja")
+    _survey(db, tpl, on(3, 31, years=-2))
+    _survey(db, tpl, on(3, 31, years=-1), status="bekerja")
     assert _counts(_total()) == (1, 1, 1, 0, 0)
-    assert _counts(_total(date(2025, 3, 30))) == (1, 1, 1, 1, 0)  # the later survey is not counted yet
+    assert _counts(_total(on(3, 30, years=-1))) == (1, 1, 1, 1, 0)  # the later survey is not counted yet
 
 
 def test_wub_active_needs_the_latest_survey_to_qualify(db):
     tpl = _alumnus()
-    _survey(db, tpl, date(2024, 3, 31))
-    _survey(db, tpl, date(2025, 3, 31), verification="unverified")
+    _survey(db, tpl, on(3, 31, years=-2))
+    _survey(db, tpl, on(3, 31, years=-1), verification="unverified")
     assert _counts(_total()) == (1, 1, 1, 0, 0)
 
 
 def test_wub_active_when_the_latest_survey_qualifies_after_a_non_qualifying_one(db):
     tpl = _alumnus()
-    _survey(db, tpl, date(2024, 3, 31), status="belum_bekerja")
-    _survey(db, tpl, date(2025, 3, 31), founded=date(2025, 1, 1))
-    _survey(db, tpl, date(2026, 8, 1), status="asn")  # after D: not the latest counted one
+    _survey(db, tpl, on(3, 31, years=-2), status="belum_bekerja")
+    _survey(db, tpl, on(3, 31, years=-1), founded=on(1, 1, years=-1))
+    _survey(db, tpl, on(8, 1), status="asn")  # after D: not the latest counted one
     assert _counts(_total()) == (1, 1, 1, 1, 0)
 
 
 def test_tracked_counts_every_kind_of_counted_survey_once_per_alumnus(db):
     for status in ("bekerja", "asn", "lainnya"):
-        _survey(db, _alumnus(), date(2024, 6, 30), status=status, verification="rejected")
+        _survey(db, _alumnus(), on(6, 30, years=-2), status=status, verification="rejected")
     busy = _alumnus()
-    _survey(db, busy, date(2024, 6, 30))
-    _survey(db, busy, date(2025, 6, 30))
+    _survey(db, busy, on(6, 30, years=-2))
+    _survey(db, busy, on(6, 30, years=-1))
     _alumnus()  # never surveyed
     figures = _total()
     assert _counts(figures) == (5, 4, 1, 1, 0)
@@ -263,9 +265,9 @@ def test_wilson_interval_edges_are_exact_and_a_zero_total_is_refused():
 
 def test_rates_and_interval_are_rounded_to_four_decimals(db):
     tpl = _alumnus()
-    _survey(db, tpl, date(2024, 6, 30))
+    _survey(db, tpl, on(6, 30, years=-2))
     _alumnus()
-    _survey(db, _alumnus(), date(2024, 6, 30), status="bekerja")
+    _survey(db, _alumnus(), on(6, 30, years=-2), status="bekerja")
     figures = _total()
     assert (figures.wub_rate, figures.tracked_rate) == (0.3333, 0.6667)
     assert (figures.ci_low, figures.ci_high) == (0.0615, 0.7923)
@@ -275,40 +277,40 @@ def test_rates_and_interval_are_rounded_to_four_decimals(db):
 
 def _wub_alumnus(db, founded, exit_date=END):
     tpl = _alumnus(start=date(exit_date.year - 1, 1, 1), end=exit_date)
-    _survey(db, tpl, date(2025, 6, 30), founded=founded)
+    _survey(db, tpl, on(6, 30, years=-1), founded=founded)
     return tpl
 
 
 def test_median_of_an_odd_count(db):
-    for founded in (date(2024, 3, 1), date(2024, 4, 1), date(2024, 12, 31)):  # 61, 92, 366 days
+    for founded in (on(3, 1, years=-2), on(4, 1, years=-2), on(12, 31, years=-2)):  # 61, 92, 366 days (a day less without 29 Feb)
         _wub_alumnus(db, founded)
-    assert _total().median_months_to_business == 3.0  # 92 / 30.4375 = 3.02
+    assert _total().median_months_to_business == 3.0  # 92 / 30.4375 = 3.02 (91: 2.99)
 
 
 def test_median_of_an_even_count_is_the_mean_of_the_middle_two(db):
-    for founded in (date(2024, 3, 1), date(2024, 4, 1)):  # 2.00 and 3.02 months
+    for founded in (on(3, 1, years=-2), on(4, 1, years=-2)):  # 2.00 and 3.02 months (1.97 and 2.99 without 29 Feb)
         _wub_alumnus(db, founded)
     _alumnus()  # no business: not in the median
     assert _total().median_months_to_business == 2.5
 
 
 def test_median_with_negative_months(db):
-    _wub_alumnus(db, date(2023, 10, 31))  # -61 days: founded during the contract
-    _wub_alumnus(db, date(2023, 8, 31))  # -122 days
+    _wub_alumnus(db, on(10, 31, years=-3))  # -61 days: founded during the contract
+    _wub_alumnus(db, on(8, 31, years=-3))  # -122 days
     assert _total().median_months_to_business == -3.0
 
 
 def test_median_uses_the_earliest_qualifying_business_by_founded_date_and_the_exit_date(db):
     tpl = _alumnus()
-    _survey(db, tpl, date(2024, 3, 31), founded=date(2024, 3, 1))
-    _survey(db, tpl, date(2024, 6, 30), founded=date(2024, 2, 1))  # reported later, founded earlier
-    _survey(db, tpl, date(2024, 9, 30), founded=date(2024, 1, 1), verification="unverified")  # not qualifying
-    _survey(db, tpl, date(2024, 12, 31), founded=date(2020, 1, 1))  # not new
+    _survey(db, tpl, on(3, 31, years=-2), founded=on(3, 1, years=-2))
+    _survey(db, tpl, on(6, 30, years=-2), founded=on(2, 1, years=-2))  # reported later, founded earlier
+    _survey(db, tpl, on(9, 30, years=-2), founded=on(1, 1, years=-2), verification="unverified")  # not qualifying
+    _survey(db, tpl, on(12, 31, years=-2), founded=on(1, 1, years=-6))  # not new
     assert _total().median_months_to_business == 1.1  # 32 days / 30.4375 = 1.05
 
 
 def test_median_is_empty_without_wub(db):
-    _survey(db, _alumnus(), date(2024, 6, 30), status="bekerja")
+    _survey(db, _alumnus(), on(6, 30, years=-2), status="bekerja")
     figures = _total()
     assert figures.wub == 0
     assert (figures.wub_rate, figures.ci_low, figures.median_months_to_business) == (0.0, 0.0, None)
@@ -318,26 +320,26 @@ def test_median_is_empty_without_wub(db):
 
 def test_province_is_the_placement_of_the_last_contract(db):
     moved = _tpl(region_code="82.71")
-    _contract(moved, date(2022, 1, 1), date(2022, 12, 31), placement="82.71")
+    _contract(moved, on(1, 1, years=-4), on(12, 31, years=-4), placement="82.71")
     _contract(moved, START, END, placement="73.71")
-    _survey(db, moved, date(2024, 6, 30))
+    _survey(db, moved, on(6, 30, years=-2))
     back = _tpl(region_code="73.71")  # the profile's region does not matter
     _contract(back, START, END, placement="82.01")
-    _contract(back, date(2022, 1, 1), date(2022, 12, 31), placement="73.71")  # created later, ended earlier
+    _contract(back, on(1, 1, years=-4), on(12, 31, years=-4), placement="73.71")  # created later, ended earlier
     figures = compute_figures(AS_OF, "province")
     assert [(f.key, f.alumni, f.wub) for f in figures] == [("73", 1, 1), ("82", 1, 0)]
 
 
 def test_last_contract_is_by_effective_end_not_planned_end(db):
     tpl = _tpl()
-    _contract(tpl, date(2022, 1, 1), END, placement="82.71")
-    _contract(tpl, START, END, status="terminated", terminated_on=date(2023, 6, 30), placement="73.71")
+    _contract(tpl, on(1, 1, years=-4), END, placement="82.71")
+    _contract(tpl, START, END, status="terminated", terminated_on=on(6, 30, years=-3), placement="73.71")
     assert _keys(AS_OF, "province") == {"82": 1}
 
 
 def test_last_contract_ties_go_to_the_greatest_start_date(db):
     tpl = _tpl()
-    _contract(tpl, date(2023, 6, 1), END, placement="73.71")  # lower id, later start
+    _contract(tpl, on(6, 1, years=-3), END, placement="73.71")  # lower id, later start
     _contract(tpl, START, END, placement="82.71")
     assert _keys(AS_OF, "province") == {"73": 1}
 
@@ -350,15 +352,15 @@ def test_last_contract_ties_then_go_to_the_greatest_id(db):
 
 
 def test_exit_year_is_the_year_of_the_exit_date(db):
-    _alumnus(start=date(2022, 1, 1), end=date(2022, 12, 31))
+    _alumnus(start=on(1, 1, years=-4), end=on(12, 31, years=-4))
     two = _tpl()
-    _contract(two, date(2022, 1, 1), date(2022, 12, 31))
-    _contract(two, date(2023, 1, 1), date(2024, 12, 31), status="terminated", terminated_on=date(2024, 1, 31))
-    _alumnus(start=date(2025, 1, 1), end=date(2025, 12, 31))
-    _alumnus(start=date(2026, 1, 1), end=date(2026, 12, 31))  # still running on D: no 2026 group
+    _contract(two, on(1, 1, years=-4), on(12, 31, years=-4))
+    _contract(two, on(1, 1, years=-3), on(12, 31, years=-2), status="terminated", terminated_on=on(1, 31, years=-2))
+    _alumnus(start=on(1, 1, years=-1), end=on(12, 31, years=-1))
+    _alumnus(start=on(1, 1), end=on(12, 31))  # still running on D: no group of the tests' year
     figures = compute_figures(AS_OF, "exit_year")
     assert [(f.group_by, f.key, f.alumni) for f in figures] == [
-        ("exit_year", "2022", 1), ("exit_year", "2024", 1), ("exit_year", "2025", 1)]
+        ("exit_year", str(YEAR - 4), 1), ("exit_year", str(YEAR - 2), 1), ("exit_year", str(YEAR - 1), 1)]
 
 
 def test_angkatan_is_the_recorded_cohort_and_keys_are_sorted(db):
@@ -366,14 +368,14 @@ def test_angkatan_is_the_recorded_cohort_and_keys_are_sorted(db):
         _alumnus(angkatan=angkatan)
     _tpl(angkatan=2024)  # no contract
     running = _tpl(angkatan=2025)
-    _contract(running, date(2026, 1, 1), date(2026, 12, 31), status="active")
+    _contract(running, on(1, 1), on(12, 31), status="active")
     assert [(f.key, f.alumni) for f in compute_figures(AS_OF, "angkatan")] == [
         ("2009", 1), ("2010", 1), ("2021", 2)]
 
 
 def test_polytechnic_groups_are_sorted_by_name(db):
     wub = _alumnus(polytechnic="STMI Jakarta")
-    _survey(db, wub, date(2024, 6, 30))
+    _survey(db, wub, on(6, 30, years=-2))
     _alumnus(polytechnic="Politeknik ATI Makassar")
     _alumnus(polytechnic="Politeknik AKA Bogor")
     _alumnus(polytechnic="STMI Jakarta")
@@ -385,9 +387,9 @@ def test_polytechnic_groups_are_sorted_by_name(db):
 
 def test_total_key_and_group_figures_add_up(db):
     a = _alumnus(angkatan=2021)
-    _survey(db, a, date(2024, 6, 30))
+    _survey(db, a, on(6, 30, years=-2))
     b = _alumnus(angkatan=2022)
-    _survey(db, b, date(2024, 6, 30), verification="unverified")
+    _survey(db, b, on(6, 30, years=-2), verification="unverified")
     _alumnus(angkatan=2022)
     (total,) = compute_figures(AS_OF, "total")
     assert (total.group_by, total.key) == ("total", "all")
@@ -400,7 +402,7 @@ def test_total_key_and_group_figures_add_up(db):
 @pytest.mark.parametrize("group_by", GROUP_BYS)
 def test_no_alumni_no_groups(db, group_by):
     tpl = _tpl()
-    _contract(tpl, date(2026, 1, 1), date(2026, 12, 31), status="active")
+    _contract(tpl, on(1, 1), on(12, 31), status="active")
     assert compute_figures(AS_OF, group_by) == []
 
 
@@ -415,7 +417,7 @@ def test_compute_all_lists_total_first_then_each_grouping_in_order(db):
     figures = compute_all(AS_OF)
     assert [(f.group_by, f.key) for f in figures] == [
         ("total", "all"), ("angkatan", "2020"), ("angkatan", "2021"), ("province", "73"), ("province", "82"),
-        ("exit_year", "2023"), ("polytechnic", "Politeknik AKA Bogor"), ("polytechnic", "STMI Jakarta")]
+        ("exit_year", str(YEAR - 3)), ("polytechnic", "Politeknik AKA Bogor"), ("polytechnic", "STMI Jakarta")]
 
 
 def test_as_row_follows_the_csv_columns_and_keeps_none():
@@ -437,7 +439,7 @@ def _snapshot_count(db, as_of=None) -> int:
 
 def _programme(db):
     first = _alumnus(angkatan=2021, region_code="82.71")
-    _survey(db, first, date(2024, 6, 30))
+    _survey(db, first, on(6, 30, years=-2))
     _alumnus(angkatan=2022, region_code="73.71", polytechnic="Politeknik ATI Makassar")
     return first
 
@@ -455,11 +457,11 @@ def test_store_snapshot_writes_every_grouping(db):
 
 def test_store_snapshot_twice_replaces_the_rows_of_that_date_only(db):
     first = _programme(db)
-    other = date(2025, 6, 30)
+    other = on(6, 30, years=-1)
     store_snapshot(other)
     store_snapshot(AS_OF)
     before_other = [(r.id, r.group_by, r.key, r.wub) for r in load_snapshot(other)]
-    _survey(db, first, date(2025, 12, 31), status="bekerja")  # changes wub_active as of AS_OF only
+    _survey(db, first, on(12, 31, years=-1), status="bekerja")  # changes wub_active as of AS_OF only
     assert store_snapshot(AS_OF) == 8
     assert _snapshot_count(db, AS_OF) == 8
     keys = [(r.group_by, r.key) for r in load_snapshot(AS_OF)]
@@ -482,7 +484,7 @@ def test_a_failure_half_way_leaves_the_previous_snapshot_intact(db, monkeypatch)
     first = _programme(db)
     store_snapshot(AS_OF)
     before = [(r.id, r.group_by, r.key, r.wub_active) for r in load_snapshot(AS_OF)]
-    _survey(db, first, date(2025, 12, 31), status="bekerja")
+    _survey(db, first, on(12, 31, years=-1), status="bekerja")
 
     real_row, calls = metric._snapshot_row, []
 
@@ -519,9 +521,9 @@ def test_load_snapshot_filters_and_orders_by_grouping_then_key(db):
     store_snapshot(AS_OF)
     assert [(r.group_by, r.key) for r in load_snapshot(AS_OF)] == [
         ("total", "all"), ("angkatan", "2009"), ("angkatan", "2021"), ("province", "31"), ("province", "82"),
-        ("exit_year", "2023"), ("polytechnic", "Politeknik AKA Bogor"), ("polytechnic", "STMI Jakarta")]
+        ("exit_year", str(YEAR - 3)), ("polytechnic", "Politeknik AKA Bogor"), ("polytechnic", "STMI Jakarta")]
     assert [r.key for r in load_snapshot(AS_OF, "polytechnic")] == ["Politeknik AKA Bogor", "STMI Jakarta"]
-    assert load_snapshot(date(2020, 1, 1)) == []
+    assert load_snapshot(on(1, 1, years=-6)) == []
 
 
 def test_load_snapshot_sorts_rows_whatever_order_they_were_stored_in(db):
@@ -541,9 +543,9 @@ def test_load_snapshot_sorts_rows_whatever_order_they_were_stored_in(db):
 def test_latest_snapshot_date(db):
     assert latest_snapshot_date() is None
     _alumnus()
-    store_snapshot(date(2025, 6, 30))
-    store_snapshot(date(2024, 12, 31))
-    assert latest_snapshot_date() == date(2025, 6, 30)
+    store_snapshot(on(6, 30, years=-1))
+    store_snapshot(on(12, 31, years=-2))
+    assert latest_snapshot_date() == on(6, 30, years=-1)
     assert isinstance(latest_snapshot_date(), date)
 
 

@@ -1,10 +1,10 @@
 """The month lock under concurrency: checking a month holds its row until the change commits (PostgreSQL)."""
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
 from tpl_tracker.services.months import assert_months_open
+
+from ..clock import on
 
 
 def test_a_change_being_checked_holds_the_month_against_a_submission(db, work):
@@ -14,7 +14,7 @@ def test_a_change_being_checked_holds_the_month_against_a_submission(db, work):
     db.session.commit()
     submit = sa.text("UPDATE monthly_reports SET status = 'submitted' WHERE id = :id")
 
-    assert_months_open(tpl_id, date(2026, 3, 10))  # an activity of March is about to be written
+    assert_months_open(tpl_id, on(3, 10))  # an activity of March is about to be written
     with db.engine.connect() as other:
         other.execute(sa.text("SET lock_timeout = '300ms'"))
         with pytest.raises(sa.exc.OperationalError):

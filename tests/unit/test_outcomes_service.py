@@ -1,7 +1,7 @@
 """Tracer surveys: who may record them and when, the rules of a survey, verification, due dates,
 and the one step from a verified new business to the business registry."""
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -19,11 +19,17 @@ from tpl_tracker.services.outcomes import (
     verify_survey,
 )
 
+from ..clock import YEAR, dmy, on
 from ..conftest import ui_message
 from ..factories import ContractFactory, FacilitatorFactory
 
-EXIT = date(2025, 12, 31)
-TODAY = date(2026, 9, 1)
+EXIT = on(12, 31, years=-1)
+TODAY = on(9, 1)
+
+
+def _end_of_february(years: int = 0) -> date:
+    """The last day of February of the tests' year (the 29th in a leap year)."""
+    return on(3, 1, years) - timedelta(days=1)
 
 
 def _count(db, model, *where) -> int:
@@ -36,8 +42,8 @@ def _audit(db, action: str) -> list[AuditEntry]:
 
 @pytest.fixture
 def alumni(world, db):
-    """The world, with tpl's contract over (exit date 31/12/2025): tpl is an alumnus."""
-    world["contract"].start_date = date(2025, 1, 1)
+    """The world, with tpl's contract over (exit date 31 December of the year before): tpl is an alumnus."""
+    world["contract"].start_date = on(1, 1, years=-1)
     world["contract"].end_date = EXIT
     world["contract"].status = "completed"
     db.session.commit()
@@ -48,8 +54,8 @@ def alumni(world, db):
 def business():
     """A TPL's answer: they run a new food business."""
     return SurveyData(
-        survey_date=date(2026, 7, 1), status="wirausaha", business_name="Sagu Lempeng  Ternate",
-        founded_date=date(2026, 2, 1), nib="8120000123456", kbli="10792", workers=3,
+        survey_date=on(7, 1), status="wirausaha", business_name="Sagu Lempeng  Ternate",
+        founded_date=on(2, 1), nib="8120000123456", kbli="10792", workers=3,
         monthly_revenue=4_500_000, business_region_code="82.71",
     )
 
@@ -86,16 +92,16 @@ def test_evaluator_records_on_behalf(db, alumni, business):
 
 
 def test_supervisor_may_record_an_exit_interview_before_the_exit_date(db, world, business):
-    survey = record_survey(world["supervisor"], world["tpl"], replace(business, survey_date=date(2026, 6, 1)),
+    survey = record_survey(world["supervisor"], world["tpl"], replace(business, survey_date=on(6, 1)),
                            today=TODAY)
     assert survey.id is not None
 
 
-@pytest.mark.parametrize("survey_date", [date(2026, 6, 1), date(2026, 12, 31)], ids=["during", "on-exit-date"])
+@pytest.mark.parametrize("survey_date", [on(6, 1), on(12, 31)], ids=["during", "on-exit-date"])
 def test_tpl_cannot_fill_in_a_survey_before_the_contract_ends(app, db, world, business, survey_date):
     with pytest.raises(ServiceError) as refused:
         record_survey(world["facilitator"], world["tpl"], replace(business, survey_date=survey_date),
-                      today=date(2027, 2, 1))
+                      today=on(2, 1, years=1))
     assert refused.value.message == ui_message(app, "Tracer surveys start after your last contract ends.")
     assert refused.value.field == "survey_date"
     db.session.rollback()
@@ -120,12 +126,12 @@ def test_others_cannot_record_for_a_tpl(db, alumni, business, who):
 @pytest.mark.parametrize(
     "change, field, message",
     [
-        ({"survey_date": date(2026, 9, 2)}, "survey_date", "The survey date cannot be in the future."),
+        ({"survey_date": on(9, 2)}, "survey_date", "The survey date cannot be in the future."),
         ({"status": "pensiun"}, "status", "Choose what the TPL is doing now."),
         ({"business_name": "  "}, "business_name", "Give the name of the business."),
         ({"business_name": None}, "business_name", "Give the name of the business."),
         ({"business_name": "x" * 161}, "business_name", "The business name may have at most 160 characters."),
-        ({"founded_date": date(2026, 7, 2)}, "founded_date", "The business cannot be founded after the survey date."),
+        ({"founded_date": on(7, 2)}, "founded_date", "The business cannot be founded after the survey date."),
         ({"nib": "812000012345"}, "nib", "The NIB has exactly 13 digits."),
         ({"nib": "81200001234567"}, "nib", "The NIB has exactly 13 digits."),
         ({"nib": "812000012345A"}, "nib", "The NIB has exactly 13 digits."),
@@ -157,7 +163,7 @@ def test_one_survey_per_date_per_tpl(app, db, alumni, business):
         _survey(alumni["supervisor"], alumni, business, status="bekerja")
     assert refused.value.field == "survey_date"
     assert refused.value.message == ui_message(
-        app, "This TPL already has a survey dated %(date)s: edit that one instead.", date="01/07/2026")
+        app, "This TPL already has a survey dated %(date)s: edit that one instead.", date=dmy(7, 1))
     db.session.rollback()
     assert _count(db, OutcomeSurvey) == 1
     assert len(_audit(db, "survey_recorded")) == 1
@@ -177,13 +183,13 @@ def test_codes_are_accepted_with_spaces_and_any_kbli_category(db, alumni, busine
 
 def test_business_details_other_than_the_name_are_optional(db, alumni):
     survey = record_survey(alumni["facilitator"], alumni["tpl"],
-                           SurveyData(survey_date=date(2026, 7, 1), status="wirausaha", business_name="Kopi Dabe"),
+                           SurveyData(survey_date=on(7, 1), status="wirausaha", business_name="Kopi Dabe"),
                            today=TODAY)
     assert survey.nib is None and survey.kbli is None and survey.workers is None
 
 
 def test_founded_on_the_survey_date_is_fine(db, alumni, business):
-    assert _survey(alumni["facilitator"], alumni, business, founded_date=date(2026, 7, 1)).id
+    assert _survey(alumni["facilitator"], alumni, business, founded_date=on(7, 1)).id
 
 
 def test_non_wirausaha_survey_clears_the_business_fields(db, alumni, business):
@@ -241,7 +247,7 @@ def test_refused_edit_changes_nothing(db, alumni, business):
 
 def test_edit_may_not_move_onto_another_surveys_date(db, alumni, business):
     _survey(alumni["facilitator"], alumni, business)
-    second = _survey(alumni["facilitator"], alumni, business, survey_date=date(2026, 8, 1))
+    second = _survey(alumni["facilitator"], alumni, business, survey_date=on(8, 1))
     with pytest.raises(ServiceError) as refused:
         update_survey(alumni["facilitator"], second, business, today=TODAY)
     assert refused.value.field == "survey_date"
@@ -337,7 +343,7 @@ def test_add_business_creates_it_once_and_links_the_founder(app, db, alumni, bus
     assert saved.founder_id == alumni["tpl"].id
     assert (saved.region_code, saved.kbli, saved.nib, saved.workers) == ("82.71", "10792", "8120000123456", 3)
     assert saved.size_class == "mikro"
-    assert saved.year_founded == 2026
+    assert saved.year_founded == YEAR
     assert saved.created_by_id == alumni["evaluator"].id
     assert db.session.get(OutcomeSurvey, survey.id).business_id == saved.id
     assert len(_audit(db, "business_created")) == 1
@@ -409,7 +415,7 @@ def test_only_verified_wirausaha_surveys_go_to_the_registry(app, db, alumni, bus
     with pytest.raises(ServiceError) as refused:
         add_business_from_survey(alumni["supervisor"], unverified)
     assert refused.value.message == message
-    employed = _verified(db, alumni, business, survey_date=date(2026, 8, 1), status="bekerja")
+    employed = _verified(db, alumni, business, survey_date=on(8, 1), status="bekerja")
     with pytest.raises(ServiceError) as refused:
         add_business_from_survey(alumni["supervisor"], employed)
     assert refused.value.message == message
@@ -422,7 +428,7 @@ def test_registry_needs_the_kbli_and_region(db, alumni, business):
     with pytest.raises(ServiceError) as refused:
         add_business_from_survey(alumni["supervisor"], survey)
     assert refused.value.field == "kbli"
-    survey = _verified(db, alumni, business, survey_date=date(2026, 8, 1), business_region_code=None)
+    survey = _verified(db, alumni, business, survey_date=on(8, 1), business_region_code=None)
     with pytest.raises(ServiceError) as refused:
         add_business_from_survey(alumni["supervisor"], survey)
     assert refused.value.field == "business_region_code"
@@ -448,9 +454,10 @@ def test_the_registry_and_the_surveys_share_one_name_normalisation():
 
 @pytest.mark.parametrize(
     "start, months, expected",
-    [(date(2025, 12, 31), 6, date(2026, 6, 30)), (date(2025, 8, 31), 6, date(2026, 2, 28)),
-     (date(2023, 8, 31), 6, date(2024, 2, 29)), (date(2025, 12, 31), 12, date(2026, 12, 31)),
-     (date(2025, 7, 15), 24, date(2027, 7, 15)), (date(2025, 11, 30), 3, date(2026, 2, 28))],
+    [(on(12, 31, years=-1), 6, on(6, 30)), (on(8, 31, years=-1), 6, _end_of_february()),
+     (date(2023, 8, 31), 6, date(2024, 2, 29)),  # a leap year's February: a calendar fact, no clock
+     (on(12, 31, years=-1), 12, on(12, 31)),
+     (on(7, 15, years=-1), 24, on(7, 15, years=1)), (on(11, 30, years=-1), 3, _end_of_february())],
 )
 def test_add_months_uses_calendar_months(start, months, expected):
     assert add_months(start, months) == expected
@@ -462,56 +469,56 @@ def _plain(rounds):
 
 def test_due_surveys_at_6_12_and_24_months_after_exit(db, alumni, business):
     rounds = due_surveys(alumni["tpl"], TODAY)
-    assert _plain(rounds) == [(6, date(2026, 6, 30), None), (12, date(2026, 12, 31), None),
-                              (24, date(2027, 12, 31), None)]
+    assert _plain(rounds) == [(6, on(6, 30), None), (12, on(12, 31), None),
+                              (24, on(12, 31, years=1), None)]
 
 
 def test_a_survey_answers_the_round_whose_window_holds_it(db, alumni, business):
-    early = _survey(alumni["supervisor"], alumni, business, survey_date=date(2026, 5, 20))  # 41 days early
+    early = _survey(alumni["supervisor"], alumni, business, survey_date=on(5, 20))  # 41 days early
     rounds = due_surveys(alumni["tpl"], TODAY)
-    assert _plain(rounds) == [(6, date(2026, 6, 30), early.id), (12, date(2026, 12, 31), None),
-                              (24, date(2027, 12, 31), None)]
+    assert _plain(rounds) == [(6, on(6, 30), early.id), (12, on(12, 31), None),
+                              (24, on(12, 31, years=1), None)]
 
 
 def test_surveys_outside_the_windows_or_not_counted_answer_nothing(db, alumni, business):
-    _survey(alumni["supervisor"], alumni, business, survey_date=date(2026, 5, 15))  # 46 days early
+    _survey(alumni["supervisor"], alumni, business, survey_date=on(5, 15))  # 46 days early
     _survey(alumni["supervisor"], alumni, business, survey_date=EXIT, status="studi")  # exit interview: never counts
-    record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=date(2027, 1, 5)),
-                  today=date(2027, 2, 1))  # after the as-of date below
+    record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=on(1, 5, years=1)),
+                  today=on(2, 1, years=1))  # after the as-of date below
     assert [s for _m, _d, s in due_surveys(alumni["tpl"], TODAY)] == [None, None, None]
 
 
 def test_each_round_takes_its_earliest_survey(db, alumni, business):
-    first = _survey(alumni["supervisor"], alumni, business, survey_date=date(2026, 7, 1))
-    _survey(alumni["supervisor"], alumni, business, survey_date=date(2026, 8, 1))
-    today = date(2028, 6, 1)
-    late = record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=date(2028, 3, 1)),
+    first = _survey(alumni["supervisor"], alumni, business, survey_date=on(7, 1))
+    _survey(alumni["supervisor"], alumni, business, survey_date=on(8, 1))
+    today = on(6, 1, years=2)
+    late = record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=on(3, 1, years=2)),
                          today=today)
     assert _plain(due_surveys(alumni["tpl"], today)) == [
-        (6, date(2026, 6, 30), first.id), (12, date(2026, 12, 31), None), (24, date(2027, 12, 31), late.id)]
+        (6, on(6, 30), first.id), (12, on(12, 31), None), (24, on(12, 31, years=1), late.id)]
 
 
 def test_a_survey_early_for_the_next_round_answers_only_that_round(db, alumni, business):
     # 10 days before the 12-month due date: the 12-month survey taken early, the 6-month one was missed.
-    survey = record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=date(2026, 12, 21)),
-                           today=date(2027, 1, 15))
-    assert _plain(due_surveys(alumni["tpl"], date(2027, 1, 15))) == [
-        (6, date(2026, 6, 30), None), (12, date(2026, 12, 31), survey.id), (24, date(2027, 12, 31), None)]
+    survey = record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=on(12, 21)),
+                           today=on(1, 15, years=1))
+    assert _plain(due_surveys(alumni["tpl"], on(1, 15, years=1))) == [
+        (6, on(6, 30), None), (12, on(12, 31), survey.id), (24, on(12, 31, years=1), None)]
 
 
 def test_due_months_come_from_the_configuration(app, db, alumni, monkeypatch):
     monkeypatch.setitem(app.config, "TRACER_MONTHS", (36, 3))
     assert [(m, d) for m, d, _s in due_surveys(alumni["tpl"], TODAY)] == [
-        (3, date(2026, 3, 31)), (36, date(2028, 12, 31))]
+        (3, on(3, 31)), (36, on(12, 31, years=2))]
 
 
 def test_due_dates_follow_an_early_termination(db, alumni):
     contract = alumni["contract"]
     contract.status = "terminated"
-    contract.terminated_on = date(2025, 8, 31)
+    contract.terminated_on = on(8, 31, years=-1)
     contract.termination_reason = "Resigned"
     db.session.commit()
-    assert due_surveys(alumni["tpl"], TODAY)[0][1] == date(2026, 2, 28)
+    assert due_surveys(alumni["tpl"], TODAY)[0][1] == _end_of_february()
 
 
 def test_no_contract_no_due_dates(db):
@@ -519,6 +526,6 @@ def test_no_contract_no_due_dates(db):
 
 
 def test_the_latest_contract_sets_the_exit_date(db, alumni):
-    ContractFactory(facilitator=alumni["tpl"], start_date=date(2026, 1, 1), end_date=date(2026, 3, 31))
+    ContractFactory(facilitator=alumni["tpl"], start_date=on(1, 1), end_date=on(3, 31))
     db.session.refresh(alumni["tpl"])
-    assert due_surveys(alumni["tpl"], TODAY)[0][1] == date(2026, 9, 30)
+    assert due_surveys(alumni["tpl"], TODAY)[0][1] == on(9, 30)

@@ -17,9 +17,10 @@ from tpl_tracker.services.permits import (
     update_permit,
 )
 
+from ..clock import YEAR, on
 from ..conftest import ui_message
 
-TODAY = date(2026, 11, 27)
+TODAY = on(11, 27)
 
 
 def _count(db, model, *where) -> int:
@@ -30,9 +31,9 @@ def _create(work, data: PermitData):
     return create_permit(work["facilitator"], work["tpl"], work["business"], data, today=TODAY)
 
 
-HALAL = PermitData(permit_type="halal", status="planned", planned_on=date(2026, 4, 1))
-NIB = PermitData(permit_type="nib", status="issued", planned_on=date(2026, 4, 1), submitted_on=date(2026, 4, 2),
-                 issued_on=date(2026, 4, 3), document_number="8120-0001-23456")
+HALAL = PermitData(permit_type="halal", status="planned", planned_on=on(4, 1))
+NIB = PermitData(permit_type="nib", status="issued", planned_on=on(4, 1), submitted_on=on(4, 2),
+                 issued_on=on(4, 3), document_number="8120-0001-23456")
 
 
 def test_numbers_are_checked_and_stored_as_digits(app, db):
@@ -52,25 +53,25 @@ def test_numbers_are_checked_and_stored_as_digits(app, db):
 
 
 def test_add_years_handles_29_february():
-    assert add_years(date(2028, 2, 29), 5) == date(2033, 2, 28)
+    assert add_years(date(2028, 2, 29), 5) == date(2033, 2, 28)  # a calendar fact, not the tests' year
 
 
 @pytest.mark.parametrize("changes,field,message", [
     ({"planned_on": None}, "planned_on", "A planned facilitation needs the planning date."),
-    ({"planned_on": date(2026, 11, 28)}, "planned_on", "This date cannot be in the future."),
+    ({"planned_on": on(11, 28)}, "planned_on", "This date cannot be in the future."),
     ({"status": "submitted"}, "submitted_on", "A submitted application needs the submission date."),
-    ({"status": "submitted", "submitted_on": date(2026, 3, 1)}, "submitted_on",
+    ({"status": "submitted", "submitted_on": on(3, 1)}, "submitted_on",
      "The submission date cannot be before the planning date."),
-    ({"status": "issued", "submitted_on": date(2026, 4, 2)}, "issued_on", "An issued permit needs the issue date."),
-    ({"status": "issued", "submitted_on": date(2026, 4, 5), "issued_on": date(2026, 4, 4),
+    ({"status": "issued", "submitted_on": on(4, 2)}, "issued_on", "An issued permit needs the issue date."),
+    ({"status": "issued", "submitted_on": on(4, 5), "issued_on": on(4, 4),
       "document_number": "ID123"}, "issued_on", "The issue date cannot be before the submission date."),
-    ({"status": "issued", "issued_on": date(2026, 4, 4)}, "document_number",
+    ({"status": "issued", "issued_on": on(4, 4)}, "document_number",
      "An issued permit needs its document number."),
-    ({"status": "issued", "issued_on": date(2026, 4, 4), "document_number": "ID1", "expires_on": date(2026, 4, 4)},
+    ({"status": "issued", "issued_on": on(4, 4), "document_number": "ID1", "expires_on": on(4, 4)},
      "expires_on", "The expiry date must be after the issue date."),
-    ({"expires_on": date(2027, 1, 1)}, "expires_on", "Only an issued permit has an expiry date."),
+    ({"expires_on": on(1, 1, years=1)}, "expires_on", "Only an issued permit has an expiry date."),
     ({"status": "rejected"}, "rejected_on", "A rejected application needs the rejection date."),
-    ({"issued_on": date(2026, 4, 4)}, "issued_on", "This date does not apply to the chosen status: leave it empty."),
+    ({"issued_on": on(4, 4)}, "issued_on", "This date does not apply to the chosen status: leave it empty."),
     ({"permit_type": "izin"}, "permit_type", "Choose the type of permit or certificate."),
 ])
 def test_pipeline_rules(app, db, work, changes, field, message):
@@ -95,13 +96,13 @@ def test_only_one_open_facilitation_per_business_and_type(db, work):
 
 def test_pirt_issued_without_expiry_is_valid_five_years(db, work):
     permit = update_permit(work["facilitator"], work["permit"], PermitData(
-        permit_type="pirt", status="issued", planned_on=date(2026, 3, 12), issued_on=date(2026, 6, 1),
+        permit_type="pirt", status="issued", planned_on=on(3, 12), issued_on=on(6, 1),
         document_number="2067271010012-26"), today=TODAY)
     assert permit.document_number == "206727101001226"
-    assert permit.expires_on == date(2031, 6, 1)
+    assert permit.expires_on == on(6, 1, years=5)
     assert expiry_state(permit, TODAY) is None
-    assert expiry_state(permit, date(2031, 4, 15)) == "expiring"
-    assert expiry_state(permit, date(2031, 6, 2)) == "expired"
+    assert expiry_state(permit, on(4, 15, years=5)) == "expiring"
+    assert expiry_state(permit, on(6, 2, years=5)) == "expired"
 
 
 def test_issued_nib_is_copied_to_the_business_once(db, work):
@@ -125,20 +126,20 @@ def test_a_nib_held_by_another_business_is_refused(db, work):
 
 def test_status_advances_but_never_goes_back(db, work):
     user, permit = work["facilitator"], work["permit"]
-    submitted = PermitData(permit_type="pirt", status="submitted", planned_on=date(2026, 3, 12),
-                           submitted_on=date(2026, 3, 20))
+    submitted = PermitData(permit_type="pirt", status="submitted", planned_on=on(3, 12),
+                           submitted_on=on(3, 20))
     update_permit(user, permit, submitted, today=TODAY)
     with pytest.raises(ServiceError) as refused:
         update_permit(user, permit, replace(submitted, status="planned", submitted_on=None), today=TODAY)
     assert refused.value.field == "status"
     db.session.rollback()
     # correcting the date of the current step is fine
-    update_permit(user, permit, replace(submitted, submitted_on=date(2026, 3, 21)), today=TODAY)
-    rejected = update_permit(user, permit, replace(submitted, status="rejected", rejected_on=date(2026, 5, 2)),
+    update_permit(user, permit, replace(submitted, submitted_on=on(3, 21)), today=TODAY)
+    rejected = update_permit(user, permit, replace(submitted, status="rejected", rejected_on=on(5, 2)),
                              today=TODAY)
-    assert rejected.status == "rejected" and rejected.status_on == date(2026, 5, 2)
+    assert rejected.status == "rejected" and rejected.status_on == on(5, 2)
     with pytest.raises(ServiceError):
-        update_permit(user, permit, replace(submitted, status="issued", issued_on=date(2026, 5, 3),
+        update_permit(user, permit, replace(submitted, status="issued", issued_on=on(5, 3),
                                             document_number="206727101001226"), today=TODAY)
     db.session.rollback()
     with pytest.raises(ServiceError):  # only planned ones may be deleted
@@ -158,18 +159,18 @@ def test_only_the_owner_writes_and_only_for_mentored_businesses(db, work):
 
 
 def test_month_lock(app, db, work):
-    work["month"].status = "submitted"  # March 2026
+    work["month"].status = "submitted"  # March of the tests' year
     db.session.commit()
     user, permit = work["facilitator"], work["permit"]
-    base = PermitData(permit_type="pirt", status="planned", planned_on=date(2026, 3, 12))
+    base = PermitData(permit_type="pirt", status="planned", planned_on=on(3, 12))
     locked = ui_message(app, "%(month)s has been submitted or approved and can no longer be changed.",
-                        month="Maret 2026")
+                        month=f"Maret {YEAR}")
     attempts = [
         lambda: update_permit(user, permit, replace(base, notes="catatan"), today=TODAY),  # other field
-        lambda: update_permit(user, permit, replace(base, planned_on=date(2026, 4, 1)), today=TODAY),  # old date
+        lambda: update_permit(user, permit, replace(base, planned_on=on(4, 1)), today=TODAY),  # old date
         lambda: delete_permit(user, permit),
-        lambda: _create(work, replace(HALAL, planned_on=date(2026, 3, 5))),
-        lambda: _create(work, replace(NIB, planned_on=date(2026, 3, 30))),  # any step date
+        lambda: _create(work, replace(HALAL, planned_on=on(3, 5))),
+        lambda: _create(work, replace(NIB, planned_on=on(3, 30))),  # any step date
     ]
     for attempt in attempts:
         with pytest.raises(ServiceError) as refused:
@@ -178,7 +179,7 @@ def test_month_lock(app, db, work):
         db.session.rollback()
     assert _count(db, AuditEntry, AuditEntry.action.in_(["create", "update", "delete"])) == 0
     # the next step, dated in an open month, may still be recorded
-    update_permit(user, permit, replace(base, status="submitted", submitted_on=date(2026, 4, 6)), today=TODAY)
+    update_permit(user, permit, replace(base, status="submitted", submitted_on=on(4, 6)), today=TODAY)
     assert permit.status == "submitted"
 
 

@@ -1,7 +1,7 @@
 """The monthly report: periods, counts, statuses, and the transitions submit -> return/approve -> reopen,
 with the month lock they drive, their events, audit entries and notifications."""
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,13 +19,19 @@ from tpl_tracker.models import (
 )
 from tpl_tracker.services import ServiceError
 from tpl_tracker.services import reviews as service
-from tpl_tracker.services.months import assert_months_open, covers_month, month_label, month_statuses
+from tpl_tracker.services.months import (
+    assert_months_open,
+    covers_month,
+    month_label,
+    month_statuses,
+)
 
+from ..clock import YEAR, iso, moment, on, period
 from ..conftest import ui_message
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory
 
-MARCH = date(2026, 3, 1)
-TODAY = date(2026, 4, 3)
+MARCH = on(3, 1)
+TODAY = on(4, 3)
 
 
 def _count(db, model, *where) -> int:
@@ -68,29 +74,29 @@ def _refused(app, call, message, **values):
 # --- periods ----------------------------------------------------------------------------------
 
 def test_parse_period():
-    assert service.parse_period("2026-03") == MARCH
-    for bad in ("2026-13", "2026-00", "2026-3", "26-03", "2026-03-01", "", "abcd-ef", "1800-01"):
+    assert service.parse_period(period(3)) == MARCH
+    for bad in (f"{YEAR}-13", f"{YEAR}-00", f"{YEAR}-3", f"{YEAR % 100}-03", iso(3, 1), "", "abcd-ef", "1800-01"):
         assert service.parse_period(bad) is None
 
 
 def test_contract_months_up_to_the_current_month_newest_first(world, db):
     tpl = world["tpl"]
-    ContractFactory(facilitator=tpl, start_date=date(2025, 11, 15), end_date=date(2025, 12, 31))
+    ContractFactory(facilitator=tpl, start_date=on(11, 15, years=-1), end_date=on(12, 31, years=-1))
     db.session.refresh(tpl)
-    months = service.contract_months(tpl, today=date(2026, 2, 10))
-    assert months == [date(2026, 2, 1), date(2026, 1, 1), date(2025, 12, 1), date(2025, 11, 1)]
-    assert covers_month(tpl, date(2025, 11, 1))
-    assert not covers_month(tpl, date(2025, 10, 1))
-    assert not covers_month(tpl, date(2027, 1, 1))
+    months = service.contract_months(tpl, today=on(2, 10))
+    assert months == [on(2, 1), on(1, 1), on(12, 1, years=-1), on(11, 1, years=-1)]
+    assert covers_month(tpl, on(11, 1, years=-1))
+    assert not covers_month(tpl, on(10, 1, years=-1))
+    assert not covers_month(tpl, on(1, 1, years=1))
 
 
 def test_a_terminated_contract_ends_its_months(world, db):
     contract = world["contract"]
-    contract.status, contract.terminated_on = "terminated", date(2026, 5, 20)
+    contract.status, contract.terminated_on = "terminated", on(5, 20)
     db.session.commit()
-    assert covers_month(world["tpl"], date(2026, 5, 1))
-    assert not covers_month(world["tpl"], date(2026, 6, 1))
-    assert service.contract_months(world["tpl"], today=date(2026, 11, 1))[0] == date(2026, 5, 1)
+    assert covers_month(world["tpl"], on(5, 1))
+    assert not covers_month(world["tpl"], on(6, 1))
+    assert service.contract_months(world["tpl"], today=on(11, 1))[0] == on(5, 1)
 
 
 # --- statuses and counts ----------------------------------------------------------------------
@@ -99,13 +105,13 @@ def test_month_statuses_in_one_query_missing_months_are_draft(work, db):
     work["month"].status = "approved"
     db.session.commit()
     ids = [work["tpl"].id, work["tpl2"].id]
-    periods = [MARCH, date(2026, 4, 1)]
+    periods = [MARCH, on(4, 1)]
     with _statements(db) as seen:
         statuses = month_statuses((i, p) for i in ids for p in periods)
     assert len(seen) == 1
     assert statuses == {
-        (work["tpl"].id, MARCH): "approved", (work["tpl"].id, date(2026, 4, 1)): "draft",
-        (work["tpl2"].id, MARCH): "draft", (work["tpl2"].id, date(2026, 4, 1)): "draft",
+        (work["tpl"].id, MARCH): "approved", (work["tpl"].id, on(4, 1)): "draft",
+        (work["tpl2"].id, MARCH): "draft", (work["tpl2"].id, on(4, 1)): "draft",
     }
     assert month_statuses([]) == {}
 
@@ -119,32 +125,33 @@ def test_month_status_label(app):
 def test_month_counts_and_items(work, db):
     tpl = work["tpl"]
     permit = work["permit"]  # planned 12/03
-    permit.status, permit.submitted_on = "submitted", date(2026, 3, 20)
+    permit.status, permit.submitted_on = "submitted", on(3, 20)
     db.session.add_all([
-        Activity(facilitator=tpl, date=date(2026, 3, 31), type="pelatihan", description="Pelatihan label",
+        Activity(facilitator=tpl, date=on(3, 31), type="pelatihan", description="Pelatihan label",
                  hours=Decimal("3.5")),
-        Activity(facilitator=tpl, date=date(2026, 4, 1), type="kunjungan", description="April", hours=Decimal("1")),
+        Activity(facilitator=tpl, date=on(4, 1), type="kunjungan", description="April", hours=Decimal(1)),
         PermitFacilitation(business=work["business"], facilitator=tpl, permit_type="halal", status="issued",
-                           planned_on=date(2026, 2, 1), submitted_on=date(2026, 2, 10), issued_on=date(2026, 4, 2)),
-        Assessment(business=work["business"], facilitator=tpl, kind="follow_up", assessed_on=date(2026, 4, 30)),
+                           planned_on=on(2, 1), submitted_on=on(2, 10), issued_on=on(4, 2)),
+        Assessment(business=work["business"], facilitator=tpl, kind="follow_up", assessed_on=on(4, 30)),
     ])
     db.session.commit()
-    pairs = {(tpl.id, MARCH), (tpl.id, date(2026, 4, 1)), (tpl.id, date(2026, 2, 1)), (work["tpl2"].id, MARCH)}
+    pairs = {(tpl.id, MARCH), (tpl.id, on(4, 1)), (tpl.id, on(2, 1)), (work["tpl2"].id, MARCH)}
     with _statements(db) as seen:
         counts = service.month_counts(pairs)
     assert len(seen) == 3
     assert counts[(tpl.id, MARCH)] == service.MonthCounts(activities=2, permit_steps=2, assessments=1)
-    assert counts[(tpl.id, date(2026, 4, 1))] == service.MonthCounts(activities=1, permit_steps=1, assessments=1)
-    assert counts[(tpl.id, date(2026, 2, 1))] == service.MonthCounts(activities=0, permit_steps=2, assessments=0)
+    assert counts[(tpl.id, on(4, 1))] == service.MonthCounts(activities=1, permit_steps=1, assessments=1)
+    assert counts[(tpl.id, on(2, 1))] == service.MonthCounts(activities=0, permit_steps=2, assessments=0)
     assert counts[(work["tpl2"].id, MARCH)] == service.MonthCounts(activities=1, permit_steps=1, assessments=1)
 
     items = service.month_items(tpl.id, MARCH)
-    assert [a.date for a in items.activities] == [date(2026, 3, 10), date(2026, 3, 31)]
+    assert [a.date for a in items.activities] == [on(3, 10), on(3, 31)]
     assert items.hours == Decimal("5.5")
     assert [(day, step) for day, _p, step in items.permit_steps] == [
-        (date(2026, 3, 12), "planned"), (date(2026, 3, 20), "submitted")]
+        (on(3, 12), "planned"), (on(3, 20), "submitted")]
     assert [a.id for a in items.assessments] == [work["assessment"].id]
-    assert ("permit", permit.id) in items.keys() and ("activity", work["activity2"].id) not in items.keys()
+    keys = items.keys()  # a set of (item type, id), not a dict's keys
+    assert ("permit", permit.id) in keys and ("activity", work["activity2"].id) not in keys
 
 
 # --- the full flow ----------------------------------------------------------------------------
@@ -158,7 +165,7 @@ def test_submit_return_resubmit_approve_reopen(app, work, db):
     with pytest.raises(ServiceError):
         assert_months_open(tpl.id, activity.date)
     (note,) = db.session.scalars(sa.select(Notification).where(Notification.kind == "month_submitted"))
-    assert note.user_id == supervisor.id and note.link == f"/bulanan/tpl/{tpl.id}/2026-03"
+    assert note.user_id == supervisor.id and note.link == f"/bulanan/tpl/{tpl.id}/{period(3)}"
     event = report.events[-1]
     assert (event.action, event.actor_id, event.comment) == ("submit", work["facilitator"].id, "Semua kegiatan Maret")
     assert note.dedupe_key == f"month-submitted:{report.id}:{event.id}"
@@ -197,8 +204,8 @@ def test_submit_return_resubmit_approve_reopen(app, work, db):
 
 
 def test_submit_creates_a_missing_month(work, db):
-    april = date(2026, 4, 1)
-    report = _submit(work, period=april, today=date(2026, 4, 15))  # the current month may be submitted
+    april = on(4, 1)
+    report = _submit(work, period=april, today=on(4, 15))  # the current month may be submitted
     assert report.period == april and report.status == "submitted"
     assert _count(db, MonthlyReport, MonthlyReport.facilitator_id == work["tpl"].id) == 2
 
@@ -236,11 +243,11 @@ def test_submitting_an_approved_or_submitted_month_is_refused(app, work, db):
 
 def test_future_and_out_of_contract_months_are_refused(app, work, db):
     with app.test_request_context():
-        may, jan25 = month_label(date(2026, 5, 1)), month_label(date(2025, 1, 1))
-    _refused(app, lambda: _submit(work, period=date(2026, 5, 1)),
+        may, jan_last_year = month_label(on(5, 1)), month_label(on(1, 1, years=-1))
+    _refused(app, lambda: _submit(work, period=on(5, 1)),
              "%(month)s has not started yet and cannot be submitted.", month=may)
-    _refused(app, lambda: _submit(work, period=date(2025, 1, 1)),
-             "%(month)s lies outside your contract periods.", month=jan25)
+    _refused(app, lambda: _submit(work, period=on(1, 1, years=-1)),
+             "%(month)s lies outside your contract periods.", month=jan_last_year)
     assert _count(db, MonthlyReport) == 2 and _count(db, MonthlyReportEvent) == 0
 
 
@@ -271,7 +278,7 @@ def test_returning_needs_a_comment_and_comments_have_a_limit(app, work, db):
 def test_item_comments_must_point_at_items_of_the_month(app, work, db):
     report = _submit(work)
     for key in (("activity", work["activity2"].id), ("permit", work["permit2"].id), ("assessment", 999999)):
-        _refused(app, lambda: service.review_month(work["supervisor"], report, "return", None, {key: "lihat"}),
+        _refused(app, lambda key=key: service.review_month(work["supervisor"], report, "return", None, {key: "lihat"}),
                  "A comment points at an item that is not part of this month.")
     assert report.status == "submitted" and _count(db, ReviewComment) == 0
 
@@ -292,7 +299,7 @@ def test_reopen_needs_a_reason_and_an_approved_month(app, work, db):
 def test_only_a_supervisor_in_scope_reviews(app, work, db):
     report = _submit(work)
     for actor in ("supervisor2", "evaluator", "admin", "facilitator"):
-        _refused(app, lambda: service.review_month(work[actor], report, "approve"),
+        _refused(app, lambda actor=actor: service.review_month(work[actor], report, "approve"),
                  "Only a supervisor of this TPL can review their monthly report.")
     assert report.status == "submitted"
 
@@ -313,12 +320,12 @@ def test_queue_oldest_submission_first_and_in_scope(work, db):
     other = FacilitatorFactory(user=UserFactory(), supervisor=None, region_code="82.71")
     ContractFactory(facilitator=other)
     far = FacilitatorFactory(user=UserFactory(), supervisor=None, region_code="73.71", district="737101")
-    now = datetime(2026, 4, 10, tzinfo=timezone.utc)
+    now = moment(4, 10, hour=0)
     rows = [
-        MonthlyReport(facilitator_id=work["tpl"].id, period=date(2026, 2, 1), status="submitted",
+        MonthlyReport(facilitator_id=work["tpl"].id, period=on(2, 1), status="submitted",
                       submitted_at=now - timedelta(days=1)),
         MonthlyReport(facilitator_id=other.id, period=MARCH, status="submitted", submitted_at=now - timedelta(days=9)),
-        MonthlyReport(facilitator_id=other.id, period=date(2026, 2, 1), status="approved",
+        MonthlyReport(facilitator_id=other.id, period=on(2, 1), status="approved",
                       submitted_at=now - timedelta(days=30)),
         MonthlyReport(facilitator_id=far.id, period=MARCH, status="submitted", submitted_at=now - timedelta(days=20)),
     ]
@@ -326,4 +333,4 @@ def test_queue_oldest_submission_first_and_in_scope(work, db):
     db.session.commit()
     queue = list(db.session.scalars(service.review_queue(supervisor)))
     assert queue == [rows[1], rows[0]]
-    assert service.days_waiting(rows[1], date(2026, 4, 10)) == 9
+    assert service.days_waiting(rows[1], on(4, 10)) == 9

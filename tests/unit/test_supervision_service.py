@@ -1,5 +1,4 @@
 """Supervision services: roster figures and flags, targets, and the handover of businesses."""
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -27,10 +26,11 @@ from tpl_tracker.services.supervision import (
     set_target,
 )
 
+from ..clock import YEAR, on
 from ..conftest import ui_message
 from ..factories import ContractFactory, FacilitatorFactory
 
-TODAY = date(2026, 4, 20)  # the world's contracts run through 2026; March is the previous month
+TODAY = on(4, 20)  # the world's contracts run through the tests' year; March is the previous month
 
 
 def _count(db, model, *where) -> int:
@@ -53,14 +53,14 @@ def _activity(db, tpl, day, kind="kunjungan"):
 
 
 def test_previous_month_wraps_the_year():
-    assert previous_month(date(2026, 1, 1)) == date(2025, 12, 1)
-    assert previous_month(date(2026, 4, 1)) == date(2026, 3, 1)
+    assert previous_month(on(1, 1)) == on(12, 1, years=-1)
+    assert previous_month(on(4, 1)) == on(3, 1)
 
 
 def test_expected_permits_counts_completed_months_rounded_down():
-    assert expected_permits(12, date(2026, 1, 31)) == 0
-    assert expected_permits(12, date(2026, 4, 20)) == 3
-    assert expected_permits(10, date(2026, 4, 20)) == 2  # 10 * 3 / 12 = 2.5
+    assert expected_permits(12, on(1, 31)) == 0
+    assert expected_permits(12, on(4, 20)) == 3
+    assert expected_permits(10, on(4, 20)) == 2  # 10 * 3 / 12 = 2.5
 
 
 # --- roster ---------------------------------------------------------------------------------------------------
@@ -68,7 +68,7 @@ def test_expected_permits_counts_completed_months_rounded_down():
 def test_roster_lists_tpl_in_scope_under_contract_this_month(db, work):
     assert _roster(db, work["supervisor"]) == [work["tpl"]]
     assert set(_roster(db, work["evaluator"])) == {work["tpl"], work["tpl2"]}
-    work["contract"].end_date = date(2026, 3, 31)
+    work["contract"].end_date = on(3, 31)
     db.session.commit()
     assert _roster(db, work["supervisor"]) == []
     assert _roster(db, work["supervisor"], include_all=True) == [work["tpl"]]
@@ -84,13 +84,13 @@ def test_roster_search_and_region_filters(db, work):
 
 def test_roster_figures(db, work):
     tpl = work["tpl"]
-    _activity(db, tpl, date(2026, 4, 2))
-    _activity(db, tpl, date(2026, 4, 15), kind="pelatihan")
+    _activity(db, tpl, on(4, 2))
+    _activity(db, tpl, on(4, 15), kind="pelatihan")
     work["permit"].status = "issued"
-    work["permit"].issued_on = date(2026, 4, 10)
+    work["permit"].issued_on = on(4, 10)
     db.session.add(PermitFacilitation(business=work["business"], facilitator=tpl, permit_type="nib",
-                                      status="issued", issued_on=date(2026, 2, 3)))
-    db.session.add(MonthlyReport(facilitator=tpl, period=date(2026, 4, 1), status="returned"))
+                                      status="issued", issued_on=on(2, 3)))
+    db.session.add(MonthlyReport(facilitator=tpl, period=on(4, 1), status="returned"))
     work["month"].status = "approved"
     db.session.commit()
 
@@ -99,7 +99,7 @@ def test_roster_figures(db, work):
     assert row["month_activities"] == 2 and row["month_visits"] == 1
     assert row["open_mentorships"] == 1
     assert row["permits_year"] == 2 and row["permits_month"] == 1
-    assert row["last_activity"] == date(2026, 4, 15)
+    assert row["last_activity"] == on(4, 15)
     assert row["month_status"] == "returned" and row["previous_status"] == "approved"
     assert row["flags"] == []
 
@@ -109,14 +109,14 @@ def test_flag_no_activity_in_14_days(db, work):
     work["month"].status = "submitted"  # keep the other flag quiet
     db.session.commit()
     assert "no_activity" in _row(tpl)["flags"]  # the last activity is of 10/03
-    _activity(db, tpl, date(2026, 4, 6))  # exactly 14 days before: still within the window
+    _activity(db, tpl, on(4, 6))  # exactly 14 days before: still within the window
     assert "no_activity" not in _row(tpl)["flags"]
-    assert "no_activity" in _row(tpl, today=date(2026, 4, 21))["flags"]
+    assert "no_activity" in _row(tpl, today=on(4, 21))["flags"]
     assert _roster(db, work["supervisor"], flag="no_activity") == []
 
 
 def test_flag_no_activity_needs_a_contract_today(db, work):
-    work["contract"].end_date = date(2026, 4, 10)
+    work["contract"].end_date = on(4, 10)
     work["month"].status = "submitted"
     db.session.commit()
     assert _row(work["tpl"])["flags"] == []
@@ -124,21 +124,21 @@ def test_flag_no_activity_needs_a_contract_today(db, work):
 
 def test_flag_month_not_submitted_after_five_days(db, work):
     tpl = work["tpl"]
-    _activity(db, tpl, date(2026, 4, 1))
-    assert _row(tpl, today=date(2026, 4, 5))["flags"] == []  # grace period
-    assert _row(tpl, today=date(2026, 4, 6))["flags"] == ["month_late"]
+    _activity(db, tpl, on(4, 1))
+    assert _row(tpl, today=on(4, 5))["flags"] == []  # grace period
+    assert _row(tpl, today=on(4, 6))["flags"] == ["month_late"]
     assert _roster(db, work["supervisor"], flag="month_late") == [tpl]
     assert _roster(db, work["supervisor"], flag="any") == [tpl]
     work["month"].status = "submitted"
     db.session.commit()
-    assert _row(tpl, today=date(2026, 4, 6))["flags"] == []
+    assert _row(tpl, today=on(4, 6))["flags"] == []
     assert _roster(db, work["supervisor"], flag="month_late") == []
 
 
 def test_flag_month_not_submitted_only_when_the_contract_covered_it(db, work):
     tpl = work["tpl"]
-    _activity(db, tpl, date(2026, 4, 15))
-    work["contract"].start_date = date(2026, 4, 1)
+    _activity(db, tpl, on(4, 15))
+    work["contract"].start_date = on(4, 1)
     db.session.delete(work["activity"])
     db.session.delete(work["month"])
     db.session.commit()
@@ -148,8 +148,8 @@ def test_flag_month_not_submitted_only_when_the_contract_covered_it(db, work):
 def test_flag_below_target(db, work):
     tpl = work["tpl"]
     work["month"].status = "submitted"
-    _activity(db, tpl, date(2026, 4, 14))
-    db.session.add(Target(facilitator=tpl, year=2026, visits_per_month=1, businesses=1, permits_per_year=0))
+    _activity(db, tpl, on(4, 14))
+    db.session.add(Target(facilitator=tpl, year=YEAR, visits_per_month=1, businesses=1, permits_per_year=0))
     db.session.commit()
     assert _row(tpl)["flags"] == []
 
@@ -164,22 +164,22 @@ def test_flag_below_target(db, work):
 
     # 12 a year, 3 months completed: 3 expected by 20/04; 2 issued is below, 3 is not.
     target.businesses, target.permits_per_year = 1, 12
-    for day in (date(2026, 1, 5), date(2026, 2, 5)):
+    for day in (on(1, 5), on(2, 5)):
         db.session.add(PermitFacilitation(business=work["business"], facilitator=tpl, permit_type="halal",
                                           status="issued", issued_on=day))
     db.session.commit()
     assert _row(tpl)["flags"] == ["below_target"]
     assert _roster(db, work["supervisor"], flag="below_target") == [tpl]
     db.session.add(PermitFacilitation(business=work["business"], facilitator=tpl, permit_type="sni",
-                                      status="issued", issued_on=date(2026, 3, 5)))
+                                      status="issued", issued_on=on(3, 5)))
     db.session.commit()
     assert _row(tpl)["flags"] == []
 
 
 def test_target_of_another_year_does_not_count(db, work):
     work["month"].status = "submitted"
-    _activity(db, work["tpl"], date(2026, 4, 14))
-    db.session.add(Target(facilitator=work["tpl"], year=2025, visits_per_month=50, businesses=50,
+    _activity(db, work["tpl"], on(4, 14))
+    db.session.add(Target(facilitator=work["tpl"], year=YEAR - 1, visits_per_month=50, businesses=50,
                           permits_per_year=50))
     db.session.commit()
     assert _row(work["tpl"])["flags"] == []
@@ -189,12 +189,12 @@ def test_target_of_another_year_does_not_count(db, work):
 
 def test_set_target_creates_then_updates_with_audit(db, world):
     supervisor, tpl = world["supervisor"], world["tpl"]
-    target = set_target(supervisor, tpl, TargetData(year=2026, visits_per_month=8, businesses=10,
+    target = set_target(supervisor, tpl, TargetData(year=YEAR, visits_per_month=8, businesses=10,
                                                     permits_per_year=12))
     assert (target.visits_per_month, target.businesses, target.permits_per_year) == (8, 10, 12)
     assert target.set_by_id == supervisor.id
 
-    set_target(supervisor, tpl, TargetData(year=2026, visits_per_month=6, businesses=10, permits_per_year=12))
+    set_target(supervisor, tpl, TargetData(year=YEAR, visits_per_month=6, businesses=10, permits_per_year=12))
 
     assert _count(db, Target) == 1
     assert db.session.scalar(sa.select(Target)).visits_per_month == 6
@@ -212,7 +212,7 @@ def test_set_target_creates_then_updates_with_audit(db, world):
     ({"year": 1999}, "year"),
 ])
 def test_set_target_refuses_out_of_range(db, world, changes, field):
-    values = {"year": 2026, "visits_per_month": 8, "businesses": 10, "permits_per_year": 12, **changes}
+    values = {"year": YEAR, "visits_per_month": 8, "businesses": 10, "permits_per_year": 12, **changes}
     with pytest.raises(ServiceError) as error:
         set_target(world["supervisor"], world["tpl"], TargetData(**values))
     assert error.value.field == field
@@ -224,9 +224,9 @@ def test_set_target_refuses_out_of_range(db, world, changes, field):
 
 @pytest.fixture
 def successor(work, db):
-    """A second TPL in the supervisor's region (Kota Ternate), under contract through 2026."""
+    """A second TPL in the supervisor's region (Kota Ternate), under contract through the tests' year."""
     tpl3 = FacilitatorFactory(supervisor=work["supervisor"], region_code="82.71")
-    ContractFactory(facilitator=tpl3, start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
+    ContractFactory(facilitator=tpl3, start_date=on(1, 1), end_date=on(12, 31))
     db.session.commit()
     return tpl3
 
@@ -234,7 +234,7 @@ def successor(work, db):
 def _second_business(db, work):
     business = Business(name="Kopi Gamalama", normalized_name="kopi gamalama", owner_name="Pak Ridwan",
                         region_code="82.71", kbli="10761", size_class="mikro", workers=2)
-    mentorship = Mentorship(business=business, facilitator=work["tpl"], start_date=date(2026, 3, 1))
+    mentorship = Mentorship(business=business, facilitator=work["tpl"], start_date=on(3, 1))
     db.session.add_all([business, mentorship])
     db.session.commit()
     return mentorship
@@ -242,7 +242,7 @@ def _second_business(db, work):
 
 def _data(work, successor, **changes) -> HandoverData:
     values = {"mentorship_ids": [work["mentorship"].id], "new_facilitator_id": successor.id,
-              "on": date(2026, 4, 15), "reason": "Contract ends"}
+              "on": on(4, 15), "reason": "Contract ends"}
     values.update(changes)
     return HandoverData(**values)
 
@@ -255,12 +255,12 @@ def test_handover_moves_mentorships_and_keeps_activities(app, db, work, successo
     assert moved == 2
     db.session.expire_all()
     old = db.session.get(Mentorship, work["mentorship"].id)
-    assert old.end_date == date(2026, 4, 15)
+    assert old.end_date == on(4, 15)
     assert old.end_reason == ui_message(app, "Handover to %(name)s: %(reason)s", name=successor.full_name,
                                         reason="Contract ends")
     new = db.session.scalars(sa.select(Mentorship).where(Mentorship.facilitator_id == successor.id)).all()
     assert {(m.business_id, m.start_date, m.end_date) for m in new} == {
-        (work["business"].id, date(2026, 4, 15), None), (other.business_id, date(2026, 4, 15), None)}
+        (work["business"].id, on(4, 15), None), (other.business_id, on(4, 15), None)}
     assert db.session.get(Activity, work["activity"].id).facilitator_id == work["tpl"].id
     actions = [(e.action, e.entity_type) for e in db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.entity_type == "mentorships").order_by(AuditEntry.id))]
@@ -268,7 +268,7 @@ def test_handover_moves_mentorships_and_keeps_activities(app, db, work, successo
 
 
 def test_handover_of_a_business_the_successor_already_mentors_only_ends_the_old_one(db, work, successor):
-    db.session.add(Mentorship(business=work["business"], facilitator=successor, start_date=date(2026, 2, 1)))
+    db.session.add(Mentorship(business=work["business"], facilitator=successor, start_date=on(2, 1)))
     db.session.commit()
     hand_over(work["supervisor"], work["tpl"], _data(work, successor), today=TODAY)
     assert _count(db, Mentorship, Mentorship.facilitator_id == successor.id) == 1
@@ -277,7 +277,7 @@ def test_handover_of_a_business_the_successor_already_mentors_only_ends_the_old_
 
 def test_handover_candidates_are_in_scope_and_under_contract(db, work, successor):
     assert handover_candidates(work["supervisor"], work["tpl"], TODAY) == [successor]
-    assert handover_candidates(work["supervisor"], work["tpl"], date(2027, 1, 5)) == []
+    assert handover_candidates(work["supervisor"], work["tpl"], on(1, 5, years=1)) == []
 
 
 @pytest.mark.parametrize("case,field", [
@@ -294,15 +294,15 @@ def test_handover_refusals_write_nothing(db, work, successor, case, field):
     changes = {
         "same": {"new_facilitator_id": work["tpl"].id},
         "out_of_scope": {"new_facilitator_id": work["tpl2"].id},
-        "no_contract": {"on": date(2025, 12, 20)},
+        "no_contract": {"on": on(12, 20, years=-1)},
         "nothing": {"mentorship_ids": []},
         "foreign_mentorship": {"mentorship_ids": [work["mentorship2"].id]},
-        "future": {"on": date(2026, 4, 21)},
-        "before_start": {"on": date(2026, 1, 15)},
+        "future": {"on": on(4, 21)},
+        "before_start": {"on": on(1, 15)},
         "no_reason": {"reason": "   "},
     }[case]
     if case == "no_contract":
-        work["mentorship"].start_date = date(2025, 12, 1)
+        work["mentorship"].start_date = on(12, 1, years=-1)
         db.session.commit()
     mentorships, entries = _count(db, Mentorship), _count(db, AuditEntry)
 

@@ -1,5 +1,5 @@
 """Accounts (create, change, deactivate, reset) and who sees which TPL."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -8,8 +8,15 @@ from tpl_tracker.models import AuditEntry, Facilitator, SupervisorRegion, User
 from tpl_tracker.services import ServiceError
 from tpl_tracker.services.passwords import verify_password
 from tpl_tracker.services.scope import facilitator_scope
-from tpl_tracker.services.users import UserData, create_user, reset_password, set_enabled, update_user
+from tpl_tracker.services.users import (
+    UserData,
+    create_user,
+    reset_password,
+    set_enabled,
+    update_user,
+)
 
+from ..clock import NOW
 from ..factories import FacilitatorFactory, UserFactory
 
 GOOD_PASSWORD = "sagu lempeng dan teh manis"
@@ -179,7 +186,7 @@ def test_reactivation_is_audited(db, admin):
 
 
 def test_reset_password_clears_the_lock_ends_sessions_and_audits(db, admin):
-    user = UserFactory(failed_login_count=3, locked_until=datetime.now(timezone.utc) + timedelta(minutes=10))
+    user = UserFactory(failed_login_count=3, locked_until=NOW + timedelta(minutes=10))
     token = user.session_token
 
     reset_password(admin, user, GOOD_PASSWORD)
