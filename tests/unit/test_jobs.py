@@ -1,7 +1,7 @@
 """Job runs: the lock (two schedulers, one run), recorded outcomes, the schedule list."""
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -78,11 +78,12 @@ def test_a_held_lock_makes_the_second_run_a_recorded_skip(db, fake_job):
 def test_an_expired_lock_of_a_crashed_process_is_taken_over(db, fake_job):
     assert acquire_lock("fake", "crashed:1")
     db.session.execute(sa.update(JobLock).values(
-        locked_until=datetime.now(timezone.utc) - timedelta(minutes=1)))
+        locked_until=datetime.now(UTC) - timedelta(minutes=1)))
     db.session.commit()
     assert run_job("fake").outcome == "success"
 
 
+@pytest.mark.real_commits
 def test_two_schedulers_at_the_same_time_run_the_job_once(app, db, fake_job):
     """Two processes (here: threads with their own app context and connection) start the same job."""
     calls, behaviour = fake_job
@@ -124,7 +125,7 @@ def test_default_as_of_is_the_date_in_jakarta(db, fake_job, monkeypatch):
     class FrozenDateTime(datetime):
         @classmethod
         def now(cls, tz=None):
-            moment = datetime(2026, 6, 30, 20, 0, tzinfo=timezone.utc)
+            moment = datetime(2026, 6, 30, 20, 0, tzinfo=UTC)
             return moment.astimezone(tz) if tz else moment
 
     monkeypatch.setattr(dates, "datetime", FrozenDateTime)
