@@ -1,4 +1,4 @@
-"""Fixtures: the app on SQLite (default) or PostgreSQL (TEST_DATABASE_URL), a clean database per test."""
+"""Fixtures: the app on SQLite (default) or PostgreSQL (TEST_DATABASE_URL), each test in a rolled-back transaction."""
 import contextvars
 import os
 import re
@@ -10,6 +10,7 @@ from faker import Faker
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSession
 
 from tpl_tracker import create_app
 from tpl_tracker.extensions import db as _db
@@ -71,17 +72,50 @@ def app(tmp_path_factory):
         _db.engine.dispose()
 
 
+class _ConnectionSession(FlaskSession):
+    """A Flask-SQLAlchemy session that uses the test's connection instead of asking the engine."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
+def _empty_tables() -> None:
+    with _db.engine.begin() as conn:
+        for table in reversed(_db.metadata.sorted_tables):
+            if table.name not in KEEP_TABLES:
+                conn.execute(table.delete())
+
+
 @pytest.fixture(autouse=True)
-def db(app):
-    """The database, emptied (but for the regions) after each test."""
+def db(app, request):
+    """The database for one test, left as it was found.
+
+    Each test runs inside one transaction on one connection that is rolled back at the end: every session
+    (the test's and each request's) joins it, and their commits only release savepoints. Tests marked
+    `real_commits` (other threads or processes must see the data: concurrency, locks, the browser) commit for
+    real, and their tables are emptied afterwards.
+    """
     with app.app_context():
-        yield _db
-        _db.session.rollback()
-        _db.session.remove()
-        with _db.engine.begin() as conn:
-            for table in reversed(_db.metadata.sorted_tables):
-                if table.name not in KEEP_TABLES:
-                    conn.execute(table.delete())
+        if request.node.get_closest_marker("real_commits"):
+            try:
+                yield _db
+            finally:
+                _db.session.rollback()
+                _db.session.remove()
+                _empty_tables()
+            return
+        app_session = _db.session
+        connection = _db.engine.connect()
+        transaction = connection.begin()
+        _db.session = _db._make_scoped_session(
+            {"class_": _ConnectionSession, "bind": connection, "join_transaction_mode": "create_savepoint"})
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = app_session
+            transaction.rollback()
+            connection.close()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """factory_boy factories for the models (valid NIK, real region codes)."""
 from datetime import date
+from functools import cache
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
@@ -19,6 +20,12 @@ def make_nik(district: str, birth_date: date, gender: str, serial: int) -> str:
     return f"{district}{day:02d}{birth_date.month:02d}{birth_date.year % 100:02d}{serial:04d}"
 
 
+@cache
+def password_hash() -> str:
+    """The Argon2id hash of PASSWORD, computed once: hashing is slow on purpose, every test user shares it."""
+    return hash_password(PASSWORD)
+
+
 class BaseFactory(SQLAlchemyModelFactory):
     class Meta:
         abstract = True
@@ -33,7 +40,7 @@ class UserFactory(BaseFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.id")
     full_name = factory.Faker("name", locale="id_ID")
     role = "facilitator"
-    password_hash = factory.LazyFunction(lambda: hash_password(PASSWORD))
+    password_hash = factory.LazyFunction(password_hash)
 
 
 class FacilitatorFactory(BaseFactory):

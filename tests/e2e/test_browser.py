@@ -20,6 +20,19 @@ if not shutil.which(CHROMIUM):
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
+# The server thread must see what the test wrote, and the test what the server wrote.
+pytestmark = pytest.mark.real_commits
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cookies_without_expiry(app):
+    """Session cookies without an expiry date: Chromium expires cookies by the real clock, the server runs on the
+    tests' frozen one (tests/clock.py), which may lie in the browser's past."""
+    interface = app.session_interface
+    interface.get_expiration_time = lambda app, session: None
+    yield
+    del interface.get_expiration_time
+
 
 @pytest.fixture(scope="module")
 def server(app):

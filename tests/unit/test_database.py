@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from tpl_tracker.models import AuditEntry, Region
 
 
+@pytest.mark.real_commits
 def test_migrations_match_the_models(db):
     """Autogenerate finds no difference between the migrated database and the models."""
     with db.engine.connect() as connection:
@@ -33,6 +34,7 @@ def sqlite_only(db):
         pytest.skip("SQLite settings")
 
 
+@pytest.mark.real_commits
 def test_sqlite_pragmas(db, sqlite_only):
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -47,6 +49,7 @@ def test_foreign_keys_are_enforced(db):
     db.session.rollback()
 
 
+@pytest.mark.real_commits
 def test_concurrent_read_then_write_transactions_wait_instead_of_failing(db, sqlite_only):
     """Two transactions that read and then write at the same time both succeed (BEGIN IMMEDIATE)."""
     errors, engine = [], db.engine

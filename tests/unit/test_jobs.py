@@ -85,6 +85,7 @@ def test_an_expired_lock_of_a_crashed_process_is_taken_over(db, fake_job):
     assert run_job("fake").outcome == "success"
 
 
+@pytest.mark.real_commits
 def test_two_schedulers_at_the_same_time_run_the_job_once(app, db, fake_job):
     """Two processes (here: threads with their own app context and connection) start the same job."""
     calls, behaviour = fake_job

@@ -7,6 +7,7 @@ from tpl_tracker.services.months import assert_months_open
 from ..clock import on
 
 
+@pytest.mark.real_commits
 def test_a_change_being_checked_holds_the_month_against_a_submission(db, work):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE; row locks are PostgreSQL's")
