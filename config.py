@@ -1,4 +1,5 @@
 """Application settings, read from environment variables (and an optional .env file)."""
+
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -19,9 +20,7 @@ class Config:
     """Settings shared by every configuration."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'tpl_tracker.db'}"
-    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'tpl_tracker.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
 

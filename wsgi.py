@@ -1,4 +1,5 @@
 """The WSGI entry point for gunicorn: `gunicorn wsgi:app`."""
+
 from tpl_tracker import create_app
 
 app = create_app()

@@ -5,6 +5,7 @@
 Prints the elapsed seconds and the peak RSS of the process for a dry run, the import itself
 and a second import of the same file (everything unchanged). Not a test: run it by hand.
 """
+
 import argparse
 import os
 import resource
@@ -16,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from openpyxl import Workbook  # noqa: E402
+from openpyxl import Workbook
 
 POLYTECHNICS = ["STMI Jakarta", "Politeknik ATI Makassar", "Politeknik AKA Bogor", "Politeknik ATK Yogyakarta"]
 
@@ -40,8 +41,18 @@ def build_workbook(path: Path, facilitators: int, contracts: int, outcomes: int,
         birth = date(1994, 1, 1) + timedelta(days=i % 3000)
         number = nik("827101", birth, gender, i // 3000 + 1)
         people.append(number)
-        sheet.append([number, f"TPL Nomor {i}", f"tpl{i}@example.id", f"0812{i:08d}", gender,
-                      birth, 2020 + i % 5, POLYTECHNICS[i % len(POLYTECHNICS)]])
+        sheet.append(
+            [
+                number,
+                f"TPL Nomor {i}",
+                f"tpl{i}@example.id",
+                f"0812{i:08d}",
+                gender,
+                birth,
+                2020 + i % 5,
+                POLYTECHNICS[i % len(POLYTECHNICS)],
+            ]
+        )
     sheet = workbook.create_sheet("contracts")
     sheet.append(SHEETS["contracts"])
     for i in range(contracts):
@@ -49,17 +60,37 @@ def build_workbook(path: Path, facilitators: int, contracts: int, outcomes: int,
         start = date(2022 + 2 * term, 1, 1)
         end = date(2023 + 2 * term, 12, 31)
         terminated = i % 10 == 0
-        sheet.append([person, f"KP/TPL/{i:06d}", start, end.isoformat(), regions[i % len(regions)],
-                      "terminated" if terminated else "completed",
-                      date(2023 + 2 * term, 6, 30) if terminated else None])
+        sheet.append(
+            [
+                person,
+                f"KP/TPL/{i:06d}",
+                start,
+                end.isoformat(),
+                regions[i % len(regions)],
+                "terminated" if terminated else "completed",
+                date(2023 + 2 * term, 6, 30) if terminated else None,
+            ]
+        )
     sheet = workbook.create_sheet("outcomes")
     sheet.append(SHEETS["outcomes"])
     for i in range(outcomes):
         person = people[i % len(people)]
         survey = date(2024, 7, 1) + timedelta(days=(i // len(people)) * 30)
         if i % 2:
-            sheet.append([person, survey, "wirausaha", f"Usaha {i}", date(2024, 3, 1), f"{9120000000000 + i}",
-                          "10794", i % 12, 500_000 * (i % 50), "verified" if i % 3 else "unverified"])
+            sheet.append(
+                [
+                    person,
+                    survey,
+                    "wirausaha",
+                    f"Usaha {i}",
+                    date(2024, 3, 1),
+                    f"{9120000000000 + i}",
+                    "10794",
+                    i % 12,
+                    500_000 * (i % 50),
+                    "verified" if i % 3 else "unverified",
+                ]
+            )
         else:
             sheet.append([person, survey.isoformat(), "bekerja", None, None, None, None, None, None, "unverified"])
     workbook.save(path)
@@ -90,14 +121,17 @@ def main() -> None:
         app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db"})
         with app.app_context():
             upgrade()
-            regions = list(db.session.scalars(sa.select(Region.code).where(Region.level == 2).order_by(Region.code)
-                                              .limit(40)))
+            regions = list(
+                db.session.scalars(sa.select(Region.code).where(Region.level == 2).order_by(Region.code).limit(40))
+            )
             db.session.rollback()
             path = Path(tmp) / "bench.xlsx"
             started = time.perf_counter()
             rows = build_workbook(path, args.facilitators, args.contracts, args.outcomes, regions)
-            print(f"workbook: {rows} rows, {os.path.getsize(path) / 1e6:.1f} MB, "
-                  f"written in {time.perf_counter() - started:.1f} s; peak RSS so far {peak_rss_mb():.0f} MB")
+            print(
+                f"workbook: {rows} rows, {os.path.getsize(path) / 1e6:.1f} MB, "
+                f"written in {time.perf_counter() - started:.1f} s; peak RSS so far {peak_rss_mb():.0f} MB"
+            )
 
             for label, dry_run in (("dry run", True), ("import", False), ("re-import", False)):
                 before = peak_rss_mb()
@@ -106,8 +140,10 @@ def main() -> None:
                 elapsed = time.perf_counter() - started
                 db.session.remove()
                 assert not result.errors, [str(e) for e in result.errors[:10]]
-                print(f"{label:9}: {elapsed:6.1f} s  peak RSS {before:.0f} -> {peak_rss_mb():.0f} MB  "
-                      f"created={result.created} updated={result.updated} unchanged={result.unchanged}")
+                print(
+                    f"{label:9}: {elapsed:6.1f} s  peak RSS {before:.0f} -> {peak_rss_mb():.0f} MB  "
+                    f"created={result.created} updated={result.updated} unchanged={result.unchanged}"
+                )
             audits = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
             print(f"audit entries: {audits}")
         with app.app_context():

@@ -1,4 +1,5 @@
 """Fill missing Indonesian translations from a JSON file {msgid: msgstr}: `fill_translations.py FILE`."""
+
 import json
 import sys
 

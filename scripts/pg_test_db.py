@@ -1,4 +1,5 @@
 """Create or drop the throw-away PostgreSQL database of a test run: `pg_test_db.py create|drop NAME`."""
+
 import os
 import sys
 

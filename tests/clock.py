@@ -4,6 +4,7 @@ Every date a test or fixture uses is built from here (`on(3, 10)` is 10 March of
 from the real calendar, so the suite gives the same answers on any day; CI runs it once more with
 TEST_YEARS_AHEAD=2 so that a date written as a literal cannot hide.
 """
+
 import os
 from datetime import UTC, date, datetime, timedelta
 

@@ -1,4 +1,5 @@
 """Fixtures: the app on SQLite (default) or PostgreSQL (TEST_DATABASE_URL), each test in a rolled-back transaction."""
+
 import contextvars
 import os
 import re
@@ -108,7 +109,8 @@ def db(app, request):
         connection = _db.engine.connect()
         transaction = connection.begin()
         _db.session = _db._make_scoped_session(
-            {"class_": _ConnectionSession, "bind": connection, "join_transaction_mode": "create_savepoint"})
+            {"class_": _ConnectionSession, "bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
         try:
             yield _db
         finally:
@@ -131,8 +133,9 @@ def world(db):
     evaluator = UserFactory(email="evaluator@example.id", role=Role.EVALUATOR.value)
     supervisor = UserFactory(email="supervisor@example.id", role=Role.SUPERVISOR.value)
     supervisor2 = UserFactory(email="supervisor2@example.id", role=Role.SUPERVISOR.value)
-    db.session.add_all([SupervisorRegion(user=supervisor, region_code="82"),
-                        SupervisorRegion(user=supervisor2, region_code="73")])
+    db.session.add_all(
+        [SupervisorRegion(user=supervisor, region_code="82"), SupervisorRegion(user=supervisor2, region_code="73")]
+    )
     tpl_user = UserFactory(email="tpl@example.id", role=Role.FACILITATOR.value)
     tpl2_user = UserFactory(email="tpl2@example.id", role=Role.FACILITATOR.value)
     tpl = FacilitatorFactory(user=tpl_user, supervisor=supervisor, region_code="82.71")
@@ -141,9 +144,16 @@ def world(db):
     contract2 = ContractFactory(facilitator=tpl2, start_date=on(1, 1), end_date=on(12, 31))
     db.session.commit()
     return {
-        "admin": admin, "evaluator": evaluator, "supervisor": supervisor, "supervisor2": supervisor2,
-        "facilitator": tpl_user, "facilitator2": tpl2_user, "tpl": tpl, "tpl2": tpl2,
-        "contract": contract, "contract2": contract2,
+        "admin": admin,
+        "evaluator": evaluator,
+        "supervisor": supervisor,
+        "supervisor2": supervisor2,
+        "facilitator": tpl_user,
+        "facilitator2": tpl2_user,
+        "tpl": tpl,
+        "tpl2": tpl2,
+        "contract": contract,
+        "contract2": contract2,
     }
 
 
@@ -211,25 +221,63 @@ def work(world, db):
     from .factories import tiny_png
 
     png = tiny_png()
-    for suffix, tpl, region, user in (("", world["tpl"], "82.71", world["facilitator"]),
-                                      ("2", world["tpl2"], "73.71", world["facilitator2"])):
-        business = Business(name=f"Sagu Lestari{suffix}", normalized_name=f"sagu lestari{suffix}",
-                            owner_name="Ibu Hasna", region_code=region, kbli="10792", size_class="mikro",
-                            workers=3, created_by_id=user.id)
+    for suffix, tpl, region, user in (
+        ("", world["tpl"], "82.71", world["facilitator"]),
+        ("2", world["tpl2"], "73.71", world["facilitator2"]),
+    ):
+        business = Business(
+            name=f"Sagu Lestari{suffix}",
+            normalized_name=f"sagu lestari{suffix}",
+            owner_name="Ibu Hasna",
+            region_code=region,
+            kbli="10792",
+            size_class="mikro",
+            workers=3,
+            created_by_id=user.id,
+        )
         mentorship = Mentorship(business=business, facilitator=tpl, start_date=on(2, 1))
-        activity = Activity(facilitator=tpl, date=on(3, 10), type="kunjungan",
-                            description="Kunjungan ke tempat produksi", hours=Decimal("2.0"), businesses=[business])
-        evidence = Evidence(activity=activity, filename="foto.png", content_type="image/png", size=len(png),
-                            sha256=hashlib.sha256(png).hexdigest(), content=png, uploaded_by_id=user.id)
-        permit = PermitFacilitation(business=business, facilitator=tpl, permit_type="pirt", status="planned",
-                                    planned_on=on(3, 12))
-        assessment = Assessment(business=business, facilitator=tpl, kind="baseline", assessed_on=on(3, 2),
-                                turnover=5_000_000, workers=3, market_reach="local")
+        activity = Activity(
+            facilitator=tpl,
+            date=on(3, 10),
+            type="kunjungan",
+            description="Kunjungan ke tempat produksi",
+            hours=Decimal("2.0"),
+            businesses=[business],
+        )
+        evidence = Evidence(
+            activity=activity,
+            filename="foto.png",
+            content_type="image/png",
+            size=len(png),
+            sha256=hashlib.sha256(png).hexdigest(),
+            content=png,
+            uploaded_by_id=user.id,
+        )
+        permit = PermitFacilitation(
+            business=business, facilitator=tpl, permit_type="pirt", status="planned", planned_on=on(3, 12)
+        )
+        assessment = Assessment(
+            business=business,
+            facilitator=tpl,
+            kind="baseline",
+            assessed_on=on(3, 2),
+            turnover=5_000_000,
+            workers=3,
+            market_reach="local",
+        )
         month = MonthlyReport(facilitator=tpl, period=on(3, 1), status="draft")
         db.session.add_all([business, mentorship, activity, evidence, permit, assessment, month])
-        world.update({f"business{suffix}": business, f"mentorship{suffix}": mentorship,
-                      f"activity{suffix}": activity, f"evidence{suffix}": evidence, f"permit{suffix}": permit,
-                      f"assessment{suffix}": assessment, f"month{suffix}": month})
+        world.update(
+            {
+                f"business{suffix}": business,
+                f"mentorship{suffix}": mentorship,
+                f"activity{suffix}": activity,
+                f"evidence{suffix}": evidence,
+                f"permit{suffix}": permit,
+                f"assessment{suffix}": assessment,
+                f"month{suffix}": month,
+            }
+        )
     db.session.commit()
     return world
 

@@ -1,4 +1,5 @@
 """factory_boy factories for the models (valid NIK, real region codes)."""
+
 from datetime import date
 from functools import cache
 
@@ -83,5 +84,7 @@ def tiny_png() -> bytes:
     return buffer.getvalue()
 
 
-TINY_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+TINY_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)

@@ -1,4 +1,5 @@
 """TPL Tracker: the Flask application factory."""
+
 import os
 
 from flask import Flask, render_template, request, session
@@ -48,8 +49,13 @@ def register_extensions(app: Flask) -> None:
     from .database import configure_engine
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
-                    render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     bootstrap.init_app(app)
@@ -84,8 +90,8 @@ def register_blueprints(app: Flask) -> None:
     from .imports import bp as imports_bp
     from .jobs_admin import bp as jobs_bp
     from .main import bp as main_bp
-    from .outcomes import bp as outcomes_bp
     from .notifications import bp as notifications_bp
+    from .outcomes import bp as outcomes_bp
     from .permits import bp as permits_bp
     from .reports import bp as reports_bp
     from .reviews import bp as reviews_bp

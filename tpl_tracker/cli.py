@@ -1,4 +1,6 @@
 """`flask` commands for operators: accounts, regions, demo data, jobs, reports."""
+
+import contextlib
 import os
 import sys
 
@@ -25,8 +27,9 @@ def register(app: Flask) -> None:
         from .services.users import UserData, create_user
 
         try:
-            user = create_user(None, UserData(email=email, full_name=full_name, role=role,
-                                              region_codes=list(regions)), password)
+            user = create_user(
+                None, UserData(email=email, full_name=full_name, role=role, region_codes=list(regions)), password
+            )
         except ServiceError as error:
             raise click.ClickException(error.message) from None
         click.echo(f"Created {user.email} ({user.role}).")
@@ -72,8 +75,13 @@ def register(app: Flask) -> None:
 
     @jobs_group.command("run")
     @click.argument("name")
-    @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                  help="As-of date YYYY-MM-DD (default: today).")
+    @click.option(
+        "--as-of",
+        "as_of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help="As-of date YYYY-MM-DD (default: today).",
+    )
     def jobs_run(name, as_of):
         """Run one job now (under its lock) and print the outcome."""
         from .jobs import JOBS
@@ -94,10 +102,8 @@ def register(app: Flask) -> None:
 
         scheduler = build_scheduler(app, blocking=True)
         click.echo("Scheduler started: " + ", ".join(job.id for job in scheduler.get_jobs()))
-        try:
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
             scheduler.start()
-        except (KeyboardInterrupt, SystemExit):
-            pass
 
     @app.cli.command("dev-server")
     @click.option("--host", default="127.0.0.1")
@@ -120,13 +126,26 @@ def register(app: Flask) -> None:
         """Reports of the programme's figures."""
 
     @report_group.command("wub")
-    @click.option("--group-by", "group_by", required=True,
-                  type=click.Choice(["total", "angkatan", "province", "exit_year", "polytechnic"]))
-    @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                  help="As-of date YYYY-MM-DD (default: today).")
+    @click.option(
+        "--group-by",
+        "group_by",
+        required=True,
+        type=click.Choice(["total", "angkatan", "province", "exit_year", "polytechnic"]),
+    )
+    @click.option(
+        "--as-of",
+        "as_of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help="As-of date YYYY-MM-DD (default: today).",
+    )
     @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv")
-    @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
-                  help="Write to this file instead of standard output.")
+    @click.option(
+        "--output",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        help="Write to this file instead of standard output.",
+    )
     def report_wub(group_by, as_of, fmt, output):
         """WUB figures of METRIC.md as of a date (the snapshot is computed and stored first if missing)."""
         from .dates import programme_today
@@ -161,9 +180,15 @@ def register(app: Flask) -> None:
             raise click.ClickException(error.message) from None
         for sheet in SHEETS:
             if sheet in result.created:
-                click.echo(_("%(sheet)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged",
-                             sheet=sheet, created=result.created[sheet], updated=result.updated[sheet],
-                             unchanged=result.unchanged[sheet]))
+                click.echo(
+                    _(
+                        "%(sheet)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged",
+                        sheet=sheet,
+                        created=result.created[sheet],
+                        updated=result.updated[sheet],
+                        unchanged=result.unchanged[sheet],
+                    )
+                )
             else:
                 click.echo(_("%(sheet)s: no such sheet, skipped", sheet=sheet))
         for error in result.errors:

@@ -1,4 +1,5 @@
 """Engine tuning: SQLite as a web database next to a background scheduler."""
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 

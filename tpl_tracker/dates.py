@@ -1,5 +1,6 @@
 """The programme's calendar: "today" is the date in Jakarta, whatever the server's timezone."""
-from datetime import date, datetime, time, timezone
+
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -24,4 +25,4 @@ def programme_date(moment: datetime) -> date:
 
 def day_start(day: date) -> datetime:
     """The first moment of a programme day, in UTC (to compare with stored timestamps)."""
-    return datetime.combine(day, time.min, tzinfo=_zone()).astimezone(timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=_zone()).astimezone(UTC)

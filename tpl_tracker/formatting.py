@@ -1,4 +1,5 @@
 """How values look on the page: Indonesian dates, Rupiah, masked personal numbers."""
+
 from datetime import date, datetime
 
 from flask_babel import format_date, format_datetime, format_decimal, format_percent

@@ -1,4 +1,5 @@
 """Form pieces shared by blueprints."""
+
 import re
 
 from flask_babel import lazy_gettext as _l

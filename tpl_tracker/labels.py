@@ -2,6 +2,7 @@
 
 The keys are the values the models store (see the CHECK constraints in models/); the texts are translated.
 """
+
 from flask_babel import lazy_gettext as _l
 
 ACTIVITY_TYPES = {

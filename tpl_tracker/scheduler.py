@@ -1,4 +1,5 @@
 """APScheduler wiring: the jobs of tpl_tracker.jobs, each run inside an app context."""
+
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -27,7 +28,12 @@ def build_scheduler(app: Flask, blocking: bool = False):
     with app.app_context():
         for name in JOBS:
             scheduler.add_job(
-                _runner(app, name), CronTrigger.from_crontab(cron_fields(name), timezone=timezone),
-                id=name, name=name, coalesce=True, max_instances=1, misfire_grace_time=3600,
+                _runner(app, name),
+                CronTrigger.from_crontab(cron_fields(name), timezone=timezone),
+                id=name,
+                name=name,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=3600,
             )
     return scheduler

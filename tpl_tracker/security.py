@@ -1,5 +1,6 @@
 """Who may open which route, session limits, and security headers on every response."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -66,7 +67,7 @@ def _declared_access(endpoint: str | None):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def init_app(app) -> None:
@@ -128,9 +129,8 @@ def init_app(app) -> None:
         if app.config.get("HSTS"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         static = request.endpoint and (request.endpoint == "static" or request.endpoint.endswith(".static"))
-        if not static:
-            # Pages may show personal data (NIK, phone): never keep them in a shared cache.
-            # A view may be stricter (evidence files: "private, no-store"), never looser.
-            if "no-store" not in headers.get("Cache-Control", ""):
-                headers["Cache-Control"] = "no-store"
+        # Pages may show personal data (NIK, phone): never keep them in a shared cache.
+        # A view may be stricter (evidence files: "private, no-store"), never looser.
+        if not static and "no-store" not in headers.get("Cache-Control", ""):
+            headers["Cache-Control"] = "no-store"
         return response

@@ -1,4 +1,5 @@
 """In a real browser (Debian's Chromium through Playwright), on a phone-sized screen."""
+
 import os
 import shutil
 import threading
@@ -60,8 +61,9 @@ def page(browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
     page = context.new_page()
     page.csp_errors = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and page.csp_errors.append(
-        message.text))
+    page.on(
+        "console", lambda message: "Content Security Policy" in message.text and page.csp_errors.append(message.text)
+    )
     yield page
     context.close()
 
@@ -136,8 +138,9 @@ def test_tpl_logs_an_activity_submits_the_month_and_the_supervisor_approves(brow
     tpl_page.fill("input[name=hours]", "1.5")
     tpl_page.get_by_label(business_name).check()
     tpl_page.fill("textarea[name=description]", "Kunjungan: pendampingan label kemasan")
-    tpl_page.set_input_files("input[name=files]", files=[
-        {"name": "foto.png", "mimeType": "image/png", "buffer": tiny_png()}])
+    tpl_page.set_input_files(
+        "input[name=files]", files=[{"name": "foto.png", "mimeType": "image/png", "buffer": tiny_png()}]
+    )
     tpl_page.locator("main form [type=submit]").first.click()
     tpl_page.wait_for_url(re.compile(r".*/kegiatan/\d+$"))
     activity_id = int(tpl_page.url.rsplit("/", 1)[1])
@@ -147,8 +150,11 @@ def test_tpl_logs_an_activity_submits_the_month_and_the_supervisor_approves(brow
     tpl_page.once("dialog", lambda dialog: dialog.accept())
     with tpl_page.expect_navigation():
         tpl_page.locator(f"form[action$='/{period}/submit'] [type=submit]").click()
-    report = db.session.scalar(sa.select(MonthlyReport).where(
-        MonthlyReport.facilitator_id == tpl_id, MonthlyReport.period == programme_today().replace(day=1)))
+    report = db.session.scalar(
+        sa.select(MonthlyReport).where(
+            MonthlyReport.facilitator_id == tpl_id, MonthlyReport.period == programme_today().replace(day=1)
+        )
+    )
     assert report.status == "submitted"
     report_id = report.id
     db.session.commit()
@@ -177,6 +183,7 @@ def _new_page(browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
     page = context.new_page()
     page.csp_errors = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and page.csp_errors.append(
-        message.text))
+    page.on(
+        "console", lambda message: "Content Security Policy" in message.text and page.csp_errors.append(message.text)
+    )
     return page

@@ -1,4 +1,5 @@
 """Access rows of the activities and permits routes, joined into the table of test_access.py (same row format)."""
+
 from .access_common import ADMIN_ONLY, ALL_200, LOGIN, ROLES  # noqa: F401
 
 # Only the TPL writes their own work: every other role is refused by role (403), another TPL's record is 404.

@@ -1,4 +1,5 @@
 """Access rows of the businesses routes, joined into the table of test_access.py (same row format)."""
+
 from ..clock import TODAY
 from .access_common import ADMIN_ONLY, ALL_200, LOGIN, ROLES  # noqa: F401
 
@@ -19,16 +20,25 @@ TABLE = [
     ("businesses.edit", "GET", {"business_id": "business2"}, None, TPL_404),
     ("businesses.stop_mentoring", "GET", {"business_id": "business"}, None, TPL_ONLY),
     ("businesses.stop_mentoring", "GET", {"business_id": "business2"}, None, TPL_404),
-    ("businesses.stop_mentoring", "POST", {"business_id": "business"},
-     {"end_date": TODAY.isoformat(), "reason": "Usaha berhenti produksi"}, TPL_WRITE),
+    (
+        "businesses.stop_mentoring",
+        "POST",
+        {"business_id": "business"},
+        {"end_date": TODAY.isoformat(), "reason": "Usaha berhenti produksi"},
+        TPL_WRITE,
+    ),
     # Out of the TPL's scope and not found by their own duplicate check: not found.
-    ("businesses.request_mentoring", "POST", {"business_id": "business2"}, {"reason": "Dekat wilayah saya"},
-     TPL_404),
+    ("businesses.request_mentoring", "POST", {"business_id": "business2"}, {"reason": "Dekat wilayah saya"}, TPL_404),
     # Already mentored by the TPL: the request page explains it, nothing is written.
     ("businesses.request_mentoring", "POST", {"business_id": "business"}, {}, TPL_ONLY),
     ("businesses.requests", "GET", {}, None, SUPERVISOR_ONLY),
-    ("businesses.decide_request", "POST", {"request_id": NO_REQUEST}, {"decision": "approve"},
-     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 404, "evaluator": 403, "admin": 403}),
+    (
+        "businesses.decide_request",
+        "POST",
+        {"request_id": NO_REQUEST},
+        {"decision": "approve"},
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 404, "evaluator": 403, "admin": 403},
+    ),
     ("businesses.assessment_create", "GET", {"business_id": "business"}, None, TPL_ONLY),
     ("businesses.assessment_create", "GET", {"business_id": "business2"}, None, TPL_404),
     ("businesses.assessment_edit", "GET", {"assessment_id": "assessment"}, None, TPL_ONLY),

@@ -1,4 +1,5 @@
 """Shared shorthands of the access tables."""
+
 ROLES = ["anonymous", "facilitator", "supervisor", "evaluator", "admin"]
 
 LOGIN = 302  # anonymous visitors are sent to the sign-in page

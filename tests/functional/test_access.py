@@ -2,6 +2,7 @@
 
 Adding a route without a row here fails `test_every_route_is_in_the_table`.
 """
+
 import pytest
 import sqlalchemy as sa
 
@@ -16,19 +17,44 @@ PUBLIC_STATIC = {"static", "bootstrap.static"}
 # (endpoint, method, url arguments, form data, expected status per role)
 TABLE = [
     ("main.home", "GET", {}, None, ALL_200),
-    ("main.set_language", "POST", {}, {"lang": "id"},
-     {"anonymous": 302, "facilitator": 302, "supervisor": 302, "evaluator": 302, "admin": 302}),
-    ("auth.login", "GET", {}, None,
-     {"anonymous": 200, "facilitator": 302, "supervisor": 302, "evaluator": 302, "admin": 302}),
-    ("auth.logout", "POST", {}, {}, {r: 302 for r in ROLES}),
+    (
+        "main.set_language",
+        "POST",
+        {},
+        {"lang": "id"},
+        {"anonymous": 302, "facilitator": 302, "supervisor": 302, "evaluator": 302, "admin": 302},
+    ),
+    (
+        "auth.login",
+        "GET",
+        {},
+        None,
+        {"anonymous": 200, "facilitator": 302, "supervisor": 302, "evaluator": 302, "admin": 302},
+    ),
+    ("auth.logout", "POST", {}, {}, dict.fromkeys(ROLES, 302)),
     ("auth.password", "GET", {}, None, ALL_200),
-    ("facilitators.index", "GET", {}, None,
-     {"anonymous": LOGIN, "facilitator": 302, "supervisor": 200, "evaluator": 200, "admin": 200}),
-    ("facilitators.me", "GET", {}, None,
-     {"anonymous": LOGIN, "facilitator": 302, "supervisor": 403, "evaluator": 403, "admin": 403}),
+    (
+        "facilitators.index",
+        "GET",
+        {},
+        None,
+        {"anonymous": LOGIN, "facilitator": 302, "supervisor": 200, "evaluator": 200, "admin": 200},
+    ),
+    (
+        "facilitators.me",
+        "GET",
+        {},
+        None,
+        {"anonymous": LOGIN, "facilitator": 302, "supervisor": 403, "evaluator": 403, "admin": 403},
+    ),
     ("facilitators.detail", "GET", {"facilitator_id": "tpl"}, None, ALL_200),
-    ("facilitators.detail", "GET", {"facilitator_id": "tpl2"}, None,
-     {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 200, "admin": 200}),
+    (
+        "facilitators.detail",
+        "GET",
+        {"facilitator_id": "tpl2"},
+        None,
+        {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 200, "admin": 200},
+    ),
     ("facilitators.create", "GET", {}, None, ADMIN_ONLY),
     ("facilitators.edit", "GET", {"facilitator_id": "tpl"}, None, ADMIN_ONLY),
     ("facilitators.contract_create", "GET", {"facilitator_id": "tpl"}, None, ADMIN_ONLY),
@@ -36,45 +62,114 @@ TABLE = [
     ("admin.users", "GET", {}, None, ADMIN_ONLY),
     ("admin.user_create", "GET", {}, None, ADMIN_ONLY),
     ("admin.user_edit", "GET", {"user_id": "facilitator2"}, None, ADMIN_ONLY),
-    ("admin.user_set_active", "POST", {"user_id": "facilitator2"}, {"enabled": "1"},
-     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 403, "admin": 302}),
+    (
+        "admin.user_set_active",
+        "POST",
+        {"user_id": "facilitator2"},
+        {"enabled": "1"},
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 403, "admin": 302},
+    ),
     ("admin.user_password", "GET", {"user_id": "facilitator2"}, None, ADMIN_ONLY),
     ("admin.audit_log", "GET", {}, None, ADMIN_ONLY),
     ("imports.upload", "GET", {}, None, ADMIN_ONLY),
     ("imports.template", "GET", {}, None, ADMIN_ONLY),
-    ("jobs_admin.index", "GET", {}, None,
-     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 200, "admin": 200}),
+    (
+        "jobs_admin.index",
+        "GET",
+        {},
+        None,
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 200, "admin": 200},
+    ),
     ("notifications.index", "GET", {}, None, ALL_200),
-    ("notifications.read", "POST", {"notification_id": 999999}, {}, {r: 302 for r in ROLES}),
-    ("notifications.read_all", "POST", {}, {}, {r: 302 for r in ROLES}),
-    ("reports.wub", "GET", {}, None,
-     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 200, "admin": 200}),
-    ("reports.wub_download", "GET", {"fmt": "csv"}, None,
-     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 404, "admin": 404}),
-    ("jobs_admin.start", "POST", {"name": "compute-metrics"}, {},
-     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 302, "admin": 302}),
-    ("outcomes.index", "GET", {}, None,
-     {"anonymous": LOGIN, "facilitator": 302, "supervisor": 200, "evaluator": 200, "admin": 200}),
+    ("notifications.read", "POST", {"notification_id": 999999}, {}, dict.fromkeys(ROLES, 302)),
+    ("notifications.read_all", "POST", {}, {}, dict.fromkeys(ROLES, 302)),
+    (
+        "reports.wub",
+        "GET",
+        {},
+        None,
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 200, "admin": 200},
+    ),
+    (
+        "reports.wub_download",
+        "GET",
+        {"fmt": "csv"},
+        None,
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 404, "admin": 404},
+    ),
+    (
+        "jobs_admin.start",
+        "POST",
+        {"name": "compute-metrics"},
+        {},
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 302, "admin": 302},
+    ),
+    (
+        "outcomes.index",
+        "GET",
+        {},
+        None,
+        {"anonymous": LOGIN, "facilitator": 302, "supervisor": 200, "evaluator": 200, "admin": 200},
+    ),
     ("outcomes.facilitator_surveys", "GET", {"facilitator_id": "tpl"}, None, ALL_200),
-    ("outcomes.facilitator_surveys", "GET", {"facilitator_id": "tpl2"}, None,
-     {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 200, "admin": 200}),
+    (
+        "outcomes.facilitator_surveys",
+        "GET",
+        {"facilitator_id": "tpl2"},
+        None,
+        {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 200, "admin": 200},
+    ),
     # The world's TPL is still under contract: their own form sends them back with a message.
-    ("outcomes.create", "GET", {"facilitator_id": "tpl"}, None,
-     {"anonymous": LOGIN, "facilitator": 302, "supervisor": 200, "evaluator": 200, "admin": 403}),
-    ("outcomes.create", "GET", {"facilitator_id": "tpl2"}, None,
-     {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 200, "admin": 403}),
-    ("outcomes.edit", "GET", {"survey_id": "survey"}, None,
-     {"anonymous": LOGIN, "facilitator": 200, "supervisor": 200, "evaluator": 200, "admin": 403}),
-    ("outcomes.edit", "GET", {"survey_id": "survey2"}, None,
-     {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 200, "admin": 403}),
-    ("outcomes.verify", "POST", {"survey_id": "survey"}, {"verification": "verified", "note": "NIB checked in OSS"},
-     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 302, "evaluator": 302, "admin": 403}),
-    ("outcomes.verify", "POST", {"survey_id": "survey2"}, {"verification": "verified", "note": "NIB checked in OSS"},
-     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 404, "evaluator": 302, "admin": 403}),
-    ("outcomes.add_business", "POST", {"survey_id": "survey"}, {},
-     {"anonymous": LOGIN, "facilitator": 403, "supervisor": 302, "evaluator": 302, "admin": 403}),
-] + (access_businesses.TABLE + access_activities.TABLE + access_reviews.TABLE
-         + access_supervision.TABLE)
+    (
+        "outcomes.create",
+        "GET",
+        {"facilitator_id": "tpl"},
+        None,
+        {"anonymous": LOGIN, "facilitator": 302, "supervisor": 200, "evaluator": 200, "admin": 403},
+    ),
+    (
+        "outcomes.create",
+        "GET",
+        {"facilitator_id": "tpl2"},
+        None,
+        {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 200, "admin": 403},
+    ),
+    (
+        "outcomes.edit",
+        "GET",
+        {"survey_id": "survey"},
+        None,
+        {"anonymous": LOGIN, "facilitator": 200, "supervisor": 200, "evaluator": 200, "admin": 403},
+    ),
+    (
+        "outcomes.edit",
+        "GET",
+        {"survey_id": "survey2"},
+        None,
+        {"anonymous": LOGIN, "facilitator": 404, "supervisor": 404, "evaluator": 200, "admin": 403},
+    ),
+    (
+        "outcomes.verify",
+        "POST",
+        {"survey_id": "survey"},
+        {"verification": "verified", "note": "NIB checked in OSS"},
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 302, "evaluator": 302, "admin": 403},
+    ),
+    (
+        "outcomes.verify",
+        "POST",
+        {"survey_id": "survey2"},
+        {"verification": "verified", "note": "NIB checked in OSS"},
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 404, "evaluator": 302, "admin": 403},
+    ),
+    (
+        "outcomes.add_business",
+        "POST",
+        {"survey_id": "survey"},
+        {},
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 302, "evaluator": 302, "admin": 403},
+    ),
+] + (access_businesses.TABLE + access_activities.TABLE + access_reviews.TABLE + access_supervision.TABLE)
 
 # Routes that change data, with a valid-looking form, and the roles allowed to post it.
 WRITES = [
@@ -91,8 +186,7 @@ WRITES = [
     ("outcomes.edit", {"survey_id": "survey"}, {"facilitator", "supervisor", "evaluator"}),
     ("outcomes.verify", {"survey_id": "survey"}, {"supervisor", "evaluator"}),
     ("outcomes.add_business", {"survey_id": "survey"}, {"supervisor", "evaluator"}),
-] + (access_businesses.WRITES + access_activities.WRITES + access_reviews.WRITES
-          + access_supervision.WRITES)
+] + (access_businesses.WRITES + access_activities.WRITES + access_reviews.WRITES + access_supervision.WRITES)
 
 
 @pytest.fixture
@@ -100,11 +194,17 @@ def world(work, db):
     """The world with its mentorship work (conftest `work`) and a tracer survey of each TPL (survey, survey2)."""
     world = work
     world["survey"] = OutcomeSurvey(
-        facilitator=world["tpl"], survey_date=on(6, 1), status="wirausaha", business_name="Sagu Ternate",
-        kbli="10792", business_region_code="82.71", recorded_by_id=world["supervisor"].id)
+        facilitator=world["tpl"],
+        survey_date=on(6, 1),
+        status="wirausaha",
+        business_name="Sagu Ternate",
+        kbli="10792",
+        business_region_code="82.71",
+        recorded_by_id=world["supervisor"].id,
+    )
     world["survey2"] = OutcomeSurvey(
-        facilitator=world["tpl2"], survey_date=on(6, 1), status="bekerja",
-        recorded_by_id=world["supervisor2"].id)
+        facilitator=world["tpl2"], survey_date=on(6, 1), status="bekerja", recorded_by_id=world["supervisor2"].id
+    )
     db.session.add_all([world["survey"], world["survey2"]])
     db.session.commit()
     return world
@@ -135,8 +235,11 @@ def test_every_view_declares_its_access(app):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("endpoint,method,arguments,data,expected", TABLE,
-                         ids=[f"{row[0]}-{'-'.join(map(str, row[2].values())) or 'plain'}" for row in TABLE])
+@pytest.mark.parametrize(
+    "endpoint,method,arguments,data,expected",
+    TABLE,
+    ids=[f"{row[0]}-{'-'.join(map(str, row[2].values())) or 'plain'}" for row in TABLE],
+)
 def test_access(app, client, world, login_as, role, endpoint, method, arguments, data, expected):
     if role != "anonymous":
         login_as(role)
@@ -155,16 +258,27 @@ def test_refused_writes_change_nothing(app, client, world, login_as, db, role, e
         pytest.skip("allowed role")
     if role != "anonymous":
         login_as(role)
-    before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-        AuditEntry.action.not_in(["login", "access_denied"])))
+    before = db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action.not_in(["login", "access_denied"]))
+    )
     url = _url(app, world, endpoint, arguments)
-    response = client.post(url, data={"enabled": "0", "full_name": "X", "email": "x@example.id", "role": "admin",
-                                      "password": "a-long-passphrase-1", "confirm": "a-long-passphrase-1"})
+    response = client.post(
+        url,
+        data={
+            "enabled": "0",
+            "full_name": "X",
+            "email": "x@example.id",
+            "role": "admin",
+            "password": "a-long-passphrase-1",
+            "confirm": "a-long-passphrase-1",
+        },
+    )
     assert response.status_code in (302, 403)
     if role == "anonymous":
         assert "/auth/login" in response.headers["Location"]
-    after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-        AuditEntry.action.not_in(["login", "access_denied"])))
+    after = db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action.not_in(["login", "access_denied"]))
+    )
     assert after == before
 
 

@@ -1,4 +1,5 @@
 """Activity pages over HTTP: logging with evidence, bad input, the month lock, scope, evidence files, the list."""
+
 import io
 import re
 from decimal import Decimal
@@ -33,8 +34,13 @@ def _writes(db) -> int:
 
 
 def _form(work, **changes) -> dict:
-    data = {"date": dmy(3, 20), "type": "pelatihan", "business_ids": [str(work["business"].id)],
-            "description": "Pelatihan pengemasan sagu lempeng", "hours": "3.5"}
+    data = {
+        "date": dmy(3, 20),
+        "type": "pelatihan",
+        "business_ids": [str(work["business"].id)],
+        "description": "Pelatihan pengemasan sagu lempeng",
+        "hours": "3.5",
+    }
     data.update(changes)
     return data
 
@@ -51,8 +57,12 @@ def test_tpl_logs_an_activity_with_photo_and_location(app, client, login_as, wor
     text = _page(page)
     assert work["business"].name in text and work["business2"].name not in text
     assert 'src="/static/activities.js' in text and 'enctype="multipart/form-data"' in text
-    data = _form(work, latitude="0.789300", longitude="127.377400",
-                 files=[(io.BytesIO(tiny_png()), "foto kunjungan.jpg"), (io.BytesIO(TINY_PDF), "daftar hadir.pdf")])
+    data = _form(
+        work,
+        latitude="0.789300",
+        longitude="127.377400",
+        files=[(io.BytesIO(tiny_png()), "foto kunjungan.jpg"), (io.BytesIO(TINY_PDF), "daftar hadir.pdf")],
+    )
     response = client.post("/kegiatan/new", data=data, content_type="multipart/form-data")
     assert response.status_code == 302, _page(response)[:3000]
     activity = db.session.scalars(sa.select(Activity).order_by(Activity.id.desc())).first()
@@ -60,7 +70,9 @@ def test_tpl_logs_an_activity_with_photo_and_location(app, client, login_as, wor
     assert activity.date == on(3, 20) and activity.hours == Decimal("3.5")
     assert activity.latitude == pytest.approx(0.7893)
     assert [(e.filename, e.content_type) for e in activity.evidence] == [
-        ("foto_kunjungan.jpg", "image/png"), ("daftar_hadir.pdf", "application/pdf")]
+        ("foto_kunjungan.jpg", "image/png"),
+        ("daftar_hadir.pdf", "application/pdf"),
+    ]
     detail = _page(client.get(f"/kegiatan/{activity.id}"))
     assert "https://www.openstreetmap.org/?mlat=0.7893&mlon=127.3774" in detail
     assert f'src="/kegiatan/evidence/{activity.evidence[0].id}"' in detail  # photo thumbnail
@@ -79,21 +91,28 @@ def test_empty_form_shows_messages_and_writes_nothing(app, client, login_as, wor
     assert _writes(db) == before and _count(db, Activity) == 2
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"date": TOMORROW.strftime("%d/%m/%Y")}, "The date of an activity cannot be in the future."),
-    ({"date": dmy(12, 31, years=-1)}, "The date must lie within one of your contract periods."),
-    ({"date": f"31/02/{YEAR}"}, "Not a valid date: use DD/MM/YYYY."),
-    ({"hours": "0"}, "The hours must be more than 0 and at most 24."),
-    ({"hours": "25"}, "The hours must be more than 0 and at most 24."),
-    ({"hours": "dua"}, "Not a valid decimal value."),
-    ({"description": "x" * 2001}, "Field cannot be longer than 2000 characters."),
-    ({"latitude": "0.79"}, "Give both latitude and longitude, or neither."),
-    ({"latitude": "95", "longitude": "127.3"}, "The latitude must lie between -90 and 90."),
-    ({"files": [(io.BytesIO(b"not an image"), "x.jpg")]},
-     "The file %(name)s is not a JPEG, PNG or WebP photo or a PDF document."),
-    ({"files": [(io.BytesIO(b"%PDF-" + b"0" * (6 * 1024 * 1024)), "scan.pdf")]},
-     "The file %(name)s is larger than 5 MB."),
-])
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"date": TOMORROW.strftime("%d/%m/%Y")}, "The date of an activity cannot be in the future."),
+        ({"date": dmy(12, 31, years=-1)}, "The date must lie within one of your contract periods."),
+        ({"date": f"31/02/{YEAR}"}, "Not a valid date: use DD/MM/YYYY."),
+        ({"hours": "0"}, "The hours must be more than 0 and at most 24."),
+        ({"hours": "25"}, "The hours must be more than 0 and at most 24."),
+        ({"hours": "dua"}, "Not a valid decimal value."),
+        ({"description": "x" * 2001}, "Field cannot be longer than 2000 characters."),
+        ({"latitude": "0.79"}, "Give both latitude and longitude, or neither."),
+        ({"latitude": "95", "longitude": "127.3"}, "The latitude must lie between -90 and 90."),
+        (
+            {"files": [(io.BytesIO(b"not an image"), "x.jpg")]},
+            "The file %(name)s is not a JPEG, PNG or WebP photo or a PDF document.",
+        ),
+        (
+            {"files": [(io.BytesIO(b"%PDF-" + b"0" * (6 * 1024 * 1024)), "scan.pdf")]},
+            "The file %(name)s is larger than 5 MB.",
+        ),
+    ],
+)
 def test_bad_input_is_refused_on_the_form(app, client, login_as, work, db, changes, message):
     login_as("facilitator")
     before = _writes(db)
@@ -133,18 +152,24 @@ def test_owner_edits_and_deletes(app, client, login_as, work, db):
 def test_evidence_add_and_delete(app, client, login_as, work, db):
     login_as("facilitator")
     activity_id = work["activity"].id
-    response = client.post(f"/kegiatan/{activity_id}/evidence",
-                           data={"files": [(io.BytesIO(TINY_PDF), "notulen.pdf")]},
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/kegiatan/{activity_id}/evidence",
+        data={"files": [(io.BytesIO(TINY_PDF), "notulen.pdf")]},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     assert _count(db, Evidence, Evidence.activity_id == activity_id) == 2
     # a fake photo is refused with its name, nothing written
     before = _writes(db)
-    response = client.post(f"/kegiatan/{activity_id}/evidence",
-                           data={"files": [(io.BytesIO(b"not an image"), "x.jpg")]},
-                           content_type="multipart/form-data", follow_redirects=True)
-    assert _message(app, "The file %(name)s is not a JPEG, PNG or WebP photo or a PDF document.",
-                    name="x.jpg") in _page(response)
+    response = client.post(
+        f"/kegiatan/{activity_id}/evidence",
+        data={"files": [(io.BytesIO(b"not an image"), "x.jpg")]},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert _message(
+        app, "The file %(name)s is not a JPEG, PNG or WebP photo or a PDF document.", name="x.jpg"
+    ) in _page(response)
     assert _writes(db) == before
     response = client.post(f"/kegiatan/evidence/{work['evidence'].id}/delete")
     assert response.status_code == 302
@@ -160,8 +185,9 @@ def test_locked_month_refuses_every_edit_route(app, client, login_as, work, db):
     response = client.get(f"/kegiatan/{activity_id}/edit")
     assert response.status_code == 302 and response.headers["Location"] == f"/kegiatan/{activity_id}"
     before = _writes(db)
-    locked = _message(app, "%(month)s has been submitted or approved and can no longer be changed.",
-                      month=f"Maret {YEAR}")
+    locked = _message(
+        app, "%(month)s has been submitted or approved and can no longer be changed.", month=f"Maret {YEAR}"
+    )
     response = client.post(f"/kegiatan/{activity_id}/edit", data=_form(work, date=dmy(3, 12)))
     assert response.status_code == 200 and locked in _page(response)
     for url, data in [
@@ -184,8 +210,12 @@ def test_other_tpl_and_out_of_scope_supervisor_get_404(app, client, login_as, wo
     other, other_file = work["activity2"].id, work["evidence2"].id
     for url in (f"/kegiatan/{other}", f"/kegiatan/{other}/edit", f"/kegiatan/evidence/{other_file}"):
         assert client.get(url).status_code == 404, url
-    for url in (f"/kegiatan/{other}/edit", f"/kegiatan/{other}/delete", f"/kegiatan/{other}/evidence",
-                f"/kegiatan/evidence/{other_file}/delete"):
+    for url in (
+        f"/kegiatan/{other}/edit",
+        f"/kegiatan/{other}/delete",
+        f"/kegiatan/{other}/evidence",
+        f"/kegiatan/evidence/{other_file}/delete",
+    ):
         assert client.post(url, data=_form(work)).status_code == 404, url
     assert _count(db, Activity) == 2 and _count(db, Evidence) == 2
     client.post("/auth/logout")
@@ -209,9 +239,16 @@ def test_evidence_is_served_with_its_stored_type(app, client, login_as, work, db
 
 
 def test_detail_shows_review_comments_and_history(app, client, login_as, work, db):
-    event = MonthlyReportEvent(report=work["month"], action="return", actor_id=work["supervisor"].id,
-                               item_comments=[ReviewComment(item_type="activity", item_id=work["activity"].id,
-                                                            comment="Foto kurang jelas, mohon diganti.")])
+    event = MonthlyReportEvent(
+        report=work["month"],
+        action="return",
+        actor_id=work["supervisor"].id,
+        item_comments=[
+            ReviewComment(
+                item_type="activity", item_id=work["activity"].id, comment="Foto kurang jelas, mohon diganti."
+            )
+        ],
+    )
     db.session.add(event)
     db.session.commit()
     login_as("facilitator")
@@ -222,11 +259,29 @@ def test_detail_shows_review_comments_and_history(app, client, login_as, work, d
 
 def test_list_filters(app, client, login_as, work, db):
     tpl = work["tpl"]
-    other = Business(name="Meubel Jati", normalized_name="meubel jati", owner_name="Pak Ali", region_code="82.71",
-                     kbli="31001", size_class="kecil", workers=4)
-    db.session.add_all([other, Mentorship(business=other, facilitator=tpl, start_date=on(2, 1)),
-                        Activity(facilitator=tpl, date=on(4, 5), type="pemasaran", description="Pameran mebel",
-                                 hours=Decimal(5), businesses=[other])])
+    other = Business(
+        name="Meubel Jati",
+        normalized_name="meubel jati",
+        owner_name="Pak Ali",
+        region_code="82.71",
+        kbli="31001",
+        size_class="kecil",
+        workers=4,
+    )
+    db.session.add_all(
+        [
+            other,
+            Mentorship(business=other, facilitator=tpl, start_date=on(2, 1)),
+            Activity(
+                facilitator=tpl,
+                date=on(4, 5),
+                type="pemasaran",
+                description="Pameran mebel",
+                hours=Decimal(5),
+                businesses=[other],
+            ),
+        ]
+    )
     db.session.commit()
     login_as("supervisor")
 
@@ -250,11 +305,25 @@ def test_list_filters(app, client, login_as, work, db):
 def _add_activities(db, work, count):
     png = tiny_png()
     for i in range(count):
-        activity = Activity(facilitator=work["tpl"], date=on(4, 1 + i % 28), type="kunjungan",
-                            description=f"Kunjungan {i}", hours=Decimal("1.0"), businesses=[work["business"]])
+        activity = Activity(
+            facilitator=work["tpl"],
+            date=on(4, 1 + i % 28),
+            type="kunjungan",
+            description=f"Kunjungan {i}",
+            hours=Decimal("1.0"),
+            businesses=[work["business"]],
+        )
         db.session.add(activity)
-        db.session.add(Evidence(activity=activity, filename="f.png", content_type="image/png", size=len(png),
-                                sha256="0" * 64, content=png))
+        db.session.add(
+            Evidence(
+                activity=activity,
+                filename="f.png",
+                content_type="image/png",
+                size=len(png),
+                sha256="0" * 64,
+                content=png,
+            )
+        )
     db.session.commit()
 
 

@@ -15,7 +15,6 @@ from ..factories import PASSWORD
 NEW_PASSWORD = "sagu lempeng dan teh manis"
 
 
-
 def _count(db, action: str) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action == action))
 
@@ -29,6 +28,7 @@ def _set_cookies(response, name: str) -> list[str]:
 
 
 # --- the login page -------------------------------------------------------------------------
+
 
 def test_login_page_opens(client):
     response = client.get("/auth/login")
@@ -53,6 +53,7 @@ def test_login_page_shows_demo_accounts_when_configured(app, client, monkeypatch
 
 # --- signing in and the `next` parameter ----------------------------------------------------
 
+
 def test_login_success_redirects_home(client, world, db):
     response = sign_in(client, world["supervisor"].email)
     assert response.status_code == 302
@@ -75,12 +76,24 @@ def test_login_follows_a_local_next(client, world):
     assert response.headers["Location"] == "/tpl/"
 
 
-@pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https://evil.example",
-                                    "javascript:alert(1)", "/\t/evil.example", "///evil.example",
-                                    "\\\\evil.example", "http:/evil.example", " //evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        "///evil.example",
+        "\\\\evil.example",
+        "http:/evil.example",
+        " //evil.example",
+    ],
+)
 def test_login_ignores_a_foreign_next(client, world, target):
-    response = client.post("/auth/login", query_string={"next": target},
-                           data={"email": world["admin"].email, "password": PASSWORD})
+    response = client.post(
+        "/auth/login", query_string={"next": target}, data={"email": world["admin"].email, "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/", f"next={target!r} must not be followed"
 
@@ -98,6 +111,7 @@ def test_anonymous_visitor_is_sent_to_login_with_next(client, world):
 
 
 # --- signing out: the old cookie is useless -------------------------------------------------
+
 
 def test_logout_is_post_only(client, login_as):
     login_as("supervisor")
@@ -133,8 +147,9 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(app, world, db):
     assert sign_in(this_device, email).status_code == 302
     old_cookie = other_device.get_cookie("session").value
 
-    response = this_device.post("/auth/password", data={
-        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = this_device.post(
+        "/auth/password", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
 
     assert response.status_code == 302, _page(response)[:500]
     assert this_device.get("/").status_code == 200, "the device that changed the password stays signed in"
@@ -150,8 +165,9 @@ def test_password_change_keeps_the_chosen_language(client, login_as):
     client.post("/language", data={"lang": "en"})
     login_as("supervisor")
 
-    response = client.post("/auth/password", data={
-        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = client.post(
+        "/auth/password", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
 
     assert response.status_code == 302
     with client.session_transaction() as session:
@@ -162,8 +178,10 @@ def test_password_change_keeps_the_chosen_language(client, login_as):
 
 def test_password_change_with_a_wrong_current_password_changes_nothing(app, client, login_as, db):
     login_as("supervisor")
-    response = client.post("/auth/password", data={
-        "current_password": "not my password", "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = client.post(
+        "/auth/password",
+        data={"current_password": "not my password", "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
     assert response.status_code == 200
     assert _message(app, "The current password is wrong.") in _page(response)
     assert _count(db, "password_changed") == 0
@@ -171,6 +189,7 @@ def test_password_change_with_a_wrong_current_password_changes_nothing(app, clie
 
 
 # --- session limits -------------------------------------------------------------------------
+
 
 def test_idle_session_ends_after_30_minutes(client, login_as):
     login_as("supervisor")
@@ -206,6 +225,7 @@ def test_session_within_12_hours_of_login_stays(client, login_as):
 
 
 # --- "keep me signed in" --------------------------------------------------------------------
+
 
 def test_remember_me_sets_a_httponly_lax_cookie(client, world):
     response = sign_in(client, world["supervisor"].email, remember="y")
@@ -244,6 +264,7 @@ def test_remember_cookie_restores_a_session_until_logout(app, client, world):
 
 # --- security headers -----------------------------------------------------------------------
 
+
 def test_security_headers_on_the_login_page(client):
     response = client.get("/auth/login")
     csp = response.headers["Content-Security-Policy"]
@@ -266,6 +287,7 @@ def test_signed_in_pages_are_not_cached(client, login_as):
 
 
 # --- CSRF -----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def csrf_client(app):
@@ -313,11 +335,13 @@ def test_logout_without_csrf_token_does_not_sign_out(csrf_client, world, db):
 
 # --- lockout through the form ---------------------------------------------------------------
 
+
 def test_lockout_through_the_login_form(app, client, world, db):
     email = world["supervisor"].email
     wrong = _message(app, "Wrong email or password.")
-    locked = _message(app, "Too many failed attempts. This account is locked; try again in %(m)d minutes.",
-                      m=4242).split("4242")[0]
+    locked = _message(
+        app, "Too many failed attempts. This account is locked; try again in %(m)d minutes.", m=4242
+    ).split("4242")[0]
 
     for attempt in range(9):
         response = sign_in(client, email, "not the password")
@@ -336,6 +360,7 @@ def test_lockout_through_the_login_form(app, client, world, db):
 
 
 # --- language -------------------------------------------------------------------------------
+
 
 def test_default_language_is_indonesian(client):
     assert '<html lang="id"' in client.get("/auth/login").get_data(as_text=True)

@@ -1,5 +1,6 @@
 """Business pages over HTTP: register (with duplicates and requests), list, detail, edit, stop mentoring,
 assessments and the month lock, and who may see what."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -34,10 +35,21 @@ def _changes(db) -> int:
 
 def _form(**changes) -> dict:
     data = {
-        "name": "Kue Bagea Ternate", "owner_name": "Ibu Salma", "owner_nik": OWNER_NIK, "phone": "0812-3456-7890",
-        "address": "Jl. Pahlawan Revolusi 5", "region_code": "82.71", "kecamatan_code": "82.71.01",
-        "desa_code": "82.71.01.1001", "kbli": "10710", "products": "Kue bagea, kue sagu", "nib": "8120000999999",
-        "size_class": "mikro", "workers": "4", "capital": "Rp5.000.000", "turnover": "60.000.000",
+        "name": "Kue Bagea Ternate",
+        "owner_name": "Ibu Salma",
+        "owner_nik": OWNER_NIK,
+        "phone": "0812-3456-7890",
+        "address": "Jl. Pahlawan Revolusi 5",
+        "region_code": "82.71",
+        "kecamatan_code": "82.71.01",
+        "desa_code": "82.71.01.1001",
+        "kbli": "10710",
+        "products": "Kue bagea, kue sagu",
+        "nib": "8120000999999",
+        "size_class": "mikro",
+        "workers": "4",
+        "capital": "Rp5.000.000",
+        "turnover": "60.000.000",
         "year_founded": "2015",
     }
     data.update(changes)
@@ -45,14 +57,23 @@ def _form(**changes) -> dict:
 
 
 def _assessment_form(**changes) -> dict:
-    data = {"kind": "follow_up", "assessed_on": iso(4, 15), "turnover": "Rp7.500.000", "workers": "5",
-            "production_capacity": "300 bungkus/minggu", "market_reach": "regional", "has_packaging_label": "y",
-            "products": "Sagu lempeng", "notes": "Sudah punya label"}
+    data = {
+        "kind": "follow_up",
+        "assessed_on": iso(4, 15),
+        "turnover": "Rp7.500.000",
+        "workers": "5",
+        "production_capacity": "300 bungkus/minggu",
+        "market_reach": "regional",
+        "has_packaging_label": "y",
+        "products": "Sagu lempeng",
+        "notes": "Sudah punya label",
+    }
     data.update(changes)
     return data
 
 
 # --- register ---------------------------------------------------------------------------------
+
 
 def test_tpl_registers_a_business_and_starts_mentoring_it(app, client, login_as, work, db):
     user = login_as("facilitator")
@@ -82,8 +103,11 @@ BAD_INPUT = [
     ({"kbli": "99999"}, "kbli", "The KBLI code must be in manufacturing (divisions 10 to 33)."),
     ({"kbli": "47111"}, "kbli", "The KBLI code must be in manufacturing (divisions 10 to 33)."),
     ({"nib": "812000099999"}, "nib", "The NIB must be exactly 13 digits."),
-    ({"desa_code": "82.71.01.1001", "kecamatan_code": "82.71.02"}, "desa_code",
-     "This desa/kelurahan does not lie in the chosen kecamatan."),
+    (
+        {"desa_code": "82.71.01.1001", "kecamatan_code": "82.71.02"},
+        "desa_code",
+        "This desa/kelurahan does not lie in the chosen kecamatan.",
+    ),
     ({"kecamatan_code": "73.71.01"}, "kecamatan_code", "This kecamatan does not lie in the chosen kabupaten/kota."),
     ({"kecamatan_code": ""}, "kecamatan_code", "Choose the kecamatan."),
     ({"region_code": "99.99"}, "region_code", None),
@@ -97,8 +121,9 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("changes,field,message", BAD_INPUT, ids=[f"{r[1]}-{i}" for i, r in enumerate(BAD_INPUT)])
-def test_bad_business_input_is_explained_and_nothing_is_written(app, client, login_as, work, db,
-                                                                changes, field, message):
+def test_bad_business_input_is_explained_and_nothing_is_written(
+    app, client, login_as, work, db, changes, field, message
+):
     login_as("facilitator")
     before, businesses = _changes(db), _count(db, Business)
 
@@ -136,6 +161,7 @@ def test_region_children_json(client, login_as, work):
 
 # --- duplicates and requests ------------------------------------------------------------------
 
+
 def test_duplicate_by_nib_shows_the_existing_business_even_outside_scope(app, client, login_as, work, db):
     other = work["business2"]
     other.nib = "7371000000001"
@@ -159,11 +185,21 @@ def test_duplicate_by_normalized_name_in_the_same_region(app, client, login_as, 
     login_as("facilitator")
     response = client.post("/ikm/new", data=_form(name="CV Sagu-Lestari", nib=""))
     text = _page(response)
-    assert _message(app, "A business with this name is already registered in this kabupaten/kota: %(name)s.",
-                    name="Sagu Lestari") in text
+    assert (
+        _message(
+            app,
+            "A business with this name is already registered in this kabupaten/kota: %(name)s.",
+            name="Sagu Lestari",
+        )
+        in text
+    )
     # The same name in another kabupaten/kota is another business.
-    response = client.post("/ikm/new", data=_form(name="CV Sagu-Lestari", nib="", region_code="82.72",
-                                                  kecamatan_code="82.72.01", desa_code="82.72.01.1001"))
+    response = client.post(
+        "/ikm/new",
+        data=_form(
+            name="CV Sagu-Lestari", nib="", region_code="82.72", kecamatan_code="82.72.01", desa_code="82.72.01.1001"
+        ),
+    )
     assert response.status_code == 302, _page(response)[:2000]
 
 
@@ -186,8 +222,7 @@ def test_request_then_approve_opens_a_co_mentorship(app, client, login_as, work,
     assert request.status == "pending" and request.facilitator_id == work["tpl"].id
 
     again = client.post(f"/ikm/{business2.id}/request", data={})
-    assert _message(app, "You have already asked to mentor this business; your supervisor will decide.") \
-        in _page(again)
+    assert _message(app, "You have already asked to mentor this business; your supervisor will decide.") in _page(again)
     assert _count(db, MentorshipRequest) == 1
     assert "Sagu Lestari2" in _page(client.get("/ikm/"))  # the TPL sees their pending request
 
@@ -224,8 +259,9 @@ def test_reject_needs_a_note(app, client, login_as, work, db):
     assert _changes(db) == before
     response = client.post(f"/ikm/requests/{request.id}/decide", data={"decision": "reject", "note": "x" * 501})
     assert response.status_code == 200 and _changes(db) == before
-    response = client.post(f"/ikm/requests/{request.id}/decide",
-                           data={"decision": "reject", "note": "Sudah dibina TPL lain"})
+    response = client.post(
+        f"/ikm/requests/{request.id}/decide", data={"decision": "reject", "note": "Sudah dibina TPL lain"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert request.status == "rejected" and request.decision_note == "Sudah dibina TPL lain"
@@ -265,12 +301,20 @@ def test_a_business_not_found_by_the_duplicate_check_cannot_be_requested(app, cl
 
 # --- list -------------------------------------------------------------------------------------
 
+
 def test_list_search_and_filters(client, login_as, work, db):
     business = work["business"]
     business.nib = "8271000000001"
     business.products = "Sagu lempeng"
-    other = Business(name="Meubel Jati Ternate", normalized_name="meubel jati ternate", owner_name="Pak Udin",
-                     region_code="82.71", kbli="31001", size_class="kecil", workers=6)
+    other = Business(
+        name="Meubel Jati Ternate",
+        normalized_name="meubel jati ternate",
+        owner_name="Pak Udin",
+        region_code="82.71",
+        kbli="31001",
+        size_class="kecil",
+        workers=6,
+    )
     db.session.add_all([other, Mentorship(business=other, facilitator=work["tpl"], start_date=on(2, 1))])
     work["permit"].status = "issued"
     work["permit"].issued_on = on(3, 20)
@@ -296,11 +340,24 @@ def test_list_search_and_filters(client, login_as, work, db):
 def _add_businesses(db, world, start, count):
     for i in range(start, start + count):
         tpl = FacilitatorFactory(supervisor=world["supervisor"], region_code="82.71")
-        business = Business(name=f"Usaha {i:03d}", normalized_name=f"usaha {i:03d}", owner_name="Pemilik",
-                            region_code="82.71", kbli="10792", size_class="mikro", workers=1)
-        db.session.add_all([business, Mentorship(business=business, facilitator=tpl, start_date=on(2, 1)),
-                            PermitFacilitation(business=business, facilitator=tpl, permit_type="halal",
-                                               status="issued", issued_on=on(3, 1))])
+        business = Business(
+            name=f"Usaha {i:03d}",
+            normalized_name=f"usaha {i:03d}",
+            owner_name="Pemilik",
+            region_code="82.71",
+            kbli="10792",
+            size_class="mikro",
+            workers=1,
+        )
+        db.session.add_all(
+            [
+                business,
+                Mentorship(business=business, facilitator=tpl, start_date=on(2, 1)),
+                PermitFacilitation(
+                    business=business, facilitator=tpl, permit_type="halal", status="issued", issued_on=on(3, 1)
+                ),
+            ]
+        )
     db.session.commit()
 
 
@@ -320,6 +377,7 @@ def test_list_query_count_does_not_grow_with_rows(app, client, login_as, work, d
 
 # --- detail, edit, stop -----------------------------------------------------------------------
 
+
 def test_detail_masks_personal_numbers_for_evaluators(client, login_as, work, db):
     business = work["business"]
     business.owner_nik = OWNER_NIK
@@ -337,9 +395,18 @@ def test_detail_masks_personal_numbers_for_evaluators(client, login_as, work, db
 
 
 def test_detail_shows_change_since_baseline(client, login_as, work, db):
-    db.session.add(Assessment(business=work["business"], facilitator=work["tpl"], kind="follow_up",
-                              assessed_on=on(6, 2), turnover=8_000_000, workers=5, market_reach="national",
-                              has_packaging_label=True))
+    db.session.add(
+        Assessment(
+            business=work["business"],
+            facilitator=work["tpl"],
+            kind="follow_up",
+            assessed_on=on(6, 2),
+            turnover=8_000_000,
+            workers=5,
+            market_reach="national",
+            has_packaging_label=True,
+        )
+    )
     db.session.commit()
     login_as("facilitator")
     text = _page(client.get(f"/ikm/{work['business'].id}"))
@@ -354,8 +421,9 @@ def test_tpl_edits_the_business_they_mentor(app, client, login_as, work, db):
     assert response.status_code == 302, _page(response)[:2000]
     db.session.expire_all()
     assert business.name == "Sagu Lestari Baru" and business.normalized_name == "sagu lestari baru"
-    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "update",
-                                                          AuditEntry.entity_type == "businesses"))
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "update", AuditEntry.entity_type == "businesses")
+    )
     assert entry.after["name"] == "Sagu Lestari Baru" and entry.before["name"] == "Sagu Lestari"
     # The duplicate check looks at the other businesses, not at itself.
     work["business2"].nib = "7371000000001"
@@ -382,8 +450,13 @@ def test_edit_by_a_tpl_no_longer_mentoring_redirects(app, client, login_as, work
 def test_other_tpl_records_are_not_found(client, login_as, work):
     login_as("facilitator2")
     business, assessment = work["business"], work["assessment"]
-    for url in (f"/ikm/{business.id}", f"/ikm/{business.id}/edit", f"/ikm/{business.id}/stop",
-                f"/ikm/{business.id}/assessments/new", f"/ikm/assessments/{assessment.id}/edit"):
+    for url in (
+        f"/ikm/{business.id}",
+        f"/ikm/{business.id}/edit",
+        f"/ikm/{business.id}/stop",
+        f"/ikm/{business.id}/assessments/new",
+        f"/ikm/assessments/{assessment.id}/edit",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/ikm/assessments/{assessment.id}/delete").status_code == 404
 
@@ -394,13 +467,16 @@ def test_supervisor_outside_scope_gets_404(client, login_as, work):
     assert client.get(f"/ikm/{work['business2'].id}").status_code == 200
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"end_date": (TODAY + timedelta(days=1)).isoformat(), "reason": "x"}, "The end date cannot be in the future."),
-    ({"end_date": iso(1, 15), "reason": "x"}, None),
-    ({"end_date": TODAY.isoformat(), "reason": ""}, None),
-    ({"end_date": TODAY.isoformat(), "reason": "x" * 501}, None),
-    ({"end_date": f"31/02/{YEAR}", "reason": "x"}, "Not a valid date: use DD/MM/YYYY."),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"end_date": (TODAY + timedelta(days=1)).isoformat(), "reason": "x"}, "The end date cannot be in the future."),
+        ({"end_date": iso(1, 15), "reason": "x"}, None),
+        ({"end_date": TODAY.isoformat(), "reason": ""}, None),
+        ({"end_date": TODAY.isoformat(), "reason": "x" * 501}, None),
+        ({"end_date": f"31/02/{YEAR}", "reason": "x"}, "Not a valid date: use DD/MM/YYYY."),
+    ],
+)
 def test_stop_mentoring_bad_input(app, client, login_as, work, db, data, message):
     login_as("facilitator")
     before = _changes(db)
@@ -426,6 +502,7 @@ def test_stop_mentoring(client, login_as, work, db):
 
 # --- assessments ------------------------------------------------------------------------------
 
+
 def test_tpl_records_a_follow_up(client, login_as, work, db):
     login_as("facilitator")
     business = work["business"]
@@ -437,18 +514,21 @@ def test_tpl_records_a_follow_up(client, login_as, work, db):
     assert _count(db, AuditEntry, AuditEntry.entity_type == "assessments", AuditEntry.action == "create") == 1
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"kind": "baseline"}, "This business already has a baseline assessment."),
-    ({"assessed_on": iso(2, 15)}, "A follow-up cannot be dated before the baseline (%(date)s)."),
-    ({"assessed_on": (TODAY + timedelta(days=1)).isoformat()}, "The assessment date cannot be in the future."),
-    ({"assessed_on": iso(12, 1, years=-1)}, "The assessment date must fall within one of your contracts."),
-    ({"assessed_on": ""}, None),
-    ({"assessed_on": f"{YEAR}-13-01"}, "Not a valid date: use DD/MM/YYYY."),
-    ({"turnover": "-5"}, None),
-    ({"workers": "abc"}, None),
-    ({"production_capacity": "x" * 201}, None),
-    ({"market_reach": "moon"}, None),
-])
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"kind": "baseline"}, "This business already has a baseline assessment."),
+        ({"assessed_on": iso(2, 15)}, "A follow-up cannot be dated before the baseline (%(date)s)."),
+        ({"assessed_on": (TODAY + timedelta(days=1)).isoformat()}, "The assessment date cannot be in the future."),
+        ({"assessed_on": iso(12, 1, years=-1)}, "The assessment date must fall within one of your contracts."),
+        ({"assessed_on": ""}, None),
+        ({"assessed_on": f"{YEAR}-13-01"}, "Not a valid date: use DD/MM/YYYY."),
+        ({"turnover": "-5"}, None),
+        ({"workers": "abc"}, None),
+        ({"production_capacity": "x" * 201}, None),
+        ({"market_reach": "moon"}, None),
+    ],
+)
 def test_bad_assessment_input(app, client, login_as, work, db, changes, message):
     login_as("facilitator")
     before, count = _changes(db), _count(db, Assessment)
@@ -468,16 +548,19 @@ def test_first_assessment_of_a_new_business_must_be_the_baseline(app, client, lo
     assert _message(app, "The first assessment of a business must be the baseline.") in _page(response)
     form = _page(client.get(f"/ikm/{business.id}/assessments/new"))
     assert '<option selected value="baseline">' in form
-    response = client.post(f"/ikm/{business.id}/assessments/new",
-                           data=_assessment_form(kind="baseline", assessed_on=TODAY.isoformat()))
+    response = client.post(
+        f"/ikm/{business.id}/assessments/new", data=_assessment_form(kind="baseline", assessed_on=TODAY.isoformat())
+    )
     assert response.status_code == 302
 
 
 def test_tpl_edits_and_deletes_their_assessment(client, login_as, work, db):
     login_as("facilitator")
     assessment = work["assessment"]
-    response = client.post(f"/ikm/assessments/{assessment.id}/edit",
-                           data=_assessment_form(kind="baseline", assessed_on=iso(3, 3), turnover="6000000"))
+    response = client.post(
+        f"/ikm/assessments/{assessment.id}/edit",
+        data=_assessment_form(kind="baseline", assessed_on=iso(3, 3), turnover="6000000"),
+    )
     assert response.status_code == 302, _page(response)[:2000]
     db.session.expire_all()
     assert assessment.assessed_on == on(3, 3) and assessment.turnover == 6_000_000
@@ -488,8 +571,15 @@ def test_tpl_edits_and_deletes_their_assessment(client, login_as, work, db):
 
 
 def test_baseline_with_follow_ups_cannot_be_deleted(app, client, login_as, work, db):
-    db.session.add(Assessment(business=work["business"], facilitator=work["tpl"], kind="follow_up",
-                              assessed_on=on(6, 2), market_reach="local"))
+    db.session.add(
+        Assessment(
+            business=work["business"],
+            facilitator=work["tpl"],
+            kind="follow_up",
+            assessed_on=on(6, 2),
+            market_reach="local",
+        )
+    )
     db.session.commit()
     login_as("facilitator")
     response = client.post(f"/ikm/assessments/{work['assessment'].id}/delete")
@@ -508,27 +598,35 @@ def test_locked_month_refuses_every_assessment_change(app, client, login_as, wor
 
     form = client.get(f"/ikm/assessments/{assessment.id}/edit")
     assert form.status_code == 302 and form.headers["Location"].startswith(f"/ikm/{business.id}")
-    post = client.post(f"/ikm/assessments/{assessment.id}/edit", data=_assessment_form(kind="baseline",
-                                                                                        assessed_on=iso(4, 2)))
+    post = client.post(
+        f"/ikm/assessments/{assessment.id}/edit", data=_assessment_form(kind="baseline", assessed_on=iso(4, 2))
+    )
     assert post.status_code == 302
     delete = client.post(f"/ikm/assessments/{assessment.id}/delete")
     assert delete.status_code == 302
     text = _page(client.get(delete.headers["Location"]))
-    assert _message(app, "This assessment's month has been submitted or approved and can no longer be changed.") \
-        in text
+    assert _message(app, "This assessment's month has been submitted or approved and can no longer be changed.") in text
     # A new follow-up dated in the locked month is refused too.
     create = client.post(f"/ikm/{business.id}/assessments/new", data=_assessment_form(assessed_on=iso(3, 20)))
     assert create.status_code == 200
-    assert _message(app, "%(month)s has been submitted or approved and can no longer be changed.",
-                    month=f"Maret {YEAR}") in _page(create)
+    assert _message(
+        app, "%(month)s has been submitted or approved and can no longer be changed.", month=f"Maret {YEAR}"
+    ) in _page(create)
     db.session.expire_all()
     assert assessment.assessed_on == on(3, 2) and _count(db, Assessment) == 2
     assert _changes(db) == before
 
 
 def test_moving_an_assessment_into_a_locked_month_is_refused(app, client, login_as, work, db):
-    db.session.add(Assessment(business=work["business"], facilitator=work["tpl"], kind="follow_up",
-                              assessed_on=on(6, 2), market_reach="local"))
+    db.session.add(
+        Assessment(
+            business=work["business"],
+            facilitator=work["tpl"],
+            kind="follow_up",
+            assessed_on=on(6, 2),
+            market_reach="local",
+        )
+    )
     work["month"].status = "approved"
     db.session.commit()
     follow_up = db.session.scalar(sa.select(Assessment).where(Assessment.kind == "follow_up"))
@@ -551,8 +649,7 @@ def test_a_new_tpl_without_contract_cannot_backdate(app, client, login_as, work,
     from ..conftest import sign_in
 
     sign_in(client, user.email)
-    response = client.post(f"/ikm/{work['business'].id}/assessments/new",
-                           data=_assessment_form(assessed_on=iso(4, 15)))
+    response = client.post(f"/ikm/{work['business'].id}/assessments/new", data=_assessment_form(assessed_on=iso(4, 15)))
     assert _message(app, "The assessment date must fall within one of your contracts.") in _page(response)
     assert db.session.get(Facilitator, tpl.id) is not None
 
@@ -563,8 +660,14 @@ def test_business_page_links_only_the_work_the_reader_may_open(client, login_as,
 
     from tpl_tracker.models import Activity
 
-    other = Activity(facilitator=work["tpl2"], date=on(3, 11), type="pelatihan", description="Pelatihan",
-                     hours=Decimal(2), businesses=[work["business"]])
+    other = Activity(
+        facilitator=work["tpl2"],
+        date=on(3, 11),
+        type="pelatihan",
+        description="Pelatihan",
+        hours=Decimal(2),
+        businesses=[work["business"]],
+    )
     db.session.add(other)
     db.session.commit()
     login_as("facilitator")

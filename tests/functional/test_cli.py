@@ -1,4 +1,5 @@
 """The `flask` commands: create-user, seed-demo (and its refusal in production)."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -16,18 +17,40 @@ DEMO_EMAILS = {
 
 
 def test_create_user(app, db):
-    result = app.test_cli_runner().invoke(args=[
-        "create-user", "--email", "Ops@Example.id", "--name", "Operator", "--role", "supervisor",
-        "--region", "82", "--password", "a-long-passphrase-1"])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-user",
+            "--email",
+            "Ops@Example.id",
+            "--name",
+            "Operator",
+            "--role",
+            "supervisor",
+            "--region",
+            "82",
+            "--password",
+            "a-long-passphrase-1",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.email == "ops@example.id"))
     assert user.role == "supervisor" and user.region_codes == ["82"]
 
 
 def test_create_user_refuses_a_weak_password(app, db):
-    result = app.test_cli_runner().invoke(args=[
-        "create-user", "--email", "ops@example.id", "--name", "Operator", "--role", "admin",
-        "--password", "password"])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-user",
+            "--email",
+            "ops@example.id",
+            "--name",
+            "Operator",
+            "--role",
+            "admin",
+            "--password",
+            "password",
+        ]
+    )
     assert result.exit_code != 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 

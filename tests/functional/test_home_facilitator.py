@@ -1,4 +1,5 @@
 """The TPL's home page: contract, businesses, this month, items returned with comments, permits, targets."""
+
 import pytest
 
 from tpl_tracker.models import (
@@ -36,13 +37,15 @@ def test_home_shows_returned_comments(app, client, login_as, work, db):
     month = work["month"]
     month.status = "returned"
     month.comment = "Lengkapi foto kegiatan bulan ini."
-    event = MonthlyReportEvent(action="return", actor_id=work["supervisor"].id,
-                               comment="Lengkapi foto kegiatan bulan ini.", item_comments=[
-                                   ReviewComment(item_type="activity", item_id=work["activity"].id,
-                                                 comment="Foto tidak jelas."),
-                                   ReviewComment(item_type="permit", item_id=work["permit"].id,
-                                                 comment="Tanggal pengajuan salah."),
-                               ])
+    event = MonthlyReportEvent(
+        action="return",
+        actor_id=work["supervisor"].id,
+        comment="Lengkapi foto kegiatan bulan ini.",
+        item_comments=[
+            ReviewComment(item_type="activity", item_id=work["activity"].id, comment="Foto tidak jelas."),
+            ReviewComment(item_type="permit", item_id=work["permit"].id, comment="Tanggal pengajuan salah."),
+        ],
+    )
     db.session.add(event)
     event.report = month
     db.session.commit()
@@ -65,8 +68,16 @@ def test_home_does_not_show_other_tpls_returned_items(client, login_as, work, db
 
 def test_home_shows_progress_against_targets(app, client, login_as, work, db):
     db.session.add(Target(facilitator=work["tpl"], year=YEAR, visits_per_month=4, businesses=2, permits_per_year=6))
-    db.session.add(PermitFacilitation(business=work["business"], facilitator=work["tpl"], permit_type="halal",
-                                      status="issued", issued_on=on(2, 1), expires_on=on(6, 1)))
+    db.session.add(
+        PermitFacilitation(
+            business=work["business"],
+            facilitator=work["tpl"],
+            permit_type="halal",
+            status="issued",
+            issued_on=on(2, 1),
+            expires_on=on(6, 1),
+        )
+    )
     db.session.commit()
     login_as("facilitator")
     page = _page(client.get("/"))
@@ -96,8 +107,9 @@ def test_home_without_profile(app, client, login_as, world, db):
     login_as("facilitator")
     response = client.get("/")
     assert response.status_code == 200
-    assert _message(app, "Your account is not linked to a TPL profile yet. Contact your administrator.") \
-        in _page(response)
+    assert _message(app, "Your account is not linked to a TPL profile yet. Contact your administrator.") in _page(
+        response
+    )
 
 
 def test_home_of_a_former_tpl_offers_no_month_to_work_on(app, client, login_as, work, db):

@@ -1,4 +1,5 @@
 """The import page and the `flask import-data` command."""
+
 import io
 
 import sqlalchemy as sa
@@ -44,8 +45,9 @@ def test_admin_uploads_a_workbook(app, client, login_as, db, tmp_path):
     assert ui_message(app, "The workbook has been imported.") in page_text(response)
     tpl = db.session.scalar(sa.select(Facilitator).where(Facilitator.nik == NIK1))
     assert tpl is not None
-    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "facilitator_created",
-                                                          AuditEntry.entity_id == str(tpl.id)))
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "facilitator_created", AuditEntry.entity_id == str(tpl.id))
+    )
     assert entry.actor_id == admin.id and entry.ip == "127.0.0.1"
 
 
@@ -114,6 +116,7 @@ def test_the_admin_menu_links_the_import_page(client, login_as):
 
 # --- the command ----------------------------------------------------------------------------
 
+
 def test_cli_imports_a_valid_workbook(app, db, tmp_path):
     path = write_workbook(tmp_path / "data.xlsx", valid_rows())
 
@@ -134,8 +137,10 @@ def test_cli_dry_run_writes_nothing(app, db, tmp_path):
 
 
 def test_cli_with_errors_exits_1_and_prints_the_locations(app, db, tmp_path):
-    rows = {"facilitators": [facilitator_row(), facilitator_row(nik="123", full_name="Bad")],
-            "contracts": [contract_row(end_date=iso(1, 1, years=-3))]}
+    rows = {
+        "facilitators": [facilitator_row(), facilitator_row(nik="123", full_name="Bad")],
+        "contracts": [contract_row(end_date=iso(1, 1, years=-3))],
+    }
     path = write_workbook(tmp_path / "data.xlsx", rows)
 
     result = app.test_cli_runner().invoke(args=["import-data", str(path)])

@@ -1,5 +1,6 @@
 """Tracer-survey pages over HTTP: the former TPL fills in their own survey, supervisors and evaluators
 record on their behalf, verify, and move a verified new business into the registry."""
+
 from datetime import timedelta
 
 import pytest
@@ -38,18 +39,31 @@ def alumni(world, db):
 
 def _form(**changes) -> dict:
     data = {
-        "survey_date": SURVEY_DATE.isoformat(), "status": "wirausaha", "business_name": "Sagu Lempeng Ternate",
-        "founded_date": (EXIT + timedelta(days=30)).strftime("%d/%m/%Y"), "nib": "8120000123456",
-        "kbli": "10792", "workers": "3", "monthly_revenue": "Rp4.500.000", "business_region_code": "82.71",
+        "survey_date": SURVEY_DATE.isoformat(),
+        "status": "wirausaha",
+        "business_name": "Sagu Lempeng Ternate",
+        "founded_date": (EXIT + timedelta(days=30)).strftime("%d/%m/%Y"),
+        "nib": "8120000123456",
+        "kbli": "10792",
+        "workers": "3",
+        "monthly_revenue": "Rp4.500.000",
+        "business_region_code": "82.71",
     }
     data.update(changes)
     return data
 
 
 def _survey(db, world, who="supervisor", **values) -> OutcomeSurvey:
-    row = {"survey_date": SURVEY_DATE, "status": "wirausaha", "business_name": "Sagu Lempeng Ternate",
-           "nib": "8120000123456", "kbli": "10792", "workers": 3, "business_region_code": "82.71",
-           "recorded_by_id": world[who].id}
+    row = {
+        "survey_date": SURVEY_DATE,
+        "status": "wirausaha",
+        "business_name": "Sagu Lempeng Ternate",
+        "nib": "8120000123456",
+        "kbli": "10792",
+        "workers": 3,
+        "business_region_code": "82.71",
+        "recorded_by_id": world[who].id,
+    }
     row.update(values)
     survey = OutcomeSurvey(facilitator=world["tpl"], **row)
     db.session.add(survey)
@@ -58,6 +72,7 @@ def _survey(db, world, who="supervisor", **values) -> OutcomeSurvey:
 
 
 # --- the TPL ------------------------------------------------------------------------------
+
 
 def test_tpl_fills_in_their_own_survey_after_the_contract(app, client, login_as, alumni, db):
     tpl_user = login_as("facilitator")
@@ -101,8 +116,9 @@ def test_tpl_still_under_contract_is_sent_back_with_a_message(app, client, login
 
 def test_tpl_cannot_date_a_survey_inside_the_contract(app, client, login_as, alumni, db):
     login_as("facilitator")
-    response = client.post(f"/tracer/tpl/{alumni['tpl'].id}/new",
-                           data=_form(survey_date=EXIT.isoformat(), founded_date=""))
+    response = client.post(
+        f"/tracer/tpl/{alumni['tpl'].id}/new", data=_form(survey_date=EXIT.isoformat(), founded_date="")
+    )
     assert response.status_code == 200
     assert _message(app, "Tracer surveys start after your last contract ends.") in _page(response)
     assert _count(db, OutcomeSurvey) == 0
@@ -117,11 +133,18 @@ def test_tpl_cannot_open_another_tpls_surveys(client, login_as, alumni, db):
 
 
 def test_tpl_editing_a_verified_survey_sends_it_back_to_unverified(app, client, login_as, alumni, db):
-    survey = _survey(db, alumni, who="facilitator", verification="verified", verified_by_id=alumni["supervisor"].id,
-                     verification_note="NIB checked in OSS")
+    survey = _survey(
+        db,
+        alumni,
+        who="facilitator",
+        verification="verified",
+        verified_by_id=alumni["supervisor"].id,
+        verification_note="NIB checked in OSS",
+    )
     login_as("facilitator")
-    assert _message(app, "This survey has been checked already: saving a change sends it back to unverified.") \
-        in _page(client.get(f"/tracer/{survey.id}/edit"))
+    assert _message(app, "This survey has been checked already: saving a change sends it back to unverified.") in _page(
+        client.get(f"/tracer/{survey.id}/edit")
+    )
 
     response = client.post(f"/tracer/{survey.id}/edit", data=_form(workers="5"), follow_redirects=True)
 
@@ -132,12 +155,19 @@ def test_tpl_editing_a_verified_survey_sends_it_back_to_unverified(app, client, 
 
 # --- supervisors and evaluators -------------------------------------------------------------
 
+
 def test_supervisor_records_on_behalf_then_verifies(app, client, login_as, alumni, db):
     supervisor = login_as("supervisor")
     tpl = alumni["tpl"]
     form = _page(client.get(f"/tracer/tpl/{tpl.id}/new"))
-    assert _message(app, "You are recording this survey on behalf of the TPL (e.g. after a phone call); "
-                         "it is saved under your name.") in form
+    assert (
+        _message(
+            app,
+            "You are recording this survey on behalf of the TPL (e.g. after a phone call); "
+            "it is saved under your name.",
+        )
+        in form
+    )
 
     response = client.post(f"/tracer/tpl/{tpl.id}/new", data=_form(status="bekerja"))
 
@@ -150,12 +180,15 @@ def test_supervisor_records_on_behalf_then_verifies(app, client, login_as, alumn
         from tpl_tracker.formatting import stamp
 
         when = stamp(survey.created_at)
-    assert _message(app, "Recorded by %(name)s on behalf of the TPL on %(date)s", name=supervisor.full_name,
-                    date=when) in listing
+    assert (
+        _message(app, "Recorded by %(name)s on behalf of the TPL on %(date)s", name=supervisor.full_name, date=when)
+        in listing
+    )
     assert _message(app, "Employed") in listing
 
-    response = client.post(f"/tracer/{survey.id}/verify", data={"verification": "verified",
-                                                                 "note": "Confirmed by phone"})
+    response = client.post(
+        f"/tracer/{survey.id}/verify", data={"verification": "verified", "note": "Confirmed by phone"}
+    )
     assert response.status_code == 302
     (saved,) = _surveys(db)
     assert saved.verification == "verified" and saved.verified_by_id == supervisor.id
@@ -174,8 +207,9 @@ def test_supervisor_of_another_province_gets_404(client, app, alumni, db):
     assert client.post(f"/tracer/{survey.id}/business").status_code == 404
     (saved,) = _surveys(db)
     assert saved.verification == "unverified" and _count(db, OutcomeSurvey) == 1
-    denied = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "access_denied"))
+    denied = db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action == "access_denied")
+    )
     assert denied >= 6
     assert "Sagu Lempeng Ternate" not in _page(client.get("/tracer/"))
 
@@ -184,8 +218,9 @@ def test_evaluator_verifies_and_rejects_with_a_note(app, client, login_as, alumn
     survey = _survey(db, alumni)
     evaluator = login_as("evaluator")
 
-    response = client.post(f"/tracer/{survey.id}/verify", data={"verification": "rejected", "note": ""},
-                           follow_redirects=True)
+    response = client.post(
+        f"/tracer/{survey.id}/verify", data={"verification": "rejected", "note": ""}, follow_redirects=True
+    )
     assert _message(app, "Give the reason for the rejection.") in _page(response)
     assert _surveys(db)[0].verification == "unverified"
 
@@ -193,8 +228,10 @@ def test_evaluator_verifies_and_rejects_with_a_note(app, client, login_as, alumn
     (saved,) = _surveys(db)
     assert saved.verification == "rejected" and saved.verified_by_id == evaluator.id
 
-    response = client.post(f"/tracer/{survey.id}/verify",
-                           data={"verification": "verified", "note": "NIB checked in OSS", "next": "/tracer/"})
+    response = client.post(
+        f"/tracer/{survey.id}/verify",
+        data={"verification": "verified", "note": "NIB checked in OSS", "next": "/tracer/"},
+    )
     assert response.headers["Location"] == "/tracer/"
     (saved,) = _surveys(db)
     assert saved.verification == "verified" and saved.verification_note == "NIB checked in OSS"
@@ -204,8 +241,7 @@ def test_evaluator_verifies_and_rejects_with_a_note(app, client, login_as, alumn
 def test_verify_ignores_an_unsafe_next(client, login_as, alumni, db):
     survey = _survey(db, alumni)
     login_as("evaluator")
-    response = client.post(f"/tracer/{survey.id}/verify",
-                           data={"verification": "verified", "next": "//evil.example/"})
+    response = client.post(f"/tracer/{survey.id}/verify", data={"verification": "verified", "next": "//evil.example/"})
     assert response.headers["Location"].startswith(f"/tracer/tpl/{alumni['tpl'].id}")
 
 
@@ -222,8 +258,7 @@ def test_verified_business_goes_to_the_registry_once(app, client, login_as, alum
     assert business is not None and business.founder_id == alumni["tpl"].id
     assert business.owner_name == alumni["tpl"].full_name and business.normalized_name == "sagu lempeng ternate"
     assert _surveys(db)[0].business_id == business.id
-    assert _message(app, "%(name)s is now in the business registry.", name="Sagu Lempeng Ternate") \
-        in _page(response)
+    assert _message(app, "%(name)s is now in the business registry.", name="Sagu Lempeng Ternate") in _page(response)
     assert f'action="/tracer/{survey.id}/business"' not in _page(response)
 
     response = client.post(f"/tracer/{survey.id}/business", follow_redirects=True)
@@ -235,8 +270,9 @@ def test_unverified_business_is_not_added(app, client, login_as, alumni, db):
     survey = _survey(db, alumni)
     login_as("evaluator")
     response = client.post(f"/tracer/{survey.id}/business", follow_redirects=True)
-    assert _message(app, "Only a verified survey of a running business can be added to the registry.") \
-        in _page(response)
+    assert _message(app, "Only a verified survey of a running business can be added to the registry.") in _page(
+        response
+    )
     assert _count(db, Business) == 0
 
 
@@ -255,8 +291,9 @@ def test_admin_may_read_but_not_record(client, login_as, alumni, db):
 def test_queue_lists_unverified_first_oldest_first_without_nik(app, client, login_as, alumni, db):
     older = _survey(db, alumni, survey_date=SURVEY_DATE - timedelta(days=60), business_name="Kopi Dabe")
     newer = _survey(db, alumni, business_name="Sagu Lempeng Ternate")
-    checked = _survey(db, alumni, survey_date=SURVEY_DATE - timedelta(days=90), business_name="Roti Kenari",
-                      verification="verified")
+    checked = _survey(
+        db, alumni, survey_date=SURVEY_DATE - timedelta(days=90), business_name="Roti Kenari", verification="verified"
+    )
     login_as("supervisor")
 
     html = _page(client.get("/tracer/"))
@@ -277,8 +314,10 @@ def test_queue_lists_unverified_first_oldest_first_without_nik(app, client, logi
         ({"kbli": "C1079"}, ("The KBLI code has exactly 5 digits.", {})),
         ({"business_name": ""}, ("Give the name of the business.", {})),
         ({"survey_date": (TODAY + timedelta(days=1)).isoformat()}, ("The survey date cannot be in the future.", {})),
-        ({"founded_date": (SURVEY_DATE + timedelta(days=1)).isoformat()},
-         ("The business cannot be founded after the survey date.", {})),
+        (
+            {"founded_date": (SURVEY_DATE + timedelta(days=1)).isoformat()},
+            ("The business cannot be founded after the survey date.", {}),
+        ),
         ({"workers": "-2"}, ("The number of workers cannot be negative or implausibly large.", {})),
         ({"monthly_revenue": "-100"}, ("The monthly revenue cannot be negative or implausibly large.", {})),
     ],
@@ -299,8 +338,11 @@ def test_survey_form_refuses_a_second_survey_on_the_same_date(app, client, login
     login_as("supervisor")
     response = client.post(f"/tracer/tpl/{alumni['tpl'].id}/new", data=_form(status="studi"))
     assert response.status_code == 200
-    assert _message(app, "This TPL already has a survey dated %(date)s: edit that one instead.",
-                    date=SURVEY_DATE.strftime("%d/%m/%Y")) in _page(response)
+    assert _message(
+        app,
+        "This TPL already has a survey dated %(date)s: edit that one instead.",
+        date=SURVEY_DATE.strftime("%d/%m/%Y"),
+    ) in _page(response)
     assert _count(db, OutcomeSurvey) == 1
 
 

@@ -1,4 +1,5 @@
 """Admin and TPL pages over HTTP: what a good form writes, what a bad one refuses, who sees what."""
+
 from datetime import date
 
 import pytest
@@ -17,7 +18,6 @@ NEW_PASSWORD = "sagu lempeng dan teh manis"
 CONTRACT_NUMBER = f"KP/TPL/{YEAR + 1}/001"  # a contract of the year after the tests' year
 
 
-
 def _count(db, model, *where) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
@@ -28,11 +28,19 @@ def _user(db, email: str) -> User | None:
 
 # --- admin: accounts ------------------------------------------------------------------------
 
+
 def test_admin_creates_a_supervisor_with_a_region_scope(client, login_as, db):
     admin = login_as("admin")
-    response = client.post("/admin/users/new", data={
-        "full_name": "Siti Aminah", "email": "Siti.Aminah@Example.ID", "role": "supervisor",
-        "password": NEW_PASSWORD, "region_codes": ["82", "73.71"]})
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "full_name": "Siti Aminah",
+            "email": "Siti.Aminah@Example.ID",
+            "role": "supervisor",
+            "password": NEW_PASSWORD,
+            "region_codes": ["82", "73.71"],
+        },
+    )
 
     assert response.status_code == 302, _page(response)[:1000]
     user = _user(db, "siti.aminah@example.id")
@@ -52,16 +60,20 @@ def test_admin_creates_a_supervisor_with_a_region_scope(client, login_as, db):
         ({"password": "password123"}, ("This password is too common; choose a less predictable one.", {})),
         ({"password": "short"}, ("The password must have at least %(n)d characters.", {"n": 8})),
         ({"email": "Supervisor@Example.id"}, ("Another account already uses this email address.", {})),
-        ({"role": "evaluator", "region_codes": ["82"]},
-         ("Only a supervisor has a scope of regions or TPL.", {})),
+        ({"role": "evaluator", "region_codes": ["82"]}, ("Only a supervisor has a scope of regions or TPL.", {})),
     ],
     ids=["invalid-email", "common-password", "short-password", "duplicate-email", "scope-for-evaluator"],
 )
 def test_admin_user_form_refuses_bad_input(app, client, login_as, db, changes, message):
     login_as("admin")
     users = _count(db, User)
-    data = {"full_name": "Budi Santoso", "email": "budi@example.id", "role": "supervisor",
-            "password": NEW_PASSWORD, **changes}
+    data = {
+        "full_name": "Budi Santoso",
+        "email": "budi@example.id",
+        "role": "supervisor",
+        "password": NEW_PASSWORD,
+        **changes,
+    }
 
     response = client.post("/admin/users/new", data=data)
 
@@ -115,8 +127,9 @@ def test_admin_resets_a_password(app, client, login_as, world, db):
     target = world["evaluator"]
     login_as("admin")
 
-    response = client.post(f"/admin/users/{target.id}/password",
-                           data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = client.post(
+        f"/admin/users/{target.id}/password", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
 
     assert response.status_code == 302
     db.session.expire_all()
@@ -142,11 +155,19 @@ def test_admin_password_reset_refuses_bad_input(client, login_as, world, db, pas
 
 # --- TPL profiles ---------------------------------------------------------------------------
 
+
 def _tpl_form(**changes) -> dict:
     data = {
-        "nik": make_nik("827101", date(1999, 5, 17), "L", 9001), "full_name": "Rahmat Hidayat", "gender": "L",
-        "birth_date": "17/05/1999", "angkatan": "2022", "polytechnic": "STMI Jakarta", "phone": "0812 3456 7890",
-        "email": "", "supervisor_id": "", "user_id": "",
+        "nik": make_nik("827101", date(1999, 5, 17), "L", 9001),
+        "full_name": "Rahmat Hidayat",
+        "gender": "L",
+        "birth_date": "17/05/1999",
+        "angkatan": "2022",
+        "polytechnic": "STMI Jakarta",
+        "phone": "0812 3456 7890",
+        "email": "",
+        "supervisor_id": "",
+        "user_id": "",
     }
     data.update(changes)
     return data
@@ -178,8 +199,7 @@ def test_admin_creates_a_tpl_with_an_iso_birth_date(client, login_as, world, db)
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"nik": make_nik("827101", date(1999, 5, 18), "L", 9001)},
-         ("The birth date does not match the NIK.", {})),
+        ({"nik": make_nik("827101", date(1999, 5, 18), "L", 9001)}, ("The birth date does not match the NIK.", {})),
         ({"nik": make_nik("827101", date(1999, 5, 17), "P", 9001)}, ("The gender does not match the NIK.", {})),
         ({"phone": "12345"}, ("This is not a valid Indonesian phone number.", {})),
     ],
@@ -213,9 +233,17 @@ def test_tpl_form_refuses_a_malformed_nik(client, login_as, world, db):
 
 # --- contracts ------------------------------------------------------------------------------
 
+
 def _contract_form(**changes) -> dict:
-    data = {"number": CONTRACT_NUMBER, "start_date": dmy(1, 1, years=1), "end_date": dmy(12, 31, years=1),
-            "placement_code": "82.71", "status": "active", "terminated_on": "", "termination_reason": ""}
+    data = {
+        "number": CONTRACT_NUMBER,
+        "start_date": dmy(1, 1, years=1),
+        "end_date": dmy(12, 31, years=1),
+        "placement_code": "82.71",
+        "status": "active",
+        "terminated_on": "",
+        "termination_reason": "",
+    }
     data.update(changes)
     return data
 
@@ -237,8 +265,10 @@ def test_admin_adds_a_contract(client, login_as, world, db):
 def test_contract_ending_before_it_starts_is_refused(app, client, login_as, world, db):
     login_as("admin")
 
-    response = client.post(f"/tpl/{world['tpl'].id}/contracts/new",
-                           data=_contract_form(start_date=dmy(6, 1, years=1), end_date=dmy(5, 31, years=1)))
+    response = client.post(
+        f"/tpl/{world['tpl'].id}/contracts/new",
+        data=_contract_form(start_date=dmy(6, 1, years=1), end_date=dmy(5, 31, years=1)),
+    )
 
     assert response.status_code == 200
     assert _message(app, "A contract cannot end before it starts.") in _page(response)
@@ -248,16 +278,20 @@ def test_contract_ending_before_it_starts_is_refused(app, client, login_as, worl
 
 def test_overlapping_contract_is_refused(app, client, login_as, world, db):
     login_as("admin")
-    response = client.post(f"/tpl/{world['tpl'].id}/contracts/new",
-                           data=_contract_form(start_date=dmy(12, 1), end_date=dmy(11, 30, years=1)))
+    response = client.post(
+        f"/tpl/{world['tpl'].id}/contracts/new",
+        data=_contract_form(start_date=dmy(12, 1), end_date=dmy(11, 30, years=1)),
+    )
     assert response.status_code == 200
-    expected = _message(app, "This period overlaps contract %(number)s of the same TPL.",
-                        number=world["contract"].number)
+    expected = _message(
+        app, "This period overlaps contract %(number)s of the same TPL.", number=world["contract"].number
+    )
     assert expected in _page(response)
     assert _count(db, Contract) == 2
 
 
 # --- the TPL list ---------------------------------------------------------------------------
+
 
 def test_tpl_search_by_part_of_the_name(client, login_as, world):
     FacilitatorFactory(full_name="Yohana Xyzzyputri")
@@ -298,6 +332,7 @@ def test_tpl_search_results_are_paginated_too(client, login_as, world):
 
 
 # --- who sees what --------------------------------------------------------------------------
+
 
 def _masked(nik: str) -> str:
     return nik[:4] + "********" + nik[-4:]

@@ -1,4 +1,5 @@
 """Permit pages over HTTP: recording and advancing a facilitation, bad input, the month lock, scope, the list."""
+
 import re
 from datetime import timedelta
 
@@ -31,8 +32,17 @@ def _writes(db) -> int:
 
 def _form(**changes) -> dict:
     # A browser sends every field, empty ones included (a missing one would keep the record's value).
-    data = {"permit_type": "halal", "status": "planned", "planned_on": dmy(4, 1), "submitted_on": "",
-            "issued_on": "", "rejected_on": "", "document_number": "", "expires_on": "", "notes": "Daftar SEHATI"}
+    data = {
+        "permit_type": "halal",
+        "status": "planned",
+        "planned_on": dmy(4, 1),
+        "submitted_on": "",
+        "issued_on": "",
+        "rejected_on": "",
+        "document_number": "",
+        "expires_on": "",
+        "notes": "Daftar SEHATI",
+    }
     data.update(changes)
     return data
 
@@ -58,25 +68,40 @@ def test_tpl_records_a_permit_for_a_mentored_business(app, client, login_as, wor
 def test_advance_to_issued_nib_sets_the_business_nib(app, client, login_as, work, db):
     login_as("facilitator")
     business = work["business"]
-    response = client.post("/izin/new", data=_form(business_id=str(business.id), permit_type="nib", status="issued",
-                                                   issued_on=dmy(4, 3), document_number="8120-0001-23456"))
+    response = client.post(
+        "/izin/new",
+        data=_form(
+            business_id=str(business.id),
+            permit_type="nib",
+            status="issued",
+            issued_on=dmy(4, 3),
+            document_number="8120-0001-23456",
+        ),
+    )
     assert response.status_code == 302, _page(response)[:3000]
     assert db.session.get(Business, business.id).nib == "8120000123456"
     detail = _page(client.get(response.headers["Location"]))
     assert "8120000123456" in detail
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"permit_type": "nib", "status": "issued", "issued_on": dmy(4, 3), "document_number": "812000012345"},
-     "The NIB has exactly 13 digits."),
-    ({"permit_type": "halal", "status": "issued", "issued_on": dmy(4, 3)},
-     "An issued permit needs its document number."),
-    ({"planned_on": ""}, "A planned facilitation needs the planning date."),
-    ({"planned_on": TOMORROW.strftime("%d/%m/%Y")}, "This date cannot be in the future."),
-    ({"planned_on": f"32/01/{YEAR}"}, "Not a valid date: use DD/MM/YYYY."),
-    ({"status": "submitted", "submitted_on": dmy(3, 1)}, "The submission date cannot be before the planning date."),
-    ({"notes": "x" * 2001}, "Field cannot be longer than 2000 characters."),
-])
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        (
+            {"permit_type": "nib", "status": "issued", "issued_on": dmy(4, 3), "document_number": "812000012345"},
+            "The NIB has exactly 13 digits.",
+        ),
+        (
+            {"permit_type": "halal", "status": "issued", "issued_on": dmy(4, 3)},
+            "An issued permit needs its document number.",
+        ),
+        ({"planned_on": ""}, "A planned facilitation needs the planning date."),
+        ({"planned_on": TOMORROW.strftime("%d/%m/%Y")}, "This date cannot be in the future."),
+        ({"planned_on": f"32/01/{YEAR}"}, "Not a valid date: use DD/MM/YYYY."),
+        ({"status": "submitted", "submitted_on": dmy(3, 1)}, "The submission date cannot be before the planning date."),
+        ({"notes": "x" * 2001}, "Field cannot be longer than 2000 characters."),
+    ],
+)
 def test_bad_input_is_refused_on_the_form(app, client, login_as, work, db, changes, message):
     login_as("facilitator")
     before = _writes(db)
@@ -91,9 +116,16 @@ def test_pirt_number_of_14_digits_is_refused_on_edit(app, client, login_as, work
     login_as("facilitator")
     permit_id = work["permit"].id
     before = _writes(db)
-    response = client.post(f"/izin/{permit_id}/edit", data=_form(
-        permit_type="pirt", status="issued", planned_on=dmy(3, 12), issued_on=dmy(6, 1),
-        document_number="2067271010012"))
+    response = client.post(
+        f"/izin/{permit_id}/edit",
+        data=_form(
+            permit_type="pirt",
+            status="issued",
+            planned_on=dmy(3, 12),
+            issued_on=dmy(6, 1),
+            document_number="2067271010012",
+        ),
+    )
     assert response.status_code == 200
     assert _message(app, "The P-IRT number has at least 15 digits.") in _page(response)
     assert _writes(db) == before and db.session.get(PermitFacilitation, permit_id).status == "planned"
@@ -103,14 +135,23 @@ def test_edit_advances_and_delete_only_while_planned(app, client, login_as, work
     login_as("facilitator")
     permit_id = work["permit"].id
     assert client.get(f"/izin/{permit_id}/edit").status_code == 200
-    response = client.post(f"/izin/{permit_id}/edit", data=_form(
-        permit_type="pirt", status="issued", planned_on=dmy(3, 12), submitted_on=dmy(3, 20),
-        issued_on=dmy(6, 1), document_number="206-7271-01-0012-26"))
+    response = client.post(
+        f"/izin/{permit_id}/edit",
+        data=_form(
+            permit_type="pirt",
+            status="issued",
+            planned_on=dmy(3, 12),
+            submitted_on=dmy(3, 20),
+            issued_on=dmy(6, 1),
+            document_number="206-7271-01-0012-26",
+        ),
+    )
     assert response.status_code == 302, _page(response)[:3000]
     permit = db.session.get(PermitFacilitation, permit_id)
     assert permit.status == "issued" and permit.expires_on == on(6, 1, years=5)
-    response = client.post(f"/izin/{permit_id}/edit", data=_form(permit_type="pirt", status="planned",
-                                                                   planned_on=dmy(3, 12)))
+    response = client.post(
+        f"/izin/{permit_id}/edit", data=_form(permit_type="pirt", status="planned", planned_on=dmy(3, 12))
+    )
     assert response.status_code == 200 and _message(
         app, "The status cannot go back (or change once decided): correct the dates of the current step instead."
     ) in _page(response)
@@ -131,16 +172,25 @@ def test_locked_month_refuses_edits(app, client, login_as, work, db):
     db.session.commit()
     login_as("facilitator")
     permit_id = work["permit"].id
-    locked = _message(app, "%(month)s has been submitted or approved and can no longer be changed.",
-                      month=f"Maret {YEAR}")
+    locked = _message(
+        app, "%(month)s has been submitted or approved and can no longer be changed.", month=f"Maret {YEAR}"
+    )
     before = _writes(db)
     # A planned permit can still move on to its next step, so its form opens with a warning...
     form = _page(client.get(f"/izin/{permit_id}/edit"))
-    assert _message(app, "The month of the current step has been submitted or approved: you can only record the "
-                         "next step, dated in an open month.") in form
+    assert (
+        _message(
+            app,
+            "The month of the current step has been submitted or approved: you can only record the "
+            "next step, dated in an open month.",
+        )
+        in form
+    )
     # ...but every change to the locked month is refused.
-    for data in (_form(permit_type="pirt", planned_on=dmy(3, 12), notes="ubah"),
-                 _form(permit_type="pirt", planned_on=dmy(4, 2))):
+    for data in (
+        _form(permit_type="pirt", planned_on=dmy(3, 12), notes="ubah"),
+        _form(permit_type="pirt", planned_on=dmy(4, 2)),
+    ):
         response = client.post(f"/izin/{permit_id}/edit", data=data)
         assert response.status_code == 200 and locked in _page(response)
     response = client.post(f"/izin/{permit_id}/delete", follow_redirects=True)
@@ -189,8 +239,16 @@ def test_detail_shows_expiry_warning_and_review_comments(app, client, login_as, 
 
 
 def test_list_filters(app, client, login_as, work, db):
-    db.session.add(PermitFacilitation(business=work["business"], facilitator=work["tpl"], permit_type="nib",
-                                      status="issued", issued_on=on(5, 2), document_number="8120000123456"))
+    db.session.add(
+        PermitFacilitation(
+            business=work["business"],
+            facilitator=work["tpl"],
+            permit_type="nib",
+            status="issued",
+            issued_on=on(5, 2),
+            document_number="8120000123456",
+        )
+    )
     db.session.commit()
     login_as("supervisor")
 
@@ -208,12 +266,28 @@ def test_list_filters(app, client, login_as, work, db):
 
 def _add_permits(db, work, count, start):
     for i in range(start, start + count):
-        business = Business(name=f"IKM {i}", normalized_name=f"ikm {i}", owner_name="Ibu Rina", region_code="82.71",
-                            kbli="10792", size_class="mikro", workers=1)
-        db.session.add_all([business, Mentorship(business=business, facilitator=work["tpl"],
-                                                 start_date=on(2, 1)),
-                            PermitFacilitation(business=business, facilitator=work["tpl"], permit_type="halal",
-                                               status="planned", planned_on=on(4, 1 + i % 28))])
+        business = Business(
+            name=f"IKM {i}",
+            normalized_name=f"ikm {i}",
+            owner_name="Ibu Rina",
+            region_code="82.71",
+            kbli="10792",
+            size_class="mikro",
+            workers=1,
+        )
+        db.session.add_all(
+            [
+                business,
+                Mentorship(business=business, facilitator=work["tpl"], start_date=on(2, 1)),
+                PermitFacilitation(
+                    business=business,
+                    facilitator=work["tpl"],
+                    permit_type="halal",
+                    status="planned",
+                    planned_on=on(4, 1 + i % 28),
+                ),
+            ]
+        )
     db.session.commit()
 
 

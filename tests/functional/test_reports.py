@@ -1,4 +1,5 @@
 """`flask report wub` and the WUB report page: formats, columns, compute-if-missing."""
+
 import csv
 import io
 import json
@@ -11,8 +12,10 @@ from tpl_tracker.models import JobRun, MetricSnapshot, OutcomeSurvey
 from ..clock import YEAR, iso, on
 from ..factories import ContractFactory, FacilitatorFactory
 
-HEADER = ("group_by,key,alumni,tracked,wub,wub_active,wub_unverified,wub_rate,ci_low,ci_high,tracked_rate,"
-          "median_months_to_business")
+HEADER = (
+    "group_by,key,alumni,tracked,wub,wub_active,wub_unverified,wub_rate,ci_low,ci_high,tracked_rate,"
+    "median_months_to_business"
+)
 AS_OF = iso(6, 30)
 
 
@@ -20,22 +23,33 @@ def _programme(db):
     """Three alumni of angkatan 2021 in Kota Ternate: one verified WUB, one employed, one untracked."""
     people = [FacilitatorFactory(angkatan=2021, region_code="82.71") for _ in range(3)]
     for person in people:
-        ContractFactory(facilitator=person, start_date=on(1, 1, years=-3), end_date=on(12, 31, years=-3),
-                        status="completed")
-    db.session.add_all([
-        OutcomeSurvey(facilitator_id=people[0].id, survey_date=on(6, 30, years=-2), status="wirausaha",
-                      business_name="Keripik Sagu", founded_date=on(3, 1, years=-2), verification="verified"),
-        OutcomeSurvey(facilitator_id=people[1].id, survey_date=on(6, 30, years=-2), status="bekerja",
-                      verification="verified"),
-    ])
+        ContractFactory(
+            facilitator=person, start_date=on(1, 1, years=-3), end_date=on(12, 31, years=-3), status="completed"
+        )
+    db.session.add_all(
+        [
+            OutcomeSurvey(
+                facilitator_id=people[0].id,
+                survey_date=on(6, 30, years=-2),
+                status="wirausaha",
+                business_name="Keripik Sagu",
+                founded_date=on(3, 1, years=-2),
+                verification="verified",
+            ),
+            OutcomeSurvey(
+                facilitator_id=people[1].id, survey_date=on(6, 30, years=-2), status="bekerja", verification="verified"
+            ),
+        ]
+    )
     db.session.commit()
     return people
 
 
 def test_csv_report_computes_and_stores_the_snapshot_first(app, db):
     _programme(db)
-    result = app.test_cli_runner().invoke(args=["report", "wub", "--group-by", "total", "--as-of", AS_OF,
-                                                "--format", "csv"])
+    result = app.test_cli_runner().invoke(
+        args=["report", "wub", "--group-by", "total", "--as-of", AS_OF, "--format", "csv"]
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[0] == HEADER
@@ -44,8 +58,12 @@ def test_csv_report_computes_and_stores_the_snapshot_first(app, db):
     assert row["wub_rate"] == "0.3333"
     assert row["tracked_rate"] == "0.6667"
     assert row["median_months_to_business"] == "2.0"  # 1 March minus 31 December = 61 days (60: 1.97 without 29 Feb)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(MetricSnapshot).where(
-        MetricSnapshot.as_of == on(6, 30))) > 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(MetricSnapshot).where(MetricSnapshot.as_of == on(6, 30))
+        )
+        > 0
+    )
     runs = db.session.scalar(sa.select(sa.func.count()).select_from(JobRun))
     # A second report of the same date reads the stored snapshot.
     again = app.test_cli_runner().invoke(args=["report", "wub", "--group-by", "angkatan", "--as-of", AS_OF])
@@ -56,7 +74,9 @@ def test_csv_report_computes_and_stores_the_snapshot_first(app, db):
 
 def test_empty_values_are_empty_cells(app, db):
     _programme(db)
-    result = app.test_cli_runner().invoke(args=["report", "wub", "--group-by", "province", "--as-of", iso(6, 30, years=-3)])
+    result = app.test_cli_runner().invoke(
+        args=["report", "wub", "--group-by", "province", "--as-of", iso(6, 30, years=-3)]
+    )
     assert result.exit_code == 0
     assert result.output.strip() == HEADER  # nobody is an alumnus yet: no group is listed
 
@@ -68,8 +88,9 @@ def test_json_and_xlsx(app, db, tmp_path):
     data = json.loads(result.output)
     assert data[0]["key"] == "82" and data[0]["wub"] == 1 and data[0]["wub_rate"] == 0.3333
     target = tmp_path / "wub.xlsx"
-    result = runner.invoke(args=["report", "wub", "--group-by", "exit_year", "--as-of", AS_OF, "--format", "xlsx",
-                                 "--output", str(target)])
+    result = runner.invoke(
+        args=["report", "wub", "--group-by", "exit_year", "--as-of", AS_OF, "--format", "xlsx", "--output", str(target)]
+    )
     assert result.exit_code == 0, result.output
     sheet = load_workbook(target).active
     rows = list(sheet.values)

@@ -1,5 +1,6 @@
 """Monthly report pages over HTTP: the TPL's months, the month page, submit, review in one step, reopen,
 the review queue and the list of reports; refusals write nothing."""
+
 from datetime import timedelta
 
 import pytest
@@ -32,9 +33,15 @@ def fixed_today(time_machine):
 
 
 def _writes(db) -> int:
-    return sum(db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) for model, where in (
-        (AuditEntry, [AuditEntry.action.not_in(["login", "access_denied"])]), (MonthlyReportEvent, []),
-        (ReviewComment, []), (Notification, [])))
+    return sum(
+        db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+        for model, where in (
+            (AuditEntry, [AuditEntry.action.not_in(["login", "access_denied"])]),
+            (MonthlyReportEvent, []),
+            (ReviewComment, []),
+            (Notification, []),
+        )
+    )
 
 
 def _report(db, world, key="month") -> MonthlyReport:
@@ -51,6 +58,7 @@ def _submit(client, world, **data):
 
 
 # --- the TPL ----------------------------------------------------------------------------------
+
 
 def test_tpl_sees_their_months_newest_first_with_counts(app, client, login_as, work):
     login_as("facilitator")
@@ -85,8 +93,9 @@ def test_refused_submissions_answer_on_the_page_and_write_nothing(app, client, l
     before = _writes(db)
     response = client.post(_month_url(work, period=period(5)) + "/submit", data={})
     assert response.status_code == 200
-    assert _message(app, "%(month)s has not started yet and cannot be submitted.", month=f"Mei {YEAR}") \
-        in page_text(response)
+    assert _message(app, "%(month)s has not started yet and cannot be submitted.", month=f"Mei {YEAR}") in page_text(
+        response
+    )
     response = _submit(client, work, note="x" * 2001)
     assert response.status_code == 200
     assert _writes(db) == before and _report(db, work).status == "draft"
@@ -95,8 +104,11 @@ def test_refused_submissions_answer_on_the_page_and_write_nothing(app, client, l
     db.session.commit()
     response = _submit(client, work)
     assert response.status_code == 200
-    assert _message(app, "%(month)s has already been approved. Ask your supervisor to reopen it if it must "
-                         "change.", month=f"Maret {YEAR}") in page_text(response)
+    assert _message(
+        app,
+        "%(month)s has already been approved. Ask your supervisor to reopen it if it must change.",
+        month=f"Maret {YEAR}",
+    ) in page_text(response)
     assert _writes(db) == before
 
 
@@ -120,6 +132,7 @@ def test_report_id_leads_to_the_month_page(client, login_as, work):
 
 # --- the supervisor ---------------------------------------------------------------------------
 
+
 def _submitted(db, world, key="month", when=None):
     report = world[key]
     report.status = "submitted"
@@ -137,16 +150,23 @@ def test_review_return_with_item_comment_then_approve(app, client, login_as, wor
     assert 'id="review-form"' in page
     assert f'name="comment-activity-{work["activity"].id}"' in page
 
-    response = client.post(f"/bulanan/{report.id}/review", data={
-        "decision": "return", "comment": "", f"comment-activity-{work['activity'].id}": "Foto kurang jelas",
-        f"comment-permit-{work['permit'].id}": "  "})
+    response = client.post(
+        f"/bulanan/{report.id}/review",
+        data={
+            "decision": "return",
+            "comment": "",
+            f"comment-activity-{work['activity'].id}": "Foto kurang jelas",
+            f"comment-permit-{work['permit'].id}": "  ",
+        },
+    )
     assert response.status_code == 302, page_text(response)[:3000]
     report = _report(db, work)
     assert report.status == "returned"
     assert_months_open(work["tpl"].id, on(3, 10))  # editable again
     comments = list(db.session.scalars(sa.select(ReviewComment)))
     assert [(c.item_type, c.item_id, c.comment) for c in comments] == [
-        ("activity", work["activity"].id, "Foto kurang jelas")]
+        ("activity", work["activity"].id, "Foto kurang jelas")
+    ]
 
     client.post("/auth/logout")
     login_as("facilitator")
@@ -163,19 +183,26 @@ def test_review_return_with_item_comment_then_approve(app, client, login_as, wor
     assert _report(db, work).status == "approved"
     page = page_text(client.get(_month_url(work)))
     assert f'action="/bulanan/{report.id}/reopen"' in page and "data-confirm" in page
-    history = page[page.index(_message(app, "Review history")):]
+    history = page[page.index(_message(app, "Review history")) :]
     for action in ("Submitted", "Returned for correction", "Approved"):
         assert _message(app, action) in history
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"decision": "return", "comment": " "},
-     "Say what must be corrected: write a comment on the month or on at least one item."),
-    ({"decision": "return", "comment": "x" * 2001}, "Field cannot be longer than 2000 characters."),
-    ({"comment": "Baik"}, "Choose approve or return."),
-    ({"decision": "return", "comment-activity-999999": "Lihat"},
-     "A comment points at an item that is not part of this month."),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (
+            {"decision": "return", "comment": " "},
+            "Say what must be corrected: write a comment on the month or on at least one item.",
+        ),
+        ({"decision": "return", "comment": "x" * 2001}, "Field cannot be longer than 2000 characters."),
+        ({"comment": "Baik"}, "Choose approve or return."),
+        (
+            {"decision": "return", "comment-activity-999999": "Lihat"},
+            "A comment points at an item that is not part of this month.",
+        ),
+    ],
+)
 def test_review_errors_rerender_the_month_and_write_nothing(app, client, login_as, work, db, data, message):
     report = _submitted(db, work)
     login_as("supervisor")
@@ -193,8 +220,11 @@ def test_approving_a_draft_is_refused_on_the_page(app, client, login_as, work, d
     before = _writes(db)
     response = client.post(f"/bulanan/{work['month'].id}/review", data={"decision": "approve"})
     assert response.status_code == 200
-    assert _message(app, "Only a submitted month can be reviewed; this one is: %(status)s.",
-                    status=_message(app, "Draft (not submitted)")) in page_text(response)
+    assert _message(
+        app,
+        "Only a submitted month can be reviewed; this one is: %(status)s.",
+        status=_message(app, "Draft (not submitted)"),
+    ) in page_text(response)
     assert _writes(db) == before
 
 
@@ -218,8 +248,9 @@ def test_reopen_needs_a_reason(app, client, login_as, work, db):
 def test_queue_oldest_first(client, login_as, work, db):
     other = FacilitatorFactory(user=UserFactory(), supervisor=work["supervisor"], region_code="82.71")
     ContractFactory(facilitator=other)
-    older = MonthlyReport(facilitator_id=other.id, period=on(2, 1), status="submitted",
-                          submitted_at=moment(3, 5, hour=0))
+    older = MonthlyReport(
+        facilitator_id=other.id, period=on(2, 1), status="submitted", submitted_at=moment(3, 5, hour=0)
+    )
     db.session.add(older)
     _submitted(db, work)
     login_as("supervisor")
@@ -243,13 +274,20 @@ def test_evaluator_lists_and_filters_reports(app, client, login_as, work, db):
 
 # --- lists do not grow their queries with their rows -----------------------------------------
 
+
 def _many_months(db, world, count: int) -> None:
     supervisor = world["supervisor"]
     for n in range(count):
         tpl = FacilitatorFactory(user=UserFactory(), supervisor=supervisor, region_code="82.71")
         ContractFactory(facilitator=tpl)
-        db.session.add(MonthlyReport(facilitator_id=tpl.id, period=MARCH, status="submitted",
-                                     submitted_at=moment(4, 1, hour=0) + timedelta(minutes=n)))
+        db.session.add(
+            MonthlyReport(
+                facilitator_id=tpl.id,
+                period=MARCH,
+                status="submitted",
+                submitted_at=moment(4, 1, hour=0) + timedelta(minutes=n),
+            )
+        )
     db.session.commit()
 
 

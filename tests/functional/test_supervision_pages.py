@@ -1,4 +1,5 @@
 """Supervision pages over HTTP: the roster, one TPL's work, targets and handover."""
+
 import re
 from decimal import Decimal
 
@@ -49,6 +50,7 @@ def _tpl(db, world, n=1):
 
 # --- roster ---------------------------------------------------------------------------------------------------
 
+
 def test_roster_shows_scope_figures_and_flags(app, client, login_as, work, db):
     login_as("supervisor")
     page = _page(client.get("/supervisi/"))
@@ -96,15 +98,17 @@ def test_roster_query_count_does_not_grow_with_rows(app, client, login_as, work,
     try:
         login_as("supervisor")
         for tpl in _tpl(db, work, 4):
-            db.session.add(Activity(facilitator=tpl, date=on(4, 2), type="kunjungan", description="x",
-                                    hours=Decimal("1.0")))
+            db.session.add(
+                Activity(facilitator=tpl, date=on(4, 2), type="kunjungan", description="x", hours=Decimal("1.0"))
+            )
             db.session.add(MonthlyReport(facilitator=tpl, period=on(3, 1), status="approved"))
         db.session.commit()
         five = _queries(app, client, "/supervisi/")
         assert _page(client.get("/supervisi/")).count('href="/supervisi/tpl/') == 5
         for tpl in _tpl(db, work, 45):
-            db.session.add(Activity(facilitator=tpl, date=on(4, 2), type="kunjungan", description="x",
-                                    hours=Decimal("1.0")))
+            db.session.add(
+                Activity(facilitator=tpl, date=on(4, 2), type="kunjungan", description="x", hours=Decimal("1.0"))
+            )
             db.session.add(Target(facilitator=tpl, year=YEAR, visits_per_month=2, businesses=1, permits_per_year=6))
         db.session.commit()
         fifty = _queries(app, client, "/supervisi/")
@@ -116,6 +120,7 @@ def test_roster_query_count_does_not_grow_with_rows(app, client, login_as, work,
 
 # --- one TPL's work -------------------------------------------------------------------------------------------
 
+
 def test_work_page_shows_the_tpls_work(app, client, login_as, work, db):
     db.session.add(Target(facilitator=work["tpl"], year=YEAR, visits_per_month=4, businesses=5, permits_per_year=12))
     db.session.commit()
@@ -123,7 +128,7 @@ def test_work_page_shows_the_tpls_work(app, client, login_as, work, db):
     page = _page(client.get(f"/supervisi/tpl/{work['tpl'].id}"))
     assert work["business"].name in page
     assert "progress-bar" in page and "1 / 5" in page  # one open mentorship of five
-    assert f'/supervisi/tpl/{work["tpl"].id}/targets' in page
+    assert f"/supervisi/tpl/{work['tpl'].id}/targets" in page
     with app.test_request_context():
         from tpl_tracker import formatting as fmt
 
@@ -139,7 +144,7 @@ def test_work_page_offers_handover_when_the_contract_ends_soon(app, client, logi
     work["contract"].end_date = on(5, 10)
     db.session.commit()
     page = _page(client.get(f"/supervisi/tpl/{work['tpl'].id}"))
-    assert "alert-warning" in page and f'/supervisi/tpl/{work["tpl"].id}/handover' in page
+    assert "alert-warning" in page and f"/supervisi/tpl/{work['tpl'].id}/handover" in page
 
 
 def test_work_page_is_read_only_for_evaluators(client, login_as, work):
@@ -181,13 +186,16 @@ def test_supervisor_sets_then_changes_targets(client, login_as, work, db):
     assert _count(db, AuditEntry, AuditEntry.entity_type == "targets") == 2
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("visits_per_month", "", "This field is required."),
-    ("businesses", "-1", "Give a whole number from 0 to %(max)d."),
-    ("permits_per_year", "1000", "Give a whole number from 0 to %(max)d."),
-    ("visits_per_month", "lots", "Give a whole number from 0 to %(max)d."),
-    ("year", "1999", "Give a year between 2000 and 2100."),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("visits_per_month", "", "This field is required."),
+        ("businesses", "-1", "Give a whole number from 0 to %(max)d."),
+        ("permits_per_year", "1000", "Give a whole number from 0 to %(max)d."),
+        ("visits_per_month", "lots", "Give a whole number from 0 to %(max)d."),
+        ("year", "1999", "Give a year between 2000 and 2100."),
+    ],
+)
 def test_targets_bad_input_writes_nothing(app, client, login_as, work, db, field, value, message):
     login_as("supervisor")
     before = _changes(db)
@@ -199,9 +207,14 @@ def test_targets_bad_input_writes_nothing(app, client, login_as, work, db, field
 
 # --- handover -------------------------------------------------------------------------------------------------
 
+
 def _handover_form(work, successor, **changes) -> dict:
-    data = {"mentorship_ids": [str(work["mentorship"].id)], "new_facilitator_id": str(successor.id),
-            "on": dmy(4, 15), "reason": "Contract ends"}
+    data = {
+        "mentorship_ids": [str(work["mentorship"].id)],
+        "new_facilitator_id": str(successor.id),
+        "on": dmy(4, 15),
+        "reason": "Contract ends",
+    }
     data.update(changes)
     return data
 
@@ -252,8 +265,7 @@ def test_handover_refusals_write_nothing(app, client, login_as, work, db, case):
     }[case]
     login_as("supervisor")
     mentorships, changes_before = _count(db, Mentorship), _changes(db)
-    response = client.post(f"/supervisi/tpl/{work['tpl'].id}/handover",
-                           data=_handover_form(work, successor, **changes))
+    response = client.post(f"/supervisi/tpl/{work['tpl'].id}/handover", data=_handover_form(work, successor, **changes))
     assert response.status_code == 200
     assert _message(app, message) in _page(response)
     assert _count(db, Mentorship) == mentorships and _changes(db) == changes_before
@@ -264,9 +276,13 @@ def test_handover_refused_to_evaluators_and_other_supervisors(client, login_as, 
     (successor,) = _tpl(db, work)
     before = _changes(db)
     login_as("evaluator")
-    assert client.post(f"/supervisi/tpl/{work['tpl'].id}/handover",
-                       data=_handover_form(work, successor)).status_code == 403
+    assert (
+        client.post(f"/supervisi/tpl/{work['tpl'].id}/handover", data=_handover_form(work, successor)).status_code
+        == 403
+    )
     _switch(client, login_as, "supervisor2")
-    assert client.post(f"/supervisi/tpl/{work['tpl'].id}/handover",
-                       data=_handover_form(work, successor)).status_code == 404
+    assert (
+        client.post(f"/supervisi/tpl/{work['tpl'].id}/handover", data=_handover_form(work, successor)).status_code
+        == 404
+    )
     assert _count(db, Mentorship, Mentorship.end_date.is_not(None)) == 0 and _changes(db) == before

@@ -1,4 +1,5 @@
 """Activities and their evidence files: the rules of an activity, content-checked uploads, the month lock."""
+
 import io
 from decimal import Decimal
 
@@ -37,8 +38,13 @@ def _image(fmt: str) -> bytes:
 
 
 def _data(work, **changes) -> ActivityData:
-    values = {"date": on(3, 20), "type": "pelatihan", "description": "Pelatihan pengemasan sagu",
-              "hours": Decimal("3.5"), "business_ids": [work["business"].id]}
+    values = {
+        "date": on(3, 20),
+        "type": "pelatihan",
+        "description": "Pelatihan pengemasan sagu",
+        "hours": Decimal("3.5"),
+        "business_ids": [work["business"].id],
+    }
     values.update(changes)
     return ActivityData(**values)
 
@@ -68,33 +74,47 @@ def test_safe_filename_keeps_the_name_but_not_its_path():
 def test_create_with_evidence_in_one_commit(db, work):
     user = work["facilitator"]
     png = tiny_png()
-    activity = create_activity(user, work["tpl"], _data(work, latitude=0.7893, longitude=127.3774),
-                               [Upload("foto.jpg", png), Upload("laporan.pdf", TINY_PDF)], today=TODAY)
+    activity = create_activity(
+        user,
+        work["tpl"],
+        _data(work, latitude=0.7893, longitude=127.3774),
+        [Upload("foto.jpg", png), Upload("laporan.pdf", TINY_PDF)],
+        today=TODAY,
+    )
     assert activity.hours == Decimal("3.5") and [b.id for b in activity.businesses] == [work["business"].id]
     files = sorted(activity.evidence, key=lambda e: e.id)
     # The stored type comes from the content: a PNG named .jpg is stored as PNG.
-    assert [(e.filename, e.content_type) for e in files] == [("foto.jpg", "image/png"),
-                                                            ("laporan.pdf", "application/pdf")]
+    assert [(e.filename, e.content_type) for e in files] == [
+        ("foto.jpg", "image/png"),
+        ("laporan.pdf", "application/pdf"),
+    ]
     assert files[0].size == len(png) and len(files[0].sha256) == 64
-    actions = [(a.action, a.entity_type) for a in db.session.scalars(
-        sa.select(AuditEntry).where(AuditEntry.action.in_(["create", "upload"])).order_by(AuditEntry.id))]
+    actions = [
+        (a.action, a.entity_type)
+        for a in db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.action.in_(["create", "upload"])).order_by(AuditEntry.id)
+        )
+    ]
     assert actions == [("create", "activities"), ("upload", "evidence"), ("upload", "evidence")]
     assert evidence_counts([activity, work["activity"]]) == {activity.id: 2, work["activity"].id: 1}
 
 
-@pytest.mark.parametrize("changes,field,message", [
-    ({"date": on(11, 28)}, "date", "The date of an activity cannot be in the future."),
-    ({"date": on(12, 31, years=-1)}, "date", "The date must lie within one of your contract periods."),
-    ({"hours": Decimal(0)}, "hours", "The hours must be more than 0 and at most 24."),
-    ({"hours": Decimal(25)}, "hours", "The hours must be more than 0 and at most 24."),
-    ({"hours": Decimal("1.25")}, "hours", "Give the hours with at most one decimal, e.g. 1.5."),
-    ({"business_ids": []}, "business_ids", "Choose at least one business."),
-    ({"description": "   "}, "description", "Describe the activity."),
-    ({"description": "x" * 2001}, "description", "The description may have at most %(count)d characters."),
-    ({"latitude": 0.8}, "latitude", "Give both latitude and longitude, or neither."),
-    ({"latitude": 91.0, "longitude": 127.0}, "latitude", "The latitude must lie between -90 and 90."),
-    ({"type": "rapat"}, "type", "Choose the type of activity."),
-])
+@pytest.mark.parametrize(
+    "changes,field,message",
+    [
+        ({"date": on(11, 28)}, "date", "The date of an activity cannot be in the future."),
+        ({"date": on(12, 31, years=-1)}, "date", "The date must lie within one of your contract periods."),
+        ({"hours": Decimal(0)}, "hours", "The hours must be more than 0 and at most 24."),
+        ({"hours": Decimal(25)}, "hours", "The hours must be more than 0 and at most 24."),
+        ({"hours": Decimal("1.25")}, "hours", "Give the hours with at most one decimal, e.g. 1.5."),
+        ({"business_ids": []}, "business_ids", "Choose at least one business."),
+        ({"description": "   "}, "description", "Describe the activity."),
+        ({"description": "x" * 2001}, "description", "The description may have at most %(count)d characters."),
+        ({"latitude": 0.8}, "latitude", "Give both latitude and longitude, or neither."),
+        ({"latitude": 91.0, "longitude": 127.0}, "latitude", "The latitude must lie between -90 and 90."),
+        ({"type": "rapat"}, "type", "Choose the type of activity."),
+    ],
+)
 def test_bad_activity_is_refused_and_nothing_written(app, db, work, changes, field, message):
     before = _count(db, Activity)
     with pytest.raises(ServiceError) as refused:
@@ -107,8 +127,7 @@ def test_bad_activity_is_refused_and_nothing_written(app, db, work, changes, fie
 
 def test_another_tpls_business_cannot_be_chosen(db, work):
     with pytest.raises(ServiceError) as refused:
-        create_activity(work["facilitator"], work["tpl"], _data(work, business_ids=[work["business2"].id]),
-                        today=TODAY)
+        create_activity(work["facilitator"], work["tpl"], _data(work, business_ids=[work["business2"].id]), today=TODAY)
     assert refused.value.field == "business_ids"
 
 
@@ -121,11 +140,14 @@ def test_an_ended_mentorship_counts_only_for_the_dates_it_covered(db, work):
         create_activity(work["facilitator"], work["tpl"], _data(work, date=on(5, 2)), today=TODAY)
 
 
-@pytest.mark.parametrize("uploads,message", [
-    ([Upload("x.jpg", b"not an image")], "The file %(name)s is not a JPEG, PNG or WebP photo or a PDF document."),
-    ([Upload("big.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024 + 1))], "The file %(name)s is larger than 5 MB."),
-    ([Upload(f"f{i}.png", tiny_png()) for i in range(6)], "An activity can have at most %(count)d evidence files."),
-])
+@pytest.mark.parametrize(
+    "uploads,message",
+    [
+        ([Upload("x.jpg", b"not an image")], "The file %(name)s is not a JPEG, PNG or WebP photo or a PDF document."),
+        ([Upload("big.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024 + 1))], "The file %(name)s is larger than 5 MB."),
+        ([Upload(f"f{i}.png", tiny_png()) for i in range(6)], "An activity can have at most %(count)d evidence files."),
+    ],
+)
 def test_bad_files_refuse_the_whole_activity(app, db, work, uploads, message):
     with pytest.raises(ServiceError) as refused:
         create_activity(work["facilitator"], work["tpl"], _data(work), uploads, today=TODAY)
@@ -166,8 +188,9 @@ def test_a_locked_month_refuses_every_change(app, db, work):
         lambda: add_evidence(user, activity, [Upload("a.png", tiny_png())]),
         lambda: delete_evidence(user, evidence),
     ]
-    expected = ui_message(app, "%(month)s has been submitted or approved and can no longer be changed.",
-                          month=f"Maret {YEAR}")
+    expected = ui_message(
+        app, "%(month)s has been submitted or approved and can no longer be changed.", month=f"Maret {YEAR}"
+    )
     for attempt in attempts:
         with pytest.raises(ServiceError) as refused:
             attempt()

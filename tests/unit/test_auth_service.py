@@ -1,4 +1,5 @@
 """Sign-in with lockout counted in the database, and changing one's password."""
+
 import re
 from datetime import timedelta
 

@@ -1,4 +1,5 @@
 """Business, mentorship-request and assessment services without HTTP."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -18,27 +19,48 @@ from ..clock import on
 
 
 def _data(**changes) -> service.BusinessData:
-    values = {"name": "Kue Bagea Ternate", "owner_name": "Ibu Salma", "region_code": "82.71",
-              "kecamatan_code": "82.71.01", "desa_code": "82.71.01.1001", "kbli": "10710", "nib": "8120000999999",
-              "workers": 4}
+    values = {
+        "name": "Kue Bagea Ternate",
+        "owner_name": "Ibu Salma",
+        "region_code": "82.71",
+        "kecamatan_code": "82.71.01",
+        "desa_code": "82.71.01.1001",
+        "kbli": "10710",
+        "nib": "8120000999999",
+        "workers": 4,
+    }
     values.update(changes)
     return service.BusinessData(**values)
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("Sagu Lestari", "sagu lestari"),
-    ("  UD.  Sagu   Lestari! ", "sagu lestari"),
-    ("CV Sagu-Lestari", "sagu lestari"),
-    ("PT. IKM Toko Sagu", "sagu"),
-    ("Toko", "toko"),  # a name that is only a prefix keeps it
-    ("Kopi_Jahe", "kopi jahe"),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("Sagu Lestari", "sagu lestari"),
+        ("  UD.  Sagu   Lestari! ", "sagu lestari"),
+        ("CV Sagu-Lestari", "sagu lestari"),
+        ("PT. IKM Toko Sagu", "sagu"),
+        ("Toko", "toko"),  # a name that is only a prefix keeps it
+        ("Kopi_Jahe", "kopi jahe"),
+    ],
+)
 def test_normalize_name(name, expected):
     assert service.normalize_name(name) == expected
 
 
-@pytest.mark.parametrize("kbli,ok", [("10792", True), ("33120", True), (" 10.792 ", True), ("1234", False),
-                                     ("99999", False), ("09100", False), ("34000", False), ("abcde", False)])
+@pytest.mark.parametrize(
+    "kbli,ok",
+    [
+        ("10792", True),
+        ("33120", True),
+        (" 10.792 ", True),
+        ("1234", False),
+        ("99999", False),
+        ("09100", False),
+        ("34000", False),
+        ("abcde", False),
+    ],
+)
 def test_check_kbli(kbli, ok):
     if ok:
         assert service.check_kbli(kbli) == kbli.strip().replace(".", "")
@@ -84,8 +106,14 @@ def test_duplicates_by_nib_and_by_name(app, work, db):
     assert error.value.business.id == work["business"].id and error.value.field == "name"
     db.session.rollback()
     card = service.duplicate_card(work["business2"])
-    assert card == {"id": work["business2"].id, "name": "Sagu Lestari2", "region_code": "73.71",
-                    "nib": "7371000000001", "owner_name": "Ibu Hasna", "mentors": [work["tpl2"].full_name]}
+    assert card == {
+        "id": work["business2"].id,
+        "name": "Sagu Lestari2",
+        "region_code": "73.71",
+        "nib": "7371000000001",
+        "owner_name": "Ibu Hasna",
+        "mentors": [work["tpl2"].full_name],
+    }
 
 
 def test_request_and_decisions(app, work, db):
@@ -125,16 +153,24 @@ def test_stop_mentoring_rules(app, work, db):
 
 
 def _assessment(**changes) -> assessment_service.AssessmentData:
-    values = {"kind": "follow_up", "assessed_on": on(6, 1), "turnover": 8_000_000, "workers": 5,
-              "market_reach": "national", "has_packaging_label": True, "production_capacity": "300/minggu"}
+    values = {
+        "kind": "follow_up",
+        "assessed_on": on(6, 1),
+        "turnover": 8_000_000,
+        "workers": 5,
+        "market_reach": "national",
+        "has_packaging_label": True,
+        "production_capacity": "300/minggu",
+    }
     values.update(changes)
     return assessment_service.AssessmentData(**values)
 
 
 def test_change_since_baseline_numbers(app, work, db):
     business = work["business"]
-    assessment_service.create_assessment(work["facilitator"], business, _assessment(assessed_on=on(5, 1),
-                                                                                       turnover=6_000_000))
+    assessment_service.create_assessment(
+        work["facilitator"], business, _assessment(assessed_on=on(5, 1), turnover=6_000_000)
+    )
     assessment_service.create_assessment(work["facilitator"], business, _assessment())
     change = assessment_service.change_since_baseline(service.assessments_of(business))
     turnover, workers = change["rows"][0], change["rows"][1]
@@ -153,8 +189,7 @@ def test_assessment_sequence_rules(app, work, db):
     baseline = work["assessment"]
     follow_up = assessment_service.create_assessment(tpl_user, business, _assessment())
     with pytest.raises(ServiceError):  # the baseline may not move after a follow-up
-        assessment_service.update_assessment(tpl_user, baseline, _assessment(kind="baseline",
-                                                                             assessed_on=on(7, 1)))
+        assessment_service.update_assessment(tpl_user, baseline, _assessment(kind="baseline", assessed_on=on(7, 1)))
     db.session.rollback()
     with pytest.raises(ServiceError):  # no business without its baseline while follow-ups exist
         assessment_service.delete_assessment(tpl_user, baseline)
@@ -164,8 +199,12 @@ def test_assessment_sequence_rules(app, work, db):
     db.session.rollback()
     assessment_service.delete_assessment(tpl_user, follow_up)
     assessment_service.delete_assessment(tpl_user, baseline)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assessment).where(
-        Assessment.business_id == business.id)) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Assessment).where(Assessment.business_id == business.id)
+        )
+        == 0
+    )
 
 
 def test_month_lock_applies_to_old_and_new_dates(app, work, db):
@@ -174,8 +213,7 @@ def test_month_lock_applies_to_old_and_new_dates(app, work, db):
     tpl_user, baseline = work["facilitator"], work["assessment"]
     assert assessment_service.is_locked(baseline)
     with pytest.raises(ServiceError):  # moving out of the locked month
-        assessment_service.update_assessment(tpl_user, baseline, _assessment(kind="baseline",
-                                                                             assessed_on=on(2, 2)))
+        assessment_service.update_assessment(tpl_user, baseline, _assessment(kind="baseline", assessed_on=on(2, 2)))
     db.session.rollback()
     with pytest.raises(ServiceError):
         assessment_service.delete_assessment(tpl_user, baseline)

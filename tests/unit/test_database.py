@@ -1,4 +1,5 @@
 """The schema: migrations agree with the models; SQLite is set up for a web app with a scheduler."""
+
 import threading
 import time
 
@@ -60,7 +61,7 @@ def test_concurrent_read_then_write_transactions_wait_instead_of_failing(db, sql
                 connection.execute(sa.select(sa.func.count()).select_from(AuditEntry.__table__))
                 time.sleep(0.3)
                 connection.execute(AuditEntry.__table__.insert().values(action=name, at=sa.func.now()))
-        except Exception as error:  # noqa: BLE001 - the test reports any failure
+        except Exception as error:
             errors.append(error)
 
     threads = [threading.Thread(target=read_then_write, args=(f"writer{i}",)) for i in range(2)]

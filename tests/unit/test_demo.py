@@ -1,4 +1,5 @@
 """Demo data: besides the accounts and contracts, every TPL's mentorship work in every state."""
+
 import calendar
 import hashlib
 import io
@@ -66,8 +67,17 @@ def test_seed_demo(db):
 
 def _check_every_state(db, counts: dict[str, int], today: date) -> None:
     """Every permit status and type, activity type, month status, assessment kind, ending, request."""
-    work = ("businesses", "mentorships", "activities", "evidence", "permits", "assessments", "months", "targets",
-            "requests")
+    work = (
+        "businesses",
+        "mentorships",
+        "activities",
+        "evidence",
+        "permits",
+        "assessments",
+        "months",
+        "targets",
+        "requests",
+    )
     assert all(counts[key] > 0 for key in work), counts
     permits = _all(db, PermitFacilitation)
     assert {p.status for p in permits} == set(PERMIT_STATUSES)
@@ -80,8 +90,12 @@ def _check_every_state(db, counts: dict[str, int], today: date) -> None:
     assert "Kontrak berakhir" in reasons and any(r.startswith("Serah terima ke ") for r in reasons)
 
     # Issued permits expiring within 60 days, for the "expiring" lists.
-    expiring = _all(db, PermitFacilitation, PermitFacilitation.status == "issued",
-                    PermitFacilitation.expires_on.between(today, today + timedelta(days=60)))
+    expiring = _all(
+        db,
+        PermitFacilitation,
+        PermitFacilitation.status == "issued",
+        PermitFacilitation.expires_on.between(today, today + timedelta(days=60)),
+    )
     assert expiring
 
 
@@ -111,8 +125,12 @@ def _check_coherence(db, today: date) -> None:
         assert (activity.latitude is None) == (activity.longitude is None)
         assert activity.latitude is None or (-11 < activity.latitude < 6 and 95 < activity.longitude < 141)
         for business in activity.businesses:  # mentored by this TPL on that day
-            assert any(m.facilitator_id == activity.facilitator_id and m.start_date <= activity.date
-                       and (m.end_date is None or activity.date <= m.end_date) for m in business.mentorships)
+            assert any(
+                m.facilitator_id == activity.facilitator_id
+                and m.start_date <= activity.date
+                and (m.end_date is None or activity.date <= m.end_date)
+                for m in business.mentorships
+            )
 
     for evidence in _all(db, Evidence):
         assert evidence.content_type == "image/jpeg" and evidence.size == len(evidence.content)
@@ -166,11 +184,11 @@ def _check_demo_tpl_accounts(db, today: date) -> None:
         assert {a.type for a in activities} == set(ACTIVITY_TYPES)
         permits = _all(db, PermitFacilitation, PermitFacilitation.facilitator_id == tpl.id)
         assert {p.status for p in permits} == set(PERMIT_STATUSES)
-        assert {a.kind for a in _all(db, Assessment, Assessment.facilitator_id == tpl.id)} == \
-            {"baseline", "follow_up"}
+        assert {a.kind for a in _all(db, Assessment, Assessment.facilitator_id == tpl.id)} == {"baseline", "follow_up"}
         assert _all(db, Target, Target.facilitator_id == tpl.id, Target.year == today.year)
-        assert _all(db, MentorshipRequest, MentorshipRequest.facilitator_id == tpl.id,
-                    MentorshipRequest.status == "pending")
+        assert _all(
+            db, MentorshipRequest, MentorshipRequest.facilitator_id == tpl.id, MentorshipRequest.status == "pending"
+        )
 
         reports = {r.status: r for r in _all(db, MonthlyReport, MonthlyReport.facilitator_id == tpl.id)}
         assert set(reports) == set(MONTH_STATUSES)
@@ -179,8 +197,9 @@ def _check_demo_tpl_accounts(db, today: date) -> None:
         assert reports["approved"].reviewer_id == tpl.supervisor_id
         returned = reports["returned"]
         assert returned.comment and returned.reviewer_id == tpl.supervisor_id
-        comment = db.session.scalar(sa.select(ReviewComment).join(MonthlyReportEvent)
-                                    .where(MonthlyReportEvent.report_id == returned.id))
+        comment = db.session.scalar(
+            sa.select(ReviewComment).join(MonthlyReportEvent).where(MonthlyReportEvent.report_id == returned.id)
+        )
         commented = db.session.get(Activity, comment.item_id)
         assert comment.item_type == "activity" and commented.facilitator_id == tpl.id
         assert commented.date.replace(day=1) == returned.period

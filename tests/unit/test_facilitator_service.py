@@ -1,4 +1,5 @@
 """TPL profiles and contracts: NIK, phone and region checks, contract periods, audit."""
+
 from dataclasses import replace
 from datetime import date
 
@@ -37,12 +38,19 @@ def admin(db):
 @pytest.fixture
 def data():
     return FacilitatorData(
-        nik=make_nik("827101", BIRTH, "L", 1), full_name="Rahmat Hidayat", gender="L", birth_date=BIRTH,
-        angkatan=2022, polytechnic="STMI Jakarta", phone="0812-3456-7890", email="Rahmat@Example.ID",
+        nik=make_nik("827101", BIRTH, "L", 1),
+        full_name="Rahmat Hidayat",
+        gender="L",
+        birth_date=BIRTH,
+        angkatan=2022,
+        polytechnic="STMI Jakarta",
+        phone="0812-3456-7890",
+        email="Rahmat@Example.ID",
     )
 
 
 # --- TPL profiles ---------------------------------------------------------------------------
+
 
 def test_create_facilitator_with_a_valid_nik_is_saved_and_audited(db, admin, data):
     facilitator = create_facilitator(admin, data)
@@ -123,6 +131,7 @@ def test_supervisor_must_be_a_supervisor_account(db, admin, data):
 
 # --- contracts ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def tpl(db):
     return FacilitatorFactory(region_code="82.71")
@@ -163,8 +172,14 @@ def test_contracts_of_other_tpl_do_not_count_as_overlap(db, admin, tpl):
 
 
 def test_contract_after_an_early_termination_is_allowed(db, admin, tpl):
-    ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31),
-                    status="terminated", terminated_on=on(3, 31), termination_reason="Mengundurkan diri")
+    ContractFactory(
+        facilitator=tpl,
+        start_date=on(1, 1),
+        end_date=on(12, 31),
+        status="terminated",
+        terminated_on=on(3, 31),
+        termination_reason="Mengundurkan diri",
+    )
 
     _assert_refused(db, admin, tpl, _contract(start=on(3, 31), end=on(3, 30, years=+1)), "start_date")
     contract = create_contract(admin, tpl, _contract(start=on(4, 1), end=on(3, 31, years=+1)))
@@ -202,8 +217,7 @@ def test_unknown_status_is_refused(db, admin, tpl):
 
 
 def test_create_contract_moves_the_tpl_to_the_latest_placement_and_audits(db, admin, tpl):
-    ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31),
-                    placement_code="82.71")
+    ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31), placement_code="82.71")
 
     contract = create_contract(admin, tpl, _contract(placement="73.71"))
 
@@ -219,8 +233,7 @@ def test_create_contract_moves_the_tpl_to_the_latest_placement_and_audits(db, ad
 
 
 def test_an_older_contract_does_not_move_the_tpl(db, admin, tpl):
-    ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31),
-                    placement_code="82.71")
+    ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31), placement_code="82.71")
 
     create_contract(admin, tpl, _contract(start=on(1, 1, years=-1), end=on(12, 31, years=-1), placement="73.71"))
 
@@ -266,11 +279,19 @@ def test_update_contract_may_keep_its_own_period_and_number(db, admin, tpl):
 
 
 def test_update_contract_terminating_early_frees_the_rest_of_the_period(db, admin, tpl):
-    first = create_contract(admin, tpl, _contract(start=on(1, 1), end=on(12, 31),
-                                                  number="KP/2026/001"))
-    update_contract(admin, first, _contract(start=on(1, 1), end=on(12, 31), number="KP/2026/001",
-                                            status="terminated", terminated_on=on(6, 30),
-                                            termination_reason="Pindah kerja"))
+    first = create_contract(admin, tpl, _contract(start=on(1, 1), end=on(12, 31), number="KP/2026/001"))
+    update_contract(
+        admin,
+        first,
+        _contract(
+            start=on(1, 1),
+            end=on(12, 31),
+            number="KP/2026/001",
+            status="terminated",
+            terminated_on=on(6, 30),
+            termination_reason="Pindah kerja",
+        ),
+    )
 
     second = create_contract(admin, tpl, _contract(start=on(7, 1), end=on(6, 30, years=+1)))
     assert second.id is not None

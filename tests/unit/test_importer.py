@@ -1,4 +1,5 @@
 """Bulk import from a workbook: round trip, updates with audit, every kind of bad row, all or nothing."""
+
 import io
 from datetime import date, datetime
 
@@ -25,23 +26,47 @@ NIK2 = make_nik("827101", date(2000, 2, 3), "P", 2)
 
 
 def facilitator_row(**change):
-    row = {"nik": NIK1, "full_name": "Rahmat Hidayat", "email": "rahmat@example.id", "phone": "0812-3456-7890",
-           "gender": "L", "birth_date": "1999-05-17", "angkatan": 2022, "polytechnic": "STMI Jakarta"}
+    row = {
+        "nik": NIK1,
+        "full_name": "Rahmat Hidayat",
+        "email": "rahmat@example.id",
+        "phone": "0812-3456-7890",
+        "gender": "L",
+        "birth_date": "1999-05-17",
+        "angkatan": 2022,
+        "polytechnic": "STMI Jakarta",
+    }
     row.update(change)
     return row
 
 
 def contract_row(**change):
-    row = {"nik": NIK1, "contract_number": "KP/TPL/2024/001", "start_date": iso(1, 1, years=-2),
-           "end_date": iso(12, 31, years=-2), "placement_region": "82.71", "status": "completed", "terminated_on": None}
+    row = {
+        "nik": NIK1,
+        "contract_number": "KP/TPL/2024/001",
+        "start_date": iso(1, 1, years=-2),
+        "end_date": iso(12, 31, years=-2),
+        "placement_region": "82.71",
+        "status": "completed",
+        "terminated_on": None,
+    }
     row.update(change)
     return row
 
 
 def outcome_row(**change):
-    row = {"nik": NIK1, "survey_date": iso(6, 30, years=-1), "status": "wirausaha", "business_name": "Keripik Mulia",
-           "founded_date": iso(2, 1, years=-1), "nib": "9120001234567", "kbli": "10794", "workers": 2,
-           "monthly_revenue": 15000000, "verification": "unverified"}
+    row = {
+        "nik": NIK1,
+        "survey_date": iso(6, 30, years=-1),
+        "status": "wirausaha",
+        "business_name": "Keripik Mulia",
+        "founded_date": iso(2, 1, years=-1),
+        "nib": "9120001234567",
+        "kbli": "10794",
+        "workers": 2,
+        "monthly_revenue": 15000000,
+        "verification": "unverified",
+    }
     row.update(change)
     return row
 
@@ -51,21 +76,47 @@ def valid_rows():
     return {
         "facilitators": [
             facilitator_row(),
-            facilitator_row(nik=NIK2, full_name="Siti Aminah", email=None, phone=None, gender="P",
-                            birth_date="2000-02-03", angkatan=2023, polytechnic="Politeknik ATI Makassar"),
+            facilitator_row(
+                nik=NIK2,
+                full_name="Siti Aminah",
+                email=None,
+                phone=None,
+                gender="P",
+                birth_date="2000-02-03",
+                angkatan=2023,
+                polytechnic="Politeknik ATI Makassar",
+            ),
         ],
         "contracts": [
             contract_row(),
-            contract_row(contract_number="KP/TPL/2025/001", start_date=iso(1, 1, years=-1),
-                         end_date=iso(12, 31, years=-1), placement_region="73.71"),
-            contract_row(nik=NIK2, contract_number="KP/TPL/2025/002", start_date=iso(1, 1, years=-1),
-                         end_date=iso(12, 31, years=-1), status="terminated",
-                         terminated_on=iso(6, 30, years=-1)),
+            contract_row(
+                contract_number="KP/TPL/2025/001",
+                start_date=iso(1, 1, years=-1),
+                end_date=iso(12, 31, years=-1),
+                placement_region="73.71",
+            ),
+            contract_row(
+                nik=NIK2,
+                contract_number="KP/TPL/2025/002",
+                start_date=iso(1, 1, years=-1),
+                end_date=iso(12, 31, years=-1),
+                status="terminated",
+                terminated_on=iso(6, 30, years=-1),
+            ),
         ],
         "outcomes": [
             outcome_row(),
-            outcome_row(nik=NIK2, survey_date=iso(1, 15, years=-1), status="bekerja", business_name=None,
-                        founded_date=None, nib=None, kbli=None, workers=None, monthly_revenue=None),
+            outcome_row(
+                nik=NIK2,
+                survey_date=iso(1, 15, years=-1),
+                status="bekerja",
+                business_name=None,
+                founded_date=None,
+                nib=None,
+                kbli=None,
+                workers=None,
+                monthly_revenue=None,
+            ),
         ],
     }
 
@@ -108,6 +159,7 @@ def valid_file(tmp_path):
 
 # --- round trip -----------------------------------------------------------------------------
 
+
 def test_import_creates_the_records_and_audits_each(db, admin, valid_file):
     result = import_workbook(valid_file, actor=admin)
 
@@ -125,8 +177,7 @@ def test_import_creates_the_records_and_audits_each(db, admin, valid_file):
     assert survey.nib == "9120001234567" and survey.monthly_revenue == 15000000
     assert survey.recorded_by_id == admin.id
     actions = [e.action for e in db.session.scalars(sa.select(AuditEntry))]
-    assert sorted(actions) == sorted(["facilitator_created"] * 2 + ["contract_created"] * 3
-                                     + ["survey_recorded"] * 2)
+    assert sorted(actions) == sorted(["facilitator_created"] * 2 + ["contract_created"] * 3 + ["survey_recorded"] * 2)
     assert all(e.actor_id == admin.id for e in db.session.scalars(sa.select(AuditEntry)))
 
 
@@ -167,14 +218,14 @@ def test_a_changed_row_updates_its_record_and_is_audited(db, admin, tmp_path, va
     assert entry.after == {"end_date": iso(11, 30, years=-1)}
     (entry,) = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "survey_updated"))
     assert entry.before == {"workers": 2} and entry.after == {"workers": 5}
-    assert db.session.scalar(sa.select(Contract.end_date).where(Contract.number == "KP/TPL/2025/001")) == \
-        on(11, 30, years=-1)
+    assert db.session.scalar(sa.select(Contract.end_date).where(Contract.number == "KP/TPL/2025/001")) == on(
+        11, 30, years=-1
+    )
 
 
 def test_rows_may_refer_to_tpl_already_in_the_database(db, admin, tmp_path):
     tpl = FacilitatorFactory(nik=NIK1, region_code="82.71")
-    ContractFactory(facilitator=tpl, number="KP/OLD/1", start_date=on(1, 1, years=-3),
-                    end_date=on(12, 31, years=-3))
+    ContractFactory(facilitator=tpl, number="KP/OLD/1", start_date=on(1, 1, years=-3), end_date=on(12, 31, years=-3))
     path = write_workbook(tmp_path / "x.xlsx", {"contracts": [contract_row()], "outcomes": [outcome_row()]})
 
     result = import_workbook(path, actor=admin)
@@ -215,6 +266,7 @@ def test_verified_surveys_record_who_verified(db, admin, tmp_path):
 
 # --- bad rows: an error with its place, and nothing written ---------------------------------
 
+
 def _set(rows, sheet, index, **change):
     rows[sheet][index].update(change)
     return rows
@@ -227,62 +279,126 @@ def _add(rows, sheet, row):
 
 BAD_ROWS = [
     # (description, mutate rows, sheet, Excel row, column)
-    ("bad nik", lambda r: _add(r, "facilitators", facilitator_row(nik="82710117059900")), "facilitators", 4,
-     "nik"),
-    ("nik not digits", lambda r: _add(r, "facilitators", facilitator_row(nik="827101170599ABCD")),
-     "facilitators", 4, "nik"),
-    ("nik of an unknown region", lambda r: _add(r, "facilitators", facilitator_row(nik="9999991705990001")),
-     "facilitators", 4, "nik"),
+    ("bad nik", lambda r: _add(r, "facilitators", facilitator_row(nik="82710117059900")), "facilitators", 4, "nik"),
+    (
+        "nik not digits",
+        lambda r: _add(r, "facilitators", facilitator_row(nik="827101170599ABCD")),
+        "facilitators",
+        4,
+        "nik",
+    ),
+    (
+        "nik of an unknown region",
+        lambda r: _add(r, "facilitators", facilitator_row(nik="9999991705990001")),
+        "facilitators",
+        4,
+        "nik",
+    ),
     ("nik/gender mismatch", lambda r: _set(r, "facilitators", 0, gender="P"), "facilitators", 2, "gender"),
-    ("nik/birth date mismatch", lambda r: _set(r, "facilitators", 0, birth_date="1999-05-18"),
-     "facilitators", 2, "birth_date"),
+    (
+        "nik/birth date mismatch",
+        lambda r: _set(r, "facilitators", 0, birth_date="1999-05-18"),
+        "facilitators",
+        2,
+        "birth_date",
+    ),
     ("unknown gender", lambda r: _set(r, "facilitators", 0, gender="X"), "facilitators", 2, "gender"),
     ("bad phone", lambda r: _set(r, "facilitators", 0, phone="12345"), "facilitators", 2, "phone"),
     ("bad email", lambda r: _set(r, "facilitators", 0, email="not-an-address"), "facilitators", 2, "email"),
-    ("unknown polytechnic", lambda r: _set(r, "facilitators", 0, polytechnic="MIT"), "facilitators", 2,
-     "polytechnic"),
+    ("unknown polytechnic", lambda r: _set(r, "facilitators", 0, polytechnic="MIT"), "facilitators", 2, "polytechnic"),
     ("angkatan not plausible", lambda r: _set(r, "facilitators", 0, angkatan=1950), "facilitators", 2, "angkatan"),
     ("name missing", lambda r: _set(r, "facilitators", 1, full_name=None), "facilitators", 3, "full_name"),
-    ("birth date not a date", lambda r: _set(r, "facilitators", 0, birth_date="17/05/1999"), "facilitators", 2,
-     "birth_date"),
-    ("duplicate nik in file", lambda r: _add(r, "facilitators", facilitator_row(full_name="Copy")),
-     "facilitators", 4, "nik"),
-    ("unknown region", lambda r: _set(r, "contracts", 0, placement_region="99.99"), "contracts", 2,
-     "placement_region"),
-    ("province instead of kab/kota", lambda r: _set(r, "contracts", 0, placement_region="82"), "contracts", 2,
-     "placement_region"),
+    (
+        "birth date not a date",
+        lambda r: _set(r, "facilitators", 0, birth_date="17/05/1999"),
+        "facilitators",
+        2,
+        "birth_date",
+    ),
+    (
+        "duplicate nik in file",
+        lambda r: _add(r, "facilitators", facilitator_row(full_name="Copy")),
+        "facilitators",
+        4,
+        "nik",
+    ),
+    ("unknown region", lambda r: _set(r, "contracts", 0, placement_region="99.99"), "contracts", 2, "placement_region"),
+    (
+        "province instead of kab/kota",
+        lambda r: _set(r, "contracts", 0, placement_region="82"),
+        "contracts",
+        2,
+        "placement_region",
+    ),
     ("end before start", lambda r: _set(r, "contracts", 0, end_date=iso(12, 31, years=-3)), "contracts", 2, "end_date"),
     ("unknown contract status", lambda r: _set(r, "contracts", 0, status="paused"), "contracts", 2, "status"),
-    ("terminated without date", lambda r: _set(r, "contracts", 2, terminated_on=None), "contracts", 4,
-     "terminated_on"),
-    ("termination outside the period", lambda r: _set(r, "contracts", 2, terminated_on=iso(2, 1)),
-     "contracts", 4, "terminated_on"),
-    ("termination date on an active contract", lambda r: _set(r, "contracts", 0, terminated_on=iso(6, 1, years=-2)),
-     "contracts", 2, "terminated_on"),
-    ("nik neither in file nor database",
-     lambda r: _set(r, "contracts", 1, nik=make_nik("827101", BIRTH, "L", 77)), "contracts", 3, "nik"),
-    ("duplicate contract number in file",
-     lambda r: _set(r, "contracts", 2, contract_number="KP/TPL/2024/001"), "contracts", 4, "contract_number"),
-    ("overlapping contracts in file", lambda r: _set(r, "contracts", 1, start_date=iso(12, 1, years=-2)),
-     "contracts", 3, "start_date"),
+    ("terminated without date", lambda r: _set(r, "contracts", 2, terminated_on=None), "contracts", 4, "terminated_on"),
+    (
+        "termination outside the period",
+        lambda r: _set(r, "contracts", 2, terminated_on=iso(2, 1)),
+        "contracts",
+        4,
+        "terminated_on",
+    ),
+    (
+        "termination date on an active contract",
+        lambda r: _set(r, "contracts", 0, terminated_on=iso(6, 1, years=-2)),
+        "contracts",
+        2,
+        "terminated_on",
+    ),
+    (
+        "nik neither in file nor database",
+        lambda r: _set(r, "contracts", 1, nik=make_nik("827101", BIRTH, "L", 77)),
+        "contracts",
+        3,
+        "nik",
+    ),
+    (
+        "duplicate contract number in file",
+        lambda r: _set(r, "contracts", 2, contract_number="KP/TPL/2024/001"),
+        "contracts",
+        4,
+        "contract_number",
+    ),
+    (
+        "overlapping contracts in file",
+        lambda r: _set(r, "contracts", 1, start_date=iso(12, 1, years=-2)),
+        "contracts",
+        3,
+        "start_date",
+    ),
     ("unknown outcome status", lambda r: _set(r, "outcomes", 0, status="retired"), "outcomes", 2, "status"),
-    ("unknown verification", lambda r: _set(r, "outcomes", 1, verification="maybe"), "outcomes", 3,
-     "verification"),
+    ("unknown verification", lambda r: _set(r, "outcomes", 1, verification="maybe"), "outcomes", 3, "verification"),
     ("nib not 13 digits", lambda r: _set(r, "outcomes", 0, nib="12345"), "outcomes", 2, "nib"),
     ("kbli not 5 digits", lambda r: _set(r, "outcomes", 0, kbli="107"), "outcomes", 2, "kbli"),
     ("negative workers", lambda r: _set(r, "outcomes", 0, workers=-1), "outcomes", 2, "workers"),
-    ("revenue not a number", lambda r: _set(r, "outcomes", 0, monthly_revenue="lots"), "outcomes", 2,
-     "monthly_revenue"),
-    ("survey in the future", lambda r: _set(r, "outcomes", 0, survey_date=TOMORROW.isoformat()), "outcomes", 2,
-     "survey_date"),
-    ("duplicate survey in file", lambda r: _add(r, "outcomes", outcome_row(status="bekerja")), "outcomes", 4,
-     "survey_date"),
+    (
+        "revenue not a number",
+        lambda r: _set(r, "outcomes", 0, monthly_revenue="lots"),
+        "outcomes",
+        2,
+        "monthly_revenue",
+    ),
+    (
+        "survey in the future",
+        lambda r: _set(r, "outcomes", 0, survey_date=TOMORROW.isoformat()),
+        "outcomes",
+        2,
+        "survey_date",
+    ),
+    (
+        "duplicate survey in file",
+        lambda r: _add(r, "outcomes", outcome_row(status="bekerja")),
+        "outcomes",
+        4,
+        "survey_date",
+    ),
     ("survey of an unknown nik", lambda r: _set(r, "outcomes", 1, nik="1234"), "outcomes", 3, "nik"),
 ]
 
 
-@pytest.mark.parametrize("mutate,sheet,row,column", [case[1:] for case in BAD_ROWS],
-                         ids=[case[0] for case in BAD_ROWS])
+@pytest.mark.parametrize("mutate,sheet,row,column", [case[1:] for case in BAD_ROWS], ids=[case[0] for case in BAD_ROWS])
 @pytest.mark.parametrize("dry_run", [False, True], ids=["write", "dry-run"])
 def test_a_bad_row_is_reported_and_nothing_is_written(db, admin, tmp_path, mutate, sheet, row, column, dry_run):
     path = write_workbook(tmp_path / "bad.xlsx", mutate(valid_rows()))
@@ -298,8 +414,7 @@ def test_a_bad_row_is_reported_and_nothing_is_written(db, admin, tmp_path, mutat
 
 def test_overlap_with_a_contract_in_the_database_is_refused(db, admin, tmp_path):
     tpl = FacilitatorFactory(nik=NIK1)
-    ContractFactory(facilitator=tpl, number="KP/OLD/1", start_date=on(6, 1, years=-2),
-                    end_date=on(5, 31, years=-1))
+    ContractFactory(facilitator=tpl, number="KP/OLD/1", start_date=on(6, 1, years=-2), end_date=on(5, 31, years=-1))
     path = write_workbook(tmp_path / "x.xlsx", {"contracts": [contract_row()]})
     before = table_counts(db)
 
@@ -331,8 +446,10 @@ def test_every_error_is_reported_at_once(db, admin, tmp_path):
 
     assert [(e.sheet, e.row, e.column) for e in result.errors] == [
         ("facilitators", 2, "angkatan"),
-        ("contracts", 3, "placement_region"), ("contracts", 3, "status"),
-        ("outcomes", 2, "nib"), ("outcomes", 2, "verification"),
+        ("contracts", 3, "placement_region"),
+        ("contracts", 3, "status"),
+        ("outcomes", 2, "nib"),
+        ("outcomes", 2, "verification"),
     ]
     assert result.created == {"facilitators": 0, "contracts": 0, "outcomes": 0}
     assert table_counts(db) == before
@@ -371,6 +488,7 @@ def test_an_unexpected_failure_rolls_everything_back(db, admin, valid_file, monk
 
 # --- dry run ------------------------------------------------------------------------------
 
+
 def test_dry_run_reports_the_counts_and_writes_nothing(db, admin, valid_file):
     before = table_counts(db)
 
@@ -382,6 +500,7 @@ def test_dry_run_reports_the_counts_and_writes_nothing(db, admin, valid_file):
 
 
 # --- reading the workbook ------------------------------------------------------------------
+
 
 def test_excel_dates_and_iso_text_are_both_accepted(db, admin, tmp_path):
     rows = valid_rows()
@@ -422,8 +541,15 @@ def test_a_missing_sheet_is_skipped(db, admin, tmp_path):
 
 def test_columns_may_come_in_any_order(db, admin, tmp_path):
     columns = {name: list(reversed(cols)) for name, cols in SHEETS.items()}
-    columns["contracts"] = ["status", "nik", "end_date", "contract_number", "terminated_on", "start_date",
-                            "placement_region"]
+    columns["contracts"] = [
+        "status",
+        "nik",
+        "end_date",
+        "contract_number",
+        "terminated_on",
+        "start_date",
+        "placement_region",
+    ]
 
     result = import_workbook(write_workbook(tmp_path / "x.xlsx", valid_rows(), columns), actor=admin)
 
@@ -449,6 +575,7 @@ def test_an_error_reads_as_sheet_row_column():
 
 # --- the template ---------------------------------------------------------------------------
 
+
 def test_the_template_has_the_exact_headers_and_an_example_row(db):
     workbook = load_workbook(io.BytesIO(template_workbook()), read_only=True)
     assert workbook.sheetnames == ["facilitators", "contracts", "outcomes"]
@@ -458,10 +585,27 @@ def test_the_template_has_the_exact_headers_and_an_example_row(db):
         assert len(rows) == 2
     assert SHEETS == {
         "facilitators": ["nik", "full_name", "email", "phone", "gender", "birth_date", "angkatan", "polytechnic"],
-        "contracts": ["nik", "contract_number", "start_date", "end_date", "placement_region", "status",
-                      "terminated_on"],
-        "outcomes": ["nik", "survey_date", "status", "business_name", "founded_date", "nib", "kbli", "workers",
-                     "monthly_revenue", "verification"],
+        "contracts": [
+            "nik",
+            "contract_number",
+            "start_date",
+            "end_date",
+            "placement_region",
+            "status",
+            "terminated_on",
+        ],
+        "outcomes": [
+            "nik",
+            "survey_date",
+            "status",
+            "business_name",
+            "founded_date",
+            "nib",
+            "kbli",
+            "workers",
+            "monthly_revenue",
+            "verification",
+        ],
     }
 
 

@@ -1,4 +1,5 @@
 """Job runs: the lock (two schedulers, one run), recorded outcomes, the schedule list."""
+
 import threading
 import time
 from datetime import timedelta
@@ -79,8 +80,7 @@ def test_a_held_lock_makes_the_second_run_a_recorded_skip(db, fake_job):
 
 def test_an_expired_lock_of_a_crashed_process_is_taken_over(db, fake_job):
     assert acquire_lock("fake", "crashed:1")
-    db.session.execute(sa.update(JobLock).values(
-        locked_until=NOW - timedelta(minutes=1)))
+    db.session.execute(sa.update(JobLock).values(locked_until=NOW - timedelta(minutes=1)))
     db.session.commit()
     assert run_job("fake").outcome == "success"
 

@@ -1,4 +1,5 @@
 """The WUB metric (METRIC.md): who is an alumnus, which surveys count, the figures, groupings and snapshots."""
+
 from datetime import date
 
 import pytest
@@ -31,8 +32,14 @@ def _tpl(**fields):
 
 
 def _contract(tpl, start=START, end=END, status="completed", terminated_on=None, placement=None):
-    return ContractFactory(facilitator=tpl, start_date=start, end_date=end, status=status,
-                           terminated_on=terminated_on, placement_code=placement or tpl.region_code)
+    return ContractFactory(
+        facilitator=tpl,
+        start_date=start,
+        end_date=end,
+        status=status,
+        terminated_on=terminated_on,
+        placement_code=placement or tpl.region_code,
+    )
 
 
 def _alumnus(start=START, end=END, **fields):
@@ -43,9 +50,14 @@ def _alumnus(start=START, end=END, **fields):
 
 
 def _survey(db, tpl, survey_date, status="wirausaha", verification="verified", founded=FOUNDED):
-    survey = OutcomeSurvey(facilitator_id=tpl.id, survey_date=survey_date, status=status, verification=verification,
-                           founded_date=founded if status == "wirausaha" else None,
-                           business_name="Keripik Sagu" if status == "wirausaha" else None)
+    survey = OutcomeSurvey(
+        facilitator_id=tpl.id,
+        survey_date=survey_date,
+        status=status,
+        verification=verification,
+        founded_date=founded if status == "wirausaha" else None,
+        business_name="Keripik Sagu" if status == "wirausaha" else None,
+    )
     db.session.add(survey)
     db.session.commit()
     return survey
@@ -68,6 +80,7 @@ def _keys(as_of, group_by) -> dict[str, int]:
 
 
 # --- alumni ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("as_of, alumni", [(END, None), (on(1, 1, years=-2), 1), (on(6, 30, years=-3), None)])
 def test_an_alumnus_exited_strictly_before_the_as_of_date(db, as_of, alumni):
@@ -116,6 +129,7 @@ def test_terminated_contract_counts_from_the_day_after_termination(db):
 
 # --- counted and qualifying surveys -------------------------------------------------------------
 
+
 def test_surveys_on_or_before_the_exit_date_or_after_the_as_of_date_are_not_counted(db):
     tpl = _alumnus()
     _survey(db, tpl, END)  # exit interview
@@ -163,11 +177,14 @@ def test_a_wirausaha_survey_without_a_founded_date_does_not_qualify(db):
     assert figures.median_months_to_business is None
 
 
-@pytest.mark.parametrize("verification, expected", [
-    ("verified", (1, 1, 1, 1, 0)),
-    ("unverified", (1, 1, 0, 0, 1)),
-    ("rejected", (1, 1, 0, 0, 0)),
-])
+@pytest.mark.parametrize(
+    "verification, expected",
+    [
+        ("verified", (1, 1, 1, 1, 0)),
+        ("unverified", (1, 1, 0, 0, 1)),
+        ("rejected", (1, 1, 0, 0, 0)),
+    ],
+)
 def test_only_verified_surveys_qualify(db, verification, expected):
     tpl = _alumnus()
     _survey(db, tpl, on(6, 30, years=-2), verification=verification)
@@ -239,15 +256,19 @@ def test_tracked_counts_every_kind_of_counted_survey_once_per_alumnus(db):
 
 # --- rates and the interval --------------------------------------------------------------------
 
+
 # Checked independently by solving (p - k/n)^2 = z^2 p (1 - p) / n for p.
-@pytest.mark.parametrize("k, n, low, high", [
-    (24, 100, 0.1669, 0.3323),
-    (1, 3, 0.0615, 0.7923),
-    (267, 1107, 0.2169, 0.2673),
-    (0, 10, 0.0, 0.2775),
-    (10, 10, 0.7225, 1.0),
-    (1, 1, 0.2065, 1.0),
-])
+@pytest.mark.parametrize(
+    "k, n, low, high",
+    [
+        (24, 100, 0.1669, 0.3323),
+        (1, 3, 0.0615, 0.7923),
+        (267, 1107, 0.2169, 0.2673),
+        (0, 10, 0.0, 0.2775),
+        (10, 10, 0.7225, 1.0),
+        (1, 1, 0.2065, 1.0),
+    ],
+)
 def test_wilson_interval(k, n, low, high):
     got_low, got_high = wilson_interval(k, n)
     assert (round(got_low, 4), round(got_high, 4)) == (low, high)
@@ -275,6 +296,7 @@ def test_rates_and_interval_are_rounded_to_four_decimals(db):
 
 # --- median months to business -------------------------------------------------------------------
 
+
 def _wub_alumnus(db, founded, exit_date=END):
     tpl = _alumnus(start=date(exit_date.year - 1, 1, 1), end=exit_date)
     _survey(db, tpl, on(6, 30, years=-1), founded=founded)
@@ -282,7 +304,11 @@ def _wub_alumnus(db, founded, exit_date=END):
 
 
 def test_median_of_an_odd_count(db):
-    for founded in (on(3, 1, years=-2), on(4, 1, years=-2), on(12, 31, years=-2)):  # 61, 92, 366 days (a day less without 29 Feb)
+    for founded in (
+        on(3, 1, years=-2),
+        on(4, 1, years=-2),
+        on(12, 31, years=-2),
+    ):  # 61, 92, 366 days (a day less without 29 Feb)
         _wub_alumnus(db, founded)
     assert _total().median_months_to_business == 3.0  # 92 / 30.4375 = 3.02 (91: 2.99)
 
@@ -317,6 +343,7 @@ def test_median_is_empty_without_wub(db):
 
 
 # --- groupings -------------------------------------------------------------------------------
+
 
 def test_province_is_the_placement_of_the_last_contract(db):
     moved = _tpl(region_code="82.71")
@@ -360,7 +387,10 @@ def test_exit_year_is_the_year_of_the_exit_date(db):
     _alumnus(start=on(1, 1), end=on(12, 31))  # still running on D: no group of the tests' year
     figures = compute_figures(AS_OF, "exit_year")
     assert [(f.group_by, f.key, f.alumni) for f in figures] == [
-        ("exit_year", str(YEAR - 4), 1), ("exit_year", str(YEAR - 2), 1), ("exit_year", str(YEAR - 1), 1)]
+        ("exit_year", str(YEAR - 4), 1),
+        ("exit_year", str(YEAR - 2), 1),
+        ("exit_year", str(YEAR - 1), 1),
+    ]
 
 
 def test_angkatan_is_the_recorded_cohort_and_keys_are_sorted(db):
@@ -369,8 +399,7 @@ def test_angkatan_is_the_recorded_cohort_and_keys_are_sorted(db):
     _tpl(angkatan=2024)  # no contract
     running = _tpl(angkatan=2025)
     _contract(running, on(1, 1), on(12, 31), status="active")
-    assert [(f.key, f.alumni) for f in compute_figures(AS_OF, "angkatan")] == [
-        ("2009", 1), ("2010", 1), ("2021", 2)]
+    assert [(f.key, f.alumni) for f in compute_figures(AS_OF, "angkatan")] == [("2009", 1), ("2010", 1), ("2021", 2)]
 
 
 def test_polytechnic_groups_are_sorted_by_name(db):
@@ -381,7 +410,10 @@ def test_polytechnic_groups_are_sorted_by_name(db):
     _alumnus(polytechnic="STMI Jakarta")
     figures = compute_figures(AS_OF, "polytechnic")
     assert [(f.key, f.alumni, f.wub) for f in figures] == [
-        ("Politeknik AKA Bogor", 1, 0), ("Politeknik ATI Makassar", 1, 0), ("STMI Jakarta", 2, 1)]
+        ("Politeknik AKA Bogor", 1, 0),
+        ("Politeknik ATI Makassar", 1, 0),
+        ("STMI Jakarta", 2, 1),
+    ]
     assert figures[2].wub_rate == 0.5
 
 
@@ -416,8 +448,15 @@ def test_compute_all_lists_total_first_then_each_grouping_in_order(db):
     _alumnus(angkatan=2020, polytechnic="Politeknik AKA Bogor", region_code="73.71")
     figures = compute_all(AS_OF)
     assert [(f.group_by, f.key) for f in figures] == [
-        ("total", "all"), ("angkatan", "2020"), ("angkatan", "2021"), ("province", "73"), ("province", "82"),
-        ("exit_year", str(YEAR - 3)), ("polytechnic", "Politeknik AKA Bogor"), ("polytechnic", "STMI Jakarta")]
+        ("total", "all"),
+        ("angkatan", "2020"),
+        ("angkatan", "2021"),
+        ("province", "73"),
+        ("province", "82"),
+        ("exit_year", str(YEAR - 3)),
+        ("polytechnic", "Politeknik AKA Bogor"),
+        ("polytechnic", "STMI Jakarta"),
+    ]
 
 
 def test_as_row_follows_the_csv_columns_and_keeps_none():
@@ -429,6 +468,7 @@ def test_as_row_follows_the_csv_columns_and_keeps_none():
 
 
 # --- snapshots -------------------------------------------------------------------------------
+
 
 def _snapshot_count(db, as_of=None) -> int:
     query = sa.select(sa.func.count()).select_from(MetricSnapshot)
@@ -520,23 +560,55 @@ def test_load_snapshot_filters_and_orders_by_grouping_then_key(db):
     _alumnus(angkatan=2009, polytechnic="Politeknik AKA Bogor", region_code="31.71")
     store_snapshot(AS_OF)
     assert [(r.group_by, r.key) for r in load_snapshot(AS_OF)] == [
-        ("total", "all"), ("angkatan", "2009"), ("angkatan", "2021"), ("province", "31"), ("province", "82"),
-        ("exit_year", str(YEAR - 3)), ("polytechnic", "Politeknik AKA Bogor"), ("polytechnic", "STMI Jakarta")]
+        ("total", "all"),
+        ("angkatan", "2009"),
+        ("angkatan", "2021"),
+        ("province", "31"),
+        ("province", "82"),
+        ("exit_year", str(YEAR - 3)),
+        ("polytechnic", "Politeknik AKA Bogor"),
+        ("polytechnic", "STMI Jakarta"),
+    ]
     assert [r.key for r in load_snapshot(AS_OF, "polytechnic")] == ["Politeknik AKA Bogor", "STMI Jakarta"]
     assert load_snapshot(on(1, 1, years=-6)) == []
 
 
 def test_load_snapshot_sorts_rows_whatever_order_they_were_stored_in(db):
     def row(group_by, key):
-        return MetricSnapshot(as_of=AS_OF, group_by=group_by, key=key, alumni=1, tracked=0, wub=0, wub_active=0,
-                              wub_unverified=0, wub_rate=0.0, ci_low=0.0, ci_high=0.7935, tracked_rate=0.0)
+        return MetricSnapshot(
+            as_of=AS_OF,
+            group_by=group_by,
+            key=key,
+            alumni=1,
+            tracked=0,
+            wub=0,
+            wub_active=0,
+            wub_unverified=0,
+            wub_rate=0.0,
+            ci_low=0.0,
+            ci_high=0.7935,
+            tracked_rate=0.0,
+        )
 
-    db.session.add_all([row("polytechnic", "STMI Jakarta"), row("province", "82"), row("total", "all"),
-                        row("polytechnic", "Politeknik AKA Bogor"), row("angkatan", "2021"), row("province", "31")])
+    db.session.add_all(
+        [
+            row("polytechnic", "STMI Jakarta"),
+            row("province", "82"),
+            row("total", "all"),
+            row("polytechnic", "Politeknik AKA Bogor"),
+            row("angkatan", "2021"),
+            row("province", "31"),
+        ]
+    )
     db.session.commit()
     assert [(r.group_by, r.key) for r in load_snapshot(AS_OF)] == [
-        ("total", "all"), ("angkatan", "2021"), ("province", "31"), ("province", "82"),
-        ("polytechnic", "Politeknik AKA Bogor"), ("polytechnic", "STMI Jakarta")]
+        ("total", "all"),
+        ("angkatan", "2021"),
+        ("province", "31"),
+        ("province", "82"),
+        ("polytechnic", "Politeknik AKA Bogor"),
+        ("polytechnic", "STMI Jakarta"),
+    ]
     assert [r.key for r in load_snapshot(AS_OF, "province")] == ["31", "82"]
 
 

@@ -1,4 +1,5 @@
 """The month lock under concurrency: checking a month holds its row until the change commits (PostgreSQL)."""
+
 import pytest
 import sqlalchemy as sa
 

@@ -1,4 +1,5 @@
 """Notification rules: who is told what, once; the bell and mark-as-read."""
+
 import sqlalchemy as sa
 
 from tpl_tracker.models import Business, Notification, OutcomeSurvey, PermitFacilitation
@@ -20,8 +21,12 @@ def test_contract_ending_within_30_days_notifies_tpl_and_supervisor_once(db, wor
     assert rules.contracts_ending(on(11, 30)) == 0  # 31 days before: not yet
     added = rules.contracts_ending(on(12, 1))
     recipients = {n.user_id for n in _notes(db, "contract_ending")}
-    assert recipients == {world["facilitator"].id, world["supervisor"].id,
-                          world["facilitator2"].id, world["supervisor2"].id}
+    assert recipients == {
+        world["facilitator"].id,
+        world["supervisor"].id,
+        world["facilitator2"].id,
+        world["supervisor2"].id,
+    }
     assert added == 4
     assert rules.contracts_ending(on(12, 2)) == 0  # created once, not every night again
     assert len(_notes(db, "contract_ending")) == 4
@@ -29,8 +34,9 @@ def test_contract_ending_within_30_days_notifies_tpl_and_supervisor_once(db, wor
 
 def test_terminated_contract_uses_its_termination_date(db):
     tpl = FacilitatorFactory(user=UserFactory(), supervisor=None)
-    ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31),
-                    status="terminated", terminated_on=on(7, 15))
+    ContractFactory(
+        facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31), status="terminated", terminated_on=on(7, 15)
+    )
     assert rules.contracts_ending(on(7, 1)) == 1
     assert rules.contracts_ending(on(12, 1)) == 0
 
@@ -59,13 +65,22 @@ def test_tracer_due_then_overdue_and_satisfied_by_a_survey(db):
 
 
 def test_permits_expiring_within_60_days(db, world):
-    business = Business(name="Keripik Sagu", normalized_name="keripik sagu", owner_name="Ibu Ani",
-                        region_code="82.71", kbli="10792")
+    business = Business(
+        name="Keripik Sagu", normalized_name="keripik sagu", owner_name="Ibu Ani", region_code="82.71", kbli="10792"
+    )
     db.session.add(business)
     db.session.flush()
-    db.session.add(PermitFacilitation(business_id=business.id, facilitator_id=world["tpl"].id, permit_type="pirt",
-                                      status="issued", document_number="2068271010123456",
-                                      issued_on=on(9, 1, years=-5), expires_on=on(9, 1)))
+    db.session.add(
+        PermitFacilitation(
+            business_id=business.id,
+            facilitator_id=world["tpl"].id,
+            permit_type="pirt",
+            status="issued",
+            document_number="2068271010123456",
+            issued_on=on(9, 1, years=-5),
+            expires_on=on(9, 1),
+        )
+    )
     db.session.commit()
     assert rules.permits_expiring(on(7, 1)) == 0
     assert rules.permits_expiring(on(7, 3)) == 2  # TPL and supervisor
@@ -139,8 +154,11 @@ def test_no_activity_in_14_days(db, world):
     assert rules.inactive_facilitators(on(1, 10)) == 0  # contract younger than 14 days
     assert rules.inactive_facilitators(on(3, 1)) == 4  # both TPL and both supervisors
     assert rules.inactive_facilitators(on(3, 2)) == 0  # once per quiet spell
-    db.session.add(Activity(facilitator_id=world["tpl"].id, date=on(3, 5), type="kunjungan",
-                            description="Kunjungan ke IKM", hours=2))
+    db.session.add(
+        Activity(
+            facilitator_id=world["tpl"].id, date=on(3, 5), type="kunjungan", description="Kunjungan ke IKM", hours=2
+        )
+    )
     db.session.commit()
     assert rules.inactive_facilitators(on(3, 10)) == 0  # tpl is active; tpl2 already told
     added = rules.inactive_facilitators(on(3, 25))  # tpl quiet again since 5 March

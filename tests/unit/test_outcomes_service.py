@@ -1,5 +1,6 @@
 """Tracer surveys: who may record them and when, the rules of a survey, verification, due dates,
 and the one step from a verified new business to the business registry."""
+
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -54,9 +55,15 @@ def alumni(world, db):
 def business():
     """A TPL's answer: they run a new food business."""
     return SurveyData(
-        survey_date=on(7, 1), status="wirausaha", business_name="Sagu Lempeng  Ternate",
-        founded_date=on(2, 1), nib="8120000123456", kbli="10792", workers=3,
-        monthly_revenue=4_500_000, business_region_code="82.71",
+        survey_date=on(7, 1),
+        status="wirausaha",
+        business_name="Sagu Lempeng  Ternate",
+        founded_date=on(2, 1),
+        nib="8120000123456",
+        kbli="10792",
+        workers=3,
+        monthly_revenue=4_500_000,
+        business_region_code="82.71",
     )
 
 
@@ -65,6 +72,7 @@ def _survey(actor, world, data, **overrides):
 
 
 # --- recording ------------------------------------------------------------------------------
+
 
 def test_tpl_records_own_survey_after_exit(db, alumni, business):
     survey = _survey(alumni["facilitator"], alumni, business)
@@ -92,16 +100,16 @@ def test_evaluator_records_on_behalf(db, alumni, business):
 
 
 def test_supervisor_may_record_an_exit_interview_before_the_exit_date(db, world, business):
-    survey = record_survey(world["supervisor"], world["tpl"], replace(business, survey_date=on(6, 1)),
-                           today=TODAY)
+    survey = record_survey(world["supervisor"], world["tpl"], replace(business, survey_date=on(6, 1)), today=TODAY)
     assert survey.id is not None
 
 
 @pytest.mark.parametrize("survey_date", [on(6, 1), on(12, 31)], ids=["during", "on-exit-date"])
 def test_tpl_cannot_fill_in_a_survey_before_the_contract_ends(app, db, world, business, survey_date):
     with pytest.raises(ServiceError) as refused:
-        record_survey(world["facilitator"], world["tpl"], replace(business, survey_date=survey_date),
-                      today=on(2, 1, years=1))
+        record_survey(
+            world["facilitator"], world["tpl"], replace(business, survey_date=survey_date), today=on(2, 1, years=1)
+        )
     assert refused.value.message == ui_message(app, "Tracer surveys start after your last contract ends.")
     assert refused.value.field == "survey_date"
     db.session.rollback()
@@ -138,14 +146,27 @@ def test_others_cannot_record_for_a_tpl(db, alumni, business, who):
         ({"kbli": "1079"}, "kbli", "The KBLI code has exactly 5 digits."),
         ({"kbli": "C1079"}, "kbli", "The KBLI code has exactly 5 digits."),
         ({"workers": -1}, "workers", "The number of workers cannot be negative or implausibly large."),
-        ({"monthly_revenue": -1}, "monthly_revenue",
-         "The monthly revenue cannot be negative or implausibly large."),
+        ({"monthly_revenue": -1}, "monthly_revenue", "The monthly revenue cannot be negative or implausibly large."),
         ({"business_region_code": "82"}, "business_region_code", "Choose a kabupaten/kota for the business."),
         ({"business_region_code": "99.99"}, "business_region_code", "Choose a kabupaten/kota for the business."),
     ],
-    ids=["future", "status", "blank-name", "no-name", "long-name", "founded-after-survey", "nib-12", "nib-14",
-         "nib-letter", "kbli-4", "kbli-letter", "workers-negative", "revenue-negative", "region-province",
-         "region-unknown"],
+    ids=[
+        "future",
+        "status",
+        "blank-name",
+        "no-name",
+        "long-name",
+        "founded-after-survey",
+        "nib-12",
+        "nib-14",
+        "nib-letter",
+        "kbli-4",
+        "kbli-letter",
+        "workers-negative",
+        "revenue-negative",
+        "region-province",
+        "region-unknown",
+    ],
 )
 def test_bad_survey_is_refused_and_writes_nothing(app, db, alumni, business, change, field, message):
     with pytest.raises(ServiceError) as refused:
@@ -163,7 +184,8 @@ def test_one_survey_per_date_per_tpl(app, db, alumni, business):
         _survey(alumni["supervisor"], alumni, business, status="bekerja")
     assert refused.value.field == "survey_date"
     assert refused.value.message == ui_message(
-        app, "This TPL already has a survey dated %(date)s: edit that one instead.", date=dmy(7, 1))
+        app, "This TPL already has a survey dated %(date)s: edit that one instead.", date=dmy(7, 1)
+    )
     db.session.rollback()
     assert _count(db, OutcomeSurvey) == 1
     assert len(_audit(db, "survey_recorded")) == 1
@@ -182,9 +204,12 @@ def test_codes_are_accepted_with_spaces_and_any_kbli_category(db, alumni, busine
 
 
 def test_business_details_other_than_the_name_are_optional(db, alumni):
-    survey = record_survey(alumni["facilitator"], alumni["tpl"],
-                           SurveyData(survey_date=on(7, 1), status="wirausaha", business_name="Kopi Dabe"),
-                           today=TODAY)
+    survey = record_survey(
+        alumni["facilitator"],
+        alumni["tpl"],
+        SurveyData(survey_date=on(7, 1), status="wirausaha", business_name="Kopi Dabe"),
+        today=TODAY,
+    )
     assert survey.nib is None and survey.kbli is None and survey.workers is None
 
 
@@ -196,11 +221,19 @@ def test_non_wirausaha_survey_clears_the_business_fields(db, alumni, business):
     survey = _survey(alumni["facilitator"], alumni, business, status="bekerja", nib="bad")
     saved = db.session.get(OutcomeSurvey, survey.id)
     assert saved.status == "bekerja"
-    assert [saved.business_name, saved.founded_date, saved.nib, saved.kbli, saved.workers,
-            saved.monthly_revenue, saved.business_region_code] == [None] * 7
+    assert [
+        saved.business_name,
+        saved.founded_date,
+        saved.nib,
+        saved.kbli,
+        saved.workers,
+        saved.monthly_revenue,
+        saved.business_region_code,
+    ] == [None] * 7
 
 
 # --- editing --------------------------------------------------------------------------------
+
 
 def test_editing_a_verified_survey_sends_it_back_to_unverified(db, alumni, business):
     survey = _survey(alumni["facilitator"], alumni, business)
@@ -271,6 +304,7 @@ def test_only_the_owner_tpl_edits_their_survey(db, alumni, business):
 
 # --- verification ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("who", ["supervisor", "evaluator"])
 def test_supervisor_or_evaluator_verifies_with_a_note(db, alumni, business, who):
     survey = _survey(alumni["facilitator"], alumni, business)
@@ -325,6 +359,7 @@ def test_tpl_admin_and_out_of_scope_supervisor_cannot_verify(db, alumni, busines
 
 # --- from survey to business registry -------------------------------------------------------
 
+
 def _verified(db, world, data, **overrides):
     survey = _survey(world["facilitator"], world, data, **overrides)
     verify_survey(world["supervisor"], survey, "verified", "NIB checked in OSS")
@@ -363,8 +398,15 @@ def test_add_business_without_workers_counts_zero(db, alumni, business):
 
 
 def _existing(db, **values):
-    row = {"name": "UD Sagu Maju", "normalized_name": "ud sagu maju", "owner_name": "Hasan", "region_code": "82.71",
-           "kbli": "10792", "nib": None, "workers": 2}
+    row = {
+        "name": "UD Sagu Maju",
+        "normalized_name": "ud sagu maju",
+        "owner_name": "Hasan",
+        "region_code": "82.71",
+        "kbli": "10792",
+        "nib": None,
+        "workers": 2,
+    }
     row.update(values)
     business = Business(**row)
     db.session.add(business)
@@ -452,12 +494,17 @@ def test_the_registry_and_the_surveys_share_one_name_normalisation():
 
 # --- due dates ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "start, months, expected",
-    [(on(12, 31, years=-1), 6, on(6, 30)), (on(8, 31, years=-1), 6, _end_of_february()),
-     (date(2023, 8, 31), 6, date(2024, 2, 29)),  # a leap year's February: a calendar fact, no clock
-     (on(12, 31, years=-1), 12, on(12, 31)),
-     (on(7, 15, years=-1), 24, on(7, 15, years=1)), (on(11, 30, years=-1), 3, _end_of_february())],
+    [
+        (on(12, 31, years=-1), 6, on(6, 30)),
+        (on(8, 31, years=-1), 6, _end_of_february()),
+        (date(2023, 8, 31), 6, date(2024, 2, 29)),  # a leap year's February: a calendar fact, no clock
+        (on(12, 31, years=-1), 12, on(12, 31)),
+        (on(7, 15, years=-1), 24, on(7, 15, years=1)),
+        (on(11, 30, years=-1), 3, _end_of_february()),
+    ],
 )
 def test_add_months_uses_calendar_months(start, months, expected):
     assert add_months(start, months) == expected
@@ -469,22 +516,21 @@ def _plain(rounds):
 
 def test_due_surveys_at_6_12_and_24_months_after_exit(db, alumni, business):
     rounds = due_surveys(alumni["tpl"], TODAY)
-    assert _plain(rounds) == [(6, on(6, 30), None), (12, on(12, 31), None),
-                              (24, on(12, 31, years=1), None)]
+    assert _plain(rounds) == [(6, on(6, 30), None), (12, on(12, 31), None), (24, on(12, 31, years=1), None)]
 
 
 def test_a_survey_answers_the_round_whose_window_holds_it(db, alumni, business):
     early = _survey(alumni["supervisor"], alumni, business, survey_date=on(5, 20))  # 41 days early
     rounds = due_surveys(alumni["tpl"], TODAY)
-    assert _plain(rounds) == [(6, on(6, 30), early.id), (12, on(12, 31), None),
-                              (24, on(12, 31, years=1), None)]
+    assert _plain(rounds) == [(6, on(6, 30), early.id), (12, on(12, 31), None), (24, on(12, 31, years=1), None)]
 
 
 def test_surveys_outside_the_windows_or_not_counted_answer_nothing(db, alumni, business):
     _survey(alumni["supervisor"], alumni, business, survey_date=on(5, 15))  # 46 days early
     _survey(alumni["supervisor"], alumni, business, survey_date=EXIT, status="studi")  # exit interview: never counts
-    record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=on(1, 5, years=1)),
-                  today=on(2, 1, years=1))  # after the as-of date below
+    record_survey(
+        alumni["supervisor"], alumni["tpl"], replace(business, survey_date=on(1, 5, years=1)), today=on(2, 1, years=1)
+    )  # after the as-of date below
     assert [s for _m, _d, s in due_surveys(alumni["tpl"], TODAY)] == [None, None, None]
 
 
@@ -492,24 +538,31 @@ def test_each_round_takes_its_earliest_survey(db, alumni, business):
     first = _survey(alumni["supervisor"], alumni, business, survey_date=on(7, 1))
     _survey(alumni["supervisor"], alumni, business, survey_date=on(8, 1))
     today = on(6, 1, years=2)
-    late = record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=on(3, 1, years=2)),
-                         today=today)
+    late = record_survey(
+        alumni["supervisor"], alumni["tpl"], replace(business, survey_date=on(3, 1, years=2)), today=today
+    )
     assert _plain(due_surveys(alumni["tpl"], today)) == [
-        (6, on(6, 30), first.id), (12, on(12, 31), None), (24, on(12, 31, years=1), late.id)]
+        (6, on(6, 30), first.id),
+        (12, on(12, 31), None),
+        (24, on(12, 31, years=1), late.id),
+    ]
 
 
 def test_a_survey_early_for_the_next_round_answers_only_that_round(db, alumni, business):
     # 10 days before the 12-month due date: the 12-month survey taken early, the 6-month one was missed.
-    survey = record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=on(12, 21)),
-                           today=on(1, 15, years=1))
+    survey = record_survey(
+        alumni["supervisor"], alumni["tpl"], replace(business, survey_date=on(12, 21)), today=on(1, 15, years=1)
+    )
     assert _plain(due_surveys(alumni["tpl"], on(1, 15, years=1))) == [
-        (6, on(6, 30), None), (12, on(12, 31), survey.id), (24, on(12, 31, years=1), None)]
+        (6, on(6, 30), None),
+        (12, on(12, 31), survey.id),
+        (24, on(12, 31, years=1), None),
+    ]
 
 
 def test_due_months_come_from_the_configuration(app, db, alumni, monkeypatch):
     monkeypatch.setitem(app.config, "TRACER_MONTHS", (36, 3))
-    assert [(m, d) for m, d, _s in due_surveys(alumni["tpl"], TODAY)] == [
-        (3, on(3, 31)), (36, on(12, 31, years=2))]
+    assert [(m, d) for m, d, _s in due_surveys(alumni["tpl"], TODAY)] == [(3, on(3, 31)), (36, on(12, 31, years=2))]
 
 
 def test_due_dates_follow_an_early_termination(db, alumni):

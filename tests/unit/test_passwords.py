@@ -1,4 +1,5 @@
 """Password hashing (Argon2id) and the password policy."""
+
 import pytest
 from flask_babel import gettext as _
 from zxcvbn.frequency_lists import FREQUENCY_LISTS

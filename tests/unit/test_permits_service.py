@@ -1,4 +1,5 @@
 """Permit facilitation: the pipeline rules, document numbers, the P-IRT expiry, the business NIB, the month lock."""
+
 from dataclasses import replace
 from datetime import date
 
@@ -32,8 +33,14 @@ def _create(work, data: PermitData):
 
 
 HALAL = PermitData(permit_type="halal", status="planned", planned_on=on(4, 1))
-NIB = PermitData(permit_type="nib", status="issued", planned_on=on(4, 1), submitted_on=on(4, 2),
-                 issued_on=on(4, 3), document_number="8120-0001-23456")
+NIB = PermitData(
+    permit_type="nib",
+    status="issued",
+    planned_on=on(4, 1),
+    submitted_on=on(4, 2),
+    issued_on=on(4, 3),
+    document_number="8120-0001-23456",
+)
 
 
 def test_numbers_are_checked_and_stored_as_digits(app, db):
@@ -56,24 +63,35 @@ def test_add_years_handles_29_february():
     assert add_years(date(2028, 2, 29), 5) == date(2033, 2, 28)  # a calendar fact, not the tests' year
 
 
-@pytest.mark.parametrize("changes,field,message", [
-    ({"planned_on": None}, "planned_on", "A planned facilitation needs the planning date."),
-    ({"planned_on": on(11, 28)}, "planned_on", "This date cannot be in the future."),
-    ({"status": "submitted"}, "submitted_on", "A submitted application needs the submission date."),
-    ({"status": "submitted", "submitted_on": on(3, 1)}, "submitted_on",
-     "The submission date cannot be before the planning date."),
-    ({"status": "issued", "submitted_on": on(4, 2)}, "issued_on", "An issued permit needs the issue date."),
-    ({"status": "issued", "submitted_on": on(4, 5), "issued_on": on(4, 4),
-      "document_number": "ID123"}, "issued_on", "The issue date cannot be before the submission date."),
-    ({"status": "issued", "issued_on": on(4, 4)}, "document_number",
-     "An issued permit needs its document number."),
-    ({"status": "issued", "issued_on": on(4, 4), "document_number": "ID1", "expires_on": on(4, 4)},
-     "expires_on", "The expiry date must be after the issue date."),
-    ({"expires_on": on(1, 1, years=1)}, "expires_on", "Only an issued permit has an expiry date."),
-    ({"status": "rejected"}, "rejected_on", "A rejected application needs the rejection date."),
-    ({"issued_on": on(4, 4)}, "issued_on", "This date does not apply to the chosen status: leave it empty."),
-    ({"permit_type": "izin"}, "permit_type", "Choose the type of permit or certificate."),
-])
+@pytest.mark.parametrize(
+    "changes,field,message",
+    [
+        ({"planned_on": None}, "planned_on", "A planned facilitation needs the planning date."),
+        ({"planned_on": on(11, 28)}, "planned_on", "This date cannot be in the future."),
+        ({"status": "submitted"}, "submitted_on", "A submitted application needs the submission date."),
+        (
+            {"status": "submitted", "submitted_on": on(3, 1)},
+            "submitted_on",
+            "The submission date cannot be before the planning date.",
+        ),
+        ({"status": "issued", "submitted_on": on(4, 2)}, "issued_on", "An issued permit needs the issue date."),
+        (
+            {"status": "issued", "submitted_on": on(4, 5), "issued_on": on(4, 4), "document_number": "ID123"},
+            "issued_on",
+            "The issue date cannot be before the submission date.",
+        ),
+        ({"status": "issued", "issued_on": on(4, 4)}, "document_number", "An issued permit needs its document number."),
+        (
+            {"status": "issued", "issued_on": on(4, 4), "document_number": "ID1", "expires_on": on(4, 4)},
+            "expires_on",
+            "The expiry date must be after the issue date.",
+        ),
+        ({"expires_on": on(1, 1, years=1)}, "expires_on", "Only an issued permit has an expiry date."),
+        ({"status": "rejected"}, "rejected_on", "A rejected application needs the rejection date."),
+        ({"issued_on": on(4, 4)}, "issued_on", "This date does not apply to the chosen status: leave it empty."),
+        ({"permit_type": "izin"}, "permit_type", "Choose the type of permit or certificate."),
+    ],
+)
 def test_pipeline_rules(app, db, work, changes, field, message):
     with pytest.raises(ServiceError) as refused:
         _create(work, replace(HALAL, **changes))
@@ -95,9 +113,18 @@ def test_only_one_open_facilitation_per_business_and_type(db, work):
 
 
 def test_pirt_issued_without_expiry_is_valid_five_years(db, work):
-    permit = update_permit(work["facilitator"], work["permit"], PermitData(
-        permit_type="pirt", status="issued", planned_on=on(3, 12), issued_on=on(6, 1),
-        document_number="2067271010012-26"), today=TODAY)
+    permit = update_permit(
+        work["facilitator"],
+        work["permit"],
+        PermitData(
+            permit_type="pirt",
+            status="issued",
+            planned_on=on(3, 12),
+            issued_on=on(6, 1),
+            document_number="2067271010012-26",
+        ),
+        today=TODAY,
+    )
     assert permit.document_number == "206727101001226"
     assert permit.expires_on == on(6, 1, years=5)
     assert expiry_state(permit, TODAY) is None
@@ -126,8 +153,7 @@ def test_a_nib_held_by_another_business_is_refused(db, work):
 
 def test_status_advances_but_never_goes_back(db, work):
     user, permit = work["facilitator"], work["permit"]
-    submitted = PermitData(permit_type="pirt", status="submitted", planned_on=on(3, 12),
-                           submitted_on=on(3, 20))
+    submitted = PermitData(permit_type="pirt", status="submitted", planned_on=on(3, 12), submitted_on=on(3, 20))
     update_permit(user, permit, submitted, today=TODAY)
     with pytest.raises(ServiceError) as refused:
         update_permit(user, permit, replace(submitted, status="planned", submitted_on=None), today=TODAY)
@@ -135,12 +161,15 @@ def test_status_advances_but_never_goes_back(db, work):
     db.session.rollback()
     # correcting the date of the current step is fine
     update_permit(user, permit, replace(submitted, submitted_on=on(3, 21)), today=TODAY)
-    rejected = update_permit(user, permit, replace(submitted, status="rejected", rejected_on=on(5, 2)),
-                             today=TODAY)
+    rejected = update_permit(user, permit, replace(submitted, status="rejected", rejected_on=on(5, 2)), today=TODAY)
     assert rejected.status == "rejected" and rejected.status_on == on(5, 2)
     with pytest.raises(ServiceError):
-        update_permit(user, permit, replace(submitted, status="issued", issued_on=on(5, 3),
-                                            document_number="206727101001226"), today=TODAY)
+        update_permit(
+            user,
+            permit,
+            replace(submitted, status="issued", issued_on=on(5, 3), document_number="206727101001226"),
+            today=TODAY,
+        )
     db.session.rollback()
     with pytest.raises(ServiceError):  # only planned ones may be deleted
         delete_permit(user, permit)
@@ -163,8 +192,9 @@ def test_month_lock(app, db, work):
     db.session.commit()
     user, permit = work["facilitator"], work["permit"]
     base = PermitData(permit_type="pirt", status="planned", planned_on=on(3, 12))
-    locked = ui_message(app, "%(month)s has been submitted or approved and can no longer be changed.",
-                        month=f"Maret {YEAR}")
+    locked = ui_message(
+        app, "%(month)s has been submitted or approved and can no longer be changed.", month=f"Maret {YEAR}"
+    )
     attempts = [
         lambda: update_permit(user, permit, replace(base, notes="catatan"), today=TODAY),  # other field
         lambda: update_permit(user, permit, replace(base, planned_on=on(4, 1)), today=TODAY),  # old date
@@ -187,7 +217,8 @@ def test_changes_are_audited(db, work):
     permit = _create(work, HALAL)
     update_permit(work["facilitator"], permit, replace(HALAL, notes="Menunggu jadwal audit LPH"), today=TODAY)
     delete_permit(work["facilitator"], permit)
-    entries = list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.entity_type == "permits")
-                                      .order_by(AuditEntry.id)))
+    entries = list(
+        db.session.scalars(sa.select(AuditEntry).where(AuditEntry.entity_type == "permits").order_by(AuditEntry.id))
+    )
     assert [e.action for e in entries] == ["create", "update", "delete"]
     assert entries[1].after == {"notes": "Menunggu jadwal audit LPH"}

@@ -1,4 +1,5 @@
 """Reminders of the monthly report: months left unsubmitted, reviews left waiting; each sent once."""
+
 import sqlalchemy as sa
 
 from tpl_tracker.jobs import JOBS
@@ -28,12 +29,14 @@ def test_overdue_periods_look_back_three_months_after_five_days():
 
 def test_month_not_submitted_notifies_tpl_and_supervisor_once(db, world):
     # world: contracts of tpl and tpl2 from 1 January; nothing submitted yet.
-    db.session.add_all([
-        MonthlyReport(facilitator_id=world["tpl"].id, period=on(1, 1), status="approved"),
-        MonthlyReport(facilitator_id=world["tpl"].id, period=on(2, 1), status="returned"),
-        MonthlyReport(facilitator_id=world["tpl2"].id, period=on(1, 1), status="submitted"),
-        MonthlyReport(facilitator_id=world["tpl2"].id, period=on(2, 1), status="draft"),
-    ])
+    db.session.add_all(
+        [
+            MonthlyReport(facilitator_id=world["tpl"].id, period=on(1, 1), status="approved"),
+            MonthlyReport(facilitator_id=world["tpl"].id, period=on(2, 1), status="returned"),
+            MonthlyReport(facilitator_id=world["tpl2"].id, period=on(1, 1), status="submitted"),
+            MonthlyReport(facilitator_id=world["tpl2"].id, period=on(2, 1), status="draft"),
+        ]
+    )
     db.session.commit()
     assert reminders.months_not_submitted(on(1, 31)) == 0  # December lies before the contracts
 
@@ -48,8 +51,10 @@ def test_month_not_submitted_notifies_tpl_and_supervisor_once(db, world):
         (world["facilitator2"].id, f"month-not-submitted:{world['tpl2'].id}:{period(2)}"),
         (world["supervisor2"].id, f"month-not-submitted:{world['tpl2'].id}:{period(2)}"),
     }
-    assert notes[0].link in (f"/bulanan/tpl/{world['tpl'].id}/{period(2)}",
-                             f"/bulanan/tpl/{world['tpl2'].id}/{period(2)}")
+    assert notes[0].link in (
+        f"/bulanan/tpl/{world['tpl'].id}/{period(2)}",
+        f"/bulanan/tpl/{world['tpl2'].id}/{period(2)}",
+    )
     assert reminders.months_not_submitted(on(3, 20)) == 0  # once
 
 
@@ -59,15 +64,16 @@ def test_month_not_submitted_skips_months_outside_contracts_and_disabled_users(d
     ContractFactory(facilitator=tpl, start_date=on(2, 20), end_date=on(3, 10))
     assert reminders.months_not_submitted(on(5, 20)) == 2  # February and March, the TPL only
     assert {n.dedupe_key for n in _notes(db, "month_not_submitted")} == {
-        f"month-not-submitted:{tpl.id}:{period(2)}", f"month-not-submitted:{tpl.id}:{period(3)}"}
+        f"month-not-submitted:{tpl.id}:{period(2)}",
+        f"month-not-submitted:{tpl.id}:{period(3)}",
+    }
     assert {n.user_id for n in _notes(db, "month_not_submitted")} == {user.id}
 
 
 def test_review_waiting_more_than_seven_days_notifies_the_supervisor_once_per_submission(db, world):
     submitted = moment(4, 2)  # 2 April in Jakarta
     report = MonthlyReport(facilitator_id=world["tpl"].id, period=MARCH, status="submitted", submitted_at=submitted)
-    fresh = MonthlyReport(facilitator_id=world["tpl2"].id, period=MARCH, status="submitted",
-                          submitted_at=moment(4, 8))
+    fresh = MonthlyReport(facilitator_id=world["tpl2"].id, period=MARCH, status="submitted", submitted_at=moment(4, 8))
     db.session.add_all([report, fresh])
     db.session.commit()
     assert reminders.reviews_waiting(on(4, 9)) == 0  # 7 days: not more than 7
@@ -87,7 +93,10 @@ def test_review_waiting_more_than_seven_days_notifies_the_supervisor_once_per_su
 
 
 def test_reviewed_months_are_not_reminded(db, world):
-    db.session.add(MonthlyReport(facilitator_id=world["tpl"].id, period=MARCH, status="approved",
-                                 submitted_at=moment(4, 1, hour=0)))
+    db.session.add(
+        MonthlyReport(
+            facilitator_id=world["tpl"].id, period=MARCH, status="approved", submitted_at=moment(4, 1, hour=0)
+        )
+    )
     db.session.commit()
     assert reminders.reviews_waiting(on(5, 1)) == 0

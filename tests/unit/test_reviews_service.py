@@ -1,5 +1,6 @@
 """The monthly report: periods, counts, statuses, and the transitions submit -> return/approve -> reopen,
 with the month lock they drive, their events, audit entries and notifications."""
+
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
@@ -40,8 +41,12 @@ def _count(db, model, *where) -> int:
 
 def _writes(db) -> int:
     """Rows a transition writes: audit entries (other than security events), events, comments, notifications."""
-    return (_count(db, AuditEntry, AuditEntry.action.not_in(["login", "access_denied"]))
-            + _count(db, MonthlyReportEvent) + _count(db, ReviewComment) + _count(db, Notification))
+    return (
+        _count(db, AuditEntry, AuditEntry.action.not_in(["login", "access_denied"]))
+        + _count(db, MonthlyReportEvent)
+        + _count(db, ReviewComment)
+        + _count(db, Notification)
+    )
 
 
 @contextmanager
@@ -73,6 +78,7 @@ def _refused(app, call, message, **values):
 
 # --- periods ----------------------------------------------------------------------------------
 
+
 def test_parse_period():
     assert service.parse_period(period(3)) == MARCH
     for bad in (f"{YEAR}-13", f"{YEAR}-00", f"{YEAR}-3", f"{YEAR % 100}-03", iso(3, 1), "", "abcd-ef", "1800-01"):
@@ -101,6 +107,7 @@ def test_a_terminated_contract_ends_its_months(world, db):
 
 # --- statuses and counts ----------------------------------------------------------------------
 
+
 def test_month_statuses_in_one_query_missing_months_are_draft(work, db):
     work["month"].status = "approved"
     db.session.commit()
@@ -110,8 +117,10 @@ def test_month_statuses_in_one_query_missing_months_are_draft(work, db):
         statuses = month_statuses((i, p) for i in ids for p in periods)
     assert len(seen) == 1
     assert statuses == {
-        (work["tpl"].id, MARCH): "approved", (work["tpl"].id, on(4, 1)): "draft",
-        (work["tpl2"].id, MARCH): "draft", (work["tpl2"].id, on(4, 1)): "draft",
+        (work["tpl"].id, MARCH): "approved",
+        (work["tpl"].id, on(4, 1)): "draft",
+        (work["tpl2"].id, MARCH): "draft",
+        (work["tpl2"].id, on(4, 1)): "draft",
     }
     assert month_statuses([]) == {}
 
@@ -126,14 +135,24 @@ def test_month_counts_and_items(work, db):
     tpl = work["tpl"]
     permit = work["permit"]  # planned 12/03
     permit.status, permit.submitted_on = "submitted", on(3, 20)
-    db.session.add_all([
-        Activity(facilitator=tpl, date=on(3, 31), type="pelatihan", description="Pelatihan label",
-                 hours=Decimal("3.5")),
-        Activity(facilitator=tpl, date=on(4, 1), type="kunjungan", description="April", hours=Decimal(1)),
-        PermitFacilitation(business=work["business"], facilitator=tpl, permit_type="halal", status="issued",
-                           planned_on=on(2, 1), submitted_on=on(2, 10), issued_on=on(4, 2)),
-        Assessment(business=work["business"], facilitator=tpl, kind="follow_up", assessed_on=on(4, 30)),
-    ])
+    db.session.add_all(
+        [
+            Activity(
+                facilitator=tpl, date=on(3, 31), type="pelatihan", description="Pelatihan label", hours=Decimal("3.5")
+            ),
+            Activity(facilitator=tpl, date=on(4, 1), type="kunjungan", description="April", hours=Decimal(1)),
+            PermitFacilitation(
+                business=work["business"],
+                facilitator=tpl,
+                permit_type="halal",
+                status="issued",
+                planned_on=on(2, 1),
+                submitted_on=on(2, 10),
+                issued_on=on(4, 2),
+            ),
+            Assessment(business=work["business"], facilitator=tpl, kind="follow_up", assessed_on=on(4, 30)),
+        ]
+    )
     db.session.commit()
     pairs = {(tpl.id, MARCH), (tpl.id, on(4, 1)), (tpl.id, on(2, 1)), (work["tpl2"].id, MARCH)}
     with _statements(db) as seen:
@@ -147,14 +166,14 @@ def test_month_counts_and_items(work, db):
     items = service.month_items(tpl.id, MARCH)
     assert [a.date for a in items.activities] == [on(3, 10), on(3, 31)]
     assert items.hours == Decimal("5.5")
-    assert [(day, step) for day, _p, step in items.permit_steps] == [
-        (on(3, 12), "planned"), (on(3, 20), "submitted")]
+    assert [(day, step) for day, _p, step in items.permit_steps] == [(on(3, 12), "planned"), (on(3, 20), "submitted")]
     assert [a.id for a in items.assessments] == [work["assessment"].id]
     keys = items.keys()  # a set of (item type, id), not a dict's keys
     assert ("permit", permit.id) in keys and ("activity", work["activity2"].id) not in keys
 
 
 # --- the full flow ----------------------------------------------------------------------------
+
 
 def test_submit_return_resubmit_approve_reopen(app, work, db):
     tpl, supervisor = work["tpl"], work["supervisor"]
@@ -170,16 +189,18 @@ def test_submit_return_resubmit_approve_reopen(app, work, db):
     assert (event.action, event.actor_id, event.comment) == ("submit", work["facilitator"].id, "Semua kegiatan Maret")
     assert note.dedupe_key == f"month-submitted:{report.id}:{event.id}"
 
-    service.review_month(supervisor, report, "return", "",
-                         {("activity", activity.id): "Foto bukti kurang jelas"})
+    service.review_month(supervisor, report, "return", "", {("activity", activity.id): "Foto bukti kurang jelas"})
     assert report.status == "returned" and report.reviewer_id == supervisor.id
     assert_months_open(tpl.id, activity.date)  # editable again
     event = report.events[-1]
     assert event.action == "return"
     assert [(c.item_type, c.item_id, c.comment) for c in event.item_comments] == [
-        ("activity", activity.id, "Foto bukti kurang jelas")]
-    assert _count(db, Notification, Notification.kind == "month_returned",
-                  Notification.user_id == work["facilitator"].id) == 1
+        ("activity", activity.id, "Foto bukti kurang jelas")
+    ]
+    assert (
+        _count(db, Notification, Notification.kind == "month_returned", Notification.user_id == work["facilitator"].id)
+        == 1
+    )
 
     _submit(work)
     assert report.status == "submitted"
@@ -194,8 +215,13 @@ def test_submit_return_resubmit_approve_reopen(app, work, db):
     assert report.status == "returned" and report.comment == "Tanggal kunjungan salah"
     assert_months_open(tpl.id, activity.date)
     assert [e.action for e in report.events] == ["submit", "return", "submit", "approve", "reopen"]
-    actions = list(db.session.scalars(sa.select(AuditEntry.action).where(
-        AuditEntry.entity_type == "monthly_reports", AuditEntry.entity_id == str(report.id)).order_by(AuditEntry.id)))
+    actions = list(
+        db.session.scalars(
+            sa.select(AuditEntry.action)
+            .where(AuditEntry.entity_type == "monthly_reports", AuditEntry.entity_id == str(report.id))
+            .order_by(AuditEntry.id)
+        )
+    )
     assert actions == ["submit", "return", "submit", "approve", "reopen"]
     reopened = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "reopen"))
     assert reopened.before["status"] == "approved" and reopened.after["status"] == "returned"
@@ -219,11 +245,15 @@ def test_approve_notifies_the_tpl(work, db):
 
 # --- refused transitions ----------------------------------------------------------------------
 
+
 def test_approving_a_draft_is_refused(app, work, db):
     before = _writes(db)
-    _refused(app, lambda: service.review_month(work["supervisor"], work["month"], "approve"),
-             "Only a submitted month can be reviewed; this one is: %(status)s.",
-             status=ui_message(app, "Draft (not submitted)"))
+    _refused(
+        app,
+        lambda: service.review_month(work["supervisor"], work["month"], "approve"),
+        "Only a submitted month can be reviewed; this one is: %(status)s.",
+        status=ui_message(app, "Draft (not submitted)"),
+    )
     db.session.rollback()
     assert _writes(db) == before and work["month"].status == "draft"
 
@@ -232,45 +262,74 @@ def test_submitting_an_approved_or_submitted_month_is_refused(app, work, db):
     report = _submit(work)
     with app.test_request_context():
         label = month_label(MARCH)
-    _refused(app, lambda: _submit(work), "%(month)s has already been submitted and is waiting for review.",
-             month=label)
+    _refused(app, lambda: _submit(work), "%(month)s has already been submitted and is waiting for review.", month=label)
     service.review_month(work["supervisor"], report, "approve")
     before = _writes(db)
-    _refused(app, lambda: _submit(work),
-             "%(month)s has already been approved. Ask your supervisor to reopen it if it must change.", month=label)
+    _refused(
+        app,
+        lambda: _submit(work),
+        "%(month)s has already been approved. Ask your supervisor to reopen it if it must change.",
+        month=label,
+    )
     assert _writes(db) == before and report.status == "approved"
 
 
 def test_future_and_out_of_contract_months_are_refused(app, work, db):
     with app.test_request_context():
         may, jan_last_year = month_label(on(5, 1)), month_label(on(1, 1, years=-1))
-    _refused(app, lambda: _submit(work, period=on(5, 1)),
-             "%(month)s has not started yet and cannot be submitted.", month=may)
-    _refused(app, lambda: _submit(work, period=on(1, 1, years=-1)),
-             "%(month)s lies outside your contract periods.", month=jan_last_year)
+    _refused(
+        app, lambda: _submit(work, period=on(5, 1)), "%(month)s has not started yet and cannot be submitted.", month=may
+    )
+    _refused(
+        app,
+        lambda: _submit(work, period=on(1, 1, years=-1)),
+        "%(month)s lies outside your contract periods.",
+        month=jan_last_year,
+    )
     assert _count(db, MonthlyReport) == 2 and _count(db, MonthlyReportEvent) == 0
 
 
 def test_only_the_tpl_submits_their_own_month(app, work, db):
-    _refused(app, lambda: service.submit_month(work["facilitator2"], work["tpl"], MARCH, today=TODAY),
-             "Only the TPL can submit their own monthly report.")
-    _refused(app, lambda: service.submit_month(work["supervisor"], work["tpl"], MARCH, today=TODAY),
-             "Only the TPL can submit their own monthly report.")
+    _refused(
+        app,
+        lambda: service.submit_month(work["facilitator2"], work["tpl"], MARCH, today=TODAY),
+        "Only the TPL can submit their own monthly report.",
+    )
+    _refused(
+        app,
+        lambda: service.submit_month(work["supervisor"], work["tpl"], MARCH, today=TODAY),
+        "Only the TPL can submit their own monthly report.",
+    )
 
 
 def test_returning_needs_a_comment_and_comments_have_a_limit(app, work, db):
     report = _submit(work)
     before = _writes(db)
-    error = _refused(app, lambda: service.review_month(work["supervisor"], report, "return", "  "),
-                     "Say what must be corrected: write a comment on the month or on at least one item.")
+    error = _refused(
+        app,
+        lambda: service.review_month(work["supervisor"], report, "return", "  "),
+        "Say what must be corrected: write a comment on the month or on at least one item.",
+    )
     assert error.field == "comment"
-    _refused(app, lambda: service.review_month(work["supervisor"], report, "return", "x" * 2001),
-             "A comment may have at most %(max)d characters.", max=2000)
-    _refused(app, lambda: service.review_month(work["supervisor"], report, "return", None,
-                                               {("activity", work["activity"].id): "y" * 2001}),
-             "A comment may have at most %(max)d characters.", max=2000)
-    _refused(app, lambda: service.review_month(work["supervisor"], report, "maybe", "ok"),
-             "Choose whether to approve the month or return it for correction.")
+    _refused(
+        app,
+        lambda: service.review_month(work["supervisor"], report, "return", "x" * 2001),
+        "A comment may have at most %(max)d characters.",
+        max=2000,
+    )
+    _refused(
+        app,
+        lambda: service.review_month(
+            work["supervisor"], report, "return", None, {("activity", work["activity"].id): "y" * 2001}
+        ),
+        "A comment may have at most %(max)d characters.",
+        max=2000,
+    )
+    _refused(
+        app,
+        lambda: service.review_month(work["supervisor"], report, "maybe", "ok"),
+        "Choose whether to approve the month or return it for correction.",
+    )
     db.session.rollback()
     assert _writes(db) == before and report.status == "submitted"
 
@@ -278,20 +337,27 @@ def test_returning_needs_a_comment_and_comments_have_a_limit(app, work, db):
 def test_item_comments_must_point_at_items_of_the_month(app, work, db):
     report = _submit(work)
     for key in (("activity", work["activity2"].id), ("permit", work["permit2"].id), ("assessment", 999999)):
-        _refused(app, lambda key=key: service.review_month(work["supervisor"], report, "return", None, {key: "lihat"}),
-                 "A comment points at an item that is not part of this month.")
+        _refused(
+            app,
+            lambda key=key: service.review_month(work["supervisor"], report, "return", None, {key: "lihat"}),
+            "A comment points at an item that is not part of this month.",
+        )
     assert report.status == "submitted" and _count(db, ReviewComment) == 0
 
 
 def test_reopen_needs_a_reason_and_an_approved_month(app, work, db):
     report = _submit(work)
-    _refused(app, lambda: service.reopen_month(work["supervisor"], report, "Alasan"),
-             "Only an approved month can be reopened; this one is: %(status)s.",
-             status=ui_message(app, "Submitted"))
+    _refused(
+        app,
+        lambda: service.reopen_month(work["supervisor"], report, "Alasan"),
+        "Only an approved month can be reopened; this one is: %(status)s.",
+        status=ui_message(app, "Submitted"),
+    )
     service.review_month(work["supervisor"], report, "approve")
     before = _writes(db)
-    error = _refused(app, lambda: service.reopen_month(work["supervisor"], report, "   "),
-                     "Give the reason for reopening the month.")
+    error = _refused(
+        app, lambda: service.reopen_month(work["supervisor"], report, "   "), "Give the reason for reopening the month."
+    )
     assert error.field == "reason"
     assert _writes(db) == before and report.status == "approved"
 
@@ -299,21 +365,32 @@ def test_reopen_needs_a_reason_and_an_approved_month(app, work, db):
 def test_only_a_supervisor_in_scope_reviews(app, work, db):
     report = _submit(work)
     for actor in ("supervisor2", "evaluator", "admin", "facilitator"):
-        _refused(app, lambda actor=actor: service.review_month(work[actor], report, "approve"),
-                 "Only a supervisor of this TPL can review their monthly report.")
+        _refused(
+            app,
+            lambda actor=actor: service.review_month(work[actor], report, "approve"),
+            "Only a supervisor of this TPL can review their monthly report.",
+        )
     assert report.status == "submitted"
 
 
 def test_a_concurrent_transition_loses(app, work, db):
     report = _submit(work)
     # Another request approved it meanwhile (the loaded object still says "submitted").
-    db.session.execute(sa.update(MonthlyReport).where(MonthlyReport.id == report.id).values(status="approved")
-                       .execution_options(synchronize_session=False))
-    _refused(app, lambda: service.review_month(work["supervisor"], report, "return", "Perbaiki"),
-             "This month was changed by someone else meanwhile. Please check it and try again.")
+    db.session.execute(
+        sa.update(MonthlyReport)
+        .where(MonthlyReport.id == report.id)
+        .values(status="approved")
+        .execution_options(synchronize_session=False)
+    )
+    _refused(
+        app,
+        lambda: service.review_month(work["supervisor"], report, "return", "Perbaiki"),
+        "This month was changed by someone else meanwhile. Please check it and try again.",
+    )
 
 
 # --- queue ------------------------------------------------------------------------------------
+
 
 def test_queue_oldest_submission_first_and_in_scope(work, db):
     supervisor = work["supervisor"]
@@ -322,11 +399,13 @@ def test_queue_oldest_submission_first_and_in_scope(work, db):
     far = FacilitatorFactory(user=UserFactory(), supervisor=None, region_code="73.71", district="737101")
     now = moment(4, 10, hour=0)
     rows = [
-        MonthlyReport(facilitator_id=work["tpl"].id, period=on(2, 1), status="submitted",
-                      submitted_at=now - timedelta(days=1)),
+        MonthlyReport(
+            facilitator_id=work["tpl"].id, period=on(2, 1), status="submitted", submitted_at=now - timedelta(days=1)
+        ),
         MonthlyReport(facilitator_id=other.id, period=MARCH, status="submitted", submitted_at=now - timedelta(days=9)),
-        MonthlyReport(facilitator_id=other.id, period=on(2, 1), status="approved",
-                      submitted_at=now - timedelta(days=30)),
+        MonthlyReport(
+            facilitator_id=other.id, period=on(2, 1), status="approved", submitted_at=now - timedelta(days=30)
+        ),
         MonthlyReport(facilitator_id=far.id, period=MARCH, status="submitted", submitted_at=now - timedelta(days=20)),
     ]
     db.session.add_all(rows)

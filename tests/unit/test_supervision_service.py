@@ -1,4 +1,5 @@
 """Supervision services: roster figures and flags, targets, and the handover of businesses."""
+
 from decimal import Decimal
 
 import pytest
@@ -65,6 +66,7 @@ def test_expected_permits_counts_completed_months_rounded_down():
 
 # --- roster ---------------------------------------------------------------------------------------------------
 
+
 def test_roster_lists_tpl_in_scope_under_contract_this_month(db, work):
     assert _roster(db, work["supervisor"]) == [work["tpl"]]
     assert set(_roster(db, work["evaluator"])) == {work["tpl"], work["tpl2"]}
@@ -88,8 +90,11 @@ def test_roster_figures(db, work):
     _activity(db, tpl, on(4, 15), kind="pelatihan")
     work["permit"].status = "issued"
     work["permit"].issued_on = on(4, 10)
-    db.session.add(PermitFacilitation(business=work["business"], facilitator=tpl, permit_type="nib",
-                                      status="issued", issued_on=on(2, 3)))
+    db.session.add(
+        PermitFacilitation(
+            business=work["business"], facilitator=tpl, permit_type="nib", status="issued", issued_on=on(2, 3)
+        )
+    )
     db.session.add(MonthlyReport(facilitator=tpl, period=on(4, 1), status="returned"))
     work["month"].status = "approved"
     db.session.commit()
@@ -165,13 +170,19 @@ def test_flag_below_target(db, work):
     # 12 a year, 3 months completed: 3 expected by 20/04; 2 issued is below, 3 is not.
     target.businesses, target.permits_per_year = 1, 12
     for day in (on(1, 5), on(2, 5)):
-        db.session.add(PermitFacilitation(business=work["business"], facilitator=tpl, permit_type="halal",
-                                          status="issued", issued_on=day))
+        db.session.add(
+            PermitFacilitation(
+                business=work["business"], facilitator=tpl, permit_type="halal", status="issued", issued_on=day
+            )
+        )
     db.session.commit()
     assert _row(tpl)["flags"] == ["below_target"]
     assert _roster(db, work["supervisor"], flag="below_target") == [tpl]
-    db.session.add(PermitFacilitation(business=work["business"], facilitator=tpl, permit_type="sni",
-                                      status="issued", issued_on=on(3, 5)))
+    db.session.add(
+        PermitFacilitation(
+            business=work["business"], facilitator=tpl, permit_type="sni", status="issued", issued_on=on(3, 5)
+        )
+    )
     db.session.commit()
     assert _row(tpl)["flags"] == []
 
@@ -179,18 +190,19 @@ def test_flag_below_target(db, work):
 def test_target_of_another_year_does_not_count(db, work):
     work["month"].status = "submitted"
     _activity(db, work["tpl"], on(4, 14))
-    db.session.add(Target(facilitator=work["tpl"], year=YEAR - 1, visits_per_month=50, businesses=50,
-                          permits_per_year=50))
+    db.session.add(
+        Target(facilitator=work["tpl"], year=YEAR - 1, visits_per_month=50, businesses=50, permits_per_year=50)
+    )
     db.session.commit()
     assert _row(work["tpl"])["flags"] == []
 
 
 # --- targets --------------------------------------------------------------------------------------------------
 
+
 def test_set_target_creates_then_updates_with_audit(db, world):
     supervisor, tpl = world["supervisor"], world["tpl"]
-    target = set_target(supervisor, tpl, TargetData(year=YEAR, visits_per_month=8, businesses=10,
-                                                    permits_per_year=12))
+    target = set_target(supervisor, tpl, TargetData(year=YEAR, visits_per_month=8, businesses=10, permits_per_year=12))
     assert (target.visits_per_month, target.businesses, target.permits_per_year) == (8, 10, 12)
     assert target.set_by_id == supervisor.id
 
@@ -198,19 +210,23 @@ def test_set_target_creates_then_updates_with_audit(db, world):
 
     assert _count(db, Target) == 1
     assert db.session.scalar(sa.select(Target)).visits_per_month == 6
-    created, updated = db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.entity_type == "targets").order_by(AuditEntry.id))
+    created, updated = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.entity_type == "targets").order_by(AuditEntry.id)
+    )
     assert created.action == "create" and created.after["visits_per_month"] == 8
     assert updated.action == "update" and updated.before == {"visits_per_month": 8}
     assert updated.after == {"visits_per_month": 6}
 
 
-@pytest.mark.parametrize("changes,field", [
-    ({"visits_per_month": -1}, "visits_per_month"),
-    ({"businesses": 1000}, "businesses"),
-    ({"permits_per_year": None}, "permits_per_year"),
-    ({"year": 1999}, "year"),
-])
+@pytest.mark.parametrize(
+    "changes,field",
+    [
+        ({"visits_per_month": -1}, "visits_per_month"),
+        ({"businesses": 1000}, "businesses"),
+        ({"permits_per_year": None}, "permits_per_year"),
+        ({"year": 1999}, "year"),
+    ],
+)
 def test_set_target_refuses_out_of_range(db, world, changes, field):
     values = {"year": YEAR, "visits_per_month": 8, "businesses": 10, "permits_per_year": 12, **changes}
     with pytest.raises(ServiceError) as error:
@@ -222,6 +238,7 @@ def test_set_target_refuses_out_of_range(db, world, changes, field):
 
 # --- handover -------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def successor(work, db):
     """A second TPL in the supervisor's region (Kota Ternate), under contract through the tests' year."""
@@ -232,8 +249,15 @@ def successor(work, db):
 
 
 def _second_business(db, work):
-    business = Business(name="Kopi Gamalama", normalized_name="kopi gamalama", owner_name="Pak Ridwan",
-                        region_code="82.71", kbli="10761", size_class="mikro", workers=2)
+    business = Business(
+        name="Kopi Gamalama",
+        normalized_name="kopi gamalama",
+        owner_name="Pak Ridwan",
+        region_code="82.71",
+        kbli="10761",
+        size_class="mikro",
+        workers=2,
+    )
     mentorship = Mentorship(business=business, facilitator=work["tpl"], start_date=on(3, 1))
     db.session.add_all([business, mentorship])
     db.session.commit()
@@ -241,29 +265,44 @@ def _second_business(db, work):
 
 
 def _data(work, successor, **changes) -> HandoverData:
-    values = {"mentorship_ids": [work["mentorship"].id], "new_facilitator_id": successor.id,
-              "on": on(4, 15), "reason": "Contract ends"}
+    values = {
+        "mentorship_ids": [work["mentorship"].id],
+        "new_facilitator_id": successor.id,
+        "on": on(4, 15),
+        "reason": "Contract ends",
+    }
     values.update(changes)
     return HandoverData(**values)
 
 
 def test_handover_moves_mentorships_and_keeps_activities(app, db, work, successor):
     other = _second_business(db, work)
-    moved = hand_over(work["supervisor"], work["tpl"],
-                      _data(work, successor, mentorship_ids=[work["mentorship"].id, other.id]), today=TODAY)
+    moved = hand_over(
+        work["supervisor"],
+        work["tpl"],
+        _data(work, successor, mentorship_ids=[work["mentorship"].id, other.id]),
+        today=TODAY,
+    )
 
     assert moved == 2
     db.session.expire_all()
     old = db.session.get(Mentorship, work["mentorship"].id)
     assert old.end_date == on(4, 15)
-    assert old.end_reason == ui_message(app, "Handover to %(name)s: %(reason)s", name=successor.full_name,
-                                        reason="Contract ends")
+    assert old.end_reason == ui_message(
+        app, "Handover to %(name)s: %(reason)s", name=successor.full_name, reason="Contract ends"
+    )
     new = db.session.scalars(sa.select(Mentorship).where(Mentorship.facilitator_id == successor.id)).all()
     assert {(m.business_id, m.start_date, m.end_date) for m in new} == {
-        (work["business"].id, on(4, 15), None), (other.business_id, on(4, 15), None)}
+        (work["business"].id, on(4, 15), None),
+        (other.business_id, on(4, 15), None),
+    }
     assert db.session.get(Activity, work["activity"].id).facilitator_id == work["tpl"].id
-    actions = [(e.action, e.entity_type) for e in db.session.scalars(
-        sa.select(AuditEntry).where(AuditEntry.entity_type == "mentorships").order_by(AuditEntry.id))]
+    actions = [
+        (e.action, e.entity_type)
+        for e in db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.entity_type == "mentorships").order_by(AuditEntry.id)
+        )
+    ]
     assert actions.count(("update", "mentorships")) == 2 and actions.count(("create", "mentorships")) == 2
 
 
@@ -280,16 +319,19 @@ def test_handover_candidates_are_in_scope_and_under_contract(db, work, successor
     assert handover_candidates(work["supervisor"], work["tpl"], on(1, 5, years=1)) == []
 
 
-@pytest.mark.parametrize("case,field", [
-    ("same", "new_facilitator_id"),
-    ("out_of_scope", "new_facilitator_id"),
-    ("no_contract", "new_facilitator_id"),
-    ("nothing", "mentorship_ids"),
-    ("foreign_mentorship", "mentorship_ids"),
-    ("future", "on"),
-    ("before_start", "on"),
-    ("no_reason", "reason"),
-])
+@pytest.mark.parametrize(
+    "case,field",
+    [
+        ("same", "new_facilitator_id"),
+        ("out_of_scope", "new_facilitator_id"),
+        ("no_contract", "new_facilitator_id"),
+        ("nothing", "mentorship_ids"),
+        ("foreign_mentorship", "mentorship_ids"),
+        ("future", "on"),
+        ("before_start", "on"),
+        ("no_reason", "reason"),
+    ],
+)
 def test_handover_refusals_write_nothing(db, work, successor, case, field):
     changes = {
         "same": {"new_facilitator_id": work["tpl"].id},

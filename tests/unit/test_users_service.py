@@ -1,4 +1,5 @@
 """Accounts (create, change, deactivate, reset) and who sees which TPL."""
+
 from datetime import timedelta
 
 import pytest
@@ -37,9 +38,15 @@ def admin(db):
 
 # --- create_user ----------------------------------------------------------------------------
 
+
 def test_create_user_saves_a_lowercase_email_and_audits(db, admin):
-    user = create_user(admin, UserData(email="Siti.Aminah@Example.ID", full_name=" Siti Aminah ",
-                                       role="supervisor", region_codes=["82", "73.71"]), GOOD_PASSWORD)
+    user = create_user(
+        admin,
+        UserData(
+            email="Siti.Aminah@Example.ID", full_name=" Siti Aminah ", role="supervisor", region_codes=["82", "73.71"]
+        ),
+        GOOD_PASSWORD,
+    )
 
     saved = db.session.get(User, user.id)
     assert saved.email == "siti.aminah@example.id"
@@ -58,20 +65,38 @@ def test_create_user_saves_a_lowercase_email_and_audits(db, admin):
         (UserData(email="ADMIN@example.ID", full_name="Dup", role="evaluator"), GOOD_PASSWORD, "email"),
         (UserData(email="not-an-email", full_name="Bad", role="evaluator"), GOOD_PASSWORD, "email"),
         (UserData(email="a@example", full_name="Bad", role="evaluator"), GOOD_PASSWORD, "email"),
-        (UserData(email="new@example.id", full_name="Bad", role="evaluator", region_codes=["82"]),
-         GOOD_PASSWORD, "region_codes"),
-        (UserData(email="new@example.id", full_name="Bad", role="facilitator", region_codes=["82.71"]),
-         GOOD_PASSWORD, "region_codes"),
-        (UserData(email="new@example.id", full_name="Bad", role="supervisor", region_codes=["99"]),
-         GOOD_PASSWORD, "region_codes"),
+        (
+            UserData(email="new@example.id", full_name="Bad", role="evaluator", region_codes=["82"]),
+            GOOD_PASSWORD,
+            "region_codes",
+        ),
+        (
+            UserData(email="new@example.id", full_name="Bad", role="facilitator", region_codes=["82.71"]),
+            GOOD_PASSWORD,
+            "region_codes",
+        ),
+        (
+            UserData(email="new@example.id", full_name="Bad", role="supervisor", region_codes=["99"]),
+            GOOD_PASSWORD,
+            "region_codes",
+        ),
         (UserData(email="new@example.id", full_name="Bad", role="root"), GOOD_PASSWORD, "role"),
         (UserData(email="new@example.id", full_name="  ", role="evaluator"), GOOD_PASSWORD, "full_name"),
         (UserData(email="new@example.id", full_name="Weak", role="evaluator"), "password123", "password"),
         (UserData(email="new@example.id", full_name="Weak", role="evaluator"), "new@example.id", "password"),
     ],
-    ids=["duplicate-email-other-case", "invalid-email", "email-without-tld", "scope-for-evaluator",
-         "scope-for-facilitator", "unknown-region", "unknown-role", "no-name", "common-password",
-         "password-is-email"],
+    ids=[
+        "duplicate-email-other-case",
+        "invalid-email",
+        "email-without-tld",
+        "scope-for-evaluator",
+        "scope-for-facilitator",
+        "unknown-region",
+        "unknown-role",
+        "no-name",
+        "common-password",
+        "password-is-email",
+    ],
 )
 def test_create_user_refuses_bad_input_and_writes_nothing(db, admin, data, password, field):
     users, entries = _count(db, User), _count(db, AuditEntry)
@@ -88,17 +113,20 @@ def test_create_user_refuses_bad_input_and_writes_nothing(db, admin, data, passw
 
 def test_supervisor_may_be_assigned_tpl(db, admin):
     tpl = FacilitatorFactory(region_code="73.71", district="737101")
-    user = create_user(admin, UserData(email="pembina@example.id", full_name="Pembina", role="supervisor",
-                                       facilitator_ids=[tpl.id]), GOOD_PASSWORD)
+    user = create_user(
+        admin,
+        UserData(email="pembina@example.id", full_name="Pembina", role="supervisor", facilitator_ids=[tpl.id]),
+        GOOD_PASSWORD,
+    )
     db.session.expire_all()
     assert db.session.get(Facilitator, tpl.id).supervisor_id == user.id
 
 
 # --- update_user, set_enabled, reset_password -----------------------------------------------
 
+
 def _data(user: User, **changes) -> UserData:
-    values = {"email": user.email, "full_name": user.full_name, "role": user.role,
-              "region_codes": user.region_codes}
+    values = {"email": user.email, "full_name": user.full_name, "role": user.role, "region_codes": user.region_codes}
     values.update(changes)
     return UserData(**values)
 
@@ -213,6 +241,7 @@ def test_reset_password_refuses_a_weak_password(db, admin):
 
 
 # --- facilitator_scope ----------------------------------------------------------------------
+
 
 def _visible(db, user) -> set[int]:
     return set(db.session.scalars(sa.select(Facilitator.id).where(facilitator_scope(user))))

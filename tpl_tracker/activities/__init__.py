@@ -1,4 +1,5 @@
 """Activities a TPL logs, with their evidence files."""
+
 from flask import Blueprint
 
 bp = Blueprint("activities", __name__)

@@ -1,4 +1,5 @@
 """Forms of the activities blueprint."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -39,23 +40,29 @@ class ActivityForm(FlaskForm):
     # InputRequired (not DataRequired) keeps the "not a valid date" message of a mistyped date.
     date = LocalDateField(_l("Date"), validators=[InputRequired()])
     type = SelectField(_l("Type of activity"), choices=TYPE_CHOICES)
-    business_ids = CheckboxListField(_l("Businesses involved"), coerce=int,
-                                     validators=[DataRequired(message=_l("Choose at least one business."))])
+    business_ids = CheckboxListField(
+        _l("Businesses involved"), coerce=int, validators=[DataRequired(message=_l("Choose at least one business."))]
+    )
     description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=2000)])
-    hours = LocalDecimalField(_l("Hours spent"), places=None,
-                         validators=[InputRequired(message=_l("Give the hours spent, e.g. 2 or 1.5."))],
-                         render_kw={"inputmode": "decimal", "step": "0.1", "min": "0.1", "max": "24"})
+    hours = LocalDecimalField(
+        _l("Hours spent"),
+        places=None,
+        validators=[InputRequired(message=_l("Give the hours spent, e.g. 2 or 1.5."))],
+        render_kw={"inputmode": "decimal", "step": "0.1", "min": "0.1", "max": "24"},
+    )
     latitude = FloatField(_l("Latitude"), validators=[Optional()], render_kw={"inputmode": "decimal"})
     longitude = FloatField(_l("Longitude"), validators=[Optional()], render_kw={"inputmode": "decimal"})
-    files = MultipleFileField(_l("Evidence (photos or PDF)"),
-                              render_kw={"accept": "image/jpeg,image/png,image/webp,application/pdf"})
+    files = MultipleFileField(
+        _l("Evidence (photos or PDF)"), render_kw={"accept": "image/jpeg,image/png,image/webp,application/pdf"}
+    )
 
 
 class EvidenceForm(FlaskForm):
     """More evidence files for an activity."""
 
-    files = MultipleFileField(_l("Evidence (photos or PDF)"),
-                              render_kw={"accept": "image/jpeg,image/png,image/webp,application/pdf"})
+    files = MultipleFileField(
+        _l("Evidence (photos or PDF)"), render_kw={"accept": "image/jpeg,image/png,image/webp,application/pdf"}
+    )
 
 
 class ConfirmForm(FlaskForm):
@@ -69,11 +76,14 @@ class ActivityFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
-    month = StringField(_l("Month"), validators=[
-        Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use the form YYYY-MM."))])
-    type = SelectField(_l("Type of activity"), choices=[("", _l("All types"))] + TYPE_CHOICES,
-                       validators=[Optional()])
+    month = StringField(
+        _l("Month"), validators=[Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use the form YYYY-MM."))]
+    )
+    type = SelectField(_l("Type of activity"), choices=[("", _l("All types"))] + TYPE_CHOICES, validators=[Optional()])
     region = SelectField(_l("Province"), validators=[Optional()])
-    kbli = SelectField(_l("KBLI division"), choices=[("", _l("All KBLI divisions"))] + [(d, d) for d in KBLI_DIVISIONS],
-                       validators=[Optional()])
+    kbli = SelectField(
+        _l("KBLI division"),
+        choices=[("", _l("All KBLI divisions"))] + [(d, d) for d in KBLI_DIVISIONS],
+        validators=[Optional()],
+    )
     tpl = SelectField(_l("TPL"), coerce=_int_or_none, validators=[Optional()])

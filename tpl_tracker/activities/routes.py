@@ -1,4 +1,5 @@
 """Routes of the activities blueprint: thin views over services/activities.py."""
+
 from datetime import date
 
 import sqlalchemy as sa
@@ -46,7 +47,8 @@ def _own_facilitator():
 
 def _tpl_choices() -> list[tuple]:
     facilitators = db.session.execute(
-        sa.select(Facilitator.id, Facilitator.full_name).where(facilitator_scope(current_user))
+        sa.select(Facilitator.id, Facilitator.full_name)
+        .where(facilitator_scope(current_user))
         .order_by(Facilitator.full_name, Facilitator.id)
     ).all()
     return [(None, _("All TPL"))] + [(f.id, f.full_name) for f in facilitators]
@@ -76,7 +78,11 @@ def index():
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template(
-        "activities/index.html", form=form, page=page, is_tpl=is_tpl, type_labels=TYPE_LABELS,
+        "activities/index.html",
+        form=form,
+        page=page,
+        is_tpl=is_tpl,
+        type_labels=TYPE_LABELS,
         counts=service.evidence_counts(page.items),
         statuses=month_statuses((a.facilitator_id, a.date) for a in page.items),
         can_log=is_tpl and current_user.facilitator is not None,
@@ -97,8 +103,13 @@ def _activity_form(facilitator, activity: Activity | None = None) -> ActivityFor
 
 def _activity_data(form: ActivityForm) -> service.ActivityData:
     return service.ActivityData(
-        date=form.date.data, type=form.type.data, description=form.description.data, hours=form.hours.data,
-        business_ids=form.business_ids.data or [], latitude=form.latitude.data, longitude=form.longitude.data,
+        date=form.date.data,
+        type=form.type.data,
+        description=form.description.data,
+        hours=form.hours.data,
+        business_ids=form.business_ids.data or [],
+        latitude=form.latitude.data,
+        longitude=form.longitude.data,
     )
 
 
@@ -128,17 +139,26 @@ def create():
 def detail(activity_id: int):
     """One activity with its businesses, evidence, review comments and change history."""
     activity = get_activity_or_404(current_user, activity_id)
-    comments = list(db.session.scalars(
-        sa.select(ReviewComment).where(ReviewComment.item_type == "activity", ReviewComment.item_id == activity.id)
-        .order_by(ReviewComment.id.desc())
-    ))
+    comments = list(
+        db.session.scalars(
+            sa.select(ReviewComment)
+            .where(ReviewComment.item_type == "activity", ReviewComment.item_id == activity.id)
+            .order_by(ReviewComment.id.desc())
+        )
+    )
     masked = not sees_personal_numbers(current_user)
     return render_template(
-        "activities/detail.html", activity=activity, type_labels=TYPE_LABELS, comments=comments,
+        "activities/detail.html",
+        activity=activity,
+        type_labels=TYPE_LABELS,
+        comments=comments,
         month_status=month_status(activity.facilitator_id, activity.date),
         can_edit=service.can_edit(current_user, activity),
-        entries=audit.history(activity, *activity.evidence), masked=masked,
-        confirm_form=ConfirmForm(formdata=None), evidence_form=EvidenceForm(formdata=None), pdf_type=PDF_TYPE,
+        entries=audit.history(activity, *activity.evidence),
+        masked=masked,
+        confirm_form=ConfirmForm(formdata=None),
+        evidence_form=EvidenceForm(formdata=None),
+        pdf_type=PDF_TYPE,
     )
 
 

@@ -1,4 +1,5 @@
 """Administration: user accounts, roles and scopes, the audit trail."""
+
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__)

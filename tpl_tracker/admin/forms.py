@@ -1,4 +1,5 @@
 """Forms of the admin blueprint."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField

@@ -1,4 +1,5 @@
 """Routes of the admin blueprint."""
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -30,8 +31,11 @@ def _scope_choices(form: UserForm) -> None:
 
 def _user_data(form: UserForm) -> UserData:
     return UserData(
-        email=form.email.data, full_name=form.full_name.data, role=form.role.data,
-        region_codes=list(form.region_codes.data or []), facilitator_ids=list(form.facilitator_ids.data or []),
+        email=form.email.data,
+        full_name=form.full_name.data,
+        role=form.role.data,
+        region_codes=list(form.region_codes.data or []),
+        facilitator_ids=list(form.facilitator_ids.data or []),
     )
 
 

@@ -1,5 +1,6 @@
 """Routes of the auth blueprint."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -32,7 +33,7 @@ def _start_session(user, remember: bool) -> None:
     if lang:
         session["lang"] = lang
     login_user(user, remember=remember)
-    now = datetime.now(timezone.utc).timestamp()
+    now = datetime.now(UTC).timestamp()
     session["login_at"] = now
     session["last_seen"] = now
     session["remember_me"] = bool(remember)

@@ -1,4 +1,5 @@
 """IKM binaan (mentored businesses), their assessments and requests to mentor them."""
+
 from flask import Blueprint
 
 bp = Blueprint("businesses", __name__)

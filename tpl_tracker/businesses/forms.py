@@ -1,4 +1,5 @@
 """Forms of the businesses blueprint."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
@@ -23,8 +24,9 @@ class BusinessForm(FlaskForm):
     owner_nik = StringField(_l("Owner's NIK"), validators=[Optional(), Length(max=16)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=300)])
-    region_code = SelectField(_l("Kabupaten/kota"), validators=[DataRequired(_l("Choose the kabupaten/kota."))],
-                              validate_choice=True)
+    region_code = SelectField(
+        _l("Kabupaten/kota"), validators=[DataRequired(_l("Choose the kabupaten/kota."))], validate_choice=True
+    )
     kecamatan_code = SelectField(_l("Kecamatan"), validate_choice=False)
     desa_code = SelectField(_l("Desa/kelurahan"), validate_choice=False)
     kbli = StringField(_l("KBLI code"), validators=[DataRequired(), Length(max=5)])
@@ -47,8 +49,12 @@ class BusinessSearchForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
     region = SelectField(_l("Region"), validators=[Optional()], validate_choice=True)
     division = SelectField(_l("KBLI division"), validators=[Optional()], validate_choice=True)
-    permit_type = SelectField(_l("Permit"), validators=[Optional()], validate_choice=True,
-                              choices=[("", _l("Any permit"))] + [(t, PERMIT_LABELS[t]) for t in PERMIT_TYPES])
+    permit_type = SelectField(
+        _l("Permit"),
+        validators=[Optional()],
+        validate_choice=True,
+        choices=[("", _l("Any permit"))] + [(t, PERMIT_LABELS[t]) for t in PERMIT_TYPES],
+    )
 
 
 class RequestForm(FlaskForm):

@@ -1,4 +1,5 @@
 """Routes of the businesses blueprint: thin views over services/businesses.py and services/assessments.py."""
+
 import re
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
@@ -10,10 +11,9 @@ from ..extensions import db
 from ..forms import show_service_error
 from ..models import Activity, Business, PermitFacilitation, Role
 from ..security import roles_required
-from ..services import ServiceError
+from ..services import ServiceError, regions
 from ..services import assessments as assessment_service
 from ..services import businesses as service
-from ..services import regions
 from ..services.regions import child_choices, province_choices, regency_choices
 from ..services.scope import get_assessment_or_404, get_business_or_404, sees_personal_numbers, visible_ids
 from . import bp
@@ -48,7 +48,8 @@ def index():
     form = BusinessSearchForm(request.args)
     form.region.choices = [("", _("All regions"))] + province_choices() + regency_choices()
     form.division.choices = [("", _("All KBLI divisions"))] + [
-        (code, f"{code} — {name}") for code, name in service.KBLI_DIVISIONS.items()]
+        (code, f"{code} — {name}") for code, name in service.KBLI_DIVISIONS.items()
+    ]
     valid = form.validate()
     query = service.business_query(
         current_user,
@@ -60,11 +61,12 @@ def index():
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
     is_tpl = current_user.has_role(Role.FACILITATOR)
     return render_template(
-        "businesses/index.html", form=form, page=page,
+        "businesses/index.html",
+        form=form,
+        page=page,
         issued=service.issued_permit_counts(b.id for b in page.items),
         requests=service.own_requests(current_user) if is_tpl else [],
-        pending_count=service.pending_request_count(current_user)
-        if current_user.has_role(Role.SUPERVISOR) else 0,
+        pending_count=service.pending_request_count(current_user) if current_user.has_role(Role.SUPERVISOR) else 0,
     )
 
 
@@ -90,18 +92,33 @@ def _business_form(business: Business | None) -> BusinessForm:
 
 def _business_data(form: BusinessForm) -> service.BusinessData:
     return service.BusinessData(
-        name=form.name.data, owner_name=form.owner_name.data, owner_nik=form.owner_nik.data,
-        phone=form.phone.data, address=form.address.data, region_code=form.region_code.data,
-        kecamatan_code=form.kecamatan_code.data or None, desa_code=form.desa_code.data or None,
-        kbli=form.kbli.data, products=form.products.data, nib=form.nib.data, size_class=form.size_class.data,
-        workers=form.workers.data, capital=form.capital.data, turnover=form.turnover.data,
+        name=form.name.data,
+        owner_name=form.owner_name.data,
+        owner_nik=form.owner_nik.data,
+        phone=form.phone.data,
+        address=form.address.data,
+        region_code=form.region_code.data,
+        kecamatan_code=form.kecamatan_code.data or None,
+        desa_code=form.desa_code.data or None,
+        kbli=form.kbli.data,
+        products=form.products.data,
+        nib=form.nib.data,
+        size_class=form.size_class.data,
+        workers=form.workers.data,
+        capital=form.capital.data,
+        turnover=form.turnover.data,
         year_founded=form.year_founded.data,
     )
 
 
 def _render_business_form(form, business, duplicate=None):
-    return render_template("businesses/form.html", form=form, business=business, duplicate=duplicate,
-                           request_form=RequestForm(formdata=None))
+    return render_template(
+        "businesses/form.html",
+        form=form,
+        business=business,
+        duplicate=duplicate,
+        request_form=RequestForm(formdata=None),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -150,16 +167,26 @@ def detail(business_id: int):
     masked = not sees_personal_numbers(current_user)
     permits, activities = service.business_permits(business), service.recent_activities(business)
     return render_template(
-        "businesses/detail.html", business=business, mentorships=mentorships, assessments=assessments,
-        change=assessment_service.change_since_baseline(assessments), permits=permits, activities=activities,
+        "businesses/detail.html",
+        business=business,
+        mentorships=mentorships,
+        assessments=assessments,
+        change=assessment_service.change_since_baseline(assessments),
+        permits=permits,
+        activities=activities,
         # Another TPL's work on this business is listed, but only linked for those who may open it.
         openable_permits=visible_ids(current_user, PermitFacilitation, (p.id for p in permits)),
         openable_activities=visible_ids(current_user, Activity, (a.id for a in activities)),
-        entries=service.business_history(business, mentorships, assessments), masked=masked,
-        mentoring=service.mentors_now(current_user, business), permit_labels=PERMIT_LABELS,
-        permit_status_labels=PERMIT_STATUS_LABELS, activity_labels=ACTIVITY_LABELS, size_labels=SIZE_LABELS,
+        entries=service.business_history(business, mentorships, assessments),
+        masked=masked,
+        mentoring=service.mentors_now(current_user, business),
+        permit_labels=PERMIT_LABELS,
+        permit_status_labels=PERMIT_STATUS_LABELS,
+        activity_labels=ACTIVITY_LABELS,
+        size_labels=SIZE_LABELS,
         region_path=regions.region_path(business.desa_code, business.kecamatan_code, business.region_code),
-        kbli_divisions=service.KBLI_DIVISIONS, reach_labels=assessment_service.MARKET_REACH_LABELS,
+        kbli_divisions=service.KBLI_DIVISIONS,
+        reach_labels=assessment_service.MARKET_REACH_LABELS,
         own_facilitator_id=current_user.facilitator.id if current_user.facilitator else None,
         confirm_form=ConfirmForm(formdata=None),
     )
@@ -230,8 +257,7 @@ def request_mentoring(business_id: int):
         except ServiceError as error:
             show_service_error(form, error)
         else:
-            flash(_("Your request to mentor %(name)s has been sent to your supervisor.", name=business.name),
-                  "success")
+            flash(_("Your request to mentor %(name)s has been sent to your supervisor.", name=business.name), "success")
             return redirect(url_for("businesses.index"))
     return render_template("businesses/request.html", form=form, card=service.duplicate_card(business))
 
@@ -240,10 +266,10 @@ def request_mentoring(business_id: int):
 @roles_required(Role.SUPERVISOR)
 def requests():
     """Pending requests to mentor a business from the TPL in the supervisor's scope, oldest first."""
-    page = db.paginate(service.request_query(current_user), per_page=current_app.config["PER_PAGE"],
-                       error_out=False)
-    return render_template("businesses/requests.html", page=page, form=DecisionForm(formdata=None),
-                           failed_id=None, failed_form=None)
+    page = db.paginate(service.request_query(current_user), per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template(
+        "businesses/requests.html", page=page, form=DecisionForm(formdata=None), failed_id=None, failed_form=None
+    )
 
 
 @bp.route("/requests/<int:request_id>/decide", methods=["POST"])
@@ -259,25 +285,37 @@ def decide_request(request_id: int):
             show_service_error(form, error)
         else:
             if mentorship_request.status == "approved":
-                flash(_("Approved: %(tpl)s now mentors %(name)s.", tpl=mentorship_request.facilitator.full_name,
-                        name=mentorship_request.business.name), "success")
+                flash(
+                    _(
+                        "Approved: %(tpl)s now mentors %(name)s.",
+                        tpl=mentorship_request.facilitator.full_name,
+                        name=mentorship_request.business.name,
+                    ),
+                    "success",
+                )
             else:
                 flash(_("The request has been rejected."), "success")
             return redirect(url_for("businesses.requests"))
-    page = db.paginate(service.request_query(current_user), per_page=current_app.config["PER_PAGE"],
-                       error_out=False)
-    return render_template("businesses/requests.html", page=page, form=DecisionForm(formdata=None),
-                           failed_id=request_id, failed_form=form)
+    page = db.paginate(service.request_query(current_user), per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template(
+        "businesses/requests.html", page=page, form=DecisionForm(formdata=None), failed_id=request_id, failed_form=form
+    )
 
 
 # --- assessments ----------------------------------------------------------------------------
 
+
 def _assessment_data(form: AssessmentForm) -> assessment_service.AssessmentData:
     return assessment_service.AssessmentData(
-        kind=form.kind.data, assessed_on=form.assessed_on.data, turnover=form.turnover.data,
-        workers=form.workers.data, production_capacity=form.production_capacity.data,
-        products=form.products.data, market_reach=form.market_reach.data,
-        has_packaging_label=form.has_packaging_label.data, notes=form.notes.data,
+        kind=form.kind.data,
+        assessed_on=form.assessed_on.data,
+        turnover=form.turnover.data,
+        workers=form.workers.data,
+        production_capacity=form.production_capacity.data,
+        products=form.products.data,
+        market_reach=form.market_reach.data,
+        has_packaging_label=form.has_packaging_label.data,
+        notes=form.notes.data,
     )
 
 
@@ -307,8 +345,7 @@ def assessment_create(business_id: int):
 def _own_assessment(assessment_id: int):
     assessment = get_assessment_or_404(current_user, assessment_id)
     if assessment_service.is_locked(assessment):
-        flash(_("This assessment's month has been submitted or approved and can no longer be changed."),
-              "warning")
+        flash(_("This assessment's month has been submitted or approved and can no longer be changed."), "warning")
         return assessment, False
     return assessment, True
 
@@ -329,8 +366,9 @@ def assessment_edit(assessment_id: int):
         else:
             flash(_("The assessment has been saved."), "success")
             return redirect(_detail_url(assessment.business_id) + "#assessments")
-    return render_template("businesses/assessment_form.html", form=form, business=assessment.business,
-                           assessment=assessment)
+    return render_template(
+        "businesses/assessment_form.html", form=form, business=assessment.business, assessment=assessment
+    )
 
 
 @bp.route("/assessments/<int:assessment_id>/delete", methods=["POST"])

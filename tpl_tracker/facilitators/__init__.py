@@ -1,4 +1,5 @@
 """TPL profiles and their contracts."""
+
 from flask import Blueprint
 
 bp = Blueprint("facilitators", __name__)

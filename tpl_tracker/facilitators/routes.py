@@ -43,8 +43,13 @@ def index():
         status=form.status.data if valid else None,
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
-    return render_template("facilitators/index.html", form=form, page=page,
-                           masked=not sees_personal_numbers(current_user), today=programme_today())
+    return render_template(
+        "facilitators/index.html",
+        form=form,
+        page=page,
+        masked=not sees_personal_numbers(current_user),
+        today=programme_today(),
+    )
 
 
 @bp.route("/me")
@@ -62,15 +67,17 @@ def me():
 def detail(facilitator_id: int):
     """A TPL profile with their contracts."""
     facilitator = get_facilitator_or_404(current_user, facilitator_id)
-    return render_template("facilitators/detail.html", facilitator=facilitator,
-                           masked=not sees_personal_numbers(current_user), today=programme_today())
+    return render_template(
+        "facilitators/detail.html",
+        facilitator=facilitator,
+        masked=not sees_personal_numbers(current_user),
+        today=programme_today(),
+    )
 
 
 def _facilitator_form(facilitator: Facilitator | None) -> FacilitatorForm:
     form = FacilitatorForm(obj=facilitator)
-    supervisors = db.session.scalars(
-        sa.select(User).where(User.role == Role.SUPERVISOR.value).order_by(User.full_name)
-    )
+    supervisors = db.session.scalars(sa.select(User).where(User.role == Role.SUPERVISOR.value).order_by(User.full_name))
     form.supervisor_id.choices = [(None, _("(none)"))] + [(u.id, f"{u.full_name} <{u.email}>") for u in supervisors]
     linked = sa.select(Facilitator.user_id).where(Facilitator.user_id.is_not(None))
     if facilitator is not None and facilitator.user_id:
@@ -84,9 +91,15 @@ def _facilitator_form(facilitator: Facilitator | None) -> FacilitatorForm:
 
 def _facilitator_data(form: FacilitatorForm) -> FacilitatorData:
     return FacilitatorData(
-        nik=form.nik.data, full_name=form.full_name.data, gender=form.gender.data,
-        birth_date=form.birth_date.data, angkatan=form.angkatan.data, polytechnic=form.polytechnic.data,
-        phone=form.phone.data, email=form.email.data, supervisor_id=form.supervisor_id.data,
+        nik=form.nik.data,
+        full_name=form.full_name.data,
+        gender=form.gender.data,
+        birth_date=form.birth_date.data,
+        angkatan=form.angkatan.data,
+        polytechnic=form.polytechnic.data,
+        phone=form.phone.data,
+        email=form.email.data,
+        supervisor_id=form.supervisor_id.data,
         user_id=form.user_id.data,
     )
 
@@ -132,9 +145,13 @@ def _contract_form(contract: Contract | None) -> ContractForm:
 
 def _contract_data(form: ContractForm) -> ContractData:
     return ContractData(
-        number=form.number.data, start_date=form.start_date.data, end_date=form.end_date.data,
-        placement_code=form.placement_code.data, status=form.status.data,
-        terminated_on=form.terminated_on.data, termination_reason=form.termination_reason.data,
+        number=form.number.data,
+        start_date=form.start_date.data,
+        end_date=form.end_date.data,
+        placement_code=form.placement_code.data,
+        status=form.status.data,
+        terminated_on=form.terminated_on.data,
+        termination_reason=form.termination_reason.data,
     )
 
 
@@ -172,5 +189,4 @@ def contract_edit(contract_id: int):
         else:
             flash(_("The contract has been saved."), "success")
             return redirect(url_for("facilitators.detail", facilitator_id=facilitator.id))
-    return render_template("facilitators/contract_form.html", form=form, facilitator=facilitator,
-                           contract=contract)
+    return render_template("facilitators/contract_form.html", form=form, facilitator=facilitator, contract=contract)

@@ -1,4 +1,5 @@
 """Bulk import: an admin uploads a workbook of TPL, contracts and tracer surveys."""
+
 from flask import Blueprint
 
 bp = Blueprint("imports", __name__)

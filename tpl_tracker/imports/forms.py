@@ -1,4 +1,5 @@
 """Forms of the imports blueprint."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -10,8 +11,10 @@ class ImportForm(FlaskForm):
 
     file = FileField(
         _l("Workbook (.xlsx)"),
-        validators=[FileRequired(_l("Choose a file.")),
-                    FileAllowed(["xlsx"], _l("Only .xlsx workbooks can be imported."))],
+        validators=[
+            FileRequired(_l("Choose a file.")),
+            FileAllowed(["xlsx"], _l("Only .xlsx workbooks can be imported.")),
+        ],
     )
     dry_run = BooleanField(_l("Check only (dry run): report the errors, write nothing"))
     submit = SubmitField(_l("Import"))

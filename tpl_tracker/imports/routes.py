@@ -1,4 +1,5 @@
 """Routes of the imports blueprint."""
+
 import os
 
 from flask import Response, flash, render_template
@@ -34,12 +35,10 @@ def upload():
     if form.validate_on_submit():
         stream = form.file.data.stream
         if _size(stream) > MAX_UPLOAD_MB * 1024 * 1024:
-            form.file.errors = list(form.file.errors) + [
-                _("The file is larger than %(size)d MB.", size=MAX_UPLOAD_MB)]
+            form.file.errors = list(form.file.errors) + [_("The file is larger than %(size)d MB.", size=MAX_UPLOAD_MB)]
         else:
             try:
-                result = import_workbook(stream, actor=current_user._get_current_object(),
-                                         dry_run=form.dry_run.data)
+                result = import_workbook(stream, actor=current_user._get_current_object(), dry_run=form.dry_run.data)
             except ServiceError as error:
                 show_service_error(form, error)
             else:
@@ -56,5 +55,8 @@ def upload():
 @roles_required(Role.ADMIN)
 def template():
     """An empty workbook with the expected sheets, columns and one example row each."""
-    return Response(template_workbook(), mimetype=XLSX,
-                    headers={"Content-Disposition": 'attachment; filename="tpl_import_template.xlsx"'})
+    return Response(
+        template_workbook(),
+        mimetype=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="tpl_import_template.xlsx"'},
+    )

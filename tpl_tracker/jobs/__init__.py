@@ -4,9 +4,10 @@ A schedule can be changed without code: JOB_SCHEDULE_<NAME> (name upper-cased, d
 underscores) holds cron fields "minute hour day month day_of_week", e.g.
 JOB_SCHEDULE_COMPUTE_METRICS="30 1 * * *".
 """
+
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -79,16 +80,37 @@ JOBS: dict[str, Job] = {
     job.name: job
     for job in [
         Job("compute-metrics", compute_metrics, "30 1 * * *", "WUB metric snapshot for every grouping (METRIC.md)"),
-        Job("notify-contracts-ending", notify_contracts_ending, "0 6 * * *",
-            "Contracts ending within 30 days: notify the TPL and the supervisor"),
-        Job("notify-tracer-due", notify_tracer_due, "10 6 * * *",
-            "Tracer surveys due (6, 12, 24 months after exit) and overdue"),
+        Job(
+            "notify-contracts-ending",
+            notify_contracts_ending,
+            "0 6 * * *",
+            "Contracts ending within 30 days: notify the TPL and the supervisor",
+        ),
+        Job(
+            "notify-tracer-due",
+            notify_tracer_due,
+            "10 6 * * *",
+            "Tracer surveys due (6, 12, 24 months after exit) and overdue",
+        ),
         Job("notify-no-activity", notify_inactive, "15 6 * * *", "TPL under contract with no activity in 14 days"),
         Job("notify-permits-expiring", notify_permits_expiring, "20 6 * * *", "Permits expiring within 60 days"),
-        Job("notify-month-not-submitted", notify_months_not_submitted, "25 6 * * *",
-            "Monthly reports not submitted 5 days after the month ended: notify the TPL and the supervisor"),
-        Job("notify-review-waiting", notify_reviews_waiting, "30 6 * * *",
-            "Monthly reports waiting for review for more than 7 days: notify the supervisor"),
-        Job("email-digest", email_digest, "0 7 * * *", "Daily email digest of unread notifications (when MAIL_SERVER is set)"),
+        Job(
+            "notify-month-not-submitted",
+            notify_months_not_submitted,
+            "25 6 * * *",
+            "Monthly reports not submitted 5 days after the month ended: notify the TPL and the supervisor",
+        ),
+        Job(
+            "notify-review-waiting",
+            notify_reviews_waiting,
+            "30 6 * * *",
+            "Monthly reports waiting for review for more than 7 days: notify the supervisor",
+        ),
+        Job(
+            "email-digest",
+            email_digest,
+            "0 7 * * *",
+            "Daily email digest of unread notifications (when MAIL_SERVER is set)",
+        ),
     ]
 }

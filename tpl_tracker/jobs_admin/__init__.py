@@ -1,4 +1,5 @@
 """Scheduled jobs in the browser: the runs, and starting a job now."""
+
 from flask import Blueprint
 
 bp = Blueprint("jobs_admin", __name__)

@@ -1,4 +1,5 @@
 """Routes of the jobs_admin blueprint."""
+
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user

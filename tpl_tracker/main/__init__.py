@@ -1,4 +1,5 @@
 """The home page of each role and the language switch."""
+
 from flask import Blueprint
 
 bp = Blueprint("main", __name__)

@@ -28,17 +28,27 @@ def home():
         facilitator = current_user.facilitator
         contract = facilitator.current_contract(today) if facilitator else None
         home = dashboard.facilitator_home(facilitator, today) if facilitator else None
-        return render_template("main/home_facilitator.html", facilitator=facilitator, contract=contract,
-                               today=today, home=home)
+        return render_template(
+            "main/home_facilitator.html", facilitator=facilitator, contract=contract, today=today, home=home
+        )
     counts = dashboard.programme_counts(current_user, today)
     if current_user.has_role(Role.SUPERVISOR):
-        return render_template("main/home_supervisor.html", counts=counts,
-                               ending=dashboard.contracts_ending_soon(current_user, today), today=today)
+        return render_template(
+            "main/home_supervisor.html",
+            counts=counts,
+            ending=dashboard.contracts_ending_soon(current_user, today),
+            today=today,
+        )
     if current_user.has_role(Role.EVALUATOR):
-        return render_template("main/home_evaluator.html", counts=counts,
-                               provinces=dashboard.by_province(current_user), wub=dashboard.latest_wub())
-    return render_template("main/home_admin.html", counts=counts, users=dashboard.user_counts(),
-                           entries=dashboard.recent_audit())
+        return render_template(
+            "main/home_evaluator.html",
+            counts=counts,
+            provinces=dashboard.by_province(current_user),
+            wub=dashboard.latest_wub(),
+        )
+    return render_template(
+        "main/home_admin.html", counts=counts, users=dashboard.user_counts(), entries=dashboard.recent_audit()
+    )
 
 
 @bp.route("/language", methods=["POST"])

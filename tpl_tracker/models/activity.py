@@ -1,7 +1,7 @@
 """What a TPL does: activities with the businesses involved, and permit facilitation."""
+
 import datetime as dt
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,15 +34,13 @@ class Activity(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    facilitator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
-    )
+    facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True)
     date: Mapped[dt.date] = mapped_column(index=True)
     type: Mapped[str] = mapped_column(sa.String(30))
     description: Mapped[str] = mapped_column(sa.Text)
     hours: Mapped[Decimal] = mapped_column(sa.Numeric(4, 1))
-    latitude: Mapped[Optional[float]]
-    longitude: Mapped[Optional[float]]
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
@@ -68,7 +66,7 @@ class Evidence(db.Model):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
     content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
-    uploaded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     activity: Mapped[Activity] = relationship(back_populates="evidence")
@@ -89,19 +87,19 @@ class PermitFacilitation(db.Model):
     facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id"), index=True)
     permit_type: Mapped[str] = mapped_column(sa.String(10))
     status: Mapped[str] = mapped_column(sa.String(10), default="planned")
-    document_number: Mapped[Optional[str]] = mapped_column(sa.String(40))
-    planned_on: Mapped[Optional[dt.date]]
-    submitted_on: Mapped[Optional[dt.date]]
-    issued_on: Mapped[Optional[dt.date]]
-    rejected_on: Mapped[Optional[dt.date]]
-    expires_on: Mapped[Optional[dt.date]] = mapped_column(index=True)
-    notes: Mapped[Optional[str]] = mapped_column(sa.Text)
+    document_number: Mapped[str | None] = mapped_column(sa.String(40))
+    planned_on: Mapped[dt.date | None]
+    submitted_on: Mapped[dt.date | None]
+    issued_on: Mapped[dt.date | None]
+    rejected_on: Mapped[dt.date | None]
+    expires_on: Mapped[dt.date | None] = mapped_column(index=True)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     business: Mapped["Business"] = relationship()  # noqa: F821
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
 
     @property
-    def status_on(self) -> Optional[dt.date]:
+    def status_on(self) -> dt.date | None:
         """The date of the current status (planned, submitted, issued or rejected)."""
         return getattr(self, f"{self.status}_on")

@@ -1,6 +1,6 @@
 """IKM binaan (mentored businesses), who mentors them, and their assessments."""
+
 from datetime import date, datetime
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,25 +32,23 @@ class Business(db.Model):
     name: Mapped[str] = mapped_column(sa.String(160))
     normalized_name: Mapped[str] = mapped_column(sa.String(160))
     owner_name: Mapped[str] = mapped_column(sa.String(120))
-    owner_nik: Mapped[Optional[str]] = mapped_column(sa.String(16))
-    phone: Mapped[Optional[str]] = mapped_column(sa.String(20))
-    address: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    owner_nik: Mapped[str | None] = mapped_column(sa.String(16))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    address: Mapped[str | None] = mapped_column(sa.String(300))
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
-    kecamatan_code: Mapped[Optional[str]] = mapped_column(sa.String(13))
-    desa_code: Mapped[Optional[str]] = mapped_column(sa.String(13))
+    kecamatan_code: Mapped[str | None] = mapped_column(sa.String(13))
+    desa_code: Mapped[str | None] = mapped_column(sa.String(13))
     kbli: Mapped[str] = mapped_column(sa.String(5), index=True)
-    products: Mapped[Optional[str]] = mapped_column(sa.Text)
-    nib: Mapped[Optional[str]] = mapped_column(sa.String(13), unique=True)
+    products: Mapped[str | None] = mapped_column(sa.Text)
+    nib: Mapped[str | None] = mapped_column(sa.String(13), unique=True)
     size_class: Mapped[str] = mapped_column(sa.String(10), default="mikro")
     workers: Mapped[int] = mapped_column(default=0)
-    capital: Mapped[Optional[int]] = mapped_column(sa.BigInteger)  # whole Rupiah
-    turnover: Mapped[Optional[int]] = mapped_column(sa.BigInteger)  # whole Rupiah per year
-    year_founded: Mapped[Optional[int]] = mapped_column(sa.SmallInteger)
+    capital: Mapped[int | None] = mapped_column(sa.BigInteger)  # whole Rupiah
+    turnover: Mapped[int | None] = mapped_column(sa.BigInteger)  # whole Rupiah per year
+    year_founded: Mapped[int | None] = mapped_column(sa.SmallInteger)
     # Set when the business came from a tracer survey: the former TPL who founded it.
-    founder_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("facilitators.id", ondelete="SET NULL"), index=True
-    )
-    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    founder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("facilitators.id", ondelete="SET NULL"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     region: Mapped["Region"] = relationship()  # noqa: F821
@@ -64,18 +62,14 @@ class Mentorship(db.Model):
     """A TPL mentoring a business over a period (open while `end_date` is empty)."""
 
     __tablename__ = "mentorships"
-    __table_args__ = (
-        sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
-    )
+    __table_args__ = (sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(sa.ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
-    facilitator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
-    )
+    facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True)
     start_date: Mapped[date]
-    end_date: Mapped[Optional[date]]
-    end_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    end_date: Mapped[date | None]
+    end_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     business: Mapped[Business] = relationship(back_populates="mentorships")
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
@@ -94,14 +88,12 @@ class MentorshipRequest(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(sa.ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
-    facilitator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
-    )
-    reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
     status: Mapped[str] = mapped_column(sa.String(10), default="pending")
-    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    decision_note: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     business: Mapped[Business] = relationship()
@@ -124,13 +116,13 @@ class Assessment(db.Model):
     facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(10))
     assessed_on: Mapped[date]
-    turnover: Mapped[Optional[int]] = mapped_column(sa.BigInteger)  # whole Rupiah per month
-    workers: Mapped[Optional[int]]
-    production_capacity: Mapped[Optional[str]] = mapped_column(sa.String(200))
-    products: Mapped[Optional[str]] = mapped_column(sa.Text)
+    turnover: Mapped[int | None] = mapped_column(sa.BigInteger)  # whole Rupiah per month
+    workers: Mapped[int | None]
+    production_capacity: Mapped[str | None] = mapped_column(sa.String(200))
+    products: Mapped[str | None] = mapped_column(sa.Text)
     market_reach: Mapped[str] = mapped_column(sa.String(10), default="local")
     has_packaging_label: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    notes: Mapped[Optional[str]] = mapped_column(sa.Text)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     business: Mapped[Business] = relationship()

@@ -1,4 +1,5 @@
 """TPL profiles and their contracts."""
+
 from datetime import date, datetime
 from typing import Optional
 
@@ -39,22 +40,18 @@ class Facilitator(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True
-    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True)
     nik: Mapped[str] = mapped_column(sa.String(16), unique=True)
     full_name: Mapped[str] = mapped_column(sa.String(120), index=True)
     gender: Mapped[str] = mapped_column(sa.String(1))
     birth_date: Mapped[date]
-    phone: Mapped[Optional[str]] = mapped_column(sa.String(20))
-    email: Mapped[Optional[str]] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
     angkatan: Mapped[int] = mapped_column(sa.SmallInteger, index=True)
     polytechnic: Mapped[str] = mapped_column(sa.String(120))
-    supervisor_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    supervisor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     # Placement of the latest contract (kabupaten/kota), kept by the contract service for scope queries.
-    region_code: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -75,7 +72,7 @@ class Facilitator(db.Model):
         return None
 
     @property
-    def exit_date(self) -> Optional[date]:
+    def exit_date(self) -> date | None:
         """Latest effective end over all contracts (METRIC.md)."""
         ends = [c.effective_end for c in self.contracts]
         return max(ends) if ends else None
@@ -100,16 +97,14 @@ class Contract(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    facilitator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
-    )
+    facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True)
     number: Mapped[str] = mapped_column(sa.String(60), unique=True)
     start_date: Mapped[date]
     end_date: Mapped[date]
     placement_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
     status: Mapped[str] = mapped_column(sa.String(12), default="active")
-    terminated_on: Mapped[Optional[date]]
-    termination_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    terminated_on: Mapped[date | None]
+    termination_reason: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     facilitator: Mapped[Facilitator] = relationship(back_populates="contracts")
@@ -125,9 +120,7 @@ class Contract(db.Model):
     @effective_end.inplace.expression
     @classmethod
     def _effective_end_expression(cls):
-        return sa.type_coerce(
-            sa.case((cls.status == "terminated", cls.terminated_on), else_=cls.end_date), sa.Date
-        )
+        return sa.type_coerce(sa.case((cls.status == "terminated", cls.terminated_on), else_=cls.end_date), sa.Date)
 
     def days_left(self, on: date) -> int:
         """Days from a date to the effective end (negative once ended)."""

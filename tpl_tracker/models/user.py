@@ -1,4 +1,5 @@
 """Users, roles and supervisor scopes."""
+
 import enum
 import secrets
 from datetime import datetime
@@ -12,7 +13,7 @@ from ..extensions import db
 from .base import UTCDateTime, in_list, utcnow
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """What a user may do (see DESIGN.md)."""
 
     FACILITATOR = "facilitator"
@@ -46,15 +47,13 @@ class User(UserMixin, db.Model):
     is_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
     failed_login_count: Mapped[int] = mapped_column(default=0, server_default="0")
-    failed_login_window_start: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    failed_login_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    scope_regions: Mapped[list["SupervisorRegion"]] = relationship(
-        back_populates="user", cascade="all, delete-orphan"
-    )
+    scope_regions: Mapped[list["SupervisorRegion"]] = relationship(back_populates="user", cascade="all, delete-orphan")
     facilitator: Mapped[Optional["Facilitator"]] = relationship(  # noqa: F821
         back_populates="user", foreign_keys="Facilitator.user_id"
     )
@@ -98,4 +97,3 @@ class SupervisorRegion(db.Model):
 
     user: Mapped[User] = relationship(back_populates="scope_regions")
     region: Mapped["Region"] = relationship()  # noqa: F821
-

@@ -1,4 +1,5 @@
 """The user's notifications: the bell, the list, mark as read."""
+
 from flask import Blueprint
 
 bp = Blueprint("notifications", __name__)

@@ -1,4 +1,5 @@
 """Routes of the notifications blueprint."""
+
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm

@@ -1,4 +1,5 @@
 """Tracer surveys (survei penelusuran alumni) of former TPL."""
+
 from flask import Blueprint
 
 bp = Blueprint("outcomes", __name__)

@@ -36,15 +36,19 @@ class SurveyForm(FlaskForm):
     status = SelectField(_l("What is the TPL doing now?"), choices=STATUS_CHOICES)
     business_name = StringField(_l("Business name"), validators=[Optional(), Length(max=160)])
     founded_date = LocalDateField(_l("Founded on"), validators=[Optional()])
-    nib = StringField(_l("NIB (13 digits, from OSS)"), validators=[Optional(), Length(max=20)],
-                      render_kw={"inputmode": "numeric"})
-    kbli = StringField(_l("KBLI code (5 digits)"), validators=[Optional(), Length(max=10)],
-                       render_kw={"inputmode": "numeric"})
+    nib = StringField(
+        _l("NIB (13 digits, from OSS)"), validators=[Optional(), Length(max=20)], render_kw={"inputmode": "numeric"}
+    )
+    kbli = StringField(
+        _l("KBLI code (5 digits)"), validators=[Optional(), Length(max=10)], render_kw={"inputmode": "numeric"}
+    )
     workers = IntegerField(_l("Workers"), validators=[Optional()])
-    monthly_revenue = RupiahField(_l("Monthly revenue (Rupiah)"), validators=[Optional()],
-                                  render_kw={"inputmode": "numeric"})
-    business_region_code = SelectField(_l("Business location (kabupaten/kota)"), validators=[Optional()],
-                                       validate_choice=True)
+    monthly_revenue = RupiahField(
+        _l("Monthly revenue (Rupiah)"), validators=[Optional()], render_kw={"inputmode": "numeric"}
+    )
+    business_region_code = SelectField(
+        _l("Business location (kabupaten/kota)"), validators=[Optional()], validate_choice=True
+    )
     submit = SubmitField(_l("Save"))
 
 
@@ -66,6 +70,7 @@ class SurveyFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    verification = SelectField(_l("Verification"), choices=[("", _l("All"))] + VERIFICATION_CHOICES,
-                               validators=[Optional()])
+    verification = SelectField(
+        _l("Verification"), choices=[("", _l("All"))] + VERIFICATION_CHOICES, validators=[Optional()]
+    )
     status = SelectField(_l("Status"), choices=[("", _l("All"))] + STATUS_CHOICES, validators=[Optional()])

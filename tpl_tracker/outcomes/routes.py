@@ -18,8 +18,7 @@ from .forms import ConfirmForm, SurveyFilterForm, SurveyForm, VerifyForm
 
 
 def _surveys_url(survey: OutcomeSurvey) -> str:
-    return url_for("outcomes.facilitator_surveys", facilitator_id=survey.facilitator_id,
-                   _anchor=f"survey-{survey.id}")
+    return url_for("outcomes.facilitator_surveys", facilitator_id=survey.facilitator_id, _anchor=f"survey-{survey.id}")
 
 
 @bp.route("/")
@@ -50,8 +49,12 @@ def facilitator_surveys(facilitator_id: int):
     today = programme_today()
     surveys = service.facilitator_surveys(facilitator)
     return render_template(
-        "outcomes/facilitator.html", facilitator=facilitator, surveys=surveys, today=today,
-        rounds=service.due_surveys(facilitator, today), names=service.user_names(surveys),
+        "outcomes/facilitator.html",
+        facilitator=facilitator,
+        surveys=surveys,
+        today=today,
+        rounds=service.due_surveys(facilitator, today),
+        names=service.user_names(surveys),
         can_record=service.can_record(current_user, facilitator),
         can_verify=service.can_verify(current_user, facilitator),
         tracer_open=service.tracer_open(facilitator, today),
@@ -67,9 +70,15 @@ def _survey_form(survey: OutcomeSurvey | None) -> SurveyForm:
 
 def _survey_data(form: SurveyForm) -> service.SurveyData:
     return service.SurveyData(
-        survey_date=form.survey_date.data, status=form.status.data, business_name=form.business_name.data,
-        founded_date=form.founded_date.data, nib=form.nib.data, kbli=form.kbli.data, workers=form.workers.data,
-        monthly_revenue=form.monthly_revenue.data, business_region_code=form.business_region_code.data or None,
+        survey_date=form.survey_date.data,
+        status=form.status.data,
+        business_name=form.business_name.data,
+        founded_date=form.founded_date.data,
+        nib=form.nib.data,
+        kbli=form.kbli.data,
+        workers=form.workers.data,
+        monthly_revenue=form.monthly_revenue.data,
+        business_region_code=form.business_region_code.data or None,
     )
 
 
@@ -94,8 +103,13 @@ def create(facilitator_id: int):
         else:
             flash(_("The tracer survey has been saved."), "success")
             return redirect(_surveys_url(survey))
-    return render_template("outcomes/form.html", form=form, facilitator=facilitator, survey=None,
-                           on_behalf=not service.is_own(current_user, facilitator))
+    return render_template(
+        "outcomes/form.html",
+        form=form,
+        facilitator=facilitator,
+        survey=None,
+        on_behalf=not service.is_own(current_user, facilitator),
+    )
 
 
 @bp.route("/<int:survey_id>/edit", methods=["GET", "POST"])
@@ -119,8 +133,13 @@ def edit(survey_id: int):
             else:
                 flash(_("The tracer survey has been saved."), "success")
             return redirect(_surveys_url(survey))
-    return render_template("outcomes/form.html", form=form, facilitator=facilitator, survey=survey,
-                           on_behalf=not service.is_own(current_user, facilitator))
+    return render_template(
+        "outcomes/form.html",
+        form=form,
+        facilitator=facilitator,
+        survey=survey,
+        on_behalf=not service.is_own(current_user, facilitator),
+    )
 
 
 @bp.route("/<int:survey_id>/verify", methods=["POST"])

@@ -1,4 +1,5 @@
 """Permits and certificates a TPL facilitates for a business."""
+
 from flask import Blueprint
 
 bp = Blueprint("permits", __name__)

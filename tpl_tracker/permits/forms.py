@@ -1,4 +1,5 @@
 """Forms of the permits blueprint."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -44,10 +45,12 @@ class PermitFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
-    permit_type = SelectField(_l("Permit or certificate"), choices=[("", _l("All types"))] + TYPE_CHOICES,
-                              validators=[Optional()])
+    permit_type = SelectField(
+        _l("Permit or certificate"), choices=[("", _l("All types"))] + TYPE_CHOICES, validators=[Optional()]
+    )
     status = SelectField(_l("Status"), choices=[("", _l("All statuses"))] + STATUS_CHOICES, validators=[Optional()])
     region = SelectField(_l("Province"), validators=[Optional()])
-    month = StringField(_l("Month"), validators=[
-        Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use the form YYYY-MM."))])
+    month = StringField(
+        _l("Month"), validators=[Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use the form YYYY-MM."))]
+    )
     expiring = BooleanField(_l("Expiring within 60 days"))

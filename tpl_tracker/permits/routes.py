@@ -1,4 +1,5 @@
 """Routes of the permits blueprint: thin views over services/permits.py."""
+
 from datetime import date
 
 import sqlalchemy as sa
@@ -47,8 +48,13 @@ def index():
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template(
-        "permits/index.html", form=form, page=page, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
-        statuses=month_statuses((p.facilitator_id, p.status_on) for p in page.items), today=today,
+        "permits/index.html",
+        form=form,
+        page=page,
+        type_labels=TYPE_LABELS,
+        status_labels=STATUS_LABELS,
+        statuses=month_statuses((p.facilitator_id, p.status_on) for p in page.items),
+        today=today,
         expiry_state=service.expiry_state,
         can_record=current_user.has_role(Role.FACILITATOR) and current_user.facilitator is not None,
     )
@@ -56,9 +62,15 @@ def index():
 
 def _permit_data(form: PermitForm) -> service.PermitData:
     return service.PermitData(
-        permit_type=form.permit_type.data, status=form.status.data, planned_on=form.planned_on.data,
-        submitted_on=form.submitted_on.data, issued_on=form.issued_on.data, rejected_on=form.rejected_on.data,
-        document_number=form.document_number.data, expires_on=form.expires_on.data, notes=form.notes.data,
+        permit_type=form.permit_type.data,
+        status=form.status.data,
+        planned_on=form.planned_on.data,
+        submitted_on=form.submitted_on.data,
+        issued_on=form.issued_on.data,
+        rejected_on=form.rejected_on.data,
+        document_number=form.document_number.data,
+        expires_on=form.expires_on.data,
+        notes=form.notes.data,
     )
 
 
@@ -92,8 +104,14 @@ def create():
         else:
             flash(_("The permit facilitation has been saved."), "success")
             return redirect(url_for("permits.detail", permit_id=permit.id))
-    return render_template("permits/form.html", form=form, permit=None, fixed_business=chosen is not None,
-                           businesses=businesses, locked=False)
+    return render_template(
+        "permits/form.html",
+        form=form,
+        permit=None,
+        fixed_business=chosen is not None,
+        businesses=businesses,
+        locked=False,
+    )
 
 
 @bp.route("/<int:permit_id>")
@@ -101,19 +119,29 @@ def create():
 def detail(permit_id: int):
     """One permit facilitation: its pipeline, expiry, review comments and change history."""
     permit = get_permit_or_404(current_user, permit_id)
-    comments = list(db.session.scalars(
-        sa.select(ReviewComment).where(ReviewComment.item_type == "permit", ReviewComment.item_id == permit.id)
-        .order_by(ReviewComment.id.desc())
-    ))
+    comments = list(
+        db.session.scalars(
+            sa.select(ReviewComment)
+            .where(ReviewComment.item_type == "permit", ReviewComment.item_id == permit.id)
+            .order_by(ReviewComment.id.desc())
+        )
+    )
     steps = list(PIPELINE) if permit.status != "rejected" else ["planned", "submitted", "rejected"]
     return render_template(
-        "permits/detail.html", permit=permit, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
-        steps=steps, rank=service.STATUS_RANK, comments=comments,
-        expiry=service.expiry_state(permit), month_status=month_status(permit.facilitator_id, permit.status_on)
-        if permit.status_on else "draft",
-        can_edit=service.can_edit(current_user, permit), can_delete=service.can_delete(current_user, permit),
+        "permits/detail.html",
+        permit=permit,
+        type_labels=TYPE_LABELS,
+        status_labels=STATUS_LABELS,
+        steps=steps,
+        rank=service.STATUS_RANK,
+        comments=comments,
+        expiry=service.expiry_state(permit),
+        month_status=month_status(permit.facilitator_id, permit.status_on) if permit.status_on else "draft",
+        can_edit=service.can_edit(current_user, permit),
+        can_delete=service.can_delete(current_user, permit),
         locked=service.status_month_locked(permit),
-        entries=audit.history(permit), masked=not sees_personal_numbers(current_user),
+        entries=audit.history(permit),
+        masked=not sees_personal_numbers(current_user),
         confirm_form=ConfirmForm(formdata=None),
     )
 
@@ -145,8 +173,14 @@ def edit(permit_id: int):
         else:
             flash(_("The permit facilitation has been saved."), "success")
             return _back(permit)
-    return render_template("permits/form.html", form=form, permit=permit, fixed_business=True,
-                           businesses=[permit.business], locked=service.status_month_locked(permit))
+    return render_template(
+        "permits/form.html",
+        form=form,
+        permit=permit,
+        fixed_business=True,
+        businesses=[permit.business],
+        locked=service.status_month_locked(permit),
+    )
 
 
 @bp.route("/<int:permit_id>/delete", methods=["POST"])

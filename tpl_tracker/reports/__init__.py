@@ -1,4 +1,5 @@
 """Outcome reports: the WUB figures from the stored snapshots."""
+
 from flask import Blueprint
 
 bp = Blueprint("reports", __name__)

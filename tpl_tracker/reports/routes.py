@@ -1,4 +1,5 @@
 """Routes of the reports blueprint."""
+
 from flask import Response, abort, render_template, request
 
 from ..models import Role
@@ -31,8 +32,15 @@ def wub():
     form, as_of, group_by = _selection()
     rows = load_snapshot(as_of, group_by) if as_of else []
     total = load_snapshot(as_of, "total") if as_of else []
-    return render_template("reports/wub.html", form=form, rows=rows, as_of=as_of, group_by=group_by,
-                           total=total[0] if total else None, region_name=region_name)
+    return render_template(
+        "reports/wub.html",
+        form=form,
+        rows=rows,
+        as_of=as_of,
+        group_by=group_by,
+        total=total[0] if total else None,
+        region_name=region_name,
+    )
 
 
 @bp.route("/wub.<fmt>")
@@ -44,10 +52,13 @@ def wub_download(fmt: str):
     _form, as_of, group_by = _selection()
     if as_of is None:
         abort(404)
-    rows = [{column: getattr(row, column) for column in row.__table__.columns.keys()} for row in
-            load_snapshot(as_of, group_by)]
+    rows = [
+        {column: getattr(row, column) for column in row.__table__.columns.keys()}  # noqa: SIM118 - names
+        for row in load_snapshot(as_of, group_by)
+    ]
     if not rows:
         abort(404)
     filename = f"wub_{group_by}_{as_of.isoformat()}.{fmt}"
-    return Response(render(rows, fmt), mimetype=MIME[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        render(rows, fmt), mimetype=MIME[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

@@ -1,4 +1,5 @@
 """The monthly report: a TPL submits a month, the supervisor approves or returns it."""
+
 from flask import Blueprint
 
 bp = Blueprint("reviews", __name__)

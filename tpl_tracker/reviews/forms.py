@@ -1,4 +1,5 @@
 """Forms of the reviews blueprint."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
@@ -20,20 +21,25 @@ class SubmitMonthForm(FlaskForm):
 class ReviewForm(FlaskForm):
     """The supervisor's decision on a submitted month (item comments are fields comment-<type>-<id>)."""
 
-    decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve")),
-                                                   ("return", _l("Return for correction"))],
-                          validators=[DataRequired(message=_l("Choose approve or return."))])
-    comment = TextAreaField(_l("Comment on the whole month (required when returning without item comments)"),
-                            validators=[Optional(), Length(max=MAX_COMMENT)])
+    decision = RadioField(
+        _l("Decision"),
+        choices=[("approve", _l("Approve")), ("return", _l("Return for correction"))],
+        validators=[DataRequired(message=_l("Choose approve or return."))],
+    )
+    comment = TextAreaField(
+        _l("Comment on the whole month (required when returning without item comments)"),
+        validators=[Optional(), Length(max=MAX_COMMENT)],
+    )
     submit = SubmitField(_l("Save decision"))
 
 
 class ReopenForm(FlaskForm):
     """The supervisor reopens an approved month, saying why."""
 
-    reason = TextAreaField(_l("Reason for reopening"),
-                           validators=[DataRequired(message=_l("Give the reason for reopening the month.")),
-                                       Length(max=MAX_COMMENT)])
+    reason = TextAreaField(
+        _l("Reason for reopening"),
+        validators=[DataRequired(message=_l("Give the reason for reopening the month.")), Length(max=MAX_COMMENT)],
+    )
     submit = SubmitField(_l("Reopen"))
 
 
@@ -43,10 +49,18 @@ class ReportFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), choices=[("", _l("All"))] + [(s, STATUS_LABELS[s]) for s in MONTH_STATUSES],
-                         validators=[Optional()])
-    month = StringField(_l("Month (YYYY-MM)"), validators=[
-        Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Type the month as YYYY-MM, e.g. 2026-03."))])
+    status = SelectField(
+        _l("Status"),
+        choices=[("", _l("All"))] + [(s, STATUS_LABELS[s]) for s in MONTH_STATUSES],
+        validators=[Optional()],
+    )
+    month = StringField(
+        _l("Month (YYYY-MM)"),
+        validators=[
+            Optional(),
+            Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Type the month as YYYY-MM, e.g. 2026-03.")),
+        ],
+    )
     province = SelectField(_l("Province"), validators=[Optional()], validate_choice=False)
     tpl = IntegerField(_l("TPL"), validators=[Optional()], widget=HiddenInput())
 

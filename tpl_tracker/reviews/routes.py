@@ -1,4 +1,5 @@
 """Routes of the reviews blueprint: a TPL's months, the month page, submit, review, reopen, the review queue."""
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -50,8 +51,9 @@ def _expired(form) -> None:
         flash(_("The form has expired: please try again."), "danger")
 
 
-def _render_month(facilitator: Facilitator, period, submit_form=None, review_form=None, reopen_form=None,
-                  posted_comments=None):
+def _render_month(
+    facilitator: Facilitator, period, submit_form=None, review_form=None, reopen_form=None, posted_comments=None
+):
     """The month page; the forms given keep what was typed and their errors."""
     today = programme_today()
     report = get_month(facilitator.id, period)
@@ -62,18 +64,29 @@ def _render_month(facilitator: Facilitator, period, submit_form=None, review_for
     items = service.month_items(facilitator.id, period)
     notes = {(c.item_type, c.item_id): c.comment for c in last.item_comments} if last else {}
     return render_template(
-        "reviews/month.html", facilitator=facilitator, period=period, report=report, status=status,
-        items=items, events=events, last_return=last, return_notes=notes,
-        orphans=[text for key, text in notes.items() if key not in items.keys()],
+        "reviews/month.html",
+        facilitator=facilitator,
+        period=period,
+        report=report,
+        status=status,
+        items=items,
+        events=events,
+        last_return=last,
+        return_notes=notes,
+        orphans=[text for key, text in notes.items() if key not in items.keys()],  # noqa: SIM118 - MonthItems is not a dict
         can_submit=service.can_submit(current_user, facilitator, period, status, today),
-        reviewing=reviewing, can_reopen=can_review(current_user) and status == "approved",
+        reviewing=reviewing,
+        can_reopen=can_review(current_user) and status == "approved",
         submit_form=submit_form or SubmitMonthForm(formdata=None),
         review_form=review_form or ReviewForm(formdata=None),
         reopen_form=reopen_form or ReopenForm(formdata=None),
         posted_comments=posted_comments or {},
-        entries=audit.history(report) if report else [], masked=not sees_personal_numbers(current_user),
-        activity_labels=ACTIVITY_LABELS, permit_labels=PERMIT_LABELS,
-        step_labels=STEP_LABELS, kind_labels=KIND_LABELS,
+        entries=audit.history(report) if report else [],
+        masked=not sees_personal_numbers(current_user),
+        activity_labels=ACTIVITY_LABELS,
+        permit_labels=PERMIT_LABELS,
+        step_labels=STEP_LABELS,
+        kind_labels=KIND_LABELS,
         action_label=service.action_label,
     )
 
@@ -87,9 +100,12 @@ def index():
         if facilitator is None:
             flash(_("Your account is not linked to a TPL profile yet. Contact your administrator."), "warning")
             return redirect(url_for("main.home"))
-        return render_template("reviews/months.html", facilitator=facilitator,
-                               rows=service.facilitator_months(facilitator),
-                               action_label=service.action_label)
+        return render_template(
+            "reviews/months.html",
+            facilitator=facilitator,
+            rows=service.facilitator_months(facilitator),
+            action_label=service.action_label,
+        )
     form = ReportFilterForm(request.args)
     form.province.choices = [("", _("All provinces"))] + province_choices()
     valid = form.validate()
@@ -115,11 +131,11 @@ def index():
 @roles_required(Role.SUPERVISOR)
 def queue():
     """Submitted months of the supervisor's TPL, oldest submission first."""
-    page = db.paginate(service.review_queue(current_user), per_page=current_app.config["PER_PAGE"],
-                       error_out=False)
+    page = db.paginate(service.review_queue(current_user), per_page=current_app.config["PER_PAGE"], error_out=False)
     counts = service.month_counts((r.facilitator_id, r.period) for r in page.items)
-    return render_template("reviews/queue.html", page=page, counts=counts, today=programme_today(),
-                           days_waiting=service.days_waiting)
+    return render_template(
+        "reviews/queue.html", page=page, counts=counts, today=programme_today(), days_waiting=service.days_waiting
+    )
 
 
 @bp.route("/<int:report_id>")
@@ -175,8 +191,7 @@ def review(report_id: int):
             if report.status == "approved":
                 flash(_("%(month)s has been approved.", month=month_label(period)), "success")
             else:
-                flash(_("%(month)s has been returned to the TPL for correction.", month=month_label(period)),
-                      "success")
+                flash(_("%(month)s has been returned to the TPL for correction.", month=month_label(period)), "success")
             return redirect(url_for("reviews.queue"))
     _expired(form)
     return _render_month(facilitator, period, review_form=form, posted_comments=comments)

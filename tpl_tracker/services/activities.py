@@ -1,4 +1,5 @@
 """Activities a TPL logs (visits, trainings, ...): rules, writes with their evidence files, and the list."""
+
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,21 +44,33 @@ class ActivityData:
 
 # --- reading --------------------------------------------------------------------------------
 
+
 def mentored_businesses(facilitator: Facilitator) -> list[Business]:
     """Businesses the TPL mentors or mentored (any mentorship), by name: the choices of the activity form."""
-    return list(db.session.scalars(
-        sa.select(Business).where(sa.exists().where(
-            Mentorship.business_id == Business.id, Mentorship.facilitator_id == facilitator.id))
-        .order_by(Business.name, Business.id)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Business)
+            .where(
+                sa.exists().where(Mentorship.business_id == Business.id, Mentorship.facilitator_id == facilitator.id)
+            )
+            .order_by(Business.name, Business.id)
+        )
+    )
 
 
-def activity_query(user: User, q: str | None = None, month: date | None = None, type: str | None = None,
-                   region: str | None = None, kbli_division: str | None = None,
-                   facilitator_id: int | None = None):
+def activity_query(
+    user: User,
+    q: str | None = None,
+    month: date | None = None,
+    type: str | None = None,
+    region: str | None = None,
+    kbli_division: str | None = None,
+    facilitator_id: int | None = None,
+):
     """A select of the activities in the user's scope, filtered, newest first, relations preloaded."""
     query = (
-        sa.select(Activity).where(work_scope(user, Activity))
+        sa.select(Activity)
+        .where(work_scope(user, Activity))
         .options(selectinload(Activity.facilitator), selectinload(Activity.businesses))
     )
     if q:
@@ -71,11 +84,13 @@ def activity_query(user: User, q: str | None = None, month: date | None = None, 
         in_region = Facilitator.region_code == region if "." in region else Facilitator.region_code.like(f"{region}.%")
         query = query.where(sa.exists().where(Facilitator.id == Activity.facilitator_id, in_region))
     if kbli_division:
-        query = query.where(sa.exists().where(
-            activity_businesses.c.activity_id == Activity.id,
-            activity_businesses.c.business_id == Business.id,
-            Business.kbli.like(f"{kbli_division}%"),
-        ))
+        query = query.where(
+            sa.exists().where(
+                activity_businesses.c.activity_id == Activity.id,
+                activity_businesses.c.business_id == Business.id,
+                Business.kbli.like(f"{kbli_division}%"),
+            )
+        )
     if facilitator_id:
         query = query.where(Activity.facilitator_id == facilitator_id)
     return query.order_by(Activity.date.desc(), Activity.id.desc())
@@ -86,19 +101,25 @@ def evidence_counts(activities) -> dict[int, int]:
     ids = [a.id for a in activities]
     if not ids:
         return {}
-    return dict(db.session.execute(
-        sa.select(Evidence.activity_id, sa.func.count(Evidence.id))
-        .where(Evidence.activity_id.in_(ids)).group_by(Evidence.activity_id)
-    ).all())
+    return dict(
+        db.session.execute(
+            sa.select(Evidence.activity_id, sa.func.count(Evidence.id))
+            .where(Evidence.activity_id.in_(ids))
+            .group_by(Evidence.activity_id)
+        ).all()
+    )
 
 
 def can_edit(user: User, activity: Activity) -> bool:
     """The owning TPL, while the activity's month is open."""
     return is_own_work(user, activity.facilitator_id) and month_status(activity.facilitator_id, activity.date) not in (
-        "submitted", "approved")
+        "submitted",
+        "approved",
+    )
 
 
 # --- checks ---------------------------------------------------------------------------------
+
 
 def _check_owner(actor: User, facilitator_id: int) -> None:
     if not is_own_work(actor, facilitator_id):
@@ -107,12 +128,17 @@ def _check_owner(actor: User, facilitator_id: int) -> None:
 
 def _eligible_business_ids(facilitator: Facilitator, day: date, ids: list[int]) -> set[int]:
     """Of `ids`, the businesses the TPL mentors now (open mentorship) or whose mentorship covered `day`."""
-    return set(db.session.scalars(sa.select(Mentorship.business_id).where(
-        Mentorship.facilitator_id == facilitator.id,
-        Mentorship.business_id.in_(ids),
-        sa.or_(Mentorship.end_date.is_(None),
-               sa.and_(Mentorship.start_date <= day, Mentorship.end_date >= day)),
-    )))
+    return set(
+        db.session.scalars(
+            sa.select(Mentorship.business_id).where(
+                Mentorship.facilitator_id == facilitator.id,
+                Mentorship.business_id.in_(ids),
+                sa.or_(
+                    Mentorship.end_date.is_(None), sa.and_(Mentorship.start_date <= day, Mentorship.end_date >= day)
+                ),
+            )
+        )
+    )
 
 
 def _check_activity(facilitator: Facilitator, data: ActivityData, today: date) -> dict:
@@ -129,14 +155,16 @@ def _check_activity(facilitator: Facilitator, data: ActivityData, today: date) -
         raise ServiceError(_("Choose at least one business."), field="business_ids")
     eligible = _eligible_business_ids(facilitator, data.date, ids)
     if set(ids) - eligible:
-        raise ServiceError(_("You can only choose businesses you mentor (or mentored on that date)."),
-                           field="business_ids")
+        raise ServiceError(
+            _("You can only choose businesses you mentor (or mentored on that date)."), field="business_ids"
+        )
     description = (data.description or "").strip()
     if not description:
         raise ServiceError(_("Describe the activity."), field="description")
     if len(description) > MAX_DESCRIPTION:
-        raise ServiceError(_("The description may have at most %(count)d characters.", count=MAX_DESCRIPTION),
-                           field="description")
+        raise ServiceError(
+            _("The description may have at most %(count)d characters.", count=MAX_DESCRIPTION), field="description"
+        )
     hours = check_hours(data.hours)
     latitude, longitude = data.latitude, data.longitude
     if (latitude is None) != (longitude is None):
@@ -146,8 +174,15 @@ def _check_activity(facilitator: Facilitator, data: ActivityData, today: date) -
     if longitude is not None and not -180 <= longitude <= 180:
         raise ServiceError(_("The longitude must lie between -180 and 180."), field="longitude")
     businesses = list(db.session.scalars(sa.select(Business).where(Business.id.in_(ids)).order_by(Business.id)))
-    return {"date": data.date, "type": data.type, "description": description, "hours": hours,
-            "latitude": latitude, "longitude": longitude, "businesses": businesses}
+    return {
+        "date": data.date,
+        "type": data.type,
+        "description": description,
+        "hours": hours,
+        "latitude": latitude,
+        "longitude": longitude,
+        "businesses": businesses,
+    }
 
 
 def check_hours(value) -> Decimal:
@@ -183,8 +218,14 @@ def _snapshot(activity: Activity) -> dict:
 
 # --- writes ---------------------------------------------------------------------------------
 
-def create_activity(actor: User, facilitator: Facilitator, data: ActivityData,
-                    uploads: list[evidence_service.Upload] | None = None, today: date | None = None) -> Activity:
+
+def create_activity(
+    actor: User,
+    facilitator: Facilitator,
+    data: ActivityData,
+    uploads: list[evidence_service.Upload] | None = None,
+    today: date | None = None,
+) -> Activity:
     """Log an activity with its evidence files, in one commit."""
     _check_owner(actor, facilitator.id)
     values = _check_activity(facilitator, data, today or programme_today())

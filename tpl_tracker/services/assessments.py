@@ -4,12 +4,12 @@ Rules: a business has at most one baseline, its first assessment must be the bas
 dated before it. Only a TPL mentoring the business assesses it; only the assessment's own TPL changes it;
 dates lie within one of the TPL's contracts and never in the future; submitted or approved months are locked.
 """
+
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from .. import labels
 from ..dates import programme_today
@@ -45,34 +45,44 @@ def _clean(value: str | None, limit: int | None, field: str, label: str) -> str 
     if not value:
         return None
     if limit and len(value) > limit:
-        raise ServiceError(_("%(label)s is too long (at most %(max)d characters).", label=label, max=limit),
-                           field=field)
+        raise ServiceError(
+            _("%(label)s is too long (at most %(max)d characters).", label=label, max=limit), field=field
+        )
     return value
 
 
 def _check_sequence(business: Business, kind: str, assessed_on: date, assessment: Assessment | None) -> None:
     """After the change, the business keeps one baseline, first, and no follow-up before it."""
-    others = [a for a in db.session.scalars(sa.select(Assessment).where(Assessment.business_id == business.id))
-              if assessment is None or a.id != assessment.id]
+    others = [
+        a
+        for a in db.session.scalars(sa.select(Assessment).where(Assessment.business_id == business.id))
+        if assessment is None or a.id != assessment.id
+    ]
     baselines = [a for a in others if a.kind == "baseline"]
     if kind == "baseline":
         if baselines:
             raise ServiceError(_("This business already has a baseline assessment."), field="kind")
         earlier = [a.assessed_on for a in others if a.assessed_on < assessed_on]
         if earlier:
-            raise ServiceError(_("The baseline cannot be dated after a follow-up (%(date)s).",
-                                 date=min(earlier).strftime("%d/%m/%Y")), field="assessed_on")
+            raise ServiceError(
+                _("The baseline cannot be dated after a follow-up (%(date)s).", date=min(earlier).strftime("%d/%m/%Y")),
+                field="assessed_on",
+            )
         return
     if not baselines:
         raise ServiceError(_("The first assessment of a business must be the baseline."), field="kind")
     baseline = baselines[0]
     if assessed_on < baseline.assessed_on:
-        raise ServiceError(_("A follow-up cannot be dated before the baseline (%(date)s).",
-                             date=baseline.assessed_on.strftime("%d/%m/%Y")), field="assessed_on")
+        raise ServiceError(
+            _(
+                "A follow-up cannot be dated before the baseline (%(date)s).",
+                date=baseline.assessed_on.strftime("%d/%m/%Y"),
+            ),
+            field="assessed_on",
+        )
 
 
-def _check(actor: User, business: Business, data: AssessmentData, assessment: Assessment | None,
-           facilitator) -> dict:
+def _check(actor: User, business: Business, data: AssessmentData, assessment: Assessment | None, facilitator) -> dict:
     if data.kind not in ASSESSMENT_KINDS:
         raise ServiceError(_("Choose baseline or follow-up."), field="kind")
     if data.assessed_on is None:
@@ -92,8 +102,9 @@ def _check(actor: User, business: Business, data: AssessmentData, assessment: As
         "assessed_on": data.assessed_on,
         "turnover": data.turnover,
         "workers": data.workers,
-        "production_capacity": _clean(data.production_capacity, 200, "production_capacity",
-                                      _("The production capacity")),
+        "production_capacity": _clean(
+            data.production_capacity, 200, "production_capacity", _("The production capacity")
+        ),
         "products": _clean(data.products, 2000, "products", _("The products")),
         "market_reach": data.market_reach,
         "has_packaging_label": bool(data.has_packaging_label),
@@ -144,8 +155,11 @@ def delete_assessment(actor: User, assessment: Assessment) -> None:
     _check_owner(actor, assessment)
     assert_months_open(assessment.facilitator_id, assessment.assessed_on)
     if assessment.kind == "baseline":
-        follow_ups = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment).where(
-            Assessment.business_id == assessment.business_id, Assessment.id != assessment.id))
+        follow_ups = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Assessment)
+            .where(Assessment.business_id == assessment.business_id, Assessment.id != assessment.id)
+        )
         if follow_ups:
             raise ServiceError(_("The baseline cannot be deleted while the business has follow-ups."))
     audit.record("delete", actor=actor, entity=assessment, before=audit.snapshot(assessment))
@@ -175,16 +189,40 @@ def change_since_baseline(assessments: list[Assessment]) -> dict | None:
         return new - old if old is not None and new is not None else None
 
     rows = [
-        {"label": _("Turnover per month"), "kind": "rupiah", "baseline": baseline.turnover,
-         "latest": latest.turnover, "difference": difference(baseline.turnover, latest.turnover)},
-        {"label": _("Workers"), "kind": "number", "baseline": baseline.workers, "latest": latest.workers,
-         "difference": difference(baseline.workers, latest.workers)},
-        {"label": _("Market reach"), "kind": "text",
-         "baseline": str(MARKET_REACH_LABELS.get(baseline.market_reach, baseline.market_reach)),
-         "latest": str(MARKET_REACH_LABELS.get(latest.market_reach, latest.market_reach)), "difference": None},
-        {"label": _("Packaging and label"), "kind": "bool", "baseline": baseline.has_packaging_label,
-         "latest": latest.has_packaging_label, "difference": None},
-        {"label": _("Production capacity"), "kind": "text", "baseline": baseline.production_capacity,
-         "latest": latest.production_capacity, "difference": None},
+        {
+            "label": _("Turnover per month"),
+            "kind": "rupiah",
+            "baseline": baseline.turnover,
+            "latest": latest.turnover,
+            "difference": difference(baseline.turnover, latest.turnover),
+        },
+        {
+            "label": _("Workers"),
+            "kind": "number",
+            "baseline": baseline.workers,
+            "latest": latest.workers,
+            "difference": difference(baseline.workers, latest.workers),
+        },
+        {
+            "label": _("Market reach"),
+            "kind": "text",
+            "baseline": str(MARKET_REACH_LABELS.get(baseline.market_reach, baseline.market_reach)),
+            "latest": str(MARKET_REACH_LABELS.get(latest.market_reach, latest.market_reach)),
+            "difference": None,
+        },
+        {
+            "label": _("Packaging and label"),
+            "kind": "bool",
+            "baseline": baseline.has_packaging_label,
+            "latest": latest.has_packaging_label,
+            "difference": None,
+        },
+        {
+            "label": _("Production capacity"),
+            "kind": "text",
+            "baseline": baseline.production_capacity,
+            "latest": latest.production_capacity,
+            "difference": None,
+        },
     ]
     return {"baseline": baseline, "latest": latest, "rows": rows}

@@ -1,4 +1,5 @@
 """The audit trail: one entry for every change and every security event."""
+
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,8 +38,9 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
 
 
-def record(action: str, actor=None, entity=None, before=None, after=None, note=None,
-           entity_type=None, entity_id=None) -> AuditEntry:
+def record(
+    action: str, actor=None, entity=None, before=None, after=None, note=None, entity_type=None, entity_id=None
+) -> AuditEntry:
     """Add an audit entry to the current transaction (the caller commits)."""
     if entity is not None:
         entity_type = entity_type or entity.__tablename__
@@ -75,11 +77,17 @@ def history(*records) -> list[AuditEntry]:
 
     conditions = [
         sa.and_(AuditEntry.entity_type == obj.__tablename__, AuditEntry.entity_id == str(obj.id))
-        for obj in records if obj is not None
+        for obj in records
+        if obj is not None
     ]
     if not conditions:
         return []
-    return list(db.session.scalars(
-        sa.select(AuditEntry).options(joinedload(AuditEntry.actor))
-        .where(sa.or_(*conditions)).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(200)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry)
+            .options(joinedload(AuditEntry.actor))
+            .where(sa.or_(*conditions))
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(200)
+        )
+    )

@@ -1,5 +1,6 @@
 """Sign-in, sign-out and passwords: sessions that really end, lockouts counted in the database."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,7 +20,7 @@ def load_user_by_token(token: str) -> User | None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def authenticate(email: str, password: str) -> User:

@@ -3,6 +3,7 @@
 Duplicates: a business is the same as an existing one when it has the same NIB, or the same normalized name
 in the same kabupaten/kota. A TPL who finds an existing business asks to mentor it; a supervisor decides.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -116,8 +117,9 @@ def kbli_division(kbli: str | None) -> str | None:
     return kbli[:2] if kbli else None
 
 
-def _text(value: str | None, limit: int, field: str, label: str, required: bool = False,
-          multiline: bool = False) -> str | None:
+def _text(
+    value: str | None, limit: int, field: str, label: str, required: bool = False, multiline: bool = False
+) -> str | None:
     """A cleaned text value: stripped (single-line values also get their whitespace collapsed)."""
     value = (value or "").strip() if multiline else " ".join((value or "").split())
     if not value:
@@ -125,8 +127,9 @@ def _text(value: str | None, limit: int, field: str, label: str, required: bool 
             raise ServiceError(_("%(label)s is required.", label=label), field=field)
         return None
     if len(value) > limit:
-        raise ServiceError(_("%(label)s is too long (at most %(max)d characters).", label=label, max=limit),
-                           field=field)
+        raise ServiceError(
+            _("%(label)s is too long (at most %(max)d characters).", label=label, max=limit), field=field
+        )
     return value
 
 
@@ -190,39 +193,55 @@ def _check_business(data: BusinessData, business: Business | None) -> dict:
     if data.year_founded is not None and not 1900 <= data.year_founded <= programme_today().year:
         raise ServiceError(_("The founding year must lie between 1900 and this year."), field="year_founded")
     values = {
-        "name": name, "normalized_name": normalize_name(name), "owner_name": owner_name, "owner_nik": owner_nik,
-        "phone": phone, "address": address, "region_code": data.region_code,
-        "kecamatan_code": data.kecamatan_code, "desa_code": data.desa_code, "kbli": kbli, "products": products,
-        "nib": nib, "size_class": data.size_class, "workers": workers, "capital": data.capital,
-        "turnover": data.turnover, "year_founded": data.year_founded,
+        "name": name,
+        "normalized_name": normalize_name(name),
+        "owner_name": owner_name,
+        "owner_nik": owner_nik,
+        "phone": phone,
+        "address": address,
+        "region_code": data.region_code,
+        "kecamatan_code": data.kecamatan_code,
+        "desa_code": data.desa_code,
+        "kbli": kbli,
+        "products": products,
+        "nib": nib,
+        "size_class": data.size_class,
+        "workers": workers,
+        "capital": data.capital,
+        "turnover": data.turnover,
+        "year_founded": data.year_founded,
     }
     _refuse_duplicate(values, business)
     return values
 
 
-def find_duplicate(nib: str | None, normalized_name: str, region_code: str,
-                   exclude_id: int | None = None) -> tuple[Business | None, str | None]:
+def find_duplicate(
+    nib: str | None, normalized_name: str, region_code: str, exclude_id: int | None = None
+) -> tuple[Business | None, str | None]:
     """An existing business with the same NIB, or the same normalized name in the same kabupaten/kota."""
     others = sa.true() if exclude_id is None else Business.id != exclude_id
     if nib:
         same = db.session.scalar(sa.select(Business).where(Business.nib == nib, others))
         if same is not None:
             return same, "nib"
-    same = db.session.scalar(sa.select(Business).where(
-        Business.normalized_name == normalized_name, Business.region_code == region_code, others))
+    same = db.session.scalar(
+        sa.select(Business).where(
+            Business.normalized_name == normalized_name, Business.region_code == region_code, others
+        )
+    )
     return (same, "name") if same is not None else (None, None)
 
 
 def _refuse_duplicate(values: dict, business: Business | None) -> None:
-    same, field = find_duplicate(values["nib"], values["normalized_name"], values["region_code"],
-                                 business.id if business is not None else None)
+    same, field = find_duplicate(
+        values["nib"], values["normalized_name"], values["region_code"], business.id if business is not None else None
+    )
     if same is None:
         return
     if field == "nib":
         message = _("A business with this NIB is already registered: %(name)s.", name=same.name)
     else:
-        message = _("A business with this name is already registered in this kabupaten/kota: %(name)s.",
-                    name=same.name)
+        message = _("A business with this name is already registered in this kabupaten/kota: %(name)s.", name=same.name)
     raise DuplicateBusiness(message, field=field, business=same)
 
 
@@ -253,9 +272,13 @@ def open_mentorship_of(business: Business, facilitator_id: int | None) -> Mentor
     """The running mentorship of the business by one TPL, if any."""
     if facilitator_id is None:
         return None
-    return db.session.scalar(sa.select(Mentorship).where(
-        Mentorship.business_id == business.id, Mentorship.facilitator_id == facilitator_id,
-        Mentorship.end_date.is_(None)))
+    return db.session.scalar(
+        sa.select(Mentorship).where(
+            Mentorship.business_id == business.id,
+            Mentorship.facilitator_id == facilitator_id,
+            Mentorship.end_date.is_(None),
+        )
+    )
 
 
 def mentors_now(user: User, business: Business) -> bool:
@@ -310,8 +333,13 @@ def stop_mentoring(actor: User, business: Business, end_date: date | None, reaso
     if end_date is None:
         raise ServiceError(_("Give the end date."), field="end_date")
     if end_date < mentorship.start_date:
-        raise ServiceError(_("The mentoring cannot end before it started (%(date)s).",
-                             date=mentorship.start_date.strftime("%d/%m/%Y")), field="end_date")
+        raise ServiceError(
+            _(
+                "The mentoring cannot end before it started (%(date)s).",
+                date=mentorship.start_date.strftime("%d/%m/%Y"),
+            ),
+            field="end_date",
+        )
     if end_date > programme_today():
         raise ServiceError(_("The end date cannot be in the future."), field="end_date")
     reason = _text(reason, 500, "reason", _("The reason"), required=True, multiline=True)
@@ -327,14 +355,19 @@ def stop_mentoring(actor: User, business: Business, end_date: date | None, reaso
 
 # --- requests to mentor an existing business -------------------------------------------------
 
+
 def request_mentoring(actor: User, business: Business, reason: str | None) -> MentorshipRequest:
     """A TPL asks to mentor an existing business; a supervisor decides."""
     facilitator = _own_facilitator(actor)
     if open_mentorship_of(business, facilitator.id) is not None:
         raise ServiceError(_("You already mentor this business."))
-    pending = db.session.scalar(sa.select(MentorshipRequest.id).where(
-        MentorshipRequest.business_id == business.id, MentorshipRequest.facilitator_id == facilitator.id,
-        MentorshipRequest.status == "pending"))
+    pending = db.session.scalar(
+        sa.select(MentorshipRequest.id).where(
+            MentorshipRequest.business_id == business.id,
+            MentorshipRequest.facilitator_id == facilitator.id,
+            MentorshipRequest.status == "pending",
+        )
+    )
     if pending is not None:
         raise ServiceError(_("You have already asked to mentor this business; your supervisor will decide."))
     reason = _text(reason, 500, "reason", _("The reason"), multiline=True)
@@ -348,36 +381,47 @@ def request_mentoring(actor: User, business: Business, reason: str | None) -> Me
 
 def request_query(user: User):
     """Pending requests of the TPL in the user's scope, oldest first, with business and TPL loaded."""
-    return (sa.select(MentorshipRequest)
-            .join(Facilitator, Facilitator.id == MentorshipRequest.facilitator_id)
-            .where(MentorshipRequest.status == "pending", facilitator_scope(user))
-            .options(joinedload(MentorshipRequest.business), joinedload(MentorshipRequest.facilitator))
-            .order_by(MentorshipRequest.created_at, MentorshipRequest.id))
+    return (
+        sa.select(MentorshipRequest)
+        .join(Facilitator, Facilitator.id == MentorshipRequest.facilitator_id)
+        .where(MentorshipRequest.status == "pending", facilitator_scope(user))
+        .options(joinedload(MentorshipRequest.business), joinedload(MentorshipRequest.facilitator))
+        .order_by(MentorshipRequest.created_at, MentorshipRequest.id)
+    )
 
 
 def pending_request_count(user: User) -> int:
     """How many requests wait for a decision in the user's scope."""
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(MentorshipRequest)
+        sa.select(sa.func.count())
+        .select_from(MentorshipRequest)
         .join(Facilitator, Facilitator.id == MentorshipRequest.facilitator_id)
-        .where(MentorshipRequest.status == "pending", facilitator_scope(user)))
+        .where(MentorshipRequest.status == "pending", facilitator_scope(user))
+    )
 
 
 def own_requests(user: User, limit: int = 20) -> list[MentorshipRequest]:
     """A TPL's latest requests (pending and decided), newest first."""
     if user.facilitator is None:
         return []
-    return list(db.session.scalars(
-        sa.select(MentorshipRequest).where(MentorshipRequest.facilitator_id == user.facilitator.id)
-        .options(joinedload(MentorshipRequest.business))
-        .order_by(MentorshipRequest.created_at.desc(), MentorshipRequest.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            sa.select(MentorshipRequest)
+            .where(MentorshipRequest.facilitator_id == user.facilitator.id)
+            .options(joinedload(MentorshipRequest.business))
+            .order_by(MentorshipRequest.created_at.desc(), MentorshipRequest.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def get_request_or_404(user: User, request_id: int) -> MentorshipRequest:
     """A request of a TPL in the user's scope; 404 otherwise (out of scope is audited)."""
     request = db.session.scalar(
-        sa.select(MentorshipRequest).join(Facilitator, Facilitator.id == MentorshipRequest.facilitator_id)
-        .where(MentorshipRequest.id == request_id, facilitator_scope(user)))
+        sa.select(MentorshipRequest)
+        .join(Facilitator, Facilitator.id == MentorshipRequest.facilitator_id)
+        .where(MentorshipRequest.id == request_id, facilitator_scope(user))
+    )
     if request is None:
         if db.session.get(MentorshipRequest, request_id) is not None:
             audit.record_access_denied(user, f"mentorship_requests/{request_id}")
@@ -410,24 +454,42 @@ def decide_request(actor: User, request: MentorshipRequest, decision: str, note:
 
 # --- lists and pages ------------------------------------------------------------------------
 
-def business_query(user: User, q: str | None = None, region: str | None = None, division: str | None = None,
-                   permit_type: str | None = None):
+
+def business_query(
+    user: User,
+    q: str | None = None,
+    region: str | None = None,
+    division: str | None = None,
+    permit_type: str | None = None,
+):
     """A select of the businesses the user may see, filtered, with their mentors loaded; ordered by name."""
-    query = (sa.select(Business).where(business_scope(user))
-             .options(selectinload(Business.mentorships).joinedload(Mentorship.facilitator)))
+    query = (
+        sa.select(Business)
+        .where(business_scope(user))
+        .options(selectinload(Business.mentorships).joinedload(Mentorship.facilitator))
+    )
     if q and q.strip():
         term = f"%{q.strip().lower()}%"
-        query = query.where(sa.or_(
-            sa.func.lower(Business.name).like(term), sa.func.lower(Business.owner_name).like(term),
-            Business.nib.like(term), sa.func.lower(Business.products).like(term)))
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Business.name).like(term),
+                sa.func.lower(Business.owner_name).like(term),
+                Business.nib.like(term),
+                sa.func.lower(Business.products).like(term),
+            )
+        )
     if region:
-        query = query.where(Business.region_code == region if "." in region
-                            else Business.region_code.like(f"{region}.%"))
+        query = query.where(
+            Business.region_code == region if "." in region else Business.region_code.like(f"{region}.%")
+        )
     if division:
         query = query.where(Business.kbli.like(f"{division}%"))
     if permit_type:
-        query = query.where(sa.exists().where(PermitFacilitation.business_id == Business.id,
-                                              PermitFacilitation.permit_type == permit_type))
+        query = query.where(
+            sa.exists().where(
+                PermitFacilitation.business_id == Business.id, PermitFacilitation.permit_type == permit_type
+            )
+        )
     return query.order_by(Business.name, Business.id)
 
 
@@ -439,33 +501,47 @@ def issued_permit_counts(business_ids) -> dict[int, int]:
     rows = db.session.execute(
         sa.select(PermitFacilitation.business_id, sa.func.count())
         .where(PermitFacilitation.business_id.in_(ids), PermitFacilitation.status == "issued")
-        .group_by(PermitFacilitation.business_id))
+        .group_by(PermitFacilitation.business_id)
+    )
     return dict(rows.all())
 
 
 def business_mentorships(business: Business) -> list[Mentorship]:
     """All mentorships of the business with their TPL, running ones first, then newest."""
     return sorted(
-        db.session.scalars(sa.select(Mentorship).options(joinedload(Mentorship.facilitator))
-                           .where(Mentorship.business_id == business.id)),
-        key=lambda m: (not m.is_open, -m.start_date.toordinal(), -m.id))
+        db.session.scalars(
+            sa.select(Mentorship)
+            .options(joinedload(Mentorship.facilitator))
+            .where(Mentorship.business_id == business.id)
+        ),
+        key=lambda m: (not m.is_open, -m.start_date.toordinal(), -m.id),
+    )
 
 
 def business_permits(business: Business) -> list[PermitFacilitation]:
     """The permit facilitations of the business, newest first."""
-    return list(db.session.scalars(
-        sa.select(PermitFacilitation).options(joinedload(PermitFacilitation.facilitator))
-        .where(PermitFacilitation.business_id == business.id)
-        .order_by(PermitFacilitation.created_at.desc(), PermitFacilitation.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(PermitFacilitation)
+            .options(joinedload(PermitFacilitation.facilitator))
+            .where(PermitFacilitation.business_id == business.id)
+            .order_by(PermitFacilitation.created_at.desc(), PermitFacilitation.id.desc())
+        )
+    )
 
 
 def recent_activities(business: Business, limit: int = 20) -> list[Activity]:
     """The last activities involving the business, newest first."""
-    return list(db.session.scalars(
-        sa.select(Activity).options(joinedload(Activity.facilitator))
-        .join(activity_businesses, activity_businesses.c.activity_id == Activity.id)
-        .where(activity_businesses.c.business_id == business.id)
-        .order_by(Activity.date.desc(), Activity.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            sa.select(Activity)
+            .options(joinedload(Activity.facilitator))
+            .join(activity_businesses, activity_businesses.c.activity_id == Activity.id)
+            .where(activity_businesses.c.business_id == business.id)
+            .order_by(Activity.date.desc(), Activity.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def business_history(business: Business, mentorships, assessments) -> list:
@@ -475,6 +551,11 @@ def business_history(business: Business, mentorships, assessments) -> list:
 
 def assessments_of(business: Business) -> list[Assessment]:
     """The assessments of the business, oldest first, with their TPL."""
-    return list(db.session.scalars(
-        sa.select(Assessment).options(joinedload(Assessment.facilitator))
-        .where(Assessment.business_id == business.id).order_by(Assessment.assessed_on, Assessment.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Assessment)
+            .options(joinedload(Assessment.facilitator))
+            .where(Assessment.business_id == business.id)
+            .order_by(Assessment.assessed_on, Assessment.id)
+        )
+    )

@@ -1,4 +1,5 @@
 """Figures for the home page of each role (read-only)."""
+
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -6,7 +7,6 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import AuditEntry, Contract, Facilitator, User
 from .scope import facilitator_scope
-
 
 
 def programme_counts(user: User, today: date) -> dict[str, int]:
@@ -28,7 +28,9 @@ def programme_counts(user: User, today: date) -> dict[str, int]:
     alumni = db.session.scalar(sa.select(sa.func.count()).where(exits.c.exit_date < today))
     ending = db.session.scalar(
         sa.select(sa.func.count()).where(
-            Contract.facilitator_id.in_(in_scope), end >= today, end <= today + timedelta(days=30),
+            Contract.facilitator_id.in_(in_scope),
+            end >= today,
+            end <= today + timedelta(days=30),
             Contract.start_date <= today,
         )
     )
@@ -42,8 +44,9 @@ def contracts_ending_soon(user: User, today: date, days: int = 30) -> list[Contr
         db.session.scalars(
             sa.select(Contract)
             .join(Facilitator)
-            .where(facilitator_scope(user), Contract.start_date <= today, end >= today,
-                   end <= today + timedelta(days=days))
+            .where(
+                facilitator_scope(user), Contract.start_date <= today, end >= today, end <= today + timedelta(days=days)
+            )
             .order_by(end)
             .options(sa.orm.contains_eager(Contract.facilitator))
         )
@@ -90,12 +93,17 @@ def _returned_months(facilitator_id: int) -> list[dict]:
 
     from ..models import Activity, Assessment, MonthlyReport, MonthlyReportEvent, PermitFacilitation
 
-    reports = list(db.session.scalars(
-        sa.select(MonthlyReport).where(MonthlyReport.facilitator_id == facilitator_id,
-                                       MonthlyReport.status == "returned")
-        .options(selectinload(MonthlyReport.events).selectinload(MonthlyReportEvent.item_comments),
-                 selectinload(MonthlyReport.events).joinedload(MonthlyReportEvent.actor))
-        .order_by(MonthlyReport.period)))
+    reports = list(
+        db.session.scalars(
+            sa.select(MonthlyReport)
+            .where(MonthlyReport.facilitator_id == facilitator_id, MonthlyReport.status == "returned")
+            .options(
+                selectinload(MonthlyReport.events).selectinload(MonthlyReportEvent.item_comments),
+                selectinload(MonthlyReport.events).joinedload(MonthlyReportEvent.actor),
+            )
+            .order_by(MonthlyReport.period)
+        )
+    )
     months = []
     wanted = {"activity": set(), "permit": set(), "assessment": set()}
     for report in reports:
@@ -115,8 +123,9 @@ def _returned_months(facilitator_id: int) -> list[dict]:
                 query = query.options(selectinload(model.business))
             items.update({(item_type, obj.id): obj for obj in db.session.scalars(query)})
     for month in months:
-        month["commented"] = [(comment, items.get((comment.item_type, comment.item_id)))
-                              for comment in month["comments"]]
+        month["commented"] = [
+            (comment, items.get((comment.item_type, comment.item_id))) for comment in month["comments"]
+        ]
     return months
 
 
@@ -131,32 +140,58 @@ def facilitator_home(facilitator: Facilitator, today: date) -> dict:
 
     month = month_start(today)
     open_mentorships = (
-        sa.select(Mentorship).join(Business)
+        sa.select(Mentorship)
+        .join(Business)
         .where(Mentorship.facilitator_id == facilitator.id, Mentorship.end_date.is_(None))
     )
-    businesses = list(db.session.scalars(
-        open_mentorships.options(contains_eager(Mentorship.business))
-        .order_by(Business.name, Mentorship.id).limit(10)))
-    in_month = sa.and_(Activity.facilitator_id == facilitator.id, Activity.date >= month,
-                       Activity.date < next_month(month))
+    businesses = list(
+        db.session.scalars(
+            open_mentorships.options(contains_eager(Mentorship.business))
+            .order_by(Business.name, Mentorship.id)
+            .limit(10)
+        )
+    )
+    in_month = sa.and_(
+        Activity.facilitator_id == facilitator.id, Activity.date >= month, Activity.date < next_month(month)
+    )
     month_activity_count = db.session.scalar(sa.select(sa.func.count()).select_from(Activity).where(in_month))
-    month_activities = list(db.session.scalars(
-        sa.select(Activity).where(in_month).options(selectinload(Activity.businesses))
-        .order_by(Activity.date.desc(), Activity.id.desc()).limit(5)))
-    report = db.session.scalar(sa.select(MonthlyReport).where(
-        MonthlyReport.facilitator_id == facilitator.id, MonthlyReport.period == month))
-    permits_open = list(db.session.scalars(
-        sa.select(PermitFacilitation)
-        .where(PermitFacilitation.facilitator_id == facilitator.id,
-               PermitFacilitation.status.in_(["planned", "submitted"]))
-        .options(selectinload(PermitFacilitation.business))
-        .order_by(PermitFacilitation.id.desc()).limit(20)))
-    permits_expiring = list(db.session.scalars(
-        sa.select(PermitFacilitation)
-        .where(PermitFacilitation.facilitator_id == facilitator.id, PermitFacilitation.status == "issued",
-               PermitFacilitation.expires_on >= today, PermitFacilitation.expires_on <= today + timedelta(days=60))
-        .options(selectinload(PermitFacilitation.business))
-        .order_by(PermitFacilitation.expires_on)))
+    month_activities = list(
+        db.session.scalars(
+            sa.select(Activity)
+            .where(in_month)
+            .options(selectinload(Activity.businesses))
+            .order_by(Activity.date.desc(), Activity.id.desc())
+            .limit(5)
+        )
+    )
+    report = db.session.scalar(
+        sa.select(MonthlyReport).where(MonthlyReport.facilitator_id == facilitator.id, MonthlyReport.period == month)
+    )
+    permits_open = list(
+        db.session.scalars(
+            sa.select(PermitFacilitation)
+            .where(
+                PermitFacilitation.facilitator_id == facilitator.id,
+                PermitFacilitation.status.in_(["planned", "submitted"]),
+            )
+            .options(selectinload(PermitFacilitation.business))
+            .order_by(PermitFacilitation.id.desc())
+            .limit(20)
+        )
+    )
+    permits_expiring = list(
+        db.session.scalars(
+            sa.select(PermitFacilitation)
+            .where(
+                PermitFacilitation.facilitator_id == facilitator.id,
+                PermitFacilitation.status == "issued",
+                PermitFacilitation.expires_on >= today,
+                PermitFacilitation.expires_on <= today + timedelta(days=60),
+            )
+            .options(selectinload(PermitFacilitation.business))
+            .order_by(PermitFacilitation.expires_on)
+        )
+    )
     target = target_of(facilitator.id, today.year)
     return {
         "businesses": businesses,

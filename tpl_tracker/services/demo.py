@@ -1,11 +1,12 @@
 """Demo data: the documented demo accounts and about 60 TPL with contract histories, made through the services."""
+
 import hashlib
 import io
 import random
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -38,13 +39,13 @@ from ..models import (
     User,
 )
 from . import ServiceError
+from .businesses import normalize_name
 from .facilitators import (
     ContractData,
     FacilitatorData,
     create_contract,
     create_facilitator,
 )
-from .businesses import normalize_name
 from .months import month_start, next_month, previous_month
 from .regions import sync_regions
 from .users import UserData, create_user
@@ -97,8 +98,13 @@ def _history(rng: random.Random, kind: str, today: date) -> tuple[list[_Period],
     month, twelve = _shape(rng)
     if kind == "active":
         # The last period runs on `today`; in January only a twelve-month contract from last year does.
-        options = [(y, m, t) for y in (today.year - 1, today.year) for m in (2, 3) for t in (False, True)
-                   if _period(y, m, t).start <= today <= _period(y, m, t).end]
+        options = [
+            (y, m, t)
+            for y in (today.year - 1, today.year)
+            for m in (2, 3)
+            for t in (False, True)
+            if _period(y, m, t).start <= today <= _period(y, m, t).end
+        ]
         last, month, twelve = rng.choice(options)
         count = rng.choice([1, 2, 2])
     elif kind == "alumni":
@@ -203,8 +209,15 @@ def _spread(total: int, shares: dict[str, float]) -> list[str]:
     return [key for key in shares for _i in range(counts[key])]
 
 
-def _add_tpl(maker: _Maker, kind: str, regency: str, supervisor: User | None, account: str | None = None,
-             gender: str | None = None, min_contracts: int = 1) -> tuple[Facilitator, int]:
+def _add_tpl(
+    maker: _Maker,
+    kind: str,
+    regency: str,
+    supervisor: User | None,
+    account: str | None = None,
+    gender: str | None = None,
+    min_contracts: int = 1,
+) -> tuple[Facilitator, int]:
     """Create one TPL (and their sign-in account when an email is given) with a contract history."""
     rng, today = maker.rng, maker.today
     periods, terminated_on = _history(rng, kind, today)
@@ -216,35 +229,45 @@ def _add_tpl(maker: _Maker, kind: str, regency: str, supervisor: User | None, ac
     birth_date = maker.birth_date(periods[0].start)
     user = None
     if account is not None:
-        user = create_user(None, UserData(email=account, full_name=full_name, role=Role.FACILITATOR.value),
-                           current_app.config["DEMO_PASSWORD"])
-    facilitator = create_facilitator(None, FacilitatorData(
-        nik=maker.nik(regency, gender, birth_date),
-        full_name=full_name,
-        gender=gender,
-        birth_date=birth_date,
-        # The cohort is the year of the first contract (the service accepts up to next year).
-        angkatan=min(periods[0].start.year, programme_today().year + 1),
-        polytechnic=rng.choice(POLYTECHNICS),
-        phone=maker.phone() if (user is not None or rng.random() < 0.9) else None,
-        email=user.email if user is not None else maker.email(first, last),
-        supervisor_id=supervisor.id if supervisor is not None else None,
-        user_id=user.id if user is not None else None,
-    ))
+        user = create_user(
+            None,
+            UserData(email=account, full_name=full_name, role=Role.FACILITATOR.value),
+            current_app.config["DEMO_PASSWORD"],
+        )
+    facilitator = create_facilitator(
+        None,
+        FacilitatorData(
+            nik=maker.nik(regency, gender, birth_date),
+            full_name=full_name,
+            gender=gender,
+            birth_date=birth_date,
+            # The cohort is the year of the first contract (the service accepts up to next year).
+            angkatan=min(periods[0].start.year, programme_today().year + 1),
+            polytechnic=rng.choice(POLYTECHNICS),
+            phone=maker.phone() if (user is not None or rng.random() < 0.9) else None,
+            email=user.email if user is not None else maker.email(first, last),
+            supervisor_id=supervisor.id if supervisor is not None else None,
+            user_id=user.id if user is not None else None,
+        ),
+    )
     for index, period in enumerate(periods):
         if index == len(periods) - 1 and terminated_on is not None:
             status, reason = "terminated", rng.choice(TERMINATION_REASONS)
         else:
             status, reason = ("completed" if period.end < today else "active"), None
-        create_contract(None, facilitator, ContractData(
-            number=maker.contract_number(period.start.year),
-            start_date=period.start,
-            end_date=period.end,
-            placement_code=regency,
-            status=status,
-            terminated_on=terminated_on if status == "terminated" else None,
-            termination_reason=reason,
-        ))
+        create_contract(
+            None,
+            facilitator,
+            ContractData(
+                number=maker.contract_number(period.start.year),
+                start_date=period.start,
+                end_date=period.end,
+                placement_code=regency,
+                status=status,
+                terminated_on=terminated_on if status == "terminated" else None,
+                termination_reason=reason,
+            ),
+        )
     return facilitator, len(periods)
 
 
@@ -261,8 +284,9 @@ def seed_demo(today: date | None = None, tpl_count: int = 60, seed: int = 2026) 
 
     def account(email: str, full_name: str, role: Role, regions: list[str] | None = None) -> User:
         counts["users"] += 1
-        return create_user(None, UserData(email=email, full_name=full_name, role=role.value,
-                                          region_codes=regions or []), password)
+        return create_user(
+            None, UserData(email=email, full_name=full_name, role=role.value, region_codes=regions or []), password
+        )
 
     def tpl(kind: str, regency: str, supervisor: User | None, **extra) -> None:
         counts["users"] += 1 if extra.get("account") else 0
@@ -288,7 +312,7 @@ def seed_demo(today: date | None = None, tpl_count: int = 60, seed: int = 2026) 
             kinds.remove(kind)
     kinds = kinds[: max(tpl_count - 3, 0)]
     rng.shuffle(kinds)
-    for kind, province in zip(kinds, _spread(len(kinds), PROVINCE_SHARES)):
+    for kind, province in zip(kinds, _spread(len(kinds), PROVINCE_SHARES), strict=False):
         supervisor = supervisors.get(province)
         if supervisor is not None and rng.random() < 0.15:
             supervisor = None  # seen through the supervisor's province scope only
@@ -336,12 +360,15 @@ def _add_surveys(maker: "_Maker", today: date, verifier: User) -> int:
             status = "wirausaha" if wirausaha else rng.choice(OTHER_OUTCOMES)
             verification = rng.choices(["verified", "unverified", "rejected"], [0.65, 0.25, 0.10])[0]
             survey = OutcomeSurvey(
-                facilitator_id=facilitator_id, survey_date=survey_date, status=status,
+                facilitator_id=facilitator_id,
+                survey_date=survey_date,
+                status=status,
                 verification=verification,
                 verification_note="NIB diperiksa di OSS" if verification == "verified" and wirausaha else None,
                 verified_by_id=verifier.id if verification != "unverified" else None,
-                verified_at=datetime.combine(survey_date + timedelta(days=10), datetime.min.time(),
-                                             tzinfo=timezone.utc) if verification != "unverified" else None,
+                verified_at=datetime.combine(survey_date + timedelta(days=10), datetime.min.time(), tzinfo=UTC)
+                if verification != "unverified"
+                else None,
             )
             if wirausaha:
                 survey.business_name = name
@@ -372,12 +399,30 @@ def _add_snapshots(today: date) -> int:
 
 # Rough centre (latitude, longitude) of each placement, for the GPS position of some activities.
 REGENCY_CENTRES = {
-    "82.71": (0.790, 127.384), "82.72": (0.682, 127.420), "82.01": (1.087, 127.489), "82.03": (1.729, 128.005),
-    "82.04": (-0.632, 127.485), "73.71": (-5.147, 119.432), "73.72": (-4.013, 119.624), "73.08": (-4.539, 120.327),
-    "73.06": (-5.206, 119.452), "73.09": (-5.006, 119.573), "32.73": (-6.917, 107.619), "32.04": (-7.025, 107.519),
-    "32.01": (-6.481, 106.854), "32.71": (-6.597, 106.806), "35.78": (-7.257, 112.752), "35.73": (-7.978, 112.631),
-    "35.07": (-8.130, 112.572), "35.15": (-7.447, 112.718), "13.71": (-0.947, 100.417), "13.75": (-0.305, 100.369),
-    "13.06": (-0.313, 100.052), "52.71": (-8.583, 116.116), "52.01": (-8.678, 116.122), "52.03": (-8.650, 116.533),
+    "82.71": (0.790, 127.384),
+    "82.72": (0.682, 127.420),
+    "82.01": (1.087, 127.489),
+    "82.03": (1.729, 128.005),
+    "82.04": (-0.632, 127.485),
+    "73.71": (-5.147, 119.432),
+    "73.72": (-4.013, 119.624),
+    "73.08": (-4.539, 120.327),
+    "73.06": (-5.206, 119.452),
+    "73.09": (-5.006, 119.573),
+    "32.73": (-6.917, 107.619),
+    "32.04": (-7.025, 107.519),
+    "32.01": (-6.481, 106.854),
+    "32.71": (-6.597, 106.806),
+    "35.78": (-7.257, 112.752),
+    "35.73": (-7.978, 112.631),
+    "35.07": (-8.130, 112.572),
+    "35.15": (-7.447, 112.718),
+    "13.71": (-0.947, 100.417),
+    "13.75": (-0.305, 100.369),
+    "13.06": (-0.313, 100.052),
+    "52.71": (-8.583, 116.116),
+    "52.01": (-8.678, 116.122),
+    "52.03": (-8.650, 116.533),
 }
 
 
@@ -416,11 +461,32 @@ PRODUCT_LINES = [
     _Line("22220", "Kemasan Plastik", "Standing pouch, kantong plastik sablon", "kg", False),
     _Line("31001", "Mebel", "Kursi, meja, lemari kayu", "unit", False),
 ]
-BRAND_WORDS = ["Berkah", "Barokah", "Sinar", "Maju", "Mandiri", "Lestari", "Sejahtera", "Makmur", "Jaya", "Cahaya",
-               "Sumber Rezeki", "Karya", "Bintang", "Harapan", "Amanah"]
+BRAND_WORDS = [
+    "Berkah",
+    "Barokah",
+    "Sinar",
+    "Maju",
+    "Mandiri",
+    "Lestari",
+    "Sejahtera",
+    "Makmur",
+    "Jaya",
+    "Cahaya",
+    "Sumber Rezeki",
+    "Karya",
+    "Bintang",
+    "Harapan",
+    "Amanah",
+]
 SIZE_WEIGHTS = {"mikro": 70, "kecil": 25, "menengah": 5}
-ACTIVITY_WEIGHTS = {"kunjungan": 45, "pelatihan": 10, "fasilitasi_perizinan": 15, "pengembangan_produk": 12,
-                    "pemasaran": 12, "lainnya": 6}
+ACTIVITY_WEIGHTS = {
+    "kunjungan": 45,
+    "pelatihan": 10,
+    "fasilitasi_perizinan": 15,
+    "pengembangan_produk": 12,
+    "pemasaran": 12,
+    "lainnya": 6,
+}
 ACTIVITY_TEXTS = {
     "kunjungan": [
         "Kunjungan ke {business}: memeriksa proses produksi dan pencatatan keuangan.",
@@ -472,9 +538,24 @@ CRAFT_ACTIVITY_TEXTS = {
         "Pendampingan penggunaan alat produksi baru di {business}.",
     ],
 }
-STREETS = ["Jl. Merdeka", "Jl. Jenderal Sudirman", "Jl. Ahmad Yani", "Jl. Diponegoro", "Jl. Pahlawan",
-           "Jl. Pattimura", "Jl. Kartini", "Jl. Sultan Hasanuddin", "Jl. Gajah Mada", "Jl. Imam Bonjol",
-           "Jl. Cut Nyak Dien", "Jl. Pemuda", "Jl. Masjid Raya", "Jl. Pasar Baru", "Lorong Damai", "Jl. Kenanga"]
+STREETS = [
+    "Jl. Merdeka",
+    "Jl. Jenderal Sudirman",
+    "Jl. Ahmad Yani",
+    "Jl. Diponegoro",
+    "Jl. Pahlawan",
+    "Jl. Pattimura",
+    "Jl. Kartini",
+    "Jl. Sultan Hasanuddin",
+    "Jl. Gajah Mada",
+    "Jl. Imam Bonjol",
+    "Jl. Cut Nyak Dien",
+    "Jl. Pemuda",
+    "Jl. Masjid Raya",
+    "Jl. Pasar Baru",
+    "Lorong Damai",
+    "Jl. Kenanga",
+]
 FOOD_PERMITS = ["pirt", "halal", "merek", "bpom"]
 OTHER_PERMITS = ["merek", "sni", "tkdn"]
 # Years an issued permit is valid (a mark from its filing date); NIB and halal certificates do not expire.
@@ -536,8 +617,10 @@ def _tiny_jpeg(rng: random.Random) -> bytes:
     draw = ImageDraw.Draw(image)
     for _i in range(3):
         x, y = rng.randint(0, 24), rng.randint(0, 24)
-        draw.rectangle([x, y, x + rng.randint(4, 8), y + rng.randint(4, 8)],
-                       fill=(rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255)))
+        draw.rectangle(
+            [x, y, x + rng.randint(4, 8), y + rng.randint(4, 8)],
+            fill=(rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255)),
+        )
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=70)
     return buffer.getvalue()
@@ -574,23 +657,36 @@ class _Work:
     def __init__(self, maker: _Maker, today: date):
         self.maker, self.rng, self.today = maker, maker.rng, today
         # "Now" is the end of `today` when seeding as of another day, so that nothing happens after it.
-        end_of_today = datetime.combine(_add_days(today, 1), time(), JAKARTA).astimezone(timezone.utc)
-        self.now = datetime.now(timezone.utc) if today == programme_today() else end_of_today
+        end_of_today = datetime.combine(_add_days(today, 1), time(), JAKARTA).astimezone(UTC)
+        self.now = datetime.now(UTC) if today == programme_today() else end_of_today
         self.names: set[tuple[str, str]] = set()
-        self.nibs: set[str] = set(n for n in db.session.scalars(
-            sa.select(OutcomeSurvey.nib).where(OutcomeSurvey.nib.is_not(None))))
+        self.nibs: set[str] = set(
+            db.session.scalars(sa.select(OutcomeSurvey.nib).where(OutcomeSurvey.nib.is_not(None)))
+        )
         self.children: dict[str, list] = {}
         self.lines: dict[Business, _Line] = {}  # what each new business makes
         self.places: dict[Business, str] = {}  # the name of its kecamatan
-        self.counts = dict.fromkeys(["businesses", "mentorships", "activities", "evidence", "permits",
-                                     "assessments", "months", "targets", "requests"], 0)
+        self.counts = dict.fromkeys(
+            [
+                "businesses",
+                "mentorships",
+                "activities",
+                "evidence",
+                "permits",
+                "assessments",
+                "months",
+                "targets",
+                "requests",
+            ],
+            0,
+        )
 
     # Small helpers -------------------------------------------------------------------------------
 
     def stamp(self, day: date, earliest: int = 8, latest: int = 16) -> datetime:
         """A moment in Jakarta office hours on `day`, as UTC, never after now."""
         local = datetime.combine(day, time(self.rng.randint(earliest, latest), self.rng.randint(0, 59)), JAKARTA)
-        return min(local.astimezone(timezone.utc), self.now - timedelta(minutes=5))
+        return min(local.astimezone(UTC), self.now - timedelta(minutes=5))
 
     def pick_day(self, tpl: _Tpl, first: date, last: date) -> date | None:
         """A random day from `first` to `last` inside the TPL's contract periods, None when there is none."""
@@ -671,23 +767,37 @@ class _Work:
         name = self.business_name(line, first, "Bu" if gender == "P" else "Pak", place, region)
         size = rng.choices(list(SIZE_WEIGHTS), weights=list(SIZE_WEIGHTS.values()))[0]
         workers = {"mikro": rng.randint(1, 4), "kecil": rng.randint(5, 19), "menengah": rng.randint(20, 60)}[size]
-        capital = {"mikro": rng.randint(10, 600) * 500_000, "kecil": rng.randint(2, 8) * 500_000_000,
-                   "menengah": rng.randint(10, 18) * 500_000_000}[size]
-        monthly = {"mikro": rng.randint(8, 100), "kecil": rng.randint(160, 600),
-                   "menengah": rng.randint(1_200, 3_000)}[size] * 250_000
+        capital = {
+            "mikro": rng.randint(10, 600) * 500_000,
+            "kecil": rng.randint(2, 8) * 500_000_000,
+            "menengah": rng.randint(10, 18) * 500_000_000,
+        }[size]
+        monthly = {"mikro": rng.randint(8, 100), "kecil": rng.randint(160, 600), "menengah": rng.randint(1_200, 3_000)}[
+            size
+        ] * 250_000
         birth = date(self.today.year - rng.randint(25, 60), rng.randint(1, 12), rng.randint(1, 28))
         phone = normalize_phone(self.maker.phone()) if rng.random() < 0.85 else None
         business = Business(
-            name=name, normalized_name=normalize_name(name), owner_name=f"{first} {last}",
+            name=name,
+            normalized_name=normalize_name(name),
+            owner_name=f"{first} {last}",
             owner_nik=self.owner_nik(kecamatan.code, gender, birth) if rng.random() < 0.6 else None,
-            phone=phone, region_code=region, kecamatan_code=kecamatan.code,
+            phone=phone,
+            region_code=region,
+            kecamatan_code=kecamatan.code,
             address=f"{rng.choice(STREETS)} No. {rng.randint(1, 150)}, RT {rng.randint(1, 12):03d}/RW "
-                    f"{rng.randint(1, 6):03d}, {desa.name if desa else place}",
-            desa_code=desa.code if desa else None, kbli=line.kbli,
-            products=line.products, nib=self.new_nib() if rng.random() < 0.4 else None, size_class=size,
-            workers=workers, capital=capital, turnover=monthly * 12,
+            f"{rng.randint(1, 6):03d}, {desa.name if desa else place}",
+            desa_code=desa.code if desa else None,
+            kbli=line.kbli,
+            products=line.products,
+            nib=self.new_nib() if rng.random() < 0.4 else None,
+            size_class=size,
+            workers=workers,
+            capital=capital,
+            turnover=monthly * 12,
             year_founded=rng.randint(max(1990, start.year - 25), start.year),
-            created_by_id=tpl.user_id, created_at=self.stamp(start),
+            created_by_id=tpl.user_id,
+            created_at=self.stamp(start),
         )
         self.lines[business] = line
         self.places[business] = place
@@ -715,14 +825,15 @@ class _Work:
             mentorship.end_reason = "Kontrak berakhir"
             if self.rng.random() >= 0.25:
                 continue
-            for other in self.rng.sample(by_province[tpl.facilitator.region_code[:2]],
-                                         len(by_province[tpl.facilitator.region_code[:2]])):
-                start = None if other is tpl else self.pick_day_first(other, _add_days(tpl.end, 1),
-                                                                     _add_days(tpl.end, 120))
+            for other in self.rng.sample(
+                by_province[tpl.facilitator.region_code[:2]], len(by_province[tpl.facilitator.region_code[:2]])
+            ):
+                start = (
+                    None if other is tpl else self.pick_day_first(other, _add_days(tpl.end, 1), _add_days(tpl.end, 120))
+                )
                 if start is not None:
                     mentorship.end_reason = f"Serah terima ke {other.facilitator.full_name}"
-                    handed = Mentorship(business=mentorship.business, facilitator=other.facilitator,
-                                        start_date=start)
+                    handed = Mentorship(business=mentorship.business, facilitator=other.facilitator, start_date=start)
                     db.session.add(handed)
                     other.mentorships.append(handed)
                     self.counts["mentorships"] += 1
@@ -770,8 +881,7 @@ class _Work:
 
     def mentored_on(self, tpl: _Tpl, day: date) -> list[Mentorship]:
         """The TPL's mentorships running on `day`."""
-        return [m for m in tpl.mentorships
-                if m.start_date <= day and (m.end_date is None or day <= m.end_date)]
+        return [m for m in tpl.mentorships if m.start_date <= day and (m.end_date is None or day <= m.end_date)]
 
     def add_activities(self, tpl: _Tpl) -> None:
         """4 to 10 activities a month over the activity months, of every type, with 1 to 3 businesses."""
@@ -795,11 +905,16 @@ class _Work:
                 businesses = [m.business for m in chosen]
                 by_line = FOOD_ACTIVITY_TEXTS if self.lines[businesses[0]].food else CRAFT_ACTIVITY_TEXTS
                 text = rng.choice(by_line.get(kind) or ACTIVITY_TEXTS[kind]).format(
-                    business=businesses[0].name, place=self.places[businesses[0]])
+                    business=businesses[0].name, place=self.places[businesses[0]]
+                )
                 low, high = (3, 16) if kind == "pelatihan" else (2, 8) if kind == "kunjungan" else (2, 10)
                 activity = Activity(
-                    facilitator=tpl.facilitator, date=day, type=kind, description=text,
-                    hours=Decimal(rng.randint(low, high)) / 2, businesses=businesses,
+                    facilitator=tpl.facilitator,
+                    date=day,
+                    type=kind,
+                    description=text,
+                    hours=Decimal(rng.randint(low, high)) / 2,
+                    businesses=businesses,
                     created_at=self.stamp(day, 15, 20),
                 )
                 if centre and kind != "lainnya" and rng.random() < 0.5:
@@ -814,11 +929,17 @@ class _Work:
     def add_evidence(self, tpl: _Tpl, activity: Activity) -> None:
         """A small photo as evidence of the activity, uploaded by the TPL."""
         content = _tiny_jpeg(self.rng)
-        activity.evidence.append(Evidence(
-            filename=f"IMG_{activity.date:%Y%m%d}_{self.rng.randint(100000, 999999)}.jpg",
-            content_type="image/jpeg", size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-            content=content, uploaded_by_id=tpl.user_id, created_at=activity.created_at,
-        ))
+        activity.evidence.append(
+            Evidence(
+                filename=f"IMG_{activity.date:%Y%m%d}_{self.rng.randint(100000, 999999)}.jpg",
+                content_type="image/jpeg",
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                content=content,
+                uploaded_by_id=tpl.user_id,
+                created_at=activity.created_at,
+            )
+        )
         self.counts["evidence"] += 1
 
     # Permits -------------------------------------------------------------------------------------
@@ -831,8 +952,10 @@ class _Work:
             return self.new_nib()
         if permit.permit_type == "pirt":
             expiry = _years_later(permit.issued_on, 5).year % 100
-            return f"{rng.randint(1, 5)}{rng.randint(1, 16):02d}{region}{rng.randint(1, 9999):04d}" \
-                   f"{rng.randint(1, 30):02d}{expiry:02d}"
+            return (
+                f"{rng.randint(1, 5)}{rng.randint(1, 16):02d}{region}{rng.randint(1, 9999):04d}"
+                f"{rng.randint(1, 30):02d}{expiry:02d}"
+            )
         if permit.permit_type == "halal":
             return f"ID{region[:2]}{rng.randint(0, 10**15 - 1):015d}"
         if permit.permit_type == "merek":
@@ -849,8 +972,7 @@ class _Work:
         last = min(mentorship.end_date or self.today, tpl.end)
         if status in ("planned", "submitted"):
             if tpl.reviewer is not None and tpl.active:
-                periods = [p for p in self.open_periods(tpl)
-                           if p <= last and next_month(p) > first]
+                periods = [p for p in self.open_periods(tpl) if p <= last and next_month(p) > first]
                 if not periods:
                     return None
                 period = self.rng.choice(periods)
@@ -860,16 +982,16 @@ class _Work:
             planned = self.pick_day(tpl, first, last)
             if planned is None:
                 return None
-            submitted = self.pick_day(tpl, planned, min(last, _add_days(planned, 30))) if status == "submitted" \
-                else None
+            submitted = (
+                self.pick_day(tpl, planned, min(last, _add_days(planned, 30))) if status == "submitted" else None
+            )
             return planned, submitted, None
         final = None
         years = PERMIT_VALIDITY.get(permit_type)
         if status == "issued" and years and not tpl.active and self.rng.random() < 0.7:
             # Issued so that it expires within 60 days of today: the "expiring" lists show it.
             window_start = _years_later(self.today, -years) + timedelta(days=1)
-            final = self.pick_day(tpl, max(window_start, _add_days(first, 20)),
-                                  min(_add_days(window_start, 58), last))
+            final = self.pick_day(tpl, max(window_start, _add_days(first, 20)), min(_add_days(window_start, 58), last))
         if final is not None:
             submitted = self.pick_day(tpl, max(first, _add_days(final, -60)), _add_days(final, -7)) or final
             planned = self.pick_day(tpl, max(first, _add_days(submitted, -40)), submitted) or submitted
@@ -878,8 +1000,7 @@ class _Work:
         if planned is None:
             return None
         submitted = self.pick_day(tpl, _add_days(planned, 5), min(last, _add_days(planned, 40)))
-        final = self.pick_day(tpl, _add_days(submitted, 10), min(last, _add_days(submitted, 75))) \
-            if submitted else None
+        final = self.pick_day(tpl, _add_days(submitted, 10), min(last, _add_days(submitted, 75))) if submitted else None
         return (planned, submitted, final) if final else None
 
     def add_permit(self, tpl: _Tpl, mentorship: Mentorship, permit_type: str, status: str) -> bool:
@@ -889,9 +1010,15 @@ class _Work:
             return False
         business = mentorship.business
         planned, submitted, final = dates
-        permit = PermitFacilitation(business=business, facilitator=tpl.facilitator, permit_type=permit_type,
-                                    status=status, planned_on=planned, submitted_on=submitted,
-                                    created_at=self.stamp(planned))
+        permit = PermitFacilitation(
+            business=business,
+            facilitator=tpl.facilitator,
+            permit_type=permit_type,
+            status=status,
+            planned_on=planned,
+            submitted_on=submitted,
+            created_at=self.stamp(planned),
+        )
         if status == "issued":
             permit.issued_on = final
             permit.document_number = self.document_number(permit, business)
@@ -955,10 +1082,18 @@ class _Work:
             reach = rng.choices(reaches, weights=[70, 22, 7, 1])[0]
             label = rng.random() < 0.3
             baseline = Assessment(
-                business=business, facilitator=tpl.facilitator, kind="baseline", assessed_on=day,
-                turnover=turnover, workers=workers, production_capacity=f"{capacity} {line.unit}/minggu",
-                products=line.products, market_reach=reach, has_packaging_label=label,
-                notes=rng.choice(BASELINE_NOTES), created_at=self.stamp(day, 15, 20),
+                business=business,
+                facilitator=tpl.facilitator,
+                kind="baseline",
+                assessed_on=day,
+                turnover=turnover,
+                workers=workers,
+                production_capacity=f"{capacity} {line.unit}/minggu",
+                products=line.products,
+                market_reach=reach,
+                has_packaging_label=label,
+                notes=rng.choice(BASELINE_NOTES),
+                created_at=self.stamp(day, 15, 20),
             )
             db.session.add(baseline)
             tpl.work_months.add(month_start(day))
@@ -972,13 +1107,22 @@ class _Work:
             workers += rng.randint(0, 2)
             if rng.random() < 0.4 and reach != reaches[-1]:
                 reach = reaches[reaches.index(reach) + 1]
-            db.session.add(Assessment(
-                business=business, facilitator=tpl.facilitator, kind="follow_up", assessed_on=later,
-                turnover=turnover, workers=workers,
-                production_capacity=f"{round(capacity * rng.uniform(1.2, 1.8), -1):.0f} {line.unit}/minggu",
-                products=line.products, market_reach=reach, has_packaging_label=label or rng.random() < 0.8,
-                notes=rng.choice(FOLLOW_UP_NOTES), created_at=self.stamp(later, 15, 20),
-            ))
+            db.session.add(
+                Assessment(
+                    business=business,
+                    facilitator=tpl.facilitator,
+                    kind="follow_up",
+                    assessed_on=later,
+                    turnover=turnover,
+                    workers=workers,
+                    production_capacity=f"{round(capacity * rng.uniform(1.2, 1.8), -1):.0f} {line.unit}/minggu",
+                    products=line.products,
+                    market_reach=reach,
+                    has_packaging_label=label or rng.random() < 0.8,
+                    notes=rng.choice(FOLLOW_UP_NOTES),
+                    created_at=self.stamp(later, 15, 20),
+                )
+            )
             tpl.work_months.add(month_start(later))
             self.counts["assessments"] += 1
             business.turnover, business.workers = turnover * 12, max(business.workers, workers)
@@ -1005,20 +1149,25 @@ class _Work:
         self.counts["months"] += 1
         if planned == "draft":
             return
-        actions = {"submitted": ["submit"], "returned": ["submit", "return"],
-                   "approved": ["submit", "approve"]}[planned]
+        actions = {"submitted": ["submit"], "returned": ["submit", "return"], "approved": ["submit", "approve"]}[
+            planned
+        ]
         if planned == "approved" and rng.random() < 0.15:
             actions = ["submit", "return", "submit", "approve"]
-        month_closed = datetime.combine(next_month(period), time(), JAKARTA).astimezone(timezone.utc)
+        month_closed = datetime.combine(next_month(period), time(), JAKARTA).astimezone(UTC)
         at = month_closed
         for action in actions:
-            gap = timedelta(days=rng.randint(0, 4) if action == "submit" and at == month_closed
-                            else rng.randint(1, 5), hours=rng.randint(1, 8), minutes=rng.randint(0, 59))
+            gap = timedelta(
+                days=rng.randint(0, 4) if action == "submit" and at == month_closed else rng.randint(1, 5),
+                hours=rng.randint(1, 8),
+                minutes=rng.randint(0, 59),
+            )
             at = min(at + gap, self.now - timedelta(minutes=5))
             if at <= month_closed or (report.events and at <= report.events[-1].at):
                 break  # not yet: the month stays where it is
-            event = MonthlyReportEvent(action=action, at=at,
-                                       actor_id=tpl.user_id if action == "submit" else reviewer.id)
+            event = MonthlyReportEvent(
+                action=action, at=at, actor_id=tpl.user_id if action == "submit" else reviewer.id
+            )
             report.events.append(event)
             if action == "submit":
                 report.status, report.submitted_at = "submitted", at
@@ -1029,18 +1178,26 @@ class _Work:
                 event.comment = report.comment = rng.choice(RETURN_COMMENTS)
                 items = [a for a in tpl.activities if month_start(a.date) == period]
                 if items:
-                    event.item_comments.append(ReviewComment(
-                        item_type="activity", item_id=rng.choice(items).id, comment=rng.choice(ITEM_COMMENTS)))
+                    event.item_comments.append(
+                        ReviewComment(
+                            item_type="activity", item_id=rng.choice(items).id, comment=rng.choice(ITEM_COMMENTS)
+                        )
+                    )
 
     def add_target(self, tpl: _Tpl) -> None:
         """This year's targets of a TPL under contract."""
         start = max(date(self.today.year, 1, 2), tpl.windows[-1].start)
-        db.session.add(Target(
-            facilitator=tpl.facilitator, year=self.today.year, visits_per_month=self.rng.randint(2, 4),
-            businesses=self.rng.randint(3, 8), permits_per_year=self.rng.randint(4, 8),
-            set_by_id=tpl.reviewer.id if tpl.reviewer else None,
-            updated_at=self.stamp(min(_add_days(start, self.rng.randint(3, 20)), self.today)),
-        ))
+        db.session.add(
+            Target(
+                facilitator=tpl.facilitator,
+                year=self.today.year,
+                visits_per_month=self.rng.randint(2, 4),
+                businesses=self.rng.randint(3, 8),
+                permits_per_year=self.rng.randint(4, 8),
+                set_by_id=tpl.reviewer.id if tpl.reviewer else None,
+                updated_at=self.stamp(min(_add_days(start, self.rng.randint(3, 20)), self.today)),
+            )
+        )
         self.counts["targets"] += 1
 
     def add_requests(self, tpls: list[_Tpl]) -> None:
@@ -1052,16 +1209,24 @@ class _Work:
         for tpl in asking:
             region = tpl.facilitator.region_code
             free = db.session.scalars(
-                sa.select(Business).where(Business.region_code.like(f"{region[:2]}.%"))
-                .order_by((Business.region_code != region), Business.id)).all()
+                sa.select(Business)
+                .where(Business.region_code.like(f"{region[:2]}.%"))
+                .order_by((Business.region_code != region), Business.id)
+            ).all()
             free = [b for b in free if b.id not in mentored_now and b.id not in taken]
             if not free:
                 continue
             business = free[0]
             taken.add(business.id)
-            db.session.add(MentorshipRequest(
-                business=business, facilitator=tpl.facilitator, reason=REQUEST_REASONS[len(taken) % 2],
-                status="pending", created_at=self.stamp(_add_days(self.today, -self.rng.randint(1, 5)))))
+            db.session.add(
+                MentorshipRequest(
+                    business=business,
+                    facilitator=tpl.facilitator,
+                    reason=REQUEST_REASONS[len(taken) % 2],
+                    status="pending",
+                    created_at=self.stamp(_add_days(self.today, -self.rng.randint(1, 5))),
+                )
+            )
             self.counts["requests"] += 1
 
 
@@ -1069,21 +1234,27 @@ def _add_mentorship_work(maker: _Maker, today: date, supervisors: dict[str, User
     """Businesses, mentorships, activities, permits, assessments, monthly reports and targets of every TPL."""
     work = _Work(maker, today)
     facilitators = db.session.scalars(
-        sa.select(Facilitator).options(selectinload(Facilitator.contracts), selectinload(Facilitator.user))
-        .order_by(Facilitator.id)).all()
+        sa.select(Facilitator)
+        .options(selectinload(Facilitator.contracts), selectinload(Facilitator.user))
+        .order_by(Facilitator.id)
+    ).all()
     tpls: list[_Tpl] = []
     for facilitator in facilitators:
-        windows = [_Period(c.start_date, min(c.effective_end, today))
-                   for c in facilitator.contracts if c.start_date <= today]
+        windows = [
+            _Period(c.start_date, min(c.effective_end, today)) for c in facilitator.contracts if c.start_date <= today
+        ]
         if not windows:
             continue  # a contract signed for the future: no work yet
-        tpls.append(_Tpl(
-            facilitator=facilitator, windows=windows,
-            reviewer=facilitator.supervisor or supervisors.get(facilitator.region_code[:2]),
-            active=any(c.start_date <= today <= c.effective_end for c in facilitator.contracts),
-            showcase=facilitator.user is not None and facilitator.user.email in ("tpl@demo.tpl.id",
-                                                                                 "tpl2@demo.tpl.id"),
-        ))
+        tpls.append(
+            _Tpl(
+                facilitator=facilitator,
+                windows=windows,
+                reviewer=facilitator.supervisor or supervisors.get(facilitator.region_code[:2]),
+                active=any(c.start_date <= today <= c.effective_end for c in facilitator.contracts),
+                showcase=facilitator.user is not None
+                and facilitator.user.email in ("tpl@demo.tpl.id", "tpl2@demo.tpl.id"),
+            )
+        )
     by_province: dict[str, list[_Tpl]] = {}
     for tpl in tpls:
         by_province.setdefault(tpl.facilitator.region_code[:2], []).append(tpl)

@@ -1,4 +1,5 @@
 """Evidence files of an activity: checked by their content (never by name or header), stored in the database."""
+
 import hashlib
 import io
 from dataclasses import dataclass
@@ -68,8 +69,7 @@ def check_uploads(uploads: list[Upload], existing: int = 0) -> list[CheckedFile]
     """Check every file (count, size, real type); refuse the whole batch with a message naming the file."""
     uploads = [u for u in uploads if u.filename or u.data]
     if existing + len(uploads) > MAX_FILES:
-        raise ServiceError(_("An activity can have at most %(count)d evidence files.", count=MAX_FILES),
-                           field="files")
+        raise ServiceError(_("An activity can have at most %(count)d evidence files.", count=MAX_FILES), field="files")
     checked = []
     for upload in uploads:
         name = upload.filename or _("(no name)")
@@ -80,11 +80,16 @@ def check_uploads(uploads: list[Upload], existing: int = 0) -> list[CheckedFile]
         content_type = detect_type(upload.data)
         if content_type is None:
             raise ServiceError(
-                _("The file %(name)s is not a JPEG, PNG or WebP photo or a PDF document.", name=name),
-                field="files")
-        checked.append(CheckedFile(filename=safe_filename(upload.filename, content_type),
-                                   content_type=content_type, data=upload.data,
-                                   sha256=hashlib.sha256(upload.data).hexdigest()))
+                _("The file %(name)s is not a JPEG, PNG or WebP photo or a PDF document.", name=name), field="files"
+            )
+        checked.append(
+            CheckedFile(
+                filename=safe_filename(upload.filename, content_type),
+                content_type=content_type,
+                data=upload.data,
+                sha256=hashlib.sha256(upload.data).hexdigest(),
+            )
+        )
     return checked
 
 
@@ -92,9 +97,15 @@ def attach(actor: User, activity: Activity, files: list[CheckedFile]) -> list[Ev
     """Add checked files to an activity and audit each upload (the caller commits)."""
     added = []
     for checked in files:
-        evidence = Evidence(activity=activity, filename=checked.filename, content_type=checked.content_type,
-                            size=len(checked.data), sha256=checked.sha256, content=checked.data,
-                            uploaded_by_id=actor.id)
+        evidence = Evidence(
+            activity=activity,
+            filename=checked.filename,
+            content_type=checked.content_type,
+            size=len(checked.data),
+            sha256=checked.sha256,
+            content=checked.data,
+            uploaded_by_id=actor.id,
+        )
         db.session.add(evidence)
         added.append(evidence)
     db.session.flush()
@@ -106,6 +117,10 @@ def attach(actor: User, activity: Activity, files: list[CheckedFile]) -> list[Ev
 def evidence_snapshot(evidence: Evidence) -> dict:
     """The audit snapshot of an evidence row, without its bytes."""
     return {
-        "id": evidence.id, "activity_id": evidence.activity_id, "filename": evidence.filename,
-        "content_type": evidence.content_type, "size": evidence.size, "sha256": evidence.sha256,
+        "id": evidence.id,
+        "activity_id": evidence.activity_id,
+        "filename": evidence.filename,
+        "content_type": evidence.content_type,
+        "size": evidence.size,
+        "sha256": evidence.sha256,
     }

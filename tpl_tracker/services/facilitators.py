@@ -1,4 +1,5 @@
 """TPL profiles and contracts: validation against NIK, regions and the other contracts."""
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -221,8 +222,14 @@ def update_contract(actor: User, contract: Contract, data: ContractData) -> Cont
     return contract
 
 
-def facilitator_query(user: User, q: str | None = None, province: str | None = None,
-                      angkatan: int | None = None, status: str | None = None, today: date | None = None):
+def facilitator_query(
+    user: User,
+    q: str | None = None,
+    province: str | None = None,
+    angkatan: int | None = None,
+    status: str | None = None,
+    today: date | None = None,
+):
     """A select of the TPL the user may see, filtered; ordered by name.
 
     Readers who see NIK masked cannot search by NIK (or they could uncover it digit by digit).

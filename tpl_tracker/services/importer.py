@@ -4,12 +4,14 @@ The workbook is read row by row (openpyxl read-only mode), every row is checked 
 of the facilitator and outcome services, existing records are loaded in bulk, and only a workbook
 without a single error is written, in one transaction.
 """
+
 import io
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -38,10 +40,19 @@ from .users import normalize_email
 # The sheets in import order, each with its columns (the first row of the sheet names them).
 SHEETS: dict[str, list[str]] = {
     "facilitators": ["nik", "full_name", "email", "phone", "gender", "birth_date", "angkatan", "polytechnic"],
-    "contracts": ["nik", "contract_number", "start_date", "end_date", "placement_region", "status",
-                  "terminated_on"],
-    "outcomes": ["nik", "survey_date", "status", "business_name", "founded_date", "nib", "kbli", "workers",
-                 "monthly_revenue", "verification"],
+    "contracts": ["nik", "contract_number", "start_date", "end_date", "placement_region", "status", "terminated_on"],
+    "outcomes": [
+        "nik",
+        "survey_date",
+        "status",
+        "business_name",
+        "founded_date",
+        "nib",
+        "kbli",
+        "workers",
+        "monthly_revenue",
+        "verification",
+    ],
 }
 # Columns a sheet may have besides its own; absent means "keep / default".
 OPTIONAL_COLUMNS: dict[str, list[str]] = {"contracts": ["termination_reason"]}
@@ -113,6 +124,7 @@ class _Sheet:
 
 
 # --- reading cells --------------------------------------------------------------------------
+
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
@@ -200,8 +212,14 @@ class _Row:
             self.error(column, _("This cell is required."))
         return value
 
-    def integer(self, column: str, required: bool = False, low: int | None = None,
-                high: int | None = None, message: str | None = None) -> int | None:
+    def integer(
+        self,
+        column: str,
+        required: bool = False,
+        low: int | None = None,
+        high: int | None = None,
+        message: str | None = None,
+    ) -> int | None:
         try:
             value = _int(self.cells.get(column))
         except _Invalid as invalid:
@@ -225,8 +243,9 @@ class _Row:
             return None
         match = next((a for a in allowed if a.lower() == value), None)
         if match is None:
-            self.error(column, _("Unknown value %(value)s: use one of %(allowed)s.",
-                                 value=typed, allowed=", ".join(allowed)))
+            self.error(
+                column, _("Unknown value %(value)s: use one of %(allowed)s.", value=typed, allowed=", ".join(allowed))
+            )
         return match
 
 
@@ -236,7 +255,7 @@ def _open(source):
 
     handle = source
     if isinstance(source, (str, os.PathLike)):
-        handle = open(source, "rb")  # a handle: openpyxl would judge a path by its extension
+        handle = open(source, "rb")  # noqa: SIM115 - closed by the caller; openpyxl would judge a path by its extension
     elif isinstance(source, (bytes, bytearray)):
         handle = io.BytesIO(source)
     try:
@@ -282,9 +301,10 @@ def _read_sheets(workbook, errors: list[RowError]) -> dict[str, _Sheet]:
 
 # --- loading what exists ------------------------------------------------------------------
 
+
 def _chunks(values: list, size: int = QUERY_CHUNK):
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def _load(model, column, keys) -> list:
@@ -306,6 +326,7 @@ def _nik_of(value: Any) -> str:
 
 
 # --- checking each sheet -------------------------------------------------------------------
+
 
 class _Importer:
     """Checks a workbook in full, then (when clean) writes it."""
@@ -376,8 +397,13 @@ class _Importer:
                 except ServiceError as error:
                     row.error(error.field if error.field in SHEETS["facilitators"] else "nik", error.message)
             self._duplicate(row, seen, nik or raw_nik, "nik")
-            angkatan = row.integer("angkatan", required=True, low=1990, high=self.today.year + 1,
-                                   message=_("The angkatan year is not plausible."))
+            angkatan = row.integer(
+                "angkatan",
+                required=True,
+                low=1990,
+                high=self.today.year + 1,
+                message=_("The angkatan year is not plausible."),
+            )
             polytechnic = polytechnics.get((row.text("polytechnic") or "").casefold())
             if polytechnic is None:
                 row.error("polytechnic", _("Choose a polytechnic from the list."))
@@ -394,8 +420,16 @@ class _Importer:
                     row.error("email", error.message)
             if not row.valid:
                 continue
-            values = {"nik": nik, "full_name": name, "gender": gender, "birth_date": birth_date,
-                      "angkatan": angkatan, "polytechnic": polytechnic, "phone": phone, "email": email}
+            values = {
+                "nik": nik,
+                "full_name": name,
+                "gender": gender,
+                "birth_date": birth_date,
+                "angkatan": angkatan,
+                "polytechnic": polytechnic,
+                "phone": phone,
+                "email": email,
+            }
             existing = self.facilitators.get(nik)
             plan = _Plan(number, values, existing, nik)
             plan.changed = existing is None or not self._unchanged(existing, values)
@@ -443,8 +477,7 @@ class _Importer:
                 if _blank(cells.get("terminated_on")):
                     row.error("terminated_on", _("A terminated contract needs the termination date."))
                 elif terminated_on and start and end and not start <= terminated_on <= end:
-                    row.error("terminated_on",
-                              _("The termination date must lie between the start and end dates."))
+                    row.error("terminated_on", _("The termination date must lie between the start and end dates."))
                 if not reason:
                     keep = existing is not None and existing.status == "terminated"
                     reason = existing.termination_reason if keep and existing.termination_reason else imported
@@ -454,9 +487,15 @@ class _Importer:
                 continue
             if status != "terminated":
                 terminated_on, reason = None, None
-            values = {"number": contract_number, "start_date": start, "end_date": end,
-                      "placement_code": placement, "status": status, "terminated_on": terminated_on,
-                      "termination_reason": reason}
+            values = {
+                "number": contract_number,
+                "start_date": start,
+                "end_date": end,
+                "placement_code": placement,
+                "status": status,
+                "terminated_on": terminated_on,
+                "termination_reason": reason,
+            }
             plan = _Plan(number, values, existing, nik)
             plan.changed = existing is None or not self._unchanged(existing, values)
             self.plans[sheet.name].append(plan)
@@ -480,14 +519,14 @@ class _Importer:
             for contract in self.contracts_by_facilitator.get(facilitator.id if facilitator else None, []):
                 if contract.number not in in_file:
                     candidates.setdefault(nik, []).append(
-                        (contract.effective_end, contract.start_date, contract.id, contract.placement_code))
+                        (contract.effective_end, contract.start_date, contract.id, contract.placement_code)
+                    )
         for order, plan in enumerate(plans):
             if plan.nik in touched:
                 values = plan.values
                 end = values["terminated_on"] if values["status"] == "terminated" else values["end_date"]
                 ident = plan.existing.id if plan.existing is not None else 10**15 + order
-                candidates.setdefault(plan.nik, []).append((end, values["start_date"], ident,
-                                                            values["placement_code"]))
+                candidates.setdefault(plan.nik, []).append((end, values["start_date"], ident, values["placement_code"]))
         self.placements = {nik: max(items)[3] for nik, items in candidates.items()}
 
     def _check_overlaps(self, periods: dict[str, list[tuple[date, date, str, _Row]]]) -> None:
@@ -497,14 +536,19 @@ class _Importer:
             facilitator = self.facilitators.get(nik)
             stored = []
             if facilitator is not None:
-                stored = [(c.start_date, c.effective_end, c.number)
-                          for c in self.contracts_by_facilitator.get(facilitator.id, []) if c.number not in in_file]
+                stored = [
+                    (c.start_date, c.effective_end, c.number)
+                    for c in self.contracts_by_facilitator.get(facilitator.id, [])
+                    if c.number not in in_file
+                ]
             earlier: list[tuple[date, date, str]] = []
             for start, end, number, row in entries:
                 for other_start, other_end, other_number in stored + earlier:
                     if start <= other_end and other_start <= end:
-                        row.error("start_date", _("This period overlaps contract %(number)s of the same TPL.",
-                                                  number=other_number))
+                        row.error(
+                            "start_date",
+                            _("This period overlaps contract %(number)s of the same TPL.", number=other_number),
+                        )
                         break
                 earlier.append((start, end, number))
 
@@ -539,20 +583,36 @@ class _Importer:
             kbli = re.sub(r"\s+", "", row.text("kbli") or "") or None
             if kbli is not None and not re.fullmatch(r"\d{5}", kbli):
                 row.error("kbli", _("The KBLI code has exactly 5 digits."))
-            workers = row.integer("workers", low=0, high=MAX_WORKERS,
-                                  message=_("The number of workers cannot be negative or implausibly large."))
-            revenue = row.integer("monthly_revenue", low=0, high=MAX_MONTHLY_REVENUE,
-                                  message=_("The monthly revenue cannot be negative or implausibly large."))
+            workers = row.integer(
+                "workers",
+                low=0,
+                high=MAX_WORKERS,
+                message=_("The number of workers cannot be negative or implausibly large."),
+            )
+            revenue = row.integer(
+                "monthly_revenue",
+                low=0,
+                high=MAX_MONTHLY_REVENUE,
+                message=_("The monthly revenue cannot be negative or implausibly large."),
+            )
             if status == "wirausaha" and not name:
                 row.error("business_name", _("Give the name of the business."))
             if not row.valid:
                 continue
             values = {"survey_date": survey_date, "status": status, "verification": verification}
             if status == "wirausaha":
-                values.update({"business_name": name, "founded_date": founded, "nib": nib, "kbli": kbli,
-                               "workers": workers, "monthly_revenue": revenue})
+                values.update(
+                    {
+                        "business_name": name,
+                        "founded_date": founded,
+                        "nib": nib,
+                        "kbli": kbli,
+                        "workers": workers,
+                        "monthly_revenue": revenue,
+                    }
+                )
             else:  # as the outcome service does: only a running business has business details
-                values.update({key: None for key in BUSINESS_FIELDS})
+                values.update(dict.fromkeys(BUSINESS_FIELDS))
                 values["business_id"] = None
             existing = stored.get((nik, survey_date))
             plan = _Plan(number, values, existing, nik)
@@ -574,8 +634,13 @@ class _Importer:
         note = _("Bulk import")
         self.ids = {nik: facilitator.id for nik, facilitator in self.facilitators.items()}
         if "facilitators" in self.plans:
-            self._write(self.plans["facilitators"], "facilitator", note, self._new_facilitator,
-                        created=lambda plan, record: self.ids.__setitem__(plan.nik, record.id))
+            self._write(
+                self.plans["facilitators"],
+                "facilitator",
+                note,
+                self._new_facilitator,
+                created=lambda plan, record: self.ids.__setitem__(plan.nik, record.id),
+            )
         for nik, code in self.placements.items():
             facilitator = self.facilitators.get(nik)  # TPL created above got their region when built
             if facilitator is not None and facilitator.region_code != code:
@@ -583,8 +648,14 @@ class _Importer:
         if "contracts" in self.plans:
             self._write(self.plans["contracts"], "contract", note, self._new_contract)
         if "outcomes" in self.plans:
-            self._write(self.plans["outcomes"], "survey", note, self._new_survey, created_action="survey_recorded",
-                        before_update=self._verification_update)
+            self._write(
+                self.plans["outcomes"],
+                "survey",
+                note,
+                self._new_survey,
+                created_action="survey_recorded",
+                before_update=self._verification_update,
+            )
         db.session.flush()
 
     def _new_facilitator(self, plan: _Plan) -> Facilitator:
@@ -594,8 +665,9 @@ class _Importer:
         return Contract(facilitator_id=self.ids[plan.nik], **plan.values)
 
     def _new_survey(self, plan: _Plan) -> OutcomeSurvey:
-        survey = OutcomeSurvey(facilitator_id=self.ids[plan.nik], recorded_by_id=getattr(self.actor, "id", None),
-                               **plan.values)
+        survey = OutcomeSurvey(
+            facilitator_id=self.ids[plan.nik], recorded_by_id=getattr(self.actor, "id", None), **plan.values
+        )
         if survey.verification != "unverified":
             survey.verified_by_id, survey.verified_at = getattr(self.actor, "id", None), utcnow()
         return survey
@@ -608,8 +680,16 @@ class _Importer:
         else:
             survey.verified_by_id, survey.verified_at = getattr(self.actor, "id", None), utcnow()
 
-    def _write(self, plans: list[_Plan], entity: str, note: str, build, created_action: str | None = None,
-               before_update=None, created=None) -> None:
+    def _write(
+        self,
+        plans: list[_Plan],
+        entity: str,
+        note: str,
+        build,
+        created_action: str | None = None,
+        before_update=None,
+        created=None,
+    ) -> None:
         """Create and update the planned records in batches, one audit entry per changed record.
 
         Each batch is flushed and what it created is then expunged from the session, so that the
@@ -626,8 +706,9 @@ class _Importer:
                 for key, value in plan.values.items():
                     setattr(record, key, value)
                 old, new = audit.changed(before, audit.snapshot(record))
-                entries.append(audit.record(f"{entity}_updated", actor=self.actor, entity=record, before=old,
-                                            after=new, note=note))
+                entries.append(
+                    audit.record(f"{entity}_updated", actor=self.actor, entity=record, before=old, after=new, note=note)
+                )
             db.session.flush()
             for entry in entries:
                 db.session.expunge(entry)
@@ -635,10 +716,18 @@ class _Importer:
             records = [build(plan) for plan in batch]
             db.session.add_all(records)
             db.session.flush()
-            entries = [audit.record(created_action or f"{entity}_created", actor=self.actor, entity=record,
-                                    after=audit.snapshot(record), note=note) for record in records]
+            entries = [
+                audit.record(
+                    created_action or f"{entity}_created",
+                    actor=self.actor,
+                    entity=record,
+                    after=audit.snapshot(record),
+                    note=note,
+                )
+                for record in records
+            ]
             db.session.flush()
-            for plan, record in zip(batch, records):
+            for plan, record in zip(batch, records, strict=False):
                 if created is not None:
                     created(plan, record)
                 db.session.expunge(record)
@@ -682,13 +771,12 @@ def import_workbook(source, actor=None, dry_run: bool = False) -> ImportResult:
         if handle is not source:
             handle.close()
     if not sheets:
-        errors.append(RowError("", 0, "", _("The workbook has none of the sheets %(names)s.",
-                                            names=", ".join(SHEETS))))
+        errors.append(RowError("", 0, "", _("The workbook has none of the sheets %(names)s.", names=", ".join(SHEETS))))
     try:
         importer = _Importer(sheets, actor, errors)
         importer.check()
         if errors:
-            zero = {name: 0 for name in sheets}
+            zero = dict.fromkeys(sheets, 0)
             return ImportResult(dict(zero), dict(zero), dict(zero), _capped(_sorted(errors)), dry_run)
         created, updated, unchanged = importer.counts()
         if not dry_run:
@@ -706,12 +794,37 @@ def template_workbook() -> bytes:
     from openpyxl.styles import Font
 
     examples = {
-        "facilitators": ["8271011705990001", "Rahmat Hidayat", "rahmat@example.id", "081234567890", "L",
-                         date(1999, 5, 17), 2021, "STMI Jakarta"],
-        "contracts": ["8271011705990001", "KP/TPL/2022/001", date(2022, 1, 3), date(2023, 12, 31), "82.71",
-                      "completed", None],
-        "outcomes": ["8271011705990001", date(2024, 6, 30), "wirausaha", "Keripik Pisang Mulia",
-                     date(2024, 2, 1), "9120001234567", "10794", 2, 15000000, "unverified"],
+        "facilitators": [
+            "8271011705990001",
+            "Rahmat Hidayat",
+            "rahmat@example.id",
+            "081234567890",
+            "L",
+            date(1999, 5, 17),
+            2021,
+            "STMI Jakarta",
+        ],
+        "contracts": [
+            "8271011705990001",
+            "KP/TPL/2022/001",
+            date(2022, 1, 3),
+            date(2023, 12, 31),
+            "82.71",
+            "completed",
+            None,
+        ],
+        "outcomes": [
+            "8271011705990001",
+            date(2024, 6, 30),
+            "wirausaha",
+            "Keripik Pisang Mulia",
+            date(2024, 2, 1),
+            "9120001234567",
+            "10794",
+            2,
+            15000000,
+            "unverified",
+        ],
     }
     text_columns = {"nik", "phone", "contract_number", "placement_region", "nib", "kbli"}
     workbook = Workbook()

@@ -1,8 +1,9 @@
 """Running scheduled jobs: one at a time per job across every process, every run recorded."""
+
 import os
 import socket
 import traceback
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -17,7 +18,7 @@ LOCK_TTL = timedelta(hours=2)  # a crashed holder's lock expires after this
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _holder() -> str:
@@ -64,8 +65,9 @@ def run_job(name: str, as_of: date | None = None, triggered_by: User | None = No
     run = JobRun(job_name=name, as_of=as_of, triggered_by_id=getattr(triggered_by, "id", None))
     db.session.add(run)
     if triggered_by is not None:
-        audit.record("job_started", actor=triggered_by, entity_type="job", entity_id=name,
-                     after={"as_of": as_of.isoformat()})
+        audit.record(
+            "job_started", actor=triggered_by, entity_type="job", entity_id=name, after={"as_of": as_of.isoformat()}
+        )
     db.session.commit()
     if not acquire_lock(name, holder):
         run.outcome, run.finished_at = "skipped", _now()
@@ -74,7 +76,7 @@ def run_job(name: str, as_of: date | None = None, triggered_by: User | None = No
         return run
     try:
         rows = job.func(as_of)
-    except Exception:  # noqa: BLE001 - any failure is recorded on the run
+    except Exception:
         db.session.rollback()
         current_app.logger.exception("Job %s failed", name)
         run = db.session.get(JobRun, run.id)

@@ -1,4 +1,5 @@
 """The WUB metric of METRIC.md: set-based figures per grouping, and their stored snapshots."""
+
 import math
 import statistics
 from collections import defaultdict
@@ -11,8 +12,20 @@ from ..extensions import db
 from ..models import Contract, Facilitator, MetricSnapshot, OutcomeSurvey, utcnow
 
 GROUP_BYS = ("total", "angkatan", "province", "exit_year", "polytechnic")
-CSV_COLUMNS = ["group_by", "key", "alumni", "tracked", "wub", "wub_active", "wub_unverified", "wub_rate",
-               "ci_low", "ci_high", "tracked_rate", "median_months_to_business"]
+CSV_COLUMNS = [
+    "group_by",
+    "key",
+    "alumni",
+    "tracked",
+    "wub",
+    "wub_active",
+    "wub_unverified",
+    "wub_rate",
+    "ci_low",
+    "ci_high",
+    "tracked_rate",
+    "median_months_to_business",
+]
 TOTAL_KEY = "all"
 Z_95 = 1.959964
 DAYS_PER_MONTH = 30.4375
@@ -59,6 +72,7 @@ def wilson_interval(successes: int, total: int, z: float = Z_95) -> tuple[float,
 
 # --- the SQL ------------------------------------------------------------------------------------
 
+
 def _date(expression, name: str):
     """A labelled date column that keeps its Date type through subqueries (SQLite stores dates as text)."""
     return sa.type_coerce(expression, sa.Date).label(name)
@@ -68,19 +82,18 @@ def _alumni(as_of: date):
     """Subquery, one row per alumnus as of the date: first start, exit date and every grouping key."""
     effective_end = Contract.effective_end
     per_tpl = Contract.facilitator_id
-    ranked = (
-        sa.select(
-            Contract.facilitator_id.label("facilitator_id"),
-            _date(sa.func.min(Contract.start_date).over(partition_by=per_tpl), "first_start"),
-            _date(sa.func.max(effective_end).over(partition_by=per_tpl), "exit_date"),
-            Contract.placement_code.label("placement_code"),
-            sa.func.row_number().over(
-                partition_by=per_tpl,
-                order_by=(effective_end.desc(), Contract.start_date.desc(), Contract.id.desc()),
-            ).label("recency"),
+    ranked = sa.select(
+        Contract.facilitator_id.label("facilitator_id"),
+        _date(sa.func.min(Contract.start_date).over(partition_by=per_tpl), "first_start"),
+        _date(sa.func.max(effective_end).over(partition_by=per_tpl), "exit_date"),
+        Contract.placement_code.label("placement_code"),
+        sa.func.row_number()
+        .over(
+            partition_by=per_tpl,
+            order_by=(effective_end.desc(), Contract.start_date.desc(), Contract.id.desc()),
         )
-        .subquery("ranked_contracts")
-    )
+        .label("recency"),
+    ).subquery("ranked_contracts")
     return (
         sa.select(
             ranked.c.facilitator_id,
@@ -113,9 +126,9 @@ def _flags(alumni, as_of: date):
             sa.case((qualifying, 1), else_=0).label("qualifying"),
             sa.case((sa.and_(wirausaha, survey.verification == "unverified"), 1), else_=0).label("unverified"),
             _date(sa.case((qualifying, survey.founded_date)), "qualifying_founded"),
-            sa.func.row_number().over(
-                partition_by=survey.facilitator_id, order_by=(survey.survey_date.desc(), survey.id.desc())
-            ).label("recency"),
+            sa.func.row_number()
+            .over(partition_by=survey.facilitator_id, order_by=(survey.survey_date.desc(), survey.id.desc()))
+            .label("recency"),
         )
         .join(alumni, alumni.c.facilitator_id == survey.facilitator_id)
         .where(survey.survey_date > alumni.c.exit_date, survey.survey_date <= as_of)
@@ -146,9 +159,16 @@ def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
     alumni, tracked, wub, wub_active, wub_unverified = (int(value or 0) for value in counts)
     low, high = wilson_interval(wub, alumni)
     return Figures(
-        group_by=group_by, key=key, alumni=alumni, tracked=tracked, wub=wub, wub_active=wub_active,
+        group_by=group_by,
+        key=key,
+        alumni=alumni,
+        tracked=tracked,
+        wub=wub,
+        wub_active=wub_active,
         wub_unverified=wub_unverified,
-        wub_rate=round(wub / alumni, 4), ci_low=round(low, 4), ci_high=round(high, 4),
+        wub_rate=round(wub / alumni, 4),
+        ci_low=round(low, 4),
+        ci_high=round(high, 4),
         tracked_rate=round(tracked / alumni, 4),
         median_months_to_business=round(statistics.median(months), 1) if months else None,
     )
@@ -182,7 +202,7 @@ def compute_figures(as_of: date, group_by: str = "total") -> list[Figures]:
         values = tuple(row)
         key = _key(group_by, values[0] if keyed else None)
         if values[len(keyed)]:  # a total over no alumni still returns one row
-            counts[key] = values[len(keyed):]
+            counts[key] = values[len(keyed) :]
 
     months: dict[str, list[float]] = defaultdict(list)
     wub_dates = (

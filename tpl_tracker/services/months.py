@@ -3,6 +3,7 @@
 A month is locked while it is submitted or approved. Every service that writes an activity, a permit or an
 assessment asks `assert_months_open` first, with every date the change touches (old and new values).
 """
+
 from datetime import date
 
 import sqlalchemy as sa
@@ -42,8 +43,11 @@ def month_label(period: date) -> str:
 
 def get_month(facilitator_id: int, day: date) -> MonthlyReport | None:
     """The monthly report holding `day`, if one exists yet."""
-    return db.session.scalar(sa.select(MonthlyReport).where(
-        MonthlyReport.facilitator_id == facilitator_id, MonthlyReport.period == month_start(day)))
+    return db.session.scalar(
+        sa.select(MonthlyReport).where(
+            MonthlyReport.facilitator_id == facilitator_id, MonthlyReport.period == month_start(day)
+        )
+    )
 
 
 def get_or_create_month(facilitator_id: int, day: date) -> MonthlyReport:
@@ -66,7 +70,8 @@ def month_statuses(pairs) -> dict[tuple[int, date], str]:
         return {}
     rows = db.session.execute(
         sa.select(MonthlyReport.facilitator_id, MonthlyReport.period, MonthlyReport.status).where(
-            MonthlyReport.facilitator_id.in_({k[0] for k in keys}), MonthlyReport.period.in_({k[1] for k in keys}))
+            MonthlyReport.facilitator_id.in_({k[0] for k in keys}), MonthlyReport.period.in_({k[1] for k in keys})
+        )
     )
     found = {(facilitator_id, period): status for facilitator_id, period, status in rows}
     return {key: found.get(key, "draft") for key in keys}
@@ -82,9 +87,11 @@ def locked_periods(facilitator_id: int, days, for_update: bool = False) -> set[d
     periods = {month_start(d) for d in days if d is not None}
     if not periods:
         return set()
-    query = sa.select(MonthlyReport.period, MonthlyReport.status).where(
-        MonthlyReport.facilitator_id == facilitator_id, MonthlyReport.period.in_(periods)
-    ).order_by(MonthlyReport.period)
+    query = (
+        sa.select(MonthlyReport.period, MonthlyReport.status)
+        .where(MonthlyReport.facilitator_id == facilitator_id, MonthlyReport.period.in_(periods))
+        .order_by(MonthlyReport.period)
+    )
     if for_update:
         query = query.with_for_update()
     rows = db.session.execute(query)
@@ -97,6 +104,6 @@ def assert_months_open(facilitator_id: int, *days: date | None) -> None:
     # the change being checked here to commit, instead of locking the month under it.
     locked = sorted(locked_periods(facilitator_id, days, for_update=True))
     if locked:
-        raise ServiceError(_(
-            "%(month)s has been submitted or approved and can no longer be changed.",
-            month=month_label(locked[0])))
+        raise ServiceError(
+            _("%(month)s has been submitted or approved and can no longer be changed.", month=month_label(locked[0]))
+        )

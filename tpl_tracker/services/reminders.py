@@ -2,6 +2,7 @@
 
 Each rule sends a notification once (dedupe key) and looks at a bounded window, with set-based queries.
 """
+
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -35,23 +36,35 @@ def months_not_submitted(as_of: date) -> int:
     rows = []
     for period in overdue_periods(as_of):
         under_contract = sa.select(Contract.facilitator_id).where(
-            Contract.start_date < next_month(period), Contract.effective_end >= period)
+            Contract.start_date < next_month(period), Contract.effective_end >= period
+        )
         done = sa.select(MonthlyReport.facilitator_id).where(
-            MonthlyReport.period == period, MonthlyReport.status.in_(LOCKED_STATUSES))
+            MonthlyReport.period == period, MonthlyReport.status.in_(LOCKED_STATUSES)
+        )
         facilitators = db.session.scalars(
-            sa.select(Facilitator).where(Facilitator.id.in_(under_contract), Facilitator.id.not_in(done))
-            .order_by(Facilitator.id))
+            sa.select(Facilitator)
+            .where(Facilitator.id.in_(under_contract), Facilitator.id.not_in(done))
+            .order_by(Facilitator.id)
+        )
         rows += [(facilitator, period) for facilitator in facilitators]
     enabled = enabled_user_ids(u for f, _period in rows for u in (f.user_id, f.supervisor_id))
     added = 0
     with in_default_language():
         for facilitator, period in rows:
-            message = _("The monthly report of %(name)s for %(month)s has not been submitted yet.",
-                        name=facilitator.full_name, month=month_label(period))
+            message = _(
+                "The monthly report of %(name)s for %(month)s has not been submitted yet.",
+                name=facilitator.full_name,
+                month=month_label(period),
+            )
             for user_id in (facilitator.user_id, facilitator.supervisor_id):
                 if user_id in enabled:
-                    added += notify(user_id, "month_not_submitted", message, month_link(facilitator.id, period),
-                                    f"month-not-submitted:{facilitator.id}:{period:%Y-%m}")
+                    added += notify(
+                        user_id,
+                        "month_not_submitted",
+                        message,
+                        month_link(facilitator.id, period),
+                        f"month-not-submitted:{facilitator.id}:{period:%Y-%m}",
+                    )
     db.session.commit()
     return added
 
@@ -62,8 +75,11 @@ def reviews_waiting(as_of: date) -> int:
     rows = db.session.execute(
         sa.select(MonthlyReport, Facilitator)
         .join(Facilitator, MonthlyReport.facilitator_id == Facilitator.id)
-        .where(MonthlyReport.status == "submitted", Facilitator.supervisor_id.is_not(None),
-               MonthlyReport.submitted_at < day_start(as_of - REVIEW_WAIT))
+        .where(
+            MonthlyReport.status == "submitted",
+            Facilitator.supervisor_id.is_not(None),
+            MonthlyReport.submitted_at < day_start(as_of - REVIEW_WAIT),
+        )
         .order_by(MonthlyReport.submitted_at)
     ).all()
     enabled = enabled_user_ids(facilitator.supervisor_id for _report, facilitator in rows)
@@ -73,11 +89,18 @@ def reviews_waiting(as_of: date) -> int:
             if facilitator.supervisor_id not in enabled:
                 continue
             submitted_on = programme_date(report.submitted_at)
-            message = _("The monthly report of %(name)s for %(month)s has been waiting for your review since "
-                        "%(date)s.", name=facilitator.full_name, month=month_label(report.period),
-                        date=submitted_on.strftime("%d/%m/%Y"))
-            added += notify(facilitator.supervisor_id, "review_waiting", message,
-                            month_link(facilitator.id, report.period),
-                            f"review-waiting:{report.id}:{submitted_on.isoformat()}")
+            message = _(
+                "The monthly report of %(name)s for %(month)s has been waiting for your review since %(date)s.",
+                name=facilitator.full_name,
+                month=month_label(report.period),
+                date=submitted_on.strftime("%d/%m/%Y"),
+            )
+            added += notify(
+                facilitator.supervisor_id,
+                "review_waiting",
+                message,
+                month_link(facilitator.id, report.period),
+                f"review-waiting:{report.id}:{submitted_on.isoformat()}",
+            )
     db.session.commit()
     return added

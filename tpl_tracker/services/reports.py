@@ -1,4 +1,5 @@
 """The WUB report in CSV, JSON and Excel, read from the stored snapshots (computed first if missing)."""
+
 import csv
 import io
 import json

@@ -5,6 +5,7 @@ A month (`period`, its first day) holds the TPL's activities dated in it, the pe
 checks the current status, records who, when and why (MonthlyReportEvent), writes an audit entry, notifies the
 other side and commits.
 """
+
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -74,12 +75,15 @@ class MonthItems:
 
     def keys(self) -> set[tuple[str, int]]:
         """The (item type, id) of every item of the month (what a review comment may point at)."""
-        return ({("activity", a.id) for a in self.activities}
-                | {("permit", p.id) for _day, p, _step in self.permit_steps}
-                | {("assessment", a.id) for a in self.assessments})
+        return (
+            {("activity", a.id) for a in self.activities}
+            | {("permit", p.id) for _day, p, _step in self.permit_steps}
+            | {("assessment", a.id) for a in self.assessments}
+        )
 
 
 # --- labels and periods ---------------------------------------------------------------------
+
 
 def month_status_label(status: str) -> str:
     """The interface's name of a month status ('Draft (not submitted)', 'Approved', ...)."""
@@ -135,6 +139,7 @@ def days_waiting(report: MonthlyReport, today: date | None = None) -> int:
 
 # --- reading --------------------------------------------------------------------------------
 
+
 def month_statuses(facilitator_ids, periods) -> dict[tuple[int, date], str]:
     """{(facilitator_id, period): status} for every pair, in one query (months without a report: 'draft')."""
     facilitator_ids, periods = set(facilitator_ids), {month_start(p) for p in periods}
@@ -143,7 +148,8 @@ def month_statuses(facilitator_ids, periods) -> dict[tuple[int, date], str]:
         return statuses
     rows = db.session.execute(
         sa.select(MonthlyReport.facilitator_id, MonthlyReport.period, MonthlyReport.status).where(
-            MonthlyReport.facilitator_id.in_(facilitator_ids), MonthlyReport.period.in_(periods))
+            MonthlyReport.facilitator_id.in_(facilitator_ids), MonthlyReport.period.in_(periods)
+        )
     )
     for facilitator_id, period, status in rows:
         statuses[(facilitator_id, period)] = status
@@ -162,8 +168,12 @@ def month_counts(pairs) -> dict[tuple[int, date], MonthCounts]:
         ranges[facilitator_id] = (min(low, period), max(high, period))
 
     def within(model, column):
-        return sa.or_(*[sa.and_(model.facilitator_id == f, column >= low, column < next_month(high))
-                        for f, (low, high) in ranges.items()])
+        return sa.or_(
+            *[
+                sa.and_(model.facilitator_id == f, column >= low, column < next_month(high))
+                for f, (low, high) in ranges.items()
+            ]
+        )
 
     def tally(rows, attribute):
         for facilitator_id, *days in rows:
@@ -172,29 +182,49 @@ def month_counts(pairs) -> dict[tuple[int, date], MonthCounts]:
                 if pair in counts:
                     setattr(counts[pair], attribute, getattr(counts[pair], attribute) + 1)
 
-    tally(db.session.execute(sa.select(Activity.facilitator_id, Activity.date).where(
-        within(Activity, Activity.date))), "activities")
-    tally(db.session.execute(sa.select(Assessment.facilitator_id, Assessment.assessed_on).where(
-        within(Assessment, Assessment.assessed_on))), "assessments")
+    tally(
+        db.session.execute(sa.select(Activity.facilitator_id, Activity.date).where(within(Activity, Activity.date))),
+        "activities",
+    )
+    tally(
+        db.session.execute(
+            sa.select(Assessment.facilitator_id, Assessment.assessed_on).where(
+                within(Assessment, Assessment.assessed_on)
+            )
+        ),
+        "assessments",
+    )
     step_columns = [getattr(PermitFacilitation, f"{step}_on") for step in PERMIT_STEPS]
-    tally(db.session.execute(sa.select(PermitFacilitation.facilitator_id, *step_columns).where(
-        sa.or_(*[within(PermitFacilitation, column) for column in step_columns]))), "permit_steps")
+    tally(
+        db.session.execute(
+            sa.select(PermitFacilitation.facilitator_id, *step_columns).where(
+                sa.or_(*[within(PermitFacilitation, column) for column in step_columns])
+            )
+        ),
+        "permit_steps",
+    )
     return counts
 
 
 def month_items(facilitator_id: int, period: date) -> MonthItems:
     """The activities, permit steps and assessments of one TPL's month, with what the page shows loaded."""
     end = next_month(period)
-    activities = list(db.session.scalars(
-        sa.select(Activity).options(selectinload(Activity.businesses), selectinload(Activity.evidence))
-        .where(Activity.facilitator_id == facilitator_id, Activity.date >= period, Activity.date < end)
-        .order_by(Activity.date, Activity.id)
-    ))
+    activities = list(
+        db.session.scalars(
+            sa.select(Activity)
+            .options(selectinload(Activity.businesses), selectinload(Activity.evidence))
+            .where(Activity.facilitator_id == facilitator_id, Activity.date >= period, Activity.date < end)
+            .order_by(Activity.date, Activity.id)
+        )
+    )
     step_columns = {step: getattr(PermitFacilitation, f"{step}_on") for step in PERMIT_STEPS}
     permits = db.session.scalars(
-        sa.select(PermitFacilitation).options(joinedload(PermitFacilitation.business))
-        .where(PermitFacilitation.facilitator_id == facilitator_id,
-               sa.or_(*[sa.and_(c >= period, c < end) for c in step_columns.values()]))
+        sa.select(PermitFacilitation)
+        .options(joinedload(PermitFacilitation.business))
+        .where(
+            PermitFacilitation.facilitator_id == facilitator_id,
+            sa.or_(*[sa.and_(c >= period, c < end) for c in step_columns.values()]),
+        )
         .order_by(PermitFacilitation.id)
     )
     steps = []
@@ -204,12 +234,18 @@ def month_items(facilitator_id: int, period: date) -> MonthItems:
             if day is not None and period <= day < end:
                 steps.append((day, permit, step))
     steps.sort(key=lambda row: (row[0], row[1].id, PERMIT_STEPS.index(row[2])))
-    assessments = list(db.session.scalars(
-        sa.select(Assessment).options(joinedload(Assessment.business))
-        .where(Assessment.facilitator_id == facilitator_id, Assessment.assessed_on >= period,
-               Assessment.assessed_on < end)
-        .order_by(Assessment.assessed_on, Assessment.id)
-    ))
+    assessments = list(
+        db.session.scalars(
+            sa.select(Assessment)
+            .options(joinedload(Assessment.business))
+            .where(
+                Assessment.facilitator_id == facilitator_id,
+                Assessment.assessed_on >= period,
+                Assessment.assessed_on < end,
+            )
+            .order_by(Assessment.assessed_on, Assessment.id)
+        )
+    )
     return MonthItems(activities=activities, permit_steps=steps, assessments=assessments)
 
 
@@ -217,12 +253,14 @@ def month_events(report: MonthlyReport | None) -> list[MonthlyReportEvent]:
     """The transitions of a month, oldest first, with their actors and item comments loaded."""
     if report is None:
         return []
-    return list(db.session.scalars(
-        sa.select(MonthlyReportEvent)
-        .options(joinedload(MonthlyReportEvent.actor), selectinload(MonthlyReportEvent.item_comments))
-        .where(MonthlyReportEvent.report_id == report.id)
-        .order_by(MonthlyReportEvent.at, MonthlyReportEvent.id)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(MonthlyReportEvent)
+            .options(joinedload(MonthlyReportEvent.actor), selectinload(MonthlyReportEvent.item_comments))
+            .where(MonthlyReportEvent.report_id == report.id)
+            .order_by(MonthlyReportEvent.at, MonthlyReportEvent.id)
+        )
+    )
 
 
 def last_return(events: list[MonthlyReportEvent]) -> MonthlyReportEvent | None:
@@ -235,11 +273,14 @@ def last_events(report_ids) -> dict[int, MonthlyReportEvent]:
     report_ids = set(report_ids)
     if not report_ids:
         return {}
-    latest = (sa.select(sa.func.max(MonthlyReportEvent.id))
-              .where(MonthlyReportEvent.report_id.in_(report_ids))
-              .group_by(MonthlyReportEvent.report_id))
+    latest = (
+        sa.select(sa.func.max(MonthlyReportEvent.id))
+        .where(MonthlyReportEvent.report_id.in_(report_ids))
+        .group_by(MonthlyReportEvent.report_id)
+    )
     events = db.session.scalars(
-        sa.select(MonthlyReportEvent).options(joinedload(MonthlyReportEvent.actor))
+        sa.select(MonthlyReportEvent)
+        .options(joinedload(MonthlyReportEvent.actor))
         .where(MonthlyReportEvent.id.in_(latest))
     )
     return {event.report_id: event for event in events}
@@ -248,18 +289,30 @@ def last_events(report_ids) -> dict[int, MonthlyReportEvent]:
 def facilitator_months(facilitator: Facilitator, today: date | None = None) -> list[dict]:
     """One row per month of the TPL's contract periods up to the current month, newest first."""
     periods = contract_months(facilitator, today)
-    reports = {r.period: r for r in db.session.scalars(
-        sa.select(MonthlyReport).where(MonthlyReport.facilitator_id == facilitator.id,
-                                       MonthlyReport.period.in_(periods)))} if periods else {}
+    reports = (
+        {
+            r.period: r
+            for r in db.session.scalars(
+                sa.select(MonthlyReport).where(
+                    MonthlyReport.facilitator_id == facilitator.id, MonthlyReport.period.in_(periods)
+                )
+            )
+        }
+        if periods
+        else {}
+    )
     counts = month_counts({(facilitator.id, p) for p in periods})
     events = last_events(r.id for r in reports.values())
-    return [{
-        "period": period,
-        "report": reports.get(period),
-        "status": reports[period].status if period in reports else "draft",
-        "counts": counts[(facilitator.id, period)],
-        "last_event": events.get(reports[period].id) if period in reports else None,
-    } for period in periods]
+    return [
+        {
+            "period": period,
+            "report": reports.get(period),
+            "status": reports[period].status if period in reports else "draft",
+            "counts": counts[(facilitator.id, period)],
+            "last_event": events.get(reports[period].id) if period in reports else None,
+        }
+        for period in periods
+    ]
 
 
 def review_queue(user: User):
@@ -273,8 +326,13 @@ def review_queue(user: User):
     )
 
 
-def report_query(user: User, status: str | None = None, period: date | None = None,
-                 province: str | None = None, facilitator_id: int | None = None):
+def report_query(
+    user: User,
+    status: str | None = None,
+    period: date | None = None,
+    province: str | None = None,
+    facilitator_id: int | None = None,
+):
     """A select of the monthly reports in the user's scope, newest month first, optionally filtered."""
     query = (
         sa.select(MonthlyReport)
@@ -296,6 +354,7 @@ def report_query(user: User, status: str | None = None, period: date | None = No
 
 # --- transitions ----------------------------------------------------------------------------
 
+
 def _clean(text: str | None) -> str | None:
     text = (text or "").strip()
     return text or None
@@ -307,9 +366,10 @@ def _check_length(text: str | None, field_name: str | None = None) -> None:
 
 
 def _in_scope(user: User, facilitator_id: int) -> bool:
-    return db.session.scalar(
-        sa.select(Facilitator.id).where(Facilitator.id == facilitator_id, facilitator_scope(user))
-    ) is not None
+    return (
+        db.session.scalar(sa.select(Facilitator.id).where(Facilitator.id == facilitator_id, facilitator_scope(user)))
+        is not None
+    )
 
 
 def _move(report: MonthlyReport, allowed: tuple[str, ...], values: dict) -> None:
@@ -340,12 +400,17 @@ def _event(report: MonthlyReport, action: str, actor: User, comment: str | None)
 
 def can_submit(user: User, facilitator: Facilitator, period: date, status: str, today: date) -> bool:
     """Whether to offer the submit button: the TPL's own month, started, in a contract, draft or returned."""
-    return (is_own_work(user, facilitator.id) and status in SUBMITTABLE and period <= month_start(today)
-            and covers_month(facilitator, period))
+    return (
+        is_own_work(user, facilitator.id)
+        and status in SUBMITTABLE
+        and period <= month_start(today)
+        and covers_month(facilitator, period)
+    )
 
 
-def submit_month(actor: User, facilitator: Facilitator, period: date, note: str | None = None,
-                 today: date | None = None) -> MonthlyReport:
+def submit_month(
+    actor: User, facilitator: Facilitator, period: date, note: str | None = None, today: date | None = None
+) -> MonthlyReport:
     """The TPL submits one of their months for review: it is locked until the supervisor returns it."""
     today = today or programme_today()
     period = month_start(period)
@@ -357,28 +422,45 @@ def submit_month(actor: User, facilitator: Facilitator, period: date, note: str 
     if not covers_month(facilitator, period):
         raise ServiceError(_("%(month)s lies outside your contract periods.", month=month_label(period)))
     _check_length(note, "note")
-    existing = db.session.scalar(sa.select(MonthlyReport).where(
-        MonthlyReport.facilitator_id == facilitator.id, MonthlyReport.period == period))
+    existing = db.session.scalar(
+        sa.select(MonthlyReport).where(MonthlyReport.facilitator_id == facilitator.id, MonthlyReport.period == period)
+    )
     if existing is not None and existing.status == "submitted":
-        raise ServiceError(_("%(month)s has already been submitted and is waiting for review.",
-                             month=month_label(period)))
+        raise ServiceError(
+            _("%(month)s has already been submitted and is waiting for review.", month=month_label(period))
+        )
     if existing is not None and existing.status == "approved":
-        raise ServiceError(_("%(month)s has already been approved. Ask your supervisor to reopen it if it must "
-                             "change.", month=month_label(period)))
+        raise ServiceError(
+            _(
+                "%(month)s has already been approved. Ask your supervisor to reopen it if it must change.",
+                month=month_label(period),
+            )
+        )
     try:
         report = existing or get_or_create_month(facilitator.id, period)
-    except IntegrityError:
+    except IntegrityError as error:
         db.session.rollback()
-        raise ServiceError(_("This month was changed by someone else meanwhile. Please check it and try again."))
+        raise ServiceError(
+            _("This month was changed by someone else meanwhile. Please check it and try again.")
+        ) from error
     before = audit.snapshot(report)
     _move(report, SUBMITTABLE, {"status": "submitted", "submitted_at": utcnow()})
     event = _event(report, "submit", actor, note)
     audit.record("submit", actor=actor, entity=report, before=before, after=audit.snapshot(report), note=note)
     with in_default_language():
-        message = _("%(name)s has submitted the monthly report for %(month)s for your review.",
-                    name=facilitator.full_name, month=month_label(period))
-    _tell([facilitator.supervisor_id], "month_submitted", facilitator, period,
-          f"month-submitted:{report.id}:{event.id}", message)
+        message = _(
+            "%(name)s has submitted the monthly report for %(month)s for your review.",
+            name=facilitator.full_name,
+            month=month_label(period),
+        )
+    _tell(
+        [facilitator.supervisor_id],
+        "month_submitted",
+        facilitator,
+        period,
+        f"month-submitted:{report.id}:{event.id}",
+        message,
+    )
     db.session.commit()
     return report
 
@@ -399,8 +481,13 @@ def _check_reviewer(actor: User, report: MonthlyReport) -> None:
         raise ServiceError(_("Only a supervisor of this TPL can review their monthly report."))
 
 
-def review_month(actor: User, report: MonthlyReport, decision: str, comment: str | None = None,
-                 item_comments: dict[tuple[str, int], str] | None = None) -> MonthlyReport:
+def review_month(
+    actor: User,
+    report: MonthlyReport,
+    decision: str,
+    comment: str | None = None,
+    item_comments: dict[tuple[str, int], str] | None = None,
+) -> MonthlyReport:
     """The supervisor approves a submitted month (locked for good) or returns it with comments (editable)."""
     _check_reviewer(actor, report)
     comment = _clean(comment)
@@ -408,14 +495,19 @@ def review_month(actor: User, report: MonthlyReport, decision: str, comment: str
     if decision not in ("approve", "return"):
         raise ServiceError(_("Choose whether to approve the month or return it for correction."), field="decision")
     if report.status != "submitted":
-        raise ServiceError(_("Only a submitted month can be reviewed; this one is: %(status)s.",
-                             status=month_status_label(report.status)))
+        raise ServiceError(
+            _(
+                "Only a submitted month can be reviewed; this one is: %(status)s.",
+                status=month_status_label(report.status),
+            )
+        )
     _check_length(comment, "comment")
     for text in item_comments.values():
         _check_length(text)
     if decision == "return" and not comment and not item_comments:
-        raise ServiceError(_("Say what must be corrected: write a comment on the month or on at least one item."),
-                           field="comment")
+        raise ServiceError(
+            _("Say what must be corrected: write a comment on the month or on at least one item."), field="comment"
+        )
     if item_comments:
         allowed = month_items(report.facilitator_id, report.period).keys()
         if any(key not in allowed for key in item_comments):
@@ -437,10 +529,17 @@ def review_month(actor: User, report: MonthlyReport, decision: str, comment: str
         if decision == "approve":
             message = _("Your monthly report for %(month)s has been approved.", month=month_label(report.period))
         else:
-            message = _("Your monthly report for %(month)s has been returned for correction.",
-                        month=month_label(report.period))
-    _tell([facilitator.user_id], "month_approved" if decision == "approve" else "month_returned", facilitator,
-          report.period, f"month-{decision}:{report.id}:{event.id}", message)
+            message = _(
+                "Your monthly report for %(month)s has been returned for correction.", month=month_label(report.period)
+            )
+    _tell(
+        [facilitator.user_id],
+        "month_approved" if decision == "approve" else "month_returned",
+        facilitator,
+        report.period,
+        f"month-{decision}:{report.id}:{event.id}",
+        message,
+    )
     db.session.commit()
     return report
 
@@ -453,18 +552,34 @@ def reopen_month(actor: User, report: MonthlyReport, reason: str | None) -> Mont
         raise ServiceError(_("Give the reason for reopening the month."), field="reason")
     _check_length(reason, "reason")
     if report.status != "approved":
-        raise ServiceError(_("Only an approved month can be reopened; this one is: %(status)s.",
-                             status=month_status_label(report.status)))
+        raise ServiceError(
+            _(
+                "Only an approved month can be reopened; this one is: %(status)s.",
+                status=month_status_label(report.status),
+            )
+        )
     before = audit.snapshot(report)
-    _move(report, ("approved",), {"status": "returned", "comment": reason, "reviewed_at": utcnow(),
-                                  "reviewer_id": actor.id})
+    _move(
+        report,
+        ("approved",),
+        {"status": "returned", "comment": reason, "reviewed_at": utcnow(), "reviewer_id": actor.id},
+    )
     event = _event(report, "reopen", actor, reason)
     audit.record("reopen", actor=actor, entity=report, before=before, after=audit.snapshot(report), note=reason)
     facilitator = db.session.get(Facilitator, report.facilitator_id)
     with in_default_language():
-        message = _("Your monthly report for %(month)s has been reopened for correction: %(reason)s",
-                    month=month_label(report.period), reason=reason)
-    _tell([facilitator.user_id], "month_reopened", facilitator, report.period,
-          f"month-reopen:{report.id}:{event.id}", message)
+        message = _(
+            "Your monthly report for %(month)s has been reopened for correction: %(reason)s",
+            month=month_label(report.period),
+            reason=reason,
+        )
+    _tell(
+        [facilitator.user_id],
+        "month_reopened",
+        facilitator,
+        report.period,
+        f"month-reopen:{report.id}:{event.id}",
+        message,
+    )
     db.session.commit()
     return report

@@ -1,4 +1,5 @@
 """Which records a user may see: one SQL condition per role, and loaders that answer 404 outside it."""
+
 import sqlalchemy as sa
 from flask import abort
 
@@ -132,16 +133,13 @@ def get_month_or_404(user: User, report_id: int) -> MonthlyReport:
 
 def get_evidence_or_404(user: User, evidence_id: int) -> Evidence:
     """An evidence file of an activity the user may see; 404 otherwise."""
-    condition = sa.exists().where(
-        Activity.id == Evidence.activity_id, work_scope(user, Activity)
-    )
+    condition = sa.exists().where(Activity.id == Evidence.activity_id, work_scope(user, Activity))
     return _load_or_404(user, Evidence, evidence_id, condition)
 
 
 def is_own_work(user: User, facilitator_id: int) -> bool:
     """True when `user` is the TPL whose work this is: only they log and edit it."""
-    return (user.has_role(Role.FACILITATOR) and user.facilitator is not None
-            and user.facilitator.id == facilitator_id)
+    return user.has_role(Role.FACILITATOR) and user.facilitator is not None and user.facilitator.id == facilitator_id
 
 
 def can_review(user: User) -> bool:

@@ -8,6 +8,7 @@ Roster flags (shown on the roster page):
   (activities of type kunjungan) this month < visits per month, or open mentorships < businesses, or permits
   issued this year < permits per year x months completed this year / 12 (rounded down).
 """
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -58,15 +59,22 @@ class RosterPeriod:
         """The periods around `today`."""
         month = month_start(today)
         previous = previous_month(month)
-        return cls(today=today, month=month, month_end=next_month(month) - timedelta(days=1), previous=previous,
-                   previous_end=month - timedelta(days=1), year_start=date(today.year, 1, 1),
-                   months_completed=today.month - 1)
+        return cls(
+            today=today,
+            month=month,
+            month_end=next_month(month) - timedelta(days=1),
+            previous=previous,
+            previous_end=month - timedelta(days=1),
+            year_start=date(today.year, 1, 1),
+            months_completed=today.month - 1,
+        )
 
 
 def _contract_overlaps(start: date, end: date):
     """SQL condition: the facilitator (outer row) has a contract overlapping start..end."""
-    return sa.exists().where(Contract.facilitator_id == Facilitator.id, Contract.start_date <= end,
-                             Contract.effective_end >= start)
+    return sa.exists().where(
+        Contract.facilitator_id == Facilitator.id, Contract.start_date <= end, Contract.effective_end >= start
+    )
 
 
 def _figures(p: RosterPeriod) -> dict:
@@ -75,23 +83,33 @@ def _figures(p: RosterPeriod) -> dict:
         sa.select(
             Activity.facilitator_id.label("fid"),
             sa.func.count().filter(Activity.date >= p.month, Activity.date <= p.month_end).label("month_count"),
-            sa.func.count().filter(Activity.date >= p.month, Activity.date <= p.month_end,
-                                   Activity.type == "kunjungan").label("month_visits"),
+            sa.func.count()
+            .filter(Activity.date >= p.month, Activity.date <= p.month_end, Activity.type == "kunjungan")
+            .label("month_visits"),
             sa.func.max(Activity.date).filter(Activity.date <= p.today).label("last_date"),
-        ).group_by(Activity.facilitator_id).subquery("act")
+        )
+        .group_by(Activity.facilitator_id)
+        .subquery("act")
     )
     mentorships = (
         sa.select(Mentorship.facilitator_id.label("fid"), sa.func.count().label("open_count"))
-        .where(Mentorship.end_date.is_(None)).group_by(Mentorship.facilitator_id).subquery("men")
+        .where(Mentorship.end_date.is_(None))
+        .group_by(Mentorship.facilitator_id)
+        .subquery("men")
     )
     permits = (
         sa.select(
             PermitFacilitation.facilitator_id.label("fid"),
             sa.func.count().label("year_count"),
             sa.func.count().filter(PermitFacilitation.issued_on >= p.month).label("month_count"),
-        ).where(PermitFacilitation.status == "issued", PermitFacilitation.issued_on >= p.year_start,
-                PermitFacilitation.issued_on <= p.today)
-        .group_by(PermitFacilitation.facilitator_id).subquery("per")
+        )
+        .where(
+            PermitFacilitation.status == "issued",
+            PermitFacilitation.issued_on >= p.year_start,
+            PermitFacilitation.issued_on <= p.today,
+        )
+        .group_by(PermitFacilitation.facilitator_id)
+        .subquery("per")
     )
     this_month = aliased(MonthlyReport, name="this_month")
     last_month = aliased(MonthlyReport, name="last_month")
@@ -117,8 +135,11 @@ def _figures(p: RosterPeriod) -> dict:
     below_target = sa.and_(
         target.id.is_not(None),
         _contract_overlaps(p.month, p.month_end),
-        sa.or_(month_visits < target.visits_per_month, open_count < target.businesses,
-               12 * (permits_year + 1) <= target.permits_per_year * p.months_completed),
+        sa.or_(
+            month_visits < target.visits_per_month,
+            open_count < target.businesses,
+            12 * (permits_year + 1) <= target.permits_per_year * p.months_completed,
+        ),
     )
     joins = [
         (activities, activities.c.fid == Facilitator.id),
@@ -151,8 +172,14 @@ def _joined(query, figures: dict):
     return query
 
 
-def roster_query(user: User, q: str | None = None, region: str | None = None, flag: str | None = None,
-                 include_all: bool = False, today: date | None = None):
+def roster_query(
+    user: User,
+    q: str | None = None,
+    region: str | None = None,
+    flag: str | None = None,
+    include_all: bool = False,
+    today: date | None = None,
+):
     """A select of the TPL on the roster (TPL in scope, under contract this month unless `include_all`)."""
     p = RosterPeriod.of(today or programme_today())
     figures = _figures(p)
@@ -162,8 +189,9 @@ def roster_query(user: User, q: str | None = None, region: str | None = None, fl
     if q and q.strip():
         query = query.where(sa.func.lower(Facilitator.full_name).like(f"%{q.strip().lower()}%"))
     if region:
-        query = query.where(Facilitator.region_code == region if "." in region
-                            else Facilitator.region_code.like(f"{region}.%"))
+        query = query.where(
+            Facilitator.region_code == region if "." in region else Facilitator.region_code.like(f"{region}.%")
+        )
     if flag == "any":
         query = query.where(sa.or_(*figures["flags"].values()))
     elif flag in figures["flags"]:
@@ -180,7 +208,8 @@ def roster_rows(facilitators: list[Facilitator], today: date | None = None) -> d
     labelled = [column.label(name) for name, column in figures["columns"].items()]
     labelled += [sa.case((condition, True), else_=False).label(name) for name, condition in figures["flags"].items()]
     query = _joined(sa.select(Facilitator.id, *labelled), figures).where(
-        Facilitator.id.in_([f.id for f in facilitators]))
+        Facilitator.id.in_([f.id for f in facilitators])
+    )
     rows = {}
     for row in db.session.execute(query).mappings():
         values = dict(row)
@@ -202,38 +231,73 @@ def target_of(facilitator_id: int, year: int) -> Target | None:
 def year_actuals(facilitator_id: int, today: date) -> dict[str, int]:
     """Visits this month, open mentorships, and permits issued this year up to today."""
     month = month_start(today)
-    visits = db.session.scalar(sa.select(sa.func.count()).select_from(Activity).where(
-        Activity.facilitator_id == facilitator_id, Activity.type == "kunjungan",
-        Activity.date >= month, Activity.date < next_month(month)))
-    businesses = db.session.scalar(sa.select(sa.func.count()).select_from(Mentorship).where(
-        Mentorship.facilitator_id == facilitator_id, Mentorship.end_date.is_(None)))
-    permits = db.session.scalar(sa.select(sa.func.count()).select_from(PermitFacilitation).where(
-        PermitFacilitation.facilitator_id == facilitator_id, PermitFacilitation.status == "issued",
-        PermitFacilitation.issued_on >= date(today.year, 1, 1), PermitFacilitation.issued_on <= today))
+    visits = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Activity)
+        .where(
+            Activity.facilitator_id == facilitator_id,
+            Activity.type == "kunjungan",
+            Activity.date >= month,
+            Activity.date < next_month(month),
+        )
+    )
+    businesses = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Mentorship)
+        .where(Mentorship.facilitator_id == facilitator_id, Mentorship.end_date.is_(None))
+    )
+    permits = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(PermitFacilitation)
+        .where(
+            PermitFacilitation.facilitator_id == facilitator_id,
+            PermitFacilitation.status == "issued",
+            PermitFacilitation.issued_on >= date(today.year, 1, 1),
+            PermitFacilitation.issued_on <= today,
+        )
+    )
     return {"visits": visits or 0, "businesses": businesses or 0, "permits": permits or 0}
 
 
 def facilitator_work(facilitator: Facilitator, today: date | None = None) -> dict:
     """One TPL's work for the supervisor's page: mentorships, recent activities, permits, assessments, months."""
     today = today or programme_today()
-    mentorships = list(db.session.scalars(
-        sa.select(Mentorship).where(Mentorship.facilitator_id == facilitator.id)
-        .options(selectinload(Mentorship.business))
-        .order_by(Mentorship.end_date.is_not(None), Mentorship.start_date.desc(), Mentorship.id.desc())))
-    activities = list(db.session.scalars(
-        sa.select(Activity).where(Activity.facilitator_id == facilitator.id)
-        .options(selectinload(Activity.businesses))
-        .order_by(Activity.date.desc(), Activity.id.desc()).limit(50)))
-    permits = list(db.session.scalars(
-        sa.select(PermitFacilitation).where(PermitFacilitation.facilitator_id == facilitator.id)
-        .options(selectinload(PermitFacilitation.business))
-        .order_by(PermitFacilitation.id.desc())))
-    permits_by_status = {status: [p for p in permits if p.status == status]
-                         for status in ("planned", "submitted", "issued", "rejected")}
-    assessments = list(db.session.scalars(
-        sa.select(Assessment).where(Assessment.facilitator_id == facilitator.id)
-        .options(selectinload(Assessment.business))
-        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())))
+    mentorships = list(
+        db.session.scalars(
+            sa.select(Mentorship)
+            .where(Mentorship.facilitator_id == facilitator.id)
+            .options(selectinload(Mentorship.business))
+            .order_by(Mentorship.end_date.is_not(None), Mentorship.start_date.desc(), Mentorship.id.desc())
+        )
+    )
+    activities = list(
+        db.session.scalars(
+            sa.select(Activity)
+            .where(Activity.facilitator_id == facilitator.id)
+            .options(selectinload(Activity.businesses))
+            .order_by(Activity.date.desc(), Activity.id.desc())
+            .limit(50)
+        )
+    )
+    permits = list(
+        db.session.scalars(
+            sa.select(PermitFacilitation)
+            .where(PermitFacilitation.facilitator_id == facilitator.id)
+            .options(selectinload(PermitFacilitation.business))
+            .order_by(PermitFacilitation.id.desc())
+        )
+    )
+    permits_by_status = {
+        status: [p for p in permits if p.status == status] for status in ("planned", "submitted", "issued", "rejected")
+    }
+    assessments = list(
+        db.session.scalars(
+            sa.select(Assessment)
+            .where(Assessment.facilitator_id == facilitator.id)
+            .options(selectinload(Assessment.business))
+            .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
+        )
+    )
     first = month_start(today)
     periods = [first]
     for _i in range(11):
@@ -263,6 +327,7 @@ def handover_due(facilitator: Facilitator, today: date | None = None, days: int 
 
 # --- targets ------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class TargetData:
     """What a supervisor types as a TPL's target for a year."""
@@ -275,8 +340,11 @@ class TargetData:
 
 def targets_of(facilitator_id: int) -> list[Target]:
     """Every target set for a TPL, newest year first."""
-    return list(db.session.scalars(
-        sa.select(Target).where(Target.facilitator_id == facilitator_id).order_by(Target.year.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(Target).where(Target.facilitator_id == facilitator_id).order_by(Target.year.desc())
+        )
+    )
 
 
 def set_target(actor: User, facilitator: Facilitator, data: TargetData) -> Target:
@@ -288,8 +356,12 @@ def set_target(actor: User, facilitator: Facilitator, data: TargetData) -> Targe
         if value is None or not 0 <= value <= TARGET_MAX:
             raise ServiceError(_("Give a whole number from 0 to %(max)d.", max=TARGET_MAX), field=name)
     target = target_of(facilitator.id, data.year)
-    values = {"visits_per_month": data.visits_per_month, "businesses": data.businesses,
-              "permits_per_year": data.permits_per_year, "set_by_id": actor.id}
+    values = {
+        "visits_per_month": data.visits_per_month,
+        "businesses": data.businesses,
+        "permits_per_year": data.permits_per_year,
+        "set_by_id": actor.id,
+    }
     if target is None:
         target = Target(facilitator_id=facilitator.id, year=data.year, **values)
         db.session.add(target)
@@ -311,21 +383,30 @@ def set_target(actor: User, facilitator: Facilitator, data: TargetData) -> Targe
 
 # --- handover -----------------------------------------------------------------------------------------------
 
+
 def open_mentorships(facilitator: Facilitator) -> list[Mentorship]:
     """The businesses a TPL mentors now, with the business loaded, by business name."""
-    return list(db.session.scalars(
-        sa.select(Mentorship).join(Business).where(Mentorship.facilitator_id == facilitator.id,
-                                                   Mentorship.end_date.is_(None))
-        .options(contains_eager(Mentorship.business)).order_by(Business.name, Mentorship.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Mentorship)
+            .join(Business)
+            .where(Mentorship.facilitator_id == facilitator.id, Mentorship.end_date.is_(None))
+            .options(contains_eager(Mentorship.business))
+            .order_by(Business.name, Mentorship.id)
+        )
+    )
 
 
 def handover_candidates(actor: User, facilitator: Facilitator, on: date | None = None) -> list[Facilitator]:
     """TPL in the actor's scope, other than `facilitator`, with a contract running on `on` (default today)."""
     on = on or programme_today()
-    return list(db.session.scalars(
-        sa.select(Facilitator).where(facilitator_scope(actor), Facilitator.id != facilitator.id,
-                                     _contract_overlaps(on, on))
-        .order_by(Facilitator.full_name, Facilitator.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Facilitator)
+            .where(facilitator_scope(actor), Facilitator.id != facilitator.id, _contract_overlaps(on, on))
+            .order_by(Facilitator.full_name, Facilitator.id)
+        )
+    )
 
 
 @dataclass
@@ -355,27 +436,42 @@ def hand_over(actor: User, facilitator: Facilitator, data: HandoverData, today: 
     if not data.new_facilitator_id:
         raise ServiceError(_("Choose the TPL who takes the businesses over."), field="new_facilitator_id")
     if data.new_facilitator_id == facilitator.id:
-        raise ServiceError(_("Choose another TPL: a TPL cannot hand businesses over to themselves."),
-                           field="new_facilitator_id")
-    successor = db.session.scalar(sa.select(Facilitator).where(
-        Facilitator.id == data.new_facilitator_id, facilitator_scope(actor)))
+        raise ServiceError(
+            _("Choose another TPL: a TPL cannot hand businesses over to themselves."), field="new_facilitator_id"
+        )
+    successor = db.session.scalar(
+        sa.select(Facilitator).where(Facilitator.id == data.new_facilitator_id, facilitator_scope(actor))
+    )
     if successor is None:
         raise ServiceError(_("Choose a TPL in your scope."), field="new_facilitator_id")
     if successor.current_contract(data.on) is None:
-        raise ServiceError(_("%(name)s has no contract running on the handover date.", name=successor.full_name),
-                           field="new_facilitator_id")
+        raise ServiceError(
+            _("%(name)s has no contract running on the handover date.", name=successor.full_name),
+            field="new_facilitator_id",
+        )
     selected = set(data.mentorship_ids or [])
     mentorships = [m for m in open_mentorships(facilitator) if m.id in selected]
     if not mentorships or len(mentorships) != len(selected):
         raise ServiceError(_("Select at least one business the TPL mentors now."), field="mentorship_ids")
     for mentorship in mentorships:
         if data.on < mentorship.start_date:
-            raise ServiceError(_("%(business)s has been mentored only since %(date)s: choose a later handover date.",
-                                 business=mentorship.business.name, date=day(mentorship.start_date)),
-                               field="on")
-    already = set(db.session.scalars(sa.select(Mentorship.business_id).where(
-        Mentorship.facilitator_id == successor.id, Mentorship.end_date.is_(None),
-        Mentorship.business_id.in_([m.business_id for m in mentorships]))))
+            raise ServiceError(
+                _(
+                    "%(business)s has been mentored only since %(date)s: choose a later handover date.",
+                    business=mentorship.business.name,
+                    date=day(mentorship.start_date),
+                ),
+                field="on",
+            )
+    already = set(
+        db.session.scalars(
+            sa.select(Mentorship.business_id).where(
+                Mentorship.facilitator_id == successor.id,
+                Mentorship.end_date.is_(None),
+                Mentorship.business_id.in_([m.business_id for m in mentorships]),
+            )
+        )
+    )
     end_reason = _("Handover to %(name)s: %(reason)s", name=successor.full_name, reason=reason)[:500]
     for mentorship in mentorships:
         before = audit.snapshot(mentorship)
@@ -385,11 +481,17 @@ def hand_over(actor: User, facilitator: Facilitator, data: HandoverData, today: 
         old, new = audit.changed(before, audit.snapshot(mentorship))
         audit.record("update", actor=actor, entity=mentorship, before=old, after=new, note="handover")
         if mentorship.business_id not in already:
-            successor_mentorship = Mentorship(business_id=mentorship.business_id, facilitator_id=successor.id,
-                                              start_date=data.on)
+            successor_mentorship = Mentorship(
+                business_id=mentorship.business_id, facilitator_id=successor.id, start_date=data.on
+            )
             db.session.add(successor_mentorship)
             db.session.flush()
-            audit.record("create", actor=actor, entity=successor_mentorship,
-                         after=audit.snapshot(successor_mentorship), note="handover")
+            audit.record(
+                "create",
+                actor=actor,
+                entity=successor_mentorship,
+                after=audit.snapshot(successor_mentorship),
+                note="handover",
+            )
     db.session.commit()
     return len(mentorships)

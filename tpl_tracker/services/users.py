@@ -1,4 +1,5 @@
 """Managing user accounts: create, change role and scope, deactivate, reset password."""
+
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -69,9 +70,11 @@ def _apply_scope(user: User, data: UserData) -> None:
 def _state(user: User) -> dict:
     state = audit.snapshot(user)
     state["region_codes"] = user.region_codes
-    state["facilitator_ids"] = sorted(
-        db.session.scalars(sa.select(Facilitator.id).where(Facilitator.supervisor_id == user.id))
-    ) if user.id else []
+    state["facilitator_ids"] = (
+        sorted(db.session.scalars(sa.select(Facilitator.id).where(Facilitator.supervisor_id == user.id)))
+        if user.id
+        else []
+    )
     return state
 
 
@@ -81,8 +84,7 @@ def create_user(actor: User | None, data: UserData, password: str) -> User:
     problem = password_problem(password, email)
     if problem:
         raise ServiceError(problem, field="password")
-    user = User(email=email, full_name=data.full_name.strip(), role=data.role,
-                password_hash=hash_password(password))
+    user = User(email=email, full_name=data.full_name.strip(), role=data.role, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
     _apply_scope(user, data)
@@ -121,8 +123,13 @@ def set_enabled(actor: User, user: User, enabled: bool) -> User:
     user.is_enabled = enabled
     if not enabled:
         end_all_sessions(user)
-    audit.record("user_activated" if enabled else "user_deactivated", actor=actor, entity=user,
-                 before={"is_enabled": not enabled}, after={"is_enabled": enabled})
+    audit.record(
+        "user_activated" if enabled else "user_deactivated",
+        actor=actor,
+        entity=user,
+        before={"is_enabled": not enabled},
+        after={"is_enabled": enabled},
+    )
     db.session.commit()
     return user
 

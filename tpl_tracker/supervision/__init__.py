@@ -1,4 +1,5 @@
 """The supervisor's tools: roster, review queue, a TPL's work, targets and handover."""
+
 from flask import Blueprint
 
 bp = Blueprint("supervision", __name__)

@@ -1,4 +1,5 @@
 """Forms of the supervision blueprint."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -38,19 +39,25 @@ class RosterSearchForm(FlaskForm):
 
 
 def _whole_number(label):
-    return IntegerField(label, validators=[
-        InputRequired(message=_l("This field is required.")),
-        NumberRange(0, TARGET_MAX, message=_l("Give a whole number from 0 to %(max)d.", max=TARGET_MAX)),
-    ])
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(message=_l("This field is required.")),
+            NumberRange(0, TARGET_MAX, message=_l("Give a whole number from 0 to %(max)d.", max=TARGET_MAX)),
+        ],
+    )
 
 
 class TargetForm(FlaskForm):
     """A TPL's targets for one year."""
 
-    year = IntegerField(_l("Year"), validators=[
-        InputRequired(message=_l("This field is required.")),
-        NumberRange(2000, 2100, message=_l("Give a year between 2000 and 2100.")),
-    ])
+    year = IntegerField(
+        _l("Year"),
+        validators=[
+            InputRequired(message=_l("This field is required.")),
+            NumberRange(2000, 2100, message=_l("Give a year between 2000 and 2100.")),
+        ],
+    )
     visits_per_month = _whole_number(_l("Visits per month"))
     businesses = _whole_number(_l("Businesses mentored"))
     permits_per_year = _whole_number(_l("Permits issued per year"))
@@ -78,9 +85,13 @@ class HandoverForm(FlaskForm):
 
     mentorship_ids = MultiCheckboxField(_l("Businesses to hand over"), coerce=int, validate_choice=False)
     new_facilitator_id = SelectField(
-        _l("New TPL"), coerce=_int_or_none, validate_choice=False,
-        validators=[InputRequired(message=_l("Choose the TPL who takes the businesses over."))])
+        _l("New TPL"),
+        coerce=_int_or_none,
+        validate_choice=False,
+        validators=[InputRequired(message=_l("Choose the TPL who takes the businesses over."))],
+    )
     on = LocalDateField(_l("Handover date"), validators=[InputRequired(message=_l("Give the handover date."))])
-    reason = TextAreaField(_l("Reason"), validators=[
-        InputRequired(message=_l("Give the reason for the handover.")), Length(max=300)])
+    reason = TextAreaField(
+        _l("Reason"), validators=[InputRequired(message=_l("Give the reason for the handover.")), Length(max=300)]
+    )
     submit = SubmitField(_l("Hand over"))

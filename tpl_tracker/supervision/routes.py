@@ -1,4 +1,5 @@
 """Routes of the supervision blueprint: the roster, one TPL's work, targets and handover."""
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -34,8 +35,9 @@ from .forms import HandoverForm, RosterSearchForm, TargetForm
 def roster():
     """TPL in scope with their month's figures and warning flags; searchable, filterable, paginated."""
     form = RosterSearchForm(request.args)
-    form.region.choices = ([("", _("All regions"))] + province_choices()
-                           + [(code, label) for code, label in regency_choices()])
+    form.region.choices = (
+        [("", _("All regions"))] + province_choices() + [(code, label) for code, label in regency_choices()]
+    )
     valid = form.validate()
     today = programme_today()
     query = roster_query(
@@ -47,8 +49,9 @@ def roster():
         today=today,
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
-    return render_template("supervision/roster.html", form=form, page=page, rows=roster_rows(page.items, today),
-                           today=today)
+    return render_template(
+        "supervision/roster.html", form=form, page=page, rows=roster_rows(page.items, today), today=today
+    )
 
 
 @bp.route("/tpl/<int:facilitator_id>")
@@ -57,11 +60,15 @@ def facilitator_work(facilitator_id: int):
     """One TPL's work: businesses, activities, permits, assessments, months, targets against actuals."""
     facilitator = get_facilitator_or_404(current_user, facilitator_id)
     today = programme_today()
-    return render_template("supervision/facilitator.html", facilitator=facilitator, today=today,
-                           work=work_of(facilitator, today),
-                           handover_due=handover_due(facilitator, today),
-                           contract=facilitator.current_contract(today),
-                           masked=not sees_personal_numbers(current_user))
+    return render_template(
+        "supervision/facilitator.html",
+        facilitator=facilitator,
+        today=today,
+        work=work_of(facilitator, today),
+        handover_due=handover_due(facilitator, today),
+        contract=facilitator.current_contract(today),
+        masked=not sees_personal_numbers(current_user),
+    )
 
 
 @bp.route("/tpl/<int:facilitator_id>/targets", methods=["GET", "POST"])
@@ -83,18 +90,36 @@ def targets(facilitator_id: int):
             form.permits_per_year.data = target.permits_per_year
     if form.validate_on_submit():
         try:
-            target = set_target(current_user, facilitator, TargetData(
-                year=form.year.data, visits_per_month=form.visits_per_month.data,
-                businesses=form.businesses.data, permits_per_year=form.permits_per_year.data))
+            target = set_target(
+                current_user,
+                facilitator,
+                TargetData(
+                    year=form.year.data,
+                    visits_per_month=form.visits_per_month.data,
+                    businesses=form.businesses.data,
+                    permits_per_year=form.permits_per_year.data,
+                ),
+            )
         except ServiceError as error:
             show_service_error(form, error)
         else:
-            flash(_("The targets of %(name)s for %(year)s have been saved.", name=facilitator.full_name,
-                    year=target.year), "success")
+            flash(
+                _(
+                    "The targets of %(name)s for %(year)s have been saved.",
+                    name=facilitator.full_name,
+                    year=target.year,
+                ),
+                "success",
+            )
             return redirect(url_for("supervision.facilitator_work", facilitator_id=facilitator.id))
     targets_set = targets_of(facilitator.id)
-    return render_template("supervision/targets.html", form=form, facilitator=facilitator, targets=targets_set,
-                           entries=audit.history(*targets_set))
+    return render_template(
+        "supervision/targets.html",
+        form=form,
+        facilitator=facilitator,
+        targets=targets_set,
+        entries=audit.history(*targets_set),
+    )
 
 
 @bp.route("/tpl/<int:facilitator_id>/handover", methods=["GET", "POST"])
@@ -114,13 +139,27 @@ def handover(facilitator_id: int):
         form.on.data = today
     if form.validate_on_submit():
         try:
-            moved = hand_over(current_user, facilitator, HandoverData(
-                mentorship_ids=form.mentorship_ids.data or [], new_facilitator_id=form.new_facilitator_id.data,
-                on=form.on.data, reason=form.reason.data), today=today)
+            moved = hand_over(
+                current_user,
+                facilitator,
+                HandoverData(
+                    mentorship_ids=form.mentorship_ids.data or [],
+                    new_facilitator_id=form.new_facilitator_id.data,
+                    on=form.on.data,
+                    reason=form.reason.data,
+                ),
+                today=today,
+            )
         except ServiceError as error:
             show_service_error(form, error)
         else:
             flash(_("%(count)d businesses have been handed over.", count=moved), "success")
             return redirect(url_for("supervision.facilitator_work", facilitator_id=facilitator.id))
-    return render_template("supervision/handover.html", form=form, facilitator=facilitator,
-                           mentorships=mentorships, contract=facilitator.current_contract(today), today=today)
+    return render_template(
+        "supervision/handover.html",
+        form=form,
+        facilitator=facilitator,
+        mentorships=mentorships,
+        contract=facilitator.current_contract(today),
+        today=today,
+    )
