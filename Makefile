@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres test-future lint format install translations migrate seed messages clean
+.PHONY: run test test-sqlite test-postgres test-future lint format lock install translations migrate seed messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -55,6 +55,13 @@ format: install
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o tpl_tracker/translations/messages.pot .
 	$(BIN)/pybabel update -i tpl_tracker/translations/messages.pot -d tpl_tracker/translations --no-fuzzy-matching
+
+# Recompile the locked, hashed requirement files after changing requirements.in or requirements-dev.in.
+lock: install
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+		-o requirements.txt requirements.in
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links -o requirements-dev.txt requirements-dev.in
 
 clean:
 	rm -rf $(VENV) .pytest_cache

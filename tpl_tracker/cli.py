@@ -52,8 +52,13 @@ def register(app: Flask) -> None:
                 click.echo("Accounts exist already: demo data not loaded.")
                 return
             raise click.ClickException("The database already has accounts; seed-demo only fills an empty one.")
-        from .services.demo import seed_demo
-
+        try:
+            from .services.demo import seed_demo
+        except ModuleNotFoundError as error:  # Faker is a development package, not a production one
+            raise click.ClickException(
+                f"seed-demo needs the development packages ({error.name} is missing): "
+                "pip install --require-hashes -r requirements-dev.txt"
+            ) from None
         try:
             counts = seed_demo()
         except ServiceError as error:

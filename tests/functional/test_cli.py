@@ -98,3 +98,15 @@ def test_seed_demo_refuses_production(app, db, monkeypatch):
     assert result.exit_code != 0
     assert "production" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_seed_demo_says_what_to_install_without_the_development_packages(app, db, monkeypatch):
+    """Faker is not a production requirement: without it, seed-demo names the file to install."""
+    import sys
+
+    monkeypatch.delitem(sys.modules, "tpl_tracker.services.demo", raising=False)
+    monkeypatch.setitem(sys.modules, "faker", None)  # import faker now raises ModuleNotFoundError
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "requirements-dev.txt" in result.output and "faker" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
