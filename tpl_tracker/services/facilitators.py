@@ -139,7 +139,7 @@ def update_facilitator(actor: User, facilitator: Facilitator, data: FacilitatorD
 
 
 def effective_end_of(status: str, end_date: date, terminated_on: date | None) -> date:
-    """The effective end (METRIC.md) of contract values not saved yet."""
+    """The effective end (docs/metric.md) of contract values not saved yet."""
     return terminated_on if status == "terminated" and terminated_on else end_date
 
 
