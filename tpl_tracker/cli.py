@@ -152,7 +152,7 @@ def register(app: Flask) -> None:
         help="Write to this file instead of standard output.",
     )
     def report_wub(group_by, as_of, fmt, output):
-        """WUB figures of METRIC.md as of a date (the snapshot is computed and stored first if missing)."""
+        """WUB figures of docs/metric.md as of a date (the snapshot is computed and stored first if missing)."""
         from .dates import programme_today
         from .services.reports import render, wub_rows
 

@@ -3,8 +3,13 @@
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField
 from wtforms.widgets import TextInput
+
+
+class ConfirmForm(FlaskForm):
+    """A one-button POST form: it carries only the CSRF token."""
 
 
 class LocalDateField(DateField):

@@ -98,6 +98,13 @@ TABLE = [
         {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 404, "admin": 404},
     ),
     (
+        "reports.definition",
+        "GET",
+        {},
+        None,
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 200, "admin": 200},
+    ),
+    (
         "jobs_admin.start",
         "POST",
         {"name": "compute-metrics"},

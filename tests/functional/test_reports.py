@@ -116,3 +116,23 @@ def test_report_page_and_download(app, client, db, world, login_as):
     assert download.get_data(as_text=True).splitlines()[0] == HEADER
     assert client.get("/reports/wub.pdf").status_code == 404
     assert client.get("/reports/wub?as_of=not-a-date").status_code == 200
+
+
+def test_the_report_and_the_evaluator_home_link_to_the_definition(app, client, db, world, login_as):
+    _programme(db)
+    app.test_cli_runner().invoke(args=["jobs", "run", "compute-metrics", "--as-of", AS_OF])
+    login_as("evaluator")
+    assert 'href="/reports/wub/definition"' in client.get("/reports/wub").get_data(as_text=True)
+    assert 'href="/reports/wub/definition"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_definition_page_shows_the_worked_example_in_the_readers_language(client, world, login_as):
+    login_as("evaluator")
+    page = client.get("/reports/wub/definition").get_data(as_text=True)
+    assert "<h2>Contoh perhitungan</h2>" in page
+    assert "<td>0,4000 (40,0%)</td>" in page and "<td>0,1176 – 0,7693</td>" in page  # the whole-country row
+    assert '<div class="table-responsive"><table class="table table-sm">' in page
+    client.post("/language", data={"lang": "en"})
+    page = client.get("/reports/wub/definition").get_data(as_text=True)
+    assert "<h2>A worked example</h2>" in page
+    assert "<td>0.4000 (40.0%)</td>" in page and "<td>0.1176 – 0.7693</td>" in page

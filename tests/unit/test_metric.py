@@ -1,4 +1,4 @@
-"""The WUB metric (METRIC.md): who is an alumnus, which surveys count, the figures, groupings and snapshots."""
+"""The WUB metric (docs/metric.md): who is an alumnus, which surveys count, the figures, groupings and snapshots."""
 
 from datetime import date
 

@@ -65,10 +65,6 @@ class EvidenceForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
-    """A button that only carries the CSRF token."""
-
-
 class ActivityFilterForm(FlaskForm):
     """Search and filters of the activity list (GET, no CSRF needed)."""
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import show_service_error
+from ..forms import ConfirmForm, show_service_error
 from ..models import Activity, Facilitator, ReviewComment, Role
 from ..security import roles_required
 from ..services import ServiceError, audit
@@ -25,7 +25,7 @@ from ..services.scope import (
     sees_personal_numbers,
 )
 from . import bp
-from .forms import TYPE_LABELS, ActivityFilterForm, ActivityForm, ConfirmForm, EvidenceForm
+from .forms import TYPE_LABELS, ActivityFilterForm, ActivityForm, EvidenceForm
 
 
 def _uploads(field_name: str = "files") -> list[Upload]:

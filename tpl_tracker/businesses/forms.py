@@ -95,10 +95,6 @@ class AssessmentForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ConfirmForm(FlaskForm):
-    """A one-button POST form (CSRF only)."""
-
-
 SIZE_LABELS = labels.SIZE_CLASSES
 PERMIT_STATUS_LABELS = labels.PERMIT_STATUSES
 ACTIVITY_LABELS = labels.ACTIVITY_TYPES

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import show_service_error
+from ..forms import ConfirmForm, show_service_error
 from ..models import Activity, Business, PermitFacilitation, Role
 from ..security import roles_required
 from ..services import ServiceError, regions
@@ -25,7 +25,6 @@ from .forms import (
     AssessmentForm,
     BusinessForm,
     BusinessSearchForm,
-    ConfirmForm,
     DecisionForm,
     RequestForm,
     StopForm,

@@ -79,7 +79,7 @@ def email_digest(as_of: date) -> int:
 JOBS: dict[str, Job] = {
     job.name: job
     for job in [
-        Job("compute-metrics", compute_metrics, "30 1 * * *", "WUB metric snapshot for every grouping (METRIC.md)"),
+        Job("compute-metrics", compute_metrics, "30 1 * * *", "WUB snapshot of every grouping (docs/metric.md)"),
         Job(
             "notify-contracts-ending",
             notify_contracts_ending,

@@ -73,7 +73,7 @@ class Facilitator(db.Model):
 
     @property
     def exit_date(self) -> date | None:
-        """Latest effective end over all contracts (METRIC.md)."""
+        """Latest effective end over all contracts (docs/metric.md)."""
         ends = [c.effective_end for c in self.contracts]
         return max(ends) if ends else None
 
@@ -112,7 +112,7 @@ class Contract(db.Model):
 
     @hybrid_property
     def effective_end(self) -> date:
-        """`terminated_on` if terminated, else the planned end date (METRIC.md), in Python and in SQL."""
+        """`terminated_on` if terminated, else the planned end date (docs/metric.md), in Python and in SQL."""
         if self.status == "terminated" and self.terminated_on:
             return self.terminated_on
         return self.end_date

@@ -1,4 +1,4 @@
-"""Tracer surveys: what a former TPL is doing after the contract (METRIC.md)."""
+"""Tracer surveys: what a former TPL is doing after the contract (docs/metric.md)."""
 
 from datetime import date, datetime
 

@@ -14,7 +14,7 @@ JOB_OUTCOMES = ["running", "success", "failed", "skipped"]
 
 
 class MetricSnapshot(db.Model):
-    """The WUB figures of one group as of one date (METRIC.md)."""
+    """The WUB figures of one group as of one date (docs/metric.md)."""
 
     __tablename__ = "metric_snapshots"
     __table_args__ = (

@@ -60,10 +60,6 @@ class VerifyForm(FlaskForm):
     next = HiddenField()
 
 
-class ConfirmForm(FlaskForm):
-    """A button that only carries the CSRF token."""
-
-
 class SurveyFilterForm(FlaskForm):
     """Filters of the survey list (GET, no CSRF needed)."""
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import show_service_error
+from ..forms import ConfirmForm, show_service_error
 from ..models import OutcomeSurvey, Role
 from ..security import is_safe_next, roles_required
 from ..services import ServiceError
@@ -14,7 +14,7 @@ from ..services import outcomes as service
 from ..services.regions import regency_choices
 from ..services.scope import get_facilitator_or_404
 from . import bp
-from .forms import ConfirmForm, SurveyFilterForm, SurveyForm, VerifyForm
+from .forms import SurveyFilterForm, SurveyForm, VerifyForm
 
 
 def _surveys_url(survey: OutcomeSurvey) -> str:

@@ -34,10 +34,6 @@ class PermitForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
 
-class ConfirmForm(FlaskForm):
-    """A button that only carries the CSRF token."""
-
-
 class PermitFilterForm(FlaskForm):
     """Search and filters of the permit list (GET, no CSRF needed)."""
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import show_service_error
+from ..forms import ConfirmForm, show_service_error
 from ..models import PermitFacilitation, ReviewComment, Role
 from ..security import roles_required
 from ..services import ServiceError, audit
@@ -19,7 +19,7 @@ from ..services.months import month_status, month_statuses
 from ..services.regions import province_choices
 from ..services.scope import get_business_or_404, get_permit_or_404, sees_personal_numbers
 from . import bp
-from .forms import STATUS_LABELS, TYPE_LABELS, ConfirmForm, PermitFilterForm, PermitForm
+from .forms import STATUS_LABELS, TYPE_LABELS, PermitFilterForm, PermitForm
 
 PIPELINE = ("planned", "submitted", "issued")
 

@@ -1,10 +1,12 @@
 """Routes of the reports blueprint."""
 
 from flask import Response, abort, render_template, request
+from flask_babel import get_locale
 
 from ..models import Role
 from ..security import roles_required
 from ..services.metric import latest_snapshot_date, load_snapshot
+from ..services.metric_definition import definition_html
 from ..services.regions import region_name
 from ..services.reports import FORMATS, render
 from . import bp
@@ -62,3 +64,10 @@ def wub_download(fmt: str):
     return Response(
         render(rows, fmt), mimetype=MIME[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
+
+
+@bp.route("/wub/definition")
+@roles_required(Role.EVALUATOR, Role.ADMIN)
+def definition():
+    """How the WUB figures are computed, with a worked example (docs/metric.md), in the reader's language."""
+    return render_template("reports/definition.html", body=definition_html(get_locale().language))

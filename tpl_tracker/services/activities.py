@@ -1,6 +1,5 @@
 """Activities a TPL logs (visits, trainings, ...): rules, writes with their evidence files, and the list."""
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -24,7 +23,7 @@ from ..models import (
 from . import ServiceError, audit
 from . import evidence as evidence_service
 from .months import assert_months_open, month_start, month_status, next_month
-from .scope import is_own_work, work_scope
+from .scope import in_regions, is_own_work, work_scope
 
 MAX_DESCRIPTION = 2000
 
@@ -81,7 +80,7 @@ def activity_query(
     if type:
         query = query.where(Activity.type == type)
     if region:
-        in_region = Facilitator.region_code == region if "." in region else Facilitator.region_code.like(f"{region}.%")
+        in_region = in_regions(Facilitator.region_code, [region])
         query = query.where(sa.exists().where(Facilitator.id == Activity.facilitator_id, in_region))
     if kbli_division:
         query = query.where(
@@ -198,16 +197,6 @@ def check_hours(value) -> Decimal:
     if hours != hours.quantize(Decimal("0.1")):
         raise ServiceError(_("Give the hours with at most one decimal, e.g. 1.5."), field="hours")
     return hours.quantize(Decimal("0.1"))
-
-
-def parse_coordinate(value: str | None) -> float | None:
-    """A latitude or longitude typed or filled in by the browser; None when empty."""
-    value = (value or "").strip().replace(",", ".")
-    if not value:
-        return None
-    if not re.fullmatch(r"-?\d{1,3}(\.\d+)?", value):
-        raise ValueError(value)
-    return float(value)
 
 
 def _snapshot(activity: Activity) -> dict:

@@ -33,7 +33,7 @@ from ..models import (
 from . import ServiceError, audit
 from .facilitators import check_nik, normalize_phone_number
 from .regions import is_child_region, region_exists
-from .scope import business_scope, facilitator_scope
+from .scope import business_scope, facilitator_scope, in_regions
 
 # KBLI 2020, category C (manufacturing): the divisions the programme covers.
 KBLI_DIVISIONS = {
@@ -479,9 +479,7 @@ def business_query(
             )
         )
     if region:
-        query = query.where(
-            Business.region_code == region if "." in region else Business.region_code.like(f"{region}.%")
-        )
+        query = query.where(in_regions(Business.region_code, [region]))
     if division:
         query = query.where(Business.kbli.like(f"{division}%"))
     if permit_type:

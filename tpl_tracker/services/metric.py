@@ -1,4 +1,4 @@
-"""The WUB metric of METRIC.md: set-based figures per grouping, and their stored snapshots."""
+"""The WUB metric of docs/metric.md: set-based figures per grouping, and their stored snapshots."""
 
 import math
 import statistics
@@ -33,7 +33,7 @@ DAYS_PER_MONTH = 30.4375
 
 @dataclass(frozen=True)
 class Figures:
-    """The WUB figures of one group (METRIC.md, "The figures")."""
+    """The WUB figures of one group (docs/metric.md, "The figures")."""
 
     group_by: str
     key: str
@@ -175,7 +175,7 @@ def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
 
 
 def compute_figures(as_of: date, group_by: str = "total") -> list[Figures]:
-    """The figures of METRIC.md as of a date for one grouping; groups without alumni left out; sorted by key."""
+    """The figures of docs/metric.md as of a date for one grouping; groups without alumni left out; sorted by key."""
     if group_by not in GROUP_BYS:
         raise ValueError(f"unknown grouping {group_by!r}")
     alumni = _alumni(as_of)

@@ -1,5 +1,5 @@
 """Tracer surveys (survei penelusuran alumni): due dates, recording, verification, and the
-step that turns a verified new business into a registry entry. See METRIC.md."""
+step that turns a verified new business into a registry entry. See docs/metric.md."""
 
 import calendar
 import re

@@ -15,7 +15,7 @@ from ..models import PERMIT_STATUSES, PERMIT_TYPES, Business, Facilitator, Mento
 from . import ServiceError, audit
 from .businesses import open_mentorship_of
 from .months import assert_months_open, month_start, next_month
-from .scope import is_own_work, work_scope
+from .scope import in_regions, is_own_work, work_scope
 
 # planned -> submitted -> issued or rejected; a status may not go back to a lower rank.
 STATUS_RANK = {"planned": 0, "submitted": 1, "issued": 2, "rejected": 2}
@@ -117,9 +117,7 @@ def permit_query(
     if status:
         query = query.where(PermitFacilitation.status == status)
     if region:
-        query = query.where(
-            Business.region_code == region if "." in region else Business.region_code.like(f"{region}.%")
-        )
+        query = query.where(in_regions(Business.region_code, [region]))
     if month:
         period = month_start(month)
         query = query.where(status_on >= period, status_on < next_month(period))

@@ -35,7 +35,7 @@ from ..models import (
 from . import ServiceError, audit
 from .months import covers_month, get_or_create_month, month_label, month_start, next_month
 from .notifications import enabled_user_ids, in_default_language, notify
-from .scope import facilitator_scope, is_own_work
+from .scope import facilitator_scope, in_regions, is_own_work
 
 MAX_COMMENT = 2000
 SUBMITTABLE = ("draft", "returned")
@@ -138,22 +138,6 @@ def days_waiting(report: MonthlyReport, today: date | None = None) -> int:
 
 
 # --- reading --------------------------------------------------------------------------------
-
-
-def month_statuses(facilitator_ids, periods) -> dict[tuple[int, date], str]:
-    """{(facilitator_id, period): status} for every pair, in one query (months without a report: 'draft')."""
-    facilitator_ids, periods = set(facilitator_ids), {month_start(p) for p in periods}
-    statuses = {(f, p): "draft" for f in facilitator_ids for p in periods}
-    if not statuses:
-        return statuses
-    rows = db.session.execute(
-        sa.select(MonthlyReport.facilitator_id, MonthlyReport.period, MonthlyReport.status).where(
-            MonthlyReport.facilitator_id.in_(facilitator_ids), MonthlyReport.period.in_(periods)
-        )
-    )
-    for facilitator_id, period, status in rows:
-        statuses[(facilitator_id, period)] = status
-    return statuses
 
 
 def month_counts(pairs) -> dict[tuple[int, date], MonthCounts]:
@@ -346,7 +330,7 @@ def report_query(
     if period:
         query = query.where(MonthlyReport.period == period)
     if province:
-        query = query.where(Facilitator.region_code.like(f"{province}.%"))
+        query = query.where(in_regions(Facilitator.region_code, [province]))
     if facilitator_id:
         query = query.where(MonthlyReport.facilitator_id == facilitator_id)
     return query

@@ -25,13 +25,7 @@ def facilitator_scope(user: User):
     if user.has_role(Role.FACILITATOR):
         return Facilitator.user_id == user.id
     if user.has_role(Role.SUPERVISOR):
-        conditions = [Facilitator.supervisor_id == user.id]
-        for code in user.region_codes:
-            if "." in code:
-                conditions.append(Facilitator.region_code == code)
-            else:
-                conditions.append(Facilitator.region_code.like(f"{code}.%"))
-        return sa.or_(*conditions)
+        return sa.or_(Facilitator.supervisor_id == user.id, in_regions(Facilitator.region_code, user.region_codes))
     return sa.false()
 
 
@@ -50,21 +44,14 @@ def get_facilitator_or_404(user: User, facilitator_id: int) -> Facilitator:
     return facilitator
 
 
-def can_manage_facilitators(user: User) -> bool:
-    """Only admins create and edit TPL profiles and contracts."""
-    return user.has_role(Role.ADMIN)
-
-
 def sees_personal_numbers(user: User) -> bool:
     """Evaluators read NIK and phone masked (UU PDP: only what the purpose needs)."""
     return not user.has_role(Role.EVALUATOR)
 
 
-def _region_condition(column, user: User):
-    """`column` (a kabupaten/kota code) lies in one of a supervisor's regions."""
-    conditions = []
-    for code in user.region_codes:
-        conditions.append(column == code if "." in code else column.like(f"{code}.%"))
+def in_regions(column, codes):
+    """SQL condition: `column` (a kabupaten/kota code) lies in one of the regions (`82` province, `82.71` kab/kota)."""
+    conditions = [column == code if "." in code else column.like(f"{code}.%") for code in codes]
     return sa.or_(*conditions) if conditions else sa.false()
 
 
@@ -83,7 +70,7 @@ def business_scope(user: User):
     )
     founded = sa.exists().where(Facilitator.id == Business.founder_id, facilitator_scope(user))
     if user.has_role(Role.SUPERVISOR):
-        return sa.or_(mentored, founded, _region_condition(Business.region_code, user))
+        return sa.or_(mentored, founded, in_regions(Business.region_code, user.region_codes))
     return sa.or_(mentored, founded)
 
 

@@ -34,7 +34,7 @@ from ..models import (
 )
 from . import ServiceError, audit
 from .months import covers_month, month_start, month_statuses, next_month, previous_month
-from .scope import facilitator_scope
+from .scope import facilitator_scope, in_regions
 
 FLAGS = ["no_activity", "month_late", "below_target"]
 QUIET_DAYS = 14
@@ -189,9 +189,7 @@ def roster_query(
     if q and q.strip():
         query = query.where(sa.func.lower(Facilitator.full_name).like(f"%{q.strip().lower()}%"))
     if region:
-        query = query.where(
-            Facilitator.region_code == region if "." in region else Facilitator.region_code.like(f"{region}.%")
-        )
+        query = query.where(in_regions(Facilitator.region_code, [region]))
     if flag == "any":
         query = query.where(sa.or_(*figures["flags"].values()))
     elif flag in figures["flags"]:
