@@ -1,5 +1,7 @@
-"""Open and overlap rules as constraints: one open permit facilitation per business and permit type, one open
-mentorship per business and TPL, and (PostgreSQL) no overlapping contracts of one TPL.
+"""Open and overlap rules as constraints.
+
+One open permit facilitation per business and permit type, one open mentorship per business and TPL, and
+(PostgreSQL) no overlapping contracts of one TPL.
 
 Existing rows that break a rule stop the upgrade before anything changes, with a message naming them.
 
