@@ -3,6 +3,7 @@
 from .activity import (
     ACTIVITY_TYPES,
     EVIDENCE_TYPES,
+    PERMIT_OPEN_STATUSES,
     PERMIT_STATUSES,
     PERMIT_TYPES,
     Activity,
@@ -49,6 +50,7 @@ __all__ = [
     "MONTH_ACTIONS",
     "MONTH_STATUSES",
     "OUTCOME_STATUSES",
+    "PERMIT_OPEN_STATUSES",
     "PERMIT_STATUSES",
     "PERMIT_TYPES",
     "POLYTECHNICS",

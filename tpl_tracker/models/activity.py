@@ -12,6 +12,8 @@ from .base import UTCDateTime, in_list, utcnow
 ACTIVITY_TYPES = ["kunjungan", "pelatihan", "fasilitasi_perizinan", "pengembangan_produk", "pemasaran", "lainnya"]
 PERMIT_TYPES = ["nib", "pirt", "halal", "merek", "sni", "tkdn", "bpom"]
 PERMIT_STATUSES = ["planned", "submitted", "issued", "rejected"]
+# The statuses from which a permit can still move: one such facilitation per business and permit type.
+PERMIT_OPEN_STATUSES = ("planned", "submitted")
 EVIDENCE_TYPES = ["image/jpeg", "image/png", "image/webp", "application/pdf"]
 
 activity_businesses = sa.Table(
@@ -80,6 +82,14 @@ class PermitFacilitation(db.Model):
         sa.CheckConstraint(in_list("permit_type", PERMIT_TYPES), name="permit_type"),
         sa.CheckConstraint(in_list("status", PERMIT_STATUSES), name="status"),
         sa.CheckConstraint("expires_on IS NULL OR issued_on IS NULL OR expires_on > issued_on", name="expiry"),
+        sa.Index(
+            "uq_permits_open_business_type",
+            "business_id",
+            "permit_type",
+            unique=True,
+            postgresql_where=sa.text(in_list("status", PERMIT_OPEN_STATUSES)),
+            sqlite_where=sa.text(in_list("status", PERMIT_OPEN_STATUSES)),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -62,7 +62,17 @@ class Mentorship(db.Model):
     """A TPL mentoring a business over a period (open while `end_date` is empty)."""
 
     __tablename__ = "mentorships"
-    __table_args__ = (sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),)
+    __table_args__ = (
+        sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
+        sa.Index(
+            "uq_mentorships_open_business_facilitator",
+            "business_id",
+            "facilitator_id",
+            unique=True,
+            postgresql_where=sa.text("end_date IS NULL"),
+            sqlite_where=sa.text("end_date IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(sa.ForeignKey("businesses.id", ondelete="CASCADE"), index=True)

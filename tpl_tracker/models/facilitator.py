@@ -4,6 +4,7 @@ from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -94,6 +95,14 @@ class Contract(db.Model):
             " OR (status <> 'terminated' AND terminated_on IS NULL)",
             name="terminated_on",
         ),
+        # No two contracts of one TPL overlap, up to their effective ends (both days included).
+        # PostgreSQL only (btree_gist); on SQLite every write is serialised and the service's check suffices.
+        ExcludeConstraint(
+            ("facilitator_id", "="),
+            (sa.text("daterange(start_date, COALESCE(terminated_on, end_date), '[]')"), "&&"),
+            name="ex_contracts_no_overlap",
+            using="gist",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -31,6 +31,7 @@ from ..models import (
     utcnow,
 )
 from . import ServiceError, audit
+from .constraints import OPEN_MENTORSHIP, flush_or_refuse
 from .facilitators import check_nik, normalize_phone_number
 from .regions import is_child_region, region_exists
 from .scope import business_scope, facilitator_scope, in_regions
@@ -288,11 +289,22 @@ def mentors_now(user: User, business: Business) -> bool:
     return open_mentorship_of(business, user.facilitator.id) is not None
 
 
-def _open(business: Business, facilitator: Facilitator, actor: User, today: date) -> Mentorship:
-    mentorship = Mentorship(business=business, facilitator=facilitator, start_date=today)
+def open_mentorship(
+    actor: User, business: Business, facilitator: Facilitator, start_date: date, note: str | None = None
+) -> Mentorship:
+    """Start a TPL's mentorship of a business (audited); the caller has checked that none is open.
+
+    When a concurrent request opened one meanwhile, the database refuses it and nothing is written.
+    """
+    names = {"name": facilitator.full_name, "business": business.name}
+
+    def refuse() -> None:
+        raise ServiceError(_("%(name)s already mentors %(business)s.", **names))
+
+    mentorship = Mentorship(business=business, facilitator=facilitator, start_date=start_date)
     db.session.add(mentorship)
-    db.session.flush()
-    audit.record("create", actor=actor, entity=mentorship, after=audit.snapshot(mentorship))
+    flush_or_refuse(OPEN_MENTORSHIP, refuse)
+    audit.record("create", actor=actor, entity=mentorship, after=audit.snapshot(mentorship), note=note)
     return mentorship
 
 
@@ -304,7 +316,7 @@ def create_business(actor: User, data: BusinessData) -> Business:
     db.session.add(business)
     db.session.flush()
     audit.record("create", actor=actor, entity=business, after=audit.snapshot(business))
-    _open(business, facilitator, actor, programme_today())
+    open_mentorship(actor, business, facilitator, programme_today())
     db.session.commit()
     return business
 
@@ -447,7 +459,7 @@ def decide_request(actor: User, request: MentorshipRequest, decision: str, note:
     old, new = audit.changed(before, audit.snapshot(request))
     audit.record(decision, actor=actor, entity=request, before=old, after=new)
     if decision == "approve" and open_mentorship_of(request.business, request.facilitator_id) is None:
-        _open(request.business, request.facilitator, actor, programme_today())
+        open_mentorship(actor, request.business, request.facilitator, programme_today())
     db.session.commit()
     return request
 

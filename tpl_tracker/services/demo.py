@@ -20,6 +20,7 @@ from ..dates import programme_today
 from ..extensions import db
 from ..models import (
     MARKET_REACHES,
+    PERMIT_OPEN_STATUSES,
     PERMIT_TYPES,
     POLYTECHNICS,
     Activity,
@@ -667,6 +668,7 @@ class _Work:
         self.children: dict[str, list] = {}
         self.lines: dict[Business, _Line] = {}  # what each new business makes
         self.places: dict[Business, str] = {}  # the name of its kecamatan
+        self.open_permits: set[tuple[Business, str]] = set()  # one open facilitation per business and type
         self.counts = dict.fromkeys(
             [
                 "businesses",
@@ -1005,11 +1007,16 @@ class _Work:
         return (planned, submitted, final) if final else None
 
     def add_permit(self, tpl: _Tpl, mentorship: Mentorship, permit_type: str, status: str) -> bool:
-        """One permit facilitation in the given state; False when its dates do not fit."""
+        """One permit facilitation in the given state; False when its dates do not fit or one is open already."""
+        business = mentorship.business
+        still_open = status in PERMIT_OPEN_STATUSES
+        if still_open and (business, permit_type) in self.open_permits:
+            return False
         dates = self.permit_dates(tpl, mentorship, permit_type, status)
         if dates is None:
             return False
-        business = mentorship.business
+        if still_open:
+            self.open_permits.add((business, permit_type))
         planned, submitted, final = dates
         permit = PermitFacilitation(
             business=business,

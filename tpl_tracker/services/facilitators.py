@@ -19,6 +19,7 @@ from ..models import (
     User,
 )
 from . import ServiceError, audit
+from .constraints import NO_CONTRACT_OVERLAP, flush_or_refuse
 from .regions import region_exists
 from .users import normalize_email
 
@@ -143,6 +144,25 @@ def effective_end_of(status: str, end_date: date, terminated_on: date | None) ->
     return terminated_on if status == "terminated" and terminated_on else end_date
 
 
+def _check_no_overlap(facilitator: Facilitator, start: date, end: date, contract_id: int | None) -> None:
+    """Refuse a period (up to its effective end) that overlaps another contract of the TPL."""
+    for other in facilitator.contracts:
+        if other.id is not None and other.id == contract_id:
+            continue
+        if start <= other.effective_end and other.start_date <= end:
+            raise ServiceError(
+                _("This period overlaps contract %(number)s of the same TPL.", number=other.number),
+                field="start_date",
+            )
+
+
+def _flush_contract(facilitator: Facilitator, values: dict, contract_id: int | None) -> None:
+    """Flush a new or changed contract; one that a concurrent request wrote meanwhile is refused as an overlap."""
+    end = effective_end_of(values["status"], values["end_date"], values["terminated_on"])
+    # After the rollback the TPL's contracts are read again, the one written meanwhile included.
+    flush_or_refuse(NO_CONTRACT_OVERLAP, lambda: _check_no_overlap(facilitator, values["start_date"], end, contract_id))
+
+
 def _check_contract(facilitator: Facilitator, data: ContractData, contract: Contract | None) -> dict:
     number = (data.number or "").strip()
     if not number:
@@ -170,14 +190,7 @@ def _check_contract(facilitator: Facilitator, data: ContractData, contract: Cont
     else:
         terminated_on, reason = None, None
     end = effective_end_of(data.status, data.end_date, terminated_on)
-    for other in facilitator.contracts:
-        if contract is not None and other.id == contract.id:
-            continue
-        if data.start_date <= other.effective_end and other.start_date <= end:
-            raise ServiceError(
-                _("This period overlaps contract %(number)s of the same TPL.", number=other.number),
-                field="start_date",
-            )
+    _check_no_overlap(facilitator, data.start_date, end, contract.id if contract is not None else None)
     return {
         "number": number,
         "start_date": data.start_date,
@@ -200,7 +213,7 @@ def create_contract(actor: User | None, facilitator: Facilitator, data: Contract
     values = _check_contract(facilitator, data, None)
     contract = Contract(facilitator=facilitator, **values)
     db.session.add(contract)
-    db.session.flush()
+    _flush_contract(facilitator, values, None)
     _refresh_placement(facilitator)
     audit.record("contract_created", actor=actor, entity=contract, after=audit.snapshot(contract))
     db.session.commit()
@@ -210,10 +223,11 @@ def create_contract(actor: User | None, facilitator: Facilitator, data: Contract
 def update_contract(actor: User, contract: Contract, data: ContractData) -> Contract:
     """Change a contract (dates, placement, status, termination)."""
     values = _check_contract(contract.facilitator, data, contract)
+    facilitator, contract_id = contract.facilitator, contract.id
     before = audit.snapshot(contract)
     for key, value in values.items():
         setattr(contract, key, value)
-    db.session.flush()
+    _flush_contract(facilitator, values, contract_id)
     _refresh_placement(contract.facilitator)
     old, new = audit.changed(before, audit.snapshot(contract))
     if new:

@@ -11,15 +11,24 @@ from sqlalchemy.orm import selectinload
 
 from ..dates import programme_today
 from ..extensions import db
-from ..models import PERMIT_STATUSES, PERMIT_TYPES, Business, Facilitator, Mentorship, PermitFacilitation, User
+from ..models import (
+    PERMIT_OPEN_STATUSES,
+    PERMIT_STATUSES,
+    PERMIT_TYPES,
+    Business,
+    Facilitator,
+    Mentorship,
+    PermitFacilitation,
+    User,
+)
 from . import ServiceError, audit
 from .businesses import open_mentorship_of
+from .constraints import OPEN_PERMIT_PER_TYPE, flush_or_refuse
 from .months import assert_months_open, month_start, next_month
 from .scope import in_regions, is_own_work, work_scope
 
 # planned -> submitted -> issued or rejected; a status may not go back to a lower rank.
 STATUS_RANK = {"planned": 0, "submitted": 1, "issued": 2, "rejected": 2}
-OPEN_STATUSES = ("planned", "submitted")
 STEP_DATES = ("planned_on", "submitted_on", "issued_on", "rejected_on")
 # The step dates each status may carry (the others must stay empty).
 ALLOWED_DATES = {
@@ -226,19 +235,21 @@ def _check_permit(data: PermitData, today: date) -> dict:
 
 def _check_single_open(business: Business, values: dict, permit: PermitFacilitation | None) -> None:
     """Only one planned or submitted facilitation per business and permit type."""
-    if values["status"] not in OPEN_STATUSES:
+    if values["status"] not in PERMIT_OPEN_STATUSES:
         return
     query = sa.select(PermitFacilitation.id).where(
         PermitFacilitation.business_id == business.id,
         PermitFacilitation.permit_type == values["permit_type"],
-        PermitFacilitation.status.in_(OPEN_STATUSES),
+        PermitFacilitation.status.in_(PERMIT_OPEN_STATUSES),
     )
     if permit is not None:
         query = query.where(PermitFacilitation.id != permit.id)
     if db.session.scalar(query.limit(1)) is not None:
-        raise ServiceError(
-            _("This business already has an open facilitation for this permit type."), field="permit_type"
-        )
+        _refuse_second_open()
+
+
+def _refuse_second_open() -> None:
+    raise ServiceError(_("This business already has an open facilitation for this permit type."), field="permit_type")
 
 
 def _check_nib(business: Business, values: dict) -> bool:
@@ -279,7 +290,7 @@ def create_permit(
     assert_months_open(facilitator.id, *(values[name] for name in STEP_DATES))
     permit = PermitFacilitation(business=business, facilitator_id=facilitator.id, **values)
     db.session.add(permit)
-    db.session.flush()
+    flush_or_refuse(OPEN_PERMIT_PER_TYPE, _refuse_second_open)
     audit.record("create", actor=actor, entity=permit, after=audit.snapshot(permit))
     if set_nib:
         _set_business_nib(actor, business, values["document_number"])
@@ -323,7 +334,7 @@ def update_permit(
     before = audit.snapshot(permit)
     for key, value in values.items():
         setattr(permit, key, value)
-    db.session.flush()
+    flush_or_refuse(OPEN_PERMIT_PER_TYPE, _refuse_second_open)
     old, new = audit.changed(before, audit.snapshot(permit))
     if new:
         audit.record("update", actor=actor, entity=permit, before=old, after=new)
@@ -359,7 +370,7 @@ def can_edit(user: User, permit: PermitFacilitation) -> bool:
     """
     if not is_own_work(user, permit.facilitator_id):
         return False
-    return permit.status in OPEN_STATUSES or not status_month_locked(permit)
+    return permit.status in PERMIT_OPEN_STATUSES or not status_month_locked(permit)
 
 
 def can_delete(user: User, permit: PermitFacilitation) -> bool:

@@ -33,6 +33,7 @@ from ..models import (
     User,
 )
 from . import ServiceError, audit
+from .businesses import open_mentorship
 from .months import covers_month, month_start, month_statuses, next_month, previous_month
 from .scope import facilitator_scope, in_regions
 
@@ -479,17 +480,6 @@ def hand_over(actor: User, facilitator: Facilitator, data: HandoverData, today: 
         old, new = audit.changed(before, audit.snapshot(mentorship))
         audit.record("update", actor=actor, entity=mentorship, before=old, after=new, note="handover")
         if mentorship.business_id not in already:
-            successor_mentorship = Mentorship(
-                business_id=mentorship.business_id, facilitator_id=successor.id, start_date=data.on
-            )
-            db.session.add(successor_mentorship)
-            db.session.flush()
-            audit.record(
-                "create",
-                actor=actor,
-                entity=successor_mentorship,
-                after=audit.snapshot(successor_mentorship),
-                note="handover",
-            )
+            open_mentorship(actor, mentorship.business, successor, data.on, note="handover")
     db.session.commit()
     return len(mentorships)
