@@ -45,7 +45,7 @@ def index():
     form = BusinessSearchForm(request.args)
     form.region.choices = [SelectChoice("", _("All regions"))] + province_choices() + regency_choices()
     form.division.choices = [SelectChoice("", _("All KBLI divisions"))] + [
-        (code, f"{code} — {name}") for code, name in service.KBLI_DIVISIONS.items()
+        SelectChoice(code, f"{code} — {name}") for code, name in service.KBLI_DIVISIONS.items()
     ]
     valid = form.validate()
     query = service.business_query(
