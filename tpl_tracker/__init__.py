@@ -141,10 +141,11 @@ def register_hooks(app: Flask) -> None:
     from . import security
 
     security.init_app(app)
-    from . import formatting, labels
+    from . import formatting
+    from .models import codes
 
     # Globals, so that macros imported without context (`_history.html`) can use them too.
-    app.jinja_env.globals.update(fmt=formatting, labels=labels)
+    app.jinja_env.globals.update(fmt=formatting, codes=codes)
 
     @app.context_processor
     def inject_helpers():

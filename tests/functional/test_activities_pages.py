@@ -118,6 +118,8 @@ def test_bad_input_is_refused_on_the_form(app, client, login_as, work, db, chang
     before = _writes(db)
     name = changes["files"][0][1] if "files" in changes else ""
     response = client.post("/kegiatan/new", data=_form(work, **changes), content_type="multipart/form-data")
+    # The test client spools a large body to a temporary file and closes only its wrapper: close the file.
+    response.request.environ["wsgi.input"].close()
     assert response.status_code == 200
     text = _page(response)
     assert _message(app, message, name=name) in text or message in text, text[-3000:]

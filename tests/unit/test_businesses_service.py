@@ -76,7 +76,8 @@ def test_region_helpers(app, db):
     assert is_child_region("82.71.01.1001", "82.71.01")
     assert not is_child_region("82.71.01.1001", "82.71.02")
     assert not is_child_region(None, "82.71")
-    assert child_choices("82.71")[0] == ("82.71.01", "Pulau Ternate")
+    first = child_choices("82.71")[0]
+    assert (first.value, first.label) == ("82.71.01", "Pulau Ternate")
 
 
 def test_create_business_opens_a_mentorship_and_audits_both(app, work, db):

@@ -12,11 +12,8 @@ from lokal import parse_nik, wilayah
 from PIL import Image
 
 from tpl_tracker.models import (
-    ACTIVITY_TYPES,
-    MONTH_STATUSES,
-    PERMIT_STATUSES,
-    PERMIT_TYPES,
     Activity,
+    ActivityType,
     Assessment,
     Business,
     Evidence,
@@ -25,7 +22,10 @@ from tpl_tracker.models import (
     MentorshipRequest,
     MonthlyReport,
     MonthlyReportEvent,
+    MonthStatus,
     PermitFacilitation,
+    PermitStatus,
+    PermitType,
     ReviewComment,
     Target,
     User,
@@ -80,10 +80,10 @@ def _check_every_state(db, counts: dict[str, int], today: date) -> None:
     )
     assert all(counts[key] > 0 for key in work), counts
     permits = _all(db, PermitFacilitation)
-    assert {p.status for p in permits} == set(PERMIT_STATUSES)
-    assert {p.permit_type for p in permits} == set(PERMIT_TYPES)
-    assert {a.type for a in _all(db, Activity)} == set(ACTIVITY_TYPES)
-    assert {m.status for m in _all(db, MonthlyReport)} == set(MONTH_STATUSES)
+    assert {p.status for p in permits} == set(PermitStatus)
+    assert {p.permit_type for p in permits} == set(PermitType)
+    assert {a.type for a in _all(db, Activity)} == set(ActivityType)
+    assert {m.status for m in _all(db, MonthlyReport)} == set(MonthStatus)
     assert {a.kind for a in _all(db, Assessment)} == {"baseline", "follow_up"}
     assert len(_all(db, MentorshipRequest, MentorshipRequest.status == "pending")) >= 2
     reasons = [m.end_reason for m in _all(db, Mentorship, Mentorship.end_date.is_not(None))]
@@ -181,9 +181,9 @@ def _check_demo_tpl_accounts(db, today: date) -> None:
         months = Counter(a.date.replace(day=1) for a in activities)
         assert months[current] > 0 and months[previous] > 0 and len(months) >= 3
         assert any(a.evidence for a in activities)
-        assert {a.type for a in activities} == set(ACTIVITY_TYPES)
+        assert {a.type for a in activities} == set(ActivityType)
         permits = _all(db, PermitFacilitation, PermitFacilitation.facilitator_id == tpl.id)
-        assert {p.status for p in permits} == set(PERMIT_STATUSES)
+        assert {p.status for p in permits} == set(PermitStatus)
         assert {a.kind for a in _all(db, Assessment, Assessment.facilitator_id == tpl.id)} == {"baseline", "follow_up"}
         assert _all(db, Target, Target.facilitator_id == tpl.id, Target.year == today.year)
         assert _all(
@@ -191,7 +191,7 @@ def _check_demo_tpl_accounts(db, today: date) -> None:
         )
 
         reports = {r.status: r for r in _all(db, MonthlyReport, MonthlyReport.facilitator_id == tpl.id)}
-        assert set(reports) == set(MONTH_STATUSES)
+        assert set(reports) == set(MonthStatus)
         assert reports["draft"].period == current
         assert reports["submitted"].period == previous
         assert reports["approved"].reviewer_id == tpl.supervisor_id
@@ -209,8 +209,8 @@ def _check_demo_tpl_accounts(db, today: date) -> None:
 def test_seed_demo_early_in_a_month_and_a_year(db, today):
     """The states are all there on any day, also just after a month (and a year) began."""
     seed_demo(today=today)
-    assert {m.status for m in _all(db, MonthlyReport)} == set(MONTH_STATUSES)
-    assert {p.status for p in _all(db, PermitFacilitation)} == set(PERMIT_STATUSES)
+    assert {m.status for m in _all(db, MonthlyReport)} == set(MonthStatus)
+    assert {p.status for p in _all(db, PermitFacilitation)} == set(PermitStatus)
     assert all(t.year == YEAR for t in _all(db, Target))
     assert max(db.session.scalars(sa.select(Activity.date))) <= today
     tpl = _demo_tpl(db, "tpl@demo.tpl.id")

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     FloatField,
     MultipleFileField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -13,12 +14,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import labels
 from ..forms import LocalDateField, LocalDecimalField
-from ..labels import choices
+from ..models import ActivityType
 
-TYPE_CHOICES = choices(labels.ACTIVITY_TYPES)
-TYPE_LABELS = labels.ACTIVITY_TYPES
 # KBLI 2020 manufacturing divisions (category C).
 KBLI_DIVISIONS = [f"{n:02d}" for n in range(10, 34)]
 
@@ -39,7 +37,7 @@ class ActivityForm(FlaskForm):
 
     # InputRequired (not DataRequired) keeps the "not a valid date" message of a mistyped date.
     date = LocalDateField(_l("Date"), validators=[InputRequired()])
-    type = SelectField(_l("Type of activity"), choices=TYPE_CHOICES)
+    type = SelectField(_l("Type of activity"), choices=ActivityType.choices())
     business_ids = CheckboxListField(
         _l("Businesses involved"), coerce=int, validators=[DataRequired(message=_l("Choose at least one business."))]
     )
@@ -75,11 +73,13 @@ class ActivityFilterForm(FlaskForm):
     month = StringField(
         _l("Month"), validators=[Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use the form YYYY-MM."))]
     )
-    type = SelectField(_l("Type of activity"), choices=[("", _l("All types"))] + TYPE_CHOICES, validators=[Optional()])
+    type = SelectField(
+        _l("Type of activity"), choices=ActivityType.choices(blank=_l("All types")), validators=[Optional()]
+    )
     region = SelectField(_l("Province"), validators=[Optional()])
     kbli = SelectField(
         _l("KBLI division"),
-        choices=[("", _l("All KBLI divisions"))] + [(d, d) for d in KBLI_DIVISIONS],
+        choices=[SelectChoice("", _l("All KBLI divisions"))] + [SelectChoice(d) for d in KBLI_DIVISIONS],
         validators=[Optional()],
     )
     tpl = SelectField(_l("TPL"), coerce=_int_or_none, validators=[Optional()])

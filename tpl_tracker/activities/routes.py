@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
@@ -25,7 +26,7 @@ from ..services.scope import (
     sees_personal_numbers,
 )
 from . import bp
-from .forms import TYPE_LABELS, ActivityFilterForm, ActivityForm, EvidenceForm
+from .forms import ActivityFilterForm, ActivityForm, EvidenceForm
 
 
 def _uploads(field_name: str = "files") -> list[Upload]:
@@ -45,13 +46,13 @@ def _own_facilitator():
     return current_user.facilitator
 
 
-def _tpl_choices() -> list[tuple]:
+def _tpl_choices() -> list[SelectChoice]:
     facilitators = db.session.execute(
         sa.select(Facilitator.id, Facilitator.full_name)
         .where(facilitator_scope(current_user))
         .order_by(Facilitator.full_name, Facilitator.id)
     ).all()
-    return [(None, _("All TPL"))] + [(f.id, f.full_name) for f in facilitators]
+    return [SelectChoice(None, _("All TPL"))] + [SelectChoice(f.id, f.full_name) for f in facilitators]
 
 
 @bp.route("/")
@@ -59,9 +60,9 @@ def _tpl_choices() -> list[tuple]:
 def index():
     """Activities in the user's scope: searchable, filterable, newest first, paginated."""
     form = ActivityFilterForm(request.args)
-    form.region.choices = [("", _("All provinces"))] + province_choices()
+    form.region.choices = [SelectChoice("", _("All provinces"))] + province_choices()
     is_tpl = current_user.has_role(Role.FACILITATOR)
-    form.tpl.choices = [(None, _("All TPL"))] if is_tpl else _tpl_choices()
+    form.tpl.choices = [SelectChoice(None, _("All TPL"))] if is_tpl else _tpl_choices()
     valid = form.validate()
     month = None
     if valid and form.month.data:
@@ -82,7 +83,6 @@ def index():
         form=form,
         page=page,
         is_tpl=is_tpl,
-        type_labels=TYPE_LABELS,
         counts=service.evidence_counts(page.items),
         statuses=month_statuses((a.facilitator_id, a.date) for a in page.items),
         can_log=is_tpl and current_user.facilitator is not None,
@@ -91,10 +91,10 @@ def index():
 
 def _activity_form(facilitator, activity: Activity | None = None) -> ActivityForm:
     form = ActivityForm(obj=activity)
-    choices = [(b.id, f"{b.name} ({b.region_code})") for b in service.mentored_businesses(facilitator)]
+    choices = [SelectChoice(b.id, f"{b.name} ({b.region_code})") for b in service.mentored_businesses(facilitator)]
     if activity is not None:
-        known = {c[0] for c in choices}
-        choices += [(b.id, f"{b.name} ({b.region_code})") for b in activity.businesses if b.id not in known]
+        known = {c.value for c in choices}
+        choices += [SelectChoice(b.id, f"{b.name} ({b.region_code})") for b in activity.businesses if b.id not in known]
         if request.method == "GET":
             form.business_ids.data = [b.id for b in activity.businesses]
     form.business_ids.choices = choices
@@ -150,7 +150,6 @@ def detail(activity_id: int):
     return render_template(
         "activities/detail.html",
         activity=activity,
-        type_labels=TYPE_LABELS,
         comments=comments,
         month_status=month_status(activity.facilitator_id, activity.date),
         can_edit=service.can_edit(current_user, activity),

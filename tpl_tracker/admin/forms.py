@@ -5,12 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-ROLE_CHOICES = [
-    ("facilitator", _l("TPL (field facilitator)")),
-    ("supervisor", _l("Supervisor (Pembina)")),
-    ("evaluator", _l("Evaluator (Ditjen IKMA)")),
-    ("admin", _l("Administrator")),
-]
+from ..models import Role
 
 
 class UserForm(FlaskForm):
@@ -18,7 +13,7 @@ class UserForm(FlaskForm):
 
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=Role.choices())
     region_codes = SelectMultipleField(_l("Scope: provinces or kabupaten/kota"), validate_choice=True)
     facilitator_ids = SelectMultipleField(_l("Scope: assigned TPL"), coerce=int, validate_choice=True)
     submit = SubmitField(_l("Save"))
@@ -48,7 +43,7 @@ class UserSearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=[("", _l("All roles"))] + ROLE_CHOICES, validators=[Optional()])
+    role = SelectField(_l("Role"), choices=Role.choices(blank=_l("All roles")), validators=[Optional()])
 
 
 class AuditSearchForm(FlaskForm):

@@ -5,6 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from ..extensions import db
 from ..forms import show_service_error
@@ -22,11 +23,13 @@ def _get_user_or_404(user_id: int) -> User:
 
 
 def _scope_choices(form: UserForm) -> None:
-    form.region_codes.choices = [(c, f"{c} {n}") for c, n in province_choices()] + regency_choices()
+    form.region_codes.choices = [
+        SelectChoice(p.value, f"{p.value} {p.label}") for p in province_choices()
+    ] + regency_choices()
     facilitators = db.session.execute(
         sa.select(Facilitator.id, Facilitator.full_name, Facilitator.region_code).order_by(Facilitator.full_name)
     )
-    form.facilitator_ids.choices = [(fid, f"{name} ({code or '-'})") for fid, name, code in facilitators]
+    form.facilitator_ids.choices = [SelectChoice(fid, f"{name} ({code or '-'})") for fid, name, code in facilitators]
 
 
 def _user_data(form: UserForm) -> UserData:

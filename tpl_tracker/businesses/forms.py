@@ -2,18 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from .. import labels
 from ..forms import LocalDateField, RupiahField
-from ..labels import choices
-from ..models import PERMIT_TYPES
-
-SIZE_CLASS_CHOICES = choices(labels.SIZE_CLASSES)
-PERMIT_LABELS = labels.PERMIT_TYPES
-KIND_CHOICES = choices(labels.ASSESSMENT_KINDS)
-MARKET_CHOICES = choices(labels.MARKET_REACHES)
+from ..models import AssessmentKind, MarketReach, PermitType, SizeClass
 
 
 class BusinessForm(FlaskForm):
@@ -32,7 +25,7 @@ class BusinessForm(FlaskForm):
     kbli = StringField(_l("KBLI code"), validators=[DataRequired(), Length(max=5)])
     products = TextAreaField(_l("Products"), validators=[Optional(), Length(max=2000)])
     nib = StringField(_l("NIB"), validators=[Optional(), Length(max=13)])
-    size_class = SelectField(_l("Size class"), choices=SIZE_CLASS_CHOICES)
+    size_class = SelectField(_l("Size class"), choices=SizeClass.choices())
     workers = IntegerField(_l("Workers"), validators=[Optional(), NumberRange(min=0, max=100_000)], default=0)
     capital = RupiahField(_l("Capital (Rupiah)"), validators=[Optional(), NumberRange(min=0)])
     turnover = RupiahField(_l("Turnover per year (Rupiah)"), validators=[Optional(), NumberRange(min=0)])
@@ -53,7 +46,7 @@ class BusinessSearchForm(FlaskForm):
         _l("Permit"),
         validators=[Optional()],
         validate_choice=True,
-        choices=[("", _l("Any permit"))] + [(t, PERMIT_LABELS[t]) for t in PERMIT_TYPES],
+        choices=PermitType.choices(blank=_l("Any permit")),
     )
 
 
@@ -67,7 +60,9 @@ class RequestForm(FlaskForm):
 class DecisionForm(FlaskForm):
     """A supervisor's decision on a request."""
 
-    decision = SelectField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))])
+    decision = SelectField(
+        _l("Decision"), choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))]
+    )
     note = TextAreaField(_l("Note (required to reject)"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Decide"))
 
@@ -83,18 +78,13 @@ class StopForm(FlaskForm):
 class AssessmentForm(FlaskForm):
     """The condition of a business on one day."""
 
-    kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
+    kind = SelectField(_l("Kind"), choices=AssessmentKind.choices())
     assessed_on = LocalDateField(_l("Assessment date"), validators=[InputRequired()])
     turnover = RupiahField(_l("Turnover per month (Rupiah)"), validators=[Optional(), NumberRange(min=0)])
     workers = IntegerField(_l("Workers"), validators=[Optional(), NumberRange(min=0, max=100_000)])
     production_capacity = StringField(_l("Production capacity"), validators=[Optional(), Length(max=200)])
     products = TextAreaField(_l("Products"), validators=[Optional(), Length(max=2000)])
-    market_reach = SelectField(_l("Market reach"), choices=MARKET_CHOICES)
+    market_reach = SelectField(_l("Market reach"), choices=MarketReach.choices())
     has_packaging_label = BooleanField(_l("Has packaging and a label"))
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Save"))
-
-
-SIZE_LABELS = labels.SIZE_CLASSES
-PERMIT_STATUS_LABELS = labels.PERMIT_STATUSES
-ACTIVITY_LABELS = labels.ACTIVITY_TYPES

@@ -5,6 +5,7 @@ import re
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
@@ -18,10 +19,6 @@ from ..services.regions import child_choices, province_choices, regency_choices
 from ..services.scope import get_assessment_or_404, get_business_or_404, sees_personal_numbers, visible_ids
 from . import bp
 from .forms import (
-    ACTIVITY_LABELS,
-    PERMIT_LABELS,
-    PERMIT_STATUS_LABELS,
-    SIZE_LABELS,
     AssessmentForm,
     BusinessForm,
     BusinessSearchForm,
@@ -45,9 +42,9 @@ def _detail_url(business_id: int) -> str:
 def index():
     """Businesses in the user's scope: searchable, filterable, paginated; a TPL also sees their requests."""
     form = BusinessSearchForm(request.args)
-    form.region.choices = [("", _("All regions"))] + province_choices() + regency_choices()
-    form.division.choices = [("", _("All KBLI divisions"))] + [
-        (code, f"{code} — {name}") for code, name in service.KBLI_DIVISIONS.items()
+    form.region.choices = [SelectChoice("", _("All regions"))] + province_choices() + regency_choices()
+    form.division.choices = [SelectChoice("", _("All KBLI divisions"))] + [
+        SelectChoice(code, f"{code} — {name}") for code, name in service.KBLI_DIVISIONS.items()
     ]
     valid = form.validate()
     query = service.business_query(
@@ -80,12 +77,12 @@ def region_children(code: str):
 
 def _business_form(business: Business | None) -> BusinessForm:
     form = BusinessForm(obj=business)
-    form.region_code.choices = [("", _("Choose the kabupaten/kota"))] + regency_choices()
+    form.region_code.choices = [SelectChoice("", _("Choose the kabupaten/kota"))] + regency_choices()
     region = form.region_code.data
     kecamatan = form.kecamatan_code.data
-    form.kecamatan_code.choices = [("", _("Choose the kecamatan"))] + child_choices(region)
+    form.kecamatan_code.choices = [SelectChoice("", _("Choose the kecamatan"))] + child_choices(region)
     desa_choices = child_choices(kecamatan) if kecamatan and kecamatan.startswith(f"{region}.") else []
-    form.desa_code.choices = [("", _("Choose the desa/kelurahan"))] + desa_choices
+    form.desa_code.choices = [SelectChoice("", _("Choose the desa/kelurahan"))] + desa_choices
     return form
 
 
@@ -130,7 +127,9 @@ def create():
     form = _business_form(None)
     if request.method == "GET":
         form.region_code.data = current_user.facilitator.region_code or ""
-        form.kecamatan_code.choices = [("", _("Choose the kecamatan"))] + child_choices(form.region_code.data)
+        form.kecamatan_code.choices = [SelectChoice("", _("Choose the kecamatan"))] + child_choices(
+            form.region_code.data
+        )
     duplicate = None
     if form.validate_on_submit():
         try:
@@ -179,13 +178,8 @@ def detail(business_id: int):
         entries=service.business_history(business, mentorships, assessments),
         masked=masked,
         mentoring=service.mentors_now(current_user, business),
-        permit_labels=PERMIT_LABELS,
-        permit_status_labels=PERMIT_STATUS_LABELS,
-        activity_labels=ACTIVITY_LABELS,
-        size_labels=SIZE_LABELS,
         region_path=regions.region_path(business.desa_code, business.kecamatan_code, business.region_code),
         kbli_divisions=service.KBLI_DIVISIONS,
-        reach_labels=assessment_service.MARKET_REACH_LABELS,
         own_facilitator_id=current_user.facilitator.id if current_user.facilitator else None,
         confirm_form=ConfirmForm(formdata=None),
     )

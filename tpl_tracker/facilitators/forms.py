@@ -2,11 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..forms import LocalDateField
-from ..models import POLYTECHNICS
+from ..models import POLYTECHNICS, ContractStatus, Gender
 
 
 def _int_or_none(value):
@@ -18,12 +18,12 @@ class FacilitatorForm(FlaskForm):
 
     nik = StringField(_l("NIK"), validators=[DataRequired(), Length(min=16, max=16)])
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
-    gender = SelectField(_l("Gender"), choices=[("L", _l("Male (L)")), ("P", _l("Female (P)"))])
+    gender = SelectField(_l("Gender"), choices=Gender.choices())
     birth_date = LocalDateField(_l("Birth date"), validators=[DataRequired()])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
     email = StringField(_l("Email"), validators=[Optional(), Length(max=254)])
     angkatan = IntegerField(_l("Angkatan (cohort year)"), validators=[DataRequired(), NumberRange(1990, 2100)])
-    polytechnic = SelectField(_l("Home polytechnic"), choices=[(p, p) for p in POLYTECHNICS])
+    polytechnic = SelectField(_l("Home polytechnic"), choices=[SelectChoice(p) for p in POLYTECHNICS])
     supervisor_id = SelectField(_l("Supervisor"), coerce=_int_or_none, validate_choice=True)
     user_id = SelectField(_l("Login account"), coerce=_int_or_none, validate_choice=True)
     submit = SubmitField(_l("Save"))
@@ -38,7 +38,7 @@ class ContractForm(FlaskForm):
     placement_code = SelectField(_l("Placement (kabupaten/kota)"), validate_choice=True)
     status = SelectField(
         _l("Status"),
-        choices=[("active", _l("Active")), ("completed", _l("Completed")), ("terminated", _l("Terminated"))],
+        choices=ContractStatus.choices(),
     )
     terminated_on = LocalDateField(_l("Terminated on"), validators=[Optional()])
     termination_reason = TextAreaField(_l("Reason for termination"), validators=[Optional(), Length(max=500)])
@@ -56,6 +56,10 @@ class FacilitatorSearchForm(FlaskForm):
     angkatan = IntegerField(_l("Angkatan"), validators=[Optional(), NumberRange(1990, 2100)])
     status = SelectField(
         _l("Contract"),
-        choices=[("", _l("All")), ("running", _l("Under contract")), ("alumni", _l("Alumni (contract ended)"))],
+        choices=[
+            SelectChoice("", _l("All")),
+            SelectChoice("running", _l("Under contract")),
+            SelectChoice("alumni", _l("Alumni (contract ended)")),
+        ],
         validators=[Optional()],
     )

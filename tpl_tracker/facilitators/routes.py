@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
@@ -33,7 +34,7 @@ def index():
     if current_user.has_role(Role.FACILITATOR):
         return redirect(url_for("facilitators.me"))
     form = FacilitatorSearchForm(request.args)
-    form.province.choices = [("", _("All provinces"))] + province_choices()
+    form.province.choices = [SelectChoice("", _("All provinces"))] + province_choices()
     valid = form.validate()
     query = facilitator_query(
         current_user,
@@ -78,14 +79,16 @@ def detail(facilitator_id: int):
 def _facilitator_form(facilitator: Facilitator | None) -> FacilitatorForm:
     form = FacilitatorForm(obj=facilitator)
     supervisors = db.session.scalars(sa.select(User).where(User.role == Role.SUPERVISOR.value).order_by(User.full_name))
-    form.supervisor_id.choices = [(None, _("(none)"))] + [(u.id, f"{u.full_name} <{u.email}>") for u in supervisors]
+    form.supervisor_id.choices = [SelectChoice(None, _("(none)"))] + [
+        SelectChoice(u.id, f"{u.full_name} <{u.email}>") for u in supervisors
+    ]
     linked = sa.select(Facilitator.user_id).where(Facilitator.user_id.is_not(None))
     if facilitator is not None and facilitator.user_id:
         linked = linked.where(Facilitator.user_id != facilitator.user_id)
     accounts = db.session.scalars(
         sa.select(User).where(User.role == Role.FACILITATOR.value, User.id.not_in(linked)).order_by(User.email)
     )
-    form.user_id.choices = [(None, _("(no login)"))] + [(u.id, u.email) for u in accounts]
+    form.user_id.choices = [SelectChoice(None, _("(no login)"))] + [SelectChoice(u.id, u.email) for u in accounts]
     return form
 
 

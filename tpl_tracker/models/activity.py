@@ -8,13 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, in_list, utcnow
+from .codes import ActivityType, EvidenceType, PermitStatus, PermitType
 
-ACTIVITY_TYPES = ["kunjungan", "pelatihan", "fasilitasi_perizinan", "pengembangan_produk", "pemasaran", "lainnya"]
-PERMIT_TYPES = ["nib", "pirt", "halal", "merek", "sni", "tkdn", "bpom"]
-PERMIT_STATUSES = ["planned", "submitted", "issued", "rejected"]
 # The statuses from which a permit can still move: one such facilitation per business and permit type.
-PERMIT_OPEN_STATUSES = ("planned", "submitted")
-EVIDENCE_TYPES = ["image/jpeg", "image/png", "image/webp", "application/pdf"]
+PERMIT_OPEN_STATUSES = (PermitStatus.PLANNED.value, PermitStatus.SUBMITTED.value)
 
 activity_businesses = sa.Table(
     "activity_businesses",
@@ -29,7 +26,7 @@ class Activity(db.Model):
 
     __tablename__ = "activities"
     __table_args__ = (
-        sa.CheckConstraint(in_list("type", ACTIVITY_TYPES), name="type"),
+        ActivityType.check_constraint("type"),
         sa.CheckConstraint("hours > 0 AND hours <= 24", name="hours"),
         sa.CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
         sa.CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
@@ -57,7 +54,7 @@ class Evidence(db.Model):
 
     __tablename__ = "evidence"
     __table_args__ = (
-        sa.CheckConstraint(in_list("content_type", EVIDENCE_TYPES), name="content_type"),
+        EvidenceType.check_constraint("content_type"),
         sa.CheckConstraint("size > 0", name="size"),
     )
 
@@ -79,8 +76,8 @@ class PermitFacilitation(db.Model):
 
     __tablename__ = "permits"
     __table_args__ = (
-        sa.CheckConstraint(in_list("permit_type", PERMIT_TYPES), name="permit_type"),
-        sa.CheckConstraint(in_list("status", PERMIT_STATUSES), name="status"),
+        PermitType.check_constraint("permit_type"),
+        PermitStatus.check_constraint("status"),
         sa.CheckConstraint("expires_on IS NULL OR issued_on IS NULL OR expires_on > issued_on", name="expiry"),
         sa.Index(
             "uq_permits_open_business_type",

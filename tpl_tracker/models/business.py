@@ -6,12 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, in_list, utcnow
-
-SIZE_CLASSES = ["mikro", "kecil", "menengah"]
-MARKET_REACHES = ["local", "regional", "national", "export"]
-ASSESSMENT_KINDS = ["baseline", "follow_up"]
-REQUEST_STATUSES = ["pending", "approved", "rejected"]
+from .base import UTCDateTime, utcnow
+from .codes import AssessmentKind, MarketReach, RequestStatus, SizeClass
 
 
 class Business(db.Model):
@@ -20,7 +16,7 @@ class Business(db.Model):
     __tablename__ = "businesses"
     __table_args__ = (
         sa.UniqueConstraint("normalized_name", "region_code", name="name_region"),
-        sa.CheckConstraint(in_list("size_class", SIZE_CLASSES), name="size_class"),
+        SizeClass.check_constraint("size_class"),
         sa.CheckConstraint("length(kbli) = 5", name="kbli_length"),
         sa.CheckConstraint("nib IS NULL OR length(nib) = 13", name="nib_length"),
         sa.CheckConstraint("workers >= 0", name="workers"),
@@ -94,7 +90,7 @@ class MentorshipRequest(db.Model):
     """A TPL asking to mentor a business already in the registry; a supervisor decides."""
 
     __tablename__ = "mentorship_requests"
-    __table_args__ = (sa.CheckConstraint(in_list("status", REQUEST_STATUSES), name="status"),)
+    __table_args__ = (RequestStatus.check_constraint("status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(sa.ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
@@ -115,8 +111,8 @@ class Assessment(db.Model):
 
     __tablename__ = "assessments"
     __table_args__ = (
-        sa.CheckConstraint(in_list("kind", ASSESSMENT_KINDS), name="kind"),
-        sa.CheckConstraint(in_list("market_reach", MARKET_REACHES), name="market_reach"),
+        AssessmentKind.check_constraint("kind"),
+        MarketReach.check_constraint("market_reach"),
         sa.CheckConstraint("turnover IS NULL OR turnover >= 0", name="turnover"),
         sa.CheckConstraint("workers IS NULL OR workers >= 0", name="workers"),
     )

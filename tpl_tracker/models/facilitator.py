@@ -9,7 +9,8 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, in_list, utcnow
+from .base import UTCDateTime, utcnow
+from .codes import ContractStatus, Gender
 
 POLYTECHNICS = [
     "STMI Jakarta",
@@ -26,16 +27,13 @@ POLYTECHNICS = [
     "Akademi Komunitas Industri Tekstil dan Produk Tekstil Surakarta",
 ]
 
-CONTRACT_STATUSES = ["active", "completed", "terminated"]
-GENDERS = ["L", "P"]
-
 
 class Facilitator(db.Model):
     """A TPL IKM: one person, possibly with a login, across all their contracts."""
 
     __tablename__ = "facilitators"
     __table_args__ = (
-        sa.CheckConstraint(in_list("gender", GENDERS), name="gender"),
+        Gender.check_constraint("gender"),
         sa.CheckConstraint("angkatan BETWEEN 1990 AND 2100", name="angkatan"),
         sa.CheckConstraint("length(nik) = 16", name="nik_length"),
     )
@@ -88,7 +86,7 @@ class Contract(db.Model):
     __tablename__ = "contracts"
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="end_after_start"),
-        sa.CheckConstraint(in_list("status", CONTRACT_STATUSES), name="status"),
+        ContractStatus.check_constraint("status"),
         sa.CheckConstraint(
             "(status = 'terminated' AND terminated_on IS NOT NULL"
             " AND terminated_on >= start_date AND terminated_on <= end_date)"

@@ -6,10 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, in_list, utcnow
-
-OUTCOME_STATUSES = ["wirausaha", "bekerja", "asn", "studi", "belum_bekerja", "lainnya"]
-VERIFICATIONS = ["unverified", "verified", "rejected"]
+from .base import UTCDateTime, utcnow
+from .codes import SurveyStatus, Verification
 
 
 class OutcomeSurvey(db.Model):
@@ -18,8 +16,8 @@ class OutcomeSurvey(db.Model):
     __tablename__ = "outcome_surveys"
     __table_args__ = (
         sa.UniqueConstraint("facilitator_id", "survey_date", name="facilitator_date"),
-        sa.CheckConstraint(in_list("status", OUTCOME_STATUSES), name="status"),
-        sa.CheckConstraint(in_list("verification", VERIFICATIONS), name="verification"),
+        SurveyStatus.check_constraint("status"),
+        Verification.check_constraint("verification"),
         sa.CheckConstraint("nib IS NULL OR length(nib) = 13", name="nib_length"),
         sa.CheckConstraint("kbli IS NULL OR length(kbli) = 5", name="kbli_length"),
         sa.CheckConstraint("workers IS NULL OR workers >= 0", name="workers"),

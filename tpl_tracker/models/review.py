@@ -7,14 +7,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, in_list, utcnow
+from .base import UTCDateTime, utcnow
+from .codes import MonthAction, MonthStatus, ReviewItemType
 
-# draft: never submitted; submitted: waiting for review (locked); returned: back with the TPL (editable,
-# also after a reopen); approved: locked for good unless a supervisor reopens it.
-MONTH_STATUSES = ["draft", "submitted", "returned", "approved"]
-LOCKED_STATUSES = ("submitted", "approved")
-MONTH_ACTIONS = ["submit", "approve", "return", "reopen"]
-REVIEW_ITEM_TYPES = ["activity", "permit", "assessment"]
+LOCKED_STATUSES = (MonthStatus.SUBMITTED, MonthStatus.APPROVED)
 
 
 class MonthlyReport(db.Model):
@@ -23,7 +19,7 @@ class MonthlyReport(db.Model):
     __tablename__ = "monthly_reports"
     __table_args__ = (
         sa.UniqueConstraint("facilitator_id", "period", name="facilitator_period"),
-        sa.CheckConstraint(in_list("status", MONTH_STATUSES), name="status"),
+        MonthStatus.check_constraint("status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,7 +47,7 @@ class MonthlyReportEvent(db.Model):
     """One transition of a month: who, when, what and why."""
 
     __tablename__ = "monthly_report_events"
-    __table_args__ = (sa.CheckConstraint(in_list("action", MONTH_ACTIONS), name="action"),)
+    __table_args__ = (MonthAction.check_constraint("action"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(sa.ForeignKey("monthly_reports.id", ondelete="CASCADE"), index=True)
@@ -71,7 +67,7 @@ class ReviewComment(db.Model):
     """A supervisor's comment on one item of a returned month."""
 
     __tablename__ = "review_comments"
-    __table_args__ = (sa.CheckConstraint(in_list("item_type", REVIEW_ITEM_TYPES), name="item_type"),)
+    __table_args__ = (ReviewItemType.check_constraint("item_type"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("monthly_report_events.id", ondelete="CASCADE"), index=True)

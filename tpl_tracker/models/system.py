@@ -7,10 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, in_list, utcnow
-
-GROUPINGS = ["total", "angkatan", "province", "exit_year", "polytechnic"]
-JOB_OUTCOMES = ["running", "success", "failed", "skipped"]
+from .base import UTCDateTime, utcnow
+from .codes import Grouping, JobOutcome
 
 
 class MetricSnapshot(db.Model):
@@ -19,7 +17,7 @@ class MetricSnapshot(db.Model):
     __tablename__ = "metric_snapshots"
     __table_args__ = (
         sa.UniqueConstraint("as_of", "group_by", "key", name="as_of_group_key"),
-        sa.CheckConstraint(in_list("group_by", GROUPINGS), name="group_by"),
+        Grouping.check_constraint("group_by"),
         sa.CheckConstraint("alumni > 0", name="alumni"),
         sa.CheckConstraint("wub <= alumni AND tracked <= alumni AND wub_active <= wub", name="counts"),
     )
@@ -45,7 +43,7 @@ class JobRun(db.Model):
     """One run of a scheduled job (or a skip because another process held the lock)."""
 
     __tablename__ = "job_runs"
-    __table_args__ = (sa.CheckConstraint(in_list("outcome", JOB_OUTCOMES), name="outcome"),)
+    __table_args__ = (JobOutcome.check_constraint("outcome"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_name: Mapped[str] = mapped_column(sa.String(60), index=True)

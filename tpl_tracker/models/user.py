@@ -1,6 +1,5 @@
 """Users, roles and supervisor scopes."""
 
-import enum
 import secrets
 from datetime import datetime
 from typing import Optional
@@ -10,19 +9,8 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, in_list, utcnow
-
-
-class Role(enum.StrEnum):
-    """What a user may do (see DESIGN.md)."""
-
-    FACILITATOR = "facilitator"
-    SUPERVISOR = "supervisor"
-    EVALUATOR = "evaluator"
-    ADMIN = "admin"
-
-
-ROLE_VALUES = [r.value for r in Role]
+from .base import UTCDateTime, utcnow
+from .codes import Role
 
 
 def new_session_token() -> str:
@@ -35,7 +23,7 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint(in_list("role", ROLE_VALUES), name="role"),
+        Role.check_constraint("role"),
         sa.CheckConstraint("failed_login_count >= 0", name="failed_login_count"),
     )
 

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -13,27 +14,17 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import LocalDateField, RupiahField
+from ..models import SurveyStatus, Verification
 
-STATUS_CHOICES = [
-    ("wirausaha", _l("Running own business")),
-    ("bekerja", _l("Employed")),
-    ("asn", _l("Civil servant (ASN)")),
-    ("studi", _l("Further study")),
-    ("belum_bekerja", _l("Not working")),
-    ("lainnya", _l("Other")),
-]
-VERIFICATION_CHOICES = [
-    ("unverified", _l("Unverified")),
-    ("verified", _l("Verified")),
-    ("rejected", _l("Rejected")),
-]
+# A verdict: verified or rejected (a survey becomes unverified only by being edited).
+VERDICT_CHOICES = [SelectChoice(v.value, v.label) for v in (Verification.VERIFIED, Verification.REJECTED)]
 
 
 class SurveyForm(FlaskForm):
     """One tracer survey; the business fields only matter for `wirausaha`."""
 
     survey_date = LocalDateField(_l("Survey date"), validators=[DataRequired()])
-    status = SelectField(_l("What is the TPL doing now?"), choices=STATUS_CHOICES)
+    status = SelectField(_l("What is the TPL doing now?"), choices=SurveyStatus.choices())
     business_name = StringField(_l("Business name"), validators=[Optional(), Length(max=160)])
     founded_date = LocalDateField(_l("Founded on"), validators=[Optional()])
     nib = StringField(
@@ -55,7 +46,7 @@ class SurveyForm(FlaskForm):
 class VerifyForm(FlaskForm):
     """A supervisor's or evaluator's verdict on a survey."""
 
-    verification = SelectField(_l("Verification"), choices=VERIFICATION_CHOICES[1:])
+    verification = SelectField(_l("Verification"), choices=VERDICT_CHOICES)
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
     next = HiddenField()
 
@@ -67,6 +58,6 @@ class SurveyFilterForm(FlaskForm):
         csrf = False
 
     verification = SelectField(
-        _l("Verification"), choices=[("", _l("All"))] + VERIFICATION_CHOICES, validators=[Optional()]
+        _l("Verification"), choices=Verification.choices(blank=_l("All")), validators=[Optional()]
     )
-    status = SelectField(_l("Status"), choices=[("", _l("All"))] + STATUS_CHOICES, validators=[Optional()])
+    status = SelectField(_l("Status"), choices=SurveyStatus.choices(blank=_l("All")), validators=[Optional()])

@@ -3,6 +3,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
@@ -64,7 +65,7 @@ def facilitator_surveys(facilitator_id: int):
 
 def _survey_form(survey: OutcomeSurvey | None) -> SurveyForm:
     form = SurveyForm(obj=survey)
-    form.business_region_code.choices = [("", _("(not given)"))] + regency_choices()
+    form.business_region_code.choices = [SelectChoice("", _("(not given)"))] + regency_choices()
     return form
 
 

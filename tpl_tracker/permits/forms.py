@@ -5,14 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
-from .. import labels
 from ..forms import LocalDateField
-from ..labels import choices
-
-TYPE_CHOICES = choices(labels.PERMIT_TYPES)
-STATUS_CHOICES = choices(labels.PERMIT_STATUSES)
-TYPE_LABELS = labels.PERMIT_TYPES
-STATUS_LABELS = labels.PERMIT_STATUSES
+from ..models import PermitStatus, PermitType
 
 
 def _int_or_none(value):
@@ -23,8 +17,8 @@ class PermitForm(FlaskForm):
     """One permit facilitation and where it stands."""
 
     business_id = SelectField(_l("Business"), coerce=_int_or_none)
-    permit_type = SelectField(_l("Permit or certificate"), choices=TYPE_CHOICES)
-    status = SelectField(_l("Status"), choices=STATUS_CHOICES)
+    permit_type = SelectField(_l("Permit or certificate"), choices=PermitType.choices())
+    status = SelectField(_l("Status"), choices=PermitStatus.choices())
     planned_on = LocalDateField(_l("Planned on"), validators=[Optional()])
     submitted_on = LocalDateField(_l("Submitted on"), validators=[Optional()])
     issued_on = LocalDateField(_l("Issued on"), validators=[Optional()])
@@ -42,9 +36,9 @@ class PermitFilterForm(FlaskForm):
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
     permit_type = SelectField(
-        _l("Permit or certificate"), choices=[("", _l("All types"))] + TYPE_CHOICES, validators=[Optional()]
+        _l("Permit or certificate"), choices=PermitType.choices(blank=_l("All types")), validators=[Optional()]
     )
-    status = SelectField(_l("Status"), choices=[("", _l("All statuses"))] + STATUS_CHOICES, validators=[Optional()])
+    status = SelectField(_l("Status"), choices=PermitStatus.choices(blank=_l("All statuses")), validators=[Optional()])
     region = SelectField(_l("Province"), validators=[Optional()])
     month = StringField(
         _l("Month"), validators=[Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use the form YYYY-MM."))]

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
@@ -19,7 +20,7 @@ from ..services.months import month_status, month_statuses
 from ..services.regions import province_choices
 from ..services.scope import get_business_or_404, get_permit_or_404, sees_personal_numbers
 from . import bp
-from .forms import STATUS_LABELS, TYPE_LABELS, PermitFilterForm, PermitForm
+from .forms import PermitFilterForm, PermitForm
 
 PIPELINE = ("planned", "submitted", "issued")
 
@@ -29,7 +30,7 @@ PIPELINE = ("planned", "submitted", "issued")
 def index():
     """Permit facilitations in the user's scope: searchable, filterable, paginated."""
     form = PermitFilterForm(request.args)
-    form.region.choices = [("", _("All provinces"))] + province_choices()
+    form.region.choices = [SelectChoice("", _("All provinces"))] + province_choices()
     valid = form.validate()
     month = None
     if valid and form.month.data:
@@ -51,8 +52,6 @@ def index():
         "permits/index.html",
         form=form,
         page=page,
-        type_labels=TYPE_LABELS,
-        status_labels=STATUS_LABELS,
         statuses=month_statuses((p.facilitator_id, p.status_on) for p in page.items),
         today=today,
         expiry_state=service.expiry_state,
@@ -92,7 +91,7 @@ def create():
     else:
         businesses = service.open_mentorship_businesses(facilitator)
     form = PermitForm()
-    form.business_id.choices = [(b.id, f"{b.name} ({b.region_code})") for b in businesses]
+    form.business_id.choices = [SelectChoice(b.id, f"{b.name} ({b.region_code})") for b in businesses]
     if request.method == "GET":
         form.planned_on.data = programme_today()
     if form.validate_on_submit():
@@ -130,8 +129,6 @@ def detail(permit_id: int):
     return render_template(
         "permits/detail.html",
         permit=permit,
-        type_labels=TYPE_LABELS,
-        status_labels=STATUS_LABELS,
         steps=steps,
         rank=service.STATUS_RANK,
         comments=comments,

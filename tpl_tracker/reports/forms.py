@@ -6,14 +6,7 @@ from wtforms import SelectField
 from wtforms.validators import Optional
 
 from ..forms import LocalDateField
-
-GROUP_BY_CHOICES = [
-    ("total", _l("Whole country")),
-    ("angkatan", _l("Angkatan")),
-    ("province", _l("Province of the last placement")),
-    ("exit_year", _l("Exit year")),
-    ("polytechnic", _l("Home polytechnic")),
-]
+from ..models import Grouping
 
 
 class WubReportForm(FlaskForm):
@@ -22,5 +15,5 @@ class WubReportForm(FlaskForm):
     class Meta:
         csrf = False
 
-    group_by = SelectField(_l("Group by"), choices=GROUP_BY_CHOICES, default="total")
+    group_by = SelectField(_l("Group by"), choices=Grouping.choices(), default=Grouping.TOTAL)
     as_of = LocalDateField(_l("As of"), validators=[Optional()])

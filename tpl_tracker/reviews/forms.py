@@ -2,13 +2,12 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import HiddenInput
 
-from .. import labels
-from ..models import MONTH_STATUSES
-from ..services.reviews import MAX_COMMENT, STATUS_LABELS
+from ..models import MonthStatus
+from ..services.reviews import MAX_COMMENT
 
 
 class SubmitMonthForm(FlaskForm):
@@ -23,7 +22,7 @@ class ReviewForm(FlaskForm):
 
     decision = RadioField(
         _l("Decision"),
-        choices=[("approve", _l("Approve")), ("return", _l("Return for correction"))],
+        choices=[SelectChoice("approve", _l("Approve")), SelectChoice("return", _l("Return for correction"))],
         validators=[DataRequired(message=_l("Choose approve or return."))],
     )
     comment = TextAreaField(
@@ -51,7 +50,7 @@ class ReportFilterForm(FlaskForm):
 
     status = SelectField(
         _l("Status"),
-        choices=[("", _l("All"))] + [(s, STATUS_LABELS[s]) for s in MONTH_STATUSES],
+        choices=MonthStatus.choices(blank=_l("All")),
         validators=[Optional()],
     )
     month = StringField(
@@ -63,10 +62,3 @@ class ReportFilterForm(FlaskForm):
     )
     province = SelectField(_l("Province"), validators=[Optional()], validate_choice=False)
     tpl = IntegerField(_l("TPL"), validators=[Optional()], widget=HiddenInput())
-
-
-# How the month page names the items' kinds (the same words as the activity, business and permit pages).
-ACTIVITY_LABELS = labels.ACTIVITY_TYPES
-PERMIT_LABELS = labels.PERMIT_TYPES
-STEP_LABELS = labels.PERMIT_STATUSES
-KIND_LABELS = labels.ASSESSMENT_KINDS

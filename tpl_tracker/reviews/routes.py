@@ -3,6 +3,7 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
@@ -22,10 +23,6 @@ from ..services.scope import (
 )
 from . import bp
 from .forms import (
-    ACTIVITY_LABELS,
-    KIND_LABELS,
-    PERMIT_LABELS,
-    STEP_LABELS,
     ReopenForm,
     ReportFilterForm,
     ReviewForm,
@@ -83,10 +80,6 @@ def _render_month(
         posted_comments=posted_comments or {},
         entries=audit.history(report) if report else [],
         masked=not sees_personal_numbers(current_user),
-        activity_labels=ACTIVITY_LABELS,
-        permit_labels=PERMIT_LABELS,
-        step_labels=STEP_LABELS,
-        kind_labels=KIND_LABELS,
         action_label=service.action_label,
     )
 
@@ -107,9 +100,9 @@ def index():
             action_label=service.action_label,
         )
     form = ReportFilterForm(request.args)
-    form.province.choices = [("", _("All provinces"))] + province_choices()
+    form.province.choices = [SelectChoice("", _("All provinces"))] + province_choices()
     valid = form.validate()
-    if (form.province.data or "") not in dict(form.province.choices):
+    if (form.province.data or "") not in {choice.value for choice in form.province.choices}:
         form.province.errors = [_("Choose a province from the list.")]
         valid = False
     facilitator = None

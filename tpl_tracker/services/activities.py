@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 from ..dates import programme_today
 from ..extensions import db
 from ..models import (
-    ACTIVITY_TYPES,
     Activity,
+    ActivityType,
     Business,
     Evidence,
     Facilitator,
@@ -147,7 +147,7 @@ def _check_activity(facilitator: Facilitator, data: ActivityData, today: date) -
         raise ServiceError(_("The date of an activity cannot be in the future."), field="date")
     if facilitator.current_contract(data.date) is None:
         raise ServiceError(_("The date must lie within one of your contract periods."), field="date")
-    if data.type not in ACTIVITY_TYPES:
+    if data.type not in ActivityType.values():
         raise ServiceError(_("Choose the type of activity."), field="type")
     ids = sorted({int(i) for i in data.business_ids or []})
     if not ids:

@@ -11,10 +11,9 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import labels
 from ..dates import programme_today
 from ..extensions import db
-from ..models import ASSESSMENT_KINDS, MARKET_REACHES, Assessment, Business, User
+from ..models import Assessment, AssessmentKind, Business, MarketReach, User
 from . import ServiceError, audit
 from .businesses import mentors_now
 from .months import assert_months_open
@@ -22,7 +21,6 @@ from .scope import is_own_work
 
 MAX_WORKERS = 100_000
 MAX_MONTHLY_TURNOVER = 10**13
-MARKET_REACH_LABELS = labels.MARKET_REACHES
 
 
 @dataclass
@@ -83,7 +81,7 @@ def _check_sequence(business: Business, kind: str, assessed_on: date, assessment
 
 
 def _check(actor: User, business: Business, data: AssessmentData, assessment: Assessment | None, facilitator) -> dict:
-    if data.kind not in ASSESSMENT_KINDS:
+    if data.kind not in AssessmentKind.values():
         raise ServiceError(_("Choose baseline or follow-up."), field="kind")
     if data.assessed_on is None:
         raise ServiceError(_("Give the assessment date."), field="assessed_on")
@@ -95,7 +93,7 @@ def _check(actor: User, business: Business, data: AssessmentData, assessment: As
         raise ServiceError(_("Give an amount of zero Rupiah or more."), field="turnover")
     if data.workers is not None and not 0 <= data.workers <= MAX_WORKERS:
         raise ServiceError(_("The number of workers is not plausible."), field="workers")
-    if data.market_reach not in MARKET_REACHES:
+    if data.market_reach not in MarketReach.values():
         raise ServiceError(_("Choose the market reach."), field="market_reach")
     values = {
         "kind": data.kind,
@@ -206,8 +204,8 @@ def change_since_baseline(assessments: list[Assessment]) -> dict | None:
         {
             "label": _("Market reach"),
             "kind": "text",
-            "baseline": str(MARKET_REACH_LABELS.get(baseline.market_reach, baseline.market_reach)),
-            "latest": str(MARKET_REACH_LABELS.get(latest.market_reach, latest.market_reach)),
+            "baseline": str(MarketReach.label_of(baseline.market_reach)),
+            "latest": str(MarketReach.label_of(latest.market_reach)),
             "difference": None,
         },
         {

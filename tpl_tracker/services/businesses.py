@@ -17,7 +17,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..dates import programme_today
 from ..extensions import db
 from ..models import (
-    SIZE_CLASSES,
     Activity,
     Assessment,
     Business,
@@ -26,6 +25,7 @@ from ..models import (
     MentorshipRequest,
     PermitFacilitation,
     Role,
+    SizeClass,
     User,
     activity_businesses,
     utcnow,
@@ -182,7 +182,7 @@ def _check_business(data: BusinessData, business: Business | None) -> dict:
     kbli = check_kbli(data.kbli)
     products = _text(data.products, 2000, "products", _("The products"), multiline=True)
     nib = check_nib(data.nib)
-    if data.size_class not in SIZE_CLASSES:
+    if data.size_class not in SizeClass.values():
         raise ServiceError(_("Choose the size class."), field="size_class")
     workers = data.workers or 0
     if not 0 <= workers <= MAX_WORKERS:

@@ -19,21 +19,21 @@ from sqlalchemy.orm import selectinload
 from ..dates import programme_today
 from ..extensions import db
 from ..models import (
-    MARKET_REACHES,
     PERMIT_OPEN_STATUSES,
-    PERMIT_TYPES,
     POLYTECHNICS,
     Activity,
     Assessment,
     Business,
     Evidence,
     Facilitator,
+    MarketReach,
     Mentorship,
     MentorshipRequest,
     MonthlyReport,
     MonthlyReportEvent,
     OutcomeSurvey,
     PermitFacilitation,
+    PermitType,
     ReviewComment,
     Role,
     Target,
@@ -1066,7 +1066,7 @@ class _Work:
                         break
         for status in list(wanted):  # a state of a showcase TPL that no business holds yet
             for mentorship in reversed(tpl.mentorships):
-                free = [t for t in PERMIT_TYPES if t not in used[mentorship] and t != "nib"]
+                free = [t.value for t in PermitType if t not in used[mentorship] and t != "nib"]
                 if free and self.add_permit(tpl, mentorship, free[0], status):
                     used[mentorship].add(free[0])
                     break
@@ -1075,7 +1075,7 @@ class _Work:
 
     def add_assessments(self, tpl: _Tpl) -> None:
         """A baseline at the start of each mentorship, and a follow-up showing growth for about half."""
-        rng, reaches = self.rng, MARKET_REACHES
+        rng, reaches = self.rng, MarketReach.values()
         for index, mentorship in enumerate(tpl.mentorships):
             business = mentorship.business
             line = self.lines[business]

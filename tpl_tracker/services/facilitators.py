@@ -10,11 +10,11 @@ from lokal import normalize_phone, parse_nik
 from ..dates import programme_today
 from ..extensions import db
 from ..models import (
-    CONTRACT_STATUSES,
-    GENDERS,
     POLYTECHNICS,
     Contract,
+    ContractStatus,
     Facilitator,
+    Gender,
     Role,
     User,
 )
@@ -79,7 +79,7 @@ def normalize_phone_number(phone: str | None) -> str | None:
 def _check_facilitator(data: FacilitatorData, facilitator: Facilitator | None) -> dict:
     if not data.full_name or not data.full_name.strip():
         raise ServiceError(_("The name is required."), field="full_name")
-    if data.gender not in GENDERS:
+    if data.gender not in Gender.values():
         raise ServiceError(_("Choose the gender."), field="gender")
     nik = check_nik(data.nik, data.gender, data.birth_date)
     clash = db.session.scalar(sa.select(Facilitator.id).where(Facilitator.nik == nik))
@@ -172,7 +172,7 @@ def _check_contract(facilitator: Facilitator, data: ContractData, contract: Cont
         raise ServiceError(_("Another contract already has this number."), field="number")
     if data.end_date < data.start_date:
         raise ServiceError(_("A contract cannot end before it starts."), field="end_date")
-    if data.status not in CONTRACT_STATUSES:
+    if data.status not in ContractStatus.values():
         raise ServiceError(_("Unknown contract status."), field="status")
     if not region_exists(data.placement_code, level=2):
         raise ServiceError(_("Choose a kabupaten/kota for the placement."), field="placement_code")

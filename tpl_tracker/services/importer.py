@@ -21,15 +21,15 @@ from lokal import parse_nik
 from ..dates import programme_today
 from ..extensions import db
 from ..models import (
-    CONTRACT_STATUSES,
-    GENDERS,
-    OUTCOME_STATUSES,
     POLYTECHNICS,
-    VERIFICATIONS,
     Contract,
+    ContractStatus,
     Facilitator,
+    Gender,
     OutcomeSurvey,
     Region,
+    SurveyStatus,
+    Verification,
     utcnow,
 )
 from . import ServiceError, audit
@@ -385,7 +385,7 @@ class _Importer:
         for number, cells in sheet.rows:
             row = _Row(sheet.name, number, cells, self.errors)
             name = row.text("full_name", required=True, max_length=120)
-            gender = row.choice("gender", GENDERS)
+            gender = row.choice("gender", Gender.values())
             birth_date = row.date("birth_date", required=True)
             nik = None
             raw_nik = _nik_of(cells.get("nik"))
@@ -465,7 +465,7 @@ class _Importer:
                 row.error("placement_region", _("This cell is required."))
             elif placement not in regencies:
                 row.error("placement_region", _("Unknown kabupaten/kota code %(code)s.", code=placement))
-            status = row.choice("status", CONTRACT_STATUSES)
+            status = row.choice("status", ContractStatus.values())
             terminated_on = row.date("terminated_on")
             existing = self.contracts_by_number.get(contract_number) if contract_number else None
             if existing is not None and nik is not None:
@@ -569,8 +569,8 @@ class _Importer:
                 row.error("survey_date", _("The survey date cannot be in the future."))
             if nik and survey_date:
                 self._duplicate(row, seen, (nik, survey_date), "survey_date")
-            status = row.choice("status", OUTCOME_STATUSES)
-            verification = row.choice("verification", VERIFICATIONS, default="unverified")
+            status = row.choice("status", SurveyStatus.values())
+            verification = row.choice("verification", Verification.values(), default=Verification.UNVERIFIED)
             name = " ".join((row.text("business_name") or "").split()) or None
             if name and len(name) > 160:
                 row.error("business_name", _("The business name may have at most 160 characters."))

@@ -15,11 +15,11 @@ from sqlalchemy.orm import selectinload
 from ..dates import programme_today
 from ..extensions import db
 from ..models import (
-    OUTCOME_STATUSES,
     Business,
     Facilitator,
     OutcomeSurvey,
     Role,
+    SurveyStatus,
     User,
     utcnow,
 )
@@ -168,7 +168,7 @@ def _check_survey(
         exit_date = facilitator.exit_date
         if exit_date is None or data.survey_date <= exit_date:
             raise ServiceError(_("Tracer surveys start after your last contract ends."), field="survey_date")
-    if data.status not in OUTCOME_STATUSES:
+    if data.status not in SurveyStatus.values():
         raise ServiceError(_("Choose what the TPL is doing now."), field="status")
     clash = db.session.scalar(
         sa.select(OutcomeSurvey.id).where(

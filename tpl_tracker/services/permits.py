@@ -13,12 +13,12 @@ from ..dates import programme_today
 from ..extensions import db
 from ..models import (
     PERMIT_OPEN_STATUSES,
-    PERMIT_STATUSES,
-    PERMIT_TYPES,
     Business,
     Facilitator,
     Mentorship,
     PermitFacilitation,
+    PermitStatus,
+    PermitType,
     User,
 )
 from . import ServiceError, audit
@@ -179,9 +179,9 @@ def normalize_number(permit_type: str, number: str | None) -> str | None:
 
 
 def _check_permit(data: PermitData, today: date) -> dict:
-    if data.permit_type not in PERMIT_TYPES:
+    if data.permit_type not in PermitType.values():
         raise ServiceError(_("Choose the type of permit or certificate."), field="permit_type")
-    if data.status not in PERMIT_STATUSES:
+    if data.status not in PermitStatus.values():
         raise ServiceError(_("Choose the status."), field="status")
     dates = {name: getattr(data, name) for name in STEP_DATES}
     for name, value in dates.items():

@@ -4,6 +4,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from lokal import wilayah
+from wtforms import SelectChoice
 
 from ..extensions import db
 from ..models import Region
@@ -43,14 +44,14 @@ def region_name(code: str | None) -> str:
     return _region_names().get(code, code)
 
 
-def province_choices() -> list[tuple[str, str]]:
-    """(code, name) of the 38 provinces, by code."""
+def province_choices() -> list[SelectChoice]:
+    """The 38 provinces as select options (code, name), by code."""
     rows = db.session.execute(sa.select(Region.code, Region.name).where(Region.level == 1).order_by(Region.code))
-    return [(code, name) for code, name in rows]
+    return [SelectChoice(code, name) for code, name in rows]
 
 
-def regency_choices() -> list[tuple[str, str]]:
-    """(code, 'name, province') of every kabupaten/kota, by code."""
+def regency_choices() -> list[SelectChoice]:
+    """Every kabupaten/kota as a select option (code, 'code name (province)'), by code."""
     parent = sa.orm.aliased(Region)
     rows = db.session.execute(
         sa.select(Region.code, Region.name, parent.name)
@@ -58,7 +59,7 @@ def regency_choices() -> list[tuple[str, str]]:
         .where(Region.level == 2)
         .order_by(Region.code)
     )
-    return [(code, f"{code} {name} ({province})") for code, name, province in rows]
+    return [SelectChoice(code, f"{code} {name} ({province})") for code, name, province in rows]
 
 
 def region_exists(code: str, level: int | None = None) -> bool:
@@ -76,9 +77,9 @@ def region_children(code: str) -> list[dict[str, str]]:
     return [{"code": child.code, "name": child.name} for child in wilayah.list_wilayah(code)]
 
 
-def child_choices(code: str | None) -> list[tuple[str, str]]:
-    """(code, name) of the children of a kabupaten/kota or kecamatan, for a select."""
-    return [(row["code"], row["name"]) for row in region_children(code or "")]
+def child_choices(code: str | None) -> list[SelectChoice]:
+    """Select options (code, name) of the children of a kabupaten/kota or kecamatan, for a select."""
+    return [SelectChoice(row["code"], row["name"]) for row in region_children(code or "")]
 
 
 def is_child_region(child: str | None, parent: str | None) -> bool:

@@ -12,11 +12,9 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import labels
 from ..dates import programme_date, programme_today
 from ..extensions import db
 from ..models import (
@@ -24,9 +22,12 @@ from ..models import (
     Assessment,
     Contract,
     Facilitator,
+    MonthAction,
     MonthlyReport,
     MonthlyReportEvent,
+    MonthStatus,
     PermitFacilitation,
+    PermitStatus,
     ReviewComment,
     Role,
     User,
@@ -38,15 +39,8 @@ from .notifications import enabled_user_ids, in_default_language, notify
 from .scope import facilitator_scope, in_regions, is_own_work
 
 MAX_COMMENT = 2000
-SUBMITTABLE = ("draft", "returned")
-PERMIT_STEPS = ("planned", "submitted", "issued", "rejected")
-STATUS_LABELS = labels.MONTH_STATUSES
-ACTION_LABELS = {
-    "submit": _l("Submitted"),
-    "approve": _l("Approved"),
-    "return": _l("Returned for correction"),
-    "reopen": _l("Reopened"),
-}
+SUBMITTABLE = (MonthStatus.DRAFT, MonthStatus.RETURNED)
+PERMIT_STEPS = tuple(PermitStatus)
 ITEM_COMMENT_FIELD = re.compile(r"^comment-(activity|permit|assessment)-(\d+)$")
 
 
@@ -87,12 +81,12 @@ class MonthItems:
 
 def month_status_label(status: str) -> str:
     """The interface's name of a month status ('Draft (not submitted)', 'Approved', ...)."""
-    return str(STATUS_LABELS.get(status, status))
+    return str(MonthStatus.label_of(status))
 
 
 def action_label(action: str) -> str:
     """The interface's name of a month transition."""
-    return str(ACTION_LABELS.get(action, action))
+    return str(MonthAction.label_of(action))
 
 
 def parse_period(text: str) -> date | None:

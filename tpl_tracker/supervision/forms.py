@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -18,11 +19,11 @@ from ..forms import LocalDateField
 from ..services.supervision import TARGET_MAX
 
 FLAG_CHOICES = [
-    ("", _l("All TPL")),
-    ("any", _l("Any flag")),
-    ("no_activity", _l("No activity in 14 days")),
-    ("month_late", _l("Month not submitted 5 days after it ended")),
-    ("below_target", _l("Below target")),
+    SelectChoice("", _l("All TPL")),
+    SelectChoice("any", _l("Any flag")),
+    SelectChoice("no_activity", _l("No activity in 14 days")),
+    SelectChoice("month_late", _l("Month not submitted 5 days after it ended")),
+    SelectChoice("below_target", _l("Below target")),
 ]
 
 

@@ -3,6 +3,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
@@ -35,9 +36,7 @@ from .forms import HandoverForm, RosterSearchForm, TargetForm
 def roster():
     """TPL in scope with their month's figures and warning flags; searchable, filterable, paginated."""
     form = RosterSearchForm(request.args)
-    form.region.choices = (
-        [("", _("All regions"))] + province_choices() + [(code, label) for code, label in regency_choices()]
-    )
+    form.region.choices = [SelectChoice("", _("All regions"))] + province_choices() + regency_choices()
     valid = form.validate()
     today = programme_today()
     query = roster_query(
@@ -130,9 +129,10 @@ def handover(facilitator_id: int):
     today = programme_today()
     mentorships = open_mentorships(facilitator)
     form = HandoverForm()
-    form.mentorship_ids.choices = [(m.id, m.business.name) for m in mentorships]
-    form.new_facilitator_id.choices = [("", _("Choose a TPL"))] + [
-        (f.id, f"{f.full_name} ({f.region_code or '–'})") for f in handover_candidates(current_user, facilitator, today)
+    form.mentorship_ids.choices = [SelectChoice(m.id, m.business.name) for m in mentorships]
+    form.new_facilitator_id.choices = [SelectChoice("", _("Choose a TPL"))] + [
+        SelectChoice(f.id, f"{f.full_name} ({f.region_code or '–'})")
+        for f in handover_candidates(current_user, facilitator, today)
     ]
     if request.method == "GET":
         form.mentorship_ids.data = [m.id for m in mentorships]
