@@ -33,13 +33,17 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
 
 def select_locale() -> str:
-    """The interface language: the user's choice, else Bahasa Indonesia."""
+    """The interface language: this browser's choice, else the signed-in user's last choice, else Bahasa
+    Indonesia."""
     from flask import current_app, has_request_context
+    from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]
-    chosen = session.get("lang") if has_request_context() else None
-    if chosen in languages:
-        return chosen
+    if has_request_context():
+        remembered = current_user.language if current_user.is_authenticated else None
+        for chosen in (session.get("lang"), remembered):
+            if chosen in languages:
+                return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from tpl_tracker.jobs import JOBS
 from tpl_tracker.models import MonthlyReport, Notification
 from tpl_tracker.services import reminders
+from tpl_tracker.services.notification_kinds import notification_url
 
 from ..clock import iso, moment, on, period
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory
@@ -51,10 +52,12 @@ def test_month_not_submitted_notifies_tpl_and_supervisor_once(db, world):
         (world["facilitator2"].id, f"month-not-submitted:{world['tpl2'].id}:{period(2)}"),
         (world["supervisor2"].id, f"month-not-submitted:{world['tpl2'].id}:{period(2)}"),
     }
-    assert notes[0].link in (
-        f"/bulanan/tpl/{world['tpl'].id}/{period(2)}",
-        f"/bulanan/tpl/{world['tpl2'].id}/{period(2)}",
+    assert notes[0].endpoint == "reviews.month"
+    assert notes[0].endpoint_args in (
+        {"facilitator_id": world["tpl"].id, "period": period(2)},
+        {"facilitator_id": world["tpl2"].id, "period": period(2)},
     )
+    assert notes[0].params["month"] == iso(2, 1)
     assert reminders.months_not_submitted(on(3, 20)) == 0  # once
 
 
@@ -70,7 +73,7 @@ def test_month_not_submitted_skips_months_outside_contracts_and_disabled_users(d
     assert {n.user_id for n in _notes(db, "month_not_submitted")} == {user.id}
 
 
-def test_review_waiting_more_than_seven_days_notifies_the_supervisor_once_per_submission(db, world):
+def test_review_waiting_more_than_seven_days_notifies_the_supervisor_once_per_submission(app, db, world):
     submitted = moment(4, 2)  # 2 April in Jakarta
     report = MonthlyReport(facilitator_id=world["tpl"].id, period=MARCH, status="submitted", submitted_at=submitted)
     fresh = MonthlyReport(facilitator_id=world["tpl2"].id, period=MARCH, status="submitted", submitted_at=moment(4, 8))
@@ -81,7 +84,13 @@ def test_review_waiting_more_than_seven_days_notifies_the_supervisor_once_per_su
     (note,) = _notes(db, "review_waiting")
     assert note.user_id == world["supervisor"].id
     assert note.dedupe_key == f"review-waiting:{report.id}:{iso(4, 2)}"
-    assert note.link == f"/bulanan/tpl/{world['tpl'].id}/{period(3)}"
+    assert (note.endpoint, note.endpoint_args) == (
+        "reviews.month",
+        {"facilitator_id": world["tpl"].id, "period": period(3)},
+    )
+    assert note.params == {"name": world["tpl"].full_name, "month": iso(3, 1), "date": iso(4, 2)}
+    with app.test_request_context():
+        assert notification_url(note) == f"/bulanan/tpl/{world['tpl'].id}/{period(3)}"
     assert reminders.reviews_waiting(on(4, 11)) == 0  # once
 
     # Returned, then submitted again: a new submission gets its own reminder.

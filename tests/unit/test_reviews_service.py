@@ -184,7 +184,8 @@ def test_submit_return_resubmit_approve_reopen(app, work, db):
     with pytest.raises(ServiceError):
         assert_months_open(tpl.id, activity.date)
     (note,) = db.session.scalars(sa.select(Notification).where(Notification.kind == "month_submitted"))
-    assert note.user_id == supervisor.id and note.link == f"/bulanan/tpl/{tpl.id}/{period(3)}"
+    assert note.user_id == supervisor.id
+    assert (note.endpoint, note.endpoint_args) == ("reviews.month", {"facilitator_id": tpl.id, "period": period(3)})
     event = report.events[-1]
     assert (event.action, event.actor_id, event.comment) == ("submit", work["facilitator"].id, "Semua kegiatan Maret")
     assert note.dedupe_key == f"month-submitted:{report.id}:{event.id}"

@@ -16,6 +16,7 @@ from ..dates import programme_today
 from ..models import Role
 from ..security import is_safe_next, public, roles_required
 from ..services import dashboard
+from ..services.users import remember_language
 from . import bp
 
 
@@ -54,11 +55,13 @@ def home():
 @bp.route("/language", methods=["POST"])
 @public
 def set_language():
-    """Switch the interface language for this browser session."""
+    """Switch the interface language for this browser session (and, signed in, for the user's emails)."""
     form = FlaskForm()
     lang = request.form.get("lang")
     if not form.validate_on_submit() or lang not in current_app.config["LANGUAGES"]:
         abort(400)
     session["lang"] = lang
+    if current_user.is_authenticated:
+        remember_language(current_user, lang)
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("main.home"))

@@ -57,7 +57,8 @@ class JobRun(db.Model):
 
 
 class Notification(db.Model):
-    """An in-app message for one user; `dedupe_key` keeps a rule from notifying twice."""
+    """An in-app message for one user: its kind and plain parameters, rendered in the reader's language when shown
+    (services/notification_kinds.py); `dedupe_key` keeps a rule from notifying twice."""
 
     __tablename__ = "notifications"
     __table_args__ = (sa.UniqueConstraint("user_id", "dedupe_key", name="user_dedupe"),)
@@ -65,8 +66,9 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
-    message: Mapped[str] = mapped_column(sa.String(500))
-    link: Mapped[str | None] = mapped_column(sa.String(300))
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    endpoint: Mapped[str | None] = mapped_column(sa.String(80))
+    endpoint_args: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     dedupe_key: Mapped[str] = mapped_column(sa.String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

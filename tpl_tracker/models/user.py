@@ -40,6 +40,7 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    language: Mapped[str | None] = mapped_column(sa.String(5))  # the interface language last chosen
 
     scope_regions: Mapped[list["SupervisorRegion"]] = relationship(back_populates="user", cascade="all, delete-orphan")
     facilitator: Mapped[Optional["Facilitator"]] = relationship(  # noqa: F821

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 
 from ..extensions import db
 from ..security import is_safe_next, roles_required
+from ..services.notification_kinds import notification_text, notification_url
 from ..services.notifications import mark_read, user_notifications
 from . import bp
 
@@ -13,9 +14,10 @@ from . import bp
 @bp.route("/")
 @roles_required()
 def index():
-    """The user's notifications, unread first."""
+    """The user's notifications, unread first, in the reader's language."""
     page = db.paginate(user_notifications(current_user), per_page=current_app.config["PER_PAGE"], error_out=False)
-    return render_template("notifications/index.html", page=page, form=FlaskForm())
+    shown = [(note, notification_text(note), notification_url(note)) for note in page.items]
+    return render_template("notifications/index.html", page=page, shown=shown, form=FlaskForm())
 
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])

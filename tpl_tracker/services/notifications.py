@@ -1,6 +1,7 @@
 """In-app notifications and the rules that create them (each notification is created once)."""
 
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,20 +19,43 @@ from ..models import (
     utcnow,
 )
 from . import audit
-from .regions import region_name
+from .notification_kinds import KINDS, notification_text
 
 OVERDUE_AFTER = timedelta(days=30)
 
 
-def notify(user_id: int, kind: str, message: str, link: str | None, dedupe_key: str) -> bool:
-    """Add a notification unless the same (user, dedupe_key) exists; True when added (caller commits)."""
+def _plain(value: Any) -> Any:
+    """A parameter as JSON stores it: dates as ISO text, everything else as given."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def notify(
+    user_id: int,
+    kind: str,
+    params: dict[str, Any],
+    dedupe_key: str,
+    endpoint: str | None = None,
+    endpoint_args: dict[str, Any] | None = None,
+) -> bool:
+    """Add a notification of a registered kind unless the same (user, dedupe_key) exists; True when added (caller
+    commits). Its text and link are built when it is shown, in the reader's language."""
+    expected = KINDS[kind].params.keys()
+    if params.keys() != expected:
+        raise ValueError(f"Notification {kind} takes the parameters {sorted(expected)}, not {sorted(params)}")
     exists = db.session.scalar(
         sa.select(Notification.id).where(Notification.user_id == user_id, Notification.dedupe_key == dedupe_key)
     )
     if exists is not None:
         return False
     db.session.add(
-        Notification(user_id=user_id, kind=kind, message=message[:500], link=link, dedupe_key=dedupe_key[:120])
+        Notification(
+            user_id=user_id,
+            kind=kind,
+            params={name: _plain(value) for name, value in params.items()},
+            endpoint=endpoint,
+            endpoint_args=endpoint_args or {},
+            dedupe_key=dedupe_key[:120],
+        )
     )
     return True
 
@@ -42,11 +66,6 @@ def enabled_user_ids(user_ids) -> set[int]:
     if not ids:
         return set()
     return set(db.session.scalars(sa.select(User.id).where(User.id.in_(ids), User.is_enabled.is_(True))))
-
-
-def in_default_language():
-    """Notifications are written in the interface's default language (the reader's choice is unknown)."""
-    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def _recipients(facilitator: Facilitator) -> list[int]:
@@ -63,23 +82,22 @@ def contracts_ending(as_of: date) -> int:
         .where(Contract.start_date <= as_of, end >= as_of, end <= as_of + timedelta(days=30))
     ).all()
     added = 0
-    with in_default_language():
-        for contract, facilitator in rows:
-            message = _(
-                "Contract %(number)s of %(name)s ends on %(date)s (%(place)s).",
-                number=contract.number,
-                name=facilitator.full_name,
-                date=contract.effective_end.strftime("%d/%m/%Y"),
-                place=region_name(contract.placement_code),
+    for contract, facilitator in rows:
+        params = {
+            "number": contract.number,
+            "name": facilitator.full_name,
+            "date": contract.effective_end,
+            "place": contract.placement_code,
+        }
+        for user_id in _recipients(facilitator):
+            added += notify(
+                user_id,
+                "contract_ending",
+                params,
+                f"contract_ending:{contract.id}:{contract.effective_end.isoformat()}",
+                "facilitators.detail",
+                {"facilitator_id": facilitator.id},
             )
-            for user_id in _recipients(facilitator):
-                added += notify(
-                    user_id,
-                    "contract_ending",
-                    message,
-                    f"/tpl/{facilitator.id}",
-                    f"contract_ending:{contract.id}:{contract.effective_end.isoformat()}",
-                )
     db.session.commit()
     return added
 
@@ -109,45 +127,29 @@ def tracer_due(as_of: date) -> int:
     ):
         surveys.setdefault(facilitator_id, []).append(survey_date)
     added = 0
-    with in_default_language():
-        for facilitator, exit_date in alumni:
-            dues = [add_months(exit_date, count) for count in months]
-            for index, (count, due) in enumerate(zip(months, dues, strict=False)):
-                if due > as_of:
-                    continue
-                # The same rounds as the survey pages (services/outcomes.due_surveys).
-                start = due - timedelta(days=EARLY_DAYS)
-                end = dues[index + 1] - timedelta(days=EARLY_DAYS) if index + 1 < len(dues) else None
-                if any(
-                    exit_date < day <= as_of and start <= day and (end is None or day < end)
-                    for day in surveys.get(facilitator.id, [])
-                ):
-                    continue
-                overdue = as_of - due >= OVERDUE_AFTER
-                kind = "tracer_overdue" if overdue else "tracer_due"
-                text = (
-                    _(
-                        "The %(months)d-month tracer survey of %(name)s is overdue (due %(date)s).",
-                        months=count,
-                        name=facilitator.full_name,
-                        date=due.strftime("%d/%m/%Y"),
-                    )
-                    if overdue
-                    else _(
-                        "The %(months)d-month tracer survey of %(name)s is due (%(date)s).",
-                        months=count,
-                        name=facilitator.full_name,
-                        date=due.strftime("%d/%m/%Y"),
-                    )
+    for facilitator, exit_date in alumni:
+        dues = [add_months(exit_date, count) for count in months]
+        for index, (count, due) in enumerate(zip(months, dues, strict=False)):
+            if due > as_of:
+                continue
+            # The same rounds as the survey pages (services/outcomes.due_surveys).
+            start = due - timedelta(days=EARLY_DAYS)
+            end = dues[index + 1] - timedelta(days=EARLY_DAYS) if index + 1 < len(dues) else None
+            if any(
+                exit_date < day <= as_of and start <= day and (end is None or day < end)
+                for day in surveys.get(facilitator.id, [])
+            ):
+                continue
+            kind = "tracer_overdue" if as_of - due >= OVERDUE_AFTER else "tracer_due"
+            for user_id in _recipients(facilitator):
+                added += notify(
+                    user_id,
+                    kind,
+                    {"months": count, "name": facilitator.full_name, "date": due},
+                    f"{kind}:{facilitator.id}:{count}:{exit_date.isoformat()}",
+                    "facilitators.detail",
+                    {"facilitator_id": facilitator.id},
                 )
-                for user_id in _recipients(facilitator):
-                    added += notify(
-                        user_id,
-                        kind,
-                        text,
-                        f"/tpl/{facilitator.id}",
-                        f"{kind}:{facilitator.id}:{count}:{exit_date.isoformat()}",
-                    )
     db.session.commit()
     return added
 
@@ -172,20 +174,18 @@ def inactive_facilitators(as_of: date, days: int = 14) -> int:
         .where(Facilitator.id.in_(running), Facilitator.id.not_in(recent))
     ).all()
     added = 0
-    with in_default_language():
-        for facilitator, last in rows:
-            message = _(
-                "%(name)s has logged no activity for %(days)d days (last: %(date)s).",
-                name=facilitator.full_name,
-                days=days,
-                date=last.strftime("%d/%m/%Y") if last else "–",
+    for facilitator, last in rows:
+        # One reminder per quiet spell: the key changes once a new activity is logged.
+        spell = last.isoformat() if last else "never"
+        for user_id in _recipients(facilitator):
+            added += notify(
+                user_id,
+                "no_activity",
+                {"name": facilitator.full_name, "days": days, "date": last},
+                f"no_activity:{facilitator.id}:{spell}",
+                "facilitators.detail",
+                {"facilitator_id": facilitator.id},
             )
-            # One reminder per quiet spell: the key changes once a new activity is logged.
-            spell = last.isoformat() if last else "never"
-            for user_id in _recipients(facilitator):
-                added += notify(
-                    user_id, "no_activity", message, f"/tpl/{facilitator.id}", f"no_activity:{facilitator.id}:{spell}"
-                )
     db.session.commit()
     return added
 
@@ -203,23 +203,22 @@ def permits_expiring(as_of: date) -> int:
         )
     ).all()
     added = 0
-    with in_default_language():
-        for permit, facilitator in rows:
-            message = _(
-                "Permit %(type)s %(number)s of %(business)s expires on %(date)s.",
-                type=permit.permit_type.upper(),
-                number=permit.document_number or "",
-                business=permit.business.name,
-                date=permit.expires_on.strftime("%d/%m/%Y"),
+    for permit, facilitator in rows:
+        params = {
+            "type": permit.permit_type.upper(),
+            "number": permit.document_number or "",
+            "business": permit.business.name,
+            "date": permit.expires_on,
+        }
+        for user_id in _recipients(facilitator):
+            added += notify(
+                user_id,
+                "permit_expiring",
+                params,
+                f"permit_expiring:{permit.id}:{permit.expires_on.isoformat()}",
+                "permits.detail",
+                {"permit_id": permit.id},
             )
-            for user_id in _recipients(facilitator):
-                added += notify(
-                    user_id,
-                    "permit_expiring",
-                    message,
-                    None,
-                    f"permit_expiring:{permit.id}:{permit.expires_on.isoformat()}",
-                )
     db.session.commit()
     return added
 
@@ -263,6 +262,12 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     return result.rowcount
 
 
+def reader_language(user: User) -> str:
+    """The language a user reads notifications in away from the app: their last choice, else the default."""
+    languages = current_app.config["LANGUAGES"]
+    return user.language if user.language in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def send_email_digests(as_of: date) -> int:
     """Email each user one digest of their unread, not yet emailed notifications (only when MAIL_SERVER is set)."""
     import smtplib
@@ -281,10 +286,7 @@ def send_email_digests(as_of: date) -> int:
     for notification, user in pending:
         by_user.setdefault(user.id, (user, []))[1].append(notification)
     sent = 0
-    with (
-        force_locale(config["BABEL_DEFAULT_LOCALE"]),
-        smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 25)), timeout=30) as smtp,
-    ):
+    with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 25)), timeout=30) as smtp:
         if config.get("MAIL_USE_TLS"):
             smtp.starttls()
         if config.get("MAIL_USERNAME"):
@@ -293,10 +295,11 @@ def send_email_digests(as_of: date) -> int:
             message = EmailMessage()
             message["From"] = config.get("MAIL_FROM", "tpl-tracker@localhost")
             message["To"] = user.email
-            message["Subject"] = _("TPL Tracker: %(n)d new notifications", n=len(notes))
-            lines = [_("Hello %(name)s,", name=user.full_name), ""]
-            lines += [f"- {note.message}" for note in notes]
-            lines += ["", _("Open TPL Tracker to see them.")]
+            with force_locale(reader_language(user)):
+                message["Subject"] = _("TPL Tracker: %(n)d new notifications", n=len(notes))
+                lines = [_("Hello %(name)s,", name=user.full_name), ""]
+                lines += [f"- {notification_text(note)}" for note in notes]
+                lines += ["", _("Open TPL Tracker to see them.")]
             message.set_content("\n".join(lines))
             smtp.send_message(message)
             for note in notes:

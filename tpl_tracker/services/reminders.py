@@ -6,14 +6,13 @@ Each rule sends a notification once (dedupe key) and looks at a bounded window, 
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from ..dates import day_start, programme_date
 from ..extensions import db
 from ..models import LOCKED_STATUSES, Contract, Facilitator, MonthlyReport
-from .months import month_label, month_start, next_month, previous_month
-from .notifications import enabled_user_ids, in_default_language, notify
-from .reviews import month_link
+from .months import month_start, next_month, previous_month
+from .notifications import enabled_user_ids, notify
+from .reviews import MONTH_ENDPOINT, month_args
 
 SUBMIT_GRACE = timedelta(days=5)
 REVIEW_WAIT = timedelta(days=7)
@@ -49,22 +48,17 @@ def months_not_submitted(as_of: date) -> int:
         rows += [(facilitator, period) for facilitator in facilitators]
     enabled = enabled_user_ids(u for f, _period in rows for u in (f.user_id, f.supervisor_id))
     added = 0
-    with in_default_language():
-        for facilitator, period in rows:
-            message = _(
-                "The monthly report of %(name)s for %(month)s has not been submitted yet.",
-                name=facilitator.full_name,
-                month=month_label(period),
-            )
-            for user_id in (facilitator.user_id, facilitator.supervisor_id):
-                if user_id in enabled:
-                    added += notify(
-                        user_id,
-                        "month_not_submitted",
-                        message,
-                        month_link(facilitator.id, period),
-                        f"month-not-submitted:{facilitator.id}:{period:%Y-%m}",
-                    )
+    for facilitator, period in rows:
+        for user_id in (facilitator.user_id, facilitator.supervisor_id):
+            if user_id in enabled:
+                added += notify(
+                    user_id,
+                    "month_not_submitted",
+                    {"name": facilitator.full_name, "month": period},
+                    f"month-not-submitted:{facilitator.id}:{period:%Y-%m}",
+                    MONTH_ENDPOINT,
+                    month_args(facilitator.id, period),
+                )
     db.session.commit()
     return added
 
@@ -84,23 +78,17 @@ def reviews_waiting(as_of: date) -> int:
     ).all()
     enabled = enabled_user_ids(facilitator.supervisor_id for _report, facilitator in rows)
     added = 0
-    with in_default_language():
-        for report, facilitator in rows:
-            if facilitator.supervisor_id not in enabled:
-                continue
-            submitted_on = programme_date(report.submitted_at)
-            message = _(
-                "The monthly report of %(name)s for %(month)s has been waiting for your review since %(date)s.",
-                name=facilitator.full_name,
-                month=month_label(report.period),
-                date=submitted_on.strftime("%d/%m/%Y"),
-            )
-            added += notify(
-                facilitator.supervisor_id,
-                "review_waiting",
-                message,
-                month_link(facilitator.id, report.period),
-                f"review-waiting:{report.id}:{submitted_on.isoformat()}",
-            )
+    for report, facilitator in rows:
+        if facilitator.supervisor_id not in enabled:
+            continue
+        submitted_on = programme_date(report.submitted_at)
+        added += notify(
+            facilitator.supervisor_id,
+            "review_waiting",
+            {"name": facilitator.full_name, "month": report.period, "date": submitted_on},
+            f"review-waiting:{report.id}:{submitted_on.isoformat()}",
+            MONTH_ENDPOINT,
+            month_args(facilitator.id, report.period),
+        )
     db.session.commit()
     return added

@@ -35,7 +35,7 @@ from ..models import (
 )
 from . import ServiceError, audit
 from .months import covers_month, get_or_create_month, month_label, month_start, next_month
-from .notifications import enabled_user_ids, in_default_language, notify
+from .notifications import enabled_user_ids, notify
 from .scope import facilitator_scope, in_regions, is_own_work
 
 MAX_COMMENT = 2000
@@ -105,9 +105,12 @@ def period_text(period: date) -> str:
     return f"{period:%Y-%m}"
 
 
-def month_link(facilitator_id: int, period: date) -> str:
-    """The path of a month page (notifications carry a path, jobs have no request to build URLs)."""
-    return f"/bulanan/tpl/{facilitator_id}/{period_text(period)}"
+MONTH_ENDPOINT = "reviews.month"
+
+
+def month_args(facilitator_id: int, period: date) -> dict:
+    """The arguments of a month page's endpoint, as a notification stores them."""
+    return {"facilitator_id": facilitator_id, "period": period_text(period)}
 
 
 def _contract_months(contract: Contract):
@@ -364,9 +367,9 @@ def _move(report: MonthlyReport, allowed: tuple[str, ...], values: dict) -> None
     db.session.refresh(report)
 
 
-def _tell(user_ids, kind: str, facilitator: Facilitator, period: date, dedupe_key: str, message: str) -> None:
+def _tell(user_ids, kind: str, facilitator: Facilitator, period: date, dedupe_key: str, params: dict) -> None:
     for user_id in sorted(enabled_user_ids(user_ids)):
-        notify(user_id, kind, message, month_link(facilitator.id, period), dedupe_key)
+        notify(user_id, kind, params, dedupe_key, MONTH_ENDPOINT, month_args(facilitator.id, period))
 
 
 def _event(report: MonthlyReport, action: str, actor: User, comment: str | None) -> MonthlyReportEvent:
@@ -425,19 +428,13 @@ def submit_month(
     _move(report, SUBMITTABLE, {"status": "submitted", "submitted_at": utcnow()})
     event = _event(report, "submit", actor, note)
     audit.record("submit", actor=actor, entity=report, before=before, after=audit.snapshot(report), note=note)
-    with in_default_language():
-        message = _(
-            "%(name)s has submitted the monthly report for %(month)s for your review.",
-            name=facilitator.full_name,
-            month=month_label(period),
-        )
     _tell(
         [facilitator.supervisor_id],
         "month_submitted",
         facilitator,
         period,
         f"month-submitted:{report.id}:{event.id}",
-        message,
+        {"name": facilitator.full_name, "month": period},
     )
     db.session.commit()
     return report
@@ -503,20 +500,13 @@ def review_month(
     note = comment or (_("%(n)d item comments", n=len(item_comments)) if item_comments else None)
     audit.record(decision, actor=actor, entity=report, before=before, after=audit.snapshot(report), note=note)
     facilitator = db.session.get(Facilitator, report.facilitator_id)
-    with in_default_language():
-        if decision == "approve":
-            message = _("Your monthly report for %(month)s has been approved.", month=month_label(report.period))
-        else:
-            message = _(
-                "Your monthly report for %(month)s has been returned for correction.", month=month_label(report.period)
-            )
     _tell(
         [facilitator.user_id],
         "month_approved" if decision == "approve" else "month_returned",
         facilitator,
         report.period,
         f"month-{decision}:{report.id}:{event.id}",
-        message,
+        {"month": report.period},
     )
     db.session.commit()
     return report
@@ -545,19 +535,13 @@ def reopen_month(actor: User, report: MonthlyReport, reason: str | None) -> Mont
     event = _event(report, "reopen", actor, reason)
     audit.record("reopen", actor=actor, entity=report, before=before, after=audit.snapshot(report), note=reason)
     facilitator = db.session.get(Facilitator, report.facilitator_id)
-    with in_default_language():
-        message = _(
-            "Your monthly report for %(month)s has been reopened for correction: %(reason)s",
-            month=month_label(report.period),
-            reason=reason,
-        )
     _tell(
         [facilitator.user_id],
         "month_reopened",
         facilitator,
         report.period,
         f"month-reopen:{report.id}:{event.id}",
-        message,
+        {"month": report.period, "reason": reason},
     )
     db.session.commit()
     return report

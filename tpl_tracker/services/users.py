@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -145,5 +146,18 @@ def reset_password(actor: User, user: User, new_password: str) -> User:
     user.failed_login_window_start = None
     end_all_sessions(user)
     audit.record("password_reset", actor=actor, entity=user)
+    db.session.commit()
+    return user
+
+
+def remember_language(user: User, language: str) -> User:
+    """Keep the interface language the user chose, for what reaches them outside the app (email digests)."""
+    if language not in current_app.config["LANGUAGES"]:
+        raise ServiceError(_("This language is not available."))
+    if user.language == language:
+        return user
+    before = {"language": user.language}
+    user.language = language
+    audit.record("language_chosen", actor=user, entity=user, before=before, after={"language": language})
     db.session.commit()
     return user
