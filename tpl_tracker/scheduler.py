@@ -11,7 +11,7 @@ from .jobs import JOBS
 def _runner(app: Flask, name: str):
     def run():
         with app.app_context():
-            from .services.jobs import run_job
+            from .jobs.runner import run_job
 
             run_job(name)
 
@@ -21,7 +21,7 @@ def _runner(app: Flask, name: str):
 
 def build_scheduler(app: Flask, blocking: bool = False):
     """A scheduler holding every job of JOBS with its configured schedule (not started)."""
-    from .services.jobs import cron_fields
+    from .jobs.runner import cron_fields
 
     timezone = app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta")
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=timezone)

@@ -7,7 +7,6 @@ import pytest
 import sqlalchemy as sa
 
 from tpl_tracker.models import AuditEntry, Contract, Facilitator
-from tpl_tracker.services import ServiceError
 from tpl_tracker.services.facilitators import (
     ContractData,
     FacilitatorData,
@@ -17,6 +16,7 @@ from tpl_tracker.services.facilitators import (
 )
 
 from ..clock import iso, on
+from ..conftest import refused_use_case
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory, make_nik
 
 BIRTH = date(1999, 5, 17)
@@ -98,7 +98,7 @@ def test_empty_phone_is_stored_as_none(db, admin, data):
     ],
 )
 def test_invalid_facilitator_is_refused_and_nothing_is_written(db, admin, data, change, field):
-    with pytest.raises(ServiceError) as caught:
+    with refused_use_case() as caught:
         create_facilitator(admin, replace(data, **change))
 
     assert caught.value.field == field, caught.value.message
@@ -111,7 +111,7 @@ def test_duplicate_nik_is_refused(db, admin, data):
     existing = FacilitatorFactory(nik=data.nik)
     audit_before = _count(db, AuditEntry)
 
-    with pytest.raises(ServiceError) as caught:
+    with refused_use_case() as caught:
         create_facilitator(admin, data)
 
     assert caught.value.field == "nik"
@@ -122,7 +122,7 @@ def test_duplicate_nik_is_refused(db, admin, data):
 
 def test_supervisor_must_be_a_supervisor_account(db, admin, data):
     evaluator = UserFactory(role="evaluator")
-    with pytest.raises(ServiceError) as caught:
+    with refused_use_case() as caught:
         create_facilitator(admin, replace(data, supervisor_id=evaluator.id))
     assert caught.value.field == "supervisor_id"
     db.session.rollback()
@@ -146,7 +146,7 @@ def _contract(number="KP/2027/001", start=START, end=END, placement="82.71", **e
 
 def _assert_refused(db, admin, tpl, data, field):
     contracts, entries = _count(db, Contract), _count(db, AuditEntry)
-    with pytest.raises(ServiceError) as caught:
+    with refused_use_case() as caught:
         create_contract(admin, tpl, data)
     assert caught.value.field == field, caught.value.message
     db.session.rollback()
@@ -301,7 +301,7 @@ def test_update_contract_refused_writes_nothing(db, admin, tpl):
     contract = create_contract(admin, tpl, _contract())
     entries = _count(db, AuditEntry)
 
-    with pytest.raises(ServiceError):
+    with refused_use_case():
         update_contract(admin, contract, _contract(start=on(6, 1, years=+1), end=on(1, 1, years=+1)))
 
     db.session.rollback()

@@ -16,6 +16,7 @@ from tpl_tracker.services.importer import (
     import_workbook,
     template_workbook,
 )
+from tpl_tracker.transactions import unit_of_work
 
 from ..clock import TOMORROW, YEAR, iso, on
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory, make_nik
@@ -480,8 +481,9 @@ def test_an_unexpected_failure_rolls_everything_back(db, admin, valid_file, monk
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(importer._Importer, "_new_survey", boom)
+    db.session.commit()
     before = table_counts(db)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError), unit_of_work():  # as the import command and the upload page run it
         import_workbook(valid_file, actor=admin)
     assert table_counts(db) == before
 

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from tpl_tracker import jobs as jobs_module
 from tpl_tracker.jobs import JOBS, Job
+from tpl_tracker.jobs.runner import acquire_lock, release_lock, run_job
 from tpl_tracker.models import JobLock, JobRun
-from tpl_tracker.services.jobs import acquire_lock, release_lock, run_job
 
 from ..clock import NOW, dmy, iso, moment, on
 
@@ -44,7 +44,7 @@ def test_every_job_has_a_valid_schedule(app):
 
 
 def test_schedule_can_be_changed_by_configuration(app, monkeypatch):
-    from tpl_tracker.services.jobs import cron_fields
+    from tpl_tracker.jobs.runner import cron_fields
 
     monkeypatch.setitem(app.config, "JOB_SCHEDULE_COMPUTE_METRICS", "15 2 * * *")
     assert cron_fields("compute-metrics") == "15 2 * * *"

@@ -18,6 +18,7 @@ from tpl_tracker.services.metric import (
     store_snapshot,
     wilson_interval,
 )
+from tpl_tracker.transactions import unit_of_work
 
 from ..clock import YEAR, on
 from ..factories import ContractFactory, FacilitatorFactory
@@ -545,7 +546,8 @@ def test_a_failure_half_way_leaves_the_previous_snapshot_intact(db, monkeypatch)
         return real_row(*args, **kwargs)
 
     monkeypatch.setattr(metric, "_snapshot_row", failing_row)
-    with pytest.raises(RuntimeError):
+    db.session.commit()
+    with pytest.raises(RuntimeError), unit_of_work():  # as the job runner runs it
         store_snapshot(AS_OF)
     assert len(calls) == 3
     db.session.expire_all()
@@ -559,7 +561,8 @@ def test_a_database_error_half_way_leaves_the_previous_snapshot_intact(db, monke
     good = compute_all(AS_OF)
     broken = good[:2] + [Figures("angkatan", "2099", 0, 0, 0, 0, 0, None, None, None, None, None)] + good[2:]
     monkeypatch.setattr(metric, "compute_all", lambda as_of: broken)  # the CHECK alumni > 0 refuses row 3
-    with pytest.raises(sa.exc.IntegrityError):
+    db.session.commit()
+    with pytest.raises(sa.exc.IntegrityError), unit_of_work():  # as the job runner runs it
         store_snapshot(AS_OF)
     db.session.expire_all()
     assert [(r.id, r.group_by, r.key) for r in load_snapshot(AS_OF)] == before

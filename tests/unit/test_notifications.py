@@ -3,6 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
+from tpl_tracker.jobs import email_digest
 from tpl_tracker.models import Business, Notification, OutcomeSurvey, PermitFacilitation
 from tpl_tracker.services import notifications as rules
 from tpl_tracker.services.notification_kinds import (
@@ -248,12 +249,12 @@ def test_email_digest_over_smtp(app, db, world, monkeypatch):
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        assert rules.send_email_digests(on(12, 1)) == 0  # no MAIL_SERVER: nothing sent
+        assert email_digest(on(12, 1)) == 0  # no MAIL_SERVER: nothing sent
         monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
         monkeypatch.setitem(app.config, "MAIL_PORT", port)
         world["facilitator"].language = "en"  # chose English in the app; the others never chose
         rules.contracts_ending(on(12, 1))
-        assert rules.send_email_digests(on(12, 1)) == 4  # one digest per user
+        assert email_digest(on(12, 1)) == 4  # one digest per user
         mails = {rcpts[0]: message_from_string(body, policy=default) for rcpts, body in inbox.messages}
         assert set(mails) == {
             world[name].email for name in ("facilitator", "supervisor", "facilitator2", "supervisor2")
@@ -265,7 +266,7 @@ def test_email_digest_over_smtp(app, db, world, monkeypatch):
         indonesian = mails[world["supervisor"].email]
         assert indonesian["Subject"] == "TPL Tracker: 1 pemberitahuan baru"
         assert f"berakhir pada 31/12/{on(1, 1).year} (Kota Ternate)." in indonesian.get_content()
-        assert rules.send_email_digests(on(12, 2)) == 0  # already emailed
+        assert email_digest(on(12, 2)) == 0  # already emailed
         assert len(inbox.messages) == 4
     finally:
         controller.stop()

@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 
 from tpl_tracker.models import AuditEntry, Business, OutcomeSurvey
-from tpl_tracker.services import ServiceError
 from tpl_tracker.services.businesses import normalize_name
 from tpl_tracker.services.outcomes import (
     SurveyData,
@@ -21,7 +20,7 @@ from tpl_tracker.services.outcomes import (
 )
 
 from ..clock import YEAR, dmy, on
-from ..conftest import ui_message
+from ..conftest import refused_use_case, ui_message
 from ..factories import ContractFactory, FacilitatorFactory
 
 EXIT = on(12, 31, years=-1)
@@ -106,7 +105,7 @@ def test_supervisor_may_record_an_exit_interview_before_the_exit_date(db, world,
 
 @pytest.mark.parametrize("survey_date", [on(6, 1), on(12, 31)], ids=["during", "on-exit-date"])
 def test_tpl_cannot_fill_in_a_survey_before_the_contract_ends(app, db, world, business, survey_date):
-    with pytest.raises(ServiceError) as refused:
+    with refused_use_case() as refused:
         record_survey(
             world["facilitator"], world["tpl"], replace(business, survey_date=survey_date), today=on(2, 1, years=1)
         )
@@ -118,14 +117,14 @@ def test_tpl_cannot_fill_in_a_survey_before_the_contract_ends(app, db, world, bu
 
 
 def test_tpl_on_the_exit_date_is_refused_even_as_alumnus(app, db, alumni, business):
-    with pytest.raises(ServiceError) as refused:
+    with refused_use_case() as refused:
         _survey(alumni["facilitator"], alumni, business, survey_date=EXIT)
     assert refused.value.message == ui_message(app, "Tracer surveys start after your last contract ends.")
 
 
 @pytest.mark.parametrize("who", ["facilitator2", "admin", "supervisor2"])
 def test_others_cannot_record_for_a_tpl(db, alumni, business, who):
-    with pytest.raises(ServiceError):
+    with refused_use_case():
         _survey(alumni[who], alumni, business)
     db.session.rollback()
     assert _count(db, OutcomeSurvey) == 0
@@ -169,7 +168,7 @@ def test_others_cannot_record_for_a_tpl(db, alumni, business, who):
     ],
 )
 def test_bad_survey_is_refused_and_writes_nothing(app, db, alumni, business, change, field, message):
-    with pytest.raises(ServiceError) as refused:
+    with refused_use_case() as refused:
         _survey(alumni["facilitator"], alumni, business, **change)
     assert refused.value.field == field
     assert refused.value.message == ui_message(app, message)
@@ -180,7 +179,7 @@ def test_bad_survey_is_refused_and_writes_nothing(app, db, alumni, business, cha
 
 def test_one_survey_per_date_per_tpl(app, db, alumni, business):
     _survey(alumni["facilitator"], alumni, business)
-    with pytest.raises(ServiceError) as refused:
+    with refused_use_case() as refused:
         _survey(alumni["supervisor"], alumni, business, status="bekerja")
     assert refused.value.field == "survey_date"
     assert refused.value.message == ui_message(
@@ -270,7 +269,7 @@ def test_saving_an_unchanged_survey_keeps_its_verification(db, alumni, business)
 def test_refused_edit_changes_nothing(db, alumni, business):
     survey = _survey(alumni["facilitator"], alumni, business)
     verify_survey(alumni["supervisor"], survey, "verified", None)
-    with pytest.raises(ServiceError):
+    with refused_use_case():
         update_survey(alumni["facilitator"], survey, replace(business, nib="123"), today=TODAY)
     db.session.rollback()
     saved = db.session.get(OutcomeSurvey, survey.id)
@@ -281,7 +280,7 @@ def test_refused_edit_changes_nothing(db, alumni, business):
 def test_edit_may_not_move_onto_another_surveys_date(db, alumni, business):
     _survey(alumni["facilitator"], alumni, business)
     second = _survey(alumni["facilitator"], alumni, business, survey_date=on(8, 1))
-    with pytest.raises(ServiceError) as refused:
+    with refused_use_case() as refused:
         update_survey(alumni["facilitator"], second, business, today=TODAY)
     assert refused.value.field == "survey_date"
 
@@ -298,7 +297,7 @@ def test_edit_to_non_wirausaha_clears_business_and_registry_link(db, alumni, bus
 
 def test_only_the_owner_tpl_edits_their_survey(db, alumni, business):
     survey = _survey(alumni["supervisor"], alumni, business)
-    with pytest.raises(ServiceError):
+    with refused_use_case():
         update_survey(alumni["facilitator2"], survey, replace(business, workers=9), today=TODAY)
 
 
@@ -327,7 +326,7 @@ def test_verification_without_a_note_is_fine(db, alumni, business):
 
 def test_rejection_needs_a_note(db, alumni, business):
     survey = _survey(alumni["facilitator"], alumni, business)
-    with pytest.raises(ServiceError) as refused:
+    with refused_use_case() as refused:
         verify_survey(alumni["supervisor"], survey, "rejected", "   ")
     assert refused.value.field == "note"
     db.session.rollback()
@@ -343,7 +342,7 @@ def test_rejection_needs_a_note(db, alumni, business):
 @pytest.mark.parametrize("verification", ["unverified", "approved", ""])
 def test_verification_must_be_verified_or_rejected(db, alumni, business, verification):
     survey = _survey(alumni["facilitator"], alumni, business)
-    with pytest.raises(ServiceError) as refused:
+    with refused_use_case() as refused:
         verify_survey(alumni["supervisor"], survey, verification, "x")
     assert refused.value.field == "verification"
 
@@ -351,7 +350,7 @@ def test_verification_must_be_verified_or_rejected(db, alumni, business, verific
 @pytest.mark.parametrize("who", ["facilitator", "admin", "supervisor2"])
 def test_tpl_admin_and_out_of_scope_supervisor_cannot_verify(db, alumni, business, who):
     survey = _survey(alumni["facilitator"], alumni, business)
-    with pytest.raises(ServiceError):
+    with refused_use_case():
         verify_survey(alumni[who], survey, "verified", None)
     db.session.rollback()
     assert db.session.get(OutcomeSurvey, survey.id).verification == "unverified"
@@ -385,7 +384,7 @@ def test_add_business_creates_it_once_and_links_the_founder(app, db, alumni, bus
     (link,) = _audit(db, "survey_business_linked")
     assert link.before["business_id"] is None and link.after["business_id"] == saved.id
 
-    with pytest.raises(ServiceError) as refused:
+    with refused_use_case() as refused:
         add_business_from_survey(alumni["evaluator"], survey)
     assert refused.value.message == ui_message(app, "This business is already in the registry.")
     db.session.rollback()
@@ -444,7 +443,7 @@ def test_same_name_in_another_region_is_another_business(db, alumni, business):
 def test_same_name_and_region_but_another_nib_is_refused(db, alumni, business):
     _existing(db, name="Sagu Lempeng Ternate", normalized_name="sagu lempeng ternate", nib="8120000999999")
     survey = _verified(db, alumni, business)
-    with pytest.raises(ServiceError, match="8120000999999"):
+    with refused_use_case(match="8120000999999"):
         add_business_from_survey(alumni["supervisor"], survey)
     db.session.rollback()
     assert _count(db, Business) == 1
@@ -454,11 +453,11 @@ def test_same_name_and_region_but_another_nib_is_refused(db, alumni, business):
 def test_only_verified_wirausaha_surveys_go_to_the_registry(app, db, alumni, business):
     message = ui_message(app, "Only a verified survey of a running business can be added to the registry.")
     unverified = _survey(alumni["facilitator"], alumni, business)
-    with pytest.raises(ServiceError) as refused:
+    with refused_use_case() as refused:
         add_business_from_survey(alumni["supervisor"], unverified)
     assert refused.value.message == message
     employed = _verified(db, alumni, business, survey_date=on(8, 1), status="bekerja")
-    with pytest.raises(ServiceError) as refused:
+    with refused_use_case() as refused:
         add_business_from_survey(alumni["supervisor"], employed)
     assert refused.value.message == message
     db.session.rollback()
@@ -467,11 +466,11 @@ def test_only_verified_wirausaha_surveys_go_to_the_registry(app, db, alumni, bus
 
 def test_registry_needs_the_kbli_and_region(db, alumni, business):
     survey = _verified(db, alumni, business, kbli=None)
-    with pytest.raises(ServiceError) as refused:
+    with refused_use_case() as refused:
         add_business_from_survey(alumni["supervisor"], survey)
     assert refused.value.field == "kbli"
     survey = _verified(db, alumni, business, survey_date=on(8, 1), business_region_code=None)
-    with pytest.raises(ServiceError) as refused:
+    with refused_use_case() as refused:
         add_business_from_survey(alumni["supervisor"], survey)
     assert refused.value.field == "business_region_code"
     db.session.rollback()
@@ -481,7 +480,7 @@ def test_registry_needs_the_kbli_and_region(db, alumni, business):
 @pytest.mark.parametrize("who", ["facilitator", "admin", "supervisor2"])
 def test_only_verifiers_add_businesses(db, alumni, business, who):
     survey = _verified(db, alumni, business)
-    with pytest.raises(ServiceError):
+    with refused_use_case():
         add_business_from_survey(alumni[who], survey)
     db.session.rollback()
     assert _count(db, Business) == 0

@@ -71,9 +71,14 @@ def notify_reviews_waiting(as_of: date) -> int:
 
 def email_digest(as_of: date) -> int:
     """Send the daily email digest of unread notifications (no-op without MAIL_SERVER)."""
+    from ..extensions import db
     from ..services.notifications import send_email_digests
 
-    return send_email_digests(as_of)
+    sent = 0
+    for _user in send_email_digests(as_of):
+        db.session.commit()  # per user: a later failure does not resend what went out
+        sent += 1
+    return sent
 
 
 JOBS: dict[str, Job] = {

@@ -7,9 +7,9 @@ from flask_wtf import FlaskForm
 
 from ..extensions import db
 from ..jobs import JOBS
+from ..jobs.runner import cron_fields, recent_runs, run_job
 from ..models import Role
 from ..security import roles_required
-from ..services.jobs import cron_fields, recent_runs, run_job
 from . import bp
 
 # Evaluators may start the metric computation; admins any job.

@@ -225,7 +225,7 @@ def create_activity(
     db.session.flush()
     audit.record("create", actor=actor, entity=activity, after=_snapshot(activity))
     evidence_service.attach(actor, activity, files)
-    db.session.commit()
+    db.session.flush()
     return activity
 
 
@@ -241,7 +241,7 @@ def update_activity(actor: User, activity: Activity, data: ActivityData, today: 
     old, new = audit.changed(before, _snapshot(activity))
     if new:
         audit.record("update", actor=actor, entity=activity, before=old, after=new)
-    db.session.commit()
+    db.session.flush()
     return activity
 
 
@@ -254,7 +254,7 @@ def delete_activity(actor: User, activity: Activity) -> None:
         audit.record("delete", actor=actor, entity=evidence, before=evidence_service.evidence_snapshot(evidence))
     audit.record("delete", actor=actor, entity=activity, before=before)
     db.session.delete(activity)
-    db.session.commit()
+    db.session.flush()
 
 
 def add_evidence(actor: User, activity: Activity, uploads: list[evidence_service.Upload]) -> list[Evidence]:
@@ -265,7 +265,7 @@ def add_evidence(actor: User, activity: Activity, uploads: list[evidence_service
         raise ServiceError(_("Choose at least one file."), field="files")
     assert_months_open(activity.facilitator_id, activity.date)
     added = evidence_service.attach(actor, activity, files)
-    db.session.commit()
+    db.session.flush()
     return added
 
 
@@ -276,4 +276,4 @@ def delete_evidence(actor: User, evidence: Evidence) -> None:
     assert_months_open(activity.facilitator_id, activity.date)
     audit.record("delete", actor=actor, entity=evidence, before=evidence_service.evidence_snapshot(evidence))
     db.session.delete(evidence)
-    db.session.commit()
+    db.session.flush()

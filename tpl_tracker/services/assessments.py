@@ -123,7 +123,7 @@ def create_assessment(actor: User, business: Business, data: AssessmentData) -> 
     db.session.add(assessment)
     db.session.flush()
     audit.record("create", actor=actor, entity=assessment, after=audit.snapshot(assessment))
-    db.session.commit()
+    db.session.flush()
     return assessment
 
 
@@ -144,7 +144,7 @@ def update_assessment(actor: User, assessment: Assessment, data: AssessmentData)
     old, new = audit.changed(before, audit.snapshot(assessment))
     if new:
         audit.record("update", actor=actor, entity=assessment, before=old, after=new)
-    db.session.commit()
+    db.session.flush()
     return assessment
 
 
@@ -162,7 +162,7 @@ def delete_assessment(actor: User, assessment: Assessment) -> None:
             raise ServiceError(_("The baseline cannot be deleted while the business has follow-ups."))
     audit.record("delete", actor=actor, entity=assessment, before=audit.snapshot(assessment))
     db.session.delete(assessment)
-    db.session.commit()
+    db.session.flush()
 
 
 def is_locked(assessment: Assessment) -> bool:

@@ -37,11 +37,11 @@ def authenticate(email: str, password: str) -> User:
         # Hash anyway so that timing does not reveal which addresses exist.
         verify_password(_dummy_hash(), password)
         audit.record("login_failed", note=f"unknown email {email[:200]}")
-        db.session.commit()
+        db.session.flush()
         raise ServiceError(_("Wrong email or password."))
     if user.locked_until and user.locked_until > now:
         audit.record("login_refused_locked", actor=user, entity=user)
-        db.session.commit()
+        db.session.flush()
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         raise ServiceError(
             _("Too many failed attempts. This account is locked; try again in %(m)d minutes.", m=minutes)
@@ -59,16 +59,16 @@ def authenticate(email: str, password: str) -> User:
             user.failed_login_count = 0
             user.failed_login_window_start = None
             audit.record("account_locked", actor=user, entity=user)
-            db.session.commit()
+            db.session.flush()
             minutes = int(config["LOGIN_LOCK_DURATION"].total_seconds() // 60)
             raise ServiceError(
                 _("Too many failed attempts. This account is locked; try again in %(m)d minutes.", m=minutes)
             )
-        db.session.commit()
+        db.session.flush()
         raise ServiceError(_("Wrong email or password."))
     if not user.is_enabled:
         audit.record("login_refused_inactive", actor=user, entity=user)
-        db.session.commit()
+        db.session.flush()
         raise ServiceError(_("This account has been deactivated. Contact your administrator."))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -77,7 +77,7 @@ def authenticate(email: str, password: str) -> User:
     user.locked_until = None
     user.last_login_at = now
     audit.record("login", actor=user, entity=user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -100,7 +100,7 @@ def sign_out(user: User) -> None:
     """End the user's sessions and audit the sign-out."""
     end_all_sessions(user)
     audit.record("logout", actor=user, entity=user)
-    db.session.commit()
+    db.session.flush()
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -114,4 +114,4 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     user.password_changed_at = _now()
     end_all_sessions(user)
     audit.record("password_changed", actor=user, entity=user)
-    db.session.commit()
+    db.session.flush()

@@ -317,7 +317,7 @@ def create_business(actor: User, data: BusinessData) -> Business:
     db.session.flush()
     audit.record("create", actor=actor, entity=business, after=audit.snapshot(business))
     open_mentorship(actor, business, facilitator, programme_today())
-    db.session.commit()
+    db.session.flush()
     return business
 
 
@@ -333,7 +333,7 @@ def update_business(actor: User, business: Business, data: BusinessData) -> Busi
     old, new = audit.changed(before, audit.snapshot(business))
     if new:
         audit.record("update", actor=actor, entity=business, before=old, after=new)
-    db.session.commit()
+    db.session.flush()
     return business
 
 
@@ -361,7 +361,7 @@ def stop_mentoring(actor: User, business: Business, end_date: date | None, reaso
     db.session.flush()
     old, new = audit.changed(before, audit.snapshot(mentorship))
     audit.record("stop", actor=actor, entity=mentorship, before=old, after=new)
-    db.session.commit()
+    db.session.flush()
     return mentorship
 
 
@@ -387,7 +387,7 @@ def request_mentoring(actor: User, business: Business, reason: str | None) -> Me
     db.session.add(request)
     db.session.flush()
     audit.record("request", actor=actor, entity=request, after=audit.snapshot(request))
-    db.session.commit()
+    db.session.flush()
     return request
 
 
@@ -460,7 +460,7 @@ def decide_request(actor: User, request: MentorshipRequest, decision: str, note:
     audit.record(decision, actor=actor, entity=request, before=old, after=new)
     if decision == "approve" and open_mentorship_of(request.business, request.facilitator_id) is None:
         open_mentorship(actor, request.business, request.facilitator, programme_today())
-    db.session.commit()
+    db.session.flush()
     return request
 
 

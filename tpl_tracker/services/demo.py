@@ -381,7 +381,7 @@ def _add_surveys(maker: "_Maker", today: date, verifier: User) -> int:
                 survey.monthly_revenue = rng.randint(3, 80) * 500_000
             db.session.add(survey)
             added += 1
-    db.session.commit()
+    db.session.flush()
     return added
 
 
@@ -1282,5 +1282,5 @@ def _add_mentorship_work(maker: _Maker, today: date, supervisors: dict[str, User
         if tpl.active:
             work.add_target(tpl)
     work.add_requests(tpls)
-    db.session.commit()
+    db.session.flush()
     return work.counts

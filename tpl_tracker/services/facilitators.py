@@ -121,7 +121,7 @@ def create_facilitator(actor: User | None, data: FacilitatorData) -> Facilitator
     db.session.add(facilitator)
     db.session.flush()
     audit.record("facilitator_created", actor=actor, entity=facilitator, after=audit.snapshot(facilitator))
-    db.session.commit()
+    db.session.flush()
     return facilitator
 
 
@@ -135,7 +135,7 @@ def update_facilitator(actor: User, facilitator: Facilitator, data: FacilitatorD
     old, new = audit.changed(before, audit.snapshot(facilitator))
     if new:
         audit.record("facilitator_updated", actor=actor, entity=facilitator, before=old, after=new)
-    db.session.commit()
+    db.session.flush()
     return facilitator
 
 
@@ -216,7 +216,7 @@ def create_contract(actor: User | None, facilitator: Facilitator, data: Contract
     _flush_contract(facilitator, values, None)
     _refresh_placement(facilitator)
     audit.record("contract_created", actor=actor, entity=contract, after=audit.snapshot(contract))
-    db.session.commit()
+    db.session.flush()
     return contract
 
 
@@ -232,7 +232,7 @@ def update_contract(actor: User, contract: Contract, data: ContractData) -> Cont
     old, new = audit.changed(before, audit.snapshot(contract))
     if new:
         audit.record("contract_updated", actor=actor, entity=contract, before=old, after=new)
-    db.session.commit()
+    db.session.flush()
     return contract
 
 

@@ -772,20 +772,16 @@ def import_workbook(source, actor=None, dry_run: bool = False) -> ImportResult:
             handle.close()
     if not sheets:
         errors.append(RowError("", 0, "", _("The workbook has none of the sheets %(names)s.", names=", ".join(SHEETS))))
-    try:
-        importer = _Importer(sheets, actor, errors)
-        importer.check()
-        if errors:
-            zero = dict.fromkeys(sheets, 0)
-            return ImportResult(dict(zero), dict(zero), dict(zero), _capped(_sorted(errors)), dry_run)
-        created, updated, unchanged = importer.counts()
-        if not dry_run:
-            importer.write()
-            db.session.commit()
-        return ImportResult(created, updated, unchanged, [], dry_run)
-    except Exception:
-        db.session.rollback()
-        raise
+    importer = _Importer(sheets, actor, errors)
+    importer.check()
+    if errors:
+        zero = dict.fromkeys(sheets, 0)
+        return ImportResult(dict(zero), dict(zero), dict(zero), _capped(_sorted(errors)), dry_run)
+    created, updated, unchanged = importer.counts()
+    if not dry_run:
+        importer.write()
+        db.session.flush()
+    return ImportResult(created, updated, unchanged, [], dry_run)
 
 
 def template_workbook() -> bytes:

@@ -225,17 +225,14 @@ def compute_all(as_of: date) -> list[Figures]:
 
 
 def store_snapshot(as_of: date) -> int:
-    """Replace the snapshot rows of an as-of date with every grouping, in one transaction; returns rows written."""
-    try:
-        figures = compute_all(as_of)
-        computed_at = utcnow()
-        db.session.execute(sa.delete(MetricSnapshot).where(MetricSnapshot.as_of == as_of))
-        for row in figures:
-            db.session.add(_snapshot_row(as_of, row, computed_at))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    """Replace the snapshot rows of an as-of date with every grouping (the caller's transaction makes it all or
+    nothing); returns rows written."""
+    figures = compute_all(as_of)
+    computed_at = utcnow()
+    db.session.execute(sa.delete(MetricSnapshot).where(MetricSnapshot.as_of == as_of))
+    for row in figures:
+        db.session.add(_snapshot_row(as_of, row, computed_at))
+    db.session.flush()
     return len(figures)
 
 

@@ -1,5 +1,6 @@
 """In-app notifications and the rules that create them (each notification is created once)."""
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -98,7 +99,7 @@ def contracts_ending(as_of: date) -> int:
                 "facilitators.detail",
                 {"facilitator_id": facilitator.id},
             )
-    db.session.commit()
+    db.session.flush()
     return added
 
 
@@ -150,7 +151,7 @@ def tracer_due(as_of: date) -> int:
                     "facilitators.detail",
                     {"facilitator_id": facilitator.id},
                 )
-    db.session.commit()
+    db.session.flush()
     return added
 
 
@@ -186,7 +187,7 @@ def inactive_facilitators(as_of: date, days: int = 14) -> int:
                 "facilitators.detail",
                 {"facilitator_id": facilitator.id},
             )
-    db.session.commit()
+    db.session.flush()
     return added
 
 
@@ -219,7 +220,7 @@ def permits_expiring(as_of: date) -> int:
                 "permits.detail",
                 {"permit_id": permit.id},
             )
-    db.session.commit()
+    db.session.flush()
     return added
 
 
@@ -258,7 +259,7 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
             entity_id=notification_id,
             note=f"{result.rowcount} marked as read",
         )
-    db.session.commit()
+    db.session.flush()
     return result.rowcount
 
 
@@ -268,14 +269,15 @@ def reader_language(user: User) -> str:
     return user.language if user.language in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def send_email_digests(as_of: date) -> int:
-    """Email each user one digest of their unread, not yet emailed notifications (only when MAIL_SERVER is set)."""
+def send_email_digests(as_of: date) -> Iterator[User]:
+    """Email each user one digest of their unread, not yet emailed notifications (only when MAIL_SERVER is set),
+    yielding each user once their digest has gone out, so that the caller can commit that much."""
     import smtplib
     from email.message import EmailMessage
 
     config = current_app.config
     if not config.get("MAIL_SERVER"):
-        return 0
+        return
     pending = db.session.execute(
         sa.select(Notification, User)
         .join(User, Notification.user_id == User.id)
@@ -285,7 +287,6 @@ def send_email_digests(as_of: date) -> int:
     by_user: dict[int, tuple[User, list[Notification]]] = {}
     for notification, user in pending:
         by_user.setdefault(user.id, (user, []))[1].append(notification)
-    sent = 0
     with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 25)), timeout=30) as smtp:
         if config.get("MAIL_USE_TLS"):
             smtp.starttls()
@@ -304,6 +305,5 @@ def send_email_digests(as_of: date) -> int:
             smtp.send_message(message)
             for note in notes:
                 note.emailed_at = utcnow()
-            db.session.commit()  # per user: a later failure does not resend what went out
-            sent += 1
-    return sent
+            db.session.flush()
+            yield user

@@ -239,7 +239,7 @@ def record_survey(actor: User, facilitator: Facilitator, data: SurveyData, today
     db.session.add(survey)
     _flush_or_refuse(_("This TPL already has a survey on that date."), field="survey_date")
     audit.record("survey_recorded", actor=actor, entity=survey, after=audit.snapshot(survey))
-    db.session.commit()
+    db.session.flush()
     return survey
 
 
@@ -263,7 +263,7 @@ def update_survey(actor: User, survey: OutcomeSurvey, data: SurveyData, today: d
     _flush_or_refuse(_("This TPL already has a survey on that date."), field="survey_date")
     old, new = audit.changed(before, audit.snapshot(survey))
     audit.record("survey_updated", actor=actor, entity=survey, before=old, after=new)
-    db.session.commit()
+    db.session.flush()
     return survey
 
 
@@ -285,7 +285,7 @@ def verify_survey(actor: User, survey: OutcomeSurvey, verification: str, note: s
     db.session.flush()
     old, new = audit.changed(before, audit.snapshot(survey))
     audit.record(f"survey_{verification}", actor=actor, entity=survey, before=old, after=new, note=note)
-    db.session.commit()
+    db.session.flush()
     return survey
 
 
@@ -345,7 +345,7 @@ def add_business_from_survey(actor: User, survey: OutcomeSurvey) -> Business:
     db.session.flush()
     old, new = audit.changed(before, audit.snapshot(survey))
     audit.record("survey_business_linked", actor=actor, entity=survey, before=old, after=new)
-    db.session.commit()
+    db.session.flush()
     return business
 
 

@@ -294,7 +294,7 @@ def create_permit(
     audit.record("create", actor=actor, entity=permit, after=audit.snapshot(permit))
     if set_nib:
         _set_business_nib(actor, business, values["document_number"])
-    db.session.commit()
+    db.session.flush()
     return permit
 
 
@@ -340,7 +340,7 @@ def update_permit(
         audit.record("update", actor=actor, entity=permit, before=old, after=new)
     if set_nib:
         _set_business_nib(actor, business, values["document_number"])
-    db.session.commit()
+    db.session.flush()
     return permit
 
 
@@ -352,7 +352,7 @@ def delete_permit(actor: User, permit: PermitFacilitation) -> None:
     assert_months_open(permit.facilitator_id, *(getattr(permit, name) for name in STEP_DATES))
     audit.record("delete", actor=actor, entity=permit, before=audit.snapshot(permit))
     db.session.delete(permit)
-    db.session.commit()
+    db.session.flush()
 
 
 def status_month_locked(permit: PermitFacilitation) -> bool:

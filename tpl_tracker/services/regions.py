@@ -28,7 +28,7 @@ def sync_regions() -> int:
         if code not in existing:
             db.session.add(Region(code=code, name=name, level=level, parent_code=parent))
             added += 1
-    db.session.commit()
+    db.session.flush()
     return added
 
 

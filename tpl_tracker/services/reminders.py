@@ -59,7 +59,7 @@ def months_not_submitted(as_of: date) -> int:
                     MONTH_ENDPOINT,
                     month_args(facilitator.id, period),
                 )
-    db.session.commit()
+    db.session.flush()
     return added
 
 
@@ -90,5 +90,5 @@ def reviews_waiting(as_of: date) -> int:
             MONTH_ENDPOINT,
             month_args(facilitator.id, report.period),
         )
-    db.session.commit()
+    db.session.flush()
     return added

@@ -36,7 +36,7 @@ def _json_value(column: str, value):
 def wub_rows(as_of: date, group_by: str, triggered_by=None) -> list[dict]:
     """The snapshot rows of a date and grouping as dicts of CSV_COLUMNS; computes the snapshot if none exists."""
     if not load_snapshot(as_of):
-        from .jobs import run_job
+        from ..jobs.runner import run_job
 
         run = run_job("compute-metrics", as_of=as_of, triggered_by=triggered_by)
         if run.outcome != "success":

@@ -436,7 +436,7 @@ def submit_month(
         f"month-submitted:{report.id}:{event.id}",
         {"name": facilitator.full_name, "month": period},
     )
-    db.session.commit()
+    db.session.flush()
     return report
 
 
@@ -508,7 +508,7 @@ def review_month(
         f"month-{decision}:{report.id}:{event.id}",
         {"month": report.period},
     )
-    db.session.commit()
+    db.session.flush()
     return report
 
 
@@ -543,5 +543,5 @@ def reopen_month(actor: User, report: MonthlyReport, reason: str | None) -> Mont
         f"month-reopen:{report.id}:{event.id}",
         {"month": report.period, "reason": reason},
     )
-    db.session.commit()
+    db.session.flush()
     return report

@@ -376,7 +376,7 @@ def set_target(actor: User, facilitator: Facilitator, data: TargetData) -> Targe
         old.pop("updated_at", None)
         if new:
             audit.record("update", actor=actor, entity=target, before=old, after=new)
-    db.session.commit()
+    db.session.flush()
     return target
 
 
@@ -481,5 +481,5 @@ def hand_over(actor: User, facilitator: Facilitator, data: HandoverData, today: 
         audit.record("update", actor=actor, entity=mentorship, before=old, after=new, note="handover")
         if mentorship.business_id not in already:
             open_mentorship(actor, mentorship.business, successor, data.on, note="handover")
-    db.session.commit()
+    db.session.flush()
     return len(mentorships)

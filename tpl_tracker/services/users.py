@@ -91,7 +91,7 @@ def create_user(actor: User | None, data: UserData, password: str) -> User:
     _apply_scope(user, data)
     db.session.flush()
     audit.record("user_created", actor=actor, entity=user, after=_state(user))
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -111,7 +111,7 @@ def update_user(actor: User, user: User, data: UserData) -> User:
     db.session.flush()
     old, new = audit.changed(before, _state(user))
     audit.record("user_updated", actor=actor, entity=user, before=old, after=new)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -131,7 +131,7 @@ def set_enabled(actor: User, user: User, enabled: bool) -> User:
         before={"is_enabled": not enabled},
         after={"is_enabled": enabled},
     )
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -146,7 +146,7 @@ def reset_password(actor: User, user: User, new_password: str) -> User:
     user.failed_login_window_start = None
     end_all_sessions(user)
     audit.record("password_reset", actor=actor, entity=user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -159,5 +159,5 @@ def remember_language(user: User, language: str) -> User:
     before = {"language": user.language}
     user.language = language
     audit.record("language_chosen", actor=user, entity=user, before=before, after={"language": language})
-    db.session.commit()
+    db.session.flush()
     return user

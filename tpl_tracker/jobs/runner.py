@@ -1,4 +1,8 @@
-"""Running scheduled jobs: one at a time per job across every process, every run recorded."""
+"""Running scheduled jobs: one at a time per job across every process, every run recorded.
+
+The runner is the transaction boundary of a job: the lock, the run record and the job's own work each commit
+here (the job's work once, or not at all when it fails); the services it calls only flush.
+"""
 
 import os
 import socket
@@ -10,9 +14,9 @@ from flask import current_app
 
 from ..dates import programme_today
 from ..extensions import db
-from ..jobs import JOBS
 from ..models import JobLock, JobRun, User
-from . import ServiceError, audit
+from ..services import ServiceError, audit
+from . import JOBS
 
 LOCK_TTL = timedelta(hours=2)  # a crashed holder's lock expires after this
 
