@@ -1,6 +1,7 @@
 """Form pieces shared by blueprints."""
 
 import re
+from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -48,15 +49,33 @@ class LocalDecimalField(DecimalField):
         super().process_formdata(valuelist)
 
 
+def show_rule_problems(form, check: Callable[[], object]) -> None:
+    """After a form failed on its types, also show what the service's rules say of the rest, so that one submit
+    names every problem: each message goes on its field unless that field already has one."""
+    from .services import ServiceError
+
+    csrf = getattr(form, "csrf_token", None)
+    if csrf is not None and csrf.errors:
+        return
+    try:
+        check()
+    except ServiceError as refusal:
+        for problem in refusal.errors:
+            field = getattr(form, problem.field, None) if problem.field else None
+            if field is not None and not field.errors:
+                field.errors = list(field.errors) + [problem.message]
+
+
 def show_service_error(form, error) -> None:
-    """Put a refused change's message on its field (or flash it) after undoing the transaction."""
+    """Put each message of a refused change on its field (or flash it) after undoing the transaction."""
     from flask import flash
 
     from .extensions import db
 
     db.session.rollback()
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        flash(error.message, "danger")
+    for problem in error.errors:
+        field = getattr(form, problem.field, None) if problem.field else None
+        if field is not None:
+            field.errors = list(field.errors) + [problem.message]
+        else:
+            flash(problem.message, "danger")

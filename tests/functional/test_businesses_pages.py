@@ -675,3 +675,24 @@ def test_business_page_links_only_the_work_the_reader_may_open(client, login_as,
     assert f'href="/kegiatan/{work["activity"].id}"' in page
     assert f'href="/kegiatan/{other.id}"' not in page
     assert client.get(f"/kegiatan/{other.id}").status_code == 404
+
+
+def test_every_mistake_of_the_business_form_is_named_in_one_submit(app, client, login_as, work, db):
+    """Four mistakes, one submit: each message stands next to its field, in Indonesian, and nothing is written."""
+    login_as("facilitator")
+    before, businesses = _changes(db), _count(db, Business)
+    mistakes = {"name": "", "kbli": "47111", "nib": "812000099999", "phone": "12345", "workers": "banyak"}
+
+    text = _page(client.post("/ikm/new", data=_form(**mistakes)))
+
+    required = _message(app, "%(label)s is required.", label=_message(app, "The business name"))
+    for message in (
+        required,
+        "The KBLI code must be in manufacturing (divisions 10 to 33).",
+        "The NIB must be exactly 13 digits.",
+        "This is not a valid Indonesian phone number.",
+    ):
+        assert _message(app, message) in text
+    assert text.count("invalid-feedback") >= 5  # the workers' type error too
+    assert "This field is required." not in text
+    assert _count(db, Business) == businesses and _changes(db) == before

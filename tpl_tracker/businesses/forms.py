@@ -8,24 +8,25 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..forms import LocalDateField, RupiahField
 from ..models import AssessmentKind, MarketReach, PermitType, SizeClass
 
+REQUIRED = {"required": True}  # a hint for the browser; the rules themselves are services.businesses' checks
+
 
 class BusinessForm(FlaskForm):
-    """A business (IKM binaan). Region selects get their choices in the view."""
+    """A business (IKM binaan): the fields and their types only; every rule is checked by the service, which
+    names all problems at once. Region selects get their choices in the view."""
 
-    name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=160)])
-    owner_name = StringField(_l("Owner's name"), validators=[DataRequired(), Length(max=120)])
-    owner_nik = StringField(_l("Owner's NIK"), validators=[Optional(), Length(max=16)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
-    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=300)])
-    region_code = SelectField(
-        _l("Kabupaten/kota"), validators=[DataRequired(_l("Choose the kabupaten/kota."))], validate_choice=True
-    )
+    name = StringField(_l("Business name"), render_kw=REQUIRED)
+    owner_name = StringField(_l("Owner's name"), render_kw=REQUIRED)
+    owner_nik = StringField(_l("Owner's NIK"))
+    phone = StringField(_l("Phone"))
+    address = TextAreaField(_l("Address"))
+    region_code = SelectField(_l("Kabupaten/kota"), validate_choice=False, render_kw=REQUIRED)
     kecamatan_code = SelectField(_l("Kecamatan"), validate_choice=False)
     desa_code = SelectField(_l("Desa/kelurahan"), validate_choice=False)
-    kbli = StringField(_l("KBLI code"), validators=[DataRequired(), Length(max=5)])
-    products = TextAreaField(_l("Products"), validators=[Optional(), Length(max=2000)])
-    nib = StringField(_l("NIB"), validators=[Optional(), Length(max=13)])
-    size_class = SelectField(_l("Size class"), choices=SizeClass.choices())
+    kbli = StringField(_l("KBLI code"), render_kw=REQUIRED)
+    products = TextAreaField(_l("Products"))
+    nib = StringField(_l("NIB"))
+    size_class = SelectField(_l("Size class"), choices=SizeClass.choices(), validate_choice=False)
     workers = IntegerField(_l("Workers"), validators=[Optional(), NumberRange(min=0, max=100_000)], default=0)
     capital = RupiahField(_l("Capital (Rupiah)"), validators=[Optional(), NumberRange(min=0)])
     turnover = RupiahField(_l("Turnover per year (Rupiah)"), validators=[Optional(), NumberRange(min=0)])

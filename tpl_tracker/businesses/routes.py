@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import ConfirmForm, show_service_error
+from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import Activity, Business, PermitFacilitation, Role
 from ..security import roles_required
 from ..services import ServiceError, regions
@@ -143,6 +143,8 @@ def create():
         else:
             flash(_("%(name)s has been registered and you now mentor it.", name=business.name), "success")
             return redirect(_detail_url(business.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: service.check_business(_business_data(form), None))
     return _render_business_form(form, None, duplicate)
 
 
@@ -201,6 +203,8 @@ def edit(business_id: int):
         else:
             flash(_("%(name)s has been saved.", name=business.name), "success")
             return redirect(_detail_url(business.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: service.check_business(_business_data(form), business))
     return _render_business_form(form, business)
 
 

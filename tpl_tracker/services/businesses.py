@@ -30,7 +30,7 @@ from ..models import (
     activity_businesses,
     utcnow,
 )
-from . import ServiceError, audit
+from . import Problems, ServiceError, audit
 from .constraints import OPEN_MENTORSHIP, flush_or_refuse
 from .facilitators import check_nik, normalize_phone_number
 from .regions import is_child_region, region_exists
@@ -158,41 +158,41 @@ def check_nib(nib: str | None) -> str | None:
     return code
 
 
-def _check_business(data: BusinessData, business: Business | None) -> dict:
-    name = _text(data.name, 160, "name", _("The business name"), required=True)
-    owner_name = _text(data.owner_name, 120, "owner_name", _("The owner's name"), required=True)
+def check_business(data: BusinessData, business: Business | None) -> dict:
+    """The cleaned values of a business (new, or a change of `business`); a refusal lists every problem at once."""
+    problems = Problems()
+    name = problems.check(_text, data.name, 160, "name", _("The business name"), required=True)
+    owner_name = problems.check(_text, data.owner_name, 120, "owner_name", _("The owner's name"), required=True)
     owner_nik = None
     if data.owner_nik and data.owner_nik.strip():
-        try:
-            owner_nik = check_nik(data.owner_nik)
-        except ServiceError as error:
-            raise ServiceError(error.message, field="owner_nik") from None
-    phone = normalize_phone_number(data.phone)
-    address = _text(data.address, 300, "address", _("The address"), multiline=True)
+        owner_nik = problems.check(check_nik, data.owner_nik, field="owner_nik")
+    phone = problems.check(normalize_phone_number, data.phone, field="phone")
+    address = problems.check(_text, data.address, 300, "address", _("The address"), multiline=True)
     if not data.region_code or not region_exists(data.region_code, level=2):
-        raise ServiceError(_("Choose the kabupaten/kota."), field="region_code")
-    if not data.kecamatan_code:
-        raise ServiceError(_("Choose the kecamatan."), field="kecamatan_code")
-    if not is_child_region(data.kecamatan_code, data.region_code):
-        raise ServiceError(_("This kecamatan does not lie in the chosen kabupaten/kota."), field="kecamatan_code")
-    if not data.desa_code:
-        raise ServiceError(_("Choose the desa/kelurahan."), field="desa_code")
-    if not is_child_region(data.desa_code, data.kecamatan_code):
-        raise ServiceError(_("This desa/kelurahan does not lie in the chosen kecamatan."), field="desa_code")
-    kbli = check_kbli(data.kbli)
-    products = _text(data.products, 2000, "products", _("The products"), multiline=True)
-    nib = check_nib(data.nib)
+        problems.add(_("Choose the kabupaten/kota."), "region_code")
+    elif not data.kecamatan_code:
+        problems.add(_("Choose the kecamatan."), "kecamatan_code")
+    elif not is_child_region(data.kecamatan_code, data.region_code):
+        problems.add(_("This kecamatan does not lie in the chosen kabupaten/kota."), "kecamatan_code")
+    elif not data.desa_code:
+        problems.add(_("Choose the desa/kelurahan."), "desa_code")
+    elif not is_child_region(data.desa_code, data.kecamatan_code):
+        problems.add(_("This desa/kelurahan does not lie in the chosen kecamatan."), "desa_code")
+    kbli = problems.check(check_kbli, data.kbli)
+    products = problems.check(_text, data.products, 2000, "products", _("The products"), multiline=True)
+    nib = problems.check(check_nib, data.nib)
     if data.size_class not in SizeClass.values():
-        raise ServiceError(_("Choose the size class."), field="size_class")
+        problems.add(_("Choose the size class."), "size_class")
     workers = data.workers or 0
     if not 0 <= workers <= MAX_WORKERS:
-        raise ServiceError(_("The number of workers is not plausible."), field="workers")
+        problems.add(_("The number of workers is not plausible."), "workers")
     for field in ("capital", "turnover"):
         value = getattr(data, field)
         if value is not None and not 0 <= value <= MAX_RUPIAH:
-            raise ServiceError(_("Give an amount of zero Rupiah or more."), field=field)
+            problems.add(_("Give an amount of zero Rupiah or more."), field)
     if data.year_founded is not None and not 1900 <= data.year_founded <= programme_today().year:
-        raise ServiceError(_("The founding year must lie between 1900 and this year."), field="year_founded")
+        problems.add(_("The founding year must lie between 1900 and this year."), "year_founded")
+    problems.raise_if_any()
     values = {
         "name": name,
         "normalized_name": normalize_name(name),
@@ -311,7 +311,7 @@ def open_mentorship(
 def create_business(actor: User, data: BusinessData) -> Business:
     """Register a business and open its mentorship by the TPL registering it."""
     facilitator = _own_facilitator(actor)
-    values = _check_business(data, None)
+    values = check_business(data, None)
     business = Business(created_by_id=actor.id, **values)
     db.session.add(business)
     db.session.flush()
@@ -325,7 +325,7 @@ def update_business(actor: User, business: Business, data: BusinessData) -> Busi
     """Change a business; only a TPL currently mentoring it."""
     if not mentors_now(actor, business):
         raise ServiceError(_("Only a TPL currently mentoring this business can change it."))
-    values = _check_business(data, business)
+    values = check_business(data, business)
     before = audit.snapshot(business)
     for key, value in values.items():
         setattr(business, key, value)
