@@ -10,7 +10,7 @@ from tpl_tracker.models import (
     Mentorship,
     MentorshipRequest,
 )
-from tpl_tracker.services import ServiceError
+from tpl_tracker.services import ServiceError, policy
 from tpl_tracker.services import assessments as assessment_service
 from tpl_tracker.services import businesses as service
 from tpl_tracker.services.regions import child_choices, is_child_region, region_children
@@ -135,8 +135,8 @@ def test_request_and_decisions(app, work, db):
     db.session.rollback()
     service.decide_request(work["supervisor"], request, "approve", None)
     assert request.status == "approved" and request.decided_at is not None
-    assert service.mentors_now(tpl_user, business2)
-    assert service.mentors_now(work["facilitator2"], business2)  # co-mentoring
+    assert policy.mentors_now(tpl_user, business2)
+    assert policy.mentors_now(work["facilitator2"], business2)  # co-mentoring
     assert service.pending_request_count(work["supervisor"]) == 0
 
 
@@ -148,7 +148,7 @@ def test_stop_mentoring_rules(app, work, db):
     with pytest.raises(ServiceError):
         service.stop_mentoring(work["facilitator2"], business, on(5, 1), "x")
     service.stop_mentoring(tpl_user, business, on(5, 1), "Selesai dibina")
-    assert not service.mentors_now(tpl_user, business)
+    assert not policy.mentors_now(tpl_user, business)
     with pytest.raises(ServiceError):
         service.stop_mentoring(tpl_user, business, on(5, 2), "again")
 

@@ -8,3 +8,7 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class NotFound(Exception):
+    """The record does not exist or lies outside the user's scope; the web layer answers 404 either way."""
