@@ -121,12 +121,19 @@ def register_errorhandlers(app: Flask) -> None:
     """Friendly error pages in the user's language, never a stack trace."""
     from flask_wtf.csrf import CSRFError
 
+    from .services import NotFound
+
     def render_error(error):
         code = getattr(error, "code", 500) or 500
         return render_template("errors/error.html", code=code), code
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, render_error)
+
+    @app.errorhandler(NotFound)
+    def not_found(error):
+        # A loader found nothing in the user's scope (audited there when the record exists): plain 404.
+        return render_template("errors/error.html", code=404), 404
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -148,9 +155,11 @@ def register_hooks(app: Flask) -> None:
     security.init_app(app)
     from . import formatting
     from .models import codes
+    from .services import policy
 
-    # Globals, so that macros imported without context (`_history.html`) can use them too.
-    app.jinja_env.globals.update(fmt=formatting, codes=codes)
+    # Globals, so that macros imported without context (`_history.html`) can use them too; `policy` decides
+    # which buttons a user is shown, with the same predicates the routes and services check.
+    app.jinja_env.globals.update(fmt=formatting, codes=codes, policy=policy)
 
     @app.context_processor
     def inject_helpers():

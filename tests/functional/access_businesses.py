@@ -14,10 +14,13 @@ TABLE = [
     ("businesses.index", "GET", {}, None, ALL_200),
     ("businesses.region_children", "GET", {"code": "82.71"}, None, ALL_200),
     ("businesses.create", "GET", {}, None, TPL_ONLY),
+    ("businesses.create", "POST", {}, {}, TPL_ONLY),
     ("businesses.detail", "GET", {"business_id": "business"}, None, ALL_200),
     ("businesses.detail", "GET", {"business_id": "business2"}, None, OTHER_TPL_RECORD),
     ("businesses.edit", "GET", {"business_id": "business"}, None, TPL_ONLY),
     ("businesses.edit", "GET", {"business_id": "business2"}, None, TPL_404),
+    ("businesses.edit", "POST", {"business_id": "business"}, {}, TPL_ONLY),
+    ("businesses.edit", "POST", {"business_id": "business2"}, {}, TPL_404),
     ("businesses.stop_mentoring", "GET", {"business_id": "business"}, None, TPL_ONLY),
     ("businesses.stop_mentoring", "GET", {"business_id": "business2"}, None, TPL_404),
     (
@@ -27,6 +30,7 @@ TABLE = [
         {"end_date": TODAY.isoformat(), "reason": "Usaha berhenti produksi"},
         TPL_WRITE,
     ),
+    ("businesses.stop_mentoring", "POST", {"business_id": "business2"}, {}, TPL_404),
     # Out of the TPL's scope and not found by their own duplicate check: not found.
     ("businesses.request_mentoring", "POST", {"business_id": "business2"}, {"reason": "Dekat wilayah saya"}, TPL_404),
     # Already mentored by the TPL: the request page explains it, nothing is written.
@@ -41,8 +45,12 @@ TABLE = [
     ),
     ("businesses.assessment_create", "GET", {"business_id": "business"}, None, TPL_ONLY),
     ("businesses.assessment_create", "GET", {"business_id": "business2"}, None, TPL_404),
+    ("businesses.assessment_create", "POST", {"business_id": "business"}, {}, TPL_ONLY),
+    ("businesses.assessment_create", "POST", {"business_id": "business2"}, {}, TPL_404),
     ("businesses.assessment_edit", "GET", {"assessment_id": "assessment"}, None, TPL_ONLY),
     ("businesses.assessment_edit", "GET", {"assessment_id": "assessment2"}, None, TPL_404),
+    ("businesses.assessment_edit", "POST", {"assessment_id": "assessment"}, {}, TPL_ONLY),
+    ("businesses.assessment_edit", "POST", {"assessment_id": "assessment2"}, {}, TPL_404),
     ("businesses.assessment_delete", "POST", {"assessment_id": "assessment"}, {}, TPL_WRITE),
     ("businesses.assessment_delete", "POST", {"assessment_id": "assessment2"}, {}, TPL_404),
 ]

@@ -38,6 +38,13 @@ WRITES_NOTHING = {
     "notifications.read",
     "notifications.read_all",
     "outcomes.add_business",  # the row's survey is not verified yet
+    "auth.login",  # a signed-in user is sent on
+    # The rows post the record's own values: an unchanged save writes (and audits) nothing.
+    "facilitators.edit",
+    "facilitators.contract_edit",
+    "outcomes.create",
+    "outcomes.edit",
+    "permits.edit",
 }
 
 

@@ -12,6 +12,7 @@ from tpl_tracker.models import (
 )
 from tpl_tracker.services import assessments as assessment_service
 from tpl_tracker.services import businesses as service
+from tpl_tracker.services import policy
 from tpl_tracker.services.regions import child_choices, is_child_region, region_children
 
 from ..clock import on
@@ -135,8 +136,8 @@ def test_request_and_decisions(app, work, db):
     db.session.rollback()
     service.decide_request(work["supervisor"], request, "approve", None)
     assert request.status == "approved" and request.decided_at is not None
-    assert service.mentors_now(tpl_user, business2)
-    assert service.mentors_now(work["facilitator2"], business2)  # co-mentoring
+    assert policy.mentors_now(tpl_user, business2)
+    assert policy.mentors_now(work["facilitator2"], business2)  # co-mentoring
     assert service.pending_request_count(work["supervisor"]) == 0
 
 
@@ -148,7 +149,7 @@ def test_stop_mentoring_rules(app, work, db):
     with refused_use_case():
         service.stop_mentoring(work["facilitator2"], business, on(5, 1), "x")
     service.stop_mentoring(tpl_user, business, on(5, 1), "Selesai dibina")
-    assert not service.mentors_now(tpl_user, business)
+    assert not policy.mentors_now(tpl_user, business)
     with refused_use_case():
         service.stop_mentoring(tpl_user, business, on(5, 2), "again")
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from tpl_tracker.models import AuditEntry, Facilitator, SupervisorRegion, User
 from tpl_tracker.services import ServiceError
 from tpl_tracker.services.passwords import verify_password
-from tpl_tracker.services.scope import facilitator_scope
+from tpl_tracker.services.policy import facilitator_scope
 from tpl_tracker.services.users import (
     UserData,
     create_user,

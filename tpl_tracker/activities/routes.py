@@ -17,14 +17,8 @@ from ..services import ServiceError, audit
 from ..services import activities as service
 from ..services.evidence import MAX_FILE_BYTES, PDF_TYPE, Upload
 from ..services.months import locked_periods, month_status, month_statuses
+from ..services.policy import can_see_personal_numbers, facilitator_scope, is_own_work, load_activity, load_evidence
 from ..services.regions import province_choices
-from ..services.scope import (
-    facilitator_scope,
-    get_activity_or_404,
-    get_evidence_or_404,
-    is_own_work,
-    sees_personal_numbers,
-)
 from . import bp
 from .forms import ActivityFilterForm, ActivityForm, EvidenceForm
 
@@ -85,7 +79,6 @@ def index():
         is_tpl=is_tpl,
         counts=service.evidence_counts(page.items),
         statuses=month_statuses((a.facilitator_id, a.date) for a in page.items),
-        can_log=is_tpl and current_user.facilitator is not None,
     )
 
 
@@ -138,7 +131,7 @@ def create():
 @roles_required()
 def detail(activity_id: int):
     """One activity with its businesses, evidence, review comments and change history."""
-    activity = get_activity_or_404(current_user, activity_id)
+    activity = load_activity(current_user, activity_id)
     comments = list(
         db.session.scalars(
             sa.select(ReviewComment)
@@ -146,13 +139,12 @@ def detail(activity_id: int):
             .order_by(ReviewComment.id.desc())
         )
     )
-    masked = not sees_personal_numbers(current_user)
+    masked = not can_see_personal_numbers(current_user)
     return render_template(
         "activities/detail.html",
         activity=activity,
         comments=comments,
         month_status=month_status(activity.facilitator_id, activity.date),
-        can_edit=service.can_edit(current_user, activity),
         entries=audit.history(activity, *activity.evidence),
         masked=masked,
         confirm_form=ConfirmForm(formdata=None),
@@ -163,7 +155,7 @@ def detail(activity_id: int):
 
 def _load_own(activity_id: int) -> Activity:
     """An activity the signed-in TPL may change: 404 when it is not their own."""
-    activity = get_activity_or_404(current_user, activity_id)
+    activity = load_activity(current_user, activity_id)
     if not is_own_work(current_user, activity.facilitator_id):
         audit.record_access_denied(current_user, request.path)
         abort(404)
@@ -240,7 +232,7 @@ def evidence_add(activity_id: int):
 @roles_required(Role.FACILITATOR)
 def evidence_delete(evidence_id: int):
     """Remove one evidence file while the activity's month is open."""
-    evidence = get_evidence_or_404(current_user, evidence_id)
+    evidence = load_evidence(current_user, evidence_id)
     activity = _load_own(evidence.activity_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -260,7 +252,7 @@ def evidence_delete(evidence_id: int):
 @roles_required()
 def evidence_file(evidence_id: int):
     """The bytes of an evidence file, for whoever may see its activity (never served from the web root)."""
-    evidence = get_evidence_or_404(current_user, evidence_id)
+    evidence = load_evidence(current_user, evidence_id)
     response = Response(evidence.content, mimetype=evidence.content_type)
     response.headers.set("Content-Disposition", "inline", filename=evidence.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"

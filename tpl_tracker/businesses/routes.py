@@ -12,11 +12,11 @@ from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import Activity, Business, PermitFacilitation, Role
 from ..security import roles_required
-from ..services import ServiceError, regions
+from ..services import ServiceError, policy, regions
 from ..services import assessments as assessment_service
 from ..services import businesses as service
+from ..services.policy import can_see_personal_numbers, load_assessment, load_business, visible_ids
 from ..services.regions import child_choices, province_choices, regency_choices
-from ..services.scope import get_assessment_or_404, get_business_or_404, sees_personal_numbers, visible_ids
 from . import bp
 from .forms import (
     AssessmentForm,
@@ -148,10 +148,10 @@ def create():
     return _render_business_form(form, None, duplicate)
 
 
-def _visible_and_mentored(business_id: int) -> Business | None:
-    """The business (404 outside the scope), or None after a flash when the user does not mentor it now."""
-    business = get_business_or_404(current_user, business_id)
-    if not service.mentors_now(current_user, business):
+def _visible_and_allowed(business_id: int, allowed) -> Business | None:
+    """The business (404 outside the scope), or None after a flash when `allowed(user, business)` refuses."""
+    business = load_business(current_user, business_id)
+    if not allowed(current_user, business):
         flash(_("Only a TPL currently mentoring this business can do this."), "warning")
         return None
     return business
@@ -161,10 +161,10 @@ def _visible_and_mentored(business_id: int) -> Business | None:
 @roles_required()
 def detail(business_id: int):
     """A business: its data, mentors, assessments and change since baseline, permits, activities, history."""
-    business = get_business_or_404(current_user, business_id)
+    business = load_business(current_user, business_id)
     mentorships = service.business_mentorships(business)
     assessments = service.assessments_of(business)
-    masked = not sees_personal_numbers(current_user)
+    masked = not can_see_personal_numbers(current_user)
     permits, activities = service.business_permits(business), service.recent_activities(business)
     return render_template(
         "businesses/detail.html",
@@ -179,10 +179,8 @@ def detail(business_id: int):
         openable_activities=visible_ids(current_user, Activity, (a.id for a in activities)),
         entries=service.business_history(business, mentorships, assessments),
         masked=masked,
-        mentoring=service.mentors_now(current_user, business),
         region_path=regions.region_path(business.desa_code, business.kecamatan_code, business.region_code),
         kbli_divisions=service.KBLI_DIVISIONS,
-        own_facilitator_id=current_user.facilitator.id if current_user.facilitator else None,
         confirm_form=ConfirmForm(formdata=None),
     )
 
@@ -191,7 +189,7 @@ def detail(business_id: int):
 @roles_required(Role.FACILITATOR)
 def edit(business_id: int):
     """Change a business (a TPL currently mentoring it)."""
-    business = _visible_and_mentored(business_id)
+    business = _visible_and_allowed(business_id, policy.can_edit_business)
     if business is None:
         return redirect(_detail_url(business_id))
     form = _business_form(business)
@@ -212,7 +210,7 @@ def edit(business_id: int):
 @roles_required(Role.FACILITATOR)
 def stop_mentoring(business_id: int):
     """Stop mentoring a business: the last day and the reason."""
-    business = _visible_and_mentored(business_id)
+    business = _visible_and_allowed(business_id, policy.can_stop_mentoring)
     if business is None:
         return redirect(_detail_url(business_id))
     form = StopForm()
@@ -239,7 +237,7 @@ def _requestable_or_404(business_id: int) -> Business:
     """A business the TPL may ask to mentor: one their duplicate check found, or one in their scope; else 404."""
     if business_id in session.get(FOUND_KEY, []):
         return db.session.get(Business, business_id) or abort(404)
-    return get_business_or_404(current_user, business_id)
+    return load_business(current_user, business_id)
 
 
 @bp.route("/<int:business_id>/request", methods=["POST"])
@@ -273,7 +271,7 @@ def requests():
 @roles_required(Role.SUPERVISOR)
 def decide_request(request_id: int):
     """Approve (the TPL starts mentoring) or reject (with a note) a request."""
-    mentorship_request = service.get_request_or_404(current_user, request_id)
+    mentorship_request = policy.load_mentorship_request(current_user, request_id)
     form = DecisionForm()
     if form.validate_on_submit():
         try:
@@ -320,7 +318,7 @@ def _assessment_data(form: AssessmentForm) -> assessment_service.AssessmentData:
 @roles_required(Role.FACILITATOR)
 def assessment_create(business_id: int):
     """Record an assessment (baseline first, then follow-ups) of a business the TPL mentors."""
-    business = _visible_and_mentored(business_id)
+    business = _visible_and_allowed(business_id, policy.can_assess)
     if business is None:
         return redirect(_detail_url(business_id))
     form = AssessmentForm()
@@ -340,7 +338,7 @@ def assessment_create(business_id: int):
 
 
 def _own_assessment(assessment_id: int):
-    assessment = get_assessment_or_404(current_user, assessment_id)
+    assessment = load_assessment(current_user, assessment_id)
     if assessment_service.is_locked(assessment):
         flash(_("This assessment's month has been submitted or approved and can no longer be changed."), "warning")
         return assessment, False

@@ -21,8 +21,8 @@ from ..services.facilitators import (
     update_contract,
     update_facilitator,
 )
+from ..services.policy import can_see_personal_numbers, load_facilitator
 from ..services.regions import province_choices, regency_choices
-from ..services.scope import get_facilitator_or_404, sees_personal_numbers
 from . import bp
 from .forms import ContractForm, FacilitatorForm, FacilitatorSearchForm
 
@@ -48,7 +48,7 @@ def index():
         "facilitators/index.html",
         form=form,
         page=page,
-        masked=not sees_personal_numbers(current_user),
+        masked=not can_see_personal_numbers(current_user),
         today=programme_today(),
     )
 
@@ -67,11 +67,11 @@ def me():
 @roles_required()
 def detail(facilitator_id: int):
     """A TPL profile with their contracts."""
-    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    facilitator = load_facilitator(current_user, facilitator_id)
     return render_template(
         "facilitators/detail.html",
         facilitator=facilitator,
-        masked=not sees_personal_numbers(current_user),
+        masked=not can_see_personal_numbers(current_user),
         today=programme_today(),
     )
 
@@ -127,7 +127,7 @@ def create():
 @roles_required(Role.ADMIN)
 def edit(facilitator_id: int):
     """Change a TPL profile."""
-    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    facilitator = load_facilitator(current_user, facilitator_id)
     form = _facilitator_form(facilitator)
     if form.validate_on_submit():
         try:
@@ -162,7 +162,7 @@ def _contract_data(form: ContractForm) -> ContractData:
 @roles_required(Role.ADMIN)
 def contract_create(facilitator_id: int):
     """Add a contract to a TPL."""
-    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    facilitator = load_facilitator(current_user, facilitator_id)
     form = _contract_form(None)
     if request.method == "GET" and facilitator.region_code:
         form.placement_code.data = facilitator.region_code
@@ -182,7 +182,7 @@ def contract_create(facilitator_id: int):
 def contract_edit(contract_id: int):
     """Change a contract (e.g. mark it completed or terminated)."""
     contract = db.session.get(Contract, contract_id) or abort(404)
-    facilitator = get_facilitator_or_404(current_user, contract.facilitator_id)
+    facilitator = load_facilitator(current_user, contract.facilitator_id)
     form = _contract_form(contract)
     if form.validate_on_submit():
         try:

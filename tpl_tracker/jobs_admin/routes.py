@@ -10,15 +10,8 @@ from ..jobs import JOBS
 from ..jobs.runner import cron_fields, recent_runs, run_job
 from ..models import Role
 from ..security import roles_required
+from ..services.policy import can_start_job
 from . import bp
-
-# Evaluators may start the metric computation; admins any job.
-EVALUATOR_JOBS = {"compute-metrics"}
-
-
-def may_start(user, name: str) -> bool:
-    """Whether the user may start this job now."""
-    return user.has_role(Role.ADMIN) or (user.has_role(Role.EVALUATOR) and name in EVALUATOR_JOBS)
 
 
 @bp.route("/")
@@ -26,7 +19,7 @@ def may_start(user, name: str) -> bool:
 def index():
     """The jobs with their schedules, and the latest runs."""
     page = db.paginate(recent_runs(), per_page=current_app.config["PER_PAGE"], error_out=False)
-    jobs = [(job, cron_fields(name), may_start(current_user, name)) for name, job in JOBS.items()]
+    jobs = [(job, cron_fields(name)) for name, job in JOBS.items()]
     return render_template("jobs_admin/index.html", jobs=jobs, page=page, form=FlaskForm())
 
 
@@ -36,7 +29,7 @@ def start(name: str):
     """Start a job now (it waits for no schedule; a running one makes this run a recorded skip)."""
     if name not in JOBS:
         abort(404)
-    if not may_start(current_user, name):
+    if not can_start_job(current_user, name):
         abort(403)
     if not FlaskForm().validate_on_submit():
         abort(400)

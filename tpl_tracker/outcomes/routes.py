@@ -12,8 +12,8 @@ from ..models import OutcomeSurvey, Role
 from ..security import is_safe_next, roles_required
 from ..services import ServiceError
 from ..services import outcomes as service
+from ..services.policy import is_own_profile, load_facilitator, load_survey
 from ..services.regions import regency_choices
-from ..services.scope import get_facilitator_or_404
 from . import bp
 from .forms import SurveyFilterForm, SurveyForm, VerifyForm
 
@@ -46,7 +46,7 @@ def index():
 @roles_required()
 def facilitator_surveys(facilitator_id: int):
     """A TPL's surveys and the rounds that fall due after their exit date."""
-    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    facilitator = load_facilitator(current_user, facilitator_id)
     today = programme_today()
     surveys = service.facilitator_surveys(facilitator)
     return render_template(
@@ -56,8 +56,6 @@ def facilitator_surveys(facilitator_id: int):
         today=today,
         rounds=service.due_surveys(facilitator, today),
         names=service.user_names(surveys),
-        can_record=service.can_record(current_user, facilitator),
-        can_verify=service.can_verify(current_user, facilitator),
         tracer_open=service.tracer_open(facilitator, today),
         verify_form=VerifyForm(formdata=None),
     )
@@ -87,9 +85,9 @@ def _survey_data(form: SurveyForm) -> service.SurveyData:
 @roles_required(Role.FACILITATOR, Role.SUPERVISOR, Role.EVALUATOR)
 def create(facilitator_id: int):
     """Fill in a tracer survey: the former TPL themself, or a supervisor/evaluator on their behalf."""
-    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    facilitator = load_facilitator(current_user, facilitator_id)
     today = programme_today()
-    if service.is_own(current_user, facilitator) and not service.tracer_open(facilitator, today):
+    if is_own_profile(current_user, facilitator) and not service.tracer_open(facilitator, today):
         flash(_("Tracer surveys start after your last contract ends."), "warning")
         return redirect(url_for("outcomes.facilitator_surveys", facilitator_id=facilitator.id))
     form = _survey_form(None)
@@ -109,7 +107,7 @@ def create(facilitator_id: int):
         form=form,
         facilitator=facilitator,
         survey=None,
-        on_behalf=not service.is_own(current_user, facilitator),
+        on_behalf=not is_own_profile(current_user, facilitator),
     )
 
 
@@ -117,7 +115,7 @@ def create(facilitator_id: int):
 @roles_required(Role.FACILITATOR, Role.SUPERVISOR, Role.EVALUATOR)
 def edit(survey_id: int):
     """Change a survey; a verified one goes back to unverified."""
-    survey = service.get_survey_or_404(current_user, survey_id)
+    survey = load_survey(current_user, survey_id)
     facilitator = survey.facilitator
     form = _survey_form(survey)
     if request.method == "GET":
@@ -139,7 +137,7 @@ def edit(survey_id: int):
         form=form,
         facilitator=facilitator,
         survey=survey,
-        on_behalf=not service.is_own(current_user, facilitator),
+        on_behalf=not is_own_profile(current_user, facilitator),
     )
 
 
@@ -147,7 +145,7 @@ def edit(survey_id: int):
 @roles_required(Role.SUPERVISOR, Role.EVALUATOR)
 def verify(survey_id: int):
     """Mark a survey verified or rejected, with a note."""
-    survey = service.get_survey_or_404(current_user, survey_id)
+    survey = load_survey(current_user, survey_id)
     form = VerifyForm()
     target = form.next.data if is_safe_next(form.next.data) else _surveys_url(survey)
     if not form.validate_on_submit():
@@ -172,7 +170,7 @@ def verify(survey_id: int):
 @roles_required(Role.SUPERVISOR, Role.EVALUATOR)
 def add_business(survey_id: int):
     """Add the verified business of a survey to the business registry, in one step."""
-    survey = service.get_survey_or_404(current_user, survey_id)
+    survey = load_survey(current_user, survey_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:

@@ -17,8 +17,8 @@ from ..services import ServiceError, audit
 from ..services import permits as service
 from ..services.businesses import open_mentorship_of
 from ..services.months import month_status, month_statuses
+from ..services.policy import can_edit_permit, can_see_personal_numbers, load_business, load_permit, permit_month_locked
 from ..services.regions import province_choices
-from ..services.scope import get_business_or_404, get_permit_or_404, sees_personal_numbers
 from . import bp
 from .forms import PermitFilterForm, PermitForm
 
@@ -55,7 +55,6 @@ def index():
         statuses=month_statuses((p.facilitator_id, p.status_on) for p in page.items),
         today=today,
         expiry_state=service.expiry_state,
-        can_record=current_user.has_role(Role.FACILITATOR) and current_user.facilitator is not None,
     )
 
 
@@ -83,7 +82,7 @@ def create():
         return redirect(url_for("main.home"))
     chosen = request.args.get("business_id", type=int)
     if chosen is not None:
-        business = get_business_or_404(current_user, chosen)
+        business = load_business(current_user, chosen)
         if open_mentorship_of(business, facilitator.id) is None:
             flash(_("You can only record permits of businesses you mentor now."), "warning")
             return redirect(url_for("permits.index"))
@@ -95,7 +94,7 @@ def create():
     if request.method == "GET":
         form.planned_on.data = programme_today()
     if form.validate_on_submit():
-        business = get_business_or_404(current_user, form.business_id.data)
+        business = load_business(current_user, form.business_id.data)
         try:
             permit = service.create_permit(current_user, facilitator, business, _permit_data(form))
         except ServiceError as error:
@@ -117,7 +116,7 @@ def create():
 @roles_required()
 def detail(permit_id: int):
     """One permit facilitation: its pipeline, expiry, review comments and change history."""
-    permit = get_permit_or_404(current_user, permit_id)
+    permit = load_permit(current_user, permit_id)
     comments = list(
         db.session.scalars(
             sa.select(ReviewComment)
@@ -134,18 +133,16 @@ def detail(permit_id: int):
         comments=comments,
         expiry=service.expiry_state(permit),
         month_status=month_status(permit.facilitator_id, permit.status_on) if permit.status_on else "draft",
-        can_edit=service.can_edit(current_user, permit),
-        can_delete=service.can_delete(current_user, permit),
-        locked=service.status_month_locked(permit),
+        locked=permit_month_locked(permit),
         entries=audit.history(permit),
-        masked=not sees_personal_numbers(current_user),
+        masked=not can_see_personal_numbers(current_user),
         confirm_form=ConfirmForm(formdata=None),
     )
 
 
 def _load_own(permit_id: int) -> PermitFacilitation:
     """A permit the signed-in TPL facilitates; 404 otherwise (the scope of a TPL is their own work)."""
-    return get_permit_or_404(current_user, permit_id)
+    return load_permit(current_user, permit_id)
 
 
 def _back(permit: PermitFacilitation):
@@ -157,7 +154,7 @@ def _back(permit: PermitFacilitation):
 def edit(permit_id: int):
     """Change a permit facilitation or move it to its next step."""
     permit = _load_own(permit_id)
-    if request.method == "GET" and not service.can_edit(current_user, permit):
+    if request.method == "GET" and not can_edit_permit(current_user, permit):
         flash(_("This month has been submitted or approved: the permit can no longer be changed."), "warning")
         return _back(permit)
     form = PermitForm(obj=permit)
@@ -176,7 +173,7 @@ def edit(permit_id: int):
         permit=permit,
         fixed_business=True,
         businesses=[permit.business],
-        locked=service.status_month_locked(permit),
+        locked=permit_month_locked(permit),
     )
 
 

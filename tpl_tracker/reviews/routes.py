@@ -13,14 +13,16 @@ from ..security import roles_required
 from ..services import ServiceError, audit
 from ..services import reviews as service
 from ..services.months import covers_month, get_month, month_label
-from ..services.regions import province_choices
-from ..services.scope import (
-    can_review,
-    get_facilitator_or_404,
-    get_month_or_404,
+from ..services.policy import (
+    can_reopen_month,
+    can_review_month,
+    can_see_personal_numbers,
+    can_submit_month,
     is_own_work,
-    sees_personal_numbers,
+    load_facilitator,
+    load_month,
 )
+from ..services.regions import province_choices
 from . import bp
 from .forms import (
     ReopenForm,
@@ -36,7 +38,7 @@ def _month_url(facilitator_id: int, period) -> str:
 
 def _load_month(facilitator_id: int, period_text: str):
     """The TPL (in the user's scope) and the month; 404 for a bad month or one outside every contract."""
-    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    facilitator = load_facilitator(current_user, facilitator_id)
     period = service.parse_period(period_text)
     if period is None or not covers_month(facilitator, period):
         abort(404)
@@ -57,7 +59,6 @@ def _render_month(
     status = report.status if report else "draft"
     events = service.month_events(report)
     last = service.last_return(events) if status == "returned" else None
-    reviewing = can_review(current_user) and status == "submitted"
     items = service.month_items(facilitator.id, period)
     notes = {(c.item_type, c.item_id): c.comment for c in last.item_comments} if last else {}
     return render_template(
@@ -71,15 +72,15 @@ def _render_month(
         last_return=last,
         return_notes=notes,
         orphans=[text for key, text in notes.items() if key not in items.keys()],  # noqa: SIM118 - MonthItems is not a dict
-        can_submit=service.can_submit(current_user, facilitator, period, status, today),
-        reviewing=reviewing,
-        can_reopen=can_review(current_user) and status == "approved",
+        can_submit=can_submit_month(current_user, facilitator, period, status, today),
+        reviewing=can_review_month(current_user, facilitator.id, status),
+        can_reopen=can_reopen_month(current_user, facilitator.id, status),
         submit_form=submit_form or SubmitMonthForm(formdata=None),
         review_form=review_form or ReviewForm(formdata=None),
         reopen_form=reopen_form or ReopenForm(formdata=None),
         posted_comments=posted_comments or {},
         entries=audit.history(report) if report else [],
-        masked=not sees_personal_numbers(current_user),
+        masked=not can_see_personal_numbers(current_user),
         action_label=service.action_label,
     )
 
@@ -107,7 +108,7 @@ def index():
         valid = False
     facilitator = None
     if valid and form.tpl.data:
-        facilitator = get_facilitator_or_404(current_user, form.tpl.data)
+        facilitator = load_facilitator(current_user, form.tpl.data)
     query = service.report_query(
         current_user,
         status=form.status.data or None if valid else None,
@@ -135,7 +136,7 @@ def queue():
 @roles_required()
 def detail(report_id: int):
     """A monthly report by id: its month page."""
-    report = get_month_or_404(current_user, report_id)
+    report = load_month(current_user, report_id)
     return redirect(_month_url(report.facilitator_id, report.period))
 
 
@@ -171,7 +172,7 @@ def submit(facilitator_id: int, period: str):
 @roles_required(Role.SUPERVISOR)
 def review(report_id: int):
     """The supervisor approves the month or returns it with comments, in one step."""
-    report = get_month_or_404(current_user, report_id)
+    report = load_month(current_user, report_id)
     facilitator, period = report.facilitator, report.period
     form = ReviewForm()
     comments = service.item_comments_from(request.form)
@@ -194,7 +195,7 @@ def review(report_id: int):
 @roles_required(Role.SUPERVISOR)
 def reopen(report_id: int):
     """The supervisor reopens an approved month, with a reason."""
-    report = get_month_or_404(current_user, report_id)
+    report = load_month(current_user, report_id)
     facilitator, period = report.facilitator, report.period
     form = ReopenForm()
     if form.validate_on_submit():

@@ -60,3 +60,7 @@ class Problems:
             raise self.found[0]
         if self.found:
             raise ServiceErrors(self.found)
+
+
+class NotFound(Exception):
+    """The record does not exist or lies outside the user's scope; the web layer answers 404 either way."""

@@ -22,8 +22,8 @@ from ..models import (
 )
 from . import ServiceError, audit
 from . import evidence as evidence_service
-from .months import assert_months_open, month_start, month_status, next_month
-from .scope import in_regions, is_own_work, work_scope
+from .months import assert_months_open, month_start, next_month
+from .policy import in_regions, is_own_work, work_scope
 
 MAX_DESCRIPTION = 2000
 
@@ -106,14 +106,6 @@ def evidence_counts(activities) -> dict[int, int]:
             .where(Evidence.activity_id.in_(ids))
             .group_by(Evidence.activity_id)
         ).all()
-    )
-
-
-def can_edit(user: User, activity: Activity) -> bool:
-    """The owning TPL, while the activity's month is open."""
-    return is_own_work(user, activity.facilitator_id) and month_status(activity.facilitator_id, activity.date) not in (
-        "submitted",
-        "approved",
     )
 
 

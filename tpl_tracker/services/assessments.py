@@ -15,9 +15,8 @@ from ..dates import programme_today
 from ..extensions import db
 from ..models import Assessment, AssessmentKind, Business, MarketReach, User
 from . import ServiceError, audit
-from .businesses import mentors_now
 from .months import assert_months_open
-from .scope import is_own_work
+from .policy import can_assess, can_edit_assessment
 
 MAX_WORKERS = 100_000
 MAX_MONTHLY_TURNOVER = 10**13
@@ -114,7 +113,7 @@ def _check(actor: User, business: Business, data: AssessmentData, assessment: As
 
 def create_assessment(actor: User, business: Business, data: AssessmentData) -> Assessment:
     """Record an assessment of a business the actor mentors."""
-    if not mentors_now(actor, business):
+    if not can_assess(actor, business):
         raise ServiceError(_("Only a TPL currently mentoring this business can assess it."))
     facilitator = actor.facilitator
     values = _check(actor, business, data, None, facilitator)
@@ -128,7 +127,7 @@ def create_assessment(actor: User, business: Business, data: AssessmentData) -> 
 
 
 def _check_owner(actor: User, assessment: Assessment) -> None:
-    if not is_own_work(actor, assessment.facilitator_id):
+    if not can_edit_assessment(actor, assessment):
         raise ServiceError(_("Only the TPL who made this assessment can change it."))
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
@@ -33,8 +32,15 @@ from ..models import (
 from . import Problems, ServiceError, audit
 from .constraints import OPEN_MENTORSHIP, flush_or_refuse
 from .facilitators import check_nik, normalize_phone_number
+from .policy import (
+    business_scope,
+    can_decide_request,
+    can_edit_business,
+    can_stop_mentoring,
+    facilitator_scope,
+    in_regions,
+)
 from .regions import is_child_region, region_exists
-from .scope import business_scope, facilitator_scope, in_regions
 
 # KBLI 2020, category C (manufacturing): the divisions the programme covers.
 KBLI_DIVISIONS = {
@@ -282,13 +288,6 @@ def open_mentorship_of(business: Business, facilitator_id: int | None) -> Mentor
     )
 
 
-def mentors_now(user: User, business: Business) -> bool:
-    """True when `user` is a TPL currently mentoring the business (they may edit it and assess it)."""
-    if not user.has_role(Role.FACILITATOR) or user.facilitator is None:
-        return False
-    return open_mentorship_of(business, user.facilitator.id) is not None
-
-
 def open_mentorship(
     actor: User, business: Business, facilitator: Facilitator, start_date: date, note: str | None = None
 ) -> Mentorship:
@@ -323,7 +322,7 @@ def create_business(actor: User, data: BusinessData) -> Business:
 
 def update_business(actor: User, business: Business, data: BusinessData) -> Business:
     """Change a business; only a TPL currently mentoring it."""
-    if not mentors_now(actor, business):
+    if not can_edit_business(actor, business):
         raise ServiceError(_("Only a TPL currently mentoring this business can change it."))
     values = check_business(data, business)
     before = audit.snapshot(business)
@@ -339,9 +338,9 @@ def update_business(actor: User, business: Business, data: BusinessData) -> Busi
 
 def stop_mentoring(actor: User, business: Business, end_date: date | None, reason: str | None) -> Mentorship:
     """End the actor's running mentorship of the business, with the date and the reason."""
-    mentorship = open_mentorship_of(business, actor.facilitator.id if actor.facilitator else None)
-    if mentorship is None or not actor.has_role(Role.FACILITATOR):
+    if not can_stop_mentoring(actor, business):
         raise ServiceError(_("You do not mentor this business at the moment."))
+    mentorship = open_mentorship_of(business, actor.facilitator.id)
     if end_date is None:
         raise ServiceError(_("Give the end date."), field="end_date")
     if end_date < mentorship.start_date:
@@ -427,23 +426,9 @@ def own_requests(user: User, limit: int = 20) -> list[MentorshipRequest]:
     )
 
 
-def get_request_or_404(user: User, request_id: int) -> MentorshipRequest:
-    """A request of a TPL in the user's scope; 404 otherwise (out of scope is audited)."""
-    request = db.session.scalar(
-        sa.select(MentorshipRequest)
-        .join(Facilitator, Facilitator.id == MentorshipRequest.facilitator_id)
-        .where(MentorshipRequest.id == request_id, facilitator_scope(user))
-    )
-    if request is None:
-        if db.session.get(MentorshipRequest, request_id) is not None:
-            audit.record_access_denied(user, f"mentorship_requests/{request_id}")
-        abort(404)
-    return request
-
-
 def decide_request(actor: User, request: MentorshipRequest, decision: str, note: str | None) -> MentorshipRequest:
     """A supervisor approves (the TPL starts mentoring today) or rejects (with a reason) a request."""
-    if not actor.has_role(Role.SUPERVISOR):
+    if not can_decide_request(actor, request):
         raise ServiceError(_("Only a supervisor decides on requests."))
     if request.status != "pending":
         raise ServiceError(_("This request has already been decided."))

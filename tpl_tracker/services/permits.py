@@ -25,7 +25,7 @@ from . import ServiceError, audit
 from .businesses import open_mentorship_of
 from .constraints import OPEN_PERMIT_PER_TYPE, flush_or_refuse
 from .months import assert_months_open, month_start, next_month
-from .scope import in_regions, is_own_work, work_scope
+from .policy import in_regions, is_own_work, work_scope
 
 # planned -> submitted -> issued or rejected; a status may not go back to a lower rank.
 STATUS_RANK = {"planned": 0, "submitted": 1, "issued": 2, "rejected": 2}
@@ -353,26 +353,3 @@ def delete_permit(actor: User, permit: PermitFacilitation) -> None:
     audit.record("delete", actor=actor, entity=permit, before=audit.snapshot(permit))
     db.session.delete(permit)
     db.session.flush()
-
-
-def status_month_locked(permit: PermitFacilitation) -> bool:
-    """True when the month of the permit's current status date is submitted or approved."""
-    from .months import locked_periods
-
-    return bool(locked_periods(permit.facilitator_id, [permit.status_on]))
-
-
-def can_edit(user: User, permit: PermitFacilitation) -> bool:
-    """The owning TPL, while the current step's month is open or the permit can still advance.
-
-    In a locked month an open (planned or submitted) permit may still move to its next step, dated in an
-    open month; every other change is refused by `update_permit`.
-    """
-    if not is_own_work(user, permit.facilitator_id):
-        return False
-    return permit.status in PERMIT_OPEN_STATUSES or not status_month_locked(permit)
-
-
-def can_delete(user: User, permit: PermitFacilitation) -> bool:
-    """The owning TPL, while the permit is planned and its month open."""
-    return is_own_work(user, permit.facilitator_id) and permit.status == "planned" and not status_month_locked(permit)

@@ -29,17 +29,15 @@ from ..models import (
     PermitFacilitation,
     PermitStatus,
     ReviewComment,
-    Role,
     User,
     utcnow,
 )
 from . import ServiceError, audit
 from .months import covers_month, get_or_create_month, month_label, month_start, next_month
 from .notifications import enabled_user_ids, notify
-from .scope import facilitator_scope, in_regions, is_own_work
+from .policy import SUBMITTABLE, facilitator_scope, in_regions, is_own_work, supervises
 
 MAX_COMMENT = 2000
-SUBMITTABLE = (MonthStatus.DRAFT, MonthStatus.RETURNED)
 PERMIT_STEPS = tuple(PermitStatus)
 ITEM_COMMENT_FIELD = re.compile(r"^comment-(activity|permit|assessment)-(\d+)$")
 
@@ -346,13 +344,6 @@ def _check_length(text: str | None, field_name: str | None = None) -> None:
         raise ServiceError(_("A comment may have at most %(max)d characters.", max=MAX_COMMENT), field=field_name)
 
 
-def _in_scope(user: User, facilitator_id: int) -> bool:
-    return (
-        db.session.scalar(sa.select(Facilitator.id).where(Facilitator.id == facilitator_id, facilitator_scope(user)))
-        is not None
-    )
-
-
 def _move(report: MonthlyReport, allowed: tuple[str, ...], values: dict) -> None:
     """Change the month's status only if it still is in `allowed` (a concurrent transition loses)."""
     result = db.session.execute(
@@ -377,16 +368,6 @@ def _event(report: MonthlyReport, action: str, actor: User, comment: str | None)
     db.session.add(event)
     db.session.flush()
     return event
-
-
-def can_submit(user: User, facilitator: Facilitator, period: date, status: str, today: date) -> bool:
-    """Whether to offer the submit button: the TPL's own month, started, in a contract, draft or returned."""
-    return (
-        is_own_work(user, facilitator.id)
-        and status in SUBMITTABLE
-        and period <= month_start(today)
-        and covers_month(facilitator, period)
-    )
 
 
 def submit_month(
@@ -452,7 +433,7 @@ def item_comments_from(form_data) -> dict[tuple[str, int], str]:
 
 
 def _check_reviewer(actor: User, report: MonthlyReport) -> None:
-    if not actor.has_role(Role.SUPERVISOR) or not _in_scope(actor, report.facilitator_id):
+    if not supervises(actor, report.facilitator_id):
         raise ServiceError(_("Only a supervisor of this TPL can review their monthly report."))
 
 

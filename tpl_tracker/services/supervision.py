@@ -35,7 +35,7 @@ from ..models import (
 from . import ServiceError, audit
 from .businesses import open_mentorship
 from .months import covers_month, month_start, month_statuses, next_month, previous_month
-from .scope import facilitator_scope, in_regions
+from .policy import facilitator_scope, in_regions
 
 FLAGS = ["no_activity", "month_late", "below_target"]
 QUIET_DAYS = 14

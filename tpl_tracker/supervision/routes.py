@@ -11,8 +11,8 @@ from ..forms import show_service_error
 from ..models import Role
 from ..security import roles_required
 from ..services import ServiceError, audit
+from ..services.policy import can_see_personal_numbers, load_facilitator
 from ..services.regions import province_choices, regency_choices
-from ..services.scope import get_facilitator_or_404, sees_personal_numbers
 from ..services.supervision import (
     HandoverData,
     TargetData,
@@ -57,7 +57,7 @@ def roster():
 @roles_required(Role.SUPERVISOR, Role.EVALUATOR, Role.ADMIN)
 def facilitator_work(facilitator_id: int):
     """One TPL's work: businesses, activities, permits, assessments, months, targets against actuals."""
-    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    facilitator = load_facilitator(current_user, facilitator_id)
     today = programme_today()
     return render_template(
         "supervision/facilitator.html",
@@ -66,7 +66,7 @@ def facilitator_work(facilitator_id: int):
         work=work_of(facilitator, today),
         handover_due=handover_due(facilitator, today),
         contract=facilitator.current_contract(today),
-        masked=not sees_personal_numbers(current_user),
+        masked=not can_see_personal_numbers(current_user),
     )
 
 
@@ -74,7 +74,7 @@ def facilitator_work(facilitator_id: int):
 @roles_required(Role.SUPERVISOR)
 def targets(facilitator_id: int):
     """Set a TPL's targets for a year (default this year)."""
-    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    facilitator = load_facilitator(current_user, facilitator_id)
     today = programme_today()
     form = TargetForm()
     if request.method == "GET":
@@ -125,7 +125,7 @@ def targets(facilitator_id: int):
 @roles_required(Role.SUPERVISOR)
 def handover(facilitator_id: int):
     """Hand a TPL's businesses over to another TPL in the supervisor's scope."""
-    facilitator = get_facilitator_or_404(current_user, facilitator_id)
+    facilitator = load_facilitator(current_user, facilitator_id)
     today = programme_today()
     mentorships = open_mentorships(facilitator)
     form = HandoverForm()

@@ -1,0 +1,306 @@
+"""Who may see and do what: the one place for every access question.
+
+Which rows a user may see (SQL conditions per role), loaders that raise NotFound outside them (audited, so
+that the web layer answers 404 without confirming that the record exists), and one `can_<verb>` predicate
+for each decision on an object. Routes, services and templates (the Jinja global `policy`) all ask here.
+"""
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import (
+    PERMIT_OPEN_STATUSES,
+    Activity,
+    Assessment,
+    Business,
+    Evidence,
+    Facilitator,
+    Mentorship,
+    MentorshipRequest,
+    MonthlyReport,
+    MonthStatus,
+    OutcomeSurvey,
+    PermitFacilitation,
+    Role,
+    User,
+)
+from . import NotFound
+
+SURVEY_RECORDERS = (Role.FACILITATOR, Role.SUPERVISOR, Role.EVALUATOR)
+SURVEY_VERIFIERS = (Role.SUPERVISOR, Role.EVALUATOR)
+SUBMITTABLE = (MonthStatus.DRAFT, MonthStatus.RETURNED)
+# Evaluators may start the metric computation; admins any job.
+EVALUATOR_JOBS = {"compute-metrics"}
+
+
+# --- which rows -----------------------------------------------------------------------------
+
+
+def in_regions(column, codes):
+    """SQL condition: `column` (a kabupaten/kota code) lies in one of the regions (`82` province, `82.71` kab/kota)."""
+    conditions = [column == code if "." in code else column.like(f"{code}.%") for code in codes]
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def facilitator_scope(user: User):
+    """SQL condition selecting the TPL profiles `user` may see."""
+    if user.has_role(Role.ADMIN, Role.EVALUATOR):
+        return sa.true()
+    if user.has_role(Role.FACILITATOR):
+        return Facilitator.user_id == user.id
+    if user.has_role(Role.SUPERVISOR):
+        return sa.or_(Facilitator.supervisor_id == user.id, in_regions(Facilitator.region_code, user.region_codes))
+    return sa.false()
+
+
+def business_scope(user: User):
+    """SQL condition selecting the businesses `user` may see.
+
+    A TPL sees the businesses they mentor or mentored (or founded); a supervisor those mentored by a TPL in
+    their scope or located in their regions; evaluators and admins all of them.
+    """
+    if user.has_role(Role.ADMIN, Role.EVALUATOR):
+        return sa.true()
+    mentored = sa.exists().where(
+        Mentorship.business_id == Business.id,
+        Mentorship.facilitator_id == Facilitator.id,
+        facilitator_scope(user),
+    )
+    founded = sa.exists().where(Facilitator.id == Business.founder_id, facilitator_scope(user))
+    if user.has_role(Role.SUPERVISOR):
+        return sa.or_(mentored, founded, in_regions(Business.region_code, user.region_codes))
+    return sa.or_(mentored, founded)
+
+
+def work_scope(user: User, model):
+    """SQL condition selecting the activities, permits, assessments, months, surveys or requests of TPL in scope."""
+    if user.has_role(Role.ADMIN, Role.EVALUATOR):
+        return sa.true()
+    return sa.exists().where(Facilitator.id == model.facilitator_id, facilitator_scope(user))
+
+
+def visible_ids(user: User, model, ids) -> set[int]:
+    """Which of the given activity, permit, assessment or month ids the user may open (one query)."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(model.id).where(model.id.in_(ids), work_scope(user, model))))
+
+
+def in_scope(user: User, facilitator_id: int) -> bool:
+    """True when the TPL is in the user's scope."""
+    condition = sa.select(Facilitator.id).where(Facilitator.id == facilitator_id, facilitator_scope(user))
+    return db.session.scalar(condition) is not None
+
+
+# --- loaders: NotFound outside the scope ------------------------------------------------------
+
+
+def _load(user: User, model, object_id: int, condition):
+    """One record matching `condition`; out of scope is audited, and both cases raise NotFound."""
+    obj = db.session.scalar(sa.select(model).where(model.id == object_id, condition))
+    if obj is None:
+        if db.session.get(model, object_id) is not None:
+            from .audit import record_access_denied
+
+            # Out of scope: audited, but answered as "not found" so that its existence is not confirmed.
+            record_access_denied(user, f"{model.__tablename__}/{object_id}")
+        raise NotFound(f"{model.__tablename__}/{object_id}")
+    return obj
+
+
+def load_facilitator(user: User, facilitator_id: int) -> Facilitator:
+    """A TPL profile the user may see; NotFound otherwise."""
+    return _load(user, Facilitator, facilitator_id, facilitator_scope(user))
+
+
+def load_business(user: User, business_id: int) -> Business:
+    """A business the user may see; NotFound otherwise."""
+    return _load(user, Business, business_id, business_scope(user))
+
+
+def load_activity(user: User, activity_id: int) -> Activity:
+    """An activity of a TPL in the user's scope; NotFound otherwise."""
+    return _load(user, Activity, activity_id, work_scope(user, Activity))
+
+
+def load_permit(user: User, permit_id: int) -> PermitFacilitation:
+    """A permit facilitation of a TPL in the user's scope; NotFound otherwise."""
+    return _load(user, PermitFacilitation, permit_id, work_scope(user, PermitFacilitation))
+
+
+def load_assessment(user: User, assessment_id: int) -> Assessment:
+    """An assessment made by a TPL in the user's scope; NotFound otherwise."""
+    return _load(user, Assessment, assessment_id, work_scope(user, Assessment))
+
+
+def load_month(user: User, report_id: int) -> MonthlyReport:
+    """A monthly report of a TPL in the user's scope; NotFound otherwise."""
+    return _load(user, MonthlyReport, report_id, work_scope(user, MonthlyReport))
+
+
+def load_evidence(user: User, evidence_id: int) -> Evidence:
+    """An evidence file of an activity the user may see; NotFound otherwise."""
+    condition = sa.exists().where(Activity.id == Evidence.activity_id, work_scope(user, Activity))
+    return _load(user, Evidence, evidence_id, condition)
+
+
+def load_survey(user: User, survey_id: int) -> OutcomeSurvey:
+    """A tracer survey of a TPL in the user's scope; NotFound otherwise."""
+    return _load(user, OutcomeSurvey, survey_id, work_scope(user, OutcomeSurvey))
+
+
+def load_mentorship_request(user: User, request_id: int) -> MentorshipRequest:
+    """A request to mentor a business, of a TPL in the user's scope; NotFound otherwise."""
+    return _load(user, MentorshipRequest, request_id, work_scope(user, MentorshipRequest))
+
+
+# --- who may do what ------------------------------------------------------------------------
+
+
+def can_see_personal_numbers(user: User) -> bool:
+    """Evaluators read NIK and phone masked (UU PDP: only what the purpose needs)."""
+    return not user.has_role(Role.EVALUATOR)
+
+
+def is_own_work(user: User, facilitator_id: int) -> bool:
+    """True when `user` is the TPL whose work this is: only they log, edit and submit it."""
+    return user.has_role(Role.FACILITATOR) and user.facilitator is not None and user.facilitator.id == facilitator_id
+
+
+def can_log_work(user: User) -> bool:
+    """A TPL linked to their profile logs activities and records permits."""
+    return user.has_role(Role.FACILITATOR) and user.facilitator is not None
+
+
+def can_edit_activity(user: User, activity: Activity) -> bool:
+    """The owning TPL, while the activity's month is open."""
+    from .months import month_status
+
+    return is_own_work(user, activity.facilitator_id) and month_status(activity.facilitator_id, activity.date) not in (
+        MonthStatus.SUBMITTED,
+        MonthStatus.APPROVED,
+    )
+
+
+def can_edit_permit(user: User, permit: PermitFacilitation) -> bool:
+    """The owning TPL, while the current step's month is open or the permit can still advance.
+
+    In a locked month an open (planned or submitted) permit may still move to its next step, dated in an
+    open month; every other change is refused by `update_permit`.
+    """
+    if not is_own_work(user, permit.facilitator_id):
+        return False
+    return permit.status in PERMIT_OPEN_STATUSES or not permit_month_locked(permit)
+
+
+def can_delete_permit(user: User, permit: PermitFacilitation) -> bool:
+    """The owning TPL, while the permit is planned and its month open."""
+    return is_own_work(user, permit.facilitator_id) and permit.status == "planned" and not permit_month_locked(permit)
+
+
+def permit_month_locked(permit: PermitFacilitation) -> bool:
+    """True when the month of the permit's current status date is submitted or approved."""
+    from .months import locked_periods
+
+    return bool(locked_periods(permit.facilitator_id, [permit.status_on]))
+
+
+def mentors_now(user: User, business: Business) -> bool:
+    """True when `user` is a TPL currently mentoring the business (they may edit it, assess it, stop mentoring)."""
+    if not user.has_role(Role.FACILITATOR) or user.facilitator is None:
+        return False
+    open_mentorship = sa.select(Mentorship.id).where(
+        Mentorship.business_id == business.id,
+        Mentorship.facilitator_id == user.facilitator.id,
+        Mentorship.end_date.is_(None),
+    )
+    return db.session.scalar(open_mentorship) is not None
+
+
+def can_edit_business(user: User, business: Business) -> bool:
+    """Only a TPL currently mentoring the business changes it."""
+    return mentors_now(user, business)
+
+
+def can_stop_mentoring(user: User, business: Business) -> bool:
+    """Only a TPL currently mentoring the business stops mentoring it."""
+    return mentors_now(user, business)
+
+
+def can_assess(user: User, business: Business) -> bool:
+    """Only a TPL currently mentoring the business records an assessment of it."""
+    return mentors_now(user, business)
+
+
+def can_edit_assessment(user: User, assessment: Assessment) -> bool:
+    """Only the TPL who made the assessment changes or deletes it (the services also check its months)."""
+    return is_own_work(user, assessment.facilitator_id)
+
+
+def can_decide_request(user: User, request: MentorshipRequest) -> bool:
+    """A supervisor of the TPL who asked decides their request to mentor a business."""
+    return supervises(user, request.facilitator_id)
+
+
+def supervises(user: User, facilitator_id: int) -> bool:
+    """A supervisor with the TPL in their scope: reviews their months, sets targets, hands businesses over."""
+    return user.has_role(Role.SUPERVISOR) and in_scope(user, facilitator_id)
+
+
+def can_submit_month(user: User, facilitator: Facilitator, period: date, status: str, today: date) -> bool:
+    """The TPL's own month, started, in a contract, draft or returned."""
+    from .months import covers_month, month_start
+
+    return (
+        is_own_work(user, facilitator.id)
+        and status in SUBMITTABLE
+        and period <= month_start(today)
+        and covers_month(facilitator, period)
+    )
+
+
+def can_review_month(user: User, facilitator_id: int, status: str) -> bool:
+    """A supervisor of the TPL approves or returns a submitted month."""
+    return status == MonthStatus.SUBMITTED and supervises(user, facilitator_id)
+
+
+def can_reopen_month(user: User, facilitator_id: int, status: str) -> bool:
+    """A supervisor of the TPL reopens an approved month."""
+    return status == MonthStatus.APPROVED and supervises(user, facilitator_id)
+
+
+def is_own_profile(user: User, facilitator: Facilitator) -> bool:
+    """True when the user is this TPL's own login."""
+    return user.has_role(Role.FACILITATOR) and facilitator.user_id == user.id
+
+
+def can_record_survey(user: User, facilitator: Facilitator) -> bool:
+    """The TPL themself, a supervisor in scope, or an evaluator (admins do not record surveys)."""
+    if not user.has_role(*SURVEY_RECORDERS):
+        return False
+    if user.has_role(Role.FACILITATOR):
+        return is_own_profile(user, facilitator)
+    return in_scope(user, facilitator.id)
+
+
+def can_edit_survey(user: User, survey: OutcomeSurvey) -> bool:
+    """Whoever may record the TPL's surveys may change them."""
+    return can_record_survey(user, survey.facilitator)
+
+
+def can_verify_survey(user: User, facilitator: Facilitator) -> bool:
+    """A supervisor in scope or an evaluator verifies or rejects a TPL's surveys."""
+    return user.has_role(*SURVEY_VERIFIERS) and in_scope(user, facilitator.id)
+
+
+def can_add_survey_business(user: User, facilitator: Facilitator) -> bool:
+    """Whoever verifies a TPL's surveys adds a verified new business to the registry."""
+    return can_verify_survey(user, facilitator)
+
+
+def can_start_job(user: User, name: str) -> bool:
+    """Admins start any job now; evaluators only the metric computation."""
+    return user.has_role(Role.ADMIN) or (user.has_role(Role.EVALUATOR) and name in EVALUATOR_JOBS)
