@@ -132,7 +132,11 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def not_found(error):
-        # A loader found nothing in the user's scope (audited there when the record exists): plain 404.
+        # A loader found nothing in the user's scope: a plain 404, audited when the record exists.
+        if error.denied is not None:
+            from .security import audit_refused_access
+
+            audit_refused_access(error.denied, error.target)
         return render_template("errors/error.html", code=404), 404
 
     @app.errorhandler(CSRFError)

@@ -24,6 +24,17 @@ def public(view):
     return view
 
 
+def audit_refused_access(user, path: str) -> None:
+    """Audit a refused access in a transaction of its own: the refused request's work is undone first, the entry
+    is kept although the request answers 403 or 404."""
+    from .extensions import db
+    from .services.audit import record_access_denied
+
+    db.session.rollback()
+    record_access_denied(user, path)
+    db.session.commit()
+
+
 def roles_required(*roles):
     """Allow a route to signed-in users holding one of `roles` (none given: any signed-in user)."""
 
@@ -35,9 +46,7 @@ def roles_required(*roles):
 
                 return login_manager.unauthorized()
             if roles and not current_user.has_role(*roles):
-                from .services.audit import record_access_denied
-
-                record_access_denied(current_user, request.path)
+                audit_refused_access(current_user, request.path)
                 abort(403)
             return view(*args, **kwargs)
 

@@ -12,7 +12,7 @@ from ..dates import programme_today
 from ..extensions import db
 from ..forms import ConfirmForm, show_service_error
 from ..models import Activity, Facilitator, ReviewComment, Role
-from ..security import roles_required
+from ..security import audit_refused_access, roles_required
 from ..services import ServiceError, audit
 from ..services import activities as service
 from ..services.evidence import MAX_FILE_BYTES, PDF_TYPE, Upload
@@ -157,7 +157,7 @@ def _load_own(activity_id: int) -> Activity:
     """An activity the signed-in TPL may change: 404 when it is not their own."""
     activity = load_activity(current_user, activity_id)
     if not is_own_work(current_user, activity.facilitator_id):
-        audit.record_access_denied(current_user, request.path)
+        audit_refused_access(current_user, request.path)
         abort(404)
     return activity
 

@@ -63,4 +63,12 @@ class Problems:
 
 
 class NotFound(Exception):
-    """The record does not exist or lies outside the user's scope; the web layer answers 404 either way."""
+    """The record does not exist or lies outside the user's scope; the web layer answers 404 either way.
+
+    `denied` is the user refused when the record exists but lies outside their scope: the boundary audits it.
+    """
+
+    def __init__(self, target: str, denied=None):
+        super().__init__(target)
+        self.target = target
+        self.denied = denied

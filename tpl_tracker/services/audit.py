@@ -61,10 +61,8 @@ def record(
 
 
 def record_access_denied(user, path: str) -> None:
-    """Audit a refused access, in its own transaction."""
-    db.session.rollback()
+    """Audit a refused access (the caller, a boundary, has undone the refused request's work and commits)."""
     record("access_denied", actor=user, entity_type="route", note=path[:500])
-    db.session.commit()
 
 
 def history(*records) -> list[AuditEntry]:

@@ -102,12 +102,9 @@ def _load(user: User, model, object_id: int, condition):
     """One record matching `condition`; out of scope is audited, and both cases raise NotFound."""
     obj = db.session.scalar(sa.select(model).where(model.id == object_id, condition))
     if obj is None:
-        if db.session.get(model, object_id) is not None:
-            from .audit import record_access_denied
-
-            # Out of scope: audited, but answered as "not found" so that its existence is not confirmed.
-            record_access_denied(user, f"{model.__tablename__}/{object_id}")
-        raise NotFound(f"{model.__tablename__}/{object_id}")
+        # Out of scope: audited by the boundary, but answered as "not found" so that its existence is not confirmed.
+        exists = db.session.get(model, object_id) is not None
+        raise NotFound(f"{model.__tablename__}/{object_id}", denied=user if exists else None)
     return obj
 
 

@@ -353,7 +353,6 @@ def _move(report: MonthlyReport, allowed: tuple[str, ...], values: dict) -> None
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        db.session.rollback()
         raise ServiceError(_("This month was changed by someone else meanwhile. Please check it and try again."))
     db.session.refresh(report)
 
