@@ -53,7 +53,7 @@ format: install
 
 # Refresh the message catalog after changing texts (then translate the new entries).
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o tpl_tracker/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o tpl_tracker/translations/messages.pot .
 	$(BIN)/pybabel update -i tpl_tracker/translations/messages.pot -d tpl_tracker/translations --no-fuzzy-matching
 
 # Recompile the locked, hashed requirement files after changing requirements.in or requirements-dev.in.

@@ -184,11 +184,17 @@ def csrf_token_from(html: str) -> str:
     return match.group(1)
 
 
-def ui_message(app, text: str, **values) -> str:
-    """A message as the app shows it to a visitor in the default language."""
-    from flask_babel import gettext
+# WTForms' message for a too long text, a (singular, plural) pair: ui_message(app, TOO_LONG, num=2000, max=2000).
+TOO_LONG = ("Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters.")
+
+
+def ui_message(app, text: str | tuple[str, str], **values) -> str:
+    """A message as the app shows it to a visitor in the default language; a (singular, plural) pair counts `num`."""
+    from flask_babel import gettext, ngettext
 
     with app.test_request_context():
+        if isinstance(text, tuple):
+            return ngettext(*text, **values)
         return gettext(text, **values)
 
 

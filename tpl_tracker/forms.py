@@ -3,13 +3,38 @@
 import re
 from collections.abc import Callable
 
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField
 from wtforms.widgets import TextInput
 
 
-class ConfirmForm(FlaskForm):
+class AppCatalogTranslations:
+    """WTForms' own messages ("This field is required.", ...) looked up in the app's catalogue.
+
+    WTForms ships no Indonesian catalogue; tpl_tracker/wtforms_messages.py puts its messages in ours.
+    """
+
+    def gettext(self, string):
+        """The message in the current interface language."""
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        """The singular or plural message for `n`, in the current interface language (WTForms fills it in)."""
+        return get_translations().ungettext(singular, plural, n)
+
+
+class Form(FlaskForm):
+    """The base of every form of the app: WTForms' messages speak the interface language."""
+
+    class Meta:
+        def get_translations(self, form):
+            """WTForms' messages from the app's catalogue instead of WTForms' own."""
+            return AppCatalogTranslations()
+
+
+class ConfirmForm(Form):
     """A one-button POST form: it carries only the CSRF token."""
 
 

@@ -1,7 +1,6 @@
 """Forms of the activities blueprint."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     FloatField,
     MultipleFileField,
@@ -14,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import LocalDateField, LocalDecimalField
+from ..forms import Form, LocalDateField, LocalDecimalField
 from ..models import ActivityType
 
 # KBLI 2020 manufacturing divisions (category C).
@@ -32,7 +31,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(Form):
     """One activity: when, what, with which businesses, how long, where."""
 
     # InputRequired (not DataRequired) keeps the "not a valid date" message of a mistyped date.
@@ -55,7 +54,7 @@ class ActivityForm(FlaskForm):
     )
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(Form):
     """More evidence files for an activity."""
 
     files = MultipleFileField(
@@ -63,7 +62,7 @@ class EvidenceForm(FlaskForm):
     )
 
 
-class ActivityFilterForm(FlaskForm):
+class ActivityFilterForm(Form):
     """Search and filters of the activity list (GET, no CSRF needed)."""
 
     class Meta:

@@ -1,14 +1,14 @@
 """Forms of the admin blueprint."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from ..forms import Form
 from ..models import Role
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """An account: name, email, role and, for a supervisor, the scope."""
 
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
@@ -25,7 +25,7 @@ class NewUserForm(UserForm):
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     """A new password set by the admin."""
 
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
@@ -36,7 +36,7 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set password"))
 
 
-class UserSearchForm(FlaskForm):
+class UserSearchForm(Form):
     """Search of the user list (GET)."""
 
     class Meta:
@@ -46,7 +46,7 @@ class UserSearchForm(FlaskForm):
     role = SelectField(_l("Role"), choices=Role.choices(blank=_l("All roles")), validators=[Optional()])
 
 
-class AuditSearchForm(FlaskForm):
+class AuditSearchForm(Form):
     """Filters of the audit trail (GET)."""
 
     class Meta:

@@ -4,11 +4,10 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from ..extensions import db
-from ..forms import show_service_error
+from ..forms import ConfirmForm, show_service_error
 from ..models import AuditEntry, Facilitator, Role, User
 from ..security import roles_required
 from ..services import ServiceError
@@ -95,7 +94,7 @@ def user_edit(user_id: int):
         else:
             flash(_("The account %(email)s has been saved.", email=user.email), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render_template("admin/user_form.html", form=form, user=user, toggle_form=FlaskForm())
+    return render_template("admin/user_form.html", form=form, user=user, toggle_form=ConfirmForm())
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -103,7 +102,7 @@ def user_edit(user_id: int):
 def user_set_active(user_id: int):
     """Deactivate or reactivate an account (the page asks for confirmation first)."""
     user = _get_user_or_404(user_id)
-    form = FlaskForm()
+    form = ConfirmForm()
     if not form.validate_on_submit() or request.form.get("enabled") not in ("0", "1"):
         abort(400)
     enabled = request.form["enabled"] == "1"

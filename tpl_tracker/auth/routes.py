@@ -6,9 +6,9 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..security import is_safe_next, public, roles_required
 from ..services import ServiceError
 from ..services.auth import authenticate, change_password, sign_out
@@ -66,7 +66,7 @@ def login():
 @roles_required()
 def logout():
     """Sign out: the session cookie becomes useless, on this and every other device."""
-    form = FlaskForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         sign_out(current_user)
         lang = session.get("lang")

@@ -1,17 +1,16 @@
 """Forms of the businesses blueprint."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import LocalDateField, RupiahField
+from ..forms import Form, LocalDateField, RupiahField
 from ..models import AssessmentKind, MarketReach, PermitType, SizeClass
 
 REQUIRED = {"required": True}  # a hint for the browser; the rules themselves are services.businesses' checks
 
 
-class BusinessForm(FlaskForm):
+class BusinessForm(Form):
     """A business (IKM binaan): the fields and their types only; every rule is checked by the service, which
     names all problems at once. Region selects get their choices in the view."""
 
@@ -34,7 +33,7 @@ class BusinessForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class BusinessSearchForm(FlaskForm):
+class BusinessSearchForm(Form):
     """Search and filters of the business list (GET, no CSRF needed)."""
 
     class Meta:
@@ -51,14 +50,14 @@ class BusinessSearchForm(FlaskForm):
     )
 
 
-class RequestForm(FlaskForm):
+class RequestForm(Form):
     """Ask to mentor an existing business."""
 
     reason = TextAreaField(_l("Why do you want to mentor it? (optional)"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Ask to mentor this business"))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """A supervisor's decision on a request."""
 
     decision = SelectField(
@@ -68,7 +67,7 @@ class DecisionForm(FlaskForm):
     submit = SubmitField(_l("Decide"))
 
 
-class StopForm(FlaskForm):
+class StopForm(Form):
     """End the TPL's mentoring of a business."""
 
     end_date = LocalDateField(_l("Last day of mentoring"), validators=[InputRequired()])
@@ -76,7 +75,7 @@ class StopForm(FlaskForm):
     submit = SubmitField(_l("Stop mentoring"))
 
 
-class AssessmentForm(FlaskForm):
+class AssessmentForm(Form):
     """The condition of a business on one day."""
 
     kind = SelectField(_l("Kind"), choices=AssessmentKind.choices())

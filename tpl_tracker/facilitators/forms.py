@@ -1,11 +1,10 @@
 """Forms of the facilitators blueprint."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..forms import LocalDateField
+from ..forms import Form, LocalDateField
 from ..models import POLYTECHNICS, ContractStatus, Gender
 
 
@@ -13,7 +12,7 @@ def _int_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class FacilitatorForm(FlaskForm):
+class FacilitatorForm(Form):
     """A TPL profile."""
 
     nik = StringField(_l("NIK"), validators=[DataRequired(), Length(min=16, max=16)])
@@ -29,7 +28,7 @@ class FacilitatorForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ContractForm(FlaskForm):
+class ContractForm(Form):
     """One contract of a TPL."""
 
     number = StringField(_l("Contract number"), validators=[DataRequired(), Length(max=60)])
@@ -45,7 +44,7 @@ class ContractForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class FacilitatorSearchForm(FlaskForm):
+class FacilitatorSearchForm(Form):
     """Search and filters of the TPL list (GET, no CSRF needed)."""
 
     class Meta:

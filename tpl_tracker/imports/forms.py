@@ -1,12 +1,13 @@
 """Forms of the imports blueprint."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SubmitField
 
+from ..forms import Form
 
-class ImportForm(FlaskForm):
+
+class ImportForm(Form):
     """The workbook to import, and whether only to check it."""
 
     file = FileField(

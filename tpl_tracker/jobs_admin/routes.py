@@ -3,9 +3,9 @@
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..jobs import JOBS
 from ..jobs.runner import cron_fields, recent_runs, run_job
 from ..models import Role
@@ -20,7 +20,7 @@ def index():
     """The jobs with their schedules, and the latest runs."""
     page = db.paginate(recent_runs(), per_page=current_app.config["PER_PAGE"], error_out=False)
     jobs = [(job, cron_fields(name)) for name, job in JOBS.items()]
-    return render_template("jobs_admin/index.html", jobs=jobs, page=page, form=FlaskForm())
+    return render_template("jobs_admin/index.html", jobs=jobs, page=page, form=ConfirmForm())
 
 
 @bp.route("/<name>/run", methods=["POST"])
@@ -31,7 +31,7 @@ def start(name: str):
         abort(404)
     if not can_start_job(current_user, name):
         abort(403)
-    if not FlaskForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     run = run_job(name, triggered_by=current_user)
     messages = {

@@ -10,9 +10,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from ..dates import programme_today
+from ..forms import ConfirmForm
 from ..models import Role
 from ..security import is_safe_next, public, roles_required
 from ..services import dashboard
@@ -56,7 +56,7 @@ def home():
 @public
 def set_language():
     """Switch the interface language for this browser session (and, signed in, for the user's emails)."""
-    form = FlaskForm()
+    form = ConfirmForm()
     lang = request.form.get("lang")
     if not form.validate_on_submit() or lang not in current_app.config["LANGUAGES"]:
         abort(400)

@@ -2,9 +2,9 @@
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..security import is_safe_next, roles_required
 from ..services.notification_kinds import notification_text, notification_url
 from ..services.notifications import mark_read, user_notifications
@@ -17,14 +17,14 @@ def index():
     """The user's notifications, unread first, in the reader's language."""
     page = db.paginate(user_notifications(current_user), per_page=current_app.config["PER_PAGE"], error_out=False)
     shown = [(note, notification_text(note), notification_url(note)) for note in page.items]
-    return render_template("notifications/index.html", page=page, shown=shown, form=FlaskForm())
+    return render_template("notifications/index.html", page=page, shown=shown, form=ConfirmForm())
 
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])
 @roles_required()
 def read(notification_id: int):
     """Mark one notification as read and open what it points to."""
-    if not FlaskForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     mark_read(current_user, notification_id)
     target = request.form.get("next")
@@ -35,7 +35,7 @@ def read(notification_id: int):
 @roles_required()
 def read_all():
     """Mark every notification as read."""
-    if not FlaskForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     mark_read(current_user)
     return redirect(url_for("notifications.index"))

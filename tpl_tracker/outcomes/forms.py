@@ -1,7 +1,6 @@
 """Forms of the tracer-survey blueprint."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     IntegerField,
@@ -13,14 +12,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import LocalDateField, RupiahField
+from ..forms import Form, LocalDateField, RupiahField
 from ..models import SurveyStatus, Verification
 
 # A verdict: verified or rejected (a survey becomes unverified only by being edited).
 VERDICT_CHOICES = [SelectChoice(v.value, v.label) for v in (Verification.VERIFIED, Verification.REJECTED)]
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(Form):
     """One tracer survey; the business fields only matter for `wirausaha`."""
 
     survey_date = LocalDateField(_l("Survey date"), validators=[DataRequired()])
@@ -43,7 +42,7 @@ class SurveyForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     """A supervisor's or evaluator's verdict on a survey."""
 
     verification = SelectField(_l("Verification"), choices=VERDICT_CHOICES)
@@ -51,7 +50,7 @@ class VerifyForm(FlaskForm):
     next = HiddenField()
 
 
-class SurveyFilterForm(FlaskForm):
+class SurveyFilterForm(Form):
     """Filters of the survey list (GET, no CSRF needed)."""
 
     class Meta:

@@ -1,11 +1,10 @@
 """Forms of the permits blueprint."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
-from ..forms import LocalDateField
+from ..forms import Form, LocalDateField
 from ..models import PermitStatus, PermitType
 
 
@@ -13,7 +12,7 @@ def _int_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class PermitForm(FlaskForm):
+class PermitForm(Form):
     """One permit facilitation and where it stands."""
 
     business_id = SelectField(_l("Business"), coerce=_int_or_none)
@@ -28,7 +27,7 @@ class PermitForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
 
-class PermitFilterForm(FlaskForm):
+class PermitFilterForm(Form):
     """Search and filters of the permit list (GET, no CSRF needed)."""
 
     class Meta:

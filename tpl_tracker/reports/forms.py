@@ -1,15 +1,14 @@
 """Forms of the reports blueprint."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import Optional
 
-from ..forms import LocalDateField
+from ..forms import Form, LocalDateField
 from ..models import Grouping
 
 
-class WubReportForm(FlaskForm):
+class WubReportForm(Form):
     """Grouping and as-of date of the WUB report (GET)."""
 
     class Meta:

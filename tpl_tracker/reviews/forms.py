@@ -1,23 +1,23 @@
 """Forms of the reviews blueprint."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import HiddenInput
 
+from ..forms import Form
 from ..models import MonthStatus
 from ..services.reviews import MAX_COMMENT
 
 
-class SubmitMonthForm(FlaskForm):
+class SubmitMonthForm(Form):
     """The TPL submits a month for review, with an optional note to the supervisor."""
 
     note = TextAreaField(_l("Note to your supervisor (optional)"), validators=[Optional(), Length(max=MAX_COMMENT)])
     submit = SubmitField(_l("Submit for review"))
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """The supervisor's decision on a submitted month (item comments are fields comment-<type>-<id>)."""
 
     decision = RadioField(
@@ -32,7 +32,7 @@ class ReviewForm(FlaskForm):
     submit = SubmitField(_l("Save decision"))
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     """The supervisor reopens an approved month, saying why."""
 
     reason = TextAreaField(
@@ -42,7 +42,7 @@ class ReopenForm(FlaskForm):
     submit = SubmitField(_l("Reopen"))
 
 
-class ReportFilterForm(FlaskForm):
+class ReportFilterForm(Form):
     """Filters of the list of monthly reports (GET, no CSRF needed)."""
 
     class Meta:

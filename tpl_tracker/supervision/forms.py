@@ -1,7 +1,6 @@
 """Forms of the supervision blueprint."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -15,7 +14,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import LocalDateField
+from ..forms import Form, LocalDateField
 from ..services.supervision import TARGET_MAX
 
 FLAG_CHOICES = [
@@ -27,7 +26,7 @@ FLAG_CHOICES = [
 ]
 
 
-class RosterSearchForm(FlaskForm):
+class RosterSearchForm(Form):
     """Search and filters of the roster (GET, no CSRF needed)."""
 
     class Meta:
@@ -49,7 +48,7 @@ def _whole_number(label):
     )
 
 
-class TargetForm(FlaskForm):
+class TargetForm(Form):
     """A TPL's targets for one year."""
 
     year = IntegerField(
@@ -81,7 +80,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class HandoverForm(FlaskForm):
+class HandoverForm(Form):
     """Move a TPL's businesses to another TPL."""
 
     mentorship_ids = MultiCheckboxField(_l("Businesses to hand over"), coerce=int, validate_choice=False)
