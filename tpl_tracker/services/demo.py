@@ -48,6 +48,8 @@ from .facilitators import (
     create_facilitator,
 )
 from .months import month_start, next_month, previous_month
+from .outcomes import add_months, tracer_months
+from .permits import PIRT_VALID_YEARS, add_years
 from .policy import in_regions
 from .regions import sync_regions
 from .users import UserData, create_user
@@ -329,14 +331,8 @@ OTHER_OUTCOMES = ["bekerja", "bekerja", "asn", "studi", "belum_bekerja", "lainny
 BUSINESS_WORDS = ["Keripik", "Sambal", "Kopi", "Tenun", "Batik", "Abon", "Kue", "Madu", "Rotan", "Kerajinan"]
 
 
-def _months_later(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, 28))
-
-
 def _add_surveys(maker: "_Maker", today: date, verifier: User) -> int:
-    """Tracer surveys of the alumni at 6, 12 and 24 months, in every status and verification state."""
+    """Tracer surveys of the alumni on the due date of each round, in every status and verification state."""
     from ..models import Contract, OutcomeSurvey
 
     rng, added = maker.rng, 0
@@ -354,8 +350,8 @@ def _add_surveys(maker: "_Maker", today: date, verifier: User) -> int:
         founder = rng.random() < 0.45
         founded = first_start + timedelta(days=rng.randint(-200, 900))
         name = f"{rng.choice(BUSINESS_WORDS)} {maker.name(rng.choice(['L', 'P']))[1]}"
-        for months in (6, 12, 24):
-            survey_date = _months_later(exit_date, months)
+        for months in tracer_months():
+            survey_date = add_months(exit_date, months)
             if survey_date > today:
                 break
             wirausaha = founder and founded <= survey_date
@@ -561,7 +557,7 @@ STREETS = [
 FOOD_PERMITS = ["pirt", "halal", "merek", "bpom"]
 OTHER_PERMITS = ["merek", "sni", "tkdn"]
 # Years an issued permit is valid (a mark from its filing date); NIB and halal certificates do not expire.
-PERMIT_VALIDITY = {"pirt": 5, "bpom": 5, "sni": 4, "tkdn": 3, "merek": 10}
+PERMIT_VALIDITY = {"pirt": PIRT_VALID_YEARS, "bpom": 5, "sni": 4, "tkdn": 3, "merek": 10}
 REJECTION_NOTES = [
     "Ditolak: label belum mencantumkan tanggal kedaluwarsa.",
     "Ditolak: denah ruang produksi belum sesuai persyaratan.",
@@ -601,14 +597,6 @@ WORK_SPAN_MONTHS = 4  # activities cover the last 3 to 4 months of each TPL's co
 def _add_days(day: date, days: int) -> date:
     """`days` after (or before) `day`."""
     return day + timedelta(days=days)
-
-
-def _years_later(day: date, years: int) -> date:
-    """The same day `years` later (28 February for a 29 February)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def _tiny_jpeg(rng: random.Random) -> bytes:
@@ -954,7 +942,7 @@ class _Work:
         if permit.permit_type == "nib":
             return self.new_nib()
         if permit.permit_type == "pirt":
-            expiry = _years_later(permit.issued_on, 5).year % 100
+            expiry = add_years(permit.issued_on, PIRT_VALID_YEARS).year % 100
             return (
                 f"{rng.randint(1, 5)}{rng.randint(1, 16):02d}{region}{rng.randint(1, 9999):04d}"
                 f"{rng.randint(1, 30):02d}{expiry:02d}"
@@ -993,7 +981,7 @@ class _Work:
         years = PERMIT_VALIDITY.get(permit_type)
         if status == "issued" and years and not tpl.active and self.rng.random() < 0.7:
             # Issued so that it expires within 60 days of today: the "expiring" lists show it.
-            window_start = _years_later(self.today, -years) + timedelta(days=1)
+            window_start = add_years(self.today, -years) + timedelta(days=1)
             final = self.pick_day(tpl, max(window_start, _add_days(first, 20)), min(_add_days(window_start, 58), last))
         if final is not None:
             submitted = self.pick_day(tpl, max(first, _add_days(final, -60)), _add_days(final, -7)) or final
@@ -1032,7 +1020,7 @@ class _Work:
             permit.document_number = self.document_number(permit, business)
             years = PERMIT_VALIDITY.get(permit_type)
             if years:
-                permit.expires_on = _years_later(submitted if permit_type == "merek" else final, years)
+                permit.expires_on = add_years(submitted if permit_type == "merek" else final, years)
             if permit_type == "nib":
                 business.nib = permit.document_number
         elif status == "rejected":

@@ -1,5 +1,6 @@
 """TPL profiles and contracts: validation against NIK, regions and the other contracts."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -144,23 +145,87 @@ def effective_end_of(status: str, end_date: date, terminated_on: date | None) ->
     return terminated_on if status == "terminated" and terminated_on else end_date
 
 
-def _check_no_overlap(facilitator: Facilitator, start: date, end: date, contract_id: int | None) -> None:
+@dataclass(frozen=True)
+class ContractPeriod:
+    """The days a contract holds its TPL, from its start to its effective end (both included), and its placement.
+
+    `contract_id` is None for a contract not written yet.
+    """
+
+    start: date
+    end: date
+    number: str
+    placement_code: str
+    contract_id: int | None = None
+
+    @classmethod
+    def of(cls, contract: Contract) -> "ContractPeriod":
+        """The period of a stored contract."""
+        return cls(contract.start_date, contract.effective_end, contract.number, contract.placement_code, contract.id)
+
+    @classmethod
+    def planned(cls, values: dict, contract_id: int | None) -> "ContractPeriod":
+        """The period of checked contract values (a new contract, or new values of the stored one `contract_id`)."""
+        end = effective_end_of(values["status"], values["end_date"], values["terminated_on"])
+        return cls(values["start_date"], end, values["number"], values["placement_code"], contract_id)
+
+    def overlaps(self, other: "ContractPeriod") -> bool:
+        """True when the two periods share at least one day."""
+        return self.start <= other.end and other.start <= self.end
+
+
+def _kept(stored: Iterable[ContractPeriod], planned: list[ContractPeriod]) -> list[ContractPeriod]:
+    """The stored periods that the planned ones leave as they are (not the stored contracts they change)."""
+    replaced = {period.contract_id for period in planned if period.contract_id is not None}
+    return [period for period in stored if period.contract_id not in replaced]
+
+
+def find_overlaps(stored: Iterable[ContractPeriod], planned: list[ContractPeriod]) -> list[ContractPeriod | None]:
+    """Per planned period of one TPL, in order: the first period it overlaps, else None.
+
+    A planned period is checked against the TPL's stored periods it leaves as they are, then against the
+    planned periods before it.
+    """
+    others = _kept(stored, planned)
+    clashes = []
+    for period in planned:
+        clashes.append(next((other for other in others if period.overlaps(other)), None))
+        others.append(period)
+    return clashes
+
+
+def latest_placement(stored: Iterable[ContractPeriod], planned: Iterable[ContractPeriod] = ()) -> str | None:
+    """The placement of a TPL's latest contract once the planned periods are written, None without contracts.
+
+    Latest by effective end, then start, then id; contracts not written yet come after the stored ones, in order.
+    """
+    planned = list(planned)
+    periods = _kept(stored, planned) + planned
+    if not periods:
+        return None
+
+    def rank(position: int) -> tuple:
+        period = periods[position]
+        return period.end, period.start, period.contract_id is None, period.contract_id or 0, position
+
+    return periods[max(range(len(periods)), key=rank)].placement_code
+
+
+def _check_no_overlap(facilitator: Facilitator, planned: ContractPeriod) -> None:
     """Refuse a period (up to its effective end) that overlaps another contract of the TPL."""
-    for other in facilitator.contracts:
-        if other.id is not None and other.id == contract_id:
-            continue
-        if start <= other.effective_end and other.start_date <= end:
-            raise ServiceError(
-                _("This period overlaps contract %(number)s of the same TPL.", number=other.number),
-                field="start_date",
-            )
+    (clash,) = find_overlaps([ContractPeriod.of(contract) for contract in facilitator.contracts], [planned])
+    if clash is not None:
+        raise ServiceError(
+            _("This period overlaps contract %(number)s of the same TPL.", number=clash.number),
+            field="start_date",
+        )
 
 
 def _flush_contract(facilitator: Facilitator, values: dict, contract_id: int | None) -> None:
     """Flush a new or changed contract; one that a concurrent request wrote meanwhile is refused as an overlap."""
-    end = effective_end_of(values["status"], values["end_date"], values["terminated_on"])
+    planned = ContractPeriod.planned(values, contract_id)
     # After the rollback the TPL's contracts are read again, the one written meanwhile included.
-    flush_or_refuse(NO_CONTRACT_OVERLAP, lambda: _check_no_overlap(facilitator, values["start_date"], end, contract_id))
+    flush_or_refuse(NO_CONTRACT_OVERLAP, lambda: _check_no_overlap(facilitator, planned))
 
 
 def _check_contract(facilitator: Facilitator, data: ContractData, contract: Contract | None) -> dict:
@@ -189,9 +254,7 @@ def _check_contract(facilitator: Facilitator, data: ContractData, contract: Cont
             raise ServiceError(_("Give the reason for the termination."), field="termination_reason")
     else:
         terminated_on, reason = None, None
-    end = effective_end_of(data.status, data.end_date, terminated_on)
-    _check_no_overlap(facilitator, data.start_date, end, contract.id if contract is not None else None)
-    return {
+    values = {
         "number": number,
         "start_date": data.start_date,
         "end_date": data.end_date,
@@ -200,12 +263,13 @@ def _check_contract(facilitator: Facilitator, data: ContractData, contract: Cont
         "terminated_on": terminated_on,
         "termination_reason": reason,
     }
+    _check_no_overlap(facilitator, ContractPeriod.planned(values, contract.id if contract is not None else None))
+    return values
 
 
 def _refresh_placement(facilitator: Facilitator) -> None:
     """Keep the TPL's current region equal to the placement of their latest contract."""
-    latest = max(facilitator.contracts, key=lambda c: (c.effective_end, c.start_date, c.id or 0), default=None)
-    facilitator.region_code = latest.placement_code if latest else None
+    facilitator.region_code = latest_placement(ContractPeriod.of(contract) for contract in facilitator.contracts)
 
 
 def create_contract(actor: User | None, facilitator: Facilitator, data: ContractData) -> Contract:

@@ -33,7 +33,7 @@ from ..models import (
     utcnow,
 )
 from . import ServiceError, audit
-from .facilitators import check_nik, effective_end_of, normalize_phone_number
+from .facilitators import ContractPeriod, check_nik, find_overlaps, latest_placement, normalize_phone_number
 from .outcomes import BUSINESS_FIELDS, MAX_MONTHLY_REVENUE, MAX_WORKERS
 from .users import normalize_email
 
@@ -449,7 +449,7 @@ class _Importer:
             self.contracts_by_facilitator.setdefault(contract.facilitator_id, []).append(contract)
         imported = _("Imported")  # the termination reason when the sheet gives none
         seen: dict[str, int] = {}
-        periods: dict[str, list[tuple[date, date, str, _Row]]] = {}
+        planned: dict[str, list[tuple[ContractPeriod, _Row]]] = {}
         for number, cells in sheet.rows:
             row = _Row(sheet.name, number, cells, self.errors)
             nik = self._known_nik(row)
@@ -499,58 +499,43 @@ class _Importer:
             plan = _Plan(number, values, existing, nik)
             plan.changed = existing is None or not self._unchanged(existing, values)
             self.plans[sheet.name].append(plan)
-            effective_end = effective_end_of(status, end, terminated_on)
-            periods.setdefault(nik, []).append((start, effective_end, contract_number, row))
-        self._check_overlaps(periods)
+            planned.setdefault(nik, []).append((ContractPeriod.planned(values, getattr(existing, "id", None)), row))
+        self._check_overlaps(planned)
         self._plan_placements()
 
-    def _plan_placements(self) -> None:
-        """The region of each TPL whose contracts change: the placement of the latest contract.
+    def _stored_periods(self, nik: str) -> list[ContractPeriod]:
+        """The periods of the contracts stored for a TPL (none for a TPL not stored yet)."""
+        facilitator = self.facilitators.get(nik)
+        if facilitator is None:
+            return []
+        return [ContractPeriod.of(contract) for contract in self.contracts_by_facilitator.get(facilitator.id, [])]
 
-        The same rule as services.facilitators._refresh_placement (latest by effective end, start,
-        then id; contracts created now get ids after the stored ones, in sheet order).
-        """
+    def _plan_placements(self) -> None:
+        """The region of each TPL whose contracts change: the placement of their latest contract (the service's
+        rule, with the contracts of the sheet planned in sheet order)."""
         plans = self.plans["contracts"]
         touched = {p.nik for p in plans if p.changed}
-        in_file = {p.values["number"] for p in plans}
-        candidates: dict[str, list[tuple]] = {}
-        for nik in touched:
-            facilitator = self.facilitators.get(nik)
-            for contract in self.contracts_by_facilitator.get(facilitator.id if facilitator else None, []):
-                if contract.number not in in_file:
-                    candidates.setdefault(nik, []).append(
-                        (contract.effective_end, contract.start_date, contract.id, contract.placement_code)
-                    )
-        for order, plan in enumerate(plans):
+        planned: dict[str, list[ContractPeriod]] = {}
+        for plan in plans:
             if plan.nik in touched:
-                values = plan.values
-                end = values["terminated_on"] if values["status"] == "terminated" else values["end_date"]
-                ident = plan.existing.id if plan.existing is not None else 10**15 + order
-                candidates.setdefault(plan.nik, []).append((end, values["start_date"], ident, values["placement_code"]))
-        self.placements = {nik: max(items)[3] for nik, items in candidates.items()}
+                planned.setdefault(plan.nik, []).append(
+                    ContractPeriod.planned(plan.values, getattr(plan.existing, "id", None))
+                )
+        self.placements = {
+            nik: latest_placement(self._stored_periods(nik), periods) for nik, periods in planned.items()
+        }
 
-    def _check_overlaps(self, periods: dict[str, list[tuple[date, date, str, _Row]]]) -> None:
-        """No two contracts of one TPL may overlap: those of the file, and those already stored."""
-        in_file = {number for entries in periods.values() for _s, _e, number, _r in entries}
-        for nik, entries in periods.items():
-            facilitator = self.facilitators.get(nik)
-            stored = []
-            if facilitator is not None:
-                stored = [
-                    (c.start_date, c.effective_end, c.number)
-                    for c in self.contracts_by_facilitator.get(facilitator.id, [])
-                    if c.number not in in_file
-                ]
-            earlier: list[tuple[date, date, str]] = []
-            for start, end, number, row in entries:
-                for other_start, other_end, other_number in stored + earlier:
-                    if start <= other_end and other_start <= end:
-                        row.error(
-                            "start_date",
-                            _("This period overlaps contract %(number)s of the same TPL.", number=other_number),
-                        )
-                        break
-                earlier.append((start, end, number))
+    def _check_overlaps(self, planned: dict[str, list[tuple[ContractPeriod, _Row]]]) -> None:
+        """No two contracts of one TPL may overlap (the service's rule): those of the file, and those already
+        stored."""
+        for nik, entries in planned.items():
+            clashes = find_overlaps(self._stored_periods(nik), [period for period, _row in entries])
+            for (_period, row), clash in zip(entries, clashes, strict=True):
+                if clash is not None:
+                    row.error(
+                        "start_date",
+                        _("This period overlaps contract %(number)s of the same TPL.", number=clash.number),
+                    )
 
     def _check_outcomes(self, sheet: _Sheet) -> None:
         if not sheet.usable:

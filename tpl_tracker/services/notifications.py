@@ -105,9 +105,8 @@ def contracts_ending(as_of: date) -> int:
 
 def tracer_due(as_of: date) -> int:
     """Tracer surveys due (and, 30 days later, overdue) at the configured months after the exit date."""
-    from .outcomes import EARLY_DAYS, add_months, tracer_months
+    from .outcomes import tracer_rounds
 
-    months = tracer_months()
     end = Contract.effective_end
     exits = (
         sa.select(
@@ -129,17 +128,8 @@ def tracer_due(as_of: date) -> int:
         surveys.setdefault(facilitator_id, []).append(survey_date)
     added = 0
     for facilitator, exit_date in alumni:
-        dues = [add_months(exit_date, count) for count in months]
-        for index, (count, due) in enumerate(zip(months, dues, strict=False)):
-            if due > as_of:
-                continue
-            # The same rounds as the survey pages (services/outcomes.due_surveys).
-            start = due - timedelta(days=EARLY_DAYS)
-            end = dues[index + 1] - timedelta(days=EARLY_DAYS) if index + 1 < len(dues) else None
-            if any(
-                exit_date < day <= as_of and start <= day and (end is None or day < end)
-                for day in surveys.get(facilitator.id, [])
-            ):
+        for count, due, answered in tracer_rounds(exit_date, surveys.get(facilitator.id, []), as_of):
+            if due > as_of or answered is not None:
                 continue
             kind = "tracer_overdue" if as_of - due >= OVERDUE_AFTER else "tracer_due"
             for user_id in _recipients(facilitator):

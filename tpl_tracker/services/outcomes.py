@@ -3,6 +3,7 @@ step that turns a verified new business into a registry entry. See docs/metric.m
 
 import calendar
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -67,35 +68,35 @@ def tracer_months() -> list[int]:
     return sorted({int(m) for m in current_app.config.get("TRACER_MONTHS", DEFAULT_TRACER_MONTHS)})
 
 
-def due_surveys(facilitator: Facilitator, today: date) -> list[tuple[int, date, OutcomeSurvey | None]]:
-    """(months, due date, counted survey answering that round or None) for each configured round.
+def tracer_rounds(exit_date: date, survey_dates: Iterable[date], today: date) -> list[tuple[int, date, date | None]]:
+    """(months, due date, date of the counted survey answering that round or None) for each configured round.
 
     A round is answered by the earliest counted survey (exit < survey_date <= today) dated from 45 days
     before its due date up to where the next round's window starts (45 days before the next due date),
     so that one survey never answers two rounds; the last round has no upper end.
     """
-    exit_date = facilitator.exit_date
-    if exit_date is None:
-        return []
-    counted = sorted(
-        db.session.scalars(
-            sa.select(OutcomeSurvey).where(
-                OutcomeSurvey.facilitator_id == facilitator.id,
-                OutcomeSurvey.survey_date > exit_date,
-                OutcomeSurvey.survey_date <= today,
-            )
-        ),
-        key=lambda s: (s.survey_date, s.id),
-    )
+    counted = sorted(day for day in survey_dates if exit_date < day <= today)
     months = tracer_months()
     dues = [add_months(exit_date, m) for m in months]
     rounds = []
     for i, (count, due) in enumerate(zip(months, dues, strict=False)):
         start = due - timedelta(days=EARLY_DAYS)
         end = dues[i + 1] - timedelta(days=EARLY_DAYS) if i + 1 < len(dues) else None
-        answer = next((s for s in counted if start <= s.survey_date and (end is None or s.survey_date < end)), None)
+        answer = next((day for day in counted if start <= day and (end is None or day < end)), None)
         rounds.append((count, due, answer))
     return rounds
+
+
+def due_surveys(facilitator: Facilitator, today: date) -> list[tuple[int, date, OutcomeSurvey | None]]:
+    """(months, due date, counted survey answering that round or None) for each configured round (tracer_rounds)."""
+    exit_date = facilitator.exit_date
+    if exit_date is None:
+        return []
+    surveys = {
+        survey.survey_date: survey
+        for survey in db.session.scalars(sa.select(OutcomeSurvey).where(OutcomeSurvey.facilitator_id == facilitator.id))
+    }
+    return [(months, due, surveys.get(answered)) for months, due, answered in tracer_rounds(exit_date, surveys, today)]
 
 
 def tracer_open(facilitator: Facilitator, today: date) -> bool:
