@@ -333,6 +333,45 @@ def test_survey_form_refuses_bad_input(app, client, login_as, alumni, db, change
     assert _count(db, AuditEntry, AuditEntry.action == "survey_recorded") == 0
 
 
+def test_every_mistake_of_the_survey_form_is_named_in_one_submit(app, client, login_as, alumni, db):
+    """Five mistakes, one submit: each message stands next to its field, in Indonesian, and nothing is written."""
+    login_as("facilitator")
+    mistakes = {
+        "survey_date": (TODAY + timedelta(days=1)).isoformat(),
+        "business_name": "",
+        "nib": "812000012345",
+        "kbli": "C1079",
+        "workers": "banyak",
+        "monthly_revenue": "-100",
+    }
+
+    text = _page(client.post(f"/tracer/tpl/{alumni['tpl'].id}/new", data=_form(**mistakes)))
+
+    for message in (
+        "The survey date cannot be in the future.",
+        "Give the name of the business.",
+        "The NIB has exactly 13 digits.",
+        "The KBLI code has exactly 5 digits.",
+        "The monthly revenue cannot be negative or implausibly large.",
+    ):
+        assert _message(app, message) in text
+    assert text.count("invalid-feedback") >= 6  # the workers' type error too
+    assert _count(db, OutcomeSurvey) == 0
+    assert _count(db, AuditEntry, AuditEntry.action == "survey_recorded") == 0
+
+
+def test_editing_a_survey_names_the_rule_problems_beside_a_type_error(app, client, login_as, alumni, db):
+    survey = _survey(db, alumni)
+    login_as("supervisor")
+
+    text = _page(client.post(f"/tracer/{survey.id}/edit", data=_form(workers="banyak", nib="123")))
+
+    assert _message(app, "The NIB has exactly 13 digits.") in text
+    assert text.count("invalid-feedback") >= 2
+    db.session.expire_all()
+    assert survey.nib == "8120000123456"
+
+
 def test_survey_form_refuses_a_second_survey_on_the_same_date(app, client, login_as, alumni, db):
     _survey(db, alumni)
     login_as("supervisor")

@@ -10,35 +10,31 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Length, Optional
 
 from ..forms import Form, LocalDateField, RupiahField
 from ..models import SurveyStatus, Verification
 
+REQUIRED = {"required": True}  # a hint for the browser; the rules themselves are services.outcomes' checks
 # A verdict: verified or rejected (a survey becomes unverified only by being edited).
 VERDICT_CHOICES = [SelectChoice(v.value, v.label) for v in (Verification.VERIFIED, Verification.REJECTED)]
 
 
 class SurveyForm(Form):
-    """One tracer survey; the business fields only matter for `wirausaha`."""
+    """One tracer survey (the business fields only matter for `wirausaha`): the fields and their types only;
+    every rule is checked by services.outcomes.check_survey, which names all problems at once."""
 
-    survey_date = LocalDateField(_l("Survey date"), validators=[DataRequired()])
-    status = SelectField(_l("What is the TPL doing now?"), choices=SurveyStatus.choices())
-    business_name = StringField(_l("Business name"), validators=[Optional(), Length(max=160)])
+    survey_date = LocalDateField(_l("Survey date"), validators=[Optional()], render_kw=REQUIRED)
+    status = SelectField(_l("What is the TPL doing now?"), choices=SurveyStatus.choices(), validate_choice=False)
+    business_name = StringField(_l("Business name"))
     founded_date = LocalDateField(_l("Founded on"), validators=[Optional()])
-    nib = StringField(
-        _l("NIB (13 digits, from OSS)"), validators=[Optional(), Length(max=20)], render_kw={"inputmode": "numeric"}
-    )
-    kbli = StringField(
-        _l("KBLI code (5 digits)"), validators=[Optional(), Length(max=10)], render_kw={"inputmode": "numeric"}
-    )
+    nib = StringField(_l("NIB (13 digits, from OSS)"), render_kw={"inputmode": "numeric"})
+    kbli = StringField(_l("KBLI code (5 digits)"), render_kw={"inputmode": "numeric"})
     workers = IntegerField(_l("Workers"), validators=[Optional()])
     monthly_revenue = RupiahField(
         _l("Monthly revenue (Rupiah)"), validators=[Optional()], render_kw={"inputmode": "numeric"}
     )
-    business_region_code = SelectField(
-        _l("Business location (kabupaten/kota)"), validators=[Optional()], validate_choice=True
-    )
+    business_region_code = SelectField(_l("Business location (kabupaten/kota)"), validate_choice=False)
     submit = SubmitField(_l("Save"))
 
 

@@ -7,7 +7,7 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import ConfirmForm, show_service_error
+from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import OutcomeSurvey, Role
 from ..security import is_safe_next, roles_required
 from ..services import ServiceError
@@ -102,6 +102,10 @@ def create(facilitator_id: int):
         else:
             flash(_("The tracer survey has been saved."), "success")
             return redirect(_surveys_url(survey))
+    elif form.is_submitted():
+        show_rule_problems(
+            form, lambda: service.check_survey(current_user, facilitator, _survey_data(form), None, today)
+        )
     return render_template(
         "outcomes/form.html",
         form=form,
@@ -132,6 +136,11 @@ def edit(survey_id: int):
             else:
                 flash(_("The tracer survey has been saved."), "success")
             return redirect(_surveys_url(survey))
+    elif form.is_submitted():
+        show_rule_problems(
+            form,
+            lambda: service.check_survey(current_user, facilitator, _survey_data(form), survey, programme_today()),
+        )
     return render_template(
         "outcomes/form.html",
         form=form,

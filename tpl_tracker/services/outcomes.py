@@ -24,7 +24,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import ServiceError, audit
+from . import Problems, ServiceError, audit
 from .businesses import normalize_name
 from .policy import can_add_survey_business, can_record_survey, can_verify_survey, facilitator_scope, is_own_profile
 from .regions import region_exists
@@ -125,33 +125,14 @@ def _digits(value: str | None) -> str | None:
     return value or None
 
 
-def _check_survey(
-    actor: User, facilitator: Facilitator, data: SurveyData, survey: OutcomeSurvey | None, today: date
-) -> dict:
-    _check_recorder(actor, facilitator)
+def check_survey_answers(data: SurveyData, today: date, problems: Problems) -> dict:
+    """The cleaned values of a survey's answers, every problem noted on `problems` (the form and the importer)."""
     if data.survey_date is None:
-        raise ServiceError(_("The survey date is required."), field="survey_date")
-    if data.survey_date > today:
-        raise ServiceError(_("The survey date cannot be in the future."), field="survey_date")
-    if is_own_profile(actor, facilitator):
-        exit_date = facilitator.exit_date
-        if exit_date is None or data.survey_date <= exit_date:
-            raise ServiceError(_("Tracer surveys start after your last contract ends."), field="survey_date")
+        problems.add(_("The survey date is required."), "survey_date")
+    elif data.survey_date > today:
+        problems.add(_("The survey date cannot be in the future."), "survey_date")
     if data.status not in SurveyStatus.values():
-        raise ServiceError(_("Choose what the TPL is doing now."), field="status")
-    clash = db.session.scalar(
-        sa.select(OutcomeSurvey.id).where(
-            OutcomeSurvey.facilitator_id == facilitator.id, OutcomeSurvey.survey_date == data.survey_date
-        )
-    )
-    if clash is not None and (survey is None or clash != survey.id):
-        raise ServiceError(
-            _(
-                "This TPL already has a survey dated %(date)s: edit that one instead.",
-                date=data.survey_date.strftime("%d/%m/%Y"),
-            ),
-            field="survey_date",
-        )
+        problems.add(_("Choose what the TPL is doing now."), "status")
     values = {"survey_date": data.survey_date, "status": data.status}
     if data.status != "wirausaha":
         values.update(dict.fromkeys(BUSINESS_FIELDS))
@@ -159,24 +140,24 @@ def _check_survey(
 
     name = " ".join((data.business_name or "").split())
     if not name:
-        raise ServiceError(_("Give the name of the business."), field="business_name")
-    if len(name) > 160:
-        raise ServiceError(_("The business name may have at most 160 characters."), field="business_name")
-    if data.founded_date is not None and data.founded_date > data.survey_date:
-        raise ServiceError(_("The business cannot be founded after the survey date."), field="founded_date")
+        problems.add(_("Give the name of the business."), "business_name")
+    elif len(name) > 160:
+        problems.add(_("The business name may have at most 160 characters."), "business_name")
+    if data.founded_date is not None and not problems.has("survey_date") and data.founded_date > data.survey_date:
+        problems.add(_("The business cannot be founded after the survey date."), "founded_date")
     nib = _digits(data.nib)
     if nib is not None and not re.fullmatch(r"\d{13}", nib):
-        raise ServiceError(_("The NIB has exactly 13 digits."), field="nib")
+        problems.add(_("The NIB has exactly 13 digits."), "nib")
     kbli = _digits(data.kbli)
     if kbli is not None and not re.fullmatch(r"\d{5}", kbli):
-        raise ServiceError(_("The KBLI code has exactly 5 digits."), field="kbli")
+        problems.add(_("The KBLI code has exactly 5 digits."), "kbli")
     if data.workers is not None and not 0 <= data.workers <= MAX_WORKERS:
-        raise ServiceError(_("The number of workers cannot be negative or implausibly large."), field="workers")
+        problems.add(_("The number of workers cannot be negative or implausibly large."), "workers")
     if data.monthly_revenue is not None and not 0 <= data.monthly_revenue <= MAX_MONTHLY_REVENUE:
-        raise ServiceError(_("The monthly revenue cannot be negative or implausibly large."), field="monthly_revenue")
+        problems.add(_("The monthly revenue cannot be negative or implausibly large."), "monthly_revenue")
     region = data.business_region_code or None
     if region is not None and not region_exists(region, level=2):
-        raise ServiceError(_("Choose a kabupaten/kota for the business."), field="business_region_code")
+        problems.add(_("Choose a kabupaten/kota for the business."), "business_region_code")
     values.update(
         {
             "business_name": name,
@@ -191,6 +172,39 @@ def _check_survey(
     return values
 
 
+def check_survey(
+    actor: User, facilitator: Facilitator, data: SurveyData, survey: OutcomeSurvey | None, today: date
+) -> dict:
+    """The cleaned values of a survey (new, or a change of `survey`); a refusal lists every problem at once."""
+    _check_recorder(actor, facilitator)
+    problems = Problems()
+    values = check_survey_answers(data, today, problems)
+    if not problems.has("survey_date"):
+        exit_date = facilitator.exit_date
+        if is_own_profile(actor, facilitator) and (exit_date is None or data.survey_date <= exit_date):
+            problems.add(_("Tracer surveys start after your last contract ends."), "survey_date")
+        elif _survey_date_taken(facilitator, data.survey_date, survey):
+            problems.add(
+                _(
+                    "This TPL already has a survey dated %(date)s: edit that one instead.",
+                    date=data.survey_date.strftime("%d/%m/%Y"),
+                ),
+                "survey_date",
+            )
+    problems.raise_if_any()
+    return values
+
+
+def _survey_date_taken(facilitator: Facilitator, survey_date: date, survey: OutcomeSurvey | None) -> bool:
+    """True when another survey of the TPL has this date."""
+    clash = db.session.scalar(
+        sa.select(OutcomeSurvey.id).where(
+            OutcomeSurvey.facilitator_id == facilitator.id, OutcomeSurvey.survey_date == survey_date
+        )
+    )
+    return clash is not None and (survey is None or clash != survey.id)
+
+
 def _flush_or_refuse(message: str, field: str | None = None) -> None:
     """Flush; a unique constraint hit by a concurrent request becomes a clear refusal."""
     try:
@@ -203,7 +217,7 @@ def _flush_or_refuse(message: str, field: str | None = None) -> None:
 def record_survey(actor: User, facilitator: Facilitator, data: SurveyData, today: date | None = None) -> OutcomeSurvey:
     """Record a tracer survey, by the TPL themself or by a supervisor/evaluator on their behalf."""
     today = today or programme_today()
-    values = _check_survey(actor, facilitator, data, None, today)
+    values = check_survey(actor, facilitator, data, None, today)
     survey = OutcomeSurvey(facilitator_id=facilitator.id, recorded_by_id=actor.id, verification="unverified", **values)
     db.session.add(survey)
     _flush_or_refuse(_("This TPL already has a survey on that date."), field="survey_date")
@@ -216,7 +230,7 @@ def update_survey(actor: User, survey: OutcomeSurvey, data: SurveyData, today: d
     """Change a survey; a verified (or rejected) one goes back to unverified."""
     today = today or programme_today()
     facilitator = survey.facilitator
-    values = _check_survey(actor, facilitator, data, survey, today)
+    values = check_survey(actor, facilitator, data, survey, today)
     if values["status"] != "wirausaha":
         values["business_id"] = None  # no business any more, so no registry link either
     if all(getattr(survey, key) == value for key, value in values.items()):
