@@ -456,6 +456,25 @@ def test_every_error_is_reported_at_once(db, admin, tmp_path):
     assert table_counts(db) == before
 
 
+def test_every_mistake_of_a_survey_row_is_named_with_the_services_messages(app, db, admin, tmp_path):
+    rows = valid_rows()
+    _set(rows, "outcomes", 0, survey_date=TOMORROW.isoformat(), business_name=" ", nib="1", workers="lots")
+    _set(rows, "outcomes", 0, monthly_revenue=-5)
+
+    result = import_workbook(write_workbook(tmp_path / "bad.xlsx", rows), actor=admin)
+
+    with app.test_request_context():
+        assert [(e.row, e.column, e.message) for e in result.errors] == [
+            (2, "survey_date", gettext("The survey date cannot be in the future.")),
+            (2, "business_name", gettext("Give the name of the business.")),
+            (2, "nib", gettext("The NIB has exactly 13 digits.")),
+            (2, "workers", result.errors[3].message),  # the cell is not a whole number: the type error alone
+            (2, "monthly_revenue", gettext("The monthly revenue cannot be negative or implausibly large.")),
+        ]
+        assert result.errors[3].message != gettext("The number of workers cannot be negative or implausibly large.")
+    assert result.created == {"facilitators": 0, "contracts": 0, "outcomes": 0}
+
+
 def test_a_missing_column_is_reported_on_the_first_row(db, admin, tmp_path):
     columns = {"facilitators": [c for c in SHEETS["facilitators"] if c != "polytechnic"]}
     path = write_workbook(tmp_path / "x.xlsx", {"facilitators": [facilitator_row()]}, columns)

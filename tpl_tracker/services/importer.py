@@ -32,9 +32,9 @@ from ..models import (
     Verification,
     utcnow,
 )
-from . import ServiceError, audit
+from . import Problems, ServiceError, audit
 from .facilitators import ContractPeriod, check_nik, find_overlaps, latest_placement, normalize_phone_number
-from .outcomes import BUSINESS_FIELDS, MAX_MONTHLY_REVENUE, MAX_WORKERS
+from .outcomes import SurveyData, check_survey_answers
 from .users import normalize_email
 
 # The sheets in import order, each with its columns (the first row of the sheet names them).
@@ -373,6 +373,20 @@ class _Importer:
         seen[key] = row.number
         return False
 
+    def _note_rule_problems(self, row: _Row, problems: Problems, first_error: int) -> None:
+        """Put a service checker's problems on their columns, except on a cell that could not be read at all."""
+        unreadable = {error.column for error in self.errors[first_error:]}
+        columns = SHEETS[row.sheet]
+        for problem in problems.found:
+            column = problem.field if problem.field in columns else ""
+            if column not in unreadable:
+                row.error(column, problem.message)
+
+    def _in_column_order(self, sheet: str, first_error: int) -> None:
+        """Sort the errors of the row just checked as its columns stand in the sheet."""
+        order = {column: index for index, column in enumerate(SHEETS[sheet])}
+        self.errors[first_error:] = sorted(self.errors[first_error:], key=lambda e: order.get(e.column, len(order)))
+
     @staticmethod
     def _unchanged(existing, values: dict) -> bool:
         return all(getattr(existing, key) == value for key, value in values.items())
@@ -547,57 +561,34 @@ class _Importer:
         }
         seen: dict[tuple, int] = {}
         for number, cells in sheet.rows:
+            first_error = len(self.errors)
             row = _Row(sheet.name, number, cells, self.errors)
             nik = self._known_nik(row)
             survey_date = row.date("survey_date", required=True)
-            if survey_date and survey_date > self.today:
-                row.error("survey_date", _("The survey date cannot be in the future."))
-            if nik and survey_date:
-                self._duplicate(row, seen, (nik, survey_date), "survey_date")
             status = row.choice("status", SurveyStatus.values())
             verification = row.choice("verification", Verification.values(), default=Verification.UNVERIFIED)
-            name = " ".join((row.text("business_name") or "").split()) or None
-            if name and len(name) > 160:
-                row.error("business_name", _("The business name may have at most 160 characters."))
-            founded = row.date("founded_date")
-            if founded and survey_date and founded > survey_date:
-                row.error("founded_date", _("The business cannot be founded after the survey date."))
-            nib = re.sub(r"\s+", "", row.text("nib") or "") or None
-            if nib is not None and not re.fullmatch(r"\d{13}", nib):
-                row.error("nib", _("The NIB has exactly 13 digits."))
-            kbli = re.sub(r"\s+", "", row.text("kbli") or "") or None
-            if kbli is not None and not re.fullmatch(r"\d{5}", kbli):
-                row.error("kbli", _("The KBLI code has exactly 5 digits."))
-            workers = row.integer(
-                "workers",
-                low=0,
-                high=MAX_WORKERS,
-                message=_("The number of workers cannot be negative or implausibly large."),
+            answers = SurveyData(
+                survey_date=survey_date,
+                status=status,
+                business_name=row.text("business_name"),
+                founded_date=row.date("founded_date"),
+                nib=row.text("nib"),
+                kbli=row.text("kbli"),
+                workers=row.integer("workers"),
+                monthly_revenue=row.integer("monthly_revenue"),
             )
-            revenue = row.integer(
-                "monthly_revenue",
-                low=0,
-                high=MAX_MONTHLY_REVENUE,
-                message=_("The monthly revenue cannot be negative or implausibly large."),
-            )
-            if status == "wirausaha" and not name:
-                row.error("business_name", _("Give the name of the business."))
+            problems = Problems()
+            values = check_survey_answers(answers, self.today, problems)
+            self._note_rule_problems(row, problems, first_error)
+            if nik and survey_date:
+                self._duplicate(row, seen, (nik, survey_date), "survey_date")
+            self._in_column_order(sheet.name, first_error)
             if not row.valid:
                 continue
-            values = {"survey_date": survey_date, "status": status, "verification": verification}
+            values["verification"] = verification
             if status == "wirausaha":
-                values.update(
-                    {
-                        "business_name": name,
-                        "founded_date": founded,
-                        "nib": nib,
-                        "kbli": kbli,
-                        "workers": workers,
-                        "monthly_revenue": revenue,
-                    }
-                )
+                del values["business_region_code"]  # the sheet has no such column: keep what is stored
             else:  # as the outcome service does: only a running business has business details
-                values.update(dict.fromkeys(BUSINESS_FIELDS))
                 values["business_id"] = None
             existing = stored.get((nik, survey_date))
             plan = _Plan(number, values, existing, nik)
