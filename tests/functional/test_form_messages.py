@@ -76,7 +76,7 @@ CASES = {
         "POST",
         "/admin/users/new",
         {**GOOD_USER, "full_name": "", "role": "raja"},
-        [(REQUIRED, {}), (NOT_A_CHOICE, {})],
+        [("The name is required.", {}), ("Unknown role.", {})],
     ),
     "email": ("POST", "/admin/users/new", {**GOOD_USER, "email": "bukan-email"}, [(BAD_EMAIL, {})]),
 }

@@ -83,6 +83,52 @@ def test_admin_user_form_refuses_bad_input(app, client, login_as, db, changes, m
     assert _count(db, AuditEntry, AuditEntry.action == "user_created") == 0
 
 
+def test_every_mistake_of_the_user_form_is_named_in_one_submit(app, client, login_as, db):
+    """Four mistakes, one submit: each message stands next to its field, in Indonesian, and nothing is written."""
+    login_as("admin")
+    users = _count(db, User)
+    data = {"full_name": "", "email": "not-an-email", "role": "raja", "password": "short", "region_codes": ["99"]}
+
+    text = _page(client.post("/admin/users/new", data=data))
+
+    for message, values in (
+        ("The name is required.", {}),
+        ("This is not a valid email address.", {}),
+        ("Unknown role.", {}),
+        ("The password must have at least %(n)d characters.", {"n": 8}),
+        ("Unknown region code %(code)s.", {"code": "99"}),
+    ):
+        assert _message(app, message, **values) in text
+    assert "This field is required." not in text
+    assert _count(db, User) == users
+    assert _count(db, AuditEntry, AuditEntry.action == "user_created") == 0
+
+
+def test_editing_a_user_names_the_rule_problems_beside_a_type_error(app, client, login_as, world, db):
+    target = world["evaluator"]
+    login_as("admin")
+    data = {"full_name": "x" * 121, "email": target.email, "role": "evaluator", "facilitator_ids": ["abc"]}
+
+    text = _page(client.post(f"/admin/users/{target.id}", data=data))
+
+    too_long = "%(label)s is too long (at most %(max)d characters)."
+    assert _message(app, too_long, label=_message(app, "Full name"), max=120) in text
+    assert text.count("invalid-feedback") >= 2
+    db.session.expire_all()
+    assert db.session.get(User, target.id).full_name == target.full_name
+
+
+def test_a_password_reset_names_the_password_rule_beside_a_mismatch(app, client, login_as, world, db):
+    target = world["evaluator"]
+    login_as("admin")
+
+    text = _page(client.post(f"/admin/users/{target.id}/password", data={"password": "short", "confirm": "other"}))
+
+    assert _message(app, "The password must have at least %(n)d characters.", n=8) in text
+    assert _message(app, "The two passwords differ.") in text
+    assert _count(db, AuditEntry, AuditEntry.action == "password_reset") == 0
+
+
 def test_admin_deactivates_a_user_who_then_cannot_sign_in(app, client, login_as, world, db):
     target = world["supervisor2"]
     their_browser = app.test_client()

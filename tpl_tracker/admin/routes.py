@@ -7,12 +7,20 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..extensions import db
-from ..forms import ConfirmForm, show_service_error
+from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import AuditEntry, Facilitator, Role, User
 from ..security import roles_required
 from ..services import ServiceError
 from ..services.regions import province_choices, regency_choices
-from ..services.users import UserData, create_user, reset_password, set_enabled, update_user
+from ..services.users import (
+    UserData,
+    check_new_password,
+    check_user,
+    create_user,
+    reset_password,
+    set_enabled,
+    update_user,
+)
 from . import bp
 from .forms import AuditSearchForm, NewUserForm, ResetPasswordForm, UserForm, UserSearchForm
 
@@ -65,12 +73,14 @@ def user_create():
     _scope_choices(form)
     if form.validate_on_submit():
         try:
-            user = create_user(current_user, _user_data(form), form.password.data)
+            user = create_user(current_user, _user_data(form), form.password.data or "")
         except ServiceError as error:
             show_service_error(form, error)
         else:
             flash(_("The account %(email)s has been created.", email=user.email), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: check_user(_user_data(form), password=form.password.data or ""))
     return render_template("admin/user_form.html", form=form, user=None)
 
 
@@ -94,6 +104,8 @@ def user_edit(user_id: int):
         else:
             flash(_("The account %(email)s has been saved.", email=user.email), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: check_user(_user_data(form), user, current_user))
     return render_template("admin/user_form.html", form=form, user=user, toggle_form=ConfirmForm())
 
 
@@ -125,12 +137,14 @@ def user_password(user_id: int):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            reset_password(current_user, user, form.password.data)
+            reset_password(current_user, user, form.password.data or "")
         except ServiceError as error:
             show_service_error(form, error)
         else:
             flash(_("The new password has been set; the user's sessions have ended."), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: check_new_password(form.password.data or "", user.email))
     return render_template("admin/user_password.html", form=form, user=user)
 
 

@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Facilitator, Role, SupervisorRegion, User
-from . import ServiceError, audit
+from . import Problems, ServiceError, audit
 from .auth import end_all_sessions
 from .passwords import hash_password, password_problem
 from .regions import region_exists
+
+FULL_NAME_MAX = 120
 
 
 @dataclass
@@ -34,20 +36,43 @@ def normalize_email(email: str) -> str:
         raise ServiceError(_("This is not a valid email address."), field="email") from None
 
 
-def _check(data: UserData, user: User | None = None) -> str:
-    email = normalize_email(data.email)
-    clash = db.session.scalar(sa.select(User.id).where(User.email == email))
-    if clash is not None and (user is None or clash != user.id):
-        raise ServiceError(_("Another account already uses this email address."), field="email")
-    if data.role not in {r.value for r in Role}:
-        raise ServiceError(_("Unknown role."), field="role")
-    if not data.full_name or not data.full_name.strip():
-        raise ServiceError(_("The name is required."), field="full_name")
+def check_new_password(password: str, email: str | None) -> None:
+    """ServiceError on the password field when a new password is refused."""
+    problem = password_problem(password, email)
+    if problem:
+        raise ServiceError(problem, field="password")
+
+
+def check_user(data: UserData, user: User | None = None, actor: User | None = None, password: str | None = None) -> str:
+    """The normalized email of an account (new with `password`, or a change of `user` by `actor`); a refusal
+    lists every problem at once."""
+    problems = Problems()
+    email = problems.check(normalize_email, data.email)
+    if email is not None:
+        clash = db.session.scalar(sa.select(User.id).where(User.email == email))
+        if clash is not None and (user is None or clash != user.id):
+            problems.add(_("Another account already uses this email address."), "email")
+    known_role = data.role in {r.value for r in Role}
+    if not known_role:
+        problems.add(_("Unknown role."), "role")
+    elif user is not None and actor is not None and user.id == actor.id and data.role != user.role:
+        problems.add(_("You cannot change your own role."), "role")
+    full_name = (data.full_name or "").strip()
+    if not full_name:
+        problems.add(_("The name is required."), "full_name")
+    elif len(full_name) > FULL_NAME_MAX:
+        problems.add(
+            _("%(label)s is too long (at most %(max)d characters).", label=_("Full name"), max=FULL_NAME_MAX),
+            "full_name",
+        )
     for code in data.region_codes:
         if not region_exists(code):
-            raise ServiceError(_("Unknown region code %(code)s.", code=code), field="region_codes")
-    if data.role != Role.SUPERVISOR.value and (data.region_codes or data.facilitator_ids):
-        raise ServiceError(_("Only a supervisor has a scope of regions or TPL."), field="region_codes")
+            problems.add(_("Unknown region code %(code)s.", code=code), "region_codes")
+    if known_role and data.role != Role.SUPERVISOR.value and (data.region_codes or data.facilitator_ids):
+        problems.add(_("Only a supervisor has a scope of regions or TPL."), "region_codes")
+    if password is not None:
+        problems.check(check_new_password, password, email)
+    problems.raise_if_any()
     return email
 
 
@@ -81,10 +106,7 @@ def _state(user: User) -> dict:
 
 def create_user(actor: User | None, data: UserData, password: str) -> User:
     """Create an account with an initial password."""
-    email = _check(data)
-    problem = password_problem(password, email)
-    if problem:
-        raise ServiceError(problem, field="password")
+    email = check_user(data, password=password)
     user = User(email=email, full_name=data.full_name.strip(), role=data.role, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
@@ -97,9 +119,7 @@ def create_user(actor: User | None, data: UserData, password: str) -> User:
 
 def update_user(actor: User, user: User, data: UserData) -> User:
     """Change name, email, role and scope of an account."""
-    email = _check(data, user)
-    if user.id == actor.id and data.role != user.role:
-        raise ServiceError(_("You cannot change your own role."), field="role")
+    email = check_user(data, user, actor)
     before = _state(user)
     role_changed = data.role != user.role
     user.email = email
@@ -137,9 +157,7 @@ def set_enabled(actor: User, user: User, enabled: bool) -> User:
 
 def reset_password(actor: User, user: User, new_password: str) -> User:
     """Set a new password chosen by an admin; the user's sessions end and a lock is lifted."""
-    problem = password_problem(new_password, user.email)
-    if problem:
-        raise ServiceError(problem, field="password")
+    check_new_password(new_password, user.email)
     user.password_hash = hash_password(new_password)
     user.locked_until = None
     user.failed_login_count = 0
