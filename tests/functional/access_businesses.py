@@ -49,7 +49,8 @@ TABLE = [
     ("businesses.assessment_create", "POST", {"business_id": "business2"}, {}, TPL_404),
     ("businesses.assessment_edit", "GET", {"assessment_id": "assessment"}, None, TPL_ONLY),
     ("businesses.assessment_edit", "GET", {"assessment_id": "assessment2"}, None, TPL_404),
-    ("businesses.assessment_edit", "POST", {"assessment_id": "assessment"}, {}, TPL_ONLY),
+    # An empty body leaves the form on the assessment's own values: they are saved again, unchanged.
+    ("businesses.assessment_edit", "POST", {"assessment_id": "assessment"}, {}, TPL_WRITE),
     ("businesses.assessment_edit", "POST", {"assessment_id": "assessment2"}, {}, TPL_404),
     ("businesses.assessment_delete", "POST", {"assessment_id": "assessment"}, {}, TPL_WRITE),
     ("businesses.assessment_delete", "POST", {"assessment_id": "assessment2"}, {}, TPL_404),

@@ -18,7 +18,6 @@ from tpl_tracker.models import (
 )
 
 from ..clock import TOMORROW, YEAR, dmy, on, period
-from ..conftest import TOO_LONG
 from ..conftest import page_text as _page
 from ..conftest import statements_for_get as _queries
 from ..conftest import ui_message as _message
@@ -92,6 +91,34 @@ def test_empty_form_shows_messages_and_writes_nothing(app, client, login_as, wor
     assert _writes(db) == before and _count(db, Activity) == 2
 
 
+def test_every_mistake_of_the_activity_form_is_named_in_one_submit(app, client, login_as, work, db):
+    """Five mistakes, one submit: each message stands next to its field, in Indonesian, and nothing is written."""
+    login_as("facilitator")
+    before = _writes(db)
+    mistakes = {
+        "date": TOMORROW.strftime("%d/%m/%Y"),
+        "type": "tidur",
+        "description": "",
+        "hours": "25",
+        "latitude": "95",
+        "longitude": "dua",
+    }
+
+    response = client.post("/kegiatan/new", data=_form(work, **mistakes), content_type="multipart/form-data")
+
+    text = _page(response)
+    for message in (
+        "The date of an activity cannot be in the future.",
+        "Choose the type of activity.",
+        "Describe the activity.",
+        "The hours must be more than 0 and at most 24.",
+    ):
+        assert _message(app, message) in text
+    assert text.count("invalid-feedback") >= 5  # the longitude's type error too
+    assert "This field is required." not in text
+    assert _writes(db) == before and _count(db, Activity) == 2
+
+
 @pytest.mark.parametrize(
     "changes,message",
     [
@@ -101,7 +128,7 @@ def test_empty_form_shows_messages_and_writes_nothing(app, client, login_as, wor
         ({"hours": "0"}, "The hours must be more than 0 and at most 24."),
         ({"hours": "25"}, "The hours must be more than 0 and at most 24."),
         ({"hours": "dua"}, "Not a valid decimal value."),
-        ({"description": "x" * 2001}, TOO_LONG),
+        ({"description": "x" * 2001}, "The description may have at most %(count)d characters."),
         ({"latitude": "0.79"}, "Give both latitude and longitude, or neither."),
         ({"latitude": "95", "longitude": "127.3"}, "The latitude must lie between -90 and 90."),
         (
@@ -123,7 +150,7 @@ def test_bad_input_is_refused_on_the_form(app, client, login_as, work, db, chang
     response.request.environ["wsgi.input"].close()
     assert response.status_code == 200
     text = _page(response)
-    assert _message(app, message, name=name, num=2000, max=2000) in text, text[-3000:]
+    assert _message(app, message, name=name, count=2000) in text, text[-3000:]
     assert _writes(db) == before
     assert _count(db, Activity) == 2 and _count(db, Evidence) == 2
 

@@ -540,6 +540,33 @@ def test_bad_assessment_input(app, client, login_as, work, db, changes, message)
     assert _count(db, Assessment) == count and _changes(db) == before
 
 
+def test_every_mistake_of_the_assessment_form_is_named_in_one_submit(app, client, login_as, work, db):
+    """Five mistakes, one submit: each message stands next to its field, in Indonesian, and nothing is written."""
+    login_as("facilitator")
+    before, count = _changes(db), _count(db, Assessment)
+    mistakes = {
+        "assessed_on": (TODAY + timedelta(days=1)).isoformat(),
+        "turnover": "-5",
+        "workers": "banyak",
+        "production_capacity": "x" * 201,
+        "market_reach": "moon",
+    }
+
+    text = _page(client.post(f"/ikm/{work['business'].id}/assessments/new", data=_assessment_form(**mistakes)))
+
+    capacity = _message(app, "The production capacity")
+    too_long = _message(app, "%(label)s is too long (at most %(max)d characters).", label=capacity, max=200)
+    for message in (
+        "The assessment date cannot be in the future.",
+        "Give an amount of zero Rupiah or more.",
+        "Choose the market reach.",
+    ):
+        assert _message(app, message) in text
+    assert too_long in text
+    assert text.count("invalid-feedback") >= 5  # the workers' type error too
+    assert _count(db, Assessment) == count and _changes(db) == before
+
+
 def test_first_assessment_of_a_new_business_must_be_the_baseline(app, client, login_as, work, db):
     login_as("facilitator")
     client.post("/ikm/new", data=_form())

@@ -16,7 +16,6 @@ from tpl_tracker.models import (
 )
 
 from ..clock import TODAY, TOMORROW, YEAR, dmy, on, period
-from ..conftest import TOO_LONG
 from ..conftest import page_text as _page
 from ..conftest import statements_for_get as _queries
 from ..conftest import ui_message as _message
@@ -100,7 +99,7 @@ def test_advance_to_issued_nib_sets_the_business_nib(app, client, login_as, work
         ({"planned_on": TOMORROW.strftime("%d/%m/%Y")}, "This date cannot be in the future."),
         ({"planned_on": f"32/01/{YEAR}"}, "Not a valid date: use DD/MM/YYYY."),
         ({"status": "submitted", "submitted_on": dmy(3, 1)}, "The submission date cannot be before the planning date."),
-        ({"notes": "x" * 2001}, TOO_LONG),
+        ({"notes": "x" * 2001}, "The notes may have at most %(count)d characters."),
     ],
 )
 def test_bad_input_is_refused_on_the_form(app, client, login_as, work, db, changes, message):
@@ -109,7 +108,33 @@ def test_bad_input_is_refused_on_the_form(app, client, login_as, work, db, chang
     response = client.post("/izin/new", data=_form(business_id=str(work["business"].id), **changes))
     assert response.status_code == 200
     text = _page(response)
-    assert _message(app, message, num=2000, max=2000) in text, text[-3000:]
+    assert _message(app, message, count=2000) in text, text[-3000:]
+    assert _writes(db) == before and _count(db, PermitFacilitation) == 2
+
+
+def test_every_mistake_of_the_permit_form_is_named_in_one_submit(app, client, login_as, work, db):
+    """Four mistakes, one submit: each message stands next to its field, in Indonesian, and nothing is written."""
+    login_as("facilitator")
+    before = _writes(db)
+    mistakes = {
+        "permit_type": "nib",
+        "status": "issued",
+        "planned_on": TOMORROW.strftime("%d/%m/%Y"),
+        "issued_on": f"32/01/{YEAR}",
+        "document_number": "812000012345",
+        "notes": "x" * 2001,
+    }
+
+    text = _page(client.post("/izin/new", data=_form(business_id=str(work["business"].id), **mistakes)))
+
+    for message in (
+        "This date cannot be in the future.",
+        "Not a valid date: use DD/MM/YYYY.",
+        "The NIB has exactly 13 digits.",
+    ):
+        assert _message(app, message) in text
+    assert _message(app, "The notes may have at most %(count)d characters.", count=2000) in text
+    assert text.count("invalid-feedback") >= 4
     assert _writes(db) == before and _count(db, PermitFacilitation) == 2
 
 

@@ -40,6 +40,7 @@ WRITES_NOTHING = {
     "outcomes.add_business",  # the row's survey is not verified yet
     "auth.login",  # a signed-in user is sent on
     # The rows post the record's own values: an unchanged save writes (and audits) nothing.
+    "businesses.assessment_edit",
     "facilitators.edit",
     "facilitators.contract_edit",
     "outcomes.create",

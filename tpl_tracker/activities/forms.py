@@ -10,12 +10,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import Form, LocalDateField, LocalDecimalField
 from ..models import ActivityType
 
+REQUIRED = {"required": True}  # a hint for the browser; the rules themselves are services.activities' checks
 # KBLI 2020 manufacturing divisions (category C).
 KBLI_DIVISIONS = [f"{n:02d}" for n in range(10, 34)]
 
@@ -32,20 +33,19 @@ class CheckboxListField(SelectMultipleField):
 
 
 class ActivityForm(Form):
-    """One activity: when, what, with which businesses, how long, where."""
+    """One activity: when, what, with which businesses, how long, where. The fields and their types only (the
+    businesses must be among the choices); every rule is checked by services.activities, which names all problems
+    at once."""
 
-    # InputRequired (not DataRequired) keeps the "not a valid date" message of a mistyped date.
-    date = LocalDateField(_l("Date"), validators=[InputRequired()])
-    type = SelectField(_l("Type of activity"), choices=ActivityType.choices())
-    business_ids = CheckboxListField(
-        _l("Businesses involved"), coerce=int, validators=[DataRequired(message=_l("Choose at least one business."))]
-    )
-    description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=2000)])
+    date = LocalDateField(_l("Date"), validators=[Optional()], render_kw=REQUIRED)
+    type = SelectField(_l("Type of activity"), choices=ActivityType.choices(), validate_choice=False)
+    business_ids = CheckboxListField(_l("Businesses involved"), coerce=int)
+    description = TextAreaField(_l("Description"), render_kw=REQUIRED)
     hours = LocalDecimalField(
         _l("Hours spent"),
         places=None,
-        validators=[InputRequired(message=_l("Give the hours spent, e.g. 2 or 1.5."))],
-        render_kw={"inputmode": "decimal", "step": "0.1", "min": "0.1", "max": "24"},
+        validators=[Optional()],
+        render_kw={"inputmode": "decimal", "step": "0.1", "min": "0.1", "max": "24", **REQUIRED},
     )
     latitude = FloatField(_l("Latitude"), validators=[Optional()], render_kw={"inputmode": "decimal"})
     longitude = FloatField(_l("Longitude"), validators=[Optional()], render_kw={"inputmode": "decimal"})

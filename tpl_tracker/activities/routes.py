@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import ConfirmForm, show_service_error
+from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import Activity, Facilitator, ReviewComment, Role
 from ..security import audit_refused_access, roles_required
 from ..services import ServiceError, audit
@@ -124,6 +124,8 @@ def create():
         else:
             flash(_("The activity has been saved."), "success")
             return redirect(url_for("activities.detail", activity_id=activity.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: service.check_activity(facilitator, _activity_data(form), programme_today()))
     return render_template("activities/form.html", form=form, activity=None)
 
 
@@ -187,6 +189,10 @@ def edit(activity_id: int):
         else:
             flash(_("The activity has been saved."), "success")
             return _back(activity)
+    elif form.is_submitted():
+        show_rule_problems(
+            form, lambda: service.check_activity(activity.facilitator, _activity_data(form), programme_today())
+        )
     return render_template("activities/form.html", form=form, activity=activity)
 
 

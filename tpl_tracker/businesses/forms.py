@@ -76,15 +76,16 @@ class StopForm(Form):
 
 
 class AssessmentForm(Form):
-    """The condition of a business on one day."""
+    """The condition of a business on one day: the fields and their types only; every rule is checked by
+    services.assessments, which names all problems at once."""
 
-    kind = SelectField(_l("Kind"), choices=AssessmentKind.choices())
-    assessed_on = LocalDateField(_l("Assessment date"), validators=[InputRequired()])
-    turnover = RupiahField(_l("Turnover per month (Rupiah)"), validators=[Optional(), NumberRange(min=0)])
-    workers = IntegerField(_l("Workers"), validators=[Optional(), NumberRange(min=0, max=100_000)])
-    production_capacity = StringField(_l("Production capacity"), validators=[Optional(), Length(max=200)])
-    products = TextAreaField(_l("Products"), validators=[Optional(), Length(max=2000)])
-    market_reach = SelectField(_l("Market reach"), choices=MarketReach.choices())
+    kind = SelectField(_l("Kind"), choices=AssessmentKind.choices(), validate_choice=False)
+    assessed_on = LocalDateField(_l("Assessment date"), validators=[Optional()], render_kw=REQUIRED)
+    turnover = RupiahField(_l("Turnover per month (Rupiah)"), validators=[Optional()])
+    workers = IntegerField(_l("Workers"), validators=[Optional()])
+    production_capacity = StringField(_l("Production capacity"))
+    products = TextAreaField(_l("Products"))
+    market_reach = SelectField(_l("Market reach"), choices=MarketReach.choices(), validate_choice=False)
     has_packaging_label = BooleanField(_l("Has packaging and a label"))
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
+    notes = TextAreaField(_l("Notes"))
     submit = SubmitField(_l("Save"))

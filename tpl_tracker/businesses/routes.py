@@ -334,6 +334,11 @@ def assessment_create(business_id: int):
         else:
             flash(_("The assessment has been saved."), "success")
             return redirect(_detail_url(business.id) + "#assessments")
+    elif form.is_submitted():
+        facilitator = current_user.facilitator
+        show_rule_problems(
+            form, lambda: assessment_service.check_assessment(business, facilitator, _assessment_data(form), None)
+        )
     return render_template("businesses/assessment_form.html", form=form, business=business, assessment=None)
 
 
@@ -361,6 +366,13 @@ def assessment_edit(assessment_id: int):
         else:
             flash(_("The assessment has been saved."), "success")
             return redirect(_detail_url(assessment.business_id) + "#assessments")
+    elif form.is_submitted():
+        show_rule_problems(
+            form,
+            lambda: assessment_service.check_assessment(
+                assessment.business, assessment.facilitator, _assessment_data(form), assessment
+            ),
+        )
     return render_template(
         "businesses/assessment_form.html", form=form, business=assessment.business, assessment=assessment
     )

@@ -13,18 +13,19 @@ def _int_or_none(value):
 
 
 class PermitForm(Form):
-    """One permit facilitation and where it stands."""
+    """One permit facilitation and where it stands: the fields and their types only (the business must be one of
+    the choices); every rule is checked by services.permits, which names all problems at once."""
 
     business_id = SelectField(_l("Business"), coerce=_int_or_none)
-    permit_type = SelectField(_l("Permit or certificate"), choices=PermitType.choices())
-    status = SelectField(_l("Status"), choices=PermitStatus.choices())
+    permit_type = SelectField(_l("Permit or certificate"), choices=PermitType.choices(), validate_choice=False)
+    status = SelectField(_l("Status"), choices=PermitStatus.choices(), validate_choice=False)
     planned_on = LocalDateField(_l("Planned on"), validators=[Optional()])
     submitted_on = LocalDateField(_l("Submitted on"), validators=[Optional()])
     issued_on = LocalDateField(_l("Issued on"), validators=[Optional()])
     rejected_on = LocalDateField(_l("Rejected on"), validators=[Optional()])
-    document_number = StringField(_l("Document number"), validators=[Optional(), Length(max=60)])
+    document_number = StringField(_l("Document number"))
     expires_on = LocalDateField(_l("Valid until"), validators=[Optional()])
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
+    notes = TextAreaField(_l("Notes"))
 
 
 class PermitFilterForm(Form):

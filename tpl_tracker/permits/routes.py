@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import ConfirmForm, show_service_error
+from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import PermitFacilitation, ReviewComment, Role
 from ..security import roles_required
 from ..services import ServiceError, audit
@@ -102,6 +102,8 @@ def create():
         else:
             flash(_("The permit facilitation has been saved."), "success")
             return redirect(url_for("permits.detail", permit_id=permit.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: service.check_permit(_permit_data(form), programme_today()))
     return render_template(
         "permits/form.html",
         form=form,
@@ -167,6 +169,8 @@ def edit(permit_id: int):
         else:
             flash(_("The permit facilitation has been saved."), "success")
             return _back(permit)
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: service.check_permit(_permit_data(form), programme_today(), permit))
     return render_template(
         "permits/form.html",
         form=form,

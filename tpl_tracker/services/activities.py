@@ -20,7 +20,7 @@ from ..models import (
     User,
     activity_businesses,
 )
-from . import ServiceError, audit
+from . import Problems, ServiceError, audit
 from . import evidence as evidence_service
 from .months import assert_months_open, month_start, next_month
 from .policy import in_regions, is_own_work, work_scope
@@ -132,38 +132,38 @@ def _eligible_business_ids(facilitator: Facilitator, day: date, ids: list[int]) 
     )
 
 
-def _check_activity(facilitator: Facilitator, data: ActivityData, today: date) -> dict:
+def check_activity(facilitator: Facilitator, data: ActivityData, today: date) -> dict:
+    """The cleaned values of an activity of `facilitator`; a refusal lists every problem at once. The businesses
+    are checked against the date only when the date itself is sound."""
+    problems = Problems()
     if data.date is None:
-        raise ServiceError(_("The date is required."), field="date")
-    if data.date > today:
-        raise ServiceError(_("The date of an activity cannot be in the future."), field="date")
-    if facilitator.current_contract(data.date) is None:
-        raise ServiceError(_("The date must lie within one of your contract periods."), field="date")
+        problems.add(_("The date is required."), "date")
+    elif data.date > today:
+        problems.add(_("The date of an activity cannot be in the future."), "date")
+    elif facilitator.current_contract(data.date) is None:
+        problems.add(_("The date must lie within one of your contract periods."), "date")
     if data.type not in ActivityType.values():
-        raise ServiceError(_("Choose the type of activity."), field="type")
+        problems.add(_("Choose the type of activity."), "type")
     ids = sorted({int(i) for i in data.business_ids or []})
     if not ids:
-        raise ServiceError(_("Choose at least one business."), field="business_ids")
-    eligible = _eligible_business_ids(facilitator, data.date, ids)
-    if set(ids) - eligible:
-        raise ServiceError(
-            _("You can only choose businesses you mentor (or mentored on that date)."), field="business_ids"
-        )
+        problems.add(_("Choose at least one business."), "business_ids")
+    elif not problems.has("date") and set(ids) - _eligible_business_ids(facilitator, data.date, ids):
+        problems.add(_("You can only choose businesses you mentor (or mentored on that date)."), "business_ids")
     description = (data.description or "").strip()
     if not description:
-        raise ServiceError(_("Describe the activity."), field="description")
-    if len(description) > MAX_DESCRIPTION:
-        raise ServiceError(
-            _("The description may have at most %(count)d characters.", count=MAX_DESCRIPTION), field="description"
-        )
-    hours = check_hours(data.hours)
+        problems.add(_("Describe the activity."), "description")
+    elif len(description) > MAX_DESCRIPTION:
+        problems.add(_("The description may have at most %(count)d characters.", count=MAX_DESCRIPTION), "description")
+    hours = problems.check(check_hours, data.hours)
     latitude, longitude = data.latitude, data.longitude
     if (latitude is None) != (longitude is None):
-        raise ServiceError(_("Give both latitude and longitude, or neither."), field="latitude")
-    if latitude is not None and not -90 <= latitude <= 90:
-        raise ServiceError(_("The latitude must lie between -90 and 90."), field="latitude")
-    if longitude is not None and not -180 <= longitude <= 180:
-        raise ServiceError(_("The longitude must lie between -180 and 180."), field="longitude")
+        problems.add(_("Give both latitude and longitude, or neither."), "latitude")
+    else:
+        if latitude is not None and not -90 <= latitude <= 90:
+            problems.add(_("The latitude must lie between -90 and 90."), "latitude")
+        if longitude is not None and not -180 <= longitude <= 180:
+            problems.add(_("The longitude must lie between -180 and 180."), "longitude")
+    problems.raise_if_any()
     businesses = list(db.session.scalars(sa.select(Business).where(Business.id.in_(ids)).order_by(Business.id)))
     return {
         "date": data.date,
@@ -209,8 +209,10 @@ def create_activity(
 ) -> Activity:
     """Log an activity with its evidence files, in one commit."""
     _check_owner(actor, facilitator.id)
-    values = _check_activity(facilitator, data, today or programme_today())
-    files = evidence_service.check_uploads(uploads or [])
+    problems = Problems()
+    values = problems.check(check_activity, facilitator, data, today or programme_today())
+    files = problems.check(evidence_service.check_uploads, uploads or [])
+    problems.raise_if_any()
     assert_months_open(facilitator.id, values["date"])
     activity = Activity(facilitator_id=facilitator.id, **values)
     db.session.add(activity)
@@ -224,7 +226,7 @@ def create_activity(
 def update_activity(actor: User, activity: Activity, data: ActivityData, today: date | None = None) -> Activity:
     """Change an activity (its old and new months must both be open)."""
     _check_owner(actor, activity.facilitator_id)
-    values = _check_activity(activity.facilitator, data, today or programme_today())
+    values = check_activity(activity.facilitator, data, today or programme_today())
     assert_months_open(activity.facilitator_id, activity.date, values["date"])
     before = _snapshot(activity)
     for key, value in values.items():

@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 
 from ..dates import programme_today
 from ..extensions import db
-from ..models import Assessment, AssessmentKind, Business, MarketReach, User
-from . import ServiceError, audit
+from ..models import Assessment, AssessmentKind, Business, Facilitator, MarketReach, User
+from . import Problems, ServiceError, audit
 from .months import assert_months_open
 from .policy import can_assess, can_edit_assessment
 
@@ -79,36 +79,45 @@ def _check_sequence(business: Business, kind: str, assessed_on: date, assessment
         )
 
 
-def _check(actor: User, business: Business, data: AssessmentData, assessment: Assessment | None, facilitator) -> dict:
+def check_assessment(
+    business: Business, facilitator: Facilitator, data: AssessmentData, assessment: Assessment | None
+) -> dict:
+    """The cleaned values of an assessment by `facilitator` (new, or a change of `assessment`); a refusal lists
+    every problem at once."""
+    problems = Problems()
     if data.kind not in AssessmentKind.values():
-        raise ServiceError(_("Choose baseline or follow-up."), field="kind")
+        problems.add(_("Choose baseline or follow-up."), "kind")
     if data.assessed_on is None:
-        raise ServiceError(_("Give the assessment date."), field="assessed_on")
-    if data.assessed_on > programme_today():
-        raise ServiceError(_("The assessment date cannot be in the future."), field="assessed_on")
-    if facilitator.current_contract(data.assessed_on) is None:
-        raise ServiceError(_("The assessment date must fall within one of your contracts."), field="assessed_on")
+        problems.add(_("Give the assessment date."), "assessed_on")
+    elif data.assessed_on > programme_today():
+        problems.add(_("The assessment date cannot be in the future."), "assessed_on")
+    elif facilitator.current_contract(data.assessed_on) is None:
+        problems.add(_("The assessment date must fall within one of your contracts."), "assessed_on")
     if data.turnover is not None and not 0 <= data.turnover <= MAX_MONTHLY_TURNOVER:
-        raise ServiceError(_("Give an amount of zero Rupiah or more."), field="turnover")
+        problems.add(_("Give an amount of zero Rupiah or more."), "turnover")
     if data.workers is not None and not 0 <= data.workers <= MAX_WORKERS:
-        raise ServiceError(_("The number of workers is not plausible."), field="workers")
+        problems.add(_("The number of workers is not plausible."), "workers")
     if data.market_reach not in MarketReach.values():
-        raise ServiceError(_("Choose the market reach."), field="market_reach")
-    values = {
+        problems.add(_("Choose the market reach."), "market_reach")
+    production_capacity = problems.check(
+        _clean, data.production_capacity, 200, "production_capacity", _("The production capacity")
+    )
+    products = problems.check(_clean, data.products, 2000, "products", _("The products"))
+    notes = problems.check(_clean, data.notes, 2000, "notes", _("The notes"))
+    if not problems.has("kind") and not problems.has("assessed_on"):
+        problems.check(_check_sequence, business, data.kind, data.assessed_on, assessment)
+    problems.raise_if_any()
+    return {
         "kind": data.kind,
         "assessed_on": data.assessed_on,
         "turnover": data.turnover,
         "workers": data.workers,
-        "production_capacity": _clean(
-            data.production_capacity, 200, "production_capacity", _("The production capacity")
-        ),
-        "products": _clean(data.products, 2000, "products", _("The products")),
+        "production_capacity": production_capacity,
+        "products": products,
         "market_reach": data.market_reach,
         "has_packaging_label": bool(data.has_packaging_label),
-        "notes": _clean(data.notes, 2000, "notes", _("The notes")),
+        "notes": notes,
     }
-    _check_sequence(business, data.kind, data.assessed_on, assessment)
-    return values
 
 
 def create_assessment(actor: User, business: Business, data: AssessmentData) -> Assessment:
@@ -116,7 +125,7 @@ def create_assessment(actor: User, business: Business, data: AssessmentData) -> 
     if not can_assess(actor, business):
         raise ServiceError(_("Only a TPL currently mentoring this business can assess it."))
     facilitator = actor.facilitator
-    values = _check(actor, business, data, None, facilitator)
+    values = check_assessment(business, facilitator, data, None)
     assert_months_open(facilitator.id, data.assessed_on)
     assessment = Assessment(business=business, facilitator=facilitator, **values)
     db.session.add(assessment)
@@ -134,7 +143,7 @@ def _check_owner(actor: User, assessment: Assessment) -> None:
 def update_assessment(actor: User, assessment: Assessment, data: AssessmentData) -> Assessment:
     """Change an assessment (its own TPL, months of the old and new dates open)."""
     _check_owner(actor, assessment)
-    values = _check(actor, assessment.business, data, assessment, assessment.facilitator)
+    values = check_assessment(assessment.business, assessment.facilitator, data, assessment)
     assert_months_open(assessment.facilitator_id, assessment.assessed_on, data.assessed_on)
     before = audit.snapshot(assessment)
     for key, value in values.items():

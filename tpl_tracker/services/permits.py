@@ -21,7 +21,7 @@ from ..models import (
     PermitType,
     User,
 )
-from . import ServiceError, audit
+from . import Problems, ServiceError, audit
 from .businesses import open_mentorship_of
 from .constraints import OPEN_PERMIT_PER_TYPE, flush_or_refuse
 from .months import assert_months_open, month_start, next_month
@@ -178,51 +178,65 @@ def normalize_number(permit_type: str, number: str | None) -> str | None:
     return number
 
 
-def _check_permit(data: PermitData, today: date) -> dict:
+def check_permit(data: PermitData, today: date, permit: PermitFacilitation | None = None) -> dict:
+    """The cleaned values of a permit facilitation (new, or a change of `permit`); a refusal lists every problem
+    at once. Rules that compare dates skip a date that already has a problem."""
+    problems = Problems()
     if data.permit_type not in PermitType.values():
-        raise ServiceError(_("Choose the type of permit or certificate."), field="permit_type")
+        problems.add(_("Choose the type of permit or certificate."), "permit_type")
+    elif permit is not None and data.permit_type != permit.permit_type and permit.status != "planned":
+        problems.add(_("The permit type can only change while the facilitation is planned."), "permit_type")
     if data.status not in PermitStatus.values():
-        raise ServiceError(_("Choose the status."), field="status")
+        problems.add(_("Choose the status."), "status")
+    elif permit is not None and data.status != permit.status and STATUS_RANK[data.status] <= STATUS_RANK[permit.status]:
+        problems.add(
+            _("The status cannot go back (or change once decided): correct the dates of the current step instead."),
+            "status",
+        )
+    status = None if problems.has("status") else data.status
     dates = {name: getattr(data, name) for name in STEP_DATES}
     for name, value in dates.items():
-        if value is not None and name not in ALLOWED_DATES[data.status]:
-            raise ServiceError(_("This date does not apply to the chosen status: leave it empty."), field=name)
-        if value is not None and value > today:
-            raise ServiceError(_("This date cannot be in the future."), field=name)
-    status = data.status
-    planned, submitted = dates["planned_on"], dates["submitted_on"]
-    if status == "planned" and planned is None:
-        raise ServiceError(_("A planned facilitation needs the planning date."), field="planned_on")
-    if status == "submitted" and submitted is None:
-        raise ServiceError(_("A submitted application needs the submission date."), field="submitted_on")
+        if value is None:
+            continue
+        if status is not None and name not in ALLOWED_DATES[status]:
+            problems.add(_("This date does not apply to the chosen status: leave it empty."), name)
+        elif value > today:
+            problems.add(_("This date cannot be in the future."), name)
+    sound = {name: None if problems.has(name) else value for name, value in dates.items()}
+    planned, submitted = sound["planned_on"], sound["submitted_on"]
+    if status == "planned" and dates["planned_on"] is None:
+        problems.add(_("A planned facilitation needs the planning date."), "planned_on")
+    if status == "submitted" and dates["submitted_on"] is None:
+        problems.add(_("A submitted application needs the submission date."), "submitted_on")
     if submitted is not None and planned is not None and submitted < planned:
-        raise ServiceError(_("The submission date cannot be before the planning date."), field="submitted_on")
+        problems.add(_("The submission date cannot be before the planning date."), "submitted_on")
     earlier = submitted or planned
-    number = normalize_number(data.permit_type, data.document_number)
+    number = problems.check(normalize_number, data.permit_type, data.document_number)
     expires_on = data.expires_on
     if status == "issued":
-        issued = dates["issued_on"]
-        if issued is None:
-            raise ServiceError(_("An issued permit needs the issue date."), field="issued_on")
-        if earlier is not None and issued < earlier:
-            raise ServiceError(_("The issue date cannot be before the submission date."), field="issued_on")
-        if number is None:
-            raise ServiceError(_("An issued permit needs its document number."), field="document_number")
-        if expires_on is None and data.permit_type == "pirt":
+        issued = sound["issued_on"]
+        if dates["issued_on"] is None:
+            problems.add(_("An issued permit needs the issue date."), "issued_on")
+        elif issued is not None and earlier is not None and issued < earlier:
+            problems.add(_("The issue date cannot be before the submission date."), "issued_on")
+        if number is None and not problems.has("document_number"):
+            problems.add(_("An issued permit needs its document number."), "document_number")
+        if expires_on is None and data.permit_type == "pirt" and issued is not None:
             expires_on = add_years(issued, PIRT_VALID_YEARS)
-        if expires_on is not None and expires_on <= issued:
-            raise ServiceError(_("The expiry date must be after the issue date."), field="expires_on")
-    elif expires_on is not None:
-        raise ServiceError(_("Only an issued permit has an expiry date."), field="expires_on")
+        if expires_on is not None and issued is not None and expires_on <= issued:
+            problems.add(_("The expiry date must be after the issue date."), "expires_on")
+    elif status is not None and expires_on is not None:
+        problems.add(_("Only an issued permit has an expiry date."), "expires_on")
     if status == "rejected":
-        rejected = dates["rejected_on"]
-        if rejected is None:
-            raise ServiceError(_("A rejected application needs the rejection date."), field="rejected_on")
-        if earlier is not None and rejected < earlier:
-            raise ServiceError(_("The rejection date cannot be before the submission date."), field="rejected_on")
+        rejected = sound["rejected_on"]
+        if dates["rejected_on"] is None:
+            problems.add(_("A rejected application needs the rejection date."), "rejected_on")
+        elif rejected is not None and earlier is not None and rejected < earlier:
+            problems.add(_("The rejection date cannot be before the submission date."), "rejected_on")
     notes = (data.notes or "").strip() or None
     if notes is not None and len(notes) > MAX_NOTES:
-        raise ServiceError(_("The notes may have at most %(count)d characters.", count=MAX_NOTES), field="notes")
+        problems.add(_("The notes may have at most %(count)d characters.", count=MAX_NOTES), "notes")
+    problems.raise_if_any()
     return {
         "permit_type": data.permit_type,
         "status": status,
@@ -282,9 +296,11 @@ def create_permit(
 ) -> PermitFacilitation:
     """Record a permit facilitation for a business the TPL mentors now."""
     _check_owner(actor, facilitator.id)
+    problems = Problems()
     if open_mentorship_of(business, facilitator.id) is None:
-        raise ServiceError(_("You can only record permits of businesses you mentor now."), field="business_id")
-    values = _check_permit(data, today or programme_today())
+        problems.add(_("You can only record permits of businesses you mentor now."), "business_id")
+    values = problems.check(check_permit, data, today or programme_today())
+    problems.raise_if_any()
     _check_single_open(business, values, None)
     set_nib = _check_nib(business, values)
     assert_months_open(facilitator.id, *(values[name] for name in STEP_DATES))
@@ -319,14 +335,7 @@ def update_permit(
 ) -> PermitFacilitation:
     """Change a permit facilitation; advancing its status is an edit, going back is refused."""
     _check_owner(actor, permit.facilitator_id)
-    values = _check_permit(data, today or programme_today())
-    if values["permit_type"] != permit.permit_type and permit.status != "planned":
-        raise ServiceError(_("The permit type can only change while the facilitation is planned."), field="permit_type")
-    if values["status"] != permit.status and STATUS_RANK[values["status"]] <= STATUS_RANK[permit.status]:
-        raise ServiceError(
-            _("The status cannot go back (or change once decided): correct the dates of the current step instead."),
-            field="status",
-        )
+    values = check_permit(data, today or programme_today(), permit)
     business = permit.business
     _check_single_open(business, values, permit)
     set_nib = _check_nib(business, values)
