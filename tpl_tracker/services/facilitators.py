@@ -6,6 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from lokal import normalize_phone, parse_nik
 
 from ..dates import programme_today
@@ -81,16 +82,18 @@ def normalize_phone_number(phone: str | None) -> str | None:
     return e164
 
 
-def _clean_text(value: str | None, limit: int, field: str, label: str, missing: str | None = None) -> str | None:
-    """A stripped text, None when empty; refused when too long, or when empty and `missing` (the message) is given."""
+def _clean_text(value: str | None, limit: int, field: str, label, missing=None) -> str | None:
+    """A stripped text, None when empty; refused when too long, or when empty and `missing` (the message) is given.
+
+    `label` and `missing` are lazy texts: translated only when refused (the importer checks thousands of rows)."""
     value = (value or "").strip()
     if not value:
         if missing:
-            raise ServiceError(missing, field=field)
+            raise ServiceError(str(missing), field=field)
         return None
     if len(value) > limit:
         raise ServiceError(
-            _("%(label)s is too long (at most %(max)d characters).", label=label, max=limit), field=field
+            _("%(label)s is too long (at most %(max)d characters).", label=str(label), max=limit), field=field
         )
     return value
 
@@ -100,7 +103,7 @@ def check_facilitator_values(data: FacilitatorData) -> dict:
     a refusal lists every problem at once. Supervisor and login account are not among them."""
     problems = Problems()
     full_name = problems.check(
-        _clean_text, data.full_name, MAX_NAME, "full_name", _("Full name"), _("The name is required.")
+        _clean_text, data.full_name, MAX_NAME, "full_name", _l("Full name"), _l("The name is required.")
     )
     gender_known = data.gender in Gender.values()
     if not gender_known:
@@ -275,8 +278,8 @@ def check_contract_values(data: ContractData, regencies: Container[str] | None =
         data.number,
         MAX_CONTRACT_NUMBER,
         "number",
-        _("Contract number"),
-        _("The contract number is required."),
+        _l("Contract number"),
+        _l("The contract number is required."),
     )
     if data.start_date is None:
         problems.add(_("%(label)s is required.", label=_("Start date")), "start_date")
@@ -298,7 +301,7 @@ def check_contract_values(data: ContractData, regencies: Container[str] | None =
         data.termination_reason,
         MAX_TERMINATION_REASON,
         "termination_reason",
-        _("Reason for termination"),
+        _l("Reason for termination"),
     )
     if data.status == "terminated":
         if terminated_on is None:
