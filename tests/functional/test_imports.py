@@ -77,7 +77,7 @@ def test_errors_are_listed_with_sheet_row_and_column(app, client, login_as, db, 
     assert ui_message(app, "The workbook has errors: nothing was imported.") in html
     assert 'id="import-errors"' in html
     assert "<code>placement_region</code>" in html
-    assert ui_message(app, "Unknown kabupaten/kota code %(code)s.", code="99.99") in html
+    assert ui_message(app, "Choose a kabupaten/kota for the placement.") in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Contract)) == before
 
 

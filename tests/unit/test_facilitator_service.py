@@ -107,6 +107,19 @@ def test_invalid_facilitator_is_refused_and_nothing_is_written(db, admin, data, 
     assert _count(db, AuditEntry) == 0
 
 
+def test_every_problem_of_a_facilitator_is_named_at_once(db, admin, data):
+    evaluator = UserFactory(role="evaluator")
+    mistakes = replace(data, full_name=" ", gender="X", phone="12345", angkatan=1980, supervisor_id=evaluator.id)
+
+    with refused_use_case() as caught:
+        create_facilitator(admin, mistakes)
+
+    fields = [error.field for error in caught.value.errors]
+    assert fields == ["full_name", "gender", "angkatan", "phone", "supervisor_id"]
+    db.session.rollback()
+    assert _count(db, Facilitator) == 0
+
+
 def test_duplicate_nik_is_refused(db, admin, data):
     existing = FacilitatorFactory(nik=data.nik)
     audit_before = _count(db, AuditEntry)
@@ -152,6 +165,18 @@ def _assert_refused(db, admin, tpl, data, field):
     db.session.rollback()
     assert _count(db, Contract) == contracts, "a refused contract must not be written"
     assert _count(db, AuditEntry) == entries, "a refused contract must not be audited"
+
+
+def test_every_problem_of_a_contract_is_named_at_once(db, admin, tpl):
+    mistakes = _contract(number="", end=on(12, 31), placement="99.99", status="terminated", termination_reason=" ")
+
+    with refused_use_case() as caught:
+        create_contract(admin, tpl, mistakes)
+
+    fields = [error.field for error in caught.value.errors]
+    assert fields == ["number", "end_date", "placement_code", "terminated_on", "termination_reason"]
+    db.session.rollback()
+    assert _count(db, Contract) == 0
 
 
 def test_contract_cannot_end_before_it_starts(db, admin, tpl):

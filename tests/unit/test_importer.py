@@ -475,6 +475,27 @@ def test_every_mistake_of_a_survey_row_is_named_with_the_services_messages(app, 
     assert result.created == {"facilitators": 0, "contracts": 0, "outcomes": 0}
 
 
+def test_every_problem_of_a_row_is_reported_on_its_column_with_the_services_reason(db, admin, tmp_path):
+    """The importer checks each row with the service's checkers; a field named otherwise is its sheet's column."""
+    rows = valid_rows()
+    _set(rows, "facilitators", 0, full_name="", gender="X", phone="12345", birth_date="kemarin")
+    _set(rows, "contracts", 0, contract_number="K" * 61, placement_region="")
+
+    result = import_workbook(write_workbook(tmp_path / "bad.xlsx", rows), actor=admin)
+
+    assert [(e.sheet, e.row, e.column) for e in result.errors] == [
+        ("facilitators", 2, "full_name"),
+        ("facilitators", 2, "phone"),
+        ("facilitators", 2, "gender"),
+        ("facilitators", 2, "birth_date"),  # its type only: the service's rule is not named again
+        ("contracts", 2, "contract_number"),
+        ("contracts", 2, "placement_region"),
+    ]
+    messages = {e.column: e.message for e in result.errors}
+    assert messages["full_name"] == gettext("The name is required.")
+    assert messages["placement_region"] == gettext("Choose a kabupaten/kota for the placement.")
+
+
 def test_a_missing_column_is_reported_on_the_first_row(db, admin, tmp_path):
     columns = {"facilitators": [c for c in SHEETS["facilitators"] if c != "polytechnic"]}
     path = write_workbook(tmp_path / "x.xlsx", {"facilitators": [facilitator_row()]}, columns)

@@ -2,10 +2,12 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
 from ..forms import Form, LocalDateField
 from ..models import POLYTECHNICS, ContractStatus, Gender
+
+REQUIRED = {"required": True}  # a hint for the browser; the rules themselves are services.facilitators' checks
 
 
 def _int_or_none(value):
@@ -13,34 +15,35 @@ def _int_or_none(value):
 
 
 class FacilitatorForm(Form):
-    """A TPL profile."""
+    """A TPL profile: the fields and their types only; every rule is checked by the service
+    (services.facilitators.check_facilitator), which names all problems at once."""
 
-    nik = StringField(_l("NIK"), validators=[DataRequired(), Length(min=16, max=16)])
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
-    gender = SelectField(_l("Gender"), choices=Gender.choices())
-    birth_date = LocalDateField(_l("Birth date"), validators=[DataRequired()])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
-    email = StringField(_l("Email"), validators=[Optional(), Length(max=254)])
-    angkatan = IntegerField(_l("Angkatan (cohort year)"), validators=[DataRequired(), NumberRange(1990, 2100)])
-    polytechnic = SelectField(_l("Home polytechnic"), choices=[SelectChoice(p) for p in POLYTECHNICS])
-    supervisor_id = SelectField(_l("Supervisor"), coerce=_int_or_none, validate_choice=True)
-    user_id = SelectField(_l("Login account"), coerce=_int_or_none, validate_choice=True)
+    nik = StringField(_l("NIK"), render_kw=REQUIRED)
+    full_name = StringField(_l("Full name"), render_kw=REQUIRED)
+    gender = SelectField(_l("Gender"), choices=Gender.choices(), validate_choice=False)
+    birth_date = LocalDateField(_l("Birth date"), validators=[Optional()], render_kw=REQUIRED)
+    phone = StringField(_l("Phone"))
+    email = StringField(_l("Email"))
+    angkatan = IntegerField(_l("Angkatan (cohort year)"), validators=[Optional()], render_kw=REQUIRED)
+    polytechnic = SelectField(
+        _l("Home polytechnic"), choices=[SelectChoice(p) for p in POLYTECHNICS], validate_choice=False
+    )
+    supervisor_id = SelectField(_l("Supervisor"), coerce=_int_or_none, validate_choice=False)
+    user_id = SelectField(_l("Login account"), coerce=_int_or_none, validate_choice=False)
     submit = SubmitField(_l("Save"))
 
 
 class ContractForm(Form):
-    """One contract of a TPL."""
+    """One contract of a TPL: the fields and their types only; every rule is checked by the service
+    (services.facilitators.check_contract), which names all problems at once."""
 
-    number = StringField(_l("Contract number"), validators=[DataRequired(), Length(max=60)])
-    start_date = LocalDateField(_l("Start date"), validators=[DataRequired()])
-    end_date = LocalDateField(_l("End date"), validators=[DataRequired()])
-    placement_code = SelectField(_l("Placement (kabupaten/kota)"), validate_choice=True)
-    status = SelectField(
-        _l("Status"),
-        choices=ContractStatus.choices(),
-    )
+    number = StringField(_l("Contract number"), render_kw=REQUIRED)
+    start_date = LocalDateField(_l("Start date"), validators=[Optional()], render_kw=REQUIRED)
+    end_date = LocalDateField(_l("End date"), validators=[Optional()], render_kw=REQUIRED)
+    placement_code = SelectField(_l("Placement (kabupaten/kota)"), validate_choice=False, render_kw=REQUIRED)
+    status = SelectField(_l("Status"), choices=ContractStatus.choices(), validate_choice=False)
     terminated_on = LocalDateField(_l("Terminated on"), validators=[Optional()])
-    termination_reason = TextAreaField(_l("Reason for termination"), validators=[Optional(), Length(max=500)])
+    termination_reason = TextAreaField(_l("Reason for termination"))
     submit = SubmitField(_l("Save"))
 
 

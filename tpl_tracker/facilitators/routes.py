@@ -8,13 +8,15 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import show_service_error
+from ..forms import show_rule_problems, show_service_error
 from ..models import Contract, Facilitator, Role, User
 from ..security import roles_required
 from ..services import ServiceError
 from ..services.facilitators import (
     ContractData,
     FacilitatorData,
+    check_contract,
+    check_facilitator,
     create_contract,
     create_facilitator,
     facilitator_query,
@@ -120,6 +122,8 @@ def create():
         else:
             flash(_("TPL %(name)s has been saved.", name=facilitator.full_name), "success")
             return redirect(url_for("facilitators.detail", facilitator_id=facilitator.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: check_facilitator(_facilitator_data(form), None))
     return render_template("facilitators/form.html", form=form, facilitator=None)
 
 
@@ -137,6 +141,8 @@ def edit(facilitator_id: int):
         else:
             flash(_("TPL %(name)s has been saved.", name=facilitator.full_name), "success")
             return redirect(url_for("facilitators.detail", facilitator_id=facilitator.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: check_facilitator(_facilitator_data(form), facilitator))
     return render_template("facilitators/form.html", form=form, facilitator=facilitator)
 
 
@@ -174,6 +180,8 @@ def contract_create(facilitator_id: int):
         else:
             flash(_("The contract has been saved."), "success")
             return redirect(url_for("facilitators.detail", facilitator_id=facilitator.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: check_contract(facilitator, _contract_data(form), None))
     return render_template("facilitators/contract_form.html", form=form, facilitator=facilitator, contract=None)
 
 
@@ -192,4 +200,6 @@ def contract_edit(contract_id: int):
         else:
             flash(_("The contract has been saved."), "success")
             return redirect(url_for("facilitators.detail", facilitator_id=facilitator.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: check_contract(facilitator, _contract_data(form), contract))
     return render_template("facilitators/contract_form.html", form=form, facilitator=facilitator, contract=contract)

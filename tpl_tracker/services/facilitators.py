@@ -1,11 +1,12 @@
 """TPL profiles and contracts: validation against NIK, regions and the other contracts."""
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from lokal import normalize_phone, parse_nik
 
 from ..dates import programme_today
@@ -19,10 +20,14 @@ from ..models import (
     Role,
     User,
 )
-from . import ServiceError, audit
+from . import Problems, ServiceError, audit
 from .constraints import NO_CONTRACT_OVERLAP, flush_or_refuse
 from .regions import region_exists
 from .users import normalize_email
+
+MAX_NAME = 120
+MAX_CONTRACT_NUMBER = 60
+MAX_TERMINATION_REASON = 500
 
 
 @dataclass
@@ -77,47 +82,82 @@ def normalize_phone_number(phone: str | None) -> str | None:
     return e164
 
 
-def _check_facilitator(data: FacilitatorData, facilitator: Facilitator | None) -> dict:
-    if not data.full_name or not data.full_name.strip():
-        raise ServiceError(_("The name is required."), field="full_name")
-    if data.gender not in Gender.values():
-        raise ServiceError(_("Choose the gender."), field="gender")
-    nik = check_nik(data.nik, data.gender, data.birth_date)
-    clash = db.session.scalar(sa.select(Facilitator.id).where(Facilitator.nik == nik))
-    if clash is not None and (facilitator is None or clash != facilitator.id):
-        raise ServiceError(_("Another TPL already has this NIK."), field="nik")
+def _clean_text(value: str | None, limit: int, field: str, label, missing=None) -> str | None:
+    """A stripped text, None when empty; refused when too long, or when empty and `missing` (the message) is given.
+
+    `label` and `missing` are lazy texts: translated only when refused (the importer checks thousands of rows)."""
+    value = (value or "").strip()
+    if not value:
+        if missing:
+            raise ServiceError(str(missing), field=field)
+        return None
+    if len(value) > limit:
+        raise ServiceError(
+            _("%(label)s is too long (at most %(max)d characters).", label=str(label), max=limit), field=field
+        )
+    return value
+
+
+def check_facilitator_values(data: FacilitatorData) -> dict:
+    """The cleaned profile values of a TPL by the rules that read no other record (the form and the importer);
+    a refusal lists every problem at once. Supervisor and login account are not among them."""
+    problems = Problems()
+    full_name = problems.check(
+        _clean_text, data.full_name, MAX_NAME, "full_name", _l("Full name"), _l("The name is required.")
+    )
+    gender_known = data.gender in Gender.values()
+    if not gender_known:
+        problems.add(_("Choose the gender."), "gender")
+    if data.birth_date is None:
+        problems.add(_("%(label)s is required.", label=_("Birth date")), "birth_date")
+    nik = problems.check(check_nik, data.nik, data.gender if gender_known else None, data.birth_date)
     if data.polytechnic not in POLYTECHNICS:
-        raise ServiceError(_("Choose a polytechnic from the list."), field="polytechnic")
-    if not 1990 <= int(data.angkatan) <= programme_today().year + 1:
-        raise ServiceError(_("The angkatan year is not plausible."), field="angkatan")
-    if data.supervisor_id:
-        supervisor = db.session.get(User, data.supervisor_id)
-        if supervisor is None or not supervisor.has_role(Role.SUPERVISOR):
-            raise ServiceError(_("Choose a supervisor account."), field="supervisor_id")
-    if data.user_id:
-        account = db.session.get(User, data.user_id)
-        if account is None or not account.has_role(Role.FACILITATOR):
-            raise ServiceError(_("The linked account must have the TPL role."), field="user_id")
-        linked = db.session.scalar(sa.select(Facilitator.id).where(Facilitator.user_id == data.user_id))
-        if linked is not None and (facilitator is None or linked != facilitator.id):
-            raise ServiceError(_("This account is already linked to another TPL."), field="user_id")
+        problems.add(_("Choose a polytechnic from the list."), "polytechnic")
+    if data.angkatan is None:
+        problems.add(_("%(label)s is required.", label=_("Angkatan")), "angkatan")
+    elif not 1990 <= int(data.angkatan) <= programme_today().year + 1:
+        problems.add(_("The angkatan year is not plausible."), "angkatan")
+    phone = problems.check(normalize_phone_number, data.phone)
+    email = problems.check(normalize_email, data.email) if data.email and data.email.strip() else None
+    problems.raise_if_any()
     return {
         "nik": nik,
-        "full_name": data.full_name.strip(),
+        "full_name": full_name,
         "gender": data.gender,
         "birth_date": data.birth_date,
         "angkatan": int(data.angkatan),
         "polytechnic": data.polytechnic,
-        "phone": normalize_phone_number(data.phone),
-        "email": normalize_email(data.email) if data.email else None,
-        "supervisor_id": data.supervisor_id or None,
-        "user_id": data.user_id or None,
+        "phone": phone,
+        "email": email,
     }
+
+
+def check_facilitator(data: FacilitatorData, facilitator: Facilitator | None) -> dict:
+    """The cleaned values of a TPL profile (new, or a change of `facilitator`); a refusal lists every problem."""
+    problems = Problems()
+    values = problems.check(check_facilitator_values, data)
+    if data.supervisor_id:
+        supervisor = db.session.get(User, data.supervisor_id)
+        if supervisor is None or not supervisor.has_role(Role.SUPERVISOR):
+            problems.add(_("Choose a supervisor account."), "supervisor_id")
+    if data.user_id:
+        account = db.session.get(User, data.user_id)
+        if account is None or not account.has_role(Role.FACILITATOR):
+            problems.add(_("The linked account must have the TPL role."), "user_id")
+        else:
+            linked = db.session.scalar(sa.select(Facilitator.id).where(Facilitator.user_id == data.user_id))
+            if linked is not None and (facilitator is None or linked != facilitator.id):
+                problems.add(_("This account is already linked to another TPL."), "user_id")
+    problems.raise_if_any()
+    clash = db.session.scalar(sa.select(Facilitator.id).where(Facilitator.nik == values["nik"]))
+    if clash is not None and (facilitator is None or clash != facilitator.id):
+        raise ServiceError(_("Another TPL already has this NIK."), field="nik")
+    return values | {"supervisor_id": data.supervisor_id or None, "user_id": data.user_id or None}
 
 
 def create_facilitator(actor: User | None, data: FacilitatorData) -> Facilitator:
     """Register a TPL profile."""
-    values = _check_facilitator(data, None)
+    values = check_facilitator(data, None)
     facilitator = Facilitator(**values)
     db.session.add(facilitator)
     db.session.flush()
@@ -128,7 +168,7 @@ def create_facilitator(actor: User | None, data: FacilitatorData) -> Facilitator
 
 def update_facilitator(actor: User, facilitator: Facilitator, data: FacilitatorData) -> Facilitator:
     """Change a TPL profile."""
-    values = _check_facilitator(data, facilitator)
+    values = check_facilitator(data, facilitator)
     before = audit.snapshot(facilitator)
     for key, value in values.items():
         setattr(facilitator, key, value)
@@ -228,33 +268,52 @@ def _flush_contract(facilitator: Facilitator, values: dict, contract_id: int | N
     flush_or_refuse(NO_CONTRACT_OVERLAP, lambda: _check_no_overlap(facilitator, planned))
 
 
-def _check_contract(facilitator: Facilitator, data: ContractData, contract: Contract | None) -> dict:
-    number = (data.number or "").strip()
-    if not number:
-        raise ServiceError(_("The contract number is required."), field="number")
-    clash = db.session.scalar(sa.select(Contract.id).where(Contract.number == number))
-    if clash is not None and (contract is None or clash != contract.id):
-        raise ServiceError(_("Another contract already has this number."), field="number")
-    if data.end_date < data.start_date:
-        raise ServiceError(_("A contract cannot end before it starts."), field="end_date")
+def check_contract_values(data: ContractData, regencies: Container[str] | None = None) -> dict:
+    """The cleaned values of a contract by the rules that read no other contract (the form and the importer);
+    a refusal lists every problem at once. `regencies`: the kabupaten/kota codes, when the caller loaded them
+    all (else the placement is looked up)."""
+    problems = Problems()
+    number = problems.check(
+        _clean_text,
+        data.number,
+        MAX_CONTRACT_NUMBER,
+        "number",
+        _l("Contract number"),
+        _l("The contract number is required."),
+    )
+    if data.start_date is None:
+        problems.add(_("%(label)s is required.", label=_("Start date")), "start_date")
+    if data.end_date is None:
+        problems.add(_("%(label)s is required.", label=_("End date")), "end_date")
+    dated = data.start_date is not None and data.end_date is not None
+    if dated and data.end_date < data.start_date:
+        problems.add(_("A contract cannot end before it starts."), "end_date")
+    placement_known = data.placement_code and (
+        data.placement_code in regencies if regencies is not None else region_exists(data.placement_code, level=2)
+    )
+    if not placement_known:
+        problems.add(_("Choose a kabupaten/kota for the placement."), "placement_code")
     if data.status not in ContractStatus.values():
-        raise ServiceError(_("Unknown contract status."), field="status")
-    if not region_exists(data.placement_code, level=2):
-        raise ServiceError(_("Choose a kabupaten/kota for the placement."), field="placement_code")
+        problems.add(_("Unknown contract status."), "status")
     terminated_on = data.terminated_on
-    reason = (data.termination_reason or "").strip() or None
+    reason = problems.check(
+        _clean_text,
+        data.termination_reason,
+        MAX_TERMINATION_REASON,
+        "termination_reason",
+        _l("Reason for termination"),
+    )
     if data.status == "terminated":
         if terminated_on is None:
-            raise ServiceError(_("A terminated contract needs the termination date."), field="terminated_on")
-        if not data.start_date <= terminated_on <= data.end_date:
-            raise ServiceError(
-                _("The termination date must lie between the start and end dates."), field="terminated_on"
-            )
-        if not reason:
-            raise ServiceError(_("Give the reason for the termination."), field="termination_reason")
+            problems.add(_("A terminated contract needs the termination date."), "terminated_on")
+        elif dated and not data.start_date <= terminated_on <= data.end_date:
+            problems.add(_("The termination date must lie between the start and end dates."), "terminated_on")
+        if not reason and not problems.has("termination_reason"):
+            problems.add(_("Give the reason for the termination."), "termination_reason")
     else:
         terminated_on, reason = None, None
-    values = {
+    problems.raise_if_any()
+    return {
         "number": number,
         "start_date": data.start_date,
         "end_date": data.end_date,
@@ -263,6 +322,15 @@ def _check_contract(facilitator: Facilitator, data: ContractData, contract: Cont
         "terminated_on": terminated_on,
         "termination_reason": reason,
     }
+
+
+def check_contract(facilitator: Facilitator, data: ContractData, contract: Contract | None) -> dict:
+    """The cleaned values of a contract of the TPL (new, or a change of `contract`); a refusal lists every
+    problem of its values at once, then refuses a number of another contract or an overlapping period."""
+    values = check_contract_values(data)
+    clash = db.session.scalar(sa.select(Contract.id).where(Contract.number == values["number"]))
+    if clash is not None and (contract is None or clash != contract.id):
+        raise ServiceError(_("Another contract already has this number."), field="number")
     _check_no_overlap(facilitator, ContractPeriod.planned(values, contract.id if contract is not None else None))
     return values
 
@@ -274,7 +342,7 @@ def _refresh_placement(facilitator: Facilitator) -> None:
 
 def create_contract(actor: User | None, facilitator: Facilitator, data: ContractData) -> Contract:
     """Add a contract to a TPL."""
-    values = _check_contract(facilitator, data, None)
+    values = check_contract(facilitator, data, None)
     contract = Contract(facilitator=facilitator, **values)
     db.session.add(contract)
     _flush_contract(facilitator, values, None)
@@ -286,7 +354,7 @@ def create_contract(actor: User | None, facilitator: Facilitator, data: Contract
 
 def update_contract(actor: User, contract: Contract, data: ContractData) -> Contract:
     """Change a contract (dates, placement, status, termination)."""
-    values = _check_contract(contract.facilitator, data, contract)
+    values = check_contract(contract.facilitator, data, contract)
     facilitator, contract_id = contract.facilitator, contract.id
     before = audit.snapshot(contract)
     for key, value in values.items():

@@ -33,9 +33,16 @@ from ..models import (
     utcnow,
 )
 from . import Problems, ServiceError, audit
-from .facilitators import ContractPeriod, check_nik, find_overlaps, latest_placement, normalize_phone_number
+from .facilitators import (
+    ContractData,
+    ContractPeriod,
+    FacilitatorData,
+    check_contract_values,
+    check_facilitator_values,
+    find_overlaps,
+    latest_placement,
+)
 from .outcomes import SurveyData, check_survey_answers
-from .users import normalize_email
 
 # The sheets in import order, each with its columns (the first row of the sheet names them).
 SHEETS: dict[str, list[str]] = {
@@ -56,6 +63,8 @@ SHEETS: dict[str, list[str]] = {
 }
 # Columns a sheet may have besides its own; absent means "keep / default".
 OPTIONAL_COLUMNS: dict[str, list[str]] = {"contracts": ["termination_reason"]}
+# The contract fields whose column in the sheet has another name (the other fields are their own column).
+CONTRACT_COLUMNS = {"number": "contract_number", "placement_code": "placement_region"}
 
 MAX_ERRORS = 1000
 BATCH_SIZE = 1000
@@ -185,10 +194,25 @@ class _Row:
     def __init__(self, sheet: str, number: int, cells: dict[str, Any], errors: list[RowError]):
         self.sheet, self.number, self.cells, self._errors = sheet, number, cells, errors
         self.valid = True
+        self.failed: set[str] = set()
 
     def error(self, column: str, message: str) -> None:
         self.valid = False
+        self.failed.add(column)
         self._errors.append(RowError(self.sheet, self.number, column, message))
+
+    def checked(self, check, *args, columns: dict[str, str] | None = None) -> dict | None:
+        """The values cleaned by a service's checker, or None after noting each of its problems on the column of
+        its field (`columns` maps the fields named otherwise); a column whose cell could not be read is not
+        noted again."""
+        try:
+            return check(*args)
+        except ServiceError as refusal:
+            for problem in refusal.errors:
+                column = (columns or {}).get(problem.field, problem.field or "")
+                if column not in self.failed:
+                    self.error(column, problem.message)
+            return None
 
     def has(self, column: str) -> bool:
         return column in self.cells
@@ -233,6 +257,12 @@ class _Row:
             self.error(column, message or _("The number is out of range."))
             return None
         return value
+
+    def spelled(self, column: str, allowed: Iterable[str]) -> str:
+        """The cell's text in the spelling of `allowed` when it names one of them (case does not matter), else as
+        typed (the service's checker judges it)."""
+        typed = _text(self.cells.get(column))
+        return next((a for a in allowed if a.casefold() == typed.casefold()), typed)
 
     def choice(self, column: str, allowed: Iterable[str], default: str | None = None) -> str | None:
         allowed = list(allowed)
@@ -394,58 +424,26 @@ class _Importer:
     def _check_facilitators(self, sheet: _Sheet) -> None:
         if not sheet.usable:
             return
-        polytechnics = {p.casefold(): p for p in POLYTECHNICS}
         seen: dict[str, int] = {}
         for number, cells in sheet.rows:
             row = _Row(sheet.name, number, cells, self.errors)
-            name = row.text("full_name", required=True, max_length=120)
-            gender = row.choice("gender", Gender.values())
-            birth_date = row.date("birth_date", required=True)
-            nik = None
             raw_nik = _nik_of(cells.get("nik"))
-            if not raw_nik:
-                row.error("nik", _("This cell is required."))
-            else:
-                try:
-                    nik = check_nik(raw_nik, gender, birth_date)
-                except ServiceError as error:
-                    row.error(error.field if error.field in SHEETS["facilitators"] else "nik", error.message)
-            self._duplicate(row, seen, nik or raw_nik, "nik")
-            angkatan = row.integer(
-                "angkatan",
-                required=True,
-                low=1990,
-                high=self.today.year + 1,
-                message=_("The angkatan year is not plausible."),
+            data = FacilitatorData(
+                nik=raw_nik,
+                full_name=row.text("full_name"),
+                gender=row.spelled("gender", Gender.values()),
+                birth_date=row.date("birth_date"),
+                angkatan=row.integer("angkatan"),
+                polytechnic=row.spelled("polytechnic", POLYTECHNICS),
+                phone=row.text("phone"),
+                email=row.text("email"),
             )
-            polytechnic = polytechnics.get((row.text("polytechnic") or "").casefold())
-            if polytechnic is None:
-                row.error("polytechnic", _("Choose a polytechnic from the list."))
-            phone = email = None
-            try:
-                phone = normalize_phone_number(row.text("phone"))
-            except ServiceError as error:
-                row.error("phone", error.message)
-            raw_email = row.text("email", max_length=254)
-            if raw_email:
-                try:
-                    email = normalize_email(raw_email)
-                except ServiceError as error:
-                    row.error("email", error.message)
+            values = row.checked(check_facilitator_values, data)
+            self._duplicate(row, seen, values["nik"] if values else raw_nik, "nik")
             if not row.valid:
                 continue
-            values = {
-                "nik": nik,
-                "full_name": name,
-                "gender": gender,
-                "birth_date": birth_date,
-                "angkatan": angkatan,
-                "polytechnic": polytechnic,
-                "phone": phone,
-                "email": email,
-            }
-            existing = self.facilitators.get(nik)
-            plan = _Plan(number, values, existing, nik)
+            existing = self.facilitators.get(values["nik"])
+            plan = _Plan(number, values, existing, values["nik"])
             plan.changed = existing is None or not self._unchanged(existing, values)
             self.plans[sheet.name].append(plan)
 
@@ -467,49 +465,33 @@ class _Importer:
         for number, cells in sheet.rows:
             row = _Row(sheet.name, number, cells, self.errors)
             nik = self._known_nik(row)
-            contract_number = row.text("contract_number", required=True, max_length=60)
+            contract_number = row.text("contract_number")
+            existing = self.contracts_by_number.get(contract_number) if contract_number else None
+            status = row.spelled("status", ContractStatus.values())
+            reason = row.text("termination_reason") if row.has("termination_reason") else None
+            if status == "terminated" and not reason:
+                keep = existing is not None and existing.status == "terminated"
+                reason = existing.termination_reason if keep and existing.termination_reason else imported
+            data = ContractData(
+                number=contract_number,
+                start_date=row.date("start_date"),
+                end_date=row.date("end_date"),
+                placement_code=_region_code(cells.get("placement_region")),
+                status=status,
+                terminated_on=row.date("terminated_on"),
+                termination_reason=reason,
+            )
+            values = row.checked(check_contract_values, data, regencies, columns=CONTRACT_COLUMNS)
             if contract_number:
                 self._duplicate(row, seen, contract_number, "contract_number")
-            start = row.date("start_date", required=True)
-            end = row.date("end_date", required=True)
-            if start and end and end < start:
-                row.error("end_date", _("A contract cannot end before it starts."))
-            placement = _region_code(cells.get("placement_region"))
-            if not placement:
-                row.error("placement_region", _("This cell is required."))
-            elif placement not in regencies:
-                row.error("placement_region", _("Unknown kabupaten/kota code %(code)s.", code=placement))
-            status = row.choice("status", ContractStatus.values())
-            terminated_on = row.date("terminated_on")
-            existing = self.contracts_by_number.get(contract_number) if contract_number else None
             if existing is not None and nik is not None:
                 owner = self.facilitators.get(nik)
                 if owner is None or existing.facilitator_id != owner.id:
                     row.error("contract_number", _("This contract number belongs to another TPL."))
-            reason = row.text("termination_reason", max_length=500) if row.has("termination_reason") else None
-            if status == "terminated":
-                if _blank(cells.get("terminated_on")):
-                    row.error("terminated_on", _("A terminated contract needs the termination date."))
-                elif terminated_on and start and end and not start <= terminated_on <= end:
-                    row.error("terminated_on", _("The termination date must lie between the start and end dates."))
-                if not reason:
-                    keep = existing is not None and existing.status == "terminated"
-                    reason = existing.termination_reason if keep and existing.termination_reason else imported
-            elif status is not None and terminated_on is not None:
+            if status in ContractStatus.values() and status != "terminated" and data.terminated_on is not None:
                 row.error("terminated_on", _("Only a terminated contract has a termination date."))
             if not row.valid:
                 continue
-            if status != "terminated":
-                terminated_on, reason = None, None
-            values = {
-                "number": contract_number,
-                "start_date": start,
-                "end_date": end,
-                "placement_code": placement,
-                "status": status,
-                "terminated_on": terminated_on,
-                "termination_reason": reason,
-            }
             plan = _Plan(number, values, existing, nik)
             plan.changed = existing is None or not self._unchanged(existing, values)
             self.plans[sheet.name].append(plan)
