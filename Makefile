@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres test-future lint format lock install translations migrate seed messages clean
+.PHONY: run test test-sqlite test-postgres test-future test-future-postgres lint format lock install translations migrate seed messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,10 @@ seed: migrate
 run: translations seed
 	$(BIN)/flask dev-server --host 127.0.0.1 --port $(PORT)
 
-# The three runs side by side (each prints its own block): SQLite, PostgreSQL, and SQLite with the
-# clock two years ahead (tests/clock.py), so that a date written into a test or the code cannot land.
+# The four runs side by side (each prints its own block): SQLite and PostgreSQL, today and with the clock
+# two years ahead (tests/clock.py), so that a date written into a test or the code cannot land.
 test: translations
-	$(MAKE) --no-print-directory -j3 --output-sync=target test-sqlite test-postgres test-future
+	$(MAKE) --no-print-directory -j4 --output-sync=target test-sqlite test-postgres test-future test-future-postgres
 
 test-sqlite: translations
 	$(BIN)/pytest -q
@@ -42,6 +42,9 @@ test-postgres: translations
 
 test-future: translations
 	TEST_YEARS_AHEAD=2 $(BIN)/pytest -q
+
+test-future-postgres: translations
+	TEST_YEARS_AHEAD=2 scripts/test-postgres.sh -q
 
 lint: install
 	$(BIN)/ruff check .
