@@ -116,6 +116,7 @@ def main() -> None:
     from tpl_tracker.extensions import db
     from tpl_tracker.models import AuditEntry, Region
     from tpl_tracker.services.importer import import_workbook
+    from tpl_tracker.transactions import unit_of_work
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db"})
@@ -136,7 +137,8 @@ def main() -> None:
             for label, dry_run in (("dry run", True), ("import", False), ("re-import", False)):
                 before = peak_rss_mb()
                 started = time.perf_counter()
-                result = import_workbook(path, dry_run=dry_run)
+                with unit_of_work():  # as `flask import-data` and the upload page run it
+                    result = import_workbook(path, dry_run=dry_run)
                 elapsed = time.perf_counter() - started
                 db.session.remove()
                 assert not result.errors, [str(e) for e in result.errors[:10]]
