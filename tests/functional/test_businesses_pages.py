@@ -16,7 +16,7 @@ from tpl_tracker.models import (
     PermitFacilitation,
 )
 
-from ..clock import TODAY, YEAR, dmy, iso, on
+from ..clock import TODAY, TOMORROW, YEAR, dmy, iso, on
 from ..conftest import page_text as _page
 from ..conftest import statements_for_get
 from ..conftest import ui_message as _message
@@ -487,6 +487,24 @@ def test_stop_mentoring_bad_input(app, client, login_as, work, db, data, message
     assert _changes(db) == before
     db.session.expire_all()
     assert work["mentorship"].is_open
+
+
+def test_stop_mentoring_names_every_mistake_in_one_submit(app, client, login_as, work, db):
+    login_as("facilitator")
+    before = _changes(db)
+    future = client.post(f"/ikm/{work['business'].id}/stop", data={"end_date": TOMORROW.isoformat(), "reason": ""})
+    text = _page(future)
+    assert _message(app, "The end date cannot be in the future.") in text
+    assert _message(app, "%(label)s is required.", label=_message(app, "The reason")) in text
+    # A date that cannot be read, and the reason's rule, in the same submit.
+    unreadable = client.post(f"/ikm/{work['business'].id}/stop", data={"end_date": "kemarin", "reason": "x" * 501})
+    text = _page(unreadable)
+    assert _message(app, "Not a valid date: use DD/MM/YYYY.") in text
+    assert (
+        _message(app, "%(label)s is too long (at most %(max)d characters).", label=_message(app, "The reason"), max=500)
+        in text
+    )
+    assert _changes(db) == before
 
 
 def test_stop_mentoring(client, login_as, work, db):

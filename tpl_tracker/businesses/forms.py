@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
 from ..forms import Form, LocalDateField, RupiahField
 from ..models import AssessmentKind, MarketReach, PermitType, SizeClass
@@ -68,10 +68,10 @@ class DecisionForm(Form):
 
 
 class StopForm(Form):
-    """End the TPL's mentoring of a business."""
+    """End the TPL's mentoring of a business: field types only; services.businesses.check_stop has the rules."""
 
-    end_date = LocalDateField(_l("Last day of mentoring"), validators=[InputRequired()])
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    end_date = LocalDateField(_l("Last day of mentoring"), validators=[Optional()], render_kw=REQUIRED)
+    reason = TextAreaField(_l("Reason"), render_kw=REQUIRED)
     submit = SubmitField(_l("Stop mentoring"))
 
 

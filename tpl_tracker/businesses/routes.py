@@ -224,6 +224,10 @@ def stop_mentoring(business_id: int):
         else:
             flash(_("You no longer mentor %(name)s.", name=business.name), "success")
             return redirect(_detail_url(business.id))
+    elif form.is_submitted():
+        show_rule_problems(
+            form, lambda: service.check_stop(current_user, business, form.end_date.data, form.reason.data)
+        )
     return render_template("businesses/stop.html", form=form, business=business)
 
 

@@ -336,24 +336,32 @@ def update_business(actor: User, business: Business, data: BusinessData) -> Busi
     return business
 
 
-def stop_mentoring(actor: User, business: Business, end_date: date | None, reason: str | None) -> Mentorship:
-    """End the actor's running mentorship of the business, with the date and the reason."""
+def check_stop(actor: User, business: Business, end_date: date | None, reason: str | None) -> tuple[Mentorship, str]:
+    """The actor's running mentorship of the business and the cleaned reason; a refusal names every problem."""
     if not can_stop_mentoring(actor, business):
         raise ServiceError(_("You do not mentor this business at the moment."))
     mentorship = open_mentorship_of(business, actor.facilitator.id)
+    problems = Problems()
     if end_date is None:
-        raise ServiceError(_("Give the end date."), field="end_date")
-    if end_date < mentorship.start_date:
-        raise ServiceError(
+        problems.add(_("Give the end date."), "end_date")
+    elif end_date < mentorship.start_date:
+        problems.add(
             _(
                 "The mentoring cannot end before it started (%(date)s).",
                 date=mentorship.start_date.strftime("%d/%m/%Y"),
             ),
-            field="end_date",
+            "end_date",
         )
-    if end_date > programme_today():
-        raise ServiceError(_("The end date cannot be in the future."), field="end_date")
-    reason = _text(reason, 500, "reason", _("The reason"), required=True, multiline=True)
+    elif end_date > programme_today():
+        problems.add(_("The end date cannot be in the future."), "end_date")
+    reason = problems.check(_text, reason, 500, "reason", _("The reason"), required=True, multiline=True)
+    problems.raise_if_any()
+    return mentorship, reason
+
+
+def stop_mentoring(actor: User, business: Business, end_date: date | None, reason: str | None) -> Mentorship:
+    """End the actor's running mentorship of the business, with the date and the reason."""
+    mentorship, reason = check_stop(actor, business, end_date, reason)
     before = audit.snapshot(mentorship)
     mentorship.end_date = end_date
     mentorship.end_reason = reason
