@@ -2,10 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import Length, Optional
 
 from ..forms import Form, LocalDateField, RupiahField
 from ..models import AssessmentKind, MarketReach, PermitType, SizeClass
+from ..services.businesses import MAX_WORKERS
 
 REQUIRED = {"required": True}  # a hint for the browser; the rules themselves are services.businesses' checks
 
@@ -26,10 +27,10 @@ class BusinessForm(Form):
     products = TextAreaField(_l("Products"))
     nib = StringField(_l("NIB"))
     size_class = SelectField(_l("Size class"), choices=SizeClass.choices(), validate_choice=False)
-    workers = IntegerField(_l("Workers"), validators=[Optional(), NumberRange(min=0, max=100_000)], default=0)
-    capital = RupiahField(_l("Capital (Rupiah)"), validators=[Optional(), NumberRange(min=0)])
-    turnover = RupiahField(_l("Turnover per year (Rupiah)"), validators=[Optional(), NumberRange(min=0)])
-    year_founded = IntegerField(_l("Year founded"), validators=[Optional(), NumberRange(min=1900, max=2100)])
+    workers = IntegerField(_l("Workers"), validators=[Optional()], default=0, render_kw={"min": 0, "max": MAX_WORKERS})
+    capital = RupiahField(_l("Capital (Rupiah)"), validators=[Optional()])
+    turnover = RupiahField(_l("Turnover per year (Rupiah)"), validators=[Optional()])
+    year_founded = IntegerField(_l("Year founded"), validators=[Optional()], render_kw={"min": 1900})
     submit = SubmitField(_l("Save"))
 
 
