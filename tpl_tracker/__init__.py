@@ -118,14 +118,30 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    """Friendly error pages in the user's language, never a stack trace."""
+    """Friendly error pages in the user's language, never a stack trace.
+
+    Each handler first rolls the failed transaction back (a page cannot query inside it), and if even the
+    page cannot be rendered (the database is down) a plain page in Indonesian is sent instead; the security
+    headers are added to either by the after-request hook.
+    """
     from flask_wtf.csrf import CSRFError
 
     from .services import NotFound
 
+    def error_page(code: int, **context):
+        db.session.rollback()
+        try:
+            return render_template("errors/error.html", code=code, **context), code
+        except Exception:
+            app.logger.exception("The error page %s could not be rendered", code)
+            db.session.rollback()
+            return FALLBACK_ERROR_PAGE, code, {"Content-Type": "text/html; charset=utf-8"}
+
     def render_error(error):
         code = getattr(error, "code", 500) or 500
-        return render_template("errors/error.html", code=code), code
+        # A description of our own (abort(400, description=...)) says what was wrong; Werkzeug's are English.
+        own = getattr(error, "description", None) != getattr(type(error), "description", None)
+        return error_page(code, message=error.description if own and code == 400 else None)
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, render_error)
@@ -137,11 +153,18 @@ def register_errorhandlers(app: Flask) -> None:
             from .security import audit_refused_access
 
             audit_refused_access(error.denied, error.target)
-        return render_template("errors/error.html", code=404), 404
+        return error_page(404)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_template("errors/error.html", code=400, csrf=True), 400
+        return error_page(400, csrf=True)
+
+
+FALLBACK_ERROR_PAGE = (
+    '<!doctype html><html lang="id"><meta charset="utf-8"><title>Terjadi kesalahan</title>'
+    "<h1>Terjadi kesalahan</h1><p>Layanan sedang terganggu. Silakan coba lagi beberapa saat lagi.</p>"
+    '<p lang="en">Something went wrong. Please try again later.</p><p><a href="/">Beranda</a></p></html>'
+)
 
 
 def register_commands(app: Flask) -> None:

@@ -2,12 +2,15 @@
 
 import re
 from collections.abc import Callable
+from datetime import date
 
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField
+from wtforms import DateField, DecimalField, IntegerField, StringField
 from wtforms.widgets import TextInput
+
+from .text import CONTROL_CHARACTERS, control_characters_message, has_control_characters
 
 
 class AppCatalogTranslations:
@@ -26,12 +29,69 @@ class AppCatalogTranslations:
 
 
 class Form(FlaskForm):
-    """The base of every form of the app: WTForms' messages speak the interface language."""
+    """The base of every form of the app: WTForms' messages speak the interface language, and no field accepts
+    a control character (a NUL byte would otherwise reach the database, which refuses it)."""
 
     class Meta:
         def get_translations(self, form):
             """WTForms' messages from the app's catalogue instead of WTForms' own."""
             return AppCatalogTranslations()
+
+    def validate(self, extra_validators=None) -> bool:
+        """Validate every field; a field typed with control characters or holding a number beyond what the
+        database can store is refused with its own message (the other checks run without that value, so that
+        one submit still names every problem and no check queries with it)."""
+        tainted = [field for field in self if any(has_control_characters(value) for value in field.raw_data or ())]
+        for field in tainted:
+            if isinstance(field.data, str):
+                field.data = CONTROL_CHARACTERS.sub("", field.data)
+        oversized = [field for field in self if _too_large(field.data)]
+        for field in oversized:
+            field.data = None
+        valid = super().validate(extra_validators)
+        for field in tainted:
+            field.errors = [control_characters_message(), *field.errors]
+        for field in oversized:
+            field.errors = [_l("The number is too large."), *field.errors]
+        return valid and not tainted and not oversized
+
+
+LARGEST_INTEGER = 2**63 - 1  # what the databases' integer columns hold
+
+
+def _too_large(data) -> bool:
+    values = data if isinstance(data, list | tuple) else [data]
+    return any(isinstance(value, int) and abs(value) > LARGEST_INTEGER for value in values)
+
+
+def record_id(text: str) -> int:
+    """A record id from the query string (`request.args.get(name, type=record_id)`): ValueError unless it is a
+    positive number a table can hold, so that a malformed id is simply absent."""
+    if not RECORD_ID.fullmatch(text or ""):
+        raise ValueError(text)
+    return int(text)
+
+
+RECORD_ID = re.compile(r"[1-9][0-9]{0,9}")
+
+
+class MonthField(StringField):
+    """A month typed as YYYY-MM (the browser's month picker); its data is the month's first day."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = valuelist[0].strip() if valuelist and isinstance(valuelist[0], str) else ""
+        if not text:
+            return
+        match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", text)
+        if match is None or not 1990 <= int(match.group(1)) <= 2100:
+            raise ValueError(_l("Use the form YYYY-MM."))
+        self.data = date(int(match.group(1)), int(match.group(2)), 1)
+
+    def _value(self):
+        if self.data is not None:
+            return self.data.strftime("%Y-%m")
+        return self.raw_data[0] if self.raw_data else ""
 
 
 class ConfirmForm(Form):

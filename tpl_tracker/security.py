@@ -1,5 +1,6 @@
 """Who may open which route, session limits, and security headers on every response."""
 
+import re
 from datetime import UTC, datetime
 from functools import wraps
 from urllib.parse import urlsplit
@@ -8,7 +9,10 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
+from .text import control_characters_message, has_control_characters
+
 PUBLIC = "public"
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")  # 1 to 999,999: no list of this app has more pages
 ANY_SIGNED_IN = "signed_in"
 
 CSP = (
@@ -90,6 +94,17 @@ def init_app(app) -> None:
         session["login_at"] = now
         session["last_seen"] = now
         session["remember_me"] = True
+
+    @app.before_request
+    def refuse_malformed_parameters():
+        # Input hygiene at the door: the address and the names of posted fields carry no control character,
+        # and a page number is a number a list can have (the forms check what is typed in their fields).
+        texts = [*request.args.keys(), *request.args.values(), *request.form.keys()]
+        if any(has_control_characters(text) for text in texts):
+            abort(400, description=control_characters_message())
+        page = request.args.get("page")
+        if page is not None and not PAGE_NUMBER.fullmatch(page):
+            abort(404)
 
     @app.before_request
     def remember_client_ip():

@@ -10,10 +10,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, Optional, Regexp
+from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form, LocalDateField, LocalDecimalField
+from ..forms import Form, LocalDateField, LocalDecimalField, MonthField
 from ..models import ActivityType
 
 REQUIRED = {"required": True}  # a hint for the browser; the rules themselves are services.activities' checks
@@ -69,9 +69,7 @@ class ActivityFilterForm(Form):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
-    month = StringField(
-        _l("Month"), validators=[Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use the form YYYY-MM."))]
-    )
+    month = MonthField(_l("Month"), validators=[Optional()])
     type = SelectField(
         _l("Type of activity"), choices=ActivityType.choices(blank=_l("All types")), validators=[Optional()]
     )

@@ -1,7 +1,5 @@
 """Routes of the activities blueprint: thin views over services/activities.py."""
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -58,10 +56,7 @@ def index():
     is_tpl = current_user.has_role(Role.FACILITATOR)
     form.tpl.choices = [SelectChoice(None, _("All TPL"))] if is_tpl else _tpl_choices()
     valid = form.validate()
-    month = None
-    if valid and form.month.data:
-        year, number = form.month.data.split("-")
-        month = date(int(year), int(number), 1)
+    month = form.month.data if valid else None
     query = service.activity_query(
         current_user,
         q=form.q.data if valid else None,

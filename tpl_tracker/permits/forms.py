@@ -2,9 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional, Regexp
+from wtforms.validators import Length, Optional
 
-from ..forms import Form, LocalDateField
+from ..forms import Form, LocalDateField, MonthField
 from ..models import PermitStatus, PermitType
 
 
@@ -40,7 +40,5 @@ class PermitFilterForm(Form):
     )
     status = SelectField(_l("Status"), choices=PermitStatus.choices(blank=_l("All statuses")), validators=[Optional()])
     region = SelectField(_l("Province"), validators=[Optional()])
-    month = StringField(
-        _l("Month"), validators=[Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use the form YYYY-MM."))]
-    )
+    month = MonthField(_l("Month"), validators=[Optional()])
     expiring = BooleanField(_l("Expiring within 60 days"))

@@ -1,7 +1,5 @@
 """Routes of the permits blueprint: thin views over services/permits.py."""
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,7 +8,7 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import ConfirmForm, show_rule_problems, show_service_error
+from ..forms import ConfirmForm, record_id, show_rule_problems, show_service_error
 from ..models import PermitFacilitation, ReviewComment, Role
 from ..security import roles_required
 from ..services import ServiceError, audit
@@ -32,10 +30,7 @@ def index():
     form = PermitFilterForm(request.args)
     form.region.choices = [SelectChoice("", _("All provinces"))] + province_choices()
     valid = form.validate()
-    month = None
-    if valid and form.month.data:
-        year, number = form.month.data.split("-")
-        month = date(int(year), int(number), 1)
+    month = form.month.data if valid else None
     today = programme_today()
     query = service.permit_query(
         current_user,
@@ -80,7 +75,7 @@ def create():
     if facilitator is None:
         flash(_("Your account is not linked to a TPL profile yet. Contact your administrator."), "warning")
         return redirect(url_for("main.home"))
-    chosen = request.args.get("business_id", type=int)
+    chosen = request.args.get("business_id", type=record_id)
     if chosen is not None:
         business = load_business(current_user, chosen)
         if open_mentorship_of(business, facilitator.id) is None:

@@ -32,6 +32,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..text import control_characters_message, has_control_characters
 from . import ServiceError, audit
 from .months import covers_month, get_or_create_month, month_label, month_start, next_month
 from .notifications import enabled_user_ids, notify
@@ -39,7 +40,7 @@ from .policy import SUBMITTABLE, facilitator_scope, in_regions, is_own_work, sup
 
 MAX_COMMENT = 2000
 PERMIT_STEPS = tuple(PermitStatus)
-ITEM_COMMENT_FIELD = re.compile(r"^comment-(activity|permit|assessment)-(\d+)$")
+ITEM_COMMENT_FIELD = re.compile(r"^comment-(activity|permit|assessment)-([1-9]\d{0,9})$")
 
 
 @dataclass
@@ -340,6 +341,8 @@ def _clean(text: str | None) -> str | None:
 
 
 def _check_length(text: str | None, field_name: str | None = None) -> None:
+    if has_control_characters(text):
+        raise ServiceError(control_characters_message(), field=field_name)
     if text is not None and len(text) > MAX_COMMENT:
         raise ServiceError(_("A comment may have at most %(max)d characters.", max=MAX_COMMENT), field=field_name)
 
