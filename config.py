@@ -16,12 +16,16 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+MIN_SECRET_KEY_BYTES = 32  # sessions, CSRF tokens and the audit trail's hashes are signed with it
+
+
 class Config:
     """Settings shared by every configuration."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'tpl_tracker.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A failed statement is logged without its parameters: they hold NIK, phones, password hashes and tokens.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
 
     # Sessions: signed cookie, strong protection, idle and absolute limits.
@@ -65,6 +69,10 @@ class Config:
     # Largest request body (uploads): bigger ones are refused before they are read.
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 25) * 1024 * 1024
 
+    # Behind a reverse proxy (nginx): how many proxies set X-Forwarded-For/-Proto/-Host; 0 trusts none, so that
+    # a client cannot forge its address in the audit trail and the rate limits.
+    PROXY_FIX = _env_int("PROXY_FIX", 0)
+
     BOOTSTRAP_SERVE_LOCAL = True
     PER_PAGE = _env_int("PER_PAGE", 25)
     SHOW_DEMO_ACCOUNTS = False
@@ -105,6 +113,11 @@ class ProductionConfig(Config):
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
         if missing:
             raise RuntimeError(f"Production configuration needs {', '.join(missing)} to be set.")
+        if len(os.environ["SECRET_KEY"].encode()) < MIN_SECRET_KEY_BYTES:
+            raise RuntimeError(
+                f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes of random text, for example the output of "
+                "python3 -c 'import secrets; print(secrets.token_hex(32))'."
+            )
 
 
 CONFIGS = {

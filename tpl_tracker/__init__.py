@@ -4,6 +4,7 @@ import os
 
 from flask import Flask, render_template, request, session
 from flask_babel import lazy_gettext as _l
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, ProductionConfig
@@ -23,6 +24,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     if overrides:
         app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
+    proxies = int(app.config.get("PROXY_FIX") or 0)
+    if proxies:
+        # The client's address, scheme and host as the trusted proxies saw them (audit IPs, rate limits, URLs).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
 
     register_extensions(app)
     register_blueprints(app)
@@ -176,8 +181,9 @@ def register_commands(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     """Access declaration, session limits, security headers and template helpers."""
-    from . import security, transactions
+    from . import log_privacy, security, transactions
 
+    log_privacy.init_app(app)
     transactions.init_app(app)
     security.init_app(app)
     from . import formatting

@@ -49,6 +49,14 @@ TABLE = [
         None,
         {"anonymous": LOGIN, "facilitator": 302, "supervisor": 200, "evaluator": 200, "admin": 200},
     ),
+    # Looking a TPL up by NIK is posted (the NIK stays out of addresses); evaluators read NIK masked.
+    (
+        "facilitators.find_nik",
+        "POST",
+        {},
+        {"nik": "0000000000000000"},
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 200, "evaluator": 403, "admin": 200},
+    ),
     (
         "facilitators.me",
         "GET",

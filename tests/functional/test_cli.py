@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from tpl_tracker import create_app
 from tpl_tracker.models import AuditEntry, Contract, Facilitator, User
 
+from ..factories import PASSWORD
+
 DEMO_EMAILS = {
     "admin@demo.tpl.id": "admin",
     "supervisor@demo.tpl.id": "supervisor",
@@ -90,6 +92,16 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
         create_app("production")
 
 
+def test_production_refuses_a_short_secret_key(app, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    for short in ("x", "a" * 31, "é" * 15):
+        monkeypatch.setenv("SECRET_KEY", short)
+        with pytest.raises(RuntimeError, match="at least 32 bytes"):
+            create_app("production")
+    monkeypatch.setenv("SECRET_KEY", "é" * 16)  # 32 bytes in UTF-8
+    assert create_app("production", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+
+
 def test_seed_demo_refuses_production(app, db, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
@@ -110,3 +122,27 @@ def test_seed_demo_says_what_to_install_without_the_development_packages(app, db
     assert result.exit_code != 0
     assert "requirements-dev.txt" in result.output and "faker" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_behind_a_proxy_the_audit_trail_records_the_client_address(app, client, world, db, monkeypatch):
+    """PROXY_FIX=1 trusts one proxy's X-Forwarded-For; without it the header is ignored (it could be forged)."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from tpl_tracker.models import AuditEntry
+
+    behind = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "PROXY_FIX": 1})
+    assert isinstance(behind.wsgi_app, ProxyFix) and behind.wsgi_app.x_for == 1 and behind.wsgi_app.x_proto == 1
+    assert not isinstance(app.wsgi_app, ProxyFix)  # the default trusts no proxy
+
+    def last_login_ip() -> str:
+        return db.session.scalar(
+            sa.select(AuditEntry.ip).where(AuditEntry.action == "login").order_by(AuditEntry.id.desc())
+        )
+
+    forwarded = {"X-Forwarded-For": "203.0.113.9"}
+    client.post("/auth/login", data={"email": "tpl@example.id", "password": PASSWORD}, headers=forwarded)
+    assert last_login_ip() == "127.0.0.1"
+    client.post("/auth/logout")
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1))
+    client.post("/auth/login", data={"email": "tpl@example.id", "password": PASSWORD}, headers=forwarded)
+    assert last_login_ip() == "203.0.113.9"

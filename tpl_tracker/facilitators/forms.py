@@ -47,6 +47,12 @@ class ContractForm(Form):
     submit = SubmitField(_l("Save"))
 
 
+class NikSearchForm(Form):
+    """Look a TPL up by NIK: posted, so that the NIK never appears in an address or an access log."""
+
+    nik = StringField(_l("NIK"), render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 22})
+
+
 class FacilitatorSearchForm(Form):
     """Search and filters of the TPL list (GET, no CSRF needed)."""
 

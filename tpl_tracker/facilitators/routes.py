@@ -20,13 +20,14 @@ from ..services.facilitators import (
     create_contract,
     create_facilitator,
     facilitator_query,
+    find_by_nik,
     update_contract,
     update_facilitator,
 )
 from ..services.policy import can_see_personal_numbers, load_facilitator
 from ..services.regions import province_choices, regency_choices
 from . import bp
-from .forms import ContractForm, FacilitatorForm, FacilitatorSearchForm
+from .forms import ContractForm, FacilitatorForm, FacilitatorSearchForm, NikSearchForm
 
 
 @bp.route("/")
@@ -35,6 +36,10 @@ def index():
     """TPL in the user's scope: searchable, filterable, paginated."""
     if current_user.has_role(Role.FACILITATOR):
         return redirect(url_for("facilitators.me"))
+    return _list(NikSearchForm(formdata=None))
+
+
+def _list(nik_form: NikSearchForm):
     form = FacilitatorSearchForm(request.args)
     form.province.choices = [SelectChoice("", _("All provinces"))] + province_choices()
     valid = form.validate()
@@ -49,10 +54,28 @@ def index():
     return render_template(
         "facilitators/index.html",
         form=form,
+        nik_form=nik_form,
         page=page,
         masked=not can_see_personal_numbers(current_user),
         today=programme_today(),
     )
+
+
+@bp.route("/nik", methods=["POST"])
+@roles_required(Role.SUPERVISOR, Role.ADMIN)
+def find_nik():
+    """Open the TPL with the posted NIK (in the user's scope); the NIK never goes into an address."""
+    form = NikSearchForm()
+    if form.validate_on_submit():
+        try:
+            facilitator = find_by_nik(current_user, form.nik.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            if facilitator is not None:
+                return redirect(url_for("facilitators.detail", facilitator_id=facilitator.id))
+            form.nik.errors = [_("No TPL in your scope has this NIK.")]
+    return _list(form)
 
 
 @bp.route("/me")

@@ -1,5 +1,6 @@
 """TPL profiles and contracts: validation against NIK, regions and the other contracts."""
 
+import re
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -368,6 +369,19 @@ def update_contract(actor: User, contract: Contract, data: ContractData) -> Cont
     return contract
 
 
+def find_by_nik(user: User, nik: str) -> Facilitator | None:
+    """The TPL in the user's scope with exactly this NIK (spaces and dots ignored), or None.
+
+    Readers who see NIK masked cannot look one up (or they could confirm a NIK they guessed).
+    """
+    from .policy import can_see_personal_numbers, facilitator_scope
+
+    digits = re.sub(r"[\s.]", "", nik or "")
+    if not can_see_personal_numbers(user) or not re.fullmatch(r"\d{16}", digits):
+        raise ServiceError(_("Type the 16 digits of the NIK."), field="nik")
+    return db.session.scalar(sa.select(Facilitator).where(facilitator_scope(user), Facilitator.nik == digits))
+
+
 def facilitator_query(
     user: User,
     q: str | None = None,
@@ -378,17 +392,17 @@ def facilitator_query(
 ):
     """A select of the TPL the user may see, filtered; ordered by name.
 
-    Readers who see NIK masked cannot search by NIK (or they could uncover it digit by digit).
+    The search text matches names and emails only: a NIK is looked up by `find_by_nik` (posted, so that it never
+    lands in an address or an access log).
     """
-    from .policy import can_see_personal_numbers, facilitator_scope, in_regions
+    from .policy import facilitator_scope, in_regions
 
     query = sa.select(Facilitator).where(facilitator_scope(user))
     if q:
         term = f"%{q.strip().lower()}%"
-        matches = [sa.func.lower(Facilitator.full_name).like(term), sa.func.lower(Facilitator.email).like(term)]
-        if can_see_personal_numbers(user):
-            matches.append(Facilitator.nik.like(term))
-        query = query.where(sa.or_(*matches))
+        query = query.where(
+            sa.or_(sa.func.lower(Facilitator.full_name).like(term), sa.func.lower(Facilitator.email).like(term))
+        )
     if province:
         query = query.where(in_regions(Facilitator.region_code, [province]))
     if angkatan:
