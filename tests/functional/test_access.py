@@ -261,10 +261,10 @@ def world(work, db):
         business_name="Sagu Ternate",
         kbli="10792",
         business_region_code="82.71",
-        recorded_by_id=world["supervisor"].id,
+        recorded_by_id=world["facilitator"].id,  # the TPL's own: every checker in scope may verify it
     )
     world["survey2"] = OutcomeSurvey(
-        facilitator=world["tpl2"], survey_date=on(6, 1), status="bekerja", recorded_by_id=world["supervisor2"].id
+        facilitator=world["tpl2"], survey_date=on(6, 1), status="bekerja", recorded_by_id=world["facilitator2"].id
     )
     db.session.add_all([world["survey"], world["survey2"]])
     db.session.commit()

@@ -156,7 +156,7 @@ def test_tpl_editing_a_verified_survey_sends_it_back_to_unverified(app, client, 
 # --- supervisors and evaluators -------------------------------------------------------------
 
 
-def test_supervisor_records_on_behalf_then_verifies(app, client, login_as, alumni, db):
+def test_supervisor_records_on_behalf_and_an_evaluator_verifies(app, client, login_as, alumni, db):
     supervisor = login_as("supervisor")
     tpl = alumni["tpl"]
     form = _page(client.get(f"/tracer/tpl/{tpl.id}/new"))
@@ -185,14 +185,41 @@ def test_supervisor_records_on_behalf_then_verifies(app, client, login_as, alumn
         in listing
     )
     assert _message(app, "Employed") in listing
+    # Four eyes: the recorder is offered no verification, and posting it directly is refused.
+    assert f'action="/tracer/{survey.id}/verify"' not in listing
+    assert (
+        _message(app, "You recorded or changed this survey: another supervisor or an evaluator checks it.") in listing
+    )
+    audit_before = _count(db, AuditEntry)
+    response = client.post(
+        f"/tracer/{survey.id}/verify",
+        data={"verification": "verified", "note": "Confirmed by phone"},
+        follow_redirects=True,
+    )
+    refusal = "You recorded or changed this survey yourself: another supervisor or an evaluator must check it."
+    assert _message(app, refusal) in _page(response)
+    (saved,) = _surveys(db)
+    assert saved.verification == "unverified" and saved.verified_by_id is None
+    assert _count(db, AuditEntry) == audit_before
 
+    client.post("/auth/logout")
+    evaluator = login_as("evaluator")
+    assert f'action="/tracer/{survey.id}/verify"' in _page(client.get(f"/tracer/tpl/{tpl.id}"))
     response = client.post(
         f"/tracer/{survey.id}/verify", data={"verification": "verified", "note": "Confirmed by phone"}
     )
     assert response.status_code == 302
     (saved,) = _surveys(db)
-    assert saved.verification == "verified" and saved.verified_by_id == supervisor.id
+    assert saved.verification == "verified" and saved.verified_by_id == evaluator.id
     assert saved.verification_note == "Confirmed by phone"
+    listing = _page(client.get(f"/tracer/tpl/{tpl.id}"))
+    with app.test_request_context():
+        checked = stamp(saved.verified_at)
+    assert _message(app, "Checked by %(name)s", name=evaluator.full_name) + f" · {checked}" in listing
+    assert (
+        _message(app, "Recorded by %(name)s on behalf of the TPL on %(date)s", name=supervisor.full_name, date=when)
+        in listing
+    )
 
 
 def test_supervisor_of_another_province_gets_404(client, app, alumni, db):
@@ -404,3 +431,17 @@ def test_links_from_the_menu_and_the_profile(app, client, login_as, world):
     html = _page(client.get(f"/tpl/{world['tpl'].id}"))
     assert 'href="/tracer/"' in html
     assert f'href="/tracer/tpl/{world["tpl"].id}"' in html
+
+
+def test_an_imported_survey_says_so_and_any_checker_in_scope_verifies_it(app, client, login_as, alumni, db):
+    survey = _survey(db, alumni, recorded_by_id=None)  # as the importer leaves it
+    login_as("supervisor")
+    listing = _page(client.get(f"/tracer/tpl/{alumni['tpl'].id}"))
+    with app.test_request_context():
+        from tpl_tracker.formatting import stamp
+
+        when = stamp(survey.created_at)
+    text = "Imported on %(date)s from a workbook (recorded outside the app)"
+    assert _message(app, text, date=when) in listing
+    assert f'action="/tracer/{survey.id}/verify"' in listing
+    assert _message(app, "Imported") in _page(client.get("/tracer/"))

@@ -176,7 +176,7 @@ def test_import_creates_the_records_and_audits_each(db, admin, valid_file):
     assert terminated.terminated_on == on(6, 30, years=-1) and terminated.termination_reason
     survey = db.session.scalar(sa.select(OutcomeSurvey).where(OutcomeSurvey.facilitator_id == rahmat.id))
     assert survey.nib == "9120001234567" and survey.monthly_revenue == 15000000
-    assert survey.recorded_by_id == admin.id
+    assert survey.recorded_by_id is None  # recorded outside the app: the audit entry names the importer
     actions = [e.action for e in db.session.scalars(sa.select(AuditEntry))]
     assert sorted(actions) == sorted(["facilitator_created"] * 2 + ["contract_created"] * 3 + ["survey_recorded"] * 2)
     assert all(e.actor_id == admin.id for e in db.session.scalars(sa.select(AuditEntry)))
@@ -263,6 +263,38 @@ def test_verified_surveys_record_who_verified(db, admin, tmp_path):
     import_workbook(write_workbook(tmp_path / "v.xlsx", rows), actor=admin)
     survey = db.session.scalar(sa.select(OutcomeSurvey).where(OutcomeSurvey.verification == "verified"))
     assert survey.verified_by_id == admin.id and survey.verified_at is not None
+    assert survey.recorded_by_id is None  # four eyes: the importer is not also its recorder
+
+
+def test_imported_unverified_surveys_stay_open_to_every_checker(db, admin, valid_file):
+    from tpl_tracker.services.policy import can_verify_survey
+
+    evaluator = UserFactory(role="evaluator")
+    import_workbook(valid_file, actor=admin)
+    surveys = list(db.session.scalars(sa.select(OutcomeSurvey).where(OutcomeSurvey.verification == "unverified")))
+    assert surveys and all(can_verify_survey(evaluator, survey) for survey in surveys)
+
+
+def test_an_import_does_not_check_a_survey_its_importer_recorded(db, admin, tmp_path, valid_file):
+    import_workbook(valid_file, actor=admin)
+    stored = db.session.scalar(sa.select(OutcomeSurvey).order_by(OutcomeSurvey.id))
+    stored.recorded_by_id = admin.id  # e.g. imported before imports left the recorder empty
+    db.session.commit()
+    rows = valid_rows()
+    for row in rows["outcomes"]:
+        row["verification"] = "verified"
+
+    result = import_workbook(write_workbook(tmp_path / "v.xlsx", rows), actor=admin)
+
+    message = gettext("You recorded this survey yourself: another supervisor or an evaluator must check it.")
+    assert [(e.sheet, e.column, e.message) for e in result.errors] == [("outcomes", "verification", message)]
+    db.session.rollback()
+    assert _verified(db) == 0
+
+
+def _verified(db) -> int:
+    query = sa.select(sa.func.count()).select_from(OutcomeSurvey).where(OutcomeSurvey.verification == "verified")
+    return db.session.scalar(query)
 
 
 # --- bad rows: an error with its place, and nothing written ---------------------------------

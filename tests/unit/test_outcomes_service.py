@@ -18,6 +18,7 @@ from tpl_tracker.services.outcomes import (
     update_survey,
     verify_survey,
 )
+from tpl_tracker.services.policy import can_verify_survey
 
 from ..clock import YEAR, dmy, on
 from ..conftest import refused_use_case, ui_message
@@ -318,6 +319,36 @@ def test_supervisor_or_evaluator_verifies_with_a_note(db, alumni, business, who)
     (entry,) = _audit(db, "survey_verified")
     assert entry.actor_id == alumni[who].id
     assert entry.before["verification"] == "unverified" and entry.after["verification"] == "verified"
+
+
+@pytest.mark.parametrize("who,other", [("supervisor", "evaluator"), ("evaluator", "supervisor")])
+def test_four_eyes_the_recorder_does_not_verify_their_own_survey(app, db, alumni, business, who, other):
+    survey = _survey(alumni[who], alumni, business)
+    assert not can_verify_survey(alumni[who], survey) and can_verify_survey(alumni[other], survey)
+    for verification, note in (("verified", "NIB checked in OSS"), ("rejected", "Not found")):
+        with refused_use_case() as refused:
+            verify_survey(alumni[who], survey, verification, note)
+        assert refused.value.message == ui_message(
+            app, "You recorded or changed this survey yourself: another supervisor or an evaluator must check it."
+        )
+    saved = db.session.get(OutcomeSurvey, survey.id)
+    assert saved.verification == "unverified" and saved.verified_by_id is None
+    assert _audit(db, "survey_verified") == [] and _audit(db, "survey_rejected") == []
+
+    verify_survey(alumni[other], survey, "verified", "NIB checked in OSS")
+    assert db.session.get(OutcomeSurvey, survey.id).verified_by_id == alumni[other].id
+
+
+def test_four_eyes_whoever_changed_the_answers_does_not_verify_them(db, alumni, business):
+    survey = _survey(alumni["facilitator"], alumni, business, status="bekerja")
+    assert can_verify_survey(alumni["evaluator"], survey)  # the alumnus's own survey: anyone in scope checks it
+    update_survey(alumni["evaluator"], survey, business, today=TODAY)  # now a business, typed by the evaluator
+    assert not can_verify_survey(alumni["evaluator"], survey)
+    with refused_use_case():
+        verify_survey(alumni["evaluator"], survey, "verified", None)
+    assert db.session.get(OutcomeSurvey, survey.id).verification == "unverified"
+    verify_survey(alumni["supervisor"], survey, "verified", None)
+    assert db.session.get(OutcomeSurvey, survey.id).verification == "verified"
 
 
 def test_verification_without_a_note_is_fine(db, alumni, business):

@@ -32,6 +32,7 @@ def _create(work, data: PermitData):
 
 
 HALAL = PermitData(permit_type="halal", status="planned", planned_on=on(4, 1))
+PIRT_PLANNED = PermitData(permit_type="pirt", status="planned", planned_on=on(3, 12))  # the work fixture's permit
 NIB = PermitData(
     permit_type="nib",
     status="issued",
@@ -221,3 +222,22 @@ def test_changes_are_audited(db, work):
     )
     assert [e.action for e in entries] == ["create", "update", "delete"]
     assert entries[1].after == {"notes": "Menunggu jadwal audit LPH"}
+
+
+def test_steps_outside_the_contracts_are_refused_but_stored_ones_keep_their_dates(app, work, db):
+    contract = work["contract"]
+    contract.status, contract.terminated_on = "terminated", on(6, 30)
+    db.session.commit()
+    outside = ui_message(app, "This date must lie within one of your contract periods.")
+    for data in (replace(HALAL, planned_on=on(7, 1)), replace(HALAL, planned_on=on(12, 31, years=-1))):
+        with refused_use_case() as refused:
+            _create(work, data)
+        assert (refused.value.field, refused.value.message) == ("planned_on", outside)
+    permit = work["permit"]  # planned on 12 March, within the contract
+    with refused_use_case() as refused:
+        update_permit(work["facilitator"], permit, replace(PIRT_PLANNED, status="submitted", submitted_on=on(7, 1)))
+    assert (refused.value.field, refused.value.message) == ("submitted_on", outside)
+    assert _count(db, PermitFacilitation) == 2 and db.session.get(PermitFacilitation, permit.id).status == "planned"
+
+    update_permit(work["facilitator"], permit, replace(PIRT_PLANNED, status="submitted", submitted_on=on(6, 30)))
+    assert permit.status == "submitted"

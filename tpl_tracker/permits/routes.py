@@ -98,7 +98,7 @@ def create():
             flash(_("The permit facilitation has been saved."), "success")
             return redirect(url_for("permits.detail", permit_id=permit.id))
     elif form.is_submitted():
-        show_rule_problems(form, lambda: service.check_permit(_permit_data(form), programme_today()))
+        show_rule_problems(form, lambda: service.check_permit(facilitator, _permit_data(form), programme_today()))
     return render_template(
         "permits/form.html",
         form=form,
@@ -165,7 +165,9 @@ def edit(permit_id: int):
             flash(_("The permit facilitation has been saved."), "success")
             return _back(permit)
     elif form.is_submitted():
-        show_rule_problems(form, lambda: service.check_permit(_permit_data(form), programme_today(), permit))
+        show_rule_problems(
+            form, lambda: service.check_permit(permit.facilitator, _permit_data(form), programme_today(), permit)
+        )
     return render_template(
         "permits/form.html",
         form=form,

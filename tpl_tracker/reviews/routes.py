@@ -152,18 +152,25 @@ def month(facilitator_id: int, period: str):
 @roles_required(Role.FACILITATOR)
 def submit(facilitator_id: int, period: str):
     """The TPL submits the month for review."""
-    facilitator, period = _load_month(facilitator_id, period)
-    if not is_own_work(current_user, facilitator.id):
+    facilitator = load_facilitator(current_user, facilitator_id)
+    period = service.parse_period(period)
+    if period is None or not is_own_work(current_user, facilitator.id):
         abort(404)
     form = SubmitMonthForm()
     if form.validate_on_submit():
         try:
             service.submit_month(current_user, facilitator, period, form.note.data)
         except ServiceError as error:
+            if not covers_month(facilitator, period):  # posted directly: no page shows a month outside the contracts
+                db.session.rollback()
+                flash(error.message, "danger")
+                return redirect(url_for("reviews.index"))
             show_service_error(form, error)
         else:
             flash(_("%(month)s has been submitted for review.", month=month_label(period)), "success")
             return redirect(_month_url(facilitator.id, period))
+    if not covers_month(facilitator, period):
+        abort(404)  # as the month's page answers
     _expired(form)
     return _render_month(facilitator, period, submit_form=form)
 

@@ -564,6 +564,7 @@ class _Importer:
             self._note_rule_problems(row, problems, first_error)
             if nik and survey_date:
                 self._duplicate(row, seen, (nik, survey_date), "survey_date")
+                self._check_four_eyes(row, stored.get((nik, survey_date)), verification)
             self._in_column_order(sheet.name, first_error)
             if not row.valid:
                 continue
@@ -576,6 +577,17 @@ class _Importer:
             plan = _Plan(number, values, existing, nik)
             plan.changed = existing is None or not self._unchanged(existing, values)
             self.plans[sheet.name].append(plan)
+
+    def _check_four_eyes(self, row: _Row, stored: OutcomeSurvey | None, verification: str | None) -> None:
+        """A stored survey the importing user recorded is not checked by their import (policy.can_verify_survey)."""
+        recorder = getattr(self.actor, "id", None)
+        if stored is None or recorder is None or stored.recorded_by_id != recorder:
+            return
+        if verification not in (None, Verification.UNVERIFIED, stored.verification):
+            row.error(
+                "verification",
+                _("You recorded this survey yourself: another supervisor or an evaluator must check it."),
+            )
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -623,9 +635,12 @@ class _Importer:
         return Contract(facilitator_id=self.ids[plan.nik], **plan.values)
 
     def _new_survey(self, plan: _Plan) -> OutcomeSurvey:
-        survey = OutcomeSurvey(
-            facilitator_id=self.ids[plan.nik], recorded_by_id=getattr(self.actor, "id", None), **plan.values
-        )
+        # Four eyes on imports: a workbook row was recorded outside the app (by the programme's own tracer
+        # study), so an imported survey has no recorder in the app (recorded_by NULL; the audit entry of the
+        # import names who imported it). The importer carries the workbook's verification and is named as its
+        # verifier, so imported history keeps counting in the WUB figures as verified. An imported unverified
+        # survey stays open to any supervisor in scope or evaluator, since none of them recorded it.
+        survey = OutcomeSurvey(facilitator_id=self.ids[plan.nik], recorded_by_id=None, **plan.values)
         if survey.verification != "unverified":
             survey.verified_by_id, survey.verified_at = getattr(self.actor, "id", None), utcnow()
         return survey

@@ -1,13 +1,17 @@
 """The monthly report's lock: which months of a TPL may still change.
 
 A month is locked while it is submitted or approved. Every service that writes an activity, a permit or an
-assessment asks `assert_months_open` first, with every date the change touches (old and new values).
+assessment asks `assert_months_open` first, with every date the change touches (old and new values). It
+creates the month's row when it has none yet and holds it (SELECT ... FOR UPDATE on PostgreSQL) until the
+change commits; a submission holds the same row (`lock_month`), so a write and a submission of one month
+always happen one after the other, even for a month that had no row before its first submission.
 """
 
 from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import LOCKED_STATUSES, Facilitator, MonthlyReport
@@ -50,14 +54,40 @@ def get_month(facilitator_id: int, day: date) -> MonthlyReport | None:
     )
 
 
-def get_or_create_month(facilitator_id: int, day: date) -> MonthlyReport:
-    """The monthly report holding `day`, created as a draft when missing (the caller commits)."""
-    report = get_month(facilitator_id, day)
-    if report is None:
-        report = MonthlyReport(facilitator_id=facilitator_id, period=month_start(day), status="draft")
-        db.session.add(report)
-        db.session.flush()
-    return report
+def ensure_months(facilitator_id: int, periods) -> None:
+    """Create the missing draft rows of the given months, race-safe (a concurrent insert of the same month wins).
+
+    INSERT ... ON CONFLICT DO NOTHING: on PostgreSQL an insert of a row another transaction has just inserted
+    waits for that transaction and then does nothing; SQLite lets one writer in at a time anyway.
+    """
+    rows = [{"facilitator_id": facilitator_id, "period": p, "status": "draft"} for p in sorted(set(periods))]
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        insert = postgresql.insert(MonthlyReport).on_conflict_do_nothing(index_elements=["facilitator_id", "period"])
+    elif dialect == "sqlite":
+        insert = sqlite.insert(MonthlyReport).on_conflict_do_nothing(index_elements=["facilitator_id", "period"])
+    else:  # pragma: no cover - the app runs on SQLite and PostgreSQL only
+        raise NotImplementedError(dialect)
+    for row in rows:  # one by one, in month order: two writers never wait for each other crosswise
+        db.session.execute(insert.values(**row))
+
+
+def lock_month(facilitator_id: int, day: date) -> MonthlyReport:
+    """The monthly report holding `day`, created as a draft when missing, its row held until commit (PostgreSQL).
+
+    The row is read again from the database (what a transaction that held it before committed), not from the
+    session's memory.
+    """
+    period = month_start(day)
+    ensure_months(facilitator_id, [period])
+    return db.session.scalar(
+        sa.select(MonthlyReport)
+        .where(MonthlyReport.facilitator_id == facilitator_id, MonthlyReport.period == period)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def month_statuses(pairs) -> dict[tuple[int, date], str]:
@@ -99,9 +129,11 @@ def locked_periods(facilitator_id: int, days, for_update: bool = False) -> set[d
 
 
 def assert_months_open(facilitator_id: int, *days: date | None) -> None:
-    """Refuse a change touching a submitted or approved month."""
-    # FOR UPDATE (PostgreSQL; SQLite already serialises writers): a submission of the same month waits for
-    # the change being checked here to commit, instead of locking the month under it.
+    """Refuse a change touching a submitted or approved month; hold the months' rows until the change commits."""
+    # The rows are created first when missing, then held FOR UPDATE (PostgreSQL; SQLite already serialises
+    # writers): a submission of the same month waits for the change being checked here to commit, instead of
+    # locking the month under it, and a change waits for a submission that came first, then sees it.
+    ensure_months(facilitator_id, {month_start(d) for d in days if d is not None})
     locked = sorted(locked_periods(facilitator_id, days, for_update=True))
     if locked:
         raise ServiceError(

@@ -26,7 +26,14 @@ from ..models import (
 )
 from . import Problems, ServiceError, audit
 from .businesses import normalize_name
-from .policy import can_add_survey_business, can_record_survey, can_verify_survey, facilitator_scope, is_own_profile
+from .policy import (
+    can_add_survey_business,
+    can_record_survey,
+    facilitator_scope,
+    is_own_profile,
+    verifies_surveys_of,
+    wrote_survey,
+)
 from .regions import region_exists
 
 DEFAULT_TRACER_MONTHS = (6, 12, 24)
@@ -111,9 +118,15 @@ def _check_recorder(actor: User, facilitator: Facilitator) -> None:
         raise ServiceError(_("Only the TPL, a supervisor or an evaluator can record tracer surveys."))
 
 
-def _check_verifier(actor: User, facilitator: Facilitator) -> None:
-    if not can_verify_survey(actor, facilitator):
+def _check_verifier(actor: User, survey: OutcomeSurvey) -> None:
+    """policy.can_verify_survey, each refusal with its reason."""
+    if not verifies_surveys_of(actor, survey.facilitator):
         raise ServiceError(_("Only a supervisor or an evaluator can verify tracer surveys."))
+    if wrote_survey(actor, survey):
+        raise ServiceError(
+            _("You recorded or changed this survey yourself: another supervisor or an evaluator must check it."),
+            field="verification",
+        )
 
 
 # --- recording ------------------------------------------------------------------------------
@@ -252,7 +265,7 @@ def update_survey(actor: User, survey: OutcomeSurvey, data: SurveyData, today: d
 
 def verify_survey(actor: User, survey: OutcomeSurvey, verification: str, note: str | None) -> OutcomeSurvey:
     """Mark a survey verified or rejected (a rejection needs a note), e.g. after checking the NIB in OSS."""
-    _check_verifier(actor, survey.facilitator)
+    _check_verifier(actor, survey)
     if verification not in ("verified", "rejected"):
         raise ServiceError(_("Choose verified or rejected."), field="verification")
     note = (note or "").strip() or None

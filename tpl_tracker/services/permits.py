@@ -178,9 +178,11 @@ def normalize_number(permit_type: str, number: str | None) -> str | None:
     return number
 
 
-def check_permit(data: PermitData, today: date, permit: PermitFacilitation | None = None) -> dict:
-    """The cleaned values of a permit facilitation (new, or a change of `permit`); a refusal lists every problem
-    at once. Rules that compare dates skip a date that already has a problem."""
+def check_permit(
+    facilitator: Facilitator, data: PermitData, today: date, permit: PermitFacilitation | None = None
+) -> dict:
+    """The cleaned values of a permit facilitation of `facilitator` (new, or a change of `permit`); a refusal lists
+    every problem at once. Rules that compare dates skip a date that already has a problem."""
     problems = Problems()
     if data.permit_type not in PermitType.values():
         problems.add(_("Choose the type of permit or certificate."), "permit_type")
@@ -202,6 +204,10 @@ def check_permit(data: PermitData, today: date, permit: PermitFacilitation | Non
             problems.add(_("This date does not apply to the chosen status: leave it empty."), name)
         elif value > today:
             problems.add(_("This date cannot be in the future."), name)
+        elif (permit is None or getattr(permit, name) != value) and facilitator.current_contract(value) is None:
+            # A step is work of the contract: none on a day the TPL was not under contract (a step recorded
+            # earlier keeps its date, so a permit whose contract has since ended can still be read and advanced).
+            problems.add(_("This date must lie within one of your contract periods."), name)
     sound = {name: None if problems.has(name) else value for name, value in dates.items()}
     planned, submitted = sound["planned_on"], sound["submitted_on"]
     if status == "planned" and dates["planned_on"] is None:
@@ -299,7 +305,7 @@ def create_permit(
     problems = Problems()
     if open_mentorship_of(business, facilitator.id) is None:
         problems.add(_("You can only record permits of businesses you mentor now."), "business_id")
-    values = problems.check(check_permit, data, today or programme_today())
+    values = problems.check(check_permit, facilitator, data, today or programme_today())
     problems.raise_if_any()
     _check_single_open(business, values, None)
     set_nib = _check_nib(business, values)
@@ -335,7 +341,7 @@ def update_permit(
 ) -> PermitFacilitation:
     """Change a permit facilitation; advancing its status is an edit, going back is refused."""
     _check_owner(actor, permit.facilitator_id)
-    values = check_permit(data, today or programme_today(), permit)
+    values = check_permit(permit.facilitator, data, today or programme_today(), permit)
     business = permit.business
     _check_single_open(business, values, permit)
     set_nib = _check_nib(business, values)

@@ -14,6 +14,7 @@ from ..models import (
     PERMIT_OPEN_STATUSES,
     Activity,
     Assessment,
+    AuditEntry,
     Business,
     Evidence,
     Facilitator,
@@ -288,14 +289,36 @@ def can_edit_survey(user: User, survey: OutcomeSurvey) -> bool:
     return can_record_survey(user, survey.facilitator)
 
 
-def can_verify_survey(user: User, facilitator: Facilitator) -> bool:
-    """A supervisor in scope or an evaluator verifies or rejects a TPL's surveys."""
+def verifies_surveys_of(user: User, facilitator: Facilitator) -> bool:
+    """A supervisor in scope or an evaluator: who checks a TPL's surveys (each one not of their own hand)."""
     return user.has_role(*SURVEY_VERIFIERS) and in_scope(user, facilitator.id)
 
 
+def wrote_survey(user: User, survey: OutcomeSurvey) -> bool:
+    """True when the user recorded the survey or changed its answers."""
+    if survey.recorded_by_id == user.id:
+        return True
+    changed = sa.select(AuditEntry.id).where(
+        AuditEntry.entity_type == OutcomeSurvey.__tablename__,
+        AuditEntry.entity_id == str(survey.id),
+        AuditEntry.action == "survey_updated",
+        AuditEntry.actor_id == user.id,
+    )
+    return db.session.scalar(changed.limit(1)) is not None
+
+
+def can_verify_survey(user: User, survey: OutcomeSurvey) -> bool:
+    """A supervisor in scope or an evaluator verifies or rejects a survey, four eyes: not one they wrote.
+
+    Whoever recorded a survey, or changed its answers, leaves its check to someone else, so that no one adds a
+    WUB alone. The former TPL's own survey (recorded by their own login) is checked by anyone in scope.
+    """
+    return verifies_surveys_of(user, survey.facilitator) and not wrote_survey(user, survey)
+
+
 def can_add_survey_business(user: User, facilitator: Facilitator) -> bool:
-    """Whoever verifies a TPL's surveys adds a verified new business to the registry."""
-    return can_verify_survey(user, facilitator)
+    """Whoever checks a TPL's surveys adds a verified new business to the registry."""
+    return verifies_surveys_of(user, facilitator)
 
 
 def can_start_job(user: User, name: str) -> bool:

@@ -12,7 +12,6 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..dates import programme_date, programme_today
@@ -34,7 +33,7 @@ from ..models import (
 )
 from ..text import control_characters_message, has_control_characters
 from . import ServiceError, audit
-from .months import covers_month, get_or_create_month, month_label, month_start, next_month
+from .months import covers_month, lock_month, month_label, month_start, next_month
 from .notifications import enabled_user_ids, notify
 from .policy import SUBMITTABLE, facilitator_scope, in_regions, is_own_work, supervises
 
@@ -386,27 +385,21 @@ def submit_month(
     if not covers_month(facilitator, period):
         raise ServiceError(_("%(month)s lies outside your contract periods.", month=month_label(period)))
     _check_length(note, "note")
-    existing = db.session.scalar(
-        sa.select(MonthlyReport).where(MonthlyReport.facilitator_id == facilitator.id, MonthlyReport.period == period)
-    )
-    if existing is not None and existing.status == "submitted":
+    # The month's row, created when missing and held until commit: a change of an activity, permit or
+    # assessment of this month (months.assert_months_open holds the same row) either commits before the
+    # submission goes on, or waits for it and is then refused.
+    report = lock_month(facilitator.id, period)
+    if report.status == "submitted":
         raise ServiceError(
             _("%(month)s has already been submitted and is waiting for review.", month=month_label(period))
         )
-    if existing is not None and existing.status == "approved":
+    if report.status == "approved":
         raise ServiceError(
             _(
                 "%(month)s has already been approved. Ask your supervisor to reopen it if it must change.",
                 month=month_label(period),
             )
         )
-    try:
-        report = existing or get_or_create_month(facilitator.id, period)
-    except IntegrityError as error:
-        db.session.rollback()
-        raise ServiceError(
-            _("This month was changed by someone else meanwhile. Please check it and try again.")
-        ) from error
     before = audit.snapshot(report)
     _move(report, SUBMITTABLE, {"status": "submitted", "submitted_at": utcnow()})
     event = _event(report, "submit", actor, note)
