@@ -73,6 +73,18 @@ class Config:
     # a client cannot forge its address in the audit trail and the rate limits.
     PROXY_FIX = _env_int("PROXY_FIX", 0)
 
+    # Hostile files. Evidence photos: at most this many pixels, judged before decoding.
+    EVIDENCE_MAX_PIXELS = _env_int("EVIDENCE_MAX_PIXELS", 40_000_000)
+    # Bulk import workbooks, checked before and while they are read (streamed, never loaded whole): rows per sheet,
+    # cells in all, the unpacked size of a worksheet part (streamed) and of any other part (read whole: shared
+    # strings, styles, ...), and how much better than this ratio a part larger than 1 MB may be compressed.
+    IMPORT_MAX_ROWS = _env_int("IMPORT_MAX_ROWS", 100_000)
+    IMPORT_MAX_CELLS = _env_int("IMPORT_MAX_CELLS", 2_000_000)
+    IMPORT_MAX_SHEET_MB = _env_int("IMPORT_MAX_SHEET_MB", 128)
+    IMPORT_MAX_PART_MB = _env_int("IMPORT_MAX_PART_MB", 50)
+    IMPORT_MAX_RATIO = _env_int("IMPORT_MAX_RATIO", 100)
+    IMPORT_MAX_PARTS = _env_int("IMPORT_MAX_PARTS", 1000)
+
     BOOTSTRAP_SERVE_LOCAL = True
     PER_PAGE = _env_int("PER_PAGE", 25)
     SHOW_DEMO_ACCOUNTS = False

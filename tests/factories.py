@@ -84,7 +84,25 @@ def tiny_png() -> bytes:
     return buffer.getvalue()
 
 
-TINY_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+def pdf_document(*objects: bytes) -> bytes:
+    """A PDF whose numbered objects are the given bodies (object 1 is the catalog), with a correct xref table."""
+    out = b"%PDF-1.7\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+# The catalog, page tree and page of a one-page PDF: pdf_document(*PDF_OBJECTS); change the catalog to add to it.
+PDF_CATALOG = b"<</Type/Catalog/Pages 2 0 R>>"
+PDF_OBJECTS = (
+    PDF_CATALOG,
+    b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+    b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>",
 )
+TINY_PDF = pdf_document(*PDF_OBJECTS)

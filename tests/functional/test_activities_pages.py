@@ -70,7 +70,7 @@ def test_tpl_logs_an_activity_with_photo_and_location(app, client, login_as, wor
     assert activity.date == on(3, 20) and activity.hours == Decimal("3.5")
     assert activity.latitude == pytest.approx(0.7893)
     assert [(e.filename, e.content_type) for e in activity.evidence] == [
-        ("foto_kunjungan.jpg", "image/png"),
+        ("foto_kunjungan.png", "image/png"),
         ("daftar_hadir.pdf", "application/pdf"),
     ]
     detail = _page(client.get(f"/kegiatan/{activity.id}"))

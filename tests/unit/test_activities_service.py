@@ -1,5 +1,6 @@
 """Activities and their evidence files: the rules of an activity, content-checked uploads, the month lock."""
 
+import hashlib
 import io
 from decimal import Decimal
 
@@ -64,7 +65,8 @@ def test_detect_type_reads_the_content():
 
 
 def test_safe_filename_keeps_the_name_but_not_its_path():
-    assert safe_filename("../../etc/foto kunjungan.jpg", "image/jpeg") == "etc_foto_kunjungan.jpg"
+    assert safe_filename("../../etc/foto kunjungan.jpg", "image/jpeg") == "foto_kunjungan.jpg"
+    assert safe_filename("C:\\Users\\tpl\\laporan.pdf", "application/pdf") == "laporan.pdf"
     assert safe_filename("", "application/pdf") == "bukti.pdf"
     long = safe_filename("a" * 300 + ".png", "image/png")
     assert len(long) == 200 and long.endswith(".png")
@@ -82,12 +84,14 @@ def test_create_with_evidence_in_one_commit(db, work):
     )
     assert activity.hours == Decimal("3.5") and [b.id for b in activity.businesses] == [work["business"].id]
     files = sorted(activity.evidence, key=lambda e: e.id)
-    # The stored type comes from the content: a PNG named .jpg is stored as PNG.
+    # The stored type comes from the content: a PNG named .jpg is stored as PNG, with the extension of PNG.
     assert [(e.filename, e.content_type) for e in files] == [
-        ("foto.jpg", "image/png"),
+        ("foto.png", "image/png"),
         ("laporan.pdf", "application/pdf"),
     ]
-    assert files[0].size == len(png) and len(files[0].sha256) == 64
+    # Photos are stored re-encoded: size and digest are those of the stored bytes.
+    stored = files[0].content
+    assert files[0].size == len(stored) and files[0].sha256 == hashlib.sha256(stored).hexdigest()
     actions = [
         (a.action, a.entity_type)
         for a in db.session.scalars(

@@ -252,10 +252,16 @@ def evidence_delete(evidence_id: int):
 @bp.route("/evidence/<int:evidence_id>")
 @roles_required()
 def evidence_file(evidence_id: int):
-    """The bytes of an evidence file, for whoever may see its activity (never served from the web root)."""
+    """The bytes of an evidence file, for whoever may see its activity (never served from the web root).
+
+    Served with the type detected at upload and never sniffed; photos are shown in the page, PDFs downloaded
+    (a browser's PDF viewer would run in the app's origin); nothing in the file may load or run anything.
+    """
     evidence = load_evidence(current_user, evidence_id)
     response = Response(evidence.content, mimetype=evidence.content_type)
-    response.headers.set("Content-Disposition", "inline", filename=evidence.filename)
+    disposition = "attachment" if evidence.content_type == PDF_TYPE else "inline"
+    response.headers.set("Content-Disposition", disposition, filename=evidence.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     return response

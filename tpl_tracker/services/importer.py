@@ -8,12 +8,15 @@ without a single error is written, in one transaction.
 import io
 import os
 import re
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from xml.parsers import expat
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from lokal import parse_nik
@@ -70,6 +73,8 @@ MAX_ERRORS = 1000
 BATCH_SIZE = 1000
 QUERY_CHUNK = 900  # bound parameters per IN (...) query: below SQLite's oldest limit of 999
 AUDIT_NOTE_MAX = 500
+MB = 1024 * 1024
+PACKAGE_ELEMENTS = 10_000  # the XML elements of a workbook's theme, styles and the like, besides its cells
 
 _DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INT_TEXT = re.compile(r"[+-]?\d+")
@@ -279,8 +284,126 @@ class _Row:
         return match
 
 
-def _open(source):
-    """The workbook, opened read-only; ServiceError when the content is not an xlsx workbook."""
+@dataclass(frozen=True)
+class Limits:
+    """How large a workbook may be (the IMPORT_MAX_* settings): checked before and while it is read."""
+
+    rows: int = 100_000  # rows per sheet (the header row included)
+    cells: int = 2_000_000  # cells of the sheets read, in all
+    sheet_bytes: int = 128 * MB  # unpacked size of a worksheet part (streamed)
+    part_bytes: int = 50 * MB  # unpacked size of any other part (shared strings, styles, ...: read whole)
+    ratio: int = 100  # how much better a part larger than 1 MB may be compressed
+    parts: int = 1000  # files inside the zip
+
+    @classmethod
+    def from_config(cls, config) -> "Limits":
+        """The limits of the app's configuration (the defaults for settings it lacks)."""
+        default = cls()
+        return cls(
+            rows=config.get("IMPORT_MAX_ROWS", default.rows),
+            cells=config.get("IMPORT_MAX_CELLS", default.cells),
+            sheet_bytes=config["IMPORT_MAX_SHEET_MB"] * MB if "IMPORT_MAX_SHEET_MB" in config else default.sheet_bytes,
+            part_bytes=config["IMPORT_MAX_PART_MB"] * MB if "IMPORT_MAX_PART_MB" in config else default.part_bytes,
+            ratio=config.get("IMPORT_MAX_RATIO", default.ratio),
+            parts=config.get("IMPORT_MAX_PARTS", default.parts),
+        )
+
+
+def _too_many_rows(sheet: str, limits: Limits) -> ServiceError:
+    return ServiceError(
+        _("The workbook is too large: the sheet %(sheet)s has more than %(max)d rows.", sheet=sheet, max=limits.rows),
+        field="file",
+    )
+
+
+def _too_many_cells(limits: Limits) -> ServiceError:
+    return ServiceError(
+        _("The workbook is too large: its sheets may have at most %(max)d cells in all.", max=limits.cells),
+        field="file",
+    )
+
+
+def _check_part(part: zipfile.ZipInfo, limits: Limits) -> None:
+    """Refuse a part of the zip that would unpack to too much, or that is compressed suspiciously well."""
+    if part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ValueError("xlsx workbooks are deflated")
+    maximum = limits.sheet_bytes if part.filename.startswith("xl/worksheets/") else limits.part_bytes
+    name, megabytes = part.filename, maximum // MB
+    if part.file_size > maximum:
+        message = _(
+            "The workbook is too large: its part %(part)s unpacks to more than %(max)d MB.", part=name, max=megabytes
+        )
+        raise ServiceError(message, field="file")
+    if part.file_size > MB and part.file_size > limits.ratio * max(part.compress_size, 1):
+        message = _(
+            "The workbook cannot be read safely: its part %(part)s is compressed more than %(ratio)d times.",
+            part=name,
+            ratio=limits.ratio,
+        )
+        raise ServiceError(message, field="file")
+
+
+def _check_archive(handle, limits: Limits) -> None:
+    """Refuse a workbook whose zip would unpack too much, judged from its directory before any part is parsed.
+
+    zipfile never unpacks more than the size a part declares (it fails on the checksum instead), so the
+    declared sizes bound what openpyxl can be made to read.
+    """
+    with zipfile.ZipFile(handle) as archive:  # a BadZipFile for anything but a zip: "not an xlsx workbook"
+        parts = archive.infolist()
+        if len(parts) > limits.parts:
+            message = _("The workbook is too large: it may have at most %(max)d parts.", max=limits.parts)
+            raise ServiceError(message, field="file")
+        for part in parts:
+            _check_part(part, limits)
+        elements = 0
+        for part in parts:
+            elements = _scan_part(archive, part.filename, limits, elements)
+    handle.seek(0)
+
+
+def _scan_part(archive: zipfile.ZipFile, name: str, limits: Limits, elements: int) -> int:
+    """Count the XML elements of one part with a bare streaming parser that keeps nothing.
+
+    openpyxl keeps whole trees of some parts, and the children of some elements until they end (a row's cells,
+    the shared strings): no element may have more children than the cell limit, and the package may hold at most
+    three elements per cell of that limit (besides those of its theme, styles and the like). A workbook has no
+    document type declarations (entities). A part that is not XML is passed over (openpyxl fails on it if it is
+    one it reads). Returns the elements counted so far.
+    """
+    children = [0]
+
+    def start(_name, _attributes) -> None:
+        nonlocal elements
+        elements += 1
+        children[-1] += 1
+        if children[-1] > max(limits.cells, PACKAGE_ELEMENTS) or elements > 3 * limits.cells + PACKAGE_ELEMENTS:
+            raise _too_many_cells(limits)
+        children.append(0)
+
+    def end(_name) -> None:
+        children.pop()
+
+    def doctype(*_args) -> None:
+        raise ValueError("a workbook part has no document type declaration")
+
+    parser = expat.ParserCreate()
+    parser.ordered_attributes = True  # a list is cheaper to build than a dict, and the attributes are not read
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    with archive.open(name) as source:
+        try:
+            while chunk := source.read(64 * 1024):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError:
+            pass
+    return elements
+
+
+def _open(source, limits: Limits):
+    """The workbook, opened read-only; ServiceError when the content is not an xlsx workbook or is too large."""
     from openpyxl import load_workbook
 
     handle = source
@@ -289,17 +412,23 @@ def _open(source):
     elif isinstance(source, (bytes, bytearray)):
         handle = io.BytesIO(source)
     try:
-        return load_workbook(handle, read_only=True, data_only=True), handle
-    except Exception:  # openpyxl raises zipfile, KeyError, XML and its own errors for foreign files
+        _check_archive(handle, limits)
+        # Shared strings and styles are read whole (their size was checked), worksheets row by row; the XML parser
+        # (expat) refuses entity expansion bombs and never fetches external entities.
+        return load_workbook(handle, read_only=True, data_only=True, keep_links=False), handle
+    except Exception as error:  # openpyxl raises zipfile, KeyError, XML and its own errors for foreign files
         if handle is not source:
             handle.close()
+        if isinstance(error, ServiceError):
+            raise
         raise ServiceError(_("The file is not an xlsx workbook."), field="file") from None
 
 
-def _read_sheets(workbook, errors: list[RowError]) -> dict[str, _Sheet]:
+def _read_sheets(workbook, errors: list[RowError], limits: Limits) -> dict[str, _Sheet]:
     """The known sheets of the workbook (case-insensitive names), their rows as dicts by column."""
     by_name = {name.strip().lower(): name for name in workbook.sheetnames}
     sheets = {}
+    cells = 0
     for name, columns in SHEETS.items():
         if name not in by_name:
             continue
@@ -313,6 +442,7 @@ def _read_sheets(workbook, errors: list[RowError]) -> dict[str, _Sheet]:
         header = next(rows, None)
         if header is None or all(_blank(v) for v in header):
             continue  # an empty sheet imports nothing
+        cells += len(header)
         index: dict[str, int] = {}
         for position, title in enumerate(header):
             key = _text(title).lower()
@@ -323,6 +453,12 @@ def _read_sheets(workbook, errors: list[RowError]) -> dict[str, _Sheet]:
                 sheet.usable = False
                 errors.append(RowError(name, 1, column, _("This column is missing from the first row.")))
         for number, values in enumerate(rows, start=2):
+            # Rows left out of the file and cells left out of a row come back empty: they count as well.
+            cells += len(values)
+            if number > limits.rows:
+                raise _too_many_rows(worksheet.title, limits)
+            if cells > limits.cells:
+                raise _too_many_cells(limits)
             if not values or all(_blank(v) for v in values):
                 continue
             sheet.rows.append((number, {c: values[i] if i < len(values) else None for c, i in index.items()}))
@@ -730,13 +866,16 @@ def _capped(errors: list[RowError]) -> list[RowError]:
 def import_workbook(source, actor=None, dry_run: bool = False) -> ImportResult:
     """Check a workbook (path or file-like) in full; import it in one transaction when it has no error.
 
-    Raises ServiceError when the file is not an xlsx workbook.
+    Raises ServiceError when the file is not an xlsx workbook or is larger than the IMPORT_MAX_* settings allow.
     """
-    workbook, handle = _open(source)
+    limits = Limits.from_config(current_app.config)
+    workbook, handle = _open(source, limits)
     errors: list[RowError] = []
     try:
         try:
-            sheets = _read_sheets(workbook, errors)
+            sheets = _read_sheets(workbook, errors, limits)
+        except ServiceError:
+            raise
         except Exception:
             raise ServiceError(_("The workbook could not be read: it may be damaged."), field="file") from None
     finally:
