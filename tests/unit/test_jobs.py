@@ -263,3 +263,14 @@ def test_default_as_of_is_the_date_in_jakarta(db, fake_job, time_machine):
     calls, _ = fake_job
     run_job("fake")
     assert calls == [on(7, 1)]
+
+
+def test_the_jobs_page_shows_an_interrupted_run_in_the_readers_language(app, db, client, login_as):
+    from ..conftest import page_text, ui_message
+
+    db.session.add(JobRun(job_name="compute-metrics", outcome="interrupted", finished_at=NOW, error="SIGTERM"))
+    db.session.commit()
+    login_as("admin")
+    page = page_text(client.get("/jobs/"))
+    assert ui_message(app, "Interrupted") in page
+    assert ui_message(app, "Interrupted") != "Interrupted"  # translated (Bahasa Indonesia by default)
