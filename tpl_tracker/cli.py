@@ -105,7 +105,14 @@ def register(app: Flask) -> None:
         marked = mark_interrupted_runs()
         if marked:
             click.echo(f"{marked} run(s) of processes that died marked as interrupted")
-        run = run_job(name, as_of=as_of.date() if as_of else None)
+        try:
+            run = run_job(name, as_of=as_of.date() if as_of else None)
+        except sa.exc.OperationalError as error:
+            if "database is locked" not in str(error):
+                raise
+            raise click.ClickException(
+                "The database stayed locked by other writers through every retry: the job did not run. Try again."
+            ) from None
         click.echo(f"{name} as of {run.as_of}: {run.outcome}, {run.rows_written} rows")
         if run.outcome == "failed":
             click.echo(run.error or "", err=True)

@@ -43,7 +43,7 @@ from . import JOBS
 
 log = logging.getLogger(__name__)
 
-LOCKED_ATTEMPTS = 4  # a SQLite write that finds the database locked is tried this often (each waits the busy timeout)
+LOCKED_ATTEMPTS = 6  # a SQLite write that finds the database locked is tried this often (each waits the busy timeout)
 ADVISORY_NAMESPACE = 827_1001  # first key of the jobs' PostgreSQL advisory locks (the second: the job name's CRC)
 
 
@@ -102,7 +102,7 @@ def _retry_locked(step: Callable):
             if not _is_locked_database(error) or attempt == LOCKED_ATTEMPTS:
                 raise
             log.warning("Database locked (attempt %d of %d); trying again", attempt, LOCKED_ATTEMPTS)
-            time.sleep(0.1 * attempt)
+            time.sleep(0.1 * attempt * (1 + secrets.randbelow(100) / 100))
     raise AssertionError("unreachable")
 
 
@@ -271,25 +271,36 @@ def _mark_interrupted(name: str) -> int:
 
 
 def mark_interrupted_runs() -> int:
-    """Mark the runs left `running` by processes that died as interrupted (jobs whose lock is free)."""
-    names = db.session.scalars(sa.select(JobRun.job_name).where(JobRun.outcome == "running").distinct()).all()
-    db.session.commit()
+    """Mark the runs left `running` by processes that died as interrupted (jobs whose lock is free).
+
+    Housekeeping: on a database that stays locked it gives up (logged); each job's next run marks its own."""
+
+    def running_jobs() -> list[str]:
+        names = db.session.scalars(sa.select(JobRun.job_name).where(JobRun.outcome == "running").distinct()).all()
+        db.session.commit()
+        return names
+
     marked = 0
-    for name in names:
-        lock = job_lock(name, _holder())
+    try:
+        for name in _retry_locked(running_jobs):
+            lock = job_lock(name, _holder())
 
-        def take_and_mark(lock=lock, name=name) -> int:
-            if not lock.acquire():
-                db.session.rollback()
-                return 0
-            count = _mark_interrupted(name)
-            db.session.commit()
-            return count
+            def take_and_mark(lock=lock, name=name) -> int:
+                if not lock.acquire():
+                    db.session.rollback()
+                    return 0
+                count = _mark_interrupted(name)
+                db.session.commit()
+                return count
 
-        try:
-            marked += _retry_locked(take_and_mark)
-        finally:
-            lock.release()
+            try:
+                marked += _retry_locked(take_and_mark)
+            finally:
+                lock.release()
+    except sa.exc.OperationalError as error:
+        if not _is_locked_database(error):
+            raise
+        log.warning("Runs of dead processes not marked now: the database stays locked")
     return marked
 
 
