@@ -27,6 +27,9 @@ class Config:
     # A failed statement is logged without its parameters: they hold NIK, phones, password hashes and tokens.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+    # On SQLite a running job's lease lasts this long and is renewed every third of it: a dead process frees its
+    # job within this time (PostgreSQL frees it at once: advisory locks).
+    JOB_LEASE_SECONDS = _env_int("JOB_LEASE_SECONDS", 60)
 
     # Sessions: signed cookie, strong protection, idle and absolute limits.
     SESSION_COOKIE_HTTPONLY = True

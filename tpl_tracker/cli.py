@@ -95,27 +95,48 @@ def register(app: Flask) -> None:
         help="As-of date YYYY-MM-DD (default: today).",
     )
     def jobs_run(name, as_of):
-        """Run one job now (under its lock) and print the outcome."""
+        """Run one job now (under its lock) and print the outcome; SIGTERM interrupts it (recorded, exit 143)."""
         from .jobs import JOBS
-        from .jobs.runner import run_job
+        from .jobs.runner import install_stop_handler, mark_interrupted_runs, run_job
 
         if name not in JOBS:
             raise click.ClickException(f"Unknown job {name!r}; known: {', '.join(JOBS)}")
-        run = run_job(name, as_of=as_of.date() if as_of else None)
+        install_stop_handler()
+        marked = mark_interrupted_runs()
+        if marked:
+            click.echo(f"{marked} run(s) of processes that died marked as interrupted")
+        try:
+            run = run_job(name, as_of=as_of.date() if as_of else None)
+        except sa.exc.OperationalError as error:
+            if "database is locked" not in str(error):
+                raise
+            raise click.ClickException(
+                "The database stayed locked by other writers through every retry: the job did not run. Try again."
+            ) from None
         click.echo(f"{name} as of {run.as_of}: {run.outcome}, {run.rows_written} rows")
         if run.outcome == "failed":
             click.echo(run.error or "", err=True)
             sys.exit(1)
+        if run.outcome == "interrupted":
+            click.echo(run.error or "", err=True)
+            sys.exit(143)
 
     @jobs_group.command("scheduler")
     def jobs_scheduler():
-        """Run the scheduler in this process (production: its own process, never in web workers)."""
-        from .scheduler import build_scheduler
+        """Run the scheduler in this process (production: its own process, never in web workers; several
+        scheduler processes, even on several hosts, run each scheduled slot once). SIGTERM stops it cleanly."""
+        from .jobs.runner import install_stop_handler, mark_interrupted_runs
+        from .scheduler import build_scheduler, serve
 
-        scheduler = build_scheduler(app, blocking=True)
+        install_stop_handler()
+        marked = mark_interrupted_runs()
+        if marked:
+            click.echo(f"{marked} run(s) of processes that died marked as interrupted")
+        scheduler = build_scheduler(app, main_thread=True)
         click.echo("Scheduler started: " + ", ".join(job.id for job in scheduler.get_jobs()))
-        with contextlib.suppress(KeyboardInterrupt, SystemExit):
-            scheduler.start()
+        with contextlib.suppress(KeyboardInterrupt):
+            serve(scheduler)
+        click.echo("Scheduler stopped.")
 
     @app.cli.command("dev-server")
     @click.option("--host", default="127.0.0.1")

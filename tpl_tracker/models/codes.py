@@ -213,3 +213,4 @@ class JobOutcome(CodeEnum):
     SUCCESS = "success", _l("Succeeded")
     FAILED = "failed", _l("Failed")
     SKIPPED = "skipped", _l("Skipped")
+    INTERRUPTED = "interrupted", _l("Interrupted")

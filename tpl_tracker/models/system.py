@@ -40,20 +40,29 @@ class MetricSnapshot(db.Model):
 
 
 class JobRun(db.Model):
-    """One run of a scheduled job (or a skip because another process held the lock)."""
+    """One run of a scheduled job (or a skip because another process held the lock).
+
+    A scheduled run carries its slot, the fire time it was scheduled for: one row per job and slot, so that a
+    slot runs at most once however many schedulers fire it. Manual runs have no slot.
+    """
 
     __tablename__ = "job_runs"
-    __table_args__ = (JobOutcome.check_constraint("outcome"),)
+    __table_args__ = (
+        JobOutcome.check_constraint("outcome"),
+        sa.Index("uq_job_runs_slot", "job_name", "scheduled_for", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_name: Mapped[str] = mapped_column(sa.String(60), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(sa.String(10), default="running")
+    outcome: Mapped[str] = mapped_column(sa.String(12), default="running")
     rows_written: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(sa.Text)
     as_of: Mapped[date | None]
     triggered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    holder: Mapped[str | None] = mapped_column(sa.String(120))
 
 
 class Notification(db.Model):
@@ -96,7 +105,8 @@ class AuditEntry(db.Model):
 
 
 class JobLock(db.Model):
-    """A lock row per job: works on SQLite and PostgreSQL, across processes and hosts."""
+    """A lease per job on SQLite (PostgreSQL uses advisory locks): renewed while the job runs, so a dead
+    holder's lease lapses within JOB_LEASE_SECONDS. Times are the database's clock, shared by every process."""
 
     __tablename__ = "job_locks"
 
