@@ -4,8 +4,8 @@ out that client only, never the account's owner elsewhere.
 Failed sign-ins used to keep whatever was typed as the email in the audit note ("unknown email ..."); those
 notes are cleared, since the audit trail now keeps only a keyed hash of the typed address.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 09:00:00.000000
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
