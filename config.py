@@ -43,10 +43,29 @@ class Config:
     REMEMBER_COOKIE_SECURE = False
     HSTS = False
 
-    # Sign-in throttling, counted in the database.
+    # Failed password checks, counted in the database (README, "Security"). One client that failed
+    # LOGIN_CLIENT_FREE_FAILURES times for one account waits LOGIN_DELAY, doubled at each further failure up to
+    # LOGIN_DELAY_MAX; the owner elsewhere is not locked out. Its failures are forgotten LOGIN_CLIENT_MEMORY after
+    # the last one. Admins are notified (once a day per account) when an account collects LOGIN_MAX_FAILURES
+    # failures from all clients within LOGIN_FAILURE_WINDOW.
+    LOGIN_CLIENT_FREE_FAILURES = _env_int("LOGIN_CLIENT_FREE_FAILURES", 5)
+    LOGIN_DELAY = timedelta(seconds=_env_int("LOGIN_DELAY_SECONDS", 60))
+    LOGIN_DELAY_MAX = timedelta(minutes=_env_int("LOGIN_DELAY_MAX_MINUTES", 60))
+    LOGIN_CLIENT_MEMORY = timedelta(hours=_env_int("LOGIN_CLIENT_MEMORY_HOURS", 24))
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 10)
     LOGIN_FAILURE_WINDOW = timedelta(minutes=_env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15))
-    LOGIN_LOCK_DURATION = timedelta(minutes=_env_int("LOGIN_LOCK_MINUTES", 15))
+
+    # Rate limits (Flask-Limiter, tpl_tracker/ratelimits.py): refused with 429 before any password is hashed.
+    # memory:// counts per process; with several gunicorn workers or hosts use redis://127.0.0.1:6379/0.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = "tpl"
+    RATELIMIT_SWALLOW_ERRORS = True  # storage down: log it and fall back to counting in memory
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SIGNIN_PER_CLIENT = os.environ.get("RATELIMIT_SIGNIN_PER_CLIENT", "10 per minute; 100 per hour")
+    RATELIMIT_PER_ACCOUNT = os.environ.get("RATELIMIT_PER_ACCOUNT", "20 per minute; 200 per hour")
+    RATELIMIT_SIGNIN_ALL = os.environ.get("RATELIMIT_SIGNIN_ALL", "3 per second")
+    RATELIMIT_PASSWORD_CHANGE = os.environ.get("RATELIMIT_PASSWORD_CHANGE", "5 per minute; 20 per hour")
+    RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per hour")
 
     # Argon2id (argon2-cffi defaults: RFC 9106 low-memory profile, above OWASP's minimum).
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
@@ -108,6 +127,13 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret"
+    # Rate limits out of the way; the tests of the limits set their own (tests/functional/test_rate_limits.py).
+    RATELIMIT_SIGNIN_PER_CLIENT = "100000 per minute"
+    RATELIMIT_PER_ACCOUNT = "100000 per minute"
+    RATELIMIT_SIGNIN_ALL = "100000 per minute"
+    RATELIMIT_PASSWORD_CHANGE = "100000 per minute"
+    RATELIMIT_PASSWORD_RESET = "100000 per minute"
+    RATELIMIT_STORAGE_URI = "memory://"
     # Cheaper Argon2id parameters keep the suite fast; production keeps the defaults.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8192

@@ -59,3 +59,4 @@ class AuditSearchForm(Form):
     action = StringField(_l("Action"), validators=[Optional(), Length(max=40)])
     entity_type = StringField(_l("Record type"), validators=[Optional(), Length(max=40)])
     entity_id = StringField(_l("Record id"), validators=[Optional(), Length(max=40)])
+    typed_email = StringField(_l("Typed email"), validators=[Optional(), Length(max=254)])

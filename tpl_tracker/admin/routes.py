@@ -12,6 +12,7 @@ from ..models import AuditEntry, Facilitator, Role, User
 from ..security import roles_required
 from ..services import ServiceError
 from ..services.regions import province_choices, regency_choices
+from ..services.throttle import account_digest
 from ..services.users import (
     UserData,
     check_new_password,
@@ -151,7 +152,7 @@ def user_password(user_id: int):
 @bp.route("/audit")
 @roles_required(Role.ADMIN)
 def audit_log():
-    """The audit trail, newest first, filterable by action and record."""
+    """The audit trail, newest first, filterable by action, record and the email typed in a failed attempt."""
     form = AuditSearchForm(request.args)
     query = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).options(sa.orm.joinedload(AuditEntry.actor))
     if form.validate():
@@ -161,5 +162,8 @@ def audit_log():
             query = query.where(AuditEntry.entity_type == form.entity_type.data.strip())
         if form.entity_id.data:
             query = query.where(AuditEntry.entity_id == form.entity_id.data.strip())
+        if form.typed_email.data:
+            # Failed checks keep only a keyed hash of the typed address: look for that hash.
+            query = query.where(AuditEntry.note.contains(account_digest(form.typed_email.data)))
     page = db.paginate(query, per_page=50, error_out=False)
     return render_template("admin/audit.html", form=form, page=page)

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from ..extensions import db
 from ..forms import ConfirmForm
+from ..ratelimits import password_change_per_user, per_account, signin_all, signin_per_client
 from ..security import is_safe_next, public, roles_required
 from ..services import ServiceError
 from ..services.auth import authenticate, change_password, sign_out
@@ -42,6 +42,9 @@ def _start_session(user, remember: bool) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@signin_all
+@signin_per_client
+@per_account
 def login():
     """Sign in with email and password."""
     next_url = request.args.get("next")
@@ -50,7 +53,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data)
+            user = authenticate(form.email.data, form.password.data, client=request.remote_addr)
         except ServiceError as error:
             flash(error.message, "danger")
         else:
@@ -80,14 +83,18 @@ def logout():
 
 @bp.route("/password", methods=["GET", "POST"])
 @roles_required()
+@password_change_per_user
+@per_account
 def password():
-    """Change one's own password; other sessions end."""
+    """Change one's own password; other sessions end. A wrong current password is counted and audited (the page
+    answers 200, so that count and entry are committed)."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            change_password(current_user, form.current_password.data, form.new_password.data)
+            change_password(
+                current_user, form.current_password.data, form.new_password.data, client=request.remote_addr
+            )
         except ServiceError as error:
-            db.session.rollback()
             getattr(form, error.field or "new_password").errors.append(error.message)
         else:
             # The token rotated: sign this browser in again with the new one.

@@ -29,7 +29,7 @@ from .outcome import OutcomeSurvey
 from .region import Region
 from .review import LOCKED_STATUSES, MonthlyReport, MonthlyReportEvent, ReviewComment, Target
 from .system import AuditEntry, JobLock, JobRun, MetricSnapshot, Notification
-from .user import SupervisorRegion, User, new_session_token
+from .user import SignInThrottle, SupervisorRegion, User, new_session_token
 
 __all__ = [
     "LOCKED_STATUSES",
@@ -71,6 +71,7 @@ __all__ = [
     "ReviewItemType",
     "Role",
     "SizeClass",
+    "SignInThrottle",
     "SupervisorRegion",
     "SurveyStatus",
     "Target",

@@ -86,3 +86,23 @@ class SupervisorRegion(db.Model):
 
     user: Mapped[User] = relationship(back_populates="scope_regions")
     region: Mapped["Region"] = relationship()  # noqa: F821
+
+
+class SignInThrottle(db.Model):
+    """Failed password checks of one account typed from one client: the progressive delay that client must wait.
+
+    `account` is a keyed hash of the normalised email as typed (unknown addresses count too), never the address.
+    """
+
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (
+        sa.UniqueConstraint("client", "account", name="client_account"),
+        sa.CheckConstraint("failures >= 0", name="failures"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client: Mapped[str] = mapped_column(sa.String(45))
+    account: Mapped[str] = mapped_column(sa.String(32), index=True)
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,14 +1,15 @@
-"""Sign-in, sign-out and passwords: sessions that really end, lockouts counted in the database."""
+"""Sign-in, sign-out and passwords: sessions that really end, failed attempts counted in the database."""
 
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..extensions import db
 from ..models import User, new_session_token
-from . import ServiceError, audit
+from . import ServiceError, audit, throttle
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 
 
@@ -23,49 +24,72 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def authenticate(email: str, password: str) -> User:
-    """Return the user for valid credentials, or raise ServiceError with a clear message.
+def _wait_message(wait) -> str:
+    """The refusal shown to a client that must wait, in whole minutes (at least one)."""
+    minutes = max(1, -(-int(wait.total_seconds()) // 60))
+    return ngettext(
+        "Too many failed attempts from this device. Try again in %(num)d minute.",
+        "Too many failed attempts from this device. Try again in %(num)d minutes.",
+        minutes,
+    )
 
-    Failures are counted on the user row (shared by all workers); after LOGIN_MAX_FAILURES
-    within LOGIN_FAILURE_WINDOW the account is locked for LOGIN_LOCK_DURATION.
+
+def _client(client: str | None) -> str:
+    """The client's address as given by the web layer (services never read `request`)."""
+    return (client or audit.client_ip.get() or "unknown")[:45]
+
+
+def _count_failure(user: User | None, client: str, account: str, now: datetime, action: str):
+    """Count and audit a failed password check; the wait it starts for this client, if any.
+
+    The typed address appears only as its keyed hash; a known account keeps actor and entity. Failures of a known
+    account from every client are also added up on its row: at LOGIN_MAX_FAILURES within LOGIN_FAILURE_WINDOW the
+    admins are notified (once a day per account).
     """
     config = current_app.config
-    email = (email or "").strip().lower()
-    now = _now()
-    user = db.session.scalar(sa.select(User).where(User.email == email).with_for_update())
-    if user is None:
-        # Hash anyway so that timing does not reveal which addresses exist.
-        verify_password(_dummy_hash(), password)
-        audit.record("login_failed", note=f"unknown email {email[:200]}")
-        db.session.flush()
-        raise ServiceError(_("Wrong email or password."))
-    if user.locked_until and user.locked_until > now:
-        audit.record("login_refused_locked", actor=user, entity=user)
-        db.session.flush()
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise ServiceError(
-            _("Too many failed attempts. This account is locked; try again in %(m)d minutes.", m=minutes)
-        )
-    if not verify_password(user.password_hash, password):
+    wait = throttle.count_failure(client, account, now)
+    audit.record(action, actor=user, entity=user, note=f"account {account}")
+    if user is not None:
         window_start = user.failed_login_window_start
         if window_start is None or now - window_start > config["LOGIN_FAILURE_WINDOW"]:
             user.failed_login_window_start = now
             user.failed_login_count = 1
         else:
             user.failed_login_count += 1
-        audit.record("login_failed", actor=user, entity=user)
         if user.failed_login_count >= config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + config["LOGIN_LOCK_DURATION"]
-            user.failed_login_count = 0
-            user.failed_login_window_start = None
-            audit.record("account_locked", actor=user, entity=user)
-            db.session.flush()
-            minutes = int(config["LOGIN_LOCK_DURATION"].total_seconds() // 60)
-            raise ServiceError(
-                _("Too many failed attempts. This account is locked; try again in %(m)d minutes.", m=minutes)
-            )
+            from .notifications import alert_admins_of_failed_sign_ins
+
+            if alert_admins_of_failed_sign_ins(user, user.failed_login_count):
+                audit.record("login_failures_alert", entity=user, note=f"{user.failed_login_count} failures")
+    db.session.flush()
+    return wait
+
+
+def authenticate(email: str, password: str, client: str | None = None) -> User:
+    """Return the user for valid credentials, or raise ServiceError with a clear message.
+
+    Failed checks are counted per client and typed address (services/throttle.py, shared by all workers): after
+    LOGIN_CLIENT_FREE_FAILURES that client waits, longer at each further failure, and is refused before any hash
+    is computed; the owner signing in from another client is not held up.
+    """
+    email = throttle.normalise_email(email)
+    client = _client(client)
+    account = throttle.account_digest(email)
+    now = _now()
+    user = db.session.scalar(sa.select(User).where(User.email == email).with_for_update())
+    wait = throttle.wait_left(client, account, now)
+    if wait:
+        audit.record("login_refused_delay", actor=user, entity=user, note=f"account {account}")
         db.session.flush()
-        raise ServiceError(_("Wrong email or password."))
+        raise ServiceError(_wait_message(wait))
+    if user is None:
+        # Hash anyway so that timing does not reveal which addresses exist.
+        verify_password(_dummy_hash(), password)
+        wait = _count_failure(None, client, account, now, "login_failed")
+        raise ServiceError(_wait_message(wait) if wait else _("Wrong email or password."))
+    if not verify_password(user.password_hash, password):
+        wait = _count_failure(user, client, account, now, "login_failed")
+        raise ServiceError(_wait_message(wait) if wait else _("Wrong email or password."))
     if not user.is_enabled:
         audit.record("login_refused_inactive", actor=user, entity=user)
         db.session.flush()
@@ -76,6 +100,7 @@ def authenticate(email: str, password: str) -> User:
     user.failed_login_window_start = None
     user.locked_until = None
     user.last_login_at = now
+    throttle.forget(account, client)
     audit.record("login", actor=user, entity=user)
     db.session.flush()
     return user
@@ -103,15 +128,31 @@ def sign_out(user: User) -> None:
     db.session.flush()
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change one's own password after checking the current one; other sessions end."""
+def change_password(user: User, current_password: str, new_password: str, client: str | None = None) -> None:
+    """Change one's own password after checking the current one; other sessions end.
+
+    A wrong current password counts like a failed sign-in of the account from this client (same counters and
+    delays) and is audited as `password_change_failed` (the caller commits it although the change is refused).
+    """
+    client = _client(client)
+    account = throttle.account_digest(user.email)
+    now = _now()
+    wait = throttle.wait_left(client, account, now)
+    if wait:
+        audit.record("password_change_refused_delay", actor=user, entity=user)
+        db.session.flush()
+        raise ServiceError(_wait_message(wait), field="current_password")
     if not verify_password(user.password_hash, current_password):
-        raise ServiceError(_("The current password is wrong."), field="current_password")
+        wait = _count_failure(user, client, account, now, "password_change_failed")
+        raise ServiceError(
+            _wait_message(wait) if wait else _("The current password is wrong."), field="current_password"
+        )
     problem = password_problem(new_password, user.email)
     if problem:
         raise ServiceError(problem, field="new_password")
     user.password_hash = hash_password(new_password)
-    user.password_changed_at = _now()
+    user.password_changed_at = now
     end_all_sessions(user)
+    throttle.forget(account, client)
     audit.record("password_changed", actor=user, entity=user)
     db.session.flush()

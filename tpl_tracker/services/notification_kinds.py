@@ -99,6 +99,10 @@ KINDS: dict[str, Kind] = {
         _l("Your monthly report for %(month)s has been reopened for correction: %(reason)s"),
         {"month": as_month, "reason": as_text},
     ),
+    "login_failures": Kind(
+        _l("The account %(email)s has had %(count)d failed sign-ins or password checks on %(date)s."),
+        {"email": as_text, "count": as_count, "date": as_day},
+    ),
 }
 
 

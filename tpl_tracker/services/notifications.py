@@ -214,6 +214,30 @@ def permits_expiring(as_of: date) -> int:
     return added
 
 
+def alert_admins_of_failed_sign_ins(user: User, failures: int) -> int:
+    """Tell every active admin that an account has collected many failed sign-ins (once a day per account); how
+    many notifications were added (caller commits)."""
+    from ..dates import programme_today
+    from ..models import Role
+
+    day = programme_today()
+    admins = db.session.scalars(
+        sa.select(User.id).where(User.role == Role.ADMIN.value, User.is_enabled.is_(True)).order_by(User.id)
+    )
+    added = 0
+    for admin_id in admins:
+        added += notify(
+            admin_id,
+            "login_failures",
+            {"email": user.email, "count": failures, "date": day},
+            f"login_failures:{user.id}:{day.isoformat()}",
+            "admin.user_edit",
+            {"user_id": user.id},
+        )
+    db.session.flush()
+    return added
+
+
 def unread_count(user: User) -> int:
     """How many notifications the user has not read."""
     return (

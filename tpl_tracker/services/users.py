@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Facilitator, Role, SupervisorRegion, User
-from . import Problems, ServiceError, audit
+from . import Problems, ServiceError, audit, throttle
 from .auth import end_all_sessions
 from .passwords import hash_password, password_problem
 from .regions import region_exists
@@ -156,12 +156,13 @@ def set_enabled(actor: User, user: User, enabled: bool) -> User:
 
 
 def reset_password(actor: User, user: User, new_password: str) -> User:
-    """Set a new password chosen by an admin; the user's sessions end and a lock is lifted."""
+    """Set a new password chosen by an admin; the user's sessions end and every client's wait is lifted."""
     check_new_password(new_password, user.email)
     user.password_hash = hash_password(new_password)
     user.locked_until = None
     user.failed_login_count = 0
     user.failed_login_window_start = None
+    throttle.forget(throttle.account_digest(user.email))
     end_all_sessions(user)
     audit.record("password_reset", actor=actor, entity=user)
     db.session.flush()
