@@ -3,9 +3,11 @@
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from . import transactions
+
 
 def configure_engine(engine: Engine, config) -> None:
-    """On SQLite: WAL, a busy timeout, foreign keys ON and transactions that begin immediately."""
+    """On SQLite: WAL, a busy timeout, foreign keys ON; writing transactions begin immediately, reading ones not."""
     if engine.dialect.name != "sqlite":
         return
     busy_ms = int(config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
@@ -23,6 +25,7 @@ def configure_engine(engine: Engine, config) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        # Take the write lock at BEGIN so concurrent writers wait (busy_timeout) instead of
-        # failing with "database is locked" when a read transaction later tries to write.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writing transaction takes the write lock at BEGIN, so concurrent writers wait (busy_timeout) instead
+        # of failing with "database is locked" when a read transaction later tries to write. A reading one
+        # (a GET, a dry run: transactions.may_write) takes no lock and reads its WAL snapshot meanwhile.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if transactions.may_write() else "BEGIN")

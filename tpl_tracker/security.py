@@ -33,10 +33,12 @@ def audit_refused_access(user, path: str) -> None:
     is kept although the request answers 403 or 404."""
     from .extensions import db
     from .services.audit import record_access_denied
+    from .transactions import writing
 
     db.session.rollback()
-    record_access_denied(user, path)
-    db.session.commit()
+    with writing():  # also from a GET, whose own transaction only reads
+        record_access_denied(user, path)
+        db.session.commit()
 
 
 def roles_required(*roles):

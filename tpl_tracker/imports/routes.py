@@ -2,7 +2,7 @@
 
 import os
 
-from flask import Response, flash, render_template
+from flask import Response, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,6 +11,7 @@ from ..models import Role
 from ..security import roles_required
 from ..services import ServiceError
 from ..services.importer import SHEETS, import_workbook, template_workbook
+from ..transactions import reads_only_when
 from . import bp
 from .forms import ImportForm
 
@@ -28,6 +29,7 @@ def _size(stream) -> int:
 
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@reads_only_when(lambda: bool(request.form.get("dry_run")))  # a dry run writes nothing: no write lock on SQLite
 def upload():
     """Upload a workbook: every row is checked, and it is imported only when no row has an error."""
     form = ImportForm()
