@@ -230,3 +230,9 @@ def test_a_queued_run_meeting_a_running_job_is_skipped(db, world, fake_job):
 def test_the_scheduler_records_nothing_when_no_work_is_queued(app, db):
     _runner(app, "run-queued-work")()
     assert _count(db, JobRun) == 0
+
+
+def test_the_queue_job_itself_cannot_be_queued(client, login_as, db):
+    login_as("admin")
+    assert client.post("/jobs/run-queued-work/run").status_code == 403
+    assert _count(db, JobRun) == 0
