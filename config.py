@@ -106,6 +106,9 @@ class Config:
     IMPORT_MAX_PART_MB = _env_int("IMPORT_MAX_PART_MB", 50)
     IMPORT_MAX_RATIO = _env_int("IMPORT_MAX_RATIO", 100)
     IMPORT_MAX_PARTS = _env_int("IMPORT_MAX_PARTS", 1000)
+    # Workbooks with more data rows than this are imported in the background (the `run-queued-work` job), not in
+    # the web request; the upload page then shows the run's status page.
+    IMPORT_INLINE_MAX_ROWS = _env_int("IMPORT_INLINE_MAX_ROWS", 2000)
 
     BOOTSTRAP_SERVE_LOCAL = True
     PER_PAGE = _env_int("PER_PAGE", 25)

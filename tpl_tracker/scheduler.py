@@ -29,6 +29,9 @@ def _runner(app: Flask, name: str):
         with app.app_context():
             from .jobs.runner import run_job
 
+            due = JOBS[name].due
+            if due is not None and not due():
+                return  # nothing to do in this slot: not recorded (run-queued-work every minute)
             run_job(name, scheduled_for=scheduled_for)
 
     run.__name__ = f"run_{name.replace('-', '_')}"

@@ -6,7 +6,7 @@ Adding a route without a row here fails `test_every_route_is_in_the_table`.
 import pytest
 import sqlalchemy as sa
 
-from tpl_tracker.models import AuditEntry, OutcomeSurvey
+from tpl_tracker.models import AuditEntry, ImportRun, OutcomeSurvey
 
 from ..clock import on
 from . import access_activities, access_businesses, access_reviews, access_supervision
@@ -98,6 +98,7 @@ TABLE = [
     ("imports.upload", "GET", {}, None, ADMIN_ONLY),
     ("imports.upload", "POST", {}, {}, ADMIN_ONLY),
     ("imports.template", "GET", {}, None, ADMIN_ONLY),
+    ("imports.run", "GET", {"run_id": "import_run"}, None, ADMIN_ONLY),
     (
         "jobs_admin.index",
         "GET",
@@ -266,7 +267,9 @@ def world(work, db):
     world["survey2"] = OutcomeSurvey(
         facilitator=world["tpl2"], survey_date=on(6, 1), status="bekerja", recorded_by_id=world["facilitator2"].id
     )
-    db.session.add_all([world["survey"], world["survey2"]])
+    # A background import of another admin's: every admin may follow it.
+    world["import_run"] = ImportRun(filename="tpl.xlsx", status="queued", created_by_id=None)
+    db.session.add_all([world["survey"], world["survey2"], world["import_run"]])
     db.session.commit()
     return world
 

@@ -12,12 +12,14 @@ from datetime import date
 
 @dataclass(frozen=True)
 class Job:
-    """A scheduled job: its function takes the as-of date and returns the rows it wrote."""
+    """A scheduled job: its function takes the as-of date and returns the rows it wrote. A job with `due` runs a
+    scheduled slot only when `due()` says there is work (nothing is recorded otherwise)."""
 
     name: str
     func: Callable[[date], int]
     schedule: str
     description: str
+    due: Callable[[], bool] | None = None
 
 
 def compute_metrics(as_of: date) -> int:
@@ -81,10 +83,31 @@ def email_digest(as_of: date) -> int:
     return sent
 
 
+def run_queued_work(as_of: date) -> int:
+    """Run the large imports and the job runs queued by the web pages (outside any web request)."""
+    from .background import run_queued_work as run_queue
+
+    return run_queue()
+
+
+def queued_work_waiting() -> bool:
+    """Whether an import or a job run is queued."""
+    from .background import work_waiting
+
+    return work_waiting()
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in [
         Job("compute-metrics", compute_metrics, "30 1 * * *", "WUB snapshot of every grouping (docs/metric.md)"),
+        Job(
+            "run-queued-work",
+            run_queued_work,
+            "* * * * *",
+            "Large imports and runs started with Run now, queued by the web pages: run outside the web request",
+            due=queued_work_waiting,
+        ),
         Job(
             "notify-contracts-ending",
             notify_contracts_ending,

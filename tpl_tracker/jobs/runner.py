@@ -11,6 +11,9 @@ A scheduled run carries its slot, the fire time (`scheduled_for`); the unique in
 one process take it. Another process that fires the same slot records nothing (it logs that the slot was
 taken); a slot that meets a running job (a manual run, say) is recorded as skipped. Manual runs have no slot.
 
+Queued runs: *Run now* on the jobs page does not run the job inside the web request; it records a run `queued`
+(queue_job), which the `run-queued-work` job starts (run_queued) under the job's lock like any other run.
+
 SIGTERM (install_stop_handler, in the CLI commands): a job working in the main thread is interrupted at once,
 its work rolled back and its run recorded as interrupted; no new run starts.
 
@@ -30,6 +33,7 @@ import time
 import traceback
 import zlib
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -53,6 +57,8 @@ class JobInterrupted(BaseException):
 
 _stop = threading.Event()
 _working_in_main_thread = False
+# The id of the job run whose work is being done in this context (the runs that work records refer to it).
+_current_run: ContextVar[int | None] = ContextVar("current_job_run", default=None)
 
 
 def _now() -> datetime:
@@ -86,6 +92,11 @@ def _set_working(working: bool) -> None:
     global _working_in_main_thread
     if threading.current_thread() is threading.main_thread():
         _working_in_main_thread = working
+
+
+def current_run_id() -> int | None:
+    """The id of the job run whose work calls this (None outside a job's work)."""
+    return _current_run.get()
 
 
 def _is_locked_database(error: Exception) -> bool:
@@ -380,24 +391,102 @@ def run_job(
         lock.release()
 
 
+def queue_job(name: str, triggered_by: User) -> JobRun:
+    """Record a run of the job as queued, for the `run-queued-work` job to start (the caller commits)."""
+    if name not in JOBS:
+        raise ServiceError(f"Unknown job {name!r}.")
+    run = JobRun(job_name=name, outcome="queued", as_of=programme_today(), triggered_by_id=triggered_by.id)
+    db.session.add(run)
+    db.session.flush()
+    audit.record(
+        "job_queued",
+        actor=triggered_by,
+        entity_type="job",
+        entity_id=name,
+        after={"as_of": run.as_of.isoformat(), "run": run.id},
+    )
+    return run
+
+
+def queued_run_ids() -> list[int]:
+    """The job runs waiting to start, oldest first."""
+    return list(db.session.scalars(sa.select(JobRun.id).where(JobRun.outcome == "queued").order_by(JobRun.id)))
+
+
+def run_queued(run_id: int) -> JobRun | None:
+    """Start a queued run under its job's lock, as run_job does (a held lock makes it a recorded skip); None when
+    it is no longer queued."""
+    name = db.session.get(JobRun, run_id).job_name
+    job = JOBS.get(name)
+    if job is None:  # the job was removed from the list since it was queued
+        return _retry_locked(lambda: _end_queued(run_id, "failed", f"Unknown job {name!r}."))
+    holder = _holder()
+    lock = job_lock(name, holder)
+
+    def start() -> tuple[str, date] | None:
+        run = db.session.get(JobRun, run_id)
+        if run.outcome != "queued":
+            db.session.rollback()
+            return None
+        if not lock.acquire():
+            db.session.rollback()
+            return "skipped", run.as_of
+        _mark_interrupted(name)
+        run.outcome, run.started_at, run.holder = "running", _now(), holder
+        actor = db.session.get(User, run.triggered_by_id) if run.triggered_by_id else None
+        if actor is not None:
+            audit.record("job_started", actor=actor, entity_type="job", entity_id=name, after={"as_of": str(run.as_of)})
+        as_of = run.as_of
+        db.session.commit()
+        return "running", as_of
+
+    try:
+        started = _retry_locked(start)
+    except BaseException:
+        if isinstance(lock, AdvisoryLock):
+            lock.release()
+        raise
+    if started is None:
+        return None
+    outcome, as_of = started
+    if outcome == "skipped":
+        return _retry_locked(
+            lambda: _end_queued(run_id, "skipped", "Another process is running this job; this run was skipped.")
+        )
+    try:
+        return _work(job, as_of or programme_today(), run_id, lock)
+    finally:
+        lock.release()
+
+
+def _end_queued(run_id: int, outcome: str, error: str) -> JobRun:
+    """Record a queued run as ended without working (committing)."""
+    run = db.session.get(JobRun, run_id)
+    run.outcome, run.started_at, run.finished_at, run.error = outcome, _now(), _now(), error
+    db.session.commit()
+    return run
+
+
 def _work(job, as_of: date, run_id: int, lock: AdvisoryLock | Lease) -> JobRun:
     """Do the job's work under its lock and record how it ended (the work commits with the run's outcome)."""
     lock.start_heartbeat()
     rows, error = 0, None
+    token = _current_run.set(run_id)
+    working_before = _working_in_main_thread  # a run started by another job's work (run-queued-work) gives it back
     try:
         if _stop.is_set():
             raise JobInterrupted("a stop request before the job started")
         _set_working(True)
         rows = job.func(as_of)
-        _set_working(False)
+        _set_working(working_before)
     except (JobInterrupted, KeyboardInterrupt) as stop:
-        _set_working(False)
+        _set_working(working_before)
         _stop.set()
         db.session.rollback()
         outcome = "interrupted"
         error = f"Stopped by {stop or 'an interrupt'} before the run finished; its work was rolled back."
     except Exception:
-        _set_working(False)
+        _set_working(working_before)
         db.session.rollback()
         current_app.logger.exception("Job %s failed", job.name)
         outcome, error = "failed", traceback.format_exc()[-4000:]
@@ -407,6 +496,8 @@ def _work(job, as_of: date, run_id: int, lock: AdvisoryLock | Lease) -> JobRun:
             db.session.rollback()
             outcome = "interrupted"
             error = "The job's lock was lost (its lease lapsed and another process took it); the work was rolled back."
+    finally:
+        _current_run.reset(token)
 
     def finish() -> JobRun:
         run = db.session.get(JobRun, run_id)

@@ -23,12 +23,13 @@ from .codes import (
     SizeClass,
     SurveyStatus,
     Verification,
+    WorkStatus,
 )
 from .facilitator import POLYTECHNICS, Contract, Facilitator
 from .outcome import OutcomeSurvey
 from .region import Region
 from .review import LOCKED_STATUSES, MonthlyReport, MonthlyReportEvent, ReviewComment, Target
-from .system import AuditEntry, JobLock, JobRun, MetricSnapshot, Notification
+from .system import AuditEntry, ImportRun, JobLock, JobRun, MetricSnapshot, Notification
 from .user import SignInThrottle, SupervisorRegion, User, new_session_token
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Facilitator",
     "Gender",
     "Grouping",
+    "ImportRun",
     "JobLock",
     "JobOutcome",
     "JobRun",
@@ -77,6 +79,7 @@ __all__ = [
     "Target",
     "User",
     "Verification",
+    "WorkStatus",
     "activity_businesses",
     "new_session_token",
     "utcnow",

@@ -206,6 +206,16 @@ class Grouping(CodeEnum):
     POLYTECHNIC = "polytechnic", _l("Home polytechnic")
 
 
+class WorkStatus(CodeEnum):
+    """Where a piece of background work (a large import) stands."""
+
+    QUEUED = "queued", _l("Waiting")
+    RUNNING = "running", _l("Running")
+    DONE = "done", _l("Finished")
+    FAILED = "failed", _l("Failed")
+    INTERRUPTED = "interrupted", _l("Interrupted")
+
+
 class JobOutcome(CodeEnum):
     """How a scheduled job's run ended (or that it is still running)."""
 
@@ -214,3 +224,4 @@ class JobOutcome(CodeEnum):
     FAILED = "failed", _l("Failed")
     SKIPPED = "skipped", _l("Skipped")
     INTERRUPTED = "interrupted", _l("Interrupted")
+    QUEUED = "queued", _l("Queued")

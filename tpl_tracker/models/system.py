@@ -1,4 +1,4 @@
-"""Operational records: metric snapshots, job runs, notifications and the audit trail."""
+"""Operational records: metric snapshots, job runs, background imports, notifications and the audit trail."""
 
 from datetime import date, datetime
 from typing import Any, Optional
@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
-from .codes import Grouping, JobOutcome
+from .codes import Grouping, JobOutcome, WorkStatus
 
 
 class MetricSnapshot(db.Model):
@@ -63,6 +63,43 @@ class JobRun(db.Model):
     triggered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     holder: Mapped[str | None] = mapped_column(sa.String(120))
+
+
+class ImportRun(db.Model):
+    """A large workbook imported outside the web request: queued by the upload page, run by the
+    `run-queued-work` job (one unit of work, all or nothing), its result kept for the status page.
+
+    `job_run_id` names the job run working on it: a run left `running` whose job run is no longer running
+    was interrupted. The workbook itself (`content`) is dropped once the run has ended.
+    """
+
+    __tablename__ = "import_runs"
+    __table_args__ = (WorkStatus.check_constraint("status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(sa.String(12), default=WorkStatus.QUEUED.value, index=True)
+    rows_total: Mapped[int | None]
+    rows_done: Mapped[int] = mapped_column(default=0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    job_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("job_runs.id", ondelete="SET NULL"))
+
+    created_by: Mapped[Optional["User"]] = relationship()  # noqa: F821
+    job_run: Mapped[JobRun | None] = relationship()
+
+    @property
+    def shown_status(self) -> str:
+        """The status as the pages show it: a run left running by a job run that has ended was interrupted."""
+        if self.status == WorkStatus.RUNNING and (self.job_run is None or self.job_run.outcome != "running"):
+            return WorkStatus.INTERRUPTED.value
+        return self.status
 
 
 class Notification(db.Model):

@@ -112,6 +112,22 @@ class ImportResult:
         """True when the workbook had no error (and so was imported, unless a dry run)."""
         return not self.errors
 
+    def to_json(self) -> dict[str, Any]:
+        """The result as plain JSON values, to keep with a background import."""
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": [[e.sheet, e.row, e.column, e.message] for e in self.errors],
+            "dry_run": self.dry_run,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ImportResult":
+        """The result kept by `to_json`."""
+        errors = [RowError(*error) for error in data["errors"]]
+        return cls(data["created"], data["updated"], data["unchanged"], errors, data["dry_run"])
+
 
 class _Invalid(Exception):
     """A cell that cannot be read as the column's type."""
@@ -424,11 +440,13 @@ def _open(source, limits: Limits):
         raise ServiceError(_("The file is not an xlsx workbook."), field="file") from None
 
 
-def _read_sheets(workbook, errors: list[RowError], limits: Limits) -> dict[str, _Sheet]:
-    """The known sheets of the workbook (case-insensitive names), their rows as dicts by column."""
+def _read_sheets(workbook, errors: list[RowError], limits: Limits, stop_after: int | None = None) -> dict[str, _Sheet]:
+    """The known sheets of the workbook (case-insensitive names), their rows as dicts by column; with
+    `stop_after`, reading stops as soon as the sheets hold more data rows than that."""
     by_name = {name.strip().lower(): name for name in workbook.sheetnames}
     sheets = {}
     cells = 0
+    found = 0
     for name, columns in SHEETS.items():
         if name not in by_name:
             continue
@@ -462,6 +480,9 @@ def _read_sheets(workbook, errors: list[RowError], limits: Limits) -> dict[str, 
             if not values or all(_blank(v) for v in values):
                 continue
             sheet.rows.append((number, {c: values[i] if i < len(values) else None for c, i in index.items()}))
+            found += 1
+            if stop_after is not None and found > stop_after:
+                return sheets
     return sheets
 
 
@@ -863,25 +884,37 @@ def _capped(errors: list[RowError]) -> list[RowError]:
     return errors[:MAX_ERRORS] + [RowError("", 0, "", more)]
 
 
+def _read(source, errors: list[RowError], stop_after: int | None = None) -> dict[str, _Sheet]:
+    """The known sheets of a workbook (path, bytes or file-like), read within the IMPORT_MAX_* limits."""
+    limits = Limits.from_config(current_app.config)
+    workbook, handle = _open(source, limits)
+    try:
+        return _read_sheets(workbook, errors, limits, stop_after)
+    except ServiceError:
+        raise
+    except Exception:
+        raise ServiceError(_("The workbook could not be read: it may be damaged."), field="file") from None
+    finally:
+        workbook.close()
+        if handle is not source:
+            handle.close()
+
+
+def count_rows(source, stop_after: int | None = None) -> int:
+    """The data rows (not empty, below the header) of the workbook's known sheets; with `stop_after`, counting
+    stops at the first row past that number, so a large workbook is judged large without reading it all.
+
+    Raises ServiceError as `import_workbook` does for a file that is not a workbook or is too large."""
+    return sum(len(sheet.rows) for sheet in _read(source, [], stop_after).values())
+
+
 def import_workbook(source, actor=None, dry_run: bool = False) -> ImportResult:
     """Check a workbook (path or file-like) in full; import it in one transaction when it has no error.
 
     Raises ServiceError when the file is not an xlsx workbook or is larger than the IMPORT_MAX_* settings allow.
     """
-    limits = Limits.from_config(current_app.config)
-    workbook, handle = _open(source, limits)
     errors: list[RowError] = []
-    try:
-        try:
-            sheets = _read_sheets(workbook, errors, limits)
-        except ServiceError:
-            raise
-        except Exception:
-            raise ServiceError(_("The workbook could not be read: it may be damaged."), field="file") from None
-    finally:
-        workbook.close()
-        if handle is not source:
-            handle.close()
+    sheets = _read(source, errors)
     if not sheets:
         errors.append(RowError("", 0, "", _("The workbook has none of the sheets %(names)s.", names=", ".join(SHEETS))))
     importer = _Importer(sheets, actor, errors)

@@ -34,6 +34,7 @@ SURVEY_VERIFIERS = (Role.SUPERVISOR, Role.EVALUATOR)
 SUBMITTABLE = (MonthStatus.DRAFT, MonthStatus.RETURNED)
 # Evaluators may start the metric computation; admins any job.
 EVALUATOR_JOBS = {"compute-metrics"}
+QUEUE_JOB = "run-queued-work"  # runs what Run now queues (tpl_tracker/jobs/background.py)
 
 
 # --- which rows -----------------------------------------------------------------------------
@@ -322,5 +323,8 @@ def can_add_survey_business(user: User, facilitator: Facilitator) -> bool:
 
 
 def can_start_job(user: User, name: str) -> bool:
-    """Admins start any job now; evaluators only the metric computation."""
+    """Admins start any job now; evaluators only the metric computation. The queue's own job (run-queued-work,
+    which starts the runs queued by Run now) runs every minute and is not queued itself."""
+    if name == QUEUE_JOB:
+        return False
     return user.has_role(Role.ADMIN) or (user.has_role(Role.EVALUATOR) and name in EVALUATOR_JOBS)
