@@ -78,85 +78,101 @@ def _date(expression, name: str):
     return sa.type_coerce(expression, sa.Date).label(name)
 
 
-def _alumni(as_of: date):
-    """Subquery, one row per alumnus as of the date: first start, exit date and every grouping key."""
+def _facts(as_of: date):
+    """One statement, one row per alumnus as of the date: every grouping key and every per-TPL fact of
+    docs/metric.md (exit date, tracked, is_wub, is_active, has_unverified, earliest qualifying founding)."""
     effective_end = Contract.effective_end
-    per_tpl = Contract.facilitator_id
-    ranked = sa.select(
-        Contract.facilitator_id.label("facilitator_id"),
-        _date(sa.func.min(Contract.start_date).over(partition_by=per_tpl), "first_start"),
-        _date(sa.func.max(effective_end).over(partition_by=per_tpl), "exit_date"),
-        Contract.placement_code.label("placement_code"),
-        sa.func.row_number()
-        .over(
-            partition_by=per_tpl,
-            order_by=(effective_end.desc(), Contract.start_date.desc(), Contract.id.desc()),
-        )
-        .label("recency"),
-    ).subquery("ranked_contracts")
-    return (
+    tpl = (
         sa.select(
-            ranked.c.facilitator_id,
-            ranked.c.first_start,
-            ranked.c.exit_date,
-            Facilitator.angkatan.label("angkatan"),
-            sa.func.substr(ranked.c.placement_code, 1, 2).label("province"),
-            sa.extract("year", ranked.c.exit_date).label("exit_year"),
-            Facilitator.polytechnic.label("polytechnic"),
+            Contract.facilitator_id.label("facilitator_id"),
+            _date(sa.func.min(Contract.start_date), "first_start"),
+            _date(sa.func.max(effective_end), "exit_date"),
         )
-        .join(Facilitator, Facilitator.id == ranked.c.facilitator_id)
-        .where(ranked.c.recency == 1, ranked.c.exit_date < as_of)  # recency 1 = the last contract
-        .subquery("alumni")
+        .group_by(Contract.facilitator_id)
+        .subquery("tpl")
     )
-
-
-def _flags(alumni, as_of: date):
-    """Subquery, one row per alumnus with a counted survey: is_wub, is_active, has_unverified, first_founded."""
+    # The last contract: the one ending on the exit date, then the greatest start date, then the greatest id.
+    last, later = sa.orm.aliased(Contract, name="last_contract"), sa.orm.aliased(Contract, name="later_contract")
+    later_exists = (
+        sa.select(1)
+        .where(
+            later.facilitator_id == last.facilitator_id,
+            later.effective_end == tpl.c.exit_date,
+            sa.or_(
+                later.start_date > last.start_date,
+                sa.and_(later.start_date == last.start_date, later.id > last.id),
+            ),
+        )
+        .exists()
+    )
     survey = OutcomeSurvey
+    counted = sa.and_(
+        survey.facilitator_id == tpl.c.facilitator_id,
+        survey.survey_date > tpl.c.exit_date,
+        survey.survey_date <= as_of,
+    )
     wirausaha = survey.status == "wirausaha"
     qualifying = sa.and_(
         wirausaha,
         survey.verification == "verified",
         survey.founded_date.is_not(None),
-        survey.founded_date >= alumni.c.first_start,
+        survey.founded_date >= tpl.c.first_start,
     )
-    counted = (
+    latest = sa.orm.aliased(OutcomeSurvey, name="latest_survey")
+    latest_qualifies = (
         sa.select(
-            survey.facilitator_id.label("facilitator_id"),
-            sa.case((qualifying, 1), else_=0).label("qualifying"),
-            sa.case((sa.and_(wirausaha, survey.verification == "unverified"), 1), else_=0).label("unverified"),
-            _date(sa.case((qualifying, survey.founded_date)), "qualifying_founded"),
-            sa.func.row_number()
-            .over(partition_by=survey.facilitator_id, order_by=(survey.survey_date.desc(), survey.id.desc()))
-            .label("recency"),
+            sa.case(
+                (
+                    sa.and_(
+                        latest.status == "wirausaha",
+                        latest.verification == "verified",
+                        latest.founded_date.is_not(None),
+                        latest.founded_date >= tpl.c.first_start,
+                    ),
+                    1,
+                ),
+                else_=0,
+            )
         )
-        .join(alumni, alumni.c.facilitator_id == survey.facilitator_id)
-        .where(survey.survey_date > alumni.c.exit_date, survey.survey_date <= as_of)
-        .subquery("counted_surveys")
+        .where(
+            latest.facilitator_id == tpl.c.facilitator_id,
+            latest.survey_date > tpl.c.exit_date,
+            latest.survey_date <= as_of,
+        )
+        .order_by(latest.survey_date.desc(), latest.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    keys = (
+        tpl.c.facilitator_id,
+        Facilitator.angkatan,
+        sa.func.substr(last.placement_code, 1, 2),
+        Facilitator.polytechnic,
+        tpl.c.exit_date,
+        tpl.c.first_start,
     )
     return (
         sa.select(
-            counted.c.facilitator_id,
-            sa.func.max(counted.c.qualifying).label("is_wub"),
-            sa.func.max(sa.case((counted.c.recency == 1, counted.c.qualifying), else_=0)).label("is_active"),
-            sa.func.max(counted.c.unverified).label("has_unverified"),
-            _date(sa.func.min(counted.c.qualifying_founded), "first_founded"),
+            *keys[:5],
+            sa.func.count(survey.id).label("surveys"),
+            sa.func.max(sa.case((qualifying, 1), else_=0)).label("is_wub"),
+            sa.func.coalesce(latest_qualifies, 0).label("is_active"),  # not aggregated: its columns are grouped
+            sa.func.max(sa.case((sa.and_(wirausaha, survey.verification == "unverified"), 1), else_=0)).label(
+                "has_unverified"
+            ),
+            _date(sa.func.min(sa.case((qualifying, survey.founded_date))), "first_founded"),
         )
-        .group_by(counted.c.facilitator_id)
-        .subquery("flags")
+        .select_from(tpl)
+        .join(Facilitator, Facilitator.id == tpl.c.facilitator_id)
+        .join(last, sa.and_(last.facilitator_id == tpl.c.facilitator_id, last.effective_end == tpl.c.exit_date))
+        .outerjoin(survey, counted)
+        .where(tpl.c.exit_date < as_of, ~later_exists)
+        .group_by(*keys)
     )
 
 
-def _key(group_by: str, value) -> str:
-    if group_by == "total":
-        return TOTAL_KEY
-    if group_by in ("angkatan", "exit_year"):
-        return str(int(value))  # PostgreSQL's EXTRACT gives a Decimal
-    return str(value)
-
-
 def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
-    alumni, tracked, wub, wub_active, wub_unverified = (int(value or 0) for value in counts)
+    alumni, tracked, wub, wub_active, wub_unverified = counts
     low, high = wilson_interval(wub, alumni)
     return Figures(
         group_by=group_by,
@@ -174,54 +190,57 @@ def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
     )
 
 
+def _compute(as_of: date, group_bys: tuple[str, ...]) -> list[Figures]:
+    """The figures of the given groupings from one pass over the per-alumnus facts, each sorted by key."""
+    counts = {group_by: defaultdict(lambda: [0, 0, 0, 0, 0]) for group_by in group_bys}
+    months = {group_by: defaultdict(list) for group_by in group_bys}
+    for (
+        _tpl,
+        angkatan,
+        province,
+        polytechnic,
+        exit_date,
+        surveys,
+        is_wub,
+        is_active,
+        unverified,
+        founded,
+    ) in db.session.execute(_facts(as_of)):
+        keys = {
+            "total": TOTAL_KEY,
+            "angkatan": str(angkatan),
+            "province": province,
+            "exit_year": str(exit_date.year),
+            "polytechnic": polytechnic,
+        }
+        flags = (1, 1 if surveys else 0, is_wub, is_active, 1 if unverified and not is_wub else 0)
+        # In Python: SQLite has no date maths.
+        month = (founded - exit_date).days / DAYS_PER_MONTH if is_wub else None
+        for group_by in group_bys:
+            key = keys[group_by]
+            tally = counts[group_by][key]
+            for index, flag in enumerate(flags):
+                tally[index] += flag
+            if month is not None:
+                months[group_by][key].append(month)
+    return [
+        _figures(group_by, key, counts[group_by][key], months[group_by][key])
+        for group_by in group_bys
+        for key in sorted(counts[group_by])
+    ]
+
+
 def compute_figures(as_of: date, group_by: str = "total") -> list[Figures]:
     """The figures of docs/metric.md as of a date for one grouping; groups without alumni left out; sorted by key."""
     if group_by not in GROUP_BYS:
         raise ValueError(f"unknown grouping {group_by!r}")
-    alumni = _alumni(as_of)
-    flags = _flags(alumni, as_of)
-    group_column = alumni.c[group_by] if group_by != "total" else None
-    keyed = [group_column] if group_column is not None else []
-
-    counts_query = (
-        sa.select(
-            *keyed,
-            sa.func.count(),
-            sa.func.count(flags.c.facilitator_id),
-            sa.func.sum(sa.func.coalesce(flags.c.is_wub, 0)),
-            sa.func.sum(sa.func.coalesce(flags.c.is_active, 0)),
-            sa.func.sum(sa.case((sa.and_(flags.c.is_wub == 0, flags.c.has_unverified == 1), 1), else_=0)),
-        )
-        .select_from(alumni)
-        .outerjoin(flags, flags.c.facilitator_id == alumni.c.facilitator_id)
-    )
-    if keyed:
-        counts_query = counts_query.group_by(*keyed)
-    counts = {}
-    for row in db.session.execute(counts_query):
-        values = tuple(row)
-        key = _key(group_by, values[0] if keyed else None)
-        if values[len(keyed)]:  # a total over no alumni still returns one row
-            counts[key] = values[len(keyed) :]
-
-    months: dict[str, list[float]] = defaultdict(list)
-    wub_dates = (
-        sa.select(*keyed, alumni.c.exit_date, flags.c.first_founded)
-        .select_from(alumni)
-        .join(flags, flags.c.facilitator_id == alumni.c.facilitator_id)
-        .where(flags.c.is_wub == 1)
-    )
-    for row in db.session.execute(wub_dates):
-        *group_value, exit_date, founded = tuple(row)
-        key = _key(group_by, group_value[0] if keyed else None)
-        months[key].append((founded - exit_date).days / DAYS_PER_MONTH)  # in Python: SQLite has no date maths
-
-    return [_figures(group_by, key, counts[key], months[key]) for key in sorted(counts)]
+    return _compute(as_of, (group_by,))
 
 
 def compute_all(as_of: date) -> list[Figures]:
-    """The figures of every grouping as of a date, total first, in GROUP_BYS order."""
-    return [figures for group_by in GROUP_BYS for figures in compute_figures(as_of, group_by)]
+    """The figures of every grouping as of a date, total first, in GROUP_BYS order (the per-alumnus facts are
+    computed once, in one statement, then grouped)."""
+    return _compute(as_of, GROUP_BYS)
 
 
 def store_snapshot(as_of: date) -> int:
