@@ -1,6 +1,6 @@
 """The WUB metric (docs/metric.md): who is an alumnus, which surveys count, the figures, groupings and snapshots."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from tpl_tracker.services.metric import (
 )
 from tpl_tracker.transactions import unit_of_work
 
-from ..clock import YEAR, on
+from ..clock import TODAY, YEAR, on
 from ..factories import ContractFactory, FacilitatorFactory
 
 START, END = on(1, 1, years=-3), on(12, 31, years=-3)  # the default (single) contract
@@ -638,3 +638,155 @@ def test_an_empty_programme_stores_nothing(db):
     assert compute_all(AS_OF) == []
     assert store_snapshot(AS_OF) == 0
     assert latest_snapshot_date() is None
+
+
+# --- exactness against a straightforward computation --------------------------------------------
+
+PROGRAMME_SEED = 1042
+PROGRAMME_AS_OFS = [AS_OF, on(12, 31, years=-2), on(1, 1, years=-1), on(7, 1, years=-3)]
+
+
+def _generated_programme(db, size=300, seed=PROGRAMME_SEED):
+    """A programme of `size` TPL with every edge case (no contract, several with gaps, terminated early, running
+    on or signed after the date, surveys before and after the exit date, every status and verification, businesses
+    founded before, during and after the contracts, without a founding date), from a fixed seed."""
+    import random
+
+    rng = random.Random(seed)
+    regions = ["82.71", "82.01", "73.71", "31.71", "32.73"]
+    polytechnics = ["STMI Jakarta", "ATI Makassar", "AKA Bogor"]
+    people = []
+    for index in range(size):
+        tpl = _tpl(angkatan=YEAR - rng.randint(2, 8), polytechnic=rng.choice(polytechnics), region_code="82.71")
+        people.append(tpl)
+        if index % 40 == 0:
+            continue  # no contract
+        start = on(1, 1, years=tpl.angkatan - YEAR + 1) + timedelta(days=rng.choice([0, 0, 45]))
+        first_start = start
+        for _number in range(rng.choice([1, 1, 2, 3])):
+            end = start + timedelta(days=rng.choice([364, 364, 180]))
+            if rng.random() < 0.05:
+                end = rng.choice(PROGRAMME_AS_OFS)  # a contract ending on an as-of date
+                if end < start:
+                    end = start
+            terminated_on = start + timedelta(days=rng.randint(0, (end - start).days)) if rng.random() < 0.1 else None
+            _contract(
+                tpl,
+                start,
+                end,
+                status="terminated" if terminated_on else ("completed" if end < TODAY else "active"),
+                terminated_on=terminated_on,
+                placement=rng.choice(regions),
+            )
+            exit_date = terminated_on or end
+            if terminated_on:
+                break
+            start = end + timedelta(days=1 + rng.choice([0, 0, 30, 400]))  # gaps
+        survey_date = exit_date + timedelta(days=rng.choice([-60, 0, 1, 30, 200]))
+        for _survey_number in range(rng.choice([0, 1, 1, 2, 3])):
+            status = rng.choice(["wirausaha", "wirausaha", "bekerja", "studi", "belum_bekerja"])
+            founded = rng.choice(
+                [
+                    None,
+                    first_start - timedelta(days=1),
+                    first_start,
+                    first_start + timedelta(days=90),
+                    exit_date + timedelta(days=10),
+                ]
+            )
+            db.session.add(
+                OutcomeSurvey(
+                    facilitator_id=tpl.id,
+                    survey_date=survey_date,
+                    status=status,
+                    verification=rng.choice(["verified", "verified", "unverified", "rejected"]),
+                    founded_date=founded if status == "wirausaha" else None,
+                )
+            )
+            survey_date += timedelta(days=rng.choice([1, 90, 365]))
+    db.session.commit()
+    return people
+
+
+def _reference_figures(people, as_of) -> list[Figures]:
+    """docs/metric.md computed straightforwardly, TPL by TPL, over the ORM objects."""
+    groups: dict[tuple[str, str], list] = {}
+    for tpl in people:
+        contracts = tpl.contracts
+        if not contracts or max(c.effective_end for c in contracts) >= as_of:
+            continue
+        exit_date = max(c.effective_end for c in contracts)
+        first_start = min(c.start_date for c in contracts)
+        last = max(contracts, key=lambda c: (c.effective_end, c.start_date, c.id))
+        surveys = db_session_surveys(tpl)
+        counted = [s for s in surveys if exit_date < s.survey_date <= as_of]
+        qualifying = [
+            s
+            for s in counted
+            if s.status == "wirausaha"
+            and s.verification == "verified"
+            and s.founded_date is not None
+            and s.founded_date >= first_start
+        ]
+        latest = max(counted, key=lambda s: (s.survey_date, s.id)) if counted else None
+        facts = (
+            bool(counted),
+            bool(qualifying),
+            latest in qualifying,
+            not qualifying and any(s.status == "wirausaha" and s.verification == "unverified" for s in counted),
+            (min(s.founded_date for s in qualifying) - exit_date).days / 30.4375 if qualifying else None,
+        )
+        for key in [
+            ("total", "all"),
+            ("angkatan", str(tpl.angkatan)),
+            ("province", last.placement_code[:2]),
+            ("exit_year", str(exit_date.year)),
+            ("polytechnic", tpl.polytechnic),
+        ]:
+            groups.setdefault(key, []).append(facts)
+    result = []
+    for group_by in GROUP_BYS:
+        for group_key in sorted(key for grouping, key in groups if grouping == group_by):
+            members = groups[(group_by, group_key)]
+            n, wub = len(members), sum(m[1] for m in members)
+            tracked = sum(m[0] for m in members)
+            months = sorted(m[4] for m in members if m[4] is not None)
+            middle = len(months) // 2
+            median = (
+                (months[middle] if len(months) % 2 else (months[middle - 1] + months[middle]) / 2) if months else None
+            )
+            low, high = wilson_interval(wub, n)
+            result.append(
+                Figures(
+                    group_by=group_by,
+                    key=group_key,
+                    alumni=n,
+                    tracked=tracked,
+                    wub=wub,
+                    wub_active=sum(m[2] for m in members),
+                    wub_unverified=sum(m[3] for m in members),
+                    wub_rate=round(wub / n, 4),
+                    ci_low=round(low, 4),
+                    ci_high=round(high, 4),
+                    tracked_rate=round(tracked / n, 4),
+                    median_months_to_business=round(median, 1) if median is not None else None,
+                )
+            )
+    return result
+
+
+def db_session_surveys(tpl):
+    from tpl_tracker.extensions import db as _db
+
+    return _db.session.scalars(sa.select(OutcomeSurvey).where(OutcomeSurvey.facilitator_id == tpl.id)).all()
+
+
+def test_every_figure_matches_a_straightforward_computation_on_a_generated_programme(db):
+    people = _generated_programme(db)
+    for as_of in PROGRAMME_AS_OFS:
+        expected = _reference_figures(people, as_of)
+        assert len(expected) > 10 and expected[0].alumni > 100  # the programme is not trivial
+        assert expected[0].wub and expected[0].wub_active < expected[0].wub and expected[0].wub_unverified
+        assert compute_all(as_of) == expected, as_of
+        for group_by in GROUP_BYS:
+            assert compute_figures(as_of, group_by) == [f for f in expected if f.group_by == group_by]
