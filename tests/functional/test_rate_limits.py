@@ -3,9 +3,10 @@ the refusal page, its headers and its audit entry (once per window)."""
 
 import pytest
 import sqlalchemy as sa
+from flask import template_rendered
 
-from tpl_tracker.extensions import limiter
 from tpl_tracker.models import AuditEntry, Notification
+from tpl_tracker.ratelimits import _refused_windows, forget_refusals
 from tpl_tracker.services import auth as auth_service
 from tpl_tracker.services.throttle import account_digest
 
@@ -24,9 +25,9 @@ def limits(app, monkeypatch):
         for name, value in values.items():
             monkeypatch.setitem(app.config, f"RATELIMIT_{name}", value)
 
-    limiter.reset()
+    forget_refusals()
     yield _set
-    limiter.reset()
+    forget_refusals()
 
 
 @pytest.fixture
@@ -200,3 +201,66 @@ def test_admins_find_failed_attempts_by_the_typed_email(client, db, world, login
 
     assert f"account {account_digest('rahasia.orang@example.id')}" in page
     assert account_digest("lain@example.id") not in page
+
+
+def test_a_refusal_renders_no_template_and_runs_no_query_after_the_first_of_its_window(app, client, db, limits):
+    limits(SIGNIN_PER_CLIENT="1 per minute")
+    _post(client, "orang@example.id")
+    _post(client, "orang@example.id")  # the first refusal of the window: audited
+    statements, templates = [], []
+
+    def count_statement(*_args):
+        statements.append(_args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", count_statement)
+    try:
+        with template_rendered.connected_to(lambda _sender, template, **_kw: templates.append(template.name), app):
+            responses = [_post(client, "orang@example.id") for _i in range(3)]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count_statement)
+
+    assert [r.status_code for r in responses] == [429] * 3
+    assert statements == [] and templates == []
+    assert "Terlalu banyak percobaan" in page_text(responses[-1])
+    assert all(name in responses[-1].headers for name in HEADERS)
+    assert 1 <= int(responses[-1].headers["Retry-After"]) <= 60
+
+
+def test_the_429_page_in_english_for_a_signed_in_user(client, db, limits, login_as):
+    login_as("facilitator")
+    limits(PASSWORD_CHANGE="1 per minute")
+    client.post("/language", data={"lang": "en"})
+    form = {"current_password": "not my password", "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    client.post("/auth/password", data=form)
+
+    response = client.post("/auth/password", data=form)
+
+    assert response.status_code == 429
+    assert '<html lang="en"' in page_text(response) and "Please wait" in page_text(response)
+    assert response.headers["Cache-Control"] == "no-store" and "Retry-After" in response.headers
+    assert _count(db, "rate_limited") == 1
+
+
+def test_a_refusal_is_audited_once_per_window_by_all_workers_together(client, db, limits):
+    limits(SIGNIN_PER_CLIENT="1 per minute")
+    for _i in range(3):
+        _post(client, "orang@example.id")
+    _refused_windows.clear()  # another worker: it has not seen this window refused yet
+
+    for _i in range(3):
+        assert _post(client, "orang@example.id").status_code == 429
+
+    assert _count(db, "rate_limited") == 1, "the mark in the shared storage decides"
+
+
+def test_one_clients_refused_posts_do_not_use_up_the_ceiling_for_everyone(client, db, limits, hashes):
+    limits(SIGNIN_PER_CLIENT="2 per minute", SIGNIN_ALL="4 per minute")
+
+    flood = [_post(client, f"orang{i}@example.id").status_code for i in range(8)]
+    others = [_post(client, f"lain{i}@example.id", addr=f"198.51.100.{i}").status_code for i in range(3)]
+
+    assert flood == [200, 200] + [429] * 6
+    assert others == [200, 200, 429], "the ceiling counts the posts that passed the other limits, and holds"
+    assert len(hashes) == 4
+    notes = set(db.session.scalars(sa.select(AuditEntry.note).where(AuditEntry.action == "rate_limited")))
+    assert any("signin-client" in note for note in notes) and any("signin-all" in note for note in notes)
