@@ -259,7 +259,11 @@ def main() -> None:
             phase(port, user, f"{args.clients} distinct addresses", many, args, idle)
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # workers still draining a queue of stale flood requests
+                server.kill()
+                server.wait()
 
 
 if __name__ == "__main__":
