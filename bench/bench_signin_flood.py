@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_signin_flood.py [--clients 50] [--seconds 15] [--workers 2] [--threads 4]
         [--storage redis://127.0.0.1:6379/0] [--database-url URL | --sqlite] [--no-limits]
 
-Starts gunicorn (`--workers 2 --threads 4`, as the README's deployment advises; `--threads 1` for sync workers)
+Starts gunicorn (`--workers 2 --threads 4`: gthread workers, in which a hash does not hold up the other threads;
+`--threads 1` for sync workers)
 with the production configuration (Argon2id 64 MiB) on a throw-away PostgreSQL database (created on
 PG_ADMIN_URL's server and dropped afterwards; `--sqlite` or no server: a temporary SQLite file) with one seeded
 admin, signs that admin in and times the home page: idle, then while `--clients` clients post wrong passwords for
