@@ -264,3 +264,98 @@ def test_one_clients_refused_posts_do_not_use_up_the_ceiling_for_everyone(client
     assert len(hashes) == 4
     notes = set(db.session.scalars(sa.select(AuditEntry.note).where(AuditEntry.action == "rate_limited")))
     assert any("signin-client" in note for note in notes) and any("signin-all" in note for note in notes)
+
+
+def _statements(db):
+    """Collects the SQL statements run while in the block (a context manager over a list)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        statements = []
+
+        def count_statement(*args):
+            statements.append(args[2])
+
+        sa.event.listen(db.engine, "before_cursor_execute", count_statement)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count_statement)
+
+    return counting()
+
+
+def test_the_gate_refuses_before_flask_runs_with_the_headers_and_retry_after(app, client, db, limits, monkeypatch):
+    limits(SIGNIN_PER_CLIENT="1 per minute")
+    _post(client, "orang@example.id")
+    _post(client, "orang@example.id")  # the first refusal of the window: handed over to Flask, audited
+    ran = []
+    monkeypatch.setattr(app, "preprocess_request", lambda: ran.append("flask"))  # Flask's before_request hooks
+
+    with _statements(db) as statements:
+        responses = [_post(client, "orang@example.id") for _i in range(3)]
+
+    assert [r.status_code for r in responses] == [429] * 3
+    assert statements == [] and ran == [], "no query, and Flask never ran"
+    response = responses[-1]
+    assert "Terlalu banyak percobaan" in page_text(response) and "Too many attempts" in page_text(response)
+    assert '<html lang="id"' in page_text(response)
+    assert all(name in response.headers for name in HEADERS), response.headers
+    assert response.headers["Cache-Control"] == "no-store" and "Set-Cookie" not in response.headers
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert _count(db, "rate_limited") == 1
+
+
+def test_a_sign_in_post_is_counted_once_against_the_per_client_limit(app, client, db, limits):
+    from limits import parse
+
+    from tpl_tracker.extensions import limiter
+
+    limits(SIGNIN_PER_CLIENT="5 per minute")
+    for i in range(2):
+        assert _post(client, f"orang{i}@example.id").status_code == 200
+
+    stats = limiter.limiter.get_window_stats(parse("5 per minute"), "tpl", "203.0.113.5", "signin-client")
+    assert stats.remaining == 3, "the gate counts the post, Flask-Limiter does not count it again"
+    assert [_post(client, f"lain{i}@example.id").status_code for i in range(4)] == [200, 200, 200, 429]
+
+
+def test_the_gate_refuses_while_the_ceiling_for_everyone_is_full_without_counting(app, client, db, limits, hashes):
+    limits(SIGNIN_ALL="2 per minute")
+    answers = [_post(client, f"orang{i}@example.id", addr=f"198.51.100.{i}").status_code for i in range(3)]
+    assert answers == [200, 200, 429]  # the third: handed over to Flask, which audits it
+
+    with _statements(db) as statements:
+        assert _post(client, "lain@example.id", addr="198.51.100.9").status_code == 429
+
+    assert statements == []
+    assert len(hashes) == 2
+    assert _count(db, "rate_limited") == 1
+
+
+def test_behind_a_proxy_the_gate_limits_the_forwarded_address(app, client, db, limits, monkeypatch):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from tpl_tracker import create_app
+    from tpl_tracker.ratelimits import SignInGate
+
+    behind = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "PROXY_FIX": 1})
+    assert isinstance(behind.wsgi_app, ProxyFix) and isinstance(behind.wsgi_app.app, SignInGate)
+    assert isinstance(app.wsgi_app, SignInGate)
+    forget_refusals()  # the new app's storage
+    limits(SIGNIN_PER_CLIENT="2 per minute")
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1))
+
+    def post(forwarded: str, proxy: str = "10.0.0.1"):
+        return client.post(
+            "/auth/login",
+            data={"email": "orang@example.id", "password": "wrong-password-1"},
+            headers={"X-Forwarded-For": forwarded},
+            environ_base={"REMOTE_ADDR": proxy},
+        ).status_code
+
+    assert [post("203.0.113.9", proxy=f"10.0.0.{i}") for i in range(4)] == [200, 200, 429, 429]
+    assert post("203.0.113.10") == 200, "another client behind the same proxy is not held"
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "rate_limited"))
+    assert entry.ip == "203.0.113.9" and "203.0.113.9" in entry.note
