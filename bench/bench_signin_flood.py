@@ -134,6 +134,9 @@ def quantile(times: list[float], q: float) -> float:
 
 def report(label: str, times: list[float], failed: int, idle: tuple[float, float] | None = None) -> None:
     """Print a phase's p50/p95 (and ratios to idle)."""
+    if not times:
+        print(f"{label:30} no page answered 200 ({failed} failed or timed out)", flush=True)
+        return idle
     p50, p95 = quantile(times, 0.5), quantile(times, 0.95)
     line = f"{label:30} page p50 {p50 * 1000:7.1f} ms  p95 {p95 * 1000:7.1f} ms  ({len(times)} pages"
     line += f", {failed} failed)" if failed else ")"
