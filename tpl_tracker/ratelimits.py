@@ -22,7 +22,8 @@ flood the audit trail too; each process remembers which windows it has already s
 refusals of a window make no round trip to the storage for the audit mark or the window's end.
 
 `SignInGate`, a WSGI middleware around the app (inside ProxyFix, so the address is the forwarded one), answers
-the sign-in posts that are over the per-client limit, or that the ceiling for everyone is full for, before Flask
+the sign-in posts that are over the per-client limit, that the ceiling for everyone is full for, or that find
+RATELIMIT_SIGNIN_CONCURRENT sign-in posts of this process already in Flask (each may be hashing), before Flask
 runs: no session, no CSRF check, no user loading, no query, no template. A flood then costs a round trip or two
 to the storage per post, and the pages of those signed in no longer queue behind whole Flask requests. The first
 refusal of each window that a process sees still goes through Flask (marked in the environ), to be audited there;
@@ -31,6 +32,7 @@ reader's language, is not read), Retry-After and the security headers.
 """
 
 import math
+import threading
 import time
 from functools import lru_cache, wraps
 from html import escape
@@ -261,6 +263,8 @@ class SignInGate:
     def __init__(self, wsgi_app, app: Flask):
         self.wsgi_app, self.app = wsgi_app, app
         self._pages: dict[int, bytes] = {}
+        # Sign-in posts this process lets into Flask at once: a hash holds a thread, and the pages need the others.
+        self._in_flask = threading.BoundedSemaphore(max(1, int(app.config.get("RATELIMIT_SIGNIN_CONCURRENT", 1))))
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == SIGNIN_PATH:
@@ -271,6 +275,13 @@ class SignInGate:
                 if window_end > now:
                     return self.refuse(environ, start_response, max(1, math.ceil(window_end - now)))
                 environ[REFUSED] = breach  # the first refusal of the window here: Flask answers it and audits it
+            elif not self._in_flask.acquire(blocking=False):
+                return self.refuse(environ, start_response, 1)  # a moment's crowding, not a breach: not audited
+            else:
+                try:
+                    return self.wsgi_app(environ, start_response)  # the view has run when this returns
+                finally:
+                    self._in_flask.release()
         return self.wsgi_app(environ, start_response)
 
     def breach(self, address: str) -> tuple[RateLimitItem, tuple[str, ...]] | None:

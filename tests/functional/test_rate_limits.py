@@ -359,3 +359,24 @@ def test_behind_a_proxy_the_gate_limits_the_forwarded_address(app, client, db, l
     assert post("203.0.113.10") == 200, "another client behind the same proxy is not held"
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "rate_limited"))
     assert entry.ip == "203.0.113.9" and "203.0.113.9" in entry.note
+
+
+def test_the_gate_refuses_a_sign_in_post_while_the_process_has_enough_of_them_in_flask(app, client, db, limits):
+    from tpl_tracker.ratelimits import SignInGate
+
+    gate = app.wsgi_app
+    assert isinstance(gate, SignInGate)
+    held = 0
+    while gate._in_flask.acquire(blocking=False):  # as if that many sign-ins were hashing in other threads
+        held += 1
+    try:
+        with _statements(db) as statements:
+            crowded = _post(client, "orang@example.id")
+    finally:
+        for _i in range(held):
+            gate._in_flask.release()
+
+    assert crowded.status_code == 429 and crowded.headers["Retry-After"] == "1"
+    assert statements == [] and _count(db, "rate_limited") == 0, "a moment's crowding is not audited"
+    assert all(name in crowded.headers for name in HEADERS)
+    assert _post(client, "orang@example.id").status_code == 200
