@@ -255,10 +255,11 @@ MAX_STATIC_PAGES = 2_000  # refusal pages a process keeps, one per wait shown (s
 
 
 class SignInGate:
-    """WSGI middleware: refuse the sign-in posts over the per-client limit, or while the ceiling for everyone is
-    full, before Flask runs (see the module). Every other request, and a post under the limits, goes to Flask
-    unchanged; the post is then counted against the per-client limit here only (Flask-Limiter does not count it),
-    and against the per-account limit and the ceiling in Flask, as before."""
+    """WSGI middleware: refuse the sign-in posts over the per-client limit, while the ceiling for everyone is full,
+    or while RATELIMIT_SIGNIN_CONCURRENT sign-in posts of this process are in Flask, before Flask runs (see the
+    module). Every other request, and a post under the limits, goes to Flask unchanged. Each sign-in post is
+    counted against the per-client limit here only (Flask-Limiter does not count it; a crowded-out post counts
+    too), and a post let in against the per-account limit and the ceiling in Flask, as before."""
 
     def __init__(self, wsgi_app, app: Flask):
         self.wsgi_app, self.app = wsgi_app, app
