@@ -63,7 +63,12 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SIGNIN_PER_CLIENT = os.environ.get("RATELIMIT_SIGNIN_PER_CLIENT", "10 per minute; 100 per hour")
     RATELIMIT_PER_ACCOUNT = os.environ.get("RATELIMIT_PER_ACCOUNT", "20 per minute; 200 per hour")
-    RATELIMIT_SIGNIN_ALL = os.environ.get("RATELIMIT_SIGNIN_ALL", "3 per second")
+    # The ceiling on hashing work for everyone together: what the host affords while pages stay quick. 1 a second
+    # measured on 2 cores (bench/bench_signin_flood.py, README); raise it with more cores, measuring again.
+    RATELIMIT_SIGNIN_ALL = os.environ.get("RATELIMIT_SIGNIN_ALL", "1 per second")
+    # Sign-in posts one worker process lets into Flask at once (the others: 429, retry in 1 s), so that hashes
+    # never hold every thread of a gthread worker; the pages of those signed in keep the rest.
+    RATELIMIT_SIGNIN_CONCURRENT = _env_int("RATELIMIT_SIGNIN_CONCURRENT", 1)
     RATELIMIT_PASSWORD_CHANGE = os.environ.get("RATELIMIT_PASSWORD_CHANGE", "5 per minute; 20 per hour")
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per hour")
 
@@ -134,6 +139,7 @@ class TestingConfig(Config):
     RATELIMIT_SIGNIN_PER_CLIENT = "100000 per minute"
     RATELIMIT_PER_ACCOUNT = "100000 per minute"
     RATELIMIT_SIGNIN_ALL = "100000 per minute"
+    RATELIMIT_SIGNIN_CONCURRENT = 100
     RATELIMIT_PASSWORD_CHANGE = "100000 per minute"
     RATELIMIT_PASSWORD_RESET = "100000 per minute"
     RATELIMIT_STORAGE_URI = "memory://"

@@ -1,32 +1,39 @@
 """Benchmark: a signed-in user's page while 50 clients flood the sign-in form, with the rate limits on.
 
-    .venv/bin/python bench/bench_signin_flood.py [--requests 40] [--threads 50] [--seconds 8]
-        [--database-url postgresql+psycopg://postgres@127.0.0.1/bench] [--storage redis://127.0.0.1:6379/0]
-        [--no-limits]
+    .venv/bin/python bench/bench_signin_flood.py [--clients 50] [--seconds 15] [--workers 2] [--threads 4]
+        [--storage redis://127.0.0.1:6379/0] [--database-url URL | --sqlite] [--no-limits]
 
-Starts gunicorn (2 workers, the production configuration: Argon2id 64 MiB) on a temporary SQLite database (or the
-given empty database) with one seeded admin, signs that admin in and times the home page: idle, then while
-`--threads` threads post wrong passwords for ever-new addresses (so that neither the per-account limit nor the
-per-client delays help), first all from 127.0.0.1 (one client: X-Forwarded-For is not trusted without
-PROXY_FIX), then each from its own loopback address 127.0.0.2... (distinct clients, as a botnet would be).
-Prints the median page time of each phase, its ratio to idle, and how the flood was answered. Not a test: run it
-by hand on a quiet machine. `--no-limits` raises every limit out of the way, for the figure without them.
+Starts gunicorn (`--workers 2 --threads 4`: gthread workers, in which a hash does not hold up the other threads;
+`--threads 1` for sync workers)
+with the production configuration (Argon2id 64 MiB) on a throw-away PostgreSQL database (created on
+PG_ADMIN_URL's server and dropped afterwards; `--sqlite` or no server: a temporary SQLite file) with one seeded
+admin, signs that admin in and times the home page: idle, then while `--clients` clients post wrong passwords for
+ever-new addresses as fast as they are answered (so that neither the per-account limit nor the per-client delays
+help, and Retry-After is ignored, as an attacker would): first all from 127.0.0.1 (one client: X-Forwarded-For
+is not trusted without PROXY_FIX), then each from its own loopback address 127.0.0.2... (distinct clients, as a
+botnet would be). Every phase lasts `--seconds` (the page is timed after the first `--ramp` of them) and then
+every flooding client is stopped, so the bench ends in about a minute whatever the server does. Prints the page's
+p50/p95 in each phase, their ratio to idle, and how the flood was answered: refused (429), password checked (200)
+or neither (other statuses, time-outs). Not a test: run it by hand, several times (the machine may be shared).
+`--no-limits` raises every limit out of the way, for the figure without them.
 """
 
 import argparse
 import http.client
+import math
 import os
 import re
 import secrets
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -37,12 +44,12 @@ EMAIL = "bench-admin@example.id"
 class Browser:
     """One client: its own cookies (kept by hand: production cookies are Secure, and this is plain HTTP)."""
 
-    def __init__(self, port: int, source: str = "127.0.0.1"):
-        self.port, self.source, self.cookies = port, source, {}
+    def __init__(self, port: int, source: str = "127.0.0.1", timeout: float = 30):
+        self.port, self.source, self.timeout, self.cookies = port, source, timeout, {}
 
     def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str]:
         """One request on a fresh connection from the client's address; the status and the body."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120, source_address=(self.source, 0))
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout, source_address=(self.source, 0))
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -66,8 +73,6 @@ class Browser:
 
     def sign_in(self, email: str, password: str, token: str) -> int:
         """Post the sign-in form; the status."""
-        from urllib.parse import urlencode
-
         body = urlencode({"csrf_token": token, "email": email, "password": password})
         return self.request("POST", "/auth/login", body)[0]
 
@@ -79,25 +84,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def page_times(browser: Browser, count: int) -> list[float]:
-    """Seconds each of `count` GETs of the home page took (each must answer 200)."""
-    times = []
-    for _i in range(count):
+def page_times(browser: Browser, until: float, at_least: int = 0) -> tuple[list[float], int]:
+    """Seconds each GET of the home page took, one after the other until `until` (and at least `at_least` of
+    them); and how many did not answer 200 in time."""
+    times, failed = [], 0
+    while time.monotonic() < until or len(times) + failed < at_least:
         started = time.perf_counter()
-        status, _page = browser.request("GET", "/")
-        times.append(time.perf_counter() - started)
-        assert status == 200, status
-    return times
+        try:
+            status, _page = browser.request("GET", "/")
+        except OSError:
+            status = 0
+        if status == 200:
+            times.append(time.perf_counter() - started)
+        else:
+            failed += 1
+    return times, failed
 
 
 def flood(port: int, sources: list[str], stop: threading.Event, answers: Counter, lock: threading.Lock) -> list:
     """Start one thread per source address posting wrong passwords until `stop`; the threads."""
 
     def run(source: str):
-        browser = Browser(port, source)
-        token = browser.login_form()
+        browser = Browser(port, source, timeout=10)
+        try:
+            token = browser.login_form()
+        except (OSError, AssertionError):
+            with lock:
+                answers["no form"] += 1
+            return
         while not stop.is_set():
-            status = browser.sign_in(f"{secrets.token_hex(6)}@example.id", "wrong password", token)
+            try:
+                status = browser.sign_in(f"{secrets.token_hex(6)}@example.id", "wrong password", token)
+            except OSError:
+                status = "time-out or reset"
             with lock:
                 answers[status] += 1
 
@@ -107,41 +126,93 @@ def flood(port: int, sources: list[str], stop: threading.Event, answers: Counter
     return threads
 
 
-def phase(port: int, user: Browser, label: str, sources: list[str], seconds: float, requests: int, idle: float):
-    """Flood from `sources`, wait `seconds` for it to build up, time the page; print and return the median."""
+def quantile(times: list[float], q: float) -> float:
+    """The q-quantile (0..1) of the times, nearest rank."""
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def report(label: str, times: list[float], failed: int, idle: tuple[float, float] | None = None) -> None:
+    """Print a phase's p50/p95 (and ratios to idle)."""
+    if not times:
+        print(f"{label:30} no page answered 200 ({failed} failed or timed out)", flush=True)
+        return idle
+    p50, p95 = quantile(times, 0.5), quantile(times, 0.95)
+    line = f"{label:30} page p50 {p50 * 1000:7.1f} ms  p95 {p95 * 1000:7.1f} ms  ({len(times)} pages"
+    line += f", {failed} failed)" if failed else ")"
+    if idle:
+        line += f"  ratio p50 {p50 / idle[0]:5.1f}x  p95 {p95 / idle[1]:5.1f}x"
+    print(line, flush=True)
+    return p50, p95
+
+
+def phase(port: int, user: Browser, label: str, sources: list[str], args, idle: tuple[float, float]) -> None:
+    """Flood from `sources` for `args.seconds`, timing the page after the ramp; stop every client; print."""
     stop, answers, lock = threading.Event(), Counter(), threading.Lock()
+    started = time.monotonic()
     threads = flood(port, sources, stop, answers, lock)
-    time.sleep(seconds)
-    times = page_times(user, requests)
+    time.sleep(args.ramp)
+    times, failed = page_times(user, started + args.seconds, at_least=5)
     stop.set()
+    elapsed = time.monotonic() - started
+    deadline = time.monotonic() + 15  # a client's last request ends within its 10 s time-out
     for thread in threads:
-        thread.join(timeout=180)
-    median = statistics.median(times)
-    shown = ", ".join(f"{status}: {count}" for status, count in sorted(answers.items()))
+        thread.join(timeout=max(0.1, deadline - time.monotonic()))
+    report(label, times, failed, idle)
+    refused, checked = answers.pop(429, 0), answers.pop(200, 0)
+    other = ", ".join(f"{status}: {count}" for status, count in sorted(answers.items(), key=str))
     print(
-        f"{label:38} page p50 {median * 1000:7.1f} ms  p90 {statistics.quantiles(times, n=10)[-1] * 1000:7.1f} ms"
-        f"  ratio {median / idle:5.1f}x  flood answers ({shown})"
+        f"{'':30} flood {elapsed:4.1f} s: {refused} refused (429, {refused / elapsed:.0f}/s), {checked} passwords"
+        f" checked (200, {checked / elapsed:.1f}/s){', other ' + other if other else ''}",
+        flush=True,
     )
-    return median
+
+
+@contextmanager
+def database(args, tmp: str):
+    """The URL of an empty database: the given one, a throw-away PostgreSQL database, or a SQLite file."""
+    if args.database_url or args.sqlite:
+        yield args.database_url or f"sqlite:///{tmp}/bench.db"
+        return
+    admin = os.environ.get("PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"tpl_bench_{os.getpid()}"
+    try:
+        import psycopg
+
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as error:  # no server: SQLite (every sign-in then holds the write lock while it hashes)
+        print(f"PostgreSQL not reachable ({error.__class__.__name__}): SQLite", file=sys.stderr)
+        yield f"sqlite:///{tmp}/bench.db"
+        return
+    try:
+        yield admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=40, help="page requests timed per phase")
-    parser.add_argument("--threads", type=int, default=50, help="flooding clients")
-    parser.add_argument("--seconds", type=float, default=8, help="flood time before the page is timed")
+    parser.add_argument("--clients", type=int, default=50, help="flooding clients")
+    parser.add_argument("--seconds", type=float, default=15, help="length of each phase")
+    parser.add_argument("--ramp", type=float, default=3, help="flood time before the page is timed")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (1: sync workers)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"), help="an empty database")
-    parser.add_argument("--storage", default=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
+    parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite file, not PostgreSQL")
+    parser.add_argument("--storage", default=os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--no-limits", action="store_true", help="raise every rate limit out of the way")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, database(args, tmp) as url:
         env = {
             **os.environ,
             "FLASK_APP": "wsgi",
             "FLASK_CONFIG": "production",
             "SECRET_KEY": secrets.token_urlsafe(32),
-            "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.db",
+            "DATABASE_URL": url,
             "RATELIMIT_STORAGE_URI": args.storage,
         }
         if args.no_limits:
@@ -154,26 +225,17 @@ def main() -> None:
         flask = [str(BIN / "flask")]
         subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
         subprocess.run(
-            [
-                *flask,
-                "create-user",
-                "--email",
-                EMAIL,
-                "--name",
-                "Bench Admin",
-                "--role",
-                "admin",
-                "--password",
-                PASSWORD,
-            ],
+            [*flask, "create-user", "--email", EMAIL, "--name", "Bench Admin", "--role", "admin"]
+            + ["--password", PASSWORD],
             env=env,
             cwd=ROOT,
             check=True,
             capture_output=True,
         )
         port = free_port()
+        gunicorn = [str(BIN / "gunicorn"), "--workers", str(args.workers), "--threads", str(args.threads)]
         server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--timeout", "300", "wsgi:app"],
+            [*gunicorn, "--bind", f"127.0.0.1:{port}", "--timeout", "60", "wsgi:app"],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -188,18 +250,24 @@ def main() -> None:
                     time.sleep(0.1)
             user = Browser(port)
             assert user.sign_in(EMAIL, PASSWORD, user.login_form()) == 302, "the seeded admin must sign in"
-            page_times(user, 5)  # warm up both workers
-            idle = statistics.median(page_times(user, args.requests))
+            page_times(user, time.monotonic() + 1, at_least=5)  # warm up the workers
             limits = "limits raised out of the way" if args.no_limits else "rate limits on"
-            print(f"gunicorn 2 workers, production config, {limits}, storage {args.storage}")
-            print(f"{'idle':38} page p50 {idle * 1000:7.1f} ms")
-            one = ["127.0.0.1"] * args.threads
-            many = [f"127.0.0.{i + 2}" for i in range(args.threads)]
-            phase(port, user, f"{args.threads} threads from one client", one, args.seconds, args.requests, idle)
-            phase(port, user, f"{args.threads} distinct clients", many, args.seconds, args.requests, idle)
+            kind = "sync" if args.threads == 1 else f"gthread, {args.threads} threads each"
+            print(f"gunicorn {args.workers} workers ({kind}), production config, {limits}")
+            print(f"database {url.split(':', 1)[0]}, storage {args.storage}, {os.cpu_count()} CPUs", flush=True)
+            times, failed = page_times(user, time.monotonic() + min(args.seconds, 5), at_least=20)
+            idle = report("idle", times, failed)
+            one = ["127.0.0.1"] * args.clients
+            many = [f"127.0.0.{i + 2}" for i in range(args.clients)]
+            phase(port, user, f"{args.clients} clients, one address", one, args, idle)
+            phase(port, user, f"{args.clients} distinct addresses", many, args, idle)
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # workers still draining a queue of stale flood requests
+                server.kill()
+                server.wait()
 
 
 if __name__ == "__main__":

@@ -24,16 +24,19 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     if overrides:
         app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
-    proxies = int(app.config.get("PROXY_FIX") or 0)
-    if proxies:
-        # The client's address, scheme and host as the trusted proxies saw them (audit IPs, rate limits, URLs).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
 
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     register_hooks(app)
+    from .ratelimits import install_gate
+
+    install_gate(app)  # sign-in floods refused before Flask runs; inside ProxyFix, so it sees the client's address
+    proxies = int(app.config.get("PROXY_FIX") or 0)
+    if proxies:
+        # The client's address, scheme and host as the trusted proxies saw them (audit IPs, rate limits, URLs).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
     return app
 
 

@@ -22,6 +22,20 @@ CSP = (
 )
 
 
+def header_items(config) -> list[tuple[str, str]]:
+    """The security headers of every response (the sign-in gate's refusals, answered outside Flask, too)."""
+    items = [
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)"),
+    ]
+    if config.get("HSTS"):
+        items.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return items
+
+
 def public(view):
     """Mark a route as open to everyone, signed in or not."""
     view.access = PUBLIC
@@ -147,13 +161,8 @@ def init_app(app) -> None:
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
-        if app.config.get("HSTS"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        for name, value in header_items(app.config):
+            headers.setdefault(name, value)
         static = request.endpoint and (request.endpoint == "static" or request.endpoint.endswith(".static"))
         # Pages may show personal data (NIK, phone): never keep them in a shared cache.
         # A view may be stricter (evidence files: "private, no-store"), never looser.

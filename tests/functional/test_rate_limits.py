@@ -3,9 +3,10 @@ the refusal page, its headers and its audit entry (once per window)."""
 
 import pytest
 import sqlalchemy as sa
+from flask import template_rendered
 
-from tpl_tracker.extensions import limiter
 from tpl_tracker.models import AuditEntry, Notification
+from tpl_tracker.ratelimits import _refused_windows, forget_refusals
 from tpl_tracker.services import auth as auth_service
 from tpl_tracker.services.throttle import account_digest
 
@@ -24,9 +25,9 @@ def limits(app, monkeypatch):
         for name, value in values.items():
             monkeypatch.setitem(app.config, f"RATELIMIT_{name}", value)
 
-    limiter.reset()
+    forget_refusals()
     yield _set
-    limiter.reset()
+    forget_refusals()
 
 
 @pytest.fixture
@@ -200,3 +201,182 @@ def test_admins_find_failed_attempts_by_the_typed_email(client, db, world, login
 
     assert f"account {account_digest('rahasia.orang@example.id')}" in page
     assert account_digest("lain@example.id") not in page
+
+
+def test_a_refusal_renders_no_template_and_runs_no_query_after_the_first_of_its_window(app, client, db, limits):
+    limits(SIGNIN_PER_CLIENT="1 per minute")
+    _post(client, "orang@example.id")
+    _post(client, "orang@example.id")  # the first refusal of the window: audited
+    statements, templates = [], []
+
+    def count_statement(*_args):
+        statements.append(_args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", count_statement)
+    try:
+        with template_rendered.connected_to(lambda _sender, template, **_kw: templates.append(template.name), app):
+            responses = [_post(client, "orang@example.id") for _i in range(3)]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count_statement)
+
+    assert [r.status_code for r in responses] == [429] * 3
+    assert statements == [] and templates == []
+    assert "Terlalu banyak percobaan" in page_text(responses[-1])
+    assert all(name in responses[-1].headers for name in HEADERS)
+    assert 1 <= int(responses[-1].headers["Retry-After"]) <= 60
+
+
+def test_the_429_page_in_english_for_a_signed_in_user(client, db, limits, login_as):
+    login_as("facilitator")
+    limits(PASSWORD_CHANGE="1 per minute")
+    client.post("/language", data={"lang": "en"})
+    form = {"current_password": "not my password", "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    client.post("/auth/password", data=form)
+
+    response = client.post("/auth/password", data=form)
+
+    assert response.status_code == 429
+    assert '<html lang="en"' in page_text(response) and "Please wait" in page_text(response)
+    assert response.headers["Cache-Control"] == "no-store" and "Retry-After" in response.headers
+    assert _count(db, "rate_limited") == 1
+
+
+def test_a_refusal_is_audited_once_per_window_by_all_workers_together(client, db, limits):
+    limits(SIGNIN_PER_CLIENT="1 per minute")
+    for _i in range(3):
+        _post(client, "orang@example.id")
+    _refused_windows.clear()  # another worker: it has not seen this window refused yet
+
+    for _i in range(3):
+        assert _post(client, "orang@example.id").status_code == 429
+
+    assert _count(db, "rate_limited") == 1, "the mark in the shared storage decides"
+
+
+def test_one_clients_refused_posts_do_not_use_up_the_ceiling_for_everyone(client, db, limits, hashes):
+    limits(SIGNIN_PER_CLIENT="2 per minute", SIGNIN_ALL="4 per minute")
+
+    flood = [_post(client, f"orang{i}@example.id").status_code for i in range(8)]
+    others = [_post(client, f"lain{i}@example.id", addr=f"198.51.100.{i}").status_code for i in range(3)]
+
+    assert flood == [200, 200] + [429] * 6
+    assert others == [200, 200, 429], "the ceiling counts the posts that passed the other limits, and holds"
+    assert len(hashes) == 4
+    notes = set(db.session.scalars(sa.select(AuditEntry.note).where(AuditEntry.action == "rate_limited")))
+    assert any("signin-client" in note for note in notes) and any("signin-all" in note for note in notes)
+
+
+def _statements(db):
+    """Collects the SQL statements run while in the block (a context manager over a list)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        statements = []
+
+        def count_statement(*args):
+            statements.append(args[2])
+
+        sa.event.listen(db.engine, "before_cursor_execute", count_statement)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count_statement)
+
+    return counting()
+
+
+def test_the_gate_refuses_before_flask_runs_with_the_headers_and_retry_after(app, client, db, limits, monkeypatch):
+    limits(SIGNIN_PER_CLIENT="1 per minute")
+    _post(client, "orang@example.id")
+    _post(client, "orang@example.id")  # the first refusal of the window: handed over to Flask, audited
+    ran = []
+    monkeypatch.setattr(app, "preprocess_request", lambda: ran.append("flask"))  # Flask's before_request hooks
+
+    with _statements(db) as statements:
+        responses = [_post(client, "orang@example.id") for _i in range(3)]
+
+    assert [r.status_code for r in responses] == [429] * 3
+    assert statements == [] and ran == [], "no query, and Flask never ran"
+    response = responses[-1]
+    assert "Terlalu banyak percobaan" in page_text(response) and "Too many attempts" in page_text(response)
+    assert '<html lang="id"' in page_text(response)
+    assert all(name in response.headers for name in HEADERS), response.headers
+    assert response.headers["Cache-Control"] == "no-store" and "Set-Cookie" not in response.headers
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert _count(db, "rate_limited") == 1
+
+
+def test_a_sign_in_post_is_counted_once_against_the_per_client_limit(app, client, db, limits):
+    from limits import parse
+
+    from tpl_tracker.extensions import limiter
+
+    limits(SIGNIN_PER_CLIENT="5 per minute")
+    for i in range(2):
+        assert _post(client, f"orang{i}@example.id").status_code == 200
+
+    stats = limiter.limiter.get_window_stats(parse("5 per minute"), "tpl", "203.0.113.5", "signin-client")
+    assert stats.remaining == 3, "the gate counts the post, Flask-Limiter does not count it again"
+    assert [_post(client, f"lain{i}@example.id").status_code for i in range(4)] == [200, 200, 200, 429]
+
+
+def test_the_gate_refuses_while_the_ceiling_for_everyone_is_full_without_counting(app, client, db, limits, hashes):
+    limits(SIGNIN_ALL="2 per minute")
+    answers = [_post(client, f"orang{i}@example.id", addr=f"198.51.100.{i}").status_code for i in range(3)]
+    assert answers == [200, 200, 429]  # the third: handed over to Flask, which audits it
+
+    with _statements(db) as statements:
+        assert _post(client, "lain@example.id", addr="198.51.100.9").status_code == 429
+
+    assert statements == []
+    assert len(hashes) == 2
+    assert _count(db, "rate_limited") == 1
+
+
+def test_behind_a_proxy_the_gate_limits_the_forwarded_address(app, client, db, limits, monkeypatch):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from tpl_tracker import create_app
+    from tpl_tracker.ratelimits import SignInGate
+
+    behind = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "PROXY_FIX": 1})
+    assert isinstance(behind.wsgi_app, ProxyFix) and isinstance(behind.wsgi_app.app, SignInGate)
+    assert isinstance(app.wsgi_app, SignInGate)
+    forget_refusals()  # the new app's storage
+    limits(SIGNIN_PER_CLIENT="2 per minute")
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1))
+
+    def post(forwarded: str, proxy: str = "10.0.0.1"):
+        return client.post(
+            "/auth/login",
+            data={"email": "orang@example.id", "password": "wrong-password-1"},
+            headers={"X-Forwarded-For": forwarded},
+            environ_base={"REMOTE_ADDR": proxy},
+        ).status_code
+
+    assert [post("203.0.113.9", proxy=f"10.0.0.{i}") for i in range(4)] == [200, 200, 429, 429]
+    assert post("203.0.113.10") == 200, "another client behind the same proxy is not held"
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "rate_limited"))
+    assert entry.ip == "203.0.113.9" and "203.0.113.9" in entry.note
+
+
+def test_the_gate_refuses_a_sign_in_post_while_the_process_has_enough_of_them_in_flask(app, client, db, limits):
+    from tpl_tracker.ratelimits import SignInGate
+
+    gate = app.wsgi_app
+    assert isinstance(gate, SignInGate)
+    held = 0
+    while gate._in_flask.acquire(blocking=False):  # as if that many sign-ins were hashing in other threads
+        held += 1
+    try:
+        with _statements(db) as statements:
+            crowded = _post(client, "orang@example.id")
+    finally:
+        for _i in range(held):
+            gate._in_flask.release()
+
+    assert crowded.status_code == 429 and crowded.headers["Retry-After"] == "1"
+    assert statements == [] and _count(db, "rate_limited") == 0, "a moment's crowding is not audited"
+    assert all(name in crowded.headers for name in HEADERS)
+    assert _post(client, "orang@example.id").status_code == 200

@@ -42,9 +42,9 @@ def _start_session(user, remember: bool) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@signin_all
 @signin_per_client
 @per_account
+@signin_all  # innermost: counts only the posts the limits above let through
 def login():
     """Sign in with email and password."""
     next_url = request.args.get("next")
