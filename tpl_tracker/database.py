@@ -1,4 +1,4 @@
-"""Engine tuning: SQLite as a web database next to a background scheduler."""
+"""Engine tuning: SQLite as a web database next to a background scheduler; PostgreSQL without JIT."""
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -7,7 +7,13 @@ from . import transactions
 
 
 def configure_engine(engine: Engine, config) -> None:
-    """On SQLite: WAL, a busy timeout, foreign keys ON; writing transactions begin immediately, reading ones not."""
+    """On SQLite: WAL, a busy timeout, foreign keys ON; writing transactions begin immediately, reading ones not.
+
+    On PostgreSQL: JIT compilation off for the app's connections.
+    """
+    if engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
+        return
     if engine.dialect.name != "sqlite":
         return
     busy_ms = int(config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
@@ -29,3 +35,18 @@ def configure_engine(engine: Engine, config) -> None:
         # of failing with "database is locked" when a read transaction later tries to write. A reading one
         # (a GET, a dry run: transactions.may_write) takes no lock and reads its WAL snapshot meanwhile.
         connection.exec_driver_sql("BEGIN IMMEDIATE" if transactions.may_write() else "BEGIN")
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """`jit = off` on every new connection (README, "Performance").
+
+    The scope conditions (EXISTS OR EXISTS OR LIKE) make the planner overestimate rows, and JIT then compiles for
+    half a second a statement; the app's statements are short, so JIT never pays for itself.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET jit = off")
+        cursor.close()
+        dbapi_connection.commit()  # outside any transaction of the app: a later rollback keeps the setting

@@ -332,6 +332,25 @@ def test_list_filters(app, client, login_as, work, db):
     assert rows("") == 3 and rows(f"tpl={work['tpl2'].id}") == 1
 
 
+def test_tpl_filter_is_a_text_box_searching_by_name_or_id(app, client, login_as, work, db):
+    """The TPL filter is a text box (no list of every TPL): part of the name, any case, or a TPL's id."""
+    login_as("evaluator")
+    tpl, tpl2 = work["tpl"], work["tpl2"]
+
+    def rows(query):
+        return len(re.findall(r'href="/kegiatan/\d+"', _page(client.get(f"/kegiatan/?{query}"))))
+
+    page = _page(client.get("/kegiatan/"))
+    assert re.search(r'<input[^>]*name="tpl"[^>]*type="text"', page) and 'select id="tpl"' not in page
+    assert rows("") == 2
+    assert rows(f"tpl={tpl.id}") == 1 and rows(f"tpl={tpl2.id}") == 1
+    assert rows(f"tpl={tpl2.full_name[1:6].upper()}") >= 1
+    assert rows(f"tpl={tpl.full_name}") == 1
+    assert rows("tpl=nobody-has-this-name") == 0 and rows("tpl=100%25") == 0
+    assert rows("tpl=99999999999999999999") == 0
+    assert f'value="{tpl.full_name}"' in _page(client.get(f"/kegiatan/?tpl={tpl.full_name}"))
+
+
 def _add_activities(db, work, count):
     png = tiny_png()
     for i in range(count):

@@ -109,6 +109,20 @@ def test_roster_figures(db, work):
     assert row["flags"] == []
 
 
+def test_roster_rows_of_a_page_count_only_that_pages_tpl_and_flag_alike(db, work):
+    """The figures of a page are read for the page's TPL only: each TPL's row is the same alone or together."""
+    tpl, tpl2 = work["tpl"], work["tpl2"]
+    _activity(db, tpl, on(4, 2))
+    _activity(db, tpl2, on(4, 3))
+    _activity(db, tpl2, on(4, 4), kind="pelatihan")
+    both = roster_rows([tpl, tpl2], TODAY)
+    assert set(both) == {tpl.id, tpl2.id}
+    assert both[tpl.id] == _row(tpl) and both[tpl2.id] == _row(tpl2)
+    assert both[tpl.id]["month_activities"] == 1 and both[tpl2.id]["month_activities"] == 2
+    assert both[tpl2.id]["flags"] == _row(tpl2)["flags"]
+    assert roster_rows([], TODAY) == {}
+
+
 def test_flag_no_activity_in_14_days(db, work):
     tpl = work["tpl"]
     work["month"].status = "submitted"  # keep the other flag quiet

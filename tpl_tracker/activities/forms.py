@@ -21,10 +21,6 @@ REQUIRED = {"required": True}  # a hint for the browser; the rules themselves ar
 KBLI_DIVISIONS = [f"{n:02d}" for n in range(10, 34)]
 
 
-def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
-
-
 class CheckboxListField(SelectMultipleField):
     """A multiple choice shown as a list of checkboxes (easier than a multi-select on a phone)."""
 
@@ -79,4 +75,6 @@ class ActivityFilterForm(Form):
         choices=[SelectChoice("", _l("All KBLI divisions"))] + [SelectChoice(d) for d in KBLI_DIVISIONS],
         validators=[Optional()],
     )
-    tpl = SelectField(_l("TPL"), coerce=_int_or_none, validators=[Optional()])
+    # A text box, not a list of every TPL (15,000 options at national scale): part of the name, or a TPL's id
+    # (links such as ?tpl=12 keep working).
+    tpl = StringField(_l("TPL"), validators=[Optional(), Length(max=120)])

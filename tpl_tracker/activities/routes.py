@@ -9,13 +9,13 @@ from wtforms import SelectChoice
 from ..dates import programme_today
 from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
-from ..models import Activity, Facilitator, ReviewComment, Role
+from ..models import Activity, ReviewComment, Role
 from ..security import audit_refused_access, roles_required
 from ..services import ServiceError, audit
 from ..services import activities as service
 from ..services.evidence import MAX_FILE_BYTES, PDF_TYPE, Upload
 from ..services.months import locked_periods, month_status, month_statuses
-from ..services.policy import can_see_personal_numbers, facilitator_scope, is_own_work, load_activity, load_evidence
+from ..services.policy import can_see_personal_numbers, is_own_work, load_activity, load_evidence
 from ..services.regions import province_choices
 from . import bp
 from .forms import ActivityFilterForm, ActivityForm, EvidenceForm
@@ -38,13 +38,14 @@ def _own_facilitator():
     return current_user.facilitator
 
 
-def _tpl_choices() -> list[SelectChoice]:
-    facilitators = db.session.execute(
-        sa.select(Facilitator.id, Facilitator.full_name)
-        .where(facilitator_scope(current_user))
-        .order_by(Facilitator.full_name, Facilitator.id)
-    ).all()
-    return [SelectChoice(None, _("All TPL"))] + [SelectChoice(f.id, f.full_name) for f in facilitators]
+def _tpl_filter(text: str | None) -> dict:
+    """The TPL filter's text as query arguments: digits are a TPL's id, anything else part of the name."""
+    text = (text or "").strip()
+    if not text:
+        return {}
+    if text.isdigit() and len(text) <= 9:
+        return {"facilitator_id": int(text)}
+    return {"facilitator_name": text}
 
 
 @bp.route("/")
@@ -54,7 +55,6 @@ def index():
     form = ActivityFilterForm(request.args)
     form.region.choices = [SelectChoice("", _("All provinces"))] + province_choices()
     is_tpl = current_user.has_role(Role.FACILITATOR)
-    form.tpl.choices = [SelectChoice(None, _("All TPL"))] if is_tpl else _tpl_choices()
     valid = form.validate()
     month = form.month.data if valid else None
     query = service.activity_query(
@@ -64,7 +64,7 @@ def index():
         type=form.type.data if valid else None,
         region=form.region.data if valid else None,
         kbli_division=form.kbli.data if valid else None,
-        facilitator_id=form.tpl.data if valid and not is_tpl else None,
+        **(_tpl_filter(form.tpl.data) if valid and not is_tpl else {}),
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template(

@@ -65,6 +65,7 @@ def activity_query(
     region: str | None = None,
     kbli_division: str | None = None,
     facilitator_id: int | None = None,
+    facilitator_name: str | None = None,
 ):
     """A select of the activities in the user's scope, filtered, newest first, relations preloaded."""
     query = (
@@ -92,6 +93,9 @@ def activity_query(
         )
     if facilitator_id:
         query = query.where(Activity.facilitator_id == facilitator_id)
+    if facilitator_name and facilitator_name.strip():
+        name = sa.func.lower(Facilitator.full_name).contains(facilitator_name.strip().lower(), autoescape=True)
+        query = query.where(sa.exists().where(Facilitator.id == Activity.facilitator_id, name))
     return query.order_by(Activity.date.desc(), Activity.id.desc())
 
 

@@ -78,8 +78,15 @@ def _contract_overlaps(start: date, end: date):
     )
 
 
-def _figures(p: RosterPeriod) -> dict:
-    """Aggregate subqueries grouped by facilitator and the columns and flags built from them."""
+def _figures(p: RosterPeriod, ids: list[int] | None = None) -> dict:
+    """Aggregate subqueries grouped by facilitator and the columns and flags built from them.
+
+    With `ids` (a page of the roster) the aggregates read only those TPL's rows instead of every TPL's.
+    """
+
+    def only_page(column):
+        return column.in_(ids) if ids is not None else sa.true()
+
     activities = (
         sa.select(
             Activity.facilitator_id.label("fid"),
@@ -89,12 +96,13 @@ def _figures(p: RosterPeriod) -> dict:
             .label("month_visits"),
             sa.func.max(Activity.date).filter(Activity.date <= p.today).label("last_date"),
         )
+        .where(only_page(Activity.facilitator_id))
         .group_by(Activity.facilitator_id)
         .subquery("act")
     )
     mentorships = (
         sa.select(Mentorship.facilitator_id.label("fid"), sa.func.count().label("open_count"))
-        .where(Mentorship.end_date.is_(None))
+        .where(Mentorship.end_date.is_(None), only_page(Mentorship.facilitator_id))
         .group_by(Mentorship.facilitator_id)
         .subquery("men")
     )
@@ -108,6 +116,7 @@ def _figures(p: RosterPeriod) -> dict:
             PermitFacilitation.status == "issued",
             PermitFacilitation.issued_on >= p.year_start,
             PermitFacilitation.issued_on <= p.today,
+            only_page(PermitFacilitation.facilitator_id),
         )
         .group_by(PermitFacilitation.facilitator_id)
         .subquery("per")
@@ -203,12 +212,11 @@ def roster_rows(facilitators: list[Facilitator], today: date | None = None) -> d
     if not facilitators:
         return {}
     p = RosterPeriod.of(today or programme_today())
-    figures = _figures(p)
+    ids = [f.id for f in facilitators]
+    figures = _figures(p, ids)
     labelled = [column.label(name) for name, column in figures["columns"].items()]
     labelled += [sa.case((condition, True), else_=False).label(name) for name, condition in figures["flags"].items()]
-    query = _joined(sa.select(Facilitator.id, *labelled), figures).where(
-        Facilitator.id.in_([f.id for f in facilitators])
-    )
+    query = _joined(sa.select(Facilitator.id, *labelled), figures).where(Facilitator.id.in_(ids))
     rows = {}
     for row in db.session.execute(query).mappings():
         values = dict(row)
