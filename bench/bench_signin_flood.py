@@ -19,10 +19,8 @@ or neither (other statuses, time-outs). Not a test: run it by hand, several time
 """
 
 import argparse
-import http.client
 import math
 import os
-import re
 import secrets
 import socket
 import subprocess
@@ -33,48 +31,13 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlencode
+
+from browser import Browser  # bench/browser.py (run as python bench/bench_signin_flood.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PASSWORD = "bench sagu lempeng 2026"
 EMAIL = "bench-admin@example.id"
-
-
-class Browser:
-    """One client: its own cookies (kept by hand: production cookies are Secure, and this is plain HTTP)."""
-
-    def __init__(self, port: int, source: str = "127.0.0.1", timeout: float = 30):
-        self.port, self.source, self.timeout, self.cookies = port, source, timeout, {}
-
-    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str]:
-        """One request on a fresh connection from the client's address; the status and the body."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout, source_address=(self.source, 0))
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            text = response.read().decode("utf-8", "replace")
-            for header in response.headers.get_all("Set-Cookie") or []:
-                name, _, rest = header.partition("=")
-                self.cookies[name.strip()] = rest.split(";", 1)[0]
-            return response.status, text
-        finally:
-            conn.close()
-
-    def login_form(self) -> str:
-        """Open the sign-in page; its CSRF token."""
-        status, page = self.request("GET", "/auth/login")
-        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-        assert status == 200 and match, status
-        return match.group(1)
-
-    def sign_in(self, email: str, password: str, token: str) -> int:
-        """Post the sign-in form; the status."""
-        body = urlencode({"csrf_token": token, "email": email, "password": password})
-        return self.request("POST", "/auth/login", body)[0]
 
 
 def free_port() -> int:
@@ -91,7 +54,7 @@ def page_times(browser: Browser, until: float, at_least: int = 0) -> tuple[list[
     while time.monotonic() < until or len(times) + failed < at_least:
         started = time.perf_counter()
         try:
-            status, _page = browser.request("GET", "/")
+            status, _type, _page = browser.request("GET", "/")
         except OSError:
             status = 0
         if status == 200:

@@ -16,10 +16,8 @@ Not a test: run it by hand on a quiet machine.
 """
 
 import argparse
-import http.client
 import os
 import random
-import re
 import secrets
 import subprocess
 import sys
@@ -28,7 +26,8 @@ import time
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlencode
+
+from browser import Browser  # bench/browser.py (run as python bench/load_pages.py)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -50,39 +49,6 @@ LIMITS = dict.fromkeys(
     ),
     "1000000 per minute",
 )
-
-
-class Browser:
-    """One client with its own cookies (kept by hand: production cookies are Secure, and this is plain HTTP)."""
-
-    def __init__(self, port: int):
-        self.port, self.cookies = port, {}
-
-    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str, str]:
-        """One request on a fresh connection: the status, the content type and the body."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            text = response.read().decode("utf-8", "replace")
-            for header in response.headers.get_all("Set-Cookie") or []:
-                name, _, rest = header.partition("=")
-                self.cookies[name.strip()] = rest.split(";", 1)[0]
-            return response.status, response.headers.get("Content-Type", ""), text
-        finally:
-            conn.close()
-
-    def sign_in(self, email: str) -> None:
-        """Sign in through the form (CSRF token included); raise when refused."""
-        _status, _type, page = self.request("GET", BASELINE)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        body = urlencode({"csrf_token": token, "email": email, "password": PASSWORD})
-        status, _type, _text = self.request("POST", BASELINE, body)
-        if status != 302:
-            raise RuntimeError(f"sign-in of {email} answered {status}")
 
 
 def timed(browser: Browser, path: str) -> float:
@@ -161,7 +127,7 @@ def start_server(database_url: str, port: int) -> subprocess.Popen:
     )
     for _ in range(100):
         try:
-            if Browser(port).request("GET", BASELINE)[0] == 200:
+            if Browser(port, timeout=300).request("GET", BASELINE)[0] == 200:
                 return server
         except OSError:
             time.sleep(0.2)
@@ -177,9 +143,10 @@ def percentile(values: list[float], share: float) -> float:
 
 def run_role(port: int, role: str, candidates: list[str], clients: int, repeat: int, seed: int) -> dict:
     """Sign the role in from every client, keep the pages it may open, time them; {page: [ms]} and the baseline."""
-    browsers = [Browser(port) for _ in range(clients)]
+    browsers = [Browser(port, timeout=300) for _ in range(clients)]
     for browser in browsers:
-        browser.sign_in(ACCOUNTS[role])
+        if browser.sign_in(ACCOUNTS[role], PASSWORD) != 302:
+            raise RuntimeError(f"sign-in of {ACCOUNTS[role]} was refused")
     pages = []
     for path in candidates:
         status, content_type, _text = browsers[0].request("GET", path)
@@ -190,7 +157,7 @@ def run_role(port: int, role: str, candidates: list[str], clients: int, repeat: 
     lock = threading.Lock()
 
     def client(index: int) -> None:
-        browser, anonymous = browsers[index], Browser(port)
+        browser, anonymous = browsers[index], Browser(port, timeout=300)
         order = [path for path in pages for _ in range(repeat)]
         random.Random(seed + index).shuffle(order)
         for path in order:
@@ -230,7 +197,7 @@ def main() -> int:
     server = start_server(args.database_url, args.port)
     rows, baseline = [], []
     try:
-        idle_browser = Browser(args.port)
+        idle_browser = Browser(args.port, timeout=300)
         idle = [timed(idle_browser, BASELINE) for _ in range(30)]
         for role in args.roles.split(","):
             start = time.perf_counter()
