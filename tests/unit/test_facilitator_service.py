@@ -333,3 +333,51 @@ def test_update_contract_refused_writes_nothing(db, admin, tpl):
     db.session.expire_all()
     assert db.session.get(Contract, contract.id).end_date == on(12, 31, years=+1)
     assert _count(db, AuditEntry) == entries
+
+
+# --- bulk writes (the importer's path) ------------------------------------------------------
+
+
+def test_import_facilitators_audits_each_new_tpl_as_creating_one_would(db, admin, data):
+    from tpl_tracker.services import audit
+    from tpl_tracker.services.facilitators import check_facilitator_values, import_facilitators
+
+    single = create_facilitator(admin, data)
+    other = replace(data, nik=make_nik("827101", BIRTH, "L", 2), email="lain@example.id", phone=None)
+    values = check_facilitator_values(other) | {"region_code": "82.71"}
+
+    ids = import_facilitators(admin, [values], [], "Bulk import")
+
+    imported = db.session.get(Facilitator, ids[values["nik"]])
+    assert imported.region_code == "82.71" and imported.email == "lain@example.id"
+    one, bulk = _audit(db, "facilitator_created")
+    assert bulk.entity_id == str(imported.id) and bulk.actor_id == admin.id and bulk.note == "Bulk import"
+    assert bulk.after == audit.snapshot(imported)
+    assert set(bulk.after) == set(one.after) == set(audit.snapshot(single))
+
+
+def test_import_facilitators_audits_only_real_changes(db, admin, data):
+    from tpl_tracker.services.facilitators import import_facilitators
+
+    facilitator = create_facilitator(admin, data)
+
+    import_facilitators(admin, [], [(facilitator, {"full_name": "Rahmat H."}), (facilitator, {"angkatan": 2022})], "x")
+
+    (entry,) = _audit(db, "facilitator_updated")
+    assert entry.before == {"full_name": "Rahmat Hidayat"} and entry.after == {"full_name": "Rahmat H."}
+
+
+def test_a_failed_bulk_insert_leaves_no_row_and_no_audit_entry(db, admin, data):
+    from tpl_tracker.services.facilitators import check_facilitator_values, import_facilitators
+    from tpl_tracker.transactions import unit_of_work
+
+    create_facilitator(admin, data)
+    db.session.commit()
+    rows, audits = _count(db, Facilitator), _count(db, AuditEntry)
+    fresh = check_facilitator_values(replace(data, nik=make_nik("827101", BIRTH, "L", 3), email="b@example.id"))
+    taken = check_facilitator_values(replace(data, email="c@example.id"))  # the NIK is stored already
+
+    with pytest.raises(sa.exc.IntegrityError), unit_of_work():
+        import_facilitators(admin, [fresh, taken], [], "Bulk import")
+
+    assert (_count(db, Facilitator), _count(db, AuditEntry)) == (rows, audits)

@@ -28,3 +28,12 @@ def test_no_service_commits_or_aborts():
             if line.strip():
                 previous = line
     assert offenders == []
+
+
+def test_the_importer_writes_through_the_services():
+    """The importer checks a workbook and plans; only the domain services (and their bulk writer) write records."""
+    source = (Path(tpl_tracker.services.__file__).parent / "importer.py").read_text()
+    writes = re.findall(
+        r"session\.(?:add|add_all|merge|delete|execute)\(|sa\.(?:insert|update|delete)\(|audit\.record", source
+    )
+    assert writes == []

@@ -1,5 +1,6 @@
 """The audit trail: one entry for every change and every security event."""
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,6 +31,11 @@ def snapshot(obj) -> dict[str, Any]:
         for column in obj.__table__.columns
         if column.key not in SECRET_FIELDS
     }
+
+
+def snapshot_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The snapshot of a record given as column values (a row just inserted), as `snapshot` gives it."""
+    return {key: _jsonable(value) for key, value in values.items() if key not in SECRET_FIELDS}
 
 
 def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:

@@ -21,7 +21,7 @@ from ..models import (
     Role,
     User,
 )
-from . import Problems, ServiceError, audit
+from . import Problems, ServiceError, audit, bulk
 from .constraints import NO_CONTRACT_OVERLAP, flush_or_refuse
 from .regions import region_exists
 from .users import normalize_email
@@ -179,6 +179,15 @@ def update_facilitator(actor: User, facilitator: Facilitator, data: FacilitatorD
         audit.record("facilitator_updated", actor=actor, entity=facilitator, before=old, after=new)
     db.session.flush()
     return facilitator
+
+
+def import_facilitators(
+    actor: User | None, created: list[dict], updated: list[tuple[Facilitator, dict]], note: str
+) -> dict[str, int]:
+    """Write TPL profiles checked by `check_facilitator_values` in bulk (an import); the new TPL's ids by NIK."""
+    ids = bulk.insert_many(Facilitator, created, actor, "facilitator_created", note)
+    bulk.update_many(updated, actor, "facilitator_updated", note)
+    return {values["nik"]: new_id for values, new_id in zip(created, ids, strict=True)}
 
 
 def effective_end_of(status: str, end_date: date, terminated_on: date | None) -> date:
@@ -367,6 +376,21 @@ def update_contract(actor: User, contract: Contract, data: ContractData) -> Cont
         audit.record("contract_updated", actor=actor, entity=contract, before=old, after=new)
     db.session.flush()
     return contract
+
+
+def import_contracts(actor: User | None, created: list[dict], updated: list[tuple[Contract, dict]], note: str) -> None:
+    """Write contracts checked by `check_contract_values` and `find_overlaps` in bulk (an import); the caller then
+    gives each TPL concerned the placement of their latest contract (`import_placements`)."""
+    bulk.insert_many(Contract, created, actor, "contract_created", note)
+    bulk.update_many(updated, actor, "contract_updated", note)
+
+
+def import_placements(placements: Iterable[tuple[Facilitator, str | None]]) -> None:
+    """Give stored TPL the region of their latest contract after an import (`latest_placement` of what it wrote)."""
+    for facilitator, code in placements:
+        if facilitator.region_code != code:
+            facilitator.region_code = code
+    db.session.flush()
 
 
 def find_by_nik(user: User, nik: str) -> Facilitator | None:

@@ -33,9 +33,8 @@ from ..models import (
     Region,
     SurveyStatus,
     Verification,
-    utcnow,
 )
-from . import Problems, ServiceError, audit
+from . import Problems, ServiceError
 from .facilitators import (
     ContractData,
     ContractPeriod,
@@ -43,9 +42,12 @@ from .facilitators import (
     check_contract_values,
     check_facilitator_values,
     find_overlaps,
+    import_contracts,
+    import_facilitators,
+    import_placements,
     latest_placement,
 )
-from .outcomes import SurveyData, check_survey_answers
+from .outcomes import SurveyData, check_survey_answers, import_surveys
 
 # The sheets in import order, each with its columns (the first row of the sheet names them).
 SHEETS: dict[str, list[str]] = {
@@ -70,7 +72,6 @@ OPTIONAL_COLUMNS: dict[str, list[str]] = {"contracts": ["termination_reason"]}
 CONTRACT_COLUMNS = {"number": "contract_number", "placement_code": "placement_region"}
 
 MAX_ERRORS = 1000
-BATCH_SIZE = 1000
 QUERY_CHUNK = 900  # bound parameters per IN (...) query: below SQLite's oldest limit of 999
 AUDIT_NOTE_MAX = 500
 MB = 1024 * 1024
@@ -527,7 +528,6 @@ class _Importer:
         existing = _load(Facilitator, Facilitator.nik, [n for n in niks if _NIK_FORM.fullmatch(n)])
         self.facilitators: dict[str, Facilitator] = {f.nik: f for f in existing}
         self.placements: dict[str, str] = {}
-        self.ids: dict[str, int] = {}
         self.contracts_by_number: dict[str, Contract] = {}
         self.contracts_by_facilitator: dict[int, list[Contract]] = {}
         self.file_niks: set[str] = set()
@@ -757,112 +757,38 @@ class _Importer:
         return created, updated, unchanged
 
     def write(self) -> None:
-        """Create and update every planned record (the caller commits)."""
+        """Create and update every planned record through the services' bulk writers (the caller commits)."""
         note = _("Bulk import")
-        self.ids = {nik: facilitator.id for nik, facilitator in self.facilitators.items()}
         if "facilitators" in self.plans:
-            self._write(
-                self.plans["facilitators"],
-                "facilitator",
-                note,
-                self._new_facilitator,
-                created=lambda plan, record: self.ids.__setitem__(plan.nik, record.id),
-            )
-        for nik, code in self.placements.items():
-            facilitator = self.facilitators.get(nik)  # TPL created above got their region when built
-            if facilitator is not None and facilitator.region_code != code:
-                facilitator.region_code = code
-        if "contracts" in self.plans:
-            self._write(self.plans["contracts"], "contract", note, self._new_contract)
-        if "outcomes" in self.plans:
-            self._write(
-                self.plans["outcomes"],
-                "survey",
-                note,
-                self._new_survey,
-                created_action="survey_recorded",
-                before_update=self._verification_update,
-            )
-        db.session.flush()
-
-    def _new_facilitator(self, plan: _Plan) -> Facilitator:
-        return Facilitator(region_code=self.placements.get(plan.nik), **plan.values)
-
-    def _new_contract(self, plan: _Plan) -> Contract:
-        return Contract(facilitator_id=self.ids[plan.nik], **plan.values)
-
-    def _new_survey(self, plan: _Plan) -> OutcomeSurvey:
-        # Four eyes on imports: a workbook row was recorded outside the app (by the programme's own tracer
-        # study), so an imported survey has no recorder in the app (recorded_by NULL; the audit entry of the
-        # import names who imported it). The importer carries the workbook's verification and is named as its
-        # verifier, so imported history keeps counting in the WUB figures as verified. An imported unverified
-        # survey stays open to any supervisor in scope or evaluator, since none of them recorded it.
-        survey = OutcomeSurvey(facilitator_id=self.ids[plan.nik], recorded_by_id=None, **plan.values)
-        if survey.verification != "unverified":
-            survey.verified_by_id, survey.verified_at = getattr(self.actor, "id", None), utcnow()
-        return survey
-
-    def _verification_update(self, survey: OutcomeSurvey, values: dict) -> None:
-        if values["verification"] == survey.verification:
-            return
-        if values["verification"] == "unverified":
-            survey.verified_by_id, survey.verified_at, survey.verification_note = None, None, None
+            created, updated = self._split(self.plans["facilitators"])
+            for values in created:
+                values["region_code"] = self.placements.get(values["nik"])
+            ids = import_facilitators(self.actor, created, updated, note)
         else:
-            survey.verified_by_id, survey.verified_at = getattr(self.actor, "id", None), utcnow()
+            ids = {}
+        ids.update({nik: facilitator.id for nik, facilitator in self.facilitators.items()})
+        # TPL created above got their region when written; stored ones get theirs now.
+        placements = [
+            (self.facilitators[nik], code) for nik, code in self.placements.items() if nik in self.facilitators
+        ]
+        if "contracts" in self.plans:
+            created, updated = self._split(self.plans["contracts"], ids)
+            import_contracts(self.actor, created, updated, note)
+            import_placements(placements)
+        if "outcomes" in self.plans:
+            created, updated = self._split(self.plans["outcomes"], ids)
+            import_surveys(self.actor, created, updated, note)
 
-    def _write(
-        self,
-        plans: list[_Plan],
-        entity: str,
-        note: str,
-        build,
-        created_action: str | None = None,
-        before_update=None,
-        created=None,
-    ) -> None:
-        """Create and update the planned records in batches, one audit entry per changed record.
-
-        Each batch is flushed and what it created is then expunged from the session, so that the
-        memory used does not grow with the number of rows written.
-        """
-        changed = [p for p in plans if p.existing is not None and p.changed]
-        for batch in _chunks(changed, BATCH_SIZE):
-            entries = []
-            for plan in batch:
-                record = plan.existing
-                before = audit.snapshot(record)
-                if before_update is not None:
-                    before_update(record, plan.values)
-                for key, value in plan.values.items():
-                    setattr(record, key, value)
-                old, new = audit.changed(before, audit.snapshot(record))
-                entries.append(
-                    audit.record(f"{entity}_updated", actor=self.actor, entity=record, before=old, after=new, note=note)
-                )
-            db.session.flush()
-            for entry in entries:
-                db.session.expunge(entry)
-        for batch in _chunks([p for p in plans if p.existing is None], BATCH_SIZE):
-            records = [build(plan) for plan in batch]
-            db.session.add_all(records)
-            db.session.flush()
-            entries = [
-                audit.record(
-                    created_action or f"{entity}_created",
-                    actor=self.actor,
-                    entity=record,
-                    after=audit.snapshot(record),
-                    note=note,
-                )
-                for record in records
-            ]
-            db.session.flush()
-            for plan, record in zip(batch, records, strict=False):
-                if created is not None:
-                    created(plan, record)
-                db.session.expunge(record)
-            for entry in entries:
-                db.session.expunge(entry)
+    @staticmethod
+    def _split(plans: list[_Plan], ids: dict[str, int] | None = None) -> tuple[list[dict], list[tuple[Any, dict]]]:
+        """The values of the records to create (with their TPL's id when `ids` is given) and the changes to make."""
+        created = [
+            plan.values if ids is None else {"facilitator_id": ids[plan.nik], **plan.values}
+            for plan in plans
+            if plan.existing is None
+        ]
+        updated = [(plan.existing, plan.values) for plan in plans if plan.existing is not None and plan.changed]
+        return created, updated
 
 
 def _sorted(errors: list[RowError]) -> list[RowError]:

@@ -24,7 +24,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import Problems, ServiceError, audit
+from . import Problems, ServiceError, audit, bulk
 from .businesses import normalize_name
 from .policy import (
     can_add_survey_business,
@@ -383,3 +383,33 @@ def user_names(surveys) -> dict[int, str]:
     if not ids:
         return {}
     return dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all())
+
+
+def import_surveys(
+    actor: User | None, created: list[dict], updated: list[tuple[OutcomeSurvey, dict]], note: str
+) -> None:
+    """Write surveys checked by `check_survey_answers` in bulk (an import), with the workbook's verification.
+
+    Four eyes on imports: a workbook row was recorded outside the app (by the programme's own tracer study), so an
+    imported survey has no recorder in the app (the import's audit entry names who imported it). The importing
+    user carries the workbook's verification and is named as its verifier, so imported history keeps counting in
+    the WUB figures as verified; an imported unverified survey stays open to any supervisor in scope or evaluator.
+    """
+    verifier, now = getattr(actor, "id", None), utcnow()
+    rows = []
+    for values in created:
+        row = {"recorded_by_id": None, **values}
+        if row["verification"] != "unverified":
+            row |= {"verified_by_id": verifier, "verified_at": now}
+        rows.append(row)
+    bulk.insert_many(OutcomeSurvey, rows, actor, "survey_recorded", note)
+
+    def verification_changes(survey: OutcomeSurvey, values: dict) -> None:
+        if values["verification"] == survey.verification:
+            return
+        if values["verification"] == "unverified":
+            survey.verified_by_id, survey.verified_at, survey.verification_note = None, None, None
+        else:
+            survey.verified_by_id, survey.verified_at = verifier, now
+
+    bulk.update_many(updated, actor, "survey_updated", note, before_update=verification_changes)
