@@ -50,3 +50,13 @@ def _configure_postgresql(engine: Engine) -> None:
         cursor.execute("SET jit = off")
         cursor.close()
         dbapi_connection.commit()  # outside any transaction of the app: a later rollback keeps the setting
+
+
+# Indexes that only migrations create, on PostgreSQL only (migration 0011: trigram indexes for the searches);
+# the models do not declare them, so comparing the models with the database passes them over.
+DATABASE_ONLY_INDEX_PREFIX = "ix_trgm_"
+
+
+def compared_with_models(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's include_object: False for the database-only indexes, True for everything else."""
+    return not (type_ == "index" and reflected and (name or "").startswith(DATABASE_ONLY_INDEX_PREFIX))

@@ -386,3 +386,30 @@ def test_list_query_count_does_not_grow_with_rows(app, client, login_as, work, d
     fifty = _queries(app, client, "/kegiatan/")
     assert len(re.findall(r'href="/kegiatan/\d+"', _page(client.get("/kegiatan/")))) == 50
     assert five == fifty
+
+
+def test_the_activity_list_pages_by_key_and_counts_only_when_asked(app, client, login_as, db, work, monkeypatch):
+    import html
+
+    from tpl_tracker import pagination
+    from tpl_tracker.models import Activity
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 10)
+    added = [
+        Activity(facilitator=work["tpl"], date=on(4, 1 + i), type="kunjungan", description="x", hours=1)
+        for i in range(26)
+    ]
+    db.session.add_all(added)
+    db.session.commit()
+    newest, oldest = f'href="/kegiatan/{added[-1].id}"', f'href="/kegiatan/{added[0].id}"'
+    login_as("supervisor")
+
+    first = _page(client.get("/kegiatan/"))
+    older = re.search(r'rel="next" href="([^"]+)"', first).group(1)
+    second = _page(client.get(html.unescape(older)))
+
+    assert newest in first and oldest not in first
+    assert "Lebih dari 10 data" in first and "Hitung semuanya" in first
+    assert oldest in second and newest not in second and 'rel="prev"' in second
+    assert "27 data" in _page(client.get("/kegiatan/?total=1"))  # the one of `work` in scope and the 26 above
+    assert client.get("/kegiatan/?after=bm90LWEtY3Vyc29y").status_code == 404

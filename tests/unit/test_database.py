@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from tpl_tracker.database import compared_with_models
 from tpl_tracker.models import AuditEntry, Region
 
 
@@ -15,7 +16,8 @@ from tpl_tracker.models import AuditEntry, Region
 def test_migrations_match_the_models(db):
     """Autogenerate finds no difference between the migrated database and the models."""
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": compared_with_models}
+        context = MigrationContext.configure(connection, opts=opts)
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

@@ -1,7 +1,7 @@
 """Routes of the activities blueprint: thin views over services/activities.py."""
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -10,6 +10,7 @@ from ..dates import programme_today
 from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import Activity, ReviewComment, Role
+from ..pagination import paginate_by_key
 from ..security import audit_refused_access, roles_required
 from ..services import ServiceError, audit
 from ..services import activities as service
@@ -66,7 +67,7 @@ def index():
         kbli_division=form.kbli.data if valid else None,
         **(_tpl_filter(form.tpl.data) if valid and not is_tpl else {}),
     )
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate_by_key(query, [Activity.date, Activity.id])
     return render_template(
         "activities/index.html",
         form=form,

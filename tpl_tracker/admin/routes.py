@@ -1,7 +1,7 @@
 """Routes of the admin blueprint."""
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import AuditEntry, Facilitator, Role, User
+from ..pagination import paginate, paginate_by_key
 from ..security import roles_required
 from ..services import ServiceError
 from ..services.regions import province_choices, regency_choices
@@ -62,7 +63,7 @@ def users():
             query = query.where(sa.or_(sa.func.lower(User.full_name).like(term), User.email.like(term)))
         if form.role.data:
             query = query.where(User.role == form.role.data)
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query)
     return render_template("admin/users.html", form=form, page=page)
 
 
@@ -165,5 +166,5 @@ def audit_log():
         if form.typed_email.data:
             # Failed checks keep only a keyed hash of the typed address: look for that hash.
             query = query.where(AuditEntry.note.contains(account_digest(form.typed_email.data)))
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = paginate_by_key(query, [AuditEntry.id], per_page=50)
     return render_template("admin/audit.html", form=form, page=page)

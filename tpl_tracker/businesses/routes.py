@@ -2,7 +2,7 @@
 
 import re
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -11,6 +11,7 @@ from ..dates import programme_today
 from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import Activity, Business, PermitFacilitation, Role
+from ..pagination import paginate
 from ..security import roles_required
 from ..services import ServiceError, policy, regions
 from ..services import assessments as assessment_service
@@ -54,7 +55,7 @@ def index():
         division=form.division.data if valid else None,
         permit_type=form.permit_type.data if valid else None,
     )
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query)
     is_tpl = current_user.has_role(Role.FACILITATOR)
     return render_template(
         "businesses/index.html",
@@ -265,7 +266,7 @@ def request_mentoring(business_id: int):
 @roles_required(Role.SUPERVISOR)
 def requests():
     """Pending requests to mentor a business from the TPL in the supervisor's scope, oldest first."""
-    page = db.paginate(service.request_query(current_user), per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(service.request_query(current_user))
     return render_template(
         "businesses/requests.html", page=page, form=DecisionForm(formdata=None), failed_id=None, failed_form=None
     )
@@ -295,7 +296,7 @@ def decide_request(request_id: int):
             else:
                 flash(_("The request has been rejected."), "success")
             return redirect(url_for("businesses.requests"))
-    page = db.paginate(service.request_query(current_user), per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(service.request_query(current_user))
     return render_template(
         "businesses/requests.html", page=page, form=DecisionForm(formdata=None), failed_id=request_id, failed_form=form
     )

@@ -1,7 +1,7 @@
 """Routes of the facilitators blueprint."""
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -10,6 +10,7 @@ from ..dates import programme_today
 from ..extensions import db
 from ..forms import show_rule_problems, show_service_error
 from ..models import Contract, Facilitator, Role, User
+from ..pagination import paginate
 from ..security import roles_required
 from ..services import ServiceError
 from ..services.facilitators import (
@@ -50,7 +51,7 @@ def _list(nik_form: NikSearchForm):
         angkatan=form.angkatan.data if valid else None,
         status=form.status.data if valid else None,
     )
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query)
     return render_template(
         "facilitators/index.html",
         form=form,

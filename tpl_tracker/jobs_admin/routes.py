@@ -1,14 +1,14 @@
 """Routes of the jobs_admin blueprint."""
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..extensions import db
 from ..forms import ConfirmForm
 from ..jobs import JOBS
 from ..jobs.runner import cron_fields, queue_job, recent_runs
-from ..models import Role
+from ..models import JobRun, Role
+from ..pagination import paginate_by_key
 from ..security import roles_required
 from ..services.policy import can_start_job
 from . import bp
@@ -18,7 +18,7 @@ from . import bp
 @roles_required(Role.ADMIN, Role.EVALUATOR)
 def index():
     """The jobs with their schedules, and the latest runs."""
-    page = db.paginate(recent_runs(), per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate_by_key(recent_runs(), [JobRun.id])
     jobs = [(job, cron_fields(name)) for name, job in JOBS.items()]
     waiting = any(run.outcome in ("queued", "running") for run in page.items)
     return render_template("jobs_admin/index.html", jobs=jobs, page=page, form=ConfirmForm(), waiting=waiting)

@@ -1,10 +1,10 @@
 """Routes of the notifications blueprint."""
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..extensions import db
 from ..forms import ConfirmForm
+from ..pagination import paginate
 from ..security import is_safe_next, roles_required
 from ..services.notification_kinds import notification_text, notification_url
 from ..services.notifications import mark_read, user_notifications
@@ -15,7 +15,7 @@ from . import bp
 @roles_required()
 def index():
     """The user's notifications, unread first, in the reader's language."""
-    page = db.paginate(user_notifications(current_user), per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(user_notifications(current_user))
     shown = [(note, notification_text(note), notification_url(note)) for note in page.items]
     return render_template("notifications/index.html", page=page, shown=shown, form=ConfirmForm())
 

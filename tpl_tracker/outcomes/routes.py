@@ -1,6 +1,6 @@
 """Routes of the tracer-survey blueprint: thin views over services/outcomes.py."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -9,6 +9,7 @@ from ..dates import programme_today
 from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import OutcomeSurvey, Role
+from ..pagination import paginate
 from ..security import is_safe_next, roles_required
 from ..services import ServiceError
 from ..services import outcomes as service
@@ -38,7 +39,7 @@ def index():
         verification=form.verification.data if valid else None,
         status=form.status.data if valid else None,
     )
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query)
     return render_template("outcomes/index.html", form=form, page=page, names=service.user_names(page.items))
 
 

@@ -1,7 +1,7 @@
 """Routes of the permits blueprint: thin views over services/permits.py."""
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -10,6 +10,7 @@ from ..dates import programme_today
 from ..extensions import db
 from ..forms import ConfirmForm, record_id, show_rule_problems, show_service_error
 from ..models import PermitFacilitation, ReviewComment, Role
+from ..pagination import paginate
 from ..security import roles_required
 from ..services import ServiceError, audit
 from ..services import permits as service
@@ -42,7 +43,7 @@ def index():
         expiring=bool(form.expiring.data) if valid else False,
         today=today,
     )
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query)
     return render_template(
         "permits/index.html",
         form=form,

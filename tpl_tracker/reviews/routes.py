@@ -1,6 +1,6 @@
 """Routes of the reviews blueprint: a TPL's months, the month page, submit, review, reopen, the review queue."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -9,6 +9,7 @@ from ..dates import programme_today
 from ..extensions import db
 from ..forms import show_service_error
 from ..models import Facilitator, Role
+from ..pagination import paginate
 from ..security import roles_required
 from ..services import ServiceError, audit
 from ..services import reviews as service
@@ -116,7 +117,7 @@ def index():
         province=form.province.data or None if valid else None,
         facilitator_id=facilitator.id if facilitator else None,
     )
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query)
     counts = service.month_counts((r.facilitator_id, r.period) for r in page.items)
     return render_template("reviews/index.html", form=form, page=page, counts=counts, facilitator=facilitator)
 
@@ -125,7 +126,7 @@ def index():
 @roles_required(Role.SUPERVISOR)
 def queue():
     """Submitted months of the supervisor's TPL, oldest submission first."""
-    page = db.paginate(service.review_queue(current_user), per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(service.review_queue(current_user))
     counts = service.month_counts((r.facilitator_id, r.period) for r in page.items)
     return render_template(
         "reviews/queue.html", page=page, counts=counts, today=programme_today(), days_waiting=service.days_waiting

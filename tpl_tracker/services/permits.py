@@ -116,9 +116,10 @@ def permit_query(
     )
     if q:
         term = f"%{q.strip().lower()}%"
+        named = sa.select(Business.id).where(sa.func.lower(Business.name).like(term))  # an index per table
         query = query.where(
             sa.or_(
-                sa.func.lower(Business.name).like(term), sa.func.lower(PermitFacilitation.document_number).like(term)
+                PermitFacilitation.business_id.in_(named), sa.func.lower(PermitFacilitation.document_number).like(term)
             )
         )
     if permit_type:

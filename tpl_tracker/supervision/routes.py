@@ -1,14 +1,14 @@
 """Routes of the supervision blueprint: the roster, one TPL's work, targets and handover."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..dates import programme_today
-from ..extensions import db
 from ..forms import show_service_error
 from ..models import Role
+from ..pagination import paginate
 from ..security import roles_required
 from ..services import ServiceError, audit
 from ..services.policy import can_see_personal_numbers, load_facilitator
@@ -47,7 +47,7 @@ def roster():
         include_all=bool(form.all.data),
         today=today,
     )
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query)
     return render_template(
         "supervision/roster.html", form=form, page=page, rows=roster_rows(page.items, today), today=today
     )

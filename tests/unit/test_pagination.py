@@ -1,0 +1,99 @@
+"""Paging without full counts or deep OFFSETs: capped counts, keyset pages that walk every row once."""
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.exceptions import NotFound
+
+from tpl_tracker import pagination
+from tpl_tracker.models import AuditEntry
+
+from ..clock import on
+
+
+@pytest.fixture
+def entries(db):
+    db.session.add_all([AuditEntry(action=f"test_{i:02d}", entity_type="test") for i in range(30)])
+    db.session.flush()
+    return sa.select(AuditEntry).where(AuditEntry.entity_type == "test").order_by(AuditEntry.id.desc())
+
+
+def _actions(page) -> list[str]:
+    return [entry.action for entry in page.items]
+
+
+def test_numbered_pages_count_every_row_of_a_short_list(app, entries):
+    with app.test_request_context("/?page=1"):
+        first = pagination.paginate(entries, per_page=25)
+    with app.test_request_context("/?page=2"):
+        last = pagination.paginate(entries, per_page=25)
+
+    assert _actions(first)[0] == "test_29" and len(first.items) == 25 and first.has_next
+    assert (first.total, first.pages, first.total_is_exact) == (30, 2, True)
+    assert _actions(last) == [f"test_{i:02d}" for i in range(4, -1, -1)] and not last.has_next
+    assert (last.total, last.total_is_exact) == (30, True)
+
+
+def test_a_long_list_is_counted_only_a_little_past_the_page_unless_asked(app, entries, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)
+    with app.test_request_context("/"):
+        capped = pagination.paginate(entries, per_page=10)
+    with app.test_request_context("/?total=1"):
+        counted = pagination.paginate(entries, per_page=10)
+
+    assert (capped.total, capped.total_is_exact) == (13, False)  # 10 shown, 2 more counted, one past the cap
+    assert list(capped.iter_pages()) == [1, 2]
+    assert (counted.total, counted.total_is_exact, counted.pages) == (30, True, 3)
+
+
+def test_keyset_pages_walk_every_row_once_forwards_and_backwards(app, entries):
+    everything = [f"test_{i:02d}" for i in range(29, -1, -1)]
+    seen, pages, url = [], [], "/"
+    while True:
+        with app.test_request_context(url):
+            page = pagination.paginate_by_key(entries, [AuditEntry.id], per_page=7)
+        seen += _actions(page)
+        pages.append(page)
+        if not page.has_next:
+            break
+        url = f"/?after={page.next_cursor}"
+    assert seen == everything and len(pages) == 5
+    assert pages[0].is_first and not pages[0].has_prev and pages[-1].has_prev
+
+    back, url = [], f"/?before={pages[-1].prev_cursor}"
+    while True:
+        with app.test_request_context(url):
+            page = pagination.paginate_by_key(entries, [AuditEntry.id], per_page=7)
+        back = _actions(page) + back
+        if not page.has_prev:
+            break
+        url = f"/?before={page.prev_cursor}"
+    assert back == everything[:28]  # every page before the last one, in order
+    assert page.is_first
+
+
+def test_keyset_pages_order_rows_with_equal_dates_by_id(app, db, work):
+    from tpl_tracker.models import Activity
+
+    tpl = work["tpl"]
+    db.session.add_all(
+        [
+            Activity(facilitator=tpl, date=on(3, 10 + i % 3), type="kunjungan", description="x", hours=1)
+            for i in range(12)
+        ]
+    )
+    db.session.flush()
+    query = sa.select(Activity).order_by(Activity.date.desc(), Activity.id.desc())
+    expected = [a.id for a in db.session.scalars(query)]
+    seen, url = [], "/"
+    while url:
+        with app.test_request_context(url):
+            page = pagination.paginate_by_key(query, [Activity.date, Activity.id], per_page=5)
+        seen += [a.id for a in page.items]
+        url = f"/?after={page.next_cursor}" if page.has_next else None
+    assert seen == expected
+
+
+@pytest.mark.parametrize("cursor", ["abc", "W10", "WyJ4Il0", "WzEsMl0", "W3RydWVd", "WzFlMzBd", "%00"])
+def test_a_cursor_that_is_not_one_of_ours_is_not_found(app, entries, cursor):
+    with app.test_request_context(f"/?after={cursor}"), pytest.raises(NotFound):
+        pagination.paginate_by_key(entries, [AuditEntry.id])

@@ -1,0 +1,32 @@
+"""On PostgreSQL the list searches (`lower(column) LIKE '%text%'`) can use the trigram indexes of migration 0011."""
+
+import pytest
+import sqlalchemy as sa
+
+from tpl_tracker.services import activities, businesses, facilitators, permits
+
+from ..factories import UserFactory
+
+SEARCHES = [
+    (facilitators.facilitator_query, {"ix_trgm_facilitators_full_name", "ix_trgm_facilitators_email"}),
+    (businesses.business_query, {"ix_trgm_businesses_name", "ix_trgm_businesses_owner_name", "ix_trgm_businesses_nib"}),
+    (activities.activity_query, {"ix_trgm_activities_description"}),
+    (permits.permit_query, {"ix_trgm_businesses_name"}),
+]
+
+
+@pytest.fixture
+def postgresql(db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("trigram indexes are PostgreSQL's")
+
+
+@pytest.mark.parametrize(("query_of", "indexes"), SEARCHES, ids=lambda v: getattr(v, "__name__", ""))
+def test_a_list_search_can_use_its_trigram_indexes(db, postgresql, query_of, indexes):
+    admin = UserFactory(role="admin")
+    statement = query_of(admin, q="Sagu").compile(db.engine, compile_kwargs={"literal_binds": True})
+    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))  # the test tables are tiny: ask for the index
+
+    plan = "\n".join(db.session.scalars(sa.text(f"EXPLAIN {statement}")))
+
+    assert indexes <= {name for name in indexes if name in plan}, plan

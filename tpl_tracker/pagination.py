@@ -1,0 +1,190 @@
+"""Paging lists without their cost growing with the table: counts capped unless a total is asked for, and
+keyset pages (`?after=` / `?before=` the last row's sort key) for the lists that grow past 100,000 rows.
+
+Flask-SQLAlchemy's `db.paginate` counts every row of the query on every page and reads deep pages with
+OFFSET; on a million activities both take seconds. Here a page reads one row more than it shows (to know
+whether there is a next one) and counts at most COUNT_CAP rows past the page unless `?total=1` asks for all.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import abort, current_app, request
+
+from .extensions import db
+
+COUNT_CAP = 1000  # rows counted past the page; "more than N" beyond
+
+
+def _count(query, limit: int | None) -> int:
+    statement = query.order_by(None)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+
+
+def _rows(statement) -> list:
+    return list(db.session.execute(statement).unique().scalars())
+
+
+def _wants_total() -> bool:
+    return request.args.get("total") == "1"
+
+
+@dataclass
+class Page:
+    """One page of a list, numbered (OFFSET): what `_macros.pager` draws."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int  # the rows counted: all of them, or up to COUNT_CAP past this page
+    total_is_exact: bool
+    has_next: bool
+    keyset: bool = False
+
+    @property
+    def pages(self) -> int:
+        """The pages that the rows counted fill."""
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        """True on every page but the first."""
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        """The previous page's number."""
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        """The next page's number."""
+        return self.page + 1
+
+    def iter_pages(self, left_edge=1, left_current=2, right_current=2, right_edge=1):
+        """Page numbers around this one, None for a gap (as Flask-SQLAlchemy's pagination gives them)."""
+        last = self.pages
+        shown = set(range(1, min(left_edge, last) + 1))
+        shown |= set(range(max(1, self.page - left_current), min(last, self.page + right_current) + 1))
+        if self.total_is_exact:
+            shown |= set(range(max(1, last - right_edge + 1), last + 1))
+        previous = 0
+        for number in sorted(shown):
+            if number != previous + 1:
+                yield None
+            yield number
+            previous = number
+
+
+def paginate(query, per_page: int | None = None) -> Page:
+    """The page `?page=N` of a select, counted up to COUNT_CAP rows past it (all rows with `?total=1`)."""
+    per_page = per_page or current_app.config["PER_PAGE"]
+    number = request.args.get("page", 1, type=int) or 1
+    offset = (number - 1) * per_page
+    rows = list(_rows(query.limit(per_page + 1).offset(offset)))
+    exact = _wants_total()
+    if 0 < len(rows) <= per_page:
+        total = offset + len(rows)  # the last page: every row is counted without a query
+    else:
+        limit = None if exact else offset + per_page + COUNT_CAP + 1
+        total = _count(query, limit)
+    exact = exact or total < offset + per_page + COUNT_CAP + 1
+    return Page(rows[:per_page], number, per_page, total, exact, len(rows) > per_page)
+
+
+# --- keyset pages ---------------------------------------------------------------------------
+
+
+def _encode(values: tuple) -> str:
+    plain = json.dumps([v.isoformat() if isinstance(v, (date, datetime)) else v for v in values])
+    return base64.urlsafe_b64encode(plain.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, keys: list) -> tuple:
+    """The sort key kept in a cursor, each value of its column's type; 404 for anything else."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError
+        typed = []
+        for value, key in zip(values, keys, strict=True):
+            python_type = key.type.python_type
+            if python_type is int and isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63:
+                typed.append(value)
+            elif python_type is date and isinstance(value, str):
+                typed.append(date.fromisoformat(value))
+            elif python_type is datetime and isinstance(value, str):
+                typed.append(datetime.fromisoformat(value))
+            else:
+                raise ValueError
+        return tuple(typed)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, NotImplementedError):
+        abort(404)
+
+
+@dataclass
+class KeysetPage:
+    """One page of a list read by its sort key: links to the rows after and before it, never an OFFSET."""
+
+    items: list
+    per_page: int
+    next_cursor: str | None
+    prev_cursor: str | None
+    total: int
+    total_is_exact: bool
+    is_first: bool
+    keyset: bool = True
+
+    @property
+    def has_next(self) -> bool:
+        """True when rows follow this page."""
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self) -> bool:
+        """True when rows precede this page."""
+        return self.prev_cursor is not None
+
+
+def _keyset_rows(query, keys: list, per_page: int, after: str | None, before: str | None) -> tuple[list, bool, bool]:
+    """The rows of the page after or before a cursor (the first page without), and whether rows follow and
+    precede them."""
+    if before:
+        newer = query.order_by(None).where(sa.tuple_(*keys) > sa.tuple_(*_decode(before, keys)))
+        rows = list(_rows(newer.order_by(*[key.asc() for key in keys]).limit(per_page + 1)))
+        return list(reversed(rows[:per_page])), True, len(rows) > per_page
+    if after:
+        query = query.where(sa.tuple_(*keys) < sa.tuple_(*_decode(after, keys)))
+    rows = list(_rows(query.limit(per_page + 1)))
+    return rows[:per_page], len(rows) > per_page, bool(after)
+
+
+def paginate_by_key(query, keys: list, per_page: int | None = None) -> KeysetPage:
+    """The page of a select ordered by `keys` (columns, all descending, the last one unique) that follows
+    `?after=` or precedes `?before=` a cursor; the first page without either, or when nothing precedes it."""
+    per_page = per_page or current_app.config["PER_PAGE"]
+    after, before = request.args.get("after"), request.args.get("before")
+    items, has_next, has_prev = _keyset_rows(query, keys, per_page, after, before)
+    if before and not items:
+        items, has_next, has_prev = _keyset_rows(query, keys, per_page, None, None)
+    exact = _wants_total()
+    total = _count(query, None if exact else COUNT_CAP + 1)
+
+    def cursor(row) -> str:
+        return _encode(tuple(getattr(row, key.key) for key in keys))
+
+    return KeysetPage(
+        items=items,
+        per_page=per_page,
+        next_cursor=cursor(items[-1]) if has_next and items else None,
+        prev_cursor=cursor(items[0]) if has_prev and items else None,
+        total=total,
+        total_is_exact=exact or total <= COUNT_CAP,
+        is_first=not has_prev,
+    )
