@@ -78,10 +78,11 @@ def _contract_overlaps(start: date, end: date):
     )
 
 
-def _figures(p: RosterPeriod, ids: list[int] | None = None) -> dict:
+def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None) -> dict:
     """Aggregate subqueries grouped by facilitator and the columns and flags built from them.
 
-    With `ids` (a page of the roster) the aggregates read only those TPL's rows instead of every TPL's.
+    With `ids` (a page of the roster, or a select of the TPL a filter keeps) the aggregates read only those TPL's
+    rows instead of every TPL's.
     """
 
     def only_page(column):
@@ -192,18 +193,19 @@ def roster_query(
 ):
     """A select of the TPL on the roster (TPL in scope, under contract this month unless `include_all`)."""
     p = RosterPeriod.of(today or programme_today())
-    figures = _figures(p)
-    query = _joined(sa.select(Facilitator), figures).where(facilitator_scope(user))
+    query = sa.select(Facilitator).where(facilitator_scope(user))
     if not include_all:
         query = query.where(_contract_overlaps(p.month, p.month_end))
     if q and q.strip():
         query = query.where(sa.func.lower(Facilitator.full_name).like(f"%{q.strip().lower()}%"))
     if region:
         query = query.where(in_regions(Facilitator.region_code, [region]))
-    if flag == "any":
-        query = query.where(sa.or_(*figures["flags"].values()))
-    elif flag in figures["flags"]:
-        query = query.where(figures["flags"][flag])
+    if flag == "any" or flag in FLAGS:
+        # The figures are needed only to filter by a flag, and then only for the TPL the other filters keep.
+        figures = _figures(p, query.with_only_columns(Facilitator.id))
+        query = _joined(query, figures)
+        flags = figures["flags"]
+        query = query.where(sa.or_(*flags.values()) if flag == "any" else flags[flag])
     return query.options(selectinload(Facilitator.contracts)).order_by(Facilitator.full_name, Facilitator.id)
 
 
