@@ -188,6 +188,32 @@ def test_password_change_with_a_wrong_current_password_changes_nothing(app, clie
     assert client.get("/").status_code == 200
 
 
+def test_password_change_names_every_mistake_in_one_submit(app, client, login_as, db):
+    user = login_as("supervisor")
+    hashed = user.password_hash
+    response = client.post("/auth/password", data={"current_password": "", "new_password": "short", "confirm": "other"})
+    assert response.status_code == 200
+    text = _page(response)
+    for message, values in (
+        ("This field is required.", {}),
+        ("The password must have at least %(n)d characters.", {"n": 8}),
+        ("The two passwords differ.", {}),
+    ):
+        assert _message(app, message, **values) in text
+    # A wrong current password is named beside the new password's problem (and counted, as on its own).
+    response = client.post(
+        "/auth/password", data={"current_password": "not my password", "new_password": "password123", "confirm": ""}
+    )
+    text = _page(response)
+    for message in ("The current password is wrong.", "This password is too common; choose a less predictable one."):
+        assert _message(app, message) in text
+    assert _message(app, "This field is required.") in text
+    assert _count(db, "password_changed") == 0 and _count(db, "password_change_failed") == 1
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).password_hash == hashed
+    assert client.get("/").status_code == 200
+
+
 # --- session limits -------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from ..conftest import statements_for_get
 from ..conftest import ui_message as _message
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory, make_nik
 
+TOO_LONG = "%(label)s is too long (at most %(max)d characters)."
 OWNER_NIK = make_nik("827101", date(1980, 1, 1), "P", 7)
 
 
@@ -268,6 +269,22 @@ def test_reject_needs_a_note(app, client, login_as, work, db):
     assert not any(m.facilitator_id == work["tpl"].id for m in work["business2"].mentorships)
 
 
+def test_a_decision_names_every_mistake_in_one_submit(app, client, login_as, work, db):
+    request = MentorshipRequest(business=work["business2"], facilitator=work["tpl"], status="pending")
+    db.session.add(request)
+    db.session.commit()
+    login_as("supervisor")
+    before = _changes(db)
+    response = client.post(f"/ikm/requests/{request.id}/decide", data={"decision": "maybe", "note": "x" * 501})
+    assert response.status_code == 200
+    text = _page(response)
+    assert _message(app, "Choose to approve or to reject.") in text
+    assert _message(app, TOO_LONG, label=_message(app, "The note"), max=500) in text
+    assert _changes(db) == before
+    db.session.expire_all()
+    assert request.status == "pending"
+
+
 def test_requesting_a_business_already_mentored_is_refused(app, client, login_as, work, db):
     login_as("facilitator")
     response = client.post(f"/ikm/{work['business'].id}/request", data={})
@@ -275,8 +292,10 @@ def test_requesting_a_business_already_mentored_is_refused(app, client, login_as
     assert _message(app, "You already mentor this business.") in _page(response)
     assert _count(db, MentorshipRequest) == 0
     _found_by_duplicate_check(client, db, work["business2"])
+    before = _changes(db)
     too_long = client.post(f"/ikm/{work['business2'].id}/request", data={"reason": "x" * 501})
-    assert too_long.status_code == 200 and _count(db, MentorshipRequest) == 0
+    assert too_long.status_code == 200 and _count(db, MentorshipRequest) == 0 and _changes(db) == before
+    assert _message(app, TOO_LONG, label=_message(app, "The reason"), max=500) in _page(too_long)
 
 
 @pytest.mark.parametrize("reason", ["Dekat wilayah saya", "x" * 501])

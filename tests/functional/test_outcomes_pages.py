@@ -265,6 +265,21 @@ def test_evaluator_verifies_and_rejects_with_a_note(app, client, login_as, alumn
     assert "NIB checked in OSS" in _page(client.get(f"/tracer/tpl/{alumni['tpl'].id}"))
 
 
+def test_a_verdict_names_every_mistake_in_one_submit(app, client, login_as, alumni, db):
+    survey = _survey(db, alumni)
+    login_as("evaluator")
+    changes = _count(db, AuditEntry, AuditEntry.action != "login")
+    response = client.post(
+        f"/tracer/{survey.id}/verify", data={"verification": "approved", "note": "x" * 501}, follow_redirects=True
+    )
+    text = _page(response)
+    assert _message(app, "Choose verified or rejected.") in text
+    assert _message(app, "The note may have at most 500 characters.") in text
+    (saved,) = _surveys(db)
+    assert saved.verification == "unverified" and saved.verification_note is None
+    assert _count(db, AuditEntry, AuditEntry.action != "login") == changes
+
+
 def test_verify_ignores_an_unsafe_next(client, login_as, alumni, db):
     survey = _survey(db, alumni)
     login_as("evaluator")

@@ -17,11 +17,12 @@ from tpl_tracker.services import ServiceError
 from tpl_tracker.services.months import assert_months_open
 
 from ..clock import YEAR, moment, on, period
-from ..conftest import TOO_LONG, page_text, statements_for_get
+from ..conftest import page_text, statements_for_get
 from ..conftest import ui_message as _message
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory
 
 TODAY = on(4, 15)
+TOO_LONG = "A comment may have at most %(max)d characters."
 MARCH = on(3, 1)
 MARCH_PERIOD = period(3)
 
@@ -98,6 +99,7 @@ def test_refused_submissions_answer_on_the_page_and_write_nothing(app, client, l
     )
     response = _submit(client, work, note="x" * 2001)
     assert response.status_code == 200
+    assert _message(app, TOO_LONG, max=2000) in page_text(response)
     assert _writes(db) == before and _report(db, work).status == "draft"
 
     work["month"].status = "approved"
@@ -213,6 +215,40 @@ def test_review_errors_rerender_the_month_and_write_nothing(app, client, login_a
     assert _message(app, message, num=2000, max=2000) in page
     assert 'id="review-form"' in page and "Kunjungan ke tempat produksi" in page
     assert _writes(db) == before and _report(db, work).status == "submitted"
+
+
+def test_a_review_names_every_mistake_in_one_submit(app, client, login_as, work, db):
+    report = _submitted(db, work)
+    login_as("supervisor")
+    before = _writes(db)
+    data = {
+        "comment": "x" * 2001,
+        "comment-activity-999999": "Lihat",
+        f"comment-activity-{work['activity'].id}": "y" * 2001,
+    }
+    response = client.post(f"/bulanan/{report.id}/review", data=data)
+    assert response.status_code == 200
+    page = page_text(response)
+    for message in (
+        "Choose approve or return.",
+        TOO_LONG,
+        "A comment points at an item that is not part of this month.",
+    ):
+        assert _message(app, message, max=2000) in page
+    assert page.count(_message(app, TOO_LONG, max=2000)) == 2  # the month's comment, and once for the items
+    assert _writes(db) == before and _report(db, work).status == "submitted"
+
+
+def test_a_reopen_reason_over_the_limit_is_named_and_writes_nothing(app, client, login_as, work, db):
+    report = work["month"]
+    report.status = "approved"
+    db.session.commit()
+    login_as("supervisor")
+    before = _writes(db)
+    response = client.post(f"/bulanan/{report.id}/reopen", data={"reason": "x" * 2001})
+    assert response.status_code == 200
+    assert _message(app, TOO_LONG, max=2000) in page_text(response)
+    assert _writes(db) == before and _report(db, work).status == "approved"
 
 
 def test_approving_a_draft_is_refused_on_the_page(app, client, login_as, work, db):

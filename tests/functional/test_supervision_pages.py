@@ -192,7 +192,7 @@ def test_supervisor_sets_then_changes_targets(client, login_as, work, db):
         ("visits_per_month", "", "This field is required."),
         ("businesses", "-1", "Give a whole number from 0 to %(max)d."),
         ("permits_per_year", "1000", "Give a whole number from 0 to %(max)d."),
-        ("visits_per_month", "lots", "Give a whole number from 0 to %(max)d."),
+        ("visits_per_month", "lots", "Not a valid integer value."),
         ("year", "1999", "Give a year between 2000 and 2100."),
     ],
 )
@@ -202,6 +202,24 @@ def test_targets_bad_input_writes_nothing(app, client, login_as, work, db, field
     response = client.post(f"/supervisi/tpl/{work['tpl'].id}/targets", data={**TARGETS, field: value})
     assert response.status_code == 200
     assert _message(app, message, max=999) in _page(response)
+    assert _count(db, Target) == 0 and _changes(db) == before
+
+
+def test_targets_name_every_mistake_in_one_submit(app, client, login_as, work, db):
+    login_as("supervisor")
+    before = _changes(db)
+    data = {"year": "1999", "visits_per_month": "", "businesses": "-1", "permits_per_year": "banyak"}
+    response = client.post(f"/supervisi/tpl/{work['tpl'].id}/targets", data=data)
+    assert response.status_code == 200
+    text = _page(response)
+    for message in (
+        "Give a year between 2000 and 2100.",
+        "This field is required.",
+        "Give a whole number from 0 to %(max)d.",
+        "Not a valid integer value.",  # a number that cannot be read says so, not that it is missing
+    ):
+        assert _message(app, message, max=999) in text
+    assert text.count("invalid-feedback") == 4
     assert _count(db, Target) == 0 and _changes(db) == before
 
 
@@ -268,6 +286,37 @@ def test_handover_refusals_write_nothing(app, client, login_as, work, db, case):
     response = client.post(f"/supervisi/tpl/{work['tpl'].id}/handover", data=_handover_form(work, successor, **changes))
     assert response.status_code == 200
     assert _message(app, message) in _page(response)
+    assert _count(db, Mentorship) == mentorships and _changes(db) == changes_before
+    assert _count(db, Mentorship, Mentorship.end_date.is_not(None)) == 0
+
+
+def test_handover_names_every_mistake_in_one_submit(app, client, login_as, work, db):
+    (successor,) = _tpl(db, work)
+    login_as("supervisor")
+    mentorships, changes_before = _count(db, Mentorship), _changes(db)
+    data = _handover_form(
+        work, successor, mentorship_ids=[], new_facilitator_id=str(work["tpl"].id), on=dmy(4, 21), reason="x" * 301
+    )
+    response = client.post(f"/supervisi/tpl/{work['tpl'].id}/handover", data=data)
+    assert response.status_code == 200
+    text = _page(response)
+    for message, values in (
+        ("Select at least one business the TPL mentors now.", {}),
+        ("Choose another TPL: a TPL cannot hand businesses over to themselves.", {}),
+        ("The handover date cannot be in the future.", {}),
+        ("%(label)s is too long (at most %(max)d characters).", {"label": _message(app, "The reason"), "max": 300}),
+    ):
+        assert _message(app, message, **values) in text
+    # A date that cannot be read is named as such, beside the rules of the other fields.
+    data = _handover_form(work, successor, on=f"31/02/{YEAR}", reason="", new_facilitator_id="")
+    text = _page(client.post(f"/supervisi/tpl/{work['tpl'].id}/handover", data=data))
+    for message in (
+        "Not a valid date: use DD/MM/YYYY.",
+        "Give the reason for the handover.",
+        "Choose the TPL who takes the businesses over.",
+    ):
+        assert _message(app, message) in text
+    assert _message(app, "Give the handover date.") not in text
     assert _count(db, Mentorship) == mentorships and _changes(db) == changes_before
     assert _count(db, Mentorship, Mentorship.end_date.is_not(None)) == 0
 

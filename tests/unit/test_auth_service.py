@@ -234,7 +234,7 @@ def test_change_password_refuses_a_wrong_current_password(db, user):
     token, hashed = user.session_token, user.password_hash
 
     with pytest.raises(ServiceError) as caught:
-        change_password(user, "not my password", NEW_PASSWORD)
+        change_password(user, "not my password", NEW_PASSWORD, NEW_PASSWORD)
 
     assert caught.value.field == "current_password"
     db.session.rollback()
@@ -247,7 +247,7 @@ def test_change_password_refuses_a_weak_new_password(db, user):
     token, hashed = user.session_token, user.password_hash
 
     with pytest.raises(ServiceError) as caught:
-        change_password(user, PASSWORD, "password123")
+        change_password(user, PASSWORD, "password123", "password123")
 
     assert caught.value.field == "new_password"
     db.session.rollback()
@@ -256,10 +256,48 @@ def test_change_password_refuses_a_weak_new_password(db, user):
     assert "password_changed" not in _actions(db)
 
 
+def test_every_problem_of_a_password_change_is_named_at_once(db, user):
+    token, hashed = user.session_token, user.password_hash
+
+    with pytest.raises(ServiceError) as caught:
+        change_password(user, "", "short", "shorter")
+
+    assert [(e.field, e.message) for e in caught.value.errors] == [
+        ("current_password", _("This field is required.")),
+        ("new_password", _("The password must have at least %(n)d characters.", n=8)),
+        ("confirm", _("The two passwords differ.")),
+    ]
+    with pytest.raises(ServiceError) as caught:
+        change_password(user, "x" * 257, NEW_PASSWORD, "")
+    assert [(e.field, e.message) for e in caught.value.errors] == [
+        ("current_password", _("The password may have at most %(n)d characters.", n=256)),
+        ("confirm", _("This field is required.")),
+    ]
+    db.session.rollback()
+    db.session.refresh(user)
+    assert (user.session_token, user.password_hash) == (token, hashed)
+    assert _actions(db) == [], "a current password that was not typed, or is too long, is not checked nor counted"
+
+
+def test_a_wrong_current_password_is_named_beside_the_new_passwords_problems(db, user):
+    hashed = user.password_hash
+
+    with pytest.raises(ServiceError) as caught:
+        change_password(user, "not my password", NEW_PASSWORD, "another one")
+
+    assert [(e.field, e.message) for e in caught.value.errors] == [
+        ("confirm", _("The two passwords differ.")),
+        ("current_password", _("The current password is wrong.")),
+    ]
+    assert _actions(db, user) == ["password_change_failed"], "the wrong guess counts, as on its own"
+    db.session.refresh(user)
+    assert user.password_hash == hashed
+
+
 def test_change_password_sets_the_hash_and_rotates_the_session_token(db, user):
     token = user.session_token
 
-    change_password(user, PASSWORD, NEW_PASSWORD)
+    change_password(user, PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
 
     db.session.refresh(user)
     assert user.session_token != token, "other sessions must end"
@@ -272,7 +310,7 @@ def test_change_password_sets_the_hash_and_rotates_the_session_token(db, user):
 def test_a_wrong_current_password_counts_like_a_failed_sign_in(db, user):
     for _i in range(4):
         with pytest.raises(ServiceError) as caught:
-            change_password(user, "not my password", NEW_PASSWORD, client=CLIENT)
+            change_password(user, "not my password", NEW_PASSWORD, NEW_PASSWORD, client=CLIENT)
         assert caught.value.message == _("The current password is wrong.")
     (error,) = _fail(user.email, 1)
 
@@ -281,7 +319,7 @@ def test_a_wrong_current_password_counts_like_a_failed_sign_in(db, user):
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "password_change_failed"))
     assert entry.actor_id == user.id and entry.entity_id == str(user.id)
     with pytest.raises(ServiceError) as caught:
-        change_password(user, PASSWORD, NEW_PASSWORD, client=CLIENT)
+        change_password(user, PASSWORD, NEW_PASSWORD, NEW_PASSWORD, client=CLIENT)
     assert caught.value.field == "current_password"
     assert re.fullmatch(_waiting_pattern(), caught.value.message)
     assert _actions(db, user)[-1] == "password_change_refused_delay"

@@ -16,7 +16,9 @@ from tpl_tracker.services import policy
 from tpl_tracker.services.regions import child_choices, is_child_region, region_children
 
 from ..clock import on
-from ..conftest import refused_use_case
+from ..conftest import refused_use_case, ui_message
+
+TOO_LONG = "%(label)s is too long (at most %(max)d characters)."
 
 
 def _data(**changes) -> service.BusinessData:
@@ -139,6 +141,40 @@ def test_request_and_decisions(app, work, db):
     assert policy.mentors_now(tpl_user, business2)
     assert policy.mentors_now(work["facilitator2"], business2)  # co-mentoring
     assert service.pending_request_count(work["supervisor"]) == 0
+
+
+def _writes(db) -> tuple[int, int]:
+    """Mentorship requests and audit entries (other than security events)."""
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(MentorshipRequest)),
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action.not_in(["login"]))
+        ),
+    )
+
+
+def test_a_request_with_a_too_long_reason_is_refused_on_its_field(app, work, db):
+    before = _writes(db)
+    with refused_use_case() as error:
+        service.request_mentoring(work["facilitator"], work["business2"], "x" * 501)
+    assert [(e.field, e.message) for e in error.value.errors] == [
+        ("reason", ui_message(app, TOO_LONG, label=ui_message(app, "The reason"), max=500))
+    ]
+    assert _writes(db) == before
+
+
+def test_every_problem_of_a_decision_is_named_at_once(app, work, db):
+    request = MentorshipRequest(business=work["business2"], facilitator=work["tpl"], status="pending")
+    db.session.add(request)
+    db.session.commit()
+    before = _writes(db)
+    with refused_use_case() as error:
+        service.decide_request(work["supervisor"], request, "maybe", "x" * 501)
+    assert [(e.field, e.message) for e in error.value.errors] == [
+        ("decision", ui_message(app, "Choose to approve or to reject.")),
+        ("note", ui_message(app, TOO_LONG, label=ui_message(app, "The note"), max=500)),
+    ]
+    assert request.status == "pending" and _writes(db) == before
 
 
 def test_stop_mentoring_rules(app, work, db):

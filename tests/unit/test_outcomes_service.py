@@ -614,3 +614,17 @@ def test_the_latest_contract_sets_the_exit_date(db, alumni):
     ContractFactory(facilitator=alumni["tpl"], start_date=on(1, 1), end_date=on(3, 31))
     db.session.refresh(alumni["tpl"])
     assert due_surveys(alumni["tpl"], TODAY)[0][1] == on(9, 30)
+
+
+def test_every_problem_of_a_verdict_is_named_at_once(app, db, alumni, business):
+    survey = _survey(alumni["facilitator"], alumni, business)
+    entries = _count(db, AuditEntry)
+    with refused_use_case() as refused:
+        verify_survey(alumni["supervisor"], survey, "approved", "x" * 501)
+    assert [(e.field, e.message) for e in refused.value.errors] == [
+        ("verification", ui_message(app, "Choose verified or rejected.")),
+        ("note", ui_message(app, "The note may have at most 500 characters.")),
+    ]
+    saved = db.session.get(OutcomeSurvey, survey.id)
+    assert saved.verification == "unverified" and saved.verification_note is None
+    assert _count(db, AuditEntry) == entries

@@ -335,6 +335,22 @@ def test_returning_needs_a_comment_and_comments_have_a_limit(app, work, db):
     assert _writes(db) == before and report.status == "submitted"
 
 
+def test_every_problem_of_a_review_is_named_at_once(app, work, db):
+    report = _submit(work)
+    before = _writes(db)
+    items = {("activity", work["activity"].id): "y" * 2001, ("activity", work["activity2"].id): "z" * 2001}
+    with refused_use_case() as error:
+        service.review_month(work["supervisor"], report, "", "x" * 2001, items)
+    too_long = ui_message(app, "A comment may have at most %(max)d characters.", max=2000)
+    assert [(e.field, e.message) for e in error.value.errors] == [
+        ("decision", ui_message(app, "Choose approve or return.")),
+        ("comment", too_long),
+        (None, too_long),
+        (None, ui_message(app, "A comment points at an item that is not part of this month.")),
+    ]
+    assert _writes(db) == before and report.status == "submitted"
+
+
 def test_item_comments_must_point_at_items_of_the_month(app, work, db):
     report = _submit(work)
     for key in (("activity", work["activity2"].id), ("permit", work["permit2"].id), ("assessment", 999999)):
@@ -358,6 +374,13 @@ def test_reopen_needs_a_reason_and_an_approved_month(app, work, db):
     before = _writes(db)
     error = _refused(
         app, lambda: service.reopen_month(work["supervisor"], report, "   "), "Give the reason for reopening the month."
+    )
+    assert error.field == "reason"
+    error = _refused(
+        app,
+        lambda: service.reopen_month(work["supervisor"], report, "x" * 2001),
+        "A comment may have at most %(max)d characters.",
+        max=2000,
     )
     assert error.field == "reason"
     assert _writes(db) == before and report.status == "approved"

@@ -250,6 +250,22 @@ def test_set_target_refuses_out_of_range(db, world, changes, field):
     assert _count(db, Target) == 0
 
 
+def test_every_problem_of_a_target_is_named_at_once(app, db, world):
+    entries = _count(db, AuditEntry)
+    data = TargetData(year=2101, visits_per_month=None, businesses=-1, permits_per_year=1000)
+    with pytest.raises(ServiceError) as error:
+        set_target(world["supervisor"], world["tpl"], data)
+    whole = ui_message(app, "Give a whole number from 0 to %(max)d.", max=999)
+    assert [(e.field, e.message) for e in error.value.errors] == [
+        ("year", ui_message(app, "Give a year between 2000 and 2100.")),
+        ("visits_per_month", ui_message(app, "This field is required.")),
+        ("businesses", whole),
+        ("permits_per_year", whole),
+    ]
+    db.session.rollback()
+    assert _count(db, Target) == 0 and _count(db, AuditEntry) == entries
+
+
 # --- handover -------------------------------------------------------------------------------------------------
 
 
@@ -344,6 +360,7 @@ def test_handover_candidates_are_in_scope_and_under_contract(db, work, successor
         ("future", "on"),
         ("before_start", "on"),
         ("no_reason", "reason"),
+        ("long_reason", "reason"),
     ],
 )
 def test_handover_refusals_write_nothing(db, work, successor, case, field):
@@ -356,6 +373,7 @@ def test_handover_refusals_write_nothing(db, work, successor, case, field):
         "future": {"on": on(4, 21)},
         "before_start": {"on": on(1, 15)},
         "no_reason": {"reason": "   "},
+        "long_reason": {"reason": "x" * 301},
     }[case]
     if case == "no_contract":
         work["mentorship"].start_date = on(12, 1, years=-1)
@@ -369,3 +387,25 @@ def test_handover_refusals_write_nothing(db, work, successor, case, field):
     db.session.rollback()
     assert _count(db, Mentorship) == mentorships and _count(db, AuditEntry) == entries
     assert _count(db, Mentorship, Mentorship.end_date.is_not(None)) == 0
+
+
+def test_every_problem_of_a_handover_is_named_at_once(app, db, work, successor):
+    mentorships, entries = _count(db, Mentorship), _count(db, AuditEntry)
+    data = _data(work, successor, mentorship_ids=[work["mentorship2"].id], new_facilitator_id=None, on=None, reason="")
+    with pytest.raises(ServiceError) as error:
+        hand_over(work["supervisor"], work["tpl"], data, today=TODAY)
+    assert [(e.field, e.message) for e in error.value.errors] == [
+        ("reason", ui_message(app, "Give the reason for the handover.")),
+        ("on", ui_message(app, "Give the handover date.")),
+        ("new_facilitator_id", ui_message(app, "Choose the TPL who takes the businesses over.")),
+        ("mentorship_ids", ui_message(app, "Select at least one business the TPL mentors now.")),
+    ]
+    # The successor's contract and the businesses' start dates are checked against a date that was given.
+    work["mentorship"].start_date = on(4, 1)
+    db.session.commit()
+    data = _data(work, successor, on=on(12, 20, years=-1), reason="x" * 301)
+    with pytest.raises(ServiceError) as error:
+        hand_over(work["supervisor"], work["tpl"], data, today=TODAY)
+    assert [e.field for e in error.value.errors] == ["reason", "new_facilitator_id", "on"]
+    db.session.rollback()
+    assert _count(db, Mentorship) == mentorships and _count(db, AuditEntry) == entries

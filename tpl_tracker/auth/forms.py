@@ -2,9 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Length
 
 from ..forms import Form
+from ..services.auth import MAX_TYPED_PASSWORD
 
 
 class LoginForm(Form):
@@ -17,12 +18,12 @@ class LoginForm(Form):
 
 
 class ChangePasswordForm(Form):
-    """Current password and the new one, twice."""
+    """Current password and the new one, twice: field types only; services.auth.check_password_change has the
+    rules."""
 
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
-    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
+    current_password = PasswordField(
+        _l("Current password"), render_kw={"required": True, "maxlength": MAX_TYPED_PASSWORD}
     )
+    new_password = PasswordField(_l("New password"), render_kw={"required": True, "maxlength": MAX_TYPED_PASSWORD})
+    confirm = PasswordField(_l("Repeat the new password"), render_kw={"required": True})
     submit = SubmitField(_l("Change password"))

@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, show_rule_problems
 from ..ratelimits import password_change_per_user, per_account, signin_all, signin_per_client
 from ..security import is_safe_next, public, roles_required
 from ..services import ServiceError
-from ..services.auth import authenticate, change_password, sign_out
+from ..services.auth import authenticate, change_password, check_password_change, sign_out
 from . import bp
 from .forms import ChangePasswordForm, LoginForm
 
@@ -89,16 +89,22 @@ def password():
     """Change one's own password; other sessions end. A wrong current password is counted and audited (the page
     answers 200, so that count and entry are committed)."""
     form = ChangePasswordForm()
+
+    def typed():
+        return form.current_password.data, form.new_password.data, form.confirm.data
+
     if form.validate_on_submit():
         try:
-            change_password(
-                current_user, form.current_password.data, form.new_password.data, client=request.remote_addr
-            )
+            change_password(current_user, *typed(), client=request.remote_addr)
         except ServiceError as error:
-            getattr(form, error.field or "new_password").errors.append(error.message)
+            # No rollback: a wrong current password's count and audit entry are committed with this page.
+            for problem in error.errors:
+                getattr(form, problem.field or "new_password").errors.append(problem.message)
         else:
             # The token rotated: sign this browser in again with the new one.
             _start_session(current_user._get_current_object(), session.get("remember_me", False))
             flash(_("Your password has been changed. Other devices have been signed out."), "success")
             return redirect(url_for("main.home"))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: check_password_change(current_user, *typed()))
     return render_template("auth/password.html", form=form)

@@ -6,7 +6,7 @@ from wtforms.validators import Length, Optional
 
 from ..forms import Form, LocalDateField, RupiahField
 from ..models import AssessmentKind, MarketReach, PermitType, SizeClass
-from ..services.businesses import MAX_WORKERS
+from ..services.businesses import MAX_NOTE, MAX_WORKERS
 
 REQUIRED = {"required": True}  # a hint for the browser; the rules themselves are services.businesses' checks
 
@@ -52,19 +52,21 @@ class BusinessSearchForm(Form):
 
 
 class RequestForm(Form):
-    """Ask to mentor an existing business."""
+    """Ask to mentor an existing business: field types only; services.businesses.check_request has the rules."""
 
-    reason = TextAreaField(_l("Why do you want to mentor it? (optional)"), validators=[Optional(), Length(max=500)])
+    reason = TextAreaField(_l("Why do you want to mentor it? (optional)"), render_kw={"maxlength": MAX_NOTE})
     submit = SubmitField(_l("Ask to mentor this business"))
 
 
 class DecisionForm(Form):
-    """A supervisor's decision on a request."""
+    """A supervisor's decision on a request: field types only; services.businesses.check_decision has the rules."""
 
     decision = SelectField(
-        _l("Decision"), choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))]
+        _l("Decision"),
+        choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
+        validate_choice=False,
     )
-    note = TextAreaField(_l("Note (required to reject)"), validators=[Optional(), Length(max=500)])
+    note = TextAreaField(_l("Note (required to reject)"), render_kw={"maxlength": MAX_NOTE})
     submit = SubmitField(_l("Decide"))
 
 

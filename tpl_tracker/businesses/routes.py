@@ -259,6 +259,8 @@ def request_mentoring(business_id: int):
         else:
             flash(_("Your request to mentor %(name)s has been sent to your supervisor.", name=business.name), "success")
             return redirect(url_for("businesses.index"))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: service.check_request(current_user, business, form.reason.data))
     return render_template("businesses/request.html", form=form, card=service.duplicate_card(business))
 
 
@@ -296,6 +298,11 @@ def decide_request(request_id: int):
             else:
                 flash(_("The request has been rejected."), "success")
             return redirect(url_for("businesses.requests"))
+    elif form.is_submitted():
+        show_rule_problems(
+            form,
+            lambda: service.check_decision(current_user, mentorship_request, form.decision.data, form.note.data),
+        )
     page = paginate(service.request_query(current_user))
     return render_template(
         "businesses/requests.html", page=page, form=DecisionForm(formdata=None), failed_id=request_id, failed_form=form

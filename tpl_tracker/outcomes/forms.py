@@ -10,14 +10,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from ..forms import Form, LocalDateField, RupiahField
 from ..models import SurveyStatus, Verification
+from ..services.outcomes import MAX_VERIFICATION_NOTE, VERDICTS
 
 REQUIRED = {"required": True}  # a hint for the browser; the rules themselves are services.outcomes' checks
-# A verdict: verified or rejected (a survey becomes unverified only by being edited).
-VERDICT_CHOICES = [SelectChoice(v.value, v.label) for v in (Verification.VERIFIED, Verification.REJECTED)]
+VERDICT_CHOICES = [SelectChoice(v.value, v.label) for v in VERDICTS]
 
 
 class SurveyForm(Form):
@@ -39,10 +39,11 @@ class SurveyForm(Form):
 
 
 class VerifyForm(Form):
-    """A supervisor's or evaluator's verdict on a survey."""
+    """A supervisor's or evaluator's verdict on a survey: field types only; services.outcomes.check_verification
+    has the rules."""
 
-    verification = SelectField(_l("Verification"), choices=VERDICT_CHOICES)
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
+    verification = SelectField(_l("Verification"), choices=VERDICT_CHOICES, validate_choice=False)
+    note = TextAreaField(_l("Note"), render_kw={"maxlength": MAX_VERIFICATION_NOTE})
     next = HiddenField()
 
 

@@ -159,6 +159,9 @@ def verify(survey_id: int):
     form = VerifyForm()
     target = form.next.data if is_safe_next(form.next.data) else _surveys_url(survey)
     if not form.validate_on_submit():
+        show_rule_problems(
+            form, lambda: service.check_verification(current_user, survey, form.verification.data, form.note.data)
+        )
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "danger")
@@ -167,7 +170,8 @@ def verify(survey_id: int):
         service.verify_survey(current_user, survey, form.verification.data, form.note.data)
     except ServiceError as error:
         db.session.rollback()
-        flash(error.message, "danger")
+        for problem in error.errors:
+            flash(problem.message, "danger")
     else:
         if survey.verification == "verified":
             flash(_("The survey is marked verified."), "success")

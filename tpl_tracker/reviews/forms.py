@@ -2,43 +2,45 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import Optional, Regexp
 from wtforms.widgets import HiddenInput
 
 from ..forms import Form
 from ..models import MonthStatus
 from ..services.reviews import MAX_COMMENT
 
+COMMENT = {"maxlength": MAX_COMMENT}  # a hint for the browser; the rules themselves are services.reviews' checks
+
 
 class SubmitMonthForm(Form):
-    """The TPL submits a month for review, with an optional note to the supervisor."""
+    """The TPL submits a month for review, with an optional note to the supervisor: field types only;
+    services.reviews.submit_month checks the note."""
 
-    note = TextAreaField(_l("Note to your supervisor (optional)"), validators=[Optional(), Length(max=MAX_COMMENT)])
+    note = TextAreaField(_l("Note to your supervisor (optional)"), render_kw=COMMENT)
     submit = SubmitField(_l("Submit for review"))
 
 
 class ReviewForm(Form):
-    """The supervisor's decision on a submitted month (item comments are fields comment-<type>-<id>)."""
+    """The supervisor's decision on a submitted month (item comments are fields comment-<type>-<id>): field types
+    only; services.reviews.check_review has the rules."""
 
     decision = RadioField(
         _l("Decision"),
         choices=[SelectChoice("approve", _l("Approve")), SelectChoice("return", _l("Return for correction"))],
-        validators=[DataRequired(message=_l("Choose approve or return."))],
+        validate_choice=False,
+        render_kw={"required": True},
     )
     comment = TextAreaField(
-        _l("Comment on the whole month (required when returning without item comments)"),
-        validators=[Optional(), Length(max=MAX_COMMENT)],
+        _l("Comment on the whole month (required when returning without item comments)"), render_kw=COMMENT
     )
     submit = SubmitField(_l("Save decision"))
 
 
 class ReopenForm(Form):
-    """The supervisor reopens an approved month, saying why."""
+    """The supervisor reopens an approved month, saying why: field types only; services.reviews.check_reopen has
+    the rules."""
 
-    reason = TextAreaField(
-        _l("Reason for reopening"),
-        validators=[DataRequired(message=_l("Give the reason for reopening the month.")), Length(max=MAX_COMMENT)],
-    )
+    reason = TextAreaField(_l("Reason for reopening"), render_kw={"required": True, **COMMENT})
     submit = SubmitField(_l("Reopen"))
 
 

@@ -7,7 +7,7 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import show_service_error
+from ..forms import show_rule_problems, show_service_error
 from ..models import Facilitator, Role
 from ..pagination import paginate
 from ..security import roles_required
@@ -195,6 +195,11 @@ def review(report_id: int):
             else:
                 flash(_("%(month)s has been returned to the TPL for correction.", month=month_label(period)), "success")
             return redirect(url_for("reviews.queue"))
+    elif form.is_submitted():
+        show_rule_problems(
+            form,
+            lambda: service.check_review(current_user, report, form.decision.data, form.comment.data, comments),
+        )
     _expired(form)
     return _render_month(facilitator, period, review_form=form, posted_comments=comments)
 
@@ -214,5 +219,7 @@ def reopen(report_id: int):
         else:
             flash(_("%(month)s has been reopened and is back with the TPL.", month=month_label(period)), "success")
             return redirect(_month_url(facilitator.id, period))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: service.check_reopen(current_user, report, form.reason.data))
     _expired(form)
     return _render_month(facilitator, period, reopen_form=form)

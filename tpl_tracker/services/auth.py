@@ -9,8 +9,10 @@ from flask_babel import ngettext
 
 from ..extensions import db
 from ..models import User, new_session_token
-from . import ServiceError, audit, throttle
+from . import Problems, ServiceError, audit, throttle
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
+
+MAX_TYPED_PASSWORD = 256  # a longer current password is refused before anything is hashed
 
 
 def load_user_by_token(token: str) -> User | None:
@@ -128,8 +130,36 @@ def sign_out(user: User) -> None:
     db.session.flush()
 
 
-def change_password(user: User, current_password: str, new_password: str, client: str | None = None) -> None:
-    """Change one's own password after checking the current one; other sessions end.
+def check_password_change(
+    user: User, current_password: str | None, new_password: str | None, confirm: str | None
+) -> None:
+    """Refuse a password change whose fields break a rule, naming every problem: each field given, the current
+    password of a length that is worth hashing, the new one acceptable (passwords.password_problem) and typed twice
+    alike. Whether the current password is right is change_password's to check."""
+    problems = Problems()
+    required = _("This field is required.")
+    if not current_password:
+        problems.add(required, "current_password")
+    elif len(current_password) > MAX_TYPED_PASSWORD:
+        problems.add(_("The password may have at most %(n)d characters.", n=MAX_TYPED_PASSWORD), "current_password")
+    if not new_password:
+        problems.add(required, "new_password")
+    else:
+        problem = password_problem(new_password, user.email)
+        if problem:
+            problems.add(problem, "new_password")
+    if not confirm:
+        problems.add(required, "confirm")
+    elif confirm != new_password:
+        problems.add(_("The two passwords differ."), "confirm")
+    problems.raise_if_any()
+
+
+def change_password(
+    user: User, current_password: str | None, new_password: str | None, confirm: str | None, client: str | None = None
+) -> None:
+    """Change one's own password after checking the current one; other sessions end. A refusal names every problem
+    (check_password_change's, and a wrong current password).
 
     A wrong current password counts like a failed sign-in of the account from this client (same counters and
     delays) and is audited as `password_change_failed` (the caller commits it although the change is refused).
@@ -142,14 +172,12 @@ def change_password(user: User, current_password: str, new_password: str, client
         audit.record("password_change_refused_delay", actor=user, entity=user)
         db.session.flush()
         raise ServiceError(_wait_message(wait), field="current_password")
-    if not verify_password(user.password_hash, current_password):
+    problems = Problems()
+    problems.check(check_password_change, user, current_password, new_password, confirm)
+    if not problems.has("current_password") and not verify_password(user.password_hash, current_password):
         wait = _count_failure(user, client, account, now, "password_change_failed")
-        raise ServiceError(
-            _wait_message(wait) if wait else _("The current password is wrong."), field="current_password"
-        )
-    problem = password_problem(new_password, user.email)
-    if problem:
-        raise ServiceError(problem, field="new_password")
+        problems.add(_wait_message(wait) if wait else _("The current password is wrong."), "current_password")
+    problems.raise_if_any()
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now
     end_all_sessions(user)

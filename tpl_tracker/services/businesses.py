@@ -74,6 +74,7 @@ KBLI_DIVISIONS = {
 NAME_PREFIXES = {"ud", "cv", "pt", "pd", "ikm", "ukm", "umkm", "toko", "usaha"}
 MAX_WORKERS = 100_000
 MAX_RUPIAH = 10**15
+MAX_NOTE = 500  # a request's reason, a decision's note, the reason for stopping
 
 
 @dataclass
@@ -354,7 +355,7 @@ def check_stop(actor: User, business: Business, end_date: date | None, reason: s
         )
     elif end_date > programme_today():
         problems.add(_("The end date cannot be in the future."), "end_date")
-    reason = problems.check(_text, reason, 500, "reason", _("The reason"), required=True, multiline=True)
+    reason = problems.check(_text, reason, MAX_NOTE, "reason", _("The reason"), required=True, multiline=True)
     problems.raise_if_any()
     return mentorship, reason
 
@@ -375,8 +376,8 @@ def stop_mentoring(actor: User, business: Business, end_date: date | None, reaso
 # --- requests to mentor an existing business -------------------------------------------------
 
 
-def request_mentoring(actor: User, business: Business, reason: str | None) -> MentorshipRequest:
-    """A TPL asks to mentor an existing business; a supervisor decides."""
+def check_request(actor: User, business: Business, reason: str | None) -> tuple[Facilitator, str | None]:
+    """The TPL asking to mentor the business and the cleaned reason; a refusal names every problem."""
     facilitator = _own_facilitator(actor)
     if open_mentorship_of(business, facilitator.id) is not None:
         raise ServiceError(_("You already mentor this business."))
@@ -389,7 +390,15 @@ def request_mentoring(actor: User, business: Business, reason: str | None) -> Me
     )
     if pending is not None:
         raise ServiceError(_("You have already asked to mentor this business; your supervisor will decide."))
-    reason = _text(reason, 500, "reason", _("The reason"), multiline=True)
+    problems = Problems()
+    reason = problems.check(_text, reason, MAX_NOTE, "reason", _("The reason"), multiline=True)
+    problems.raise_if_any()
+    return facilitator, reason
+
+
+def request_mentoring(actor: User, business: Business, reason: str | None) -> MentorshipRequest:
+    """A TPL asks to mentor an existing business; a supervisor decides."""
+    facilitator, reason = check_request(actor, business, reason)
     request = MentorshipRequest(business=business, facilitator=facilitator, reason=reason, status="pending")
     db.session.add(request)
     db.session.flush()
@@ -434,15 +443,23 @@ def own_requests(user: User, limit: int = 20) -> list[MentorshipRequest]:
     )
 
 
-def decide_request(actor: User, request: MentorshipRequest, decision: str, note: str | None) -> MentorshipRequest:
-    """A supervisor approves (the TPL starts mentoring today) or rejects (with a reason) a request."""
+def check_decision(actor: User, request: MentorshipRequest, decision: str | None, note: str | None) -> str | None:
+    """The cleaned note of a supervisor's decision on a pending request; a refusal names every problem."""
     if not can_decide_request(actor, request):
         raise ServiceError(_("Only a supervisor decides on requests."))
     if request.status != "pending":
         raise ServiceError(_("This request has already been decided."))
+    problems = Problems()
     if decision not in ("approve", "reject"):
-        raise ServiceError(_("Choose to approve or to reject."), field="decision")
-    note = _text(note, 500, "note", _("The note"), required=decision == "reject", multiline=True)
+        problems.add(_("Choose to approve or to reject."), "decision")
+    note = problems.check(_text, note, MAX_NOTE, "note", _("The note"), required=decision == "reject", multiline=True)
+    problems.raise_if_any()
+    return note
+
+
+def decide_request(actor: User, request: MentorshipRequest, decision: str, note: str | None) -> MentorshipRequest:
+    """A supervisor approves (the TPL starts mentoring today) or rejects (with a reason) a request."""
+    note = check_decision(actor, request, decision, note)
     before = audit.snapshot(request)
     request.status = "approved" if decision == "approve" else "rejected"
     request.decided_by_id = actor.id

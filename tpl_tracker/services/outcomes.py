@@ -22,6 +22,7 @@ from ..models import (
     Role,
     SurveyStatus,
     User,
+    Verification,
     utcnow,
 )
 from . import Problems, ServiceError, audit, bulk
@@ -41,6 +42,9 @@ DEFAULT_TRACER_MONTHS = (6, 12, 24)
 EARLY_DAYS = 45
 MAX_WORKERS = 1_000_000
 MAX_MONTHLY_REVENUE = 10**13  # Rp10 trillion a month: anything above is a typing error
+# A verdict: verified or rejected (a survey becomes unverified only by being edited).
+VERDICTS = (Verification.VERIFIED, Verification.REJECTED)
+MAX_VERIFICATION_NOTE = 500
 BUSINESS_FIELDS = ("business_name", "founded_date", "nib", "kbli", "workers", "monthly_revenue", "business_region_code")
 
 
@@ -263,16 +267,25 @@ def update_survey(actor: User, survey: OutcomeSurvey, data: SurveyData, today: d
     return survey
 
 
+def check_verification(actor: User, survey: OutcomeSurvey, verification: str | None, note: str | None) -> str | None:
+    """The cleaned note of a verdict on a survey; a refusal names every problem."""
+    _check_verifier(actor, survey)
+    problems = Problems()
+    if verification not in VERDICTS:
+        problems.add(_("Choose verified or rejected."), "verification")
+    note = (note or "").strip() or None
+    if note is None:
+        if verification == Verification.REJECTED:
+            problems.add(_("Give the reason for the rejection."), "note")
+    elif len(note) > MAX_VERIFICATION_NOTE:
+        problems.add(_("The note may have at most 500 characters."), "note")
+    problems.raise_if_any()
+    return note
+
+
 def verify_survey(actor: User, survey: OutcomeSurvey, verification: str, note: str | None) -> OutcomeSurvey:
     """Mark a survey verified or rejected (a rejection needs a note), e.g. after checking the NIB in OSS."""
-    _check_verifier(actor, survey)
-    if verification not in ("verified", "rejected"):
-        raise ServiceError(_("Choose verified or rejected."), field="verification")
-    note = (note or "").strip() or None
-    if verification == "rejected" and not note:
-        raise ServiceError(_("Give the reason for the rejection."), field="note")
-    if note is not None and len(note) > 500:
-        raise ServiceError(_("The note may have at most 500 characters."), field="note")
+    note = check_verification(actor, survey, verification, note)
     before = audit.snapshot(survey)
     survey.verification = verification
     survey.verification_note = note

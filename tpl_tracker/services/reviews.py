@@ -32,12 +32,13 @@ from ..models import (
     utcnow,
 )
 from ..text import control_characters_message, has_control_characters
-from . import ServiceError, audit
+from . import Problems, ServiceError, audit
 from .months import covers_month, lock_month, month_label, month_start, next_month
 from .notifications import enabled_user_ids, notify
 from .policy import SUBMITTABLE, facilitator_scope, in_regions, is_own_work, supervises
 
 MAX_COMMENT = 2000
+REVIEW_DECISIONS = ("approve", "return")
 PERMIT_STEPS = tuple(PermitStatus)
 ITEM_COMMENT_FIELD = re.compile(r"^comment-(activity|permit|assessment)-([1-9]\d{0,9})$")
 
@@ -339,11 +340,19 @@ def _clean(text: str | None) -> str | None:
     return text or None
 
 
-def _check_length(text: str | None, field_name: str | None = None) -> None:
+def _comment_problem(text: str | None) -> str | None:
+    """Why a comment, note or reason cannot be stored (control characters, over MAX_COMMENT), or None."""
     if has_control_characters(text):
-        raise ServiceError(control_characters_message(), field=field_name)
+        return control_characters_message()
     if text is not None and len(text) > MAX_COMMENT:
-        raise ServiceError(_("A comment may have at most %(max)d characters.", max=MAX_COMMENT), field=field_name)
+        return _("A comment may have at most %(max)d characters.", max=MAX_COMMENT)
+    return None
+
+
+def _check_length(text: str | None, field_name: str | None = None) -> None:
+    problem = _comment_problem(text)
+    if problem is not None:
+        raise ServiceError(problem, field=field_name)
 
 
 def _move(report: MonthlyReport, allowed: tuple[str, ...], values: dict) -> None:
@@ -432,6 +441,43 @@ def _check_reviewer(actor: User, report: MonthlyReport) -> None:
         raise ServiceError(_("Only a supervisor of this TPL can review their monthly report."))
 
 
+def check_review(
+    actor: User,
+    report: MonthlyReport,
+    decision: str | None,
+    comment: str | None = None,
+    item_comments: dict[tuple[str, int], str] | None = None,
+) -> tuple[str | None, dict[tuple[str, int], str]]:
+    """The cleaned comment and item comments of a supervisor's decision on a submitted month; a refusal names every
+    problem."""
+    _check_reviewer(actor, report)
+    if report.status != "submitted":
+        raise ServiceError(
+            _(
+                "Only a submitted month can be reviewed; this one is: %(status)s.",
+                status=month_status_label(report.status),
+            )
+        )
+    comment = _clean(comment)
+    item_comments = {key: text for key, text in (item_comments or {}).items() if _clean(text)}
+    problems = Problems()
+    if not decision:
+        problems.add(_("Choose approve or return."), "decision")
+    elif decision not in REVIEW_DECISIONS:
+        problems.add(_("Choose whether to approve the month or return it for correction."), "decision")
+    problems.check(_check_length, comment, "comment")
+    for problem in dict.fromkeys(filter(None, map(_comment_problem, item_comments.values()))):
+        problems.add(problem)  # each kind of problem of the item comments once
+    if decision == "return" and not comment and not item_comments:
+        problems.add(_("Say what must be corrected: write a comment on the month or on at least one item."), "comment")
+    if item_comments:
+        allowed = month_items(report.facilitator_id, report.period).keys()
+        if any(key not in allowed for key in item_comments):
+            problems.add(_("A comment points at an item that is not part of this month."))
+    problems.raise_if_any()
+    return comment, item_comments
+
+
 def review_month(
     actor: User,
     report: MonthlyReport,
@@ -440,29 +486,7 @@ def review_month(
     item_comments: dict[tuple[str, int], str] | None = None,
 ) -> MonthlyReport:
     """The supervisor approves a submitted month (locked for good) or returns it with comments (editable)."""
-    _check_reviewer(actor, report)
-    comment = _clean(comment)
-    item_comments = {key: text for key, text in (item_comments or {}).items() if _clean(text)}
-    if decision not in ("approve", "return"):
-        raise ServiceError(_("Choose whether to approve the month or return it for correction."), field="decision")
-    if report.status != "submitted":
-        raise ServiceError(
-            _(
-                "Only a submitted month can be reviewed; this one is: %(status)s.",
-                status=month_status_label(report.status),
-            )
-        )
-    _check_length(comment, "comment")
-    for text in item_comments.values():
-        _check_length(text)
-    if decision == "return" and not comment and not item_comments:
-        raise ServiceError(
-            _("Say what must be corrected: write a comment on the month or on at least one item."), field="comment"
-        )
-    if item_comments:
-        allowed = month_items(report.facilitator_id, report.period).keys()
-        if any(key not in allowed for key in item_comments):
-            raise ServiceError(_("A comment points at an item that is not part of this month."))
+    comment, item_comments = check_review(actor, report, decision, comment, item_comments)
     before = audit.snapshot(report)
     values = {"reviewed_at": utcnow(), "reviewer_id": actor.id}
     if decision == "approve":
@@ -488,13 +512,9 @@ def review_month(
     return report
 
 
-def reopen_month(actor: User, report: MonthlyReport, reason: str | None) -> MonthlyReport:
-    """The supervisor reopens an approved month: back with the TPL (returned) for the stated reason."""
+def check_reopen(actor: User, report: MonthlyReport, reason: str | None) -> str:
+    """The cleaned reason for reopening an approved month; a refusal names every problem."""
     _check_reviewer(actor, report)
-    reason = _clean(reason)
-    if not reason:
-        raise ServiceError(_("Give the reason for reopening the month."), field="reason")
-    _check_length(reason, "reason")
     if report.status != "approved":
         raise ServiceError(
             _(
@@ -502,6 +522,19 @@ def reopen_month(actor: User, report: MonthlyReport, reason: str | None) -> Mont
                 status=month_status_label(report.status),
             )
         )
+    reason = _clean(reason)
+    problems = Problems()
+    if not reason:
+        problems.add(_("Give the reason for reopening the month."), "reason")
+    else:
+        problems.check(_check_length, reason, "reason")
+    problems.raise_if_any()
+    return reason
+
+
+def reopen_month(actor: User, report: MonthlyReport, reason: str | None) -> MonthlyReport:
+    """The supervisor reopens an approved month: back with the TPL (returned) for the stated reason."""
+    reason = check_reopen(actor, report, reason)
     before = audit.snapshot(report)
     _move(
         report,

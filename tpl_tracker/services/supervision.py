@@ -32,7 +32,7 @@ from ..models import (
     Target,
     User,
 )
-from . import ServiceError, audit
+from . import Problems, audit
 from .businesses import open_mentorship
 from .months import covers_month, month_start, month_statuses, next_month, previous_month
 from .policy import facilitator_scope, in_regions
@@ -41,6 +41,8 @@ FLAGS = ["no_activity", "month_late", "below_target"]
 QUIET_DAYS = 14
 SUBMISSION_GRACE_DAYS = 5
 TARGET_MAX = 999
+TARGET_YEARS = (2000, 2100)  # the first and the last year a target may be set for
+MAX_HANDOVER_REASON = 300
 
 
 @dataclass
@@ -356,14 +358,27 @@ def targets_of(facilitator_id: int) -> list[Target]:
     )
 
 
-def set_target(actor: User, facilitator: Facilitator, data: TargetData) -> Target:
-    """Create or update a TPL's target for one year."""
-    if data.year is None or not 2000 <= data.year <= 2100:
-        raise ServiceError(_("Give a year between 2000 and 2100."), field="year")
+def check_target(data: TargetData) -> None:
+    """Refuse a target that is not a year from 2000 to 2100 with whole numbers from 0 to TARGET_MAX, naming every
+    problem."""
+    problems = Problems()
+    first, last = TARGET_YEARS
+    if data.year is None:
+        problems.add(_("This field is required."), "year")
+    elif not first <= data.year <= last:
+        problems.add(_("Give a year between 2000 and 2100."), "year")
     for name in ("visits_per_month", "businesses", "permits_per_year"):
         value = getattr(data, name)
-        if value is None or not 0 <= value <= TARGET_MAX:
-            raise ServiceError(_("Give a whole number from 0 to %(max)d.", max=TARGET_MAX), field=name)
+        if value is None:
+            problems.add(_("This field is required."), name)
+        elif not 0 <= value <= TARGET_MAX:
+            problems.add(_("Give a whole number from 0 to %(max)d.", max=TARGET_MAX), name)
+    problems.raise_if_any()
+
+
+def set_target(actor: User, facilitator: Facilitator, data: TargetData) -> Target:
+    """Create or update a TPL's target for one year."""
+    check_target(data)
     target = target_of(facilitator.id, data.year)
     values = {
         "visits_per_month": data.visits_per_month,
@@ -428,50 +443,66 @@ class HandoverData:
     reason: str
 
 
+def check_handover(
+    actor: User, facilitator: Facilitator, data: HandoverData, today: date
+) -> tuple[Facilitator, list[Mentorship], str]:
+    """The successor, the selected open mentorships and the cleaned reason of a handover; a refusal names every
+    problem."""
+    problems = Problems()
+    reason = (data.reason or "").strip()
+    if not reason:
+        problems.add(_("Give the reason for the handover."), "reason")
+    elif len(reason) > MAX_HANDOVER_REASON:
+        problems.add(
+            _("%(label)s is too long (at most %(max)d characters).", label=_("The reason"), max=MAX_HANDOVER_REASON),
+            "reason",
+        )
+    if data.on is None:
+        problems.add(_("Give the handover date."), "on")
+    elif data.on > today:
+        problems.add(_("The handover date cannot be in the future."), "on")
+    successor = None
+    if not data.new_facilitator_id:
+        problems.add(_("Choose the TPL who takes the businesses over."), "new_facilitator_id")
+    elif data.new_facilitator_id == facilitator.id:
+        problems.add(_("Choose another TPL: a TPL cannot hand businesses over to themselves."), "new_facilitator_id")
+    else:
+        successor = db.session.scalar(
+            sa.select(Facilitator).where(Facilitator.id == data.new_facilitator_id, facilitator_scope(actor))
+        )
+        if successor is None:
+            problems.add(_("Choose a TPL in your scope."), "new_facilitator_id")
+        elif not problems.has("on") and successor.current_contract(data.on) is None:
+            problems.add(
+                _("%(name)s has no contract running on the handover date.", name=successor.full_name),
+                "new_facilitator_id",
+            )
+    selected = set(data.mentorship_ids or [])
+    mentorships = [m for m in open_mentorships(facilitator) if m.id in selected]
+    if not mentorships or len(mentorships) != len(selected):
+        problems.add(_("Select at least one business the TPL mentors now."), "mentorship_ids")
+    elif not problems.has("on"):
+        latest = max(mentorships, key=lambda m: m.start_date)
+        if data.on < latest.start_date:
+            problems.add(
+                _(
+                    "%(business)s has been mentored only since %(date)s: choose a later handover date.",
+                    business=latest.business.name,
+                    date=day(latest.start_date),
+                ),
+                "on",
+            )
+    problems.raise_if_any()
+    return successor, mentorships, reason
+
+
 def hand_over(actor: User, facilitator: Facilitator, data: HandoverData, today: date | None = None) -> int:
     """Move a TPL's selected businesses to another TPL in one transaction; return how many were moved.
 
     Each selected open mentorship ends on the handover date; the new TPL's mentorship starts that day (unless
     they already mentor the business). Past activities stay credited to the old TPL.
     """
-    today = today or programme_today()
-    reason = (data.reason or "").strip()
-    if not reason:
-        raise ServiceError(_("Give the reason for the handover."), field="reason")
-    if data.on is None:
-        raise ServiceError(_("Give the handover date."), field="on")
-    if data.on > today:
-        raise ServiceError(_("The handover date cannot be in the future."), field="on")
-    if not data.new_facilitator_id:
-        raise ServiceError(_("Choose the TPL who takes the businesses over."), field="new_facilitator_id")
-    if data.new_facilitator_id == facilitator.id:
-        raise ServiceError(
-            _("Choose another TPL: a TPL cannot hand businesses over to themselves."), field="new_facilitator_id"
-        )
-    successor = db.session.scalar(
-        sa.select(Facilitator).where(Facilitator.id == data.new_facilitator_id, facilitator_scope(actor))
-    )
-    if successor is None:
-        raise ServiceError(_("Choose a TPL in your scope."), field="new_facilitator_id")
-    if successor.current_contract(data.on) is None:
-        raise ServiceError(
-            _("%(name)s has no contract running on the handover date.", name=successor.full_name),
-            field="new_facilitator_id",
-        )
-    selected = set(data.mentorship_ids or [])
-    mentorships = [m for m in open_mentorships(facilitator) if m.id in selected]
-    if not mentorships or len(mentorships) != len(selected):
-        raise ServiceError(_("Select at least one business the TPL mentors now."), field="mentorship_ids")
-    for mentorship in mentorships:
-        if data.on < mentorship.start_date:
-            raise ServiceError(
-                _(
-                    "%(business)s has been mentored only since %(date)s: choose a later handover date.",
-                    business=mentorship.business.name,
-                    date=day(mentorship.start_date),
-                ),
-                field="on",
-            )
+    successor, mentorships, reason = check_handover(actor, facilitator, data, today or programme_today())
     already = set(
         db.session.scalars(
             sa.select(Mentorship.business_id).where(

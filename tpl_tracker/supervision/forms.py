@@ -11,11 +11,11 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import Form, LocalDateField
-from ..services.supervision import TARGET_MAX
+from ..services.supervision import MAX_HANDOVER_REASON, TARGET_MAX, TARGET_YEARS
 
 FLAG_CHOICES = [
     SelectChoice("", _l("All TPL")),
@@ -39,24 +39,16 @@ class RosterSearchForm(Form):
 
 
 def _whole_number(label):
-    return IntegerField(
-        label,
-        validators=[
-            InputRequired(message=_l("This field is required.")),
-            NumberRange(0, TARGET_MAX, message=_l("Give a whole number from 0 to %(max)d.", max=TARGET_MAX)),
-        ],
-    )
+    return IntegerField(label, validators=[Optional()], render_kw={"required": True, "min": 0, "max": TARGET_MAX})
 
 
 class TargetForm(Form):
-    """A TPL's targets for one year."""
+    """A TPL's targets for one year: field types only; services.supervision.check_target has the rules."""
 
     year = IntegerField(
         _l("Year"),
-        validators=[
-            InputRequired(message=_l("This field is required.")),
-            NumberRange(2000, 2100, message=_l("Give a year between 2000 and 2100.")),
-        ],
+        validators=[Optional()],
+        render_kw={"required": True, "min": TARGET_YEARS[0], "max": TARGET_YEARS[1]},
     )
     visits_per_month = _whole_number(_l("Visits per month"))
     businesses = _whole_number(_l("Businesses mentored"))
@@ -81,17 +73,13 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class HandoverForm(Form):
-    """Move a TPL's businesses to another TPL."""
+    """Move a TPL's businesses to another TPL: field types only; services.supervision.check_handover has the
+    rules."""
 
     mentorship_ids = MultiCheckboxField(_l("Businesses to hand over"), coerce=int, validate_choice=False)
     new_facilitator_id = SelectField(
-        _l("New TPL"),
-        coerce=_int_or_none,
-        validate_choice=False,
-        validators=[InputRequired(message=_l("Choose the TPL who takes the businesses over."))],
+        _l("New TPL"), coerce=_int_or_none, validate_choice=False, render_kw={"required": True}
     )
-    on = LocalDateField(_l("Handover date"), validators=[InputRequired(message=_l("Give the handover date."))])
-    reason = TextAreaField(
-        _l("Reason"), validators=[InputRequired(message=_l("Give the reason for the handover.")), Length(max=300)]
-    )
+    on = LocalDateField(_l("Handover date"), validators=[Optional()], render_kw={"required": True})
+    reason = TextAreaField(_l("Reason"), render_kw={"required": True, "maxlength": MAX_HANDOVER_REASON})
     submit = SubmitField(_l("Hand over"))

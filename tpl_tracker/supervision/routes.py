@@ -6,7 +6,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..dates import programme_today
-from ..forms import show_service_error
+from ..forms import show_rule_problems, show_service_error
 from ..models import Role
 from ..pagination import paginate
 from ..security import roles_required
@@ -14,8 +14,11 @@ from ..services import ServiceError, audit
 from ..services.policy import can_see_personal_numbers, load_facilitator
 from ..services.regions import province_choices, regency_choices
 from ..services.supervision import (
+    TARGET_YEARS,
     HandoverData,
     TargetData,
+    check_handover,
+    check_target,
     hand_over,
     handover_candidates,
     handover_due,
@@ -70,6 +73,15 @@ def facilitator_work(facilitator_id: int):
     )
 
 
+def _target_data(form: TargetForm) -> TargetData:
+    return TargetData(
+        year=form.year.data,
+        visits_per_month=form.visits_per_month.data,
+        businesses=form.businesses.data,
+        permits_per_year=form.permits_per_year.data,
+    )
+
+
 @bp.route("/tpl/<int:facilitator_id>/targets", methods=["GET", "POST"])
 @roles_required(Role.SUPERVISOR)
 def targets(facilitator_id: int):
@@ -79,7 +91,7 @@ def targets(facilitator_id: int):
     form = TargetForm()
     if request.method == "GET":
         year = request.args.get("year", type=int)
-        if year is None or not 2000 <= year <= 2100:
+        if year is None or not TARGET_YEARS[0] <= year <= TARGET_YEARS[1]:
             year = today.year
         form.year.data = year
         target = target_of(facilitator.id, year)
@@ -89,16 +101,7 @@ def targets(facilitator_id: int):
             form.permits_per_year.data = target.permits_per_year
     if form.validate_on_submit():
         try:
-            target = set_target(
-                current_user,
-                facilitator,
-                TargetData(
-                    year=form.year.data,
-                    visits_per_month=form.visits_per_month.data,
-                    businesses=form.businesses.data,
-                    permits_per_year=form.permits_per_year.data,
-                ),
-            )
+            target = set_target(current_user, facilitator, _target_data(form))
         except ServiceError as error:
             show_service_error(form, error)
         else:
@@ -111,6 +114,8 @@ def targets(facilitator_id: int):
                 "success",
             )
             return redirect(url_for("supervision.facilitator_work", facilitator_id=facilitator.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: check_target(_target_data(form)))
     targets_set = targets_of(facilitator.id)
     return render_template(
         "supervision/targets.html",
@@ -118,6 +123,15 @@ def targets(facilitator_id: int):
         facilitator=facilitator,
         targets=targets_set,
         entries=audit.history(*targets_set),
+    )
+
+
+def _handover_data(form: HandoverForm) -> HandoverData:
+    return HandoverData(
+        mentorship_ids=form.mentorship_ids.data or [],
+        new_facilitator_id=form.new_facilitator_id.data,
+        on=form.on.data,
+        reason=form.reason.data,
     )
 
 
@@ -139,22 +153,14 @@ def handover(facilitator_id: int):
         form.on.data = today
     if form.validate_on_submit():
         try:
-            moved = hand_over(
-                current_user,
-                facilitator,
-                HandoverData(
-                    mentorship_ids=form.mentorship_ids.data or [],
-                    new_facilitator_id=form.new_facilitator_id.data,
-                    on=form.on.data,
-                    reason=form.reason.data,
-                ),
-                today=today,
-            )
+            moved = hand_over(current_user, facilitator, _handover_data(form), today=today)
         except ServiceError as error:
             show_service_error(form, error)
         else:
             flash(_("%(count)d businesses have been handed over.", count=moved), "success")
             return redirect(url_for("supervision.facilitator_work", facilitator_id=facilitator.id))
+    elif form.is_submitted():
+        show_rule_problems(form, lambda: check_handover(current_user, facilitator, _handover_data(form), today))
     return render_template(
         "supervision/handover.html",
         form=form,
