@@ -89,11 +89,8 @@ def paginate(query, per_page: int | None = None) -> Page:
     offset = (number - 1) * per_page
     rows = list(_rows(query.limit(per_page + 1).offset(offset)))
     exact = _wants_total()
-    if 0 < len(rows) <= per_page:
-        total = offset + len(rows)  # the last page: every row is counted without a query
-    else:
-        limit = None if exact else offset + per_page + COUNT_CAP + 1
-        total = _count(query, limit)
+    limit = None if exact else offset + per_page + COUNT_CAP + 1
+    total = _count(query, limit)  # also on a last page: a page costs the same statements whatever its rows
     exact = exact or total < offset + per_page + COUNT_CAP + 1
     return Page(rows[:per_page], number, per_page, total, exact, len(rows) > per_page)
 

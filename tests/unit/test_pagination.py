@@ -33,6 +33,22 @@ def test_numbered_pages_count_every_row_of_a_short_list(app, entries):
     assert (last.total, last.total_is_exact) == (30, True)
 
 
+def test_a_page_costs_the_same_statements_whatever_its_rows(app, db, entries):
+    statements = []
+
+    def seen(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        for url in ("/?page=1", "/?page=2", "/?page=3"):  # a full page, the last one, one beyond
+            with app.test_request_context(url):
+                pagination.paginate(entries, per_page=25)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert len(statements) == 6  # the rows and the count, on each
+
+
 def test_a_long_list_is_counted_only_a_little_past_the_page_unless_asked(app, entries, monkeypatch):
     monkeypatch.setattr(pagination, "COUNT_CAP", 2)
     with app.test_request_context("/"):
