@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from ..extensions import db
 from ..models import User, new_session_token
 from . import ServiceError, audit, throttle
-from .passwords import hash_password, needs_rehash, password_problem, verify_password
+from .passwords import hash_password, is_usable_hash, needs_rehash, password_problem, verify_password
 
 
 def load_user_by_token(token: str) -> User | None:
@@ -82,10 +82,11 @@ def authenticate(email: str, password: str, client: str | None = None) -> User:
         audit.record("login_refused_delay", actor=user, entity=user, note=f"account {account}")
         db.session.flush()
         raise ServiceError(_wait_message(wait))
-    if user is None:
-        # Hash anyway so that timing does not reveal which addresses exist.
+    if user is None or not is_usable_hash(user.password_hash):
+        # Hash anyway so that timing does not reveal which addresses exist, nor which have no password yet (an
+        # invited account: no password signs it in until its owner sets one through the link).
         verify_password(_dummy_hash(), password)
-        wait = _count_failure(None, client, account, now, "login_failed")
+        wait = _count_failure(user, client, account, now, "login_failed")
         raise ServiceError(_wait_message(wait) if wait else _("Wrong email or password."))
     if not verify_password(user.password_hash, password):
         wait = _count_failure(user, client, account, now, "login_failed")
