@@ -130,7 +130,7 @@ def sign_out(user: User) -> None:
 
 
 def change_password(user: User, current_password: str, new_password: str, client: str | None = None) -> None:
-    """Change one's own password after checking the current one; other sessions end.
+    """Change one's own password after checking the current one; other sessions end, open reset links stop working.
 
     A wrong current password counts like a failed sign-in of the account from this client (same counters and
     delays) and is audited as `password_change_failed` (the caller commits it although the change is refused).
@@ -155,5 +155,8 @@ def change_password(user: User, current_password: str, new_password: str, client
     user.password_changed_at = now
     end_all_sessions(user)
     throttle.forget(account, client)
+    from .password_links import withdraw_open_links  # it builds on this module
+
+    withdraw_open_links(user)
     audit.record("password_changed", actor=user, entity=user)
     db.session.flush()

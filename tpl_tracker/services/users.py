@@ -177,7 +177,8 @@ def set_enabled(actor: User, user: User, enabled: bool) -> User:
 
 
 def reset_password(actor: User, user: User, new_password: str) -> User:
-    """Set a new password chosen by an admin; the user's sessions end and every client's wait is lifted."""
+    """Set a new password chosen by an admin; the user's sessions end, every client's wait is lifted and their open
+    invitation or reset links stop working."""
     check_new_password(new_password, user.email)
     user.password_hash = hash_password(new_password)
     user.locked_until = None
@@ -185,6 +186,9 @@ def reset_password(actor: User, user: User, new_password: str) -> User:
     user.failed_login_window_start = None
     throttle.forget(throttle.account_digest(user.email))
     end_all_sessions(user)
+    from .password_links import withdraw_open_links  # it builds on this module
+
+    withdraw_open_links(user)
     audit.record("password_reset", actor=actor, entity=user)
     db.session.flush()
     return user
