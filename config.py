@@ -71,6 +71,8 @@ class Config:
     RATELIMIT_SIGNIN_CONCURRENT = _env_int("RATELIMIT_SIGNIN_CONCURRENT", 1)
     RATELIMIT_PASSWORD_CHANGE = os.environ.get("RATELIMIT_PASSWORD_CHANGE", "5 per minute; 20 per hour")
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per hour")
+    # Requests for a reset link of one address (the keyed hash of the typed address), from every client.
+    RATELIMIT_PASSWORD_RESET_PER_ACCOUNT = os.environ.get("RATELIMIT_PASSWORD_RESET_PER_ACCOUNT", "3 per hour")
 
     # Argon2id (argon2-cffi defaults: RFC 9106 low-memory profile, above OWASP's minimum).
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
@@ -150,6 +152,7 @@ class TestingConfig(Config):
     RATELIMIT_SIGNIN_CONCURRENT = 100
     RATELIMIT_PASSWORD_CHANGE = "100000 per minute"
     RATELIMIT_PASSWORD_RESET = "100000 per minute"
+    RATELIMIT_PASSWORD_RESET_PER_ACCOUNT = "100000 per minute"
     RATELIMIT_STORAGE_URI = "memory://"
     # Cheaper Argon2id parameters keep the suite fast; production keeps the defaults.
     ARGON2_TIME_COST = 1
