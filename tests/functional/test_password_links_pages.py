@@ -16,7 +16,7 @@ from ..clock import NOW
 from ..conftest import link_in, sign_in
 from ..conftest import page_text as _page
 from ..conftest import ui_message as _message
-from ..factories import PASSWORD, UserFactory
+from ..factories import PASSWORD, FacilitatorFactory, UserFactory
 
 NEW_PASSWORD = "sagu lempeng dan teh manis"
 NO_EMAIL = (
@@ -216,6 +216,174 @@ def test_reset_requests_are_limited_per_client(app, client, db, mailbox, limits)
     refused = _ask(client, "orang9@example.id")
     assert "Terlalu banyak percobaan" in _page(refused) and int(refused.headers["Retry-After"]) > 0
     assert _ask(client, "orang9@example.id", addr="203.0.113.77").status_code == 200, "another client is not held"
+
+
+# --- the admin's pages ----------------------------------------------------------------------------------------------
+
+
+def test_an_admin_creates_an_account_without_a_password_and_emails_the_invitation(app, client, login_as, db, mailbox):
+    login_as("admin")
+    form = client.get("/admin/users/new")
+    assert 'name="invite"' in _page(form)
+
+    response = client.post(
+        "/admin/users/new",
+        data={"full_name": "Rina Wati", "email": "Rina@Example.id", "role": "facilitator", "invite": "y"},
+    )
+
+    assert response.status_code == 302
+    user = db.session.scalar(sa.select(User).where(User.email == "rina@example.id"))
+    assert not has_usable_password(user)
+    (message,) = mailbox.to("rina@example.id")
+    assert message["Subject"] == "TPL Tracker: buat kata sandi akun Anda"
+    page = _page(client.get(response.headers["Location"]))
+    assert _message(app, "An invitation has been emailed to %(email)s.", email=user.email) in page
+    assert _message(app, "No password yet: the owner sets one through an invitation link.") in page
+
+    anonymous = app.test_client()
+    path = _path(link_in(message))
+    assert anonymous.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+    assert anonymous.get("/").status_code == 200
+    assert sign_in(app.test_client(), "rina@example.id", NEW_PASSWORD).status_code == 302
+
+
+def test_an_admin_may_still_type_the_first_password(client, login_as, db, mailbox):
+    login_as("admin")
+    client.post(
+        "/admin/users/new",
+        data={"full_name": "Budi", "email": "budi@example.id", "role": "evaluator", "password": NEW_PASSWORD},
+    )
+    assert sign_in(client.application.test_client(), "budi@example.id", NEW_PASSWORD).status_code == 302
+    assert mailbox.messages == []
+
+
+def test_the_user_page_emails_an_invitation_and_shows_its_state(app, client, login_as, db, invited, mailbox):
+    login_as("admin")
+    response = client.post(f"/admin/users/{invited.id}/invite")
+    assert response.status_code == 302
+    assert len(mailbox.to(invited.email)) == 1
+    page = _page(client.get(f"/admin/users/{invited.id}"))
+    assert _message(app, "Latest invitation") in page
+    assert _message(app, "Valid") in page
+    assert _count(db, "invitation_sent") == 1
+
+
+def test_a_refused_invitation_email_is_shown_and_audited(app, client, login_as, db, mailbox):
+    user = UserFactory(email="refused@example.id")
+    login_as("admin")
+    client.post(f"/admin/users/{user.id}/invite")
+    page = _page(client.get(f"/admin/users/{user.id}"))
+    assert _message(app, "The invitation could not be sent: the email server refused it or did not answer.") in page
+    assert _message(app, "Could not be sent") in page
+    assert _count(db, "invitation_failed") == 1
+
+
+def test_without_email_the_admin_hands_over_a_link_shown_only_on_the_answer(app, client, login_as, db, invited):
+    login_as("admin")
+    page = _page(client.get(f"/admin/users/{invited.id}"))
+    assert f'action="/admin/users/{invited.id}/invite"' not in page, "no email button without SMTP"
+
+    response = client.post(f"/admin/users/{invited.id}/link", data={"purpose": "invitation"})
+
+    assert response.status_code == 200
+    url = re.search(r'id="link"[^>]*value="([^"]+)"', _page(response)).group(1)
+    assert url.startswith("http://localhost/auth/invitation/")
+    assert url not in _page(client.get(f"/admin/users/{invited.id}")), "shown once, on the answer only"
+    with client.session_transaction() as session:
+        assert url.rsplit("/", 1)[1] not in str(dict(session)), "never kept in the session cookie"
+    assert _count(db, "invitation_link_shown") == 1
+    assert app.test_client().get(_path(url)).status_code == 200
+
+
+def test_the_admin_makes_a_reset_link_for_a_user_who_has_signed_in(app, client, login_as, db, world):
+    login_as("admin")
+    target = world["facilitator2"]
+    target.last_login_at = NOW - timedelta(days=2)
+    db.session.commit()
+    page = _page(client.get(f"/admin/users/{target.id}"))
+    assert 'value="invitation"' not in page, "no invitation for an account that has signed in"
+
+    response = client.post(f"/admin/users/{target.id}/link", data={"purpose": "reset"})
+    assert _count(db, "password_reset_link_shown") == 1
+    url = re.search(r'id="link"[^>]*value="([^"]+)"', _page(response)).group(1)
+    assert "/auth/reset/" in url
+
+    refused = client.post(f"/admin/users/{target.id}/link", data={"purpose": "invitation"})
+    assert refused.status_code == 302
+    assert _message(app, "This account has already signed in: give its owner a password reset link instead.") in _page(
+        client.get(refused.headers["Location"])
+    )
+    assert client.post(f"/admin/users/{target.id}/link", data={"purpose": "other"}).status_code == 400
+
+
+@pytest.fixture
+def accounts(db):
+    """Six TPL accounts of Maluku Utara (angkatan 2024 and 2025, not the world's), the last one signed in."""
+    made = []
+    for i in range(6):
+        user = UserFactory(email=f"akun{i}@example.id", full_name=f"TPL Nomor {i}")
+        set_unusable_password(user)
+        FacilitatorFactory(user=user, region_code="82.71", angkatan=2024 if i % 2 == 0 else 2025)
+        made.append(user)
+    made[5].last_login_at = NOW - timedelta(days=1)
+    db.session.commit()
+    return made
+
+
+def test_the_invitations_page_lists_who_was_invited_and_who_signed_in(app, client, login_as, db, accounts, monkeypatch):
+    monkeypatch.setitem(app.config, "PER_PAGE", 4)
+    admin = login_as("admin")
+    with app.test_request_context():
+        from tpl_tracker.services.password_links import hand_over_link
+
+        hand_over_link(admin, accounts[0], "invitation")
+    db.session.commit()
+
+    first = _page(client.get("/admin/users/invitations?q=TPL Nomor"))
+    second = _page(client.get("/admin/users/invitations?q=TPL Nomor&page=2"))
+
+    assert "TPL Nomor 0" in first and "TPL Nomor 4" in second
+    assert _message(app, "%(total)d records", total=6) in first
+    assert _message(app, "Handed over by an administrator") in first and _message(app, "Valid") in first
+    assert _message(app, "No password yet") in first
+    only = _page(client.get("/admin/users/invitations?signed_in=yes"))
+    assert "TPL Nomor 5" in only and "TPL Nomor 0" not in only
+    filtered = _page(client.get("/admin/users/invitations?angkatan=2025&province=82"))
+    assert "TPL Nomor 1" in filtered and "TPL Nomor 0" not in filtered
+    assert client.get("/admin/users/invitations?angkatan=dua").status_code == 200
+
+
+def test_a_group_invitation_asks_first_then_queues_and_the_job_sends(app, client, login_as, db, accounts, mailbox):
+    from tpl_tracker.jobs import send_account_emails
+
+    login_as("admin")
+    listing = _page(client.get("/admin/users/invitations?angkatan=2024"))
+    assert 'href="/admin/users/invitations/send?angkatan=2024"' in listing
+
+    confirm = client.get("/admin/users/invitations/send?angkatan=2024")
+    assert _message(
+        app,
+        ("%(num)d account will be emailed an invitation.", "%(num)d accounts will be emailed an invitation."),
+        num=3,
+    ) in _page(confirm)
+    assert _count(db, "invitations_queued") == 0 and mailbox.messages == [], "asking changes nothing"
+
+    done = client.post("/admin/users/invitations/send?angkatan=2024")
+
+    assert done.status_code == 302 and done.headers["Location"] == "/admin/users/invitations?angkatan=2024"
+    assert _count(db, "invitations_queued") == 1
+    assert send_account_emails(NOW.date()) == 3
+    assert {m["To"] for m in mailbox.messages} == {"akun0@example.id", "akun2@example.id", "akun4@example.id"}
+    again = _page(client.get("/admin/users/invitations/send?angkatan=2024"))
+    assert _message(app, NOBODY_WAITING) in again
+
+
+def test_without_email_a_group_invitation_is_refused(app, client, login_as, db, accounts):
+    login_as("admin")
+    assert "MAIL_SERVER" in _page(client.get("/admin/users/invitations/send"))
+    response = client.post("/admin/users/invitations/send")
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PasswordLink)) == 0
 
 
 def test_production_with_email_needs_the_public_address(app, monkeypatch):
