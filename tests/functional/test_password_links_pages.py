@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tpl_tracker.models import AuditEntry, PasswordLink, User
+from tpl_tracker.models import AuditEntry, LinkState, PasswordLink, User
 from tpl_tracker.ratelimits import forget_refusals
 from tpl_tracker.services.passwords import verify_password
 from tpl_tracker.services.users import has_usable_password, set_unusable_password
@@ -384,6 +384,44 @@ def test_without_email_a_group_invitation_is_refused(app, client, login_as, db, 
     response = client.post("/admin/users/invitations/send")
     assert response.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PasswordLink)) == 0
+
+
+# --- flask accounts ---------------------------------------------------------------------------------------------------
+
+
+def test_the_invite_command_prints_a_working_link_without_smtp(app, client, db, invited):
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["accounts", "invite", "--email", invited.email])
+    assert refused.exit_code != 0 and "PUBLIC_URL" in refused.output
+
+    result = runner.invoke(
+        args=["accounts", "invite", "--email", "RINA@example.id", "--site-url", "https://tpl.example.id"]
+    )
+
+    assert result.exit_code == 0, result.output
+    url = re.search(r"https://tpl\.example\.id/auth/invitation/\S+", result.output).group(0)
+    assert client.get(_path(url)).status_code == 200
+    assert [link.state() for link in _links(db, invited)] == [LinkState.VALID]
+    unknown = runner.invoke(args=["accounts", "invite", "--email", "nobody@example.id"])
+    assert unknown.exit_code != 0 and "nobody@example.id" in unknown.output
+
+
+def test_the_invite_command_emails_with_smtp(app, db, invited, mailbox):
+    result = app.test_cli_runner().invoke(args=["accounts", "invite", "--email", invited.email])
+    assert result.exit_code == 0, result.output
+    assert len(mailbox.to(invited.email)) == 1 and "/auth/" not in result.output
+    printed = app.test_cli_runner().invoke(args=["accounts", "invite", "--email", invited.email, "--print-link"])
+    assert "https://tpl.example.id/auth/invitation/" in printed.output
+    assert [link.state() for link in _links(db, invited)] == [LinkState.REPLACED, LinkState.VALID]
+
+
+def test_the_reset_link_command(app, client, db, world, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://tpl.example.id")
+    result = app.test_cli_runner().invoke(args=["accounts", "reset-link", "--email", world["evaluator"].email])
+    assert result.exit_code == 0, result.output
+    url = re.search(r"https://tpl\.example\.id/auth/reset/\S+", result.output).group(0)
+    assert client.get(_path(url)).status_code == 200
+    assert _count(db, "password_reset_link_shown") == 1
 
 
 def test_production_with_email_needs_the_public_address(app, monkeypatch):
