@@ -377,6 +377,8 @@ def test_a_group_invitation_reaches_who_has_not_signed_in_by_province_and_angkat
     everyone = _candidates()
     assert "aktif@example.id" not in everyone and "off@example.id" not in everyone
     assert links.count_candidates(links.InvitationFilter(province="82")) == 3
+    assert links.count_candidates(links.InvitationFilter(province="82", signed_in=False)) == 3
+    assert links.count_candidates(links.InvitationFilter(signed_in=True)) == 0
 
 
 def test_a_group_invitation_is_queued_then_sent_by_the_job_and_not_repeated(app, db, admin, programme, mailbox):

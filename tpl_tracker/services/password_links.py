@@ -305,9 +305,10 @@ def invitation_candidates(filters: InvitationFilter):
     signed in yet, and hold no invitation still waiting or valid."""
     now = _now()
     holding = sa.select(PasswordLink.user_id).where(PasswordLink.purpose == LinkPurpose.INVITATION.value, _open(now))
-    return accounts(InvitationFilter(**{**vars(filters), "signed_in": False})).where(
+    query = accounts(InvitationFilter(**{**vars(filters), "signed_in": False})).where(
         User.is_enabled.is_(True), User.id.not_in(holding)
     )
+    return query.where(sa.false()) if filters.signed_in else query  # "has signed in" leaves nobody to invite
 
 
 def count_candidates(filters: InvitationFilter) -> int:
