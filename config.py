@@ -71,6 +71,8 @@ class Config:
     RATELIMIT_SIGNIN_CONCURRENT = _env_int("RATELIMIT_SIGNIN_CONCURRENT", 1)
     RATELIMIT_PASSWORD_CHANGE = os.environ.get("RATELIMIT_PASSWORD_CHANGE", "5 per minute; 20 per hour")
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per hour")
+    # Requests for a reset link of one address (the keyed hash of the typed address), from every client.
+    RATELIMIT_PASSWORD_RESET_PER_ACCOUNT = os.environ.get("RATELIMIT_PASSWORD_RESET_PER_ACCOUNT", "3 per hour")
 
     # Argon2id (argon2-cffi defaults: RFC 9106 low-memory profile, above OWASP's minimum).
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
@@ -89,6 +91,13 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "tpl-tracker@localhost")
+    # The address people open the app at (https://tpl.example.go.id): links in emails are built on it. Without it
+    # a link is built on the address of the request that makes it (the admin's page); the mail job and the
+    # commands, which have no request, need it.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
+    # Password links (services/password_links.py): how long an invitation and a reset link stay valid.
+    INVITATION_VALID_DAYS = _env_int("INVITATION_VALID_DAYS", 7)
+    RESET_LINK_VALID_MINUTES = _env_int("RESET_LINK_VALID_MINUTES", 60)
 
     # Tracer surveys fall due this many months after the exit date (comma-separated).
     TRACER_MONTHS = tuple(int(m) for m in os.environ.get("TRACER_MONTHS", "6,12,24").split(",") if m.strip())
@@ -126,6 +135,7 @@ class DevelopmentConfig(Config):
 
     ENV_NAME = "development"
     DEBUG = True
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", f"http://127.0.0.1:{_env_int('PORT', 5000)}").rstrip("/")
     SHOW_DEMO_ACCOUNTS = True
 
 
@@ -142,6 +152,7 @@ class TestingConfig(Config):
     RATELIMIT_SIGNIN_CONCURRENT = 100
     RATELIMIT_PASSWORD_CHANGE = "100000 per minute"
     RATELIMIT_PASSWORD_RESET = "100000 per minute"
+    RATELIMIT_PASSWORD_RESET_PER_ACCOUNT = "100000 per minute"
     RATELIMIT_STORAGE_URI = "memory://"
     # Cheaper Argon2id parameters keep the suite fast; production keeps the defaults.
     ARGON2_TIME_COST = 1
@@ -163,6 +174,12 @@ class ProductionConfig(Config):
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
         if missing:
             raise RuntimeError(f"Production configuration needs {', '.join(missing)} to be set.")
+        if os.environ.get("MAIL_SERVER") and not os.environ.get("PUBLIC_URL"):
+            # A reset link built on the Host header a stranger sent would carry the token to the stranger's site.
+            raise RuntimeError(
+                "With MAIL_SERVER set, production needs PUBLIC_URL (e.g. https://tpl.example.go.id): the links in "
+                "invitation and password reset emails are built on it."
+            )
         if len(os.environ["SECRET_KEY"].encode()) < MIN_SECRET_KEY_BYTES:
             raise RuntimeError(
                 f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes of random text, for example the output of "

@@ -323,3 +323,64 @@ def refused_use_case(match: str | None = None):
     with pytest.raises(ServiceError, match=match) as refusal:
         yield refusal
     _db.session.rollback()
+
+
+class Inbox:
+    """What a local SMTP server (aiosmtpd) received: each message parsed; a recipient containing "refused" is
+    refused, as a real server refuses an unknown mailbox."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if "refused" in address:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes
+        from email.policy import default
+
+        self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        """The messages sent to an address."""
+        return [message for message in self.messages if message["To"] == address]
+
+
+def link_in(message) -> str:
+    """The invitation or reset link of an email."""
+    match = re.search(r"https?://\S+/auth/(?:invitation|reset)/\S+", message.get_content())
+    assert match, message.get_content()
+    return match.group(0)
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A local SMTP server for the whole session (aiosmtpd in a thread): its inbox and port."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(app, smtp_server, monkeypatch):
+    """Email set up for this test (MAIL_SERVER on the local SMTP server, PUBLIC_URL for the links): the inbox,
+    emptied."""
+    inbox, port = smtp_server
+    inbox.messages.clear()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://tpl.example.id")
+    return inbox

@@ -39,6 +39,73 @@ def register(app: Flask) -> None:
             raise click.ClickException(error.message) from None
         click.echo(f"Created {user.email} ({user.role}).")
 
+    @app.cli.group("accounts")
+    def accounts_group():
+        """Accounts: invitations and password reset links."""
+
+    def _accounts_by_email(emails):
+        from .services.throttle import normalise_email
+
+        found = []
+        for email in emails:
+            user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+            if user is None:
+                raise click.ClickException(f"No account has the address {email}.")
+            found.append(user)
+        return found
+
+    @accounts_group.command("invite")
+    @click.option("--email", "emails", multiple=True, required=True, help="Address of the account (repeatable).")
+    @click.option("--print-link", is_flag=True, help="Print the link instead of emailing it (always without SMTP).")
+    @click.option("--site-url", default=None, help="Address of the site the link opens (default: PUBLIC_URL).")
+    @committed
+    def accounts_invite(emails, print_link, site_url):
+        """Invite accounts: email each an invitation (MAIL_SERVER set), or print each link to hand over."""
+        from . import mail
+        from .services import password_links
+
+        by_email = mail.configured() and not print_link
+        users = _accounts_by_email(emails)
+        for user in users:  # every account checked before any link is made
+            try:
+                password_links.check_invitable(user)
+            except ServiceError as error:
+                raise click.ClickException(f"{user.email}: {error.message}") from None
+        failed = []
+        for user in users:
+            try:
+                if by_email:
+                    if password_links.send_invitation(None, user, site_url=site_url):
+                        click.echo(f"Invitation emailed to {user.email}.")
+                    else:
+                        failed.append(user.email)
+                else:
+                    url, link = password_links.hand_over_link(None, user, "invitation", site_url=site_url)
+                    click.echo(f"{user.email}: {url}")
+                    click.echo(f"  works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC; deliver it yourself.")
+            except ServiceError as error:
+                raise click.ClickException(f"{user.email}: {error.message}") from None
+        if failed:
+            db.session.commit()  # keep what was sent, and the failures' audit entries
+            click.echo(f"Could not be sent (the email server refused or did not answer): {', '.join(failed)}", err=True)
+            sys.exit(1)
+
+    @accounts_group.command("reset-link")
+    @click.option("--email", required=True, help="Address of the account.")
+    @click.option("--site-url", default=None, help="Address of the site the link opens (default: PUBLIC_URL).")
+    @committed
+    def accounts_reset_link(email, site_url):
+        """Print a password reset link for an account, to hand over (it works once, for an hour)."""
+        from .services import password_links
+
+        (user,) = _accounts_by_email([email])
+        try:
+            url, link = password_links.hand_over_link(None, user, "reset", site_url=site_url)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from None
+        click.echo(url)
+        click.echo(f"  works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC; deliver it yourself.")
+
     @app.cli.command("sync-regions")
     @committed
     def sync_regions_command():

@@ -12,7 +12,9 @@ Redis shared by every worker and host). Decorate a view with the limits below, i
   the rest of the app answering when many addresses flood the form. It counts only the posts the other limits
   let through, so that the refused posts of one client cannot use up everyone's sign-ins;
 - `password_change_per_user`: changes of one's own password, per signed-in user;
-- `password_reset_limit`: the shared limit for asking a password reset, per client (with `per_account`).
+- `password_reset_limit`: asking for a password reset link, per client address;
+- `password_reset_per_account`: asking for a password reset link, per typed address (its keyed hash, unknown
+  addresses too), from every client.
 
 A refusal must cost far less than a page, or a flood of them still holds up the pages of those signed in:
 the limits are checked before the view, and the 429 answer is a small page built without a template or a
@@ -84,6 +86,12 @@ password_change_per_user = limiter.shared_limit(
 )
 password_reset_limit = limiter.shared_limit(
     _setting("RATELIMIT_PASSWORD_RESET"), scope="password-reset", key_func=client_key, methods=["POST"]
+)
+password_reset_per_account = limiter.shared_limit(
+    _setting("RATELIMIT_PASSWORD_RESET_PER_ACCOUNT"),
+    scope="password-reset-account",
+    key_func=account_key,
+    methods=["POST"],
 )
 
 

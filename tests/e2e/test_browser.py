@@ -187,3 +187,59 @@ def _new_page(browser):
         "console", lambda message: "Content Security Policy" in message.text and page.csp_errors.append(message.text)
     )
     return page
+
+
+def test_an_invitation_from_the_email_to_the_first_sign_in(browser, server, world, db, app, mailbox, monkeypatch):
+    """The admin emails an invitation (a local SMTP server receives it); its owner opens the link on a phone, chooses
+    a password, is signed in, signs out, and signs in again with that password."""
+    from tpl_tracker.services.users import has_usable_password, set_unusable_password
+
+    from ..conftest import link_in
+    from ..factories import UserFactory
+
+    monkeypatch.setitem(app.config, "PUBLIC_URL", server)  # the links point at the server under test
+    invited = UserFactory(email="rina.wati@example.id", full_name="Rina Wati", role="evaluator")
+    set_unusable_password(invited)
+    invited_id, admin_email = invited.id, world["admin"].email
+    db.session.commit()  # end the test's transaction: the server thread writes
+
+    admin_page = _new_page(browser)
+    sign_in(admin_page, server, admin_email)
+    admin_page.wait_for_url(f"{server}/")
+    admin_page.goto(f"{server}/admin/users/{invited_id}")
+    with admin_page.expect_navigation():
+        admin_page.locator(f"form[action$='/admin/users/{invited_id}/invite'] [type=submit]").click()
+    assert "rina.wati@example.id" in admin_page.locator(".alert-success").inner_text()
+
+    (message,) = mailbox.to("rina.wati@example.id")
+    assert message["Subject"] == "TPL Tracker: buat kata sandi akun Anda"
+    link = link_in(message)
+    assert link.startswith(f"{server}/auth/invitation/")
+
+    owner = _new_page(browser)
+    owner.goto(link)
+    assert "Rina Wati" in owner.content()
+    owner.fill("input[name=password]", "sagu lempeng dan teh manis")
+    owner.fill("input[name=confirm]", "sagu lempeng dan teh manis")
+    with owner.expect_navigation():
+        owner.locator("main form [type=submit]").click()
+    assert owner.url == f"{server}/"
+    assert owner.locator(".alert-success").count() == 1
+    assert has_usable_password(db.session.get(User, invited_id))
+    db.session.commit()
+
+    # Sign out (the menu is collapsed on a phone), then the first sign-in with the chosen password.
+    toggler = owner.locator(".navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()
+        owner.wait_for_selector("#mainnav.show")
+    owner.locator("form[action$='/auth/logout'] [type=submit]").click()
+    owner.wait_for_url(f"{server}/auth/login")
+    owner.fill("input[name=email]", "rina.wati@example.id")
+    owner.fill("input[name=password]", "sagu lempeng dan teh manis")
+    owner.click("main form [type=submit]")
+    owner.wait_for_url(f"{server}/")
+    # The link worked once: opened again, it says so.
+    owner.goto(link)
+    assert owner.locator("h1").inner_text() == "Tautan ini tidak berlaku"
+    assert admin_page.csp_errors == [] and owner.csp_errors == []

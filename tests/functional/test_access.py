@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from tpl_tracker.models import AuditEntry, ImportRun, OutcomeSurvey
 
 from ..clock import on
-from . import access_activities, access_businesses, access_reviews, access_supervision
+from . import access_accounts, access_activities, access_businesses, access_reviews, access_supervision
 from .access_common import ADMIN_ONLY, ADMIN_POST, ALL_200, LOGIN, ROLES
 
 PUBLIC_STATIC = {"static", "bootstrap.static"}
@@ -231,7 +231,13 @@ TABLE = [
         {},
         {"anonymous": LOGIN, "facilitator": 403, "supervisor": 302, "evaluator": 302, "admin": 403},
     ),
-] + (access_businesses.TABLE + access_activities.TABLE + access_reviews.TABLE + access_supervision.TABLE)
+] + (
+    access_businesses.TABLE
+    + access_activities.TABLE
+    + access_reviews.TABLE
+    + access_supervision.TABLE
+    + access_accounts.TABLE
+)
 
 # Routes that change data, with a valid-looking form, and the roles allowed to post it.
 WRITES = [
@@ -248,7 +254,13 @@ WRITES = [
     ("outcomes.edit", {"survey_id": "survey"}, {"facilitator", "supervisor", "evaluator"}),
     ("outcomes.verify", {"survey_id": "survey"}, {"supervisor", "evaluator"}),
     ("outcomes.add_business", {"survey_id": "survey"}, {"supervisor", "evaluator"}),
-] + (access_businesses.WRITES + access_activities.WRITES + access_reviews.WRITES + access_supervision.WRITES)
+] + (
+    access_businesses.WRITES
+    + access_activities.WRITES
+    + access_reviews.WRITES
+    + access_supervision.WRITES
+    + access_accounts.WRITES
+)
 
 
 @pytest.fixture

@@ -1,11 +1,21 @@
 """Forms of the admin blueprint."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import EqualTo, Length, Optional
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import AnyOf, EqualTo, Length, NumberRange, Optional
 
 from ..forms import Form
-from ..models import Role
+from ..models import LinkPurpose, Role
 
 REQUIRED = {"required": True}  # a hint for the browser; the rules themselves are services.users' checks
 
@@ -23,9 +33,10 @@ class UserForm(Form):
 
 
 class NewUserForm(UserForm):
-    """A new account with its first password."""
+    """A new account with its first password, or without one (left empty), to be invited."""
 
-    password = PasswordField(_l("Initial password"), render_kw=REQUIRED)
+    password = PasswordField(_l("Initial password (optional)"))
+    invite = BooleanField(_l("Email an invitation now"))
 
 
 class ResetPasswordForm(Form):
@@ -60,3 +71,30 @@ class AuditSearchForm(Form):
     entity_type = StringField(_l("Record type"), validators=[Optional(), Length(max=40)])
     entity_id = StringField(_l("Record id"), validators=[Optional(), Length(max=40)])
     typed_email = StringField(_l("Typed email"), validators=[Optional(), Length(max=254)])
+
+
+class InvitationSearchForm(Form):
+    """Filters of the invitations page (GET); a group invitation reaches the accounts they select."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=Role.choices(blank=_l("All roles")), validators=[Optional()])
+    province = SelectField(_l("Province"), validators=[Optional()], validate_choice=True)
+    angkatan = IntegerField(_l("Angkatan"), validators=[Optional(), NumberRange(1990, 2100)])
+    signed_in = SelectField(
+        _l("Signed in"),
+        choices=[
+            SelectChoice("", _l("Signed in or not")),
+            SelectChoice("no", _l("Not signed in yet")),
+            SelectChoice("yes", _l("Has signed in")),
+        ],
+        validators=[Optional()],
+    )
+
+
+class LinkForm(Form):
+    """Make an invitation or reset link for the admin to hand over."""
+
+    purpose = StringField(validators=[AnyOf(LinkPurpose.values())])

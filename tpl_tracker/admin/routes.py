@@ -3,15 +3,17 @@
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from .. import mail
 from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
-from ..models import AuditEntry, Facilitator, Role, User
+from ..models import AuditEntry, Facilitator, LinkPurpose, Role, User
 from ..pagination import paginate, paginate_by_key
 from ..security import roles_required
-from ..services import ServiceError
+from ..services import ServiceError, password_links
 from ..services.regions import province_choices, regency_choices
 from ..services.throttle import account_digest
 from ..services.users import (
@@ -19,12 +21,21 @@ from ..services.users import (
     check_new_password,
     check_user,
     create_user,
+    has_usable_password,
     reset_password,
     set_enabled,
     update_user,
 )
 from . import bp
-from .forms import AuditSearchForm, NewUserForm, ResetPasswordForm, UserForm, UserSearchForm
+from .forms import (
+    AuditSearchForm,
+    InvitationSearchForm,
+    LinkForm,
+    NewUserForm,
+    ResetPasswordForm,
+    UserForm,
+    UserSearchForm,
+)
 
 
 def _get_user_or_404(user_id: int) -> User:
@@ -75,15 +86,17 @@ def user_create():
     _scope_choices(form)
     if form.validate_on_submit():
         try:
-            user = create_user(current_user, _user_data(form), form.password.data or "")
+            user = create_user(current_user, _user_data(form), form.password.data or None)
         except ServiceError as error:
             show_service_error(form, error)
         else:
             flash(_("The account %(email)s has been created.", email=user.email), "success")
+            if form.invite.data:
+                _send_invitation(user)
             return redirect(url_for("admin.user_edit", user_id=user.id))
     elif form.is_submitted():
-        show_rule_problems(form, lambda: check_user(_user_data(form), password=form.password.data or ""))
-    return render_template("admin/user_form.html", form=form, user=None)
+        show_rule_problems(form, lambda: check_user(_user_data(form), password=form.password.data or None))
+    return render_template("admin/user_form.html", form=form, user=None, mail_configured=mail.configured())
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -108,7 +121,17 @@ def user_edit(user_id: int):
             return redirect(url_for("admin.user_edit", user_id=user.id))
     elif form.is_submitted():
         show_rule_problems(form, lambda: check_user(_user_data(form), user, current_user))
-    return render_template("admin/user_form.html", form=form, user=user, toggle_form=ConfirmForm())
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        toggle_form=ConfirmForm(),
+        link_form=LinkForm(),
+        has_password=has_usable_password(user),
+        invitation=password_links.latest_links([user.id], LinkPurpose.INVITATION.value).get(user.id),
+        reset_link=password_links.latest_links([user.id], LinkPurpose.RESET.value).get(user.id),
+        mail_configured=mail.configured(),
+    )
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -148,6 +171,122 @@ def user_password(user_id: int):
     elif form.is_submitted():
         show_rule_problems(form, lambda: check_new_password(form.password.data or "", user.email))
     return render_template("admin/user_password.html", form=form, user=user)
+
+
+def _send_invitation(user: User) -> bool:
+    """Email an invitation to one account now, flashing how it went (a refusal by the rules undoes nothing else)."""
+    try:
+        sent = password_links.send_invitation(current_user, user)
+    except ServiceError as error:  # refused before anything was written
+        flash(error.message, "danger")
+        return False
+    if sent:
+        flash(_("An invitation has been emailed to %(email)s.", email=user.email), "success")
+    else:
+        flash(_("The invitation could not be sent: the email server refused it or did not answer."), "danger")
+    return sent
+
+
+@bp.route("/users/<int:user_id>/invite", methods=["POST"])
+@roles_required(Role.ADMIN)
+def user_invite(user_id: int):
+    """Email an invitation to one account now (older invitations of the account stop working)."""
+    user = _get_user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    _send_invitation(user)
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/link", methods=["POST"])
+@roles_required(Role.ADMIN)
+def user_link(user_id: int):
+    """Make an invitation or password reset link and show it to the admin, to hand over by another channel."""
+    user = _get_user_or_404(user_id)
+    form = LinkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    purpose = LinkPurpose(form.purpose.data)
+    try:
+        url, link = password_links.hand_over_link(current_user, user, purpose.value)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template("admin/user_link.html", user=user, url=url, purpose=purpose, expires=link.expires_at)
+
+
+def _invitation_filter(form: InvitationSearchForm) -> password_links.InvitationFilter:
+    if not form.validate():
+        return password_links.InvitationFilter()
+    signed_in = {"yes": True, "no": False}.get(form.signed_in.data or "")
+    return password_links.InvitationFilter(
+        q=form.q.data or None,
+        role=form.role.data or None,
+        province=form.province.data or None,
+        angkatan=form.angkatan.data,
+        signed_in=signed_in,
+    )
+
+
+def _invitation_search_form() -> InvitationSearchForm:
+    form = InvitationSearchForm(request.args)
+    form.province.choices = [SelectChoice("", _("All provinces")), *province_choices()]
+    return form
+
+
+@bp.route("/users/invitations")
+@roles_required(Role.ADMIN)
+def invitations():
+    """Who has been invited, when, whether their link still works, and who has signed in; searchable, paged."""
+    form = _invitation_search_form()
+    filters = _invitation_filter(form)
+    page = paginate(password_links.accounts(filters))
+    ids = [user.id for user in page.items]
+    return render_template(
+        "admin/invitations.html",
+        form=form,
+        page=page,
+        invitations=password_links.latest_links(ids, LinkPurpose.INVITATION.value),
+        passwords={user.id: has_usable_password(user) for user in page.items},
+        candidates=password_links.count_candidates(filters) if not form.errors else 0,
+        mail_configured=mail.configured(),
+    )
+
+
+@bp.route("/users/invitations/send", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def invite_group():
+    """Invite by email every account of the filters that has not signed in yet: how many first, then on
+    confirmation queue them (the mail job sends them within a minute)."""
+    form = _invitation_search_form()
+    filters = _invitation_filter(form)
+    if form.errors:
+        abort(400)
+    confirm = ConfirmForm()
+    if confirm.validate_on_submit():
+        try:
+            queued = password_links.queue_invitations(current_user, filters)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(
+                ngettext(
+                    "%(num)d invitation is queued: it is emailed within a minute.",
+                    "%(num)d invitations are queued: they are emailed within a minute.",
+                    queued,
+                ),
+                "success",
+            )
+        return redirect(url_for("admin.invitations", **request.args.to_dict()))
+    return render_template(
+        "admin/invite_group.html",
+        form=form,
+        confirm=confirm,
+        count=password_links.count_candidates(filters),
+        mail_configured=mail.configured(),
+    )
 
 
 @bp.route("/audit")

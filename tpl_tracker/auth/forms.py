@@ -27,3 +27,19 @@ class ChangePasswordForm(Form):
     new_password = PasswordField(_l("New password"), render_kw={"required": True, "maxlength": MAX_TYPED_PASSWORD})
     confirm = PasswordField(_l("Repeat the new password"), render_kw={"required": True})
     submit = SubmitField(_l("Change password"))
+
+
+class ForgotPasswordForm(Form):
+    """The address to send a reset link to."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField(_l("Send me a reset link"))
+
+
+class SetPasswordForm(Form):
+    """The password chosen through an invitation or reset link, twice: field types only;
+    services.password_links.check_chosen_password has the rules."""
+
+    password = PasswordField(_l("New password"), render_kw={"required": True, "maxlength": MAX_TYPED_PASSWORD})
+    confirm = PasswordField(_l("Repeat the new password"), render_kw={"required": True})
+    submit = SubmitField(_l("Set password and sign in"))

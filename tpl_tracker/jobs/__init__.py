@@ -83,6 +83,28 @@ def email_digest(as_of: date) -> int:
     return sent
 
 
+def send_account_emails(as_of: date) -> int:
+    """Send the invitations and password reset links queued by the web pages (no-op without MAIL_SERVER)."""
+    from ..extensions import db
+    from ..services.password_links import send_queued
+
+    sent = 0
+    for _link in send_queued():
+        db.session.commit()  # per link: a later failure does not resend what went out
+        sent += 1
+    return sent
+
+
+def account_emails_waiting() -> bool:
+    """Whether an invitation or reset link waits to be emailed (ending the reading transaction)."""
+    from ..extensions import db
+    from ..services.password_links import queued_links_waiting
+
+    waiting = queued_links_waiting()
+    db.session.commit()
+    return waiting
+
+
 def run_queued_work(as_of: date) -> int:
     """Run the large imports and the job runs queued by the web pages (outside any web request)."""
     from .background import run_queued_work as run_queue
@@ -107,6 +129,13 @@ JOBS: dict[str, Job] = {
             "* * * * *",
             "Large imports and runs started with Run now, queued by the web pages: run outside the web request",
             due=queued_work_waiting,
+        ),
+        Job(
+            "send-account-emails",
+            send_account_emails,
+            "* * * * *",
+            "Invitations and password reset links queued by the web pages: send them by email",
+            due=account_emails_waiting,
         ),
         Job(
             "notify-contracts-ending",

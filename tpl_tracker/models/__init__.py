@@ -12,6 +12,9 @@ from .codes import (
     Gender,
     Grouping,
     JobOutcome,
+    LinkDelivery,
+    LinkPurpose,
+    LinkState,
     MarketReach,
     MonthAction,
     MonthStatus,
@@ -30,7 +33,7 @@ from .outcome import OutcomeSurvey
 from .region import Region
 from .review import LOCKED_STATUSES, MonthlyReport, MonthlyReportEvent, ReviewComment, Target
 from .system import AuditEntry, ImportRun, JobLock, JobRun, MetricSnapshot, Notification
-from .user import SignInThrottle, SupervisorRegion, User, new_session_token
+from .user import PasswordLink, SignInThrottle, SupervisorRegion, User, new_session_token
 
 __all__ = [
     "LOCKED_STATUSES",
@@ -54,6 +57,9 @@ __all__ = [
     "JobLock",
     "JobOutcome",
     "JobRun",
+    "LinkDelivery",
+    "LinkPurpose",
+    "LinkState",
     "MarketReach",
     "Mentorship",
     "MentorshipRequest",
@@ -64,6 +70,7 @@ __all__ = [
     "MonthlyReportEvent",
     "Notification",
     "OutcomeSurvey",
+    "PasswordLink",
     "PermitFacilitation",
     "PermitStatus",
     "PermitType",

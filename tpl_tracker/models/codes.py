@@ -225,3 +225,28 @@ class JobOutcome(CodeEnum):
     SKIPPED = "skipped", _l("Skipped")
     INTERRUPTED = "interrupted", _l("Interrupted")
     QUEUED = "queued", _l("Queued")
+
+
+class LinkPurpose(CodeEnum):
+    """What a password link is for: an invitation to a new account (7 days), or a reset (1 hour)."""
+
+    INVITATION = "invitation", _l("Invitation")
+    RESET = "reset", _l("Password reset")
+
+
+class LinkDelivery(CodeEnum):
+    """How a password link reaches its owner."""
+
+    EMAIL = "email", _l("By email")
+    MANUAL = "manual", _l("Handed over by an administrator")
+
+
+class LinkState(CodeEnum):
+    """Where a password link stands (not stored: read from its times, see PasswordLink.state)."""
+
+    QUEUED = "queued", _l("Waiting to be sent")
+    VALID = "valid", _l("Valid")
+    USED = "used", _l("Used")
+    EXPIRED = "expired", _l("Expired")
+    REPLACED = "replaced", _l("Replaced or withdrawn")
+    FAILED = "failed", _l("Could not be sent")

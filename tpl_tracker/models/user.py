@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
-from .codes import Role
+from .codes import LinkDelivery, LinkPurpose, LinkState, Role
 
 
 def new_session_token() -> str:
@@ -106,3 +106,54 @@ class SignInThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0, server_default="0")
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordLink(db.Model):
+    """A single-use link that lets its owner set a password: an invitation to a new account or a reset.
+
+    Only the SHA-256 of the link's random token is stored (`token_hash`); the token itself exists in the email or
+    on the administrator's screen, never here. A link waiting for the mail job has no token yet: the job makes it
+    when it sends (so a queue holds no secret). A link is valid until it expires, is used, or is replaced (a newer
+    link of the same purpose was issued, or the password was set another way).
+    """
+
+    __tablename__ = "password_links"
+    __table_args__ = (
+        LinkPurpose.check_constraint("purpose"),
+        LinkDelivery.check_constraint("delivery"),
+        sa.CheckConstraint(
+            "(token_hash IS NULL AND issued_at IS NULL AND expires_at IS NULL)"
+            " OR (token_hash IS NOT NULL AND issued_at IS NOT NULL AND expires_at IS NOT NULL)",
+            name="issued",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(12))
+    delivery: Mapped[str] = mapped_column(sa.String(8))
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    def state(self, now: datetime | None = None) -> LinkState:
+        """Where the link stands at `now` (UTC; default: this moment)."""
+        if self.used_at is not None:
+            return LinkState.USED
+        if self.revoked_at is not None:
+            return LinkState.REPLACED
+        if self.failed_at is not None:
+            return LinkState.FAILED
+        if self.token_hash is None:
+            return LinkState.QUEUED
+        if self.expires_at <= (now or utcnow()):
+            return LinkState.EXPIRED
+        return LinkState.VALID

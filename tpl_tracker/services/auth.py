@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from ..extensions import db
 from ..models import User, new_session_token
 from . import Problems, ServiceError, audit, throttle
-from .passwords import hash_password, needs_rehash, password_problem, verify_password
+from .passwords import hash_password, is_usable_hash, needs_rehash, password_problem, verify_password
 
 MAX_TYPED_PASSWORD = 256  # a longer current password is refused before anything is hashed
 
@@ -84,10 +84,11 @@ def authenticate(email: str, password: str, client: str | None = None) -> User:
         audit.record("login_refused_delay", actor=user, entity=user, note=f"account {account}")
         db.session.flush()
         raise ServiceError(_wait_message(wait))
-    if user is None:
-        # Hash anyway so that timing does not reveal which addresses exist.
+    if user is None or not is_usable_hash(user.password_hash):
+        # Hash anyway so that timing does not reveal which addresses exist, nor which have no password yet (an
+        # invited account: no password signs it in until its owner sets one through the link).
         verify_password(_dummy_hash(), password)
-        wait = _count_failure(None, client, account, now, "login_failed")
+        wait = _count_failure(user, client, account, now, "login_failed")
         raise ServiceError(_wait_message(wait) if wait else _("Wrong email or password."))
     if not verify_password(user.password_hash, password):
         wait = _count_failure(user, client, account, now, "login_failed")
@@ -158,8 +159,8 @@ def check_password_change(
 def change_password(
     user: User, current_password: str | None, new_password: str | None, confirm: str | None, client: str | None = None
 ) -> None:
-    """Change one's own password after checking the current one; other sessions end. A refusal names every problem
-    (check_password_change's, and a wrong current password).
+    """Change one's own password after checking the current one; other sessions end, open reset links stop working.
+    A refusal names every problem (check_password_change's, and a wrong current password).
 
     A wrong current password counts like a failed sign-in of the account from this client (same counters and
     delays) and is audited as `password_change_failed` (the caller commits it although the change is refused).
@@ -182,5 +183,8 @@ def change_password(
     user.password_changed_at = now
     end_all_sessions(user)
     throttle.forget(account, client)
+    from .password_links import withdraw_open_links  # it builds on this module
+
+    withdraw_open_links(user)
     audit.record("password_changed", actor=user, entity=user)
     db.session.flush()

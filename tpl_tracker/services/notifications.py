@@ -286,11 +286,9 @@ def reader_language(user: User) -> str:
 def send_email_digests(as_of: date) -> Iterator[User]:
     """Email each user one digest of their unread, not yet emailed notifications (only when MAIL_SERVER is set),
     yielding each user once their digest has gone out, so that the caller can commit that much."""
-    import smtplib
-    from email.message import EmailMessage
+    from .. import mail
 
-    config = current_app.config
-    if not config.get("MAIL_SERVER"):
+    if not mail.configured():
         return
     pending = db.session.execute(
         sa.select(Notification, User)
@@ -301,22 +299,14 @@ def send_email_digests(as_of: date) -> Iterator[User]:
     by_user: dict[int, tuple[User, list[Notification]]] = {}
     for notification, user in pending:
         by_user.setdefault(user.id, (user, []))[1].append(notification)
-    with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 25)), timeout=30) as smtp:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+    with mail.connection() as smtp:
         for user, notes in by_user.values():
-            message = EmailMessage()
-            message["From"] = config.get("MAIL_FROM", "tpl-tracker@localhost")
-            message["To"] = user.email
             with force_locale(reader_language(user)):
-                message["Subject"] = _("TPL Tracker: %(n)d new notifications", n=len(notes))
+                subject = _("TPL Tracker: %(n)d new notifications", n=len(notes))
                 lines = [_("Hello %(name)s,", name=user.full_name), ""]
                 lines += [f"- {notification_text(note)}" for note in notes]
                 lines += ["", _("Open TPL Tracker to see them.")]
-            message.set_content("\n".join(lines))
-            smtp.send_message(message)
+            mail.send(mail.new_message(user.email, subject, "\n".join(lines)), smtp)
             for note in notes:
                 note.emailed_at = utcnow()
             db.session.flush()

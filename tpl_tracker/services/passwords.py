@@ -1,5 +1,6 @@
 """Password hashing (Argon2id) and the password policy."""
 
+import secrets
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -9,6 +10,9 @@ from flask_babel import gettext as _
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
+# The stored "hash" of an account that has no usable password yet (invited, imported): no Argon2 hash starts with
+# it, so no password matches it (services/users.py, set_unusable_password / has_usable_password).
+UNUSABLE_PREFIX = "!"
 
 
 def _hasher() -> PasswordHasher:
@@ -23,6 +27,16 @@ def _hasher() -> PasswordHasher:
 def hash_password(password: str) -> str:
     """Hash a password with Argon2id."""
     return _hasher().hash(password)
+
+
+def unusable_hash() -> str:
+    """A stored value that no password matches: the prefix and random text (never two accounts alike)."""
+    return UNUSABLE_PREFIX + secrets.token_urlsafe(30)
+
+
+def is_usable_hash(password_hash: str | None) -> bool:
+    """True when a stored hash is a password's, False for an account that has none yet."""
+    return bool(password_hash) and not password_hash.startswith(UNUSABLE_PREFIX)
 
 
 def verify_password(password_hash: str, password: str) -> bool:

@@ -1,4 +1,9 @@
-"""Managing user accounts: create, change role and scope, deactivate, reset password."""
+"""Managing user accounts: create, change role and scope, deactivate, reset password.
+
+An account may have no usable password yet (created to be invited, or imported): `set_unusable_password` gives
+it one that no password matches, `has_usable_password` tells; its owner sets a password through an invitation
+or reset link (services/password_links.py).
+"""
 
 from dataclasses import dataclass, field
 
@@ -11,7 +16,7 @@ from ..extensions import db
 from ..models import Facilitator, Role, SupervisorRegion, User
 from . import Problems, ServiceError, audit, throttle
 from .auth import end_all_sessions
-from .passwords import hash_password, password_problem
+from .passwords import hash_password, is_usable_hash, password_problem, unusable_hash
 from .regions import region_exists
 
 FULL_NAME_MAX = 120
@@ -104,15 +109,31 @@ def _state(user: User) -> dict:
     return state
 
 
-def create_user(actor: User | None, data: UserData, password: str) -> User:
-    """Create an account with an initial password."""
+def set_unusable_password(user: User) -> None:
+    """Leave the account without a usable password: no password signs it in until its owner sets one through an
+    invitation or reset link (the caller audits)."""
+    user.password_hash = unusable_hash()
+
+
+def has_usable_password(user: User) -> bool:
+    """True when some password signs the account in; False for an account still waiting for its owner's."""
+    return is_usable_hash(user.password_hash)
+
+
+def create_user(actor: User | None, data: UserData, password: str | None = None) -> User:
+    """Create an account, with an initial password or (`password` None) without a usable one, to be invited."""
     email = check_user(data, password=password)
-    user = User(email=email, full_name=data.full_name.strip(), role=data.role, password_hash=hash_password(password))
+    user = User(email=email, full_name=data.full_name.strip(), role=data.role)
+    if password is None:
+        set_unusable_password(user)
+    else:
+        user.password_hash = hash_password(password)
     db.session.add(user)
     db.session.flush()
     _apply_scope(user, data)
     db.session.flush()
-    audit.record("user_created", actor=actor, entity=user, after=_state(user))
+    after = {**_state(user), "has_password": password is not None}
+    audit.record("user_created", actor=actor, entity=user, after=after)
     db.session.flush()
     return user
 
@@ -156,7 +177,8 @@ def set_enabled(actor: User, user: User, enabled: bool) -> User:
 
 
 def reset_password(actor: User, user: User, new_password: str) -> User:
-    """Set a new password chosen by an admin; the user's sessions end and every client's wait is lifted."""
+    """Set a new password chosen by an admin; the user's sessions end, every client's wait is lifted and their open
+    invitation or reset links stop working."""
     check_new_password(new_password, user.email)
     user.password_hash = hash_password(new_password)
     user.locked_until = None
@@ -164,6 +186,9 @@ def reset_password(actor: User, user: User, new_password: str) -> User:
     user.failed_login_window_start = None
     throttle.forget(throttle.account_digest(user.email))
     end_all_sessions(user)
+    from .password_links import withdraw_open_links  # it builds on this module
+
+    withdraw_open_links(user)
     audit.record("password_reset", actor=actor, entity=user)
     db.session.flush()
     return user

@@ -37,3 +37,25 @@ document.addEventListener("DOMContentLoaded", function () {
     sync();
   }
 });
+
+// Copy a value to the clipboard: <button data-copy="#link" data-copied="Copied">. Hidden (d-none) until this script
+// runs, since it does nothing without it; without the clipboard API the field stays there to copy by hand.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var source = document.querySelector(button.dataset.copy);
+    if (!source || !navigator.clipboard) {
+      return;
+    }
+    button.classList.remove("d-none");
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(source.value).then(function () {
+        button.textContent = button.dataset.copied;
+      });
+    });
+  });
+  document.querySelectorAll("input[readonly][data-select]").forEach(function (input) {
+    input.addEventListener("focus", function () {
+      input.select();
+    });
+  });
+});
