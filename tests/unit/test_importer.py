@@ -16,9 +16,10 @@ from tpl_tracker.services.importer import (
     import_workbook,
     template_workbook,
 )
+from tpl_tracker.services.metric import compute_figures
 from tpl_tracker.transactions import unit_of_work
 
-from ..clock import TOMORROW, YEAR, iso, on
+from ..clock import TODAY, TOMORROW, YEAR, iso, on
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory, make_nik
 
 BIRTH = date(1999, 5, 17)
@@ -652,8 +653,8 @@ def test_an_error_reads_as_sheet_row_column():
 
 def test_the_template_has_the_exact_headers_and_an_example_row(db):
     workbook = load_workbook(io.BytesIO(template_workbook()), read_only=True)
-    assert workbook.sheetnames == ["facilitators", "contracts", "outcomes"]
-    for name in workbook.sheetnames:
+    assert workbook.sheetnames == [*SHEETS, "accepted_values"]
+    for name in SHEETS:
         rows = list(workbook[name].iter_rows(values_only=True))
         assert list(rows[0]) == SHEETS[name]
         assert len(rows) == 2
@@ -683,10 +684,94 @@ def test_the_template_has_the_exact_headers_and_an_example_row(db):
     }
 
 
+def test_the_template_lists_the_accepted_values_and_offers_them_as_drop_downs(app, db):
+    workbook = load_workbook(io.BytesIO(template_workbook()))  # not read-only: data validations are read
+    values = workbook["accepted_values"]
+    rows = list(values.iter_rows(values_only=True))
+    listed = {(sheet, column, shown): (stored, also) for sheet, column, shown, stored, also in rows[1:]}
+    assert listed["contracts", "status", "Diberhentikan"][0] == "terminated"
+    assert "diputus" in listed["contracts", "status", "Diberhentikan"][1]
+    assert listed["facilitators", "polytechnic", "Politeknik ATI Makassar"][0] == "Politeknik ATI Makassar"
+    assert "ATI Makassar" in listed["facilitators", "polytechnic", "Politeknik ATI Makassar"][1].split("; ")
+    assert "PTKI Medan" in listed["facilitators", "polytechnic", "Politeknik Teknologi Kimia Industri Medan"][1]
+    assert listed["outcomes", "verification", "Terverifikasi"][0] == "verified"
+    drop_downs = {}
+    for name in SHEETS:
+        for validation in workbook[name].data_validations.dataValidation:
+            (cells,) = validation.sqref.ranges
+            column = SHEETS[name][cells.min_col - 1]
+            assert cells.min_row == 2 and cells.min_col == cells.max_col
+            assert validation.type == "list" and validation.errorStyle == "warning"
+            sheet, cell_range = validation.formula1.split("!")
+            drop_downs[name, column] = [cell.value for (cell,) in workbook[sheet][cell_range.replace("$", "")]]
+    assert drop_downs == {key: vocabulary.shown for key, vocabulary in importer.VOCABULARIES.items()}
+    assert drop_downs["outcomes", "status"] == [
+        "Berwirausaha",
+        "Bekerja",
+        "ASN",
+        "Melanjutkan studi",
+        "Belum bekerja",
+        "Lainnya",
+    ]
+
+
 def test_the_template_example_imports_cleanly(db, admin):
     result = import_workbook(io.BytesIO(template_workbook()), actor=admin)
     assert result.errors == []
     assert result.created == {"facilitators": 1, "contracts": 1, "outcomes": 1}
+
+
+# --- the spreadsheet vocabulary -------------------------------------------------------------
+
+
+def test_short_school_names_and_indonesian_words_are_stored_as_the_official_values(db, admin, tmp_path):
+    rows = valid_rows()
+    _set(rows, "facilitators", 0, polytechnic="ATI Makassar", gender="laki-laki")
+    _set(rows, "facilitators", 1, polytechnic="poltek  PTKI medan", gender="Perempuan")
+    _set(rows, "contracts", 0, status="Selesai")
+    _set(rows, "contracts", 1, status="AKTIF")
+    _set(rows, "contracts", 2, status="diputus")
+    _set(rows, "outcomes", 0, status="berwirausaha", verification="Terverifikasi")
+    _set(rows, "outcomes", 1, status="Bekerja", verification="belum diverifikasi")
+
+    result = import_workbook(write_workbook(tmp_path / "words.xlsx", rows), actor=admin)
+
+    assert result.errors == []
+    stored = dict(db.session.execute(sa.select(Facilitator.nik, Facilitator.polytechnic)).all())
+    assert stored == {NIK1: "Politeknik ATI Makassar", NIK2: "Politeknik Teknologi Kimia Industri Medan"}
+    assert dict(db.session.execute(sa.select(Facilitator.nik, Facilitator.gender)).all()) == {NIK1: "L", NIK2: "P"}
+    statuses = dict(db.session.execute(sa.select(Contract.number, Contract.status)).all())
+    assert statuses == {"KP/TPL/2024/001": "completed", "KP/TPL/2025/001": "active", "KP/TPL/2025/002": "terminated"}
+    surveys = set(db.session.execute(sa.select(OutcomeSurvey.status, OutcomeSurvey.verification)).all())
+    assert surveys == {("wirausaha", "verified"), ("bekerja", "unverified")}
+    # The report groups by the official names.
+    groups = [figures.key for figures in compute_figures(TODAY, "polytechnic")]
+    assert groups == ["Politeknik ATI Makassar", "Politeknik Teknologi Kimia Industri Medan"]
+
+    again = import_workbook(write_workbook(tmp_path / "words.xlsx", rows), actor=admin)
+    assert again.errors == [] and sum(again.created.values()) == sum(again.updated.values()) == 0
+
+
+@pytest.mark.parametrize(
+    "sheet,index,column,typed,shown",
+    [
+        ("facilitators", 0, "polytechnic", "ATI", "STMI Jakarta, Politeknik STTT Bandung"),
+        ("facilitators", 0, "gender", "X", "L, P"),
+        ("contracts", 0, "status", "ditunda", "Aktif, Selesai, Diberhentikan"),
+        ("outcomes", 0, "status", "pensiun", "Berwirausaha, Bekerja, ASN"),
+        ("outcomes", 1, "verification", "mungkin", "Belum diverifikasi, Terverifikasi, Ditolak"),
+    ],
+)
+def test_an_unknown_word_is_an_error_that_names_the_accepted_values(
+    db, admin, tmp_path, sheet, index, column, typed, shown
+):
+    rows = _set(valid_rows(), sheet, index, **{column: typed})
+
+    result = import_workbook(write_workbook(tmp_path / "bad.xlsx", rows), actor=admin)
+
+    (error,) = result.errors
+    assert (error.sheet, error.row, error.column) == (sheet, index + 2, column)
+    assert typed in error.message and shown in error.message
 
 
 def test_a_nik_may_be_written_with_separators(db, admin, tmp_path):

@@ -9,7 +9,6 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -24,15 +23,17 @@ from lokal import parse_nik
 from ..dates import programme_today
 from ..extensions import db
 from ..models import (
-    POLYTECHNICS,
+    CONTRACT_STATUS_WORDS,
+    GENDER_WORDS,
+    POLYTECHNIC_WORDS,
+    SURVEY_STATUS_WORDS,
+    VERIFICATION_WORDS,
     Contract,
-    ContractStatus,
     Facilitator,
-    Gender,
     OutcomeSurvey,
     Region,
-    SurveyStatus,
     Verification,
+    Vocabulary,
 )
 from . import Problems, ServiceError
 from .facilitators import (
@@ -68,6 +69,16 @@ SHEETS: dict[str, list[str]] = {
 }
 # Columns a sheet may have besides its own; absent means "keep / default".
 OPTIONAL_COLUMNS: dict[str, list[str]] = {"contracts": ["termination_reason"]}
+# The columns with a fixed list of values: the words each accepts (models/vocabulary.py), also offered as a
+# drop-down by the template workbook.
+VOCABULARIES: dict[tuple[str, str], Vocabulary] = {
+    ("facilitators", "gender"): GENDER_WORDS,
+    ("facilitators", "polytechnic"): POLYTECHNIC_WORDS,
+    ("contracts", "status"): CONTRACT_STATUS_WORDS,
+    ("outcomes", "status"): SURVEY_STATUS_WORDS,
+    ("outcomes", "verification"): VERIFICATION_WORDS,
+}
+VALUES_SHEET = "accepted_values"  # the template's list of the accepted words (not read by the import)
 # The contract fields whose column in the sheet has another name (the other fields are their own column).
 CONTRACT_COLUMNS = {"number": "contract_number", "placement_code": "placement_region"}
 
@@ -280,25 +291,20 @@ class _Row:
             return None
         return value
 
-    def spelled(self, column: str, allowed: Iterable[str]) -> str:
-        """The cell's text in the spelling of `allowed` when it names one of them (case does not matter), else as
-        typed (the service's checker judges it)."""
+    def term(self, column: str, default: str | None = None) -> str | None:
+        """The stored value the cell's word stands for (any spelling its column's vocabulary accepts); a blank cell
+        is `default`, or an error when there is none. An unknown word is an error naming the words offered."""
+        vocabulary = VOCABULARIES[self.sheet, column]
         typed = _text(self.cells.get(column))
-        return next((a for a in allowed if a.casefold() == typed.casefold()), typed)
-
-    def choice(self, column: str, allowed: Iterable[str], default: str | None = None) -> str | None:
-        allowed = list(allowed)
-        typed = _text(self.cells.get(column))
-        value = typed.lower() or default
+        if not typed:
+            if default is None:
+                self.error(column, _("This cell is required."))
+            return default
+        value = vocabulary.value_of(typed)
         if value is None:
-            self.error(column, _("This cell is required."))
-            return None
-        match = next((a for a in allowed if a.lower() == value), None)
-        if match is None:
-            self.error(
-                column, _("Unknown value %(value)s: use one of %(allowed)s.", value=typed, allowed=", ".join(allowed))
-            )
-        return match
+            allowed = ", ".join(vocabulary.shown)
+            self.error(column, _("Unknown value %(value)s: use one of %(allowed)s.", value=typed, allowed=allowed))
+        return value
 
 
 @dataclass(frozen=True)
@@ -588,10 +594,10 @@ class _Importer:
             data = FacilitatorData(
                 nik=raw_nik,
                 full_name=row.text("full_name"),
-                gender=row.spelled("gender", Gender.values()),
+                gender=row.term("gender"),
                 birth_date=row.date("birth_date"),
                 angkatan=row.integer("angkatan"),
-                polytechnic=row.spelled("polytechnic", POLYTECHNICS),
+                polytechnic=row.term("polytechnic"),
                 phone=row.text("phone"),
                 email=row.text("email"),
             )
@@ -624,7 +630,7 @@ class _Importer:
             nik = self._known_nik(row)
             contract_number = row.text("contract_number")
             existing = self.contracts_by_number.get(contract_number) if contract_number else None
-            status = row.spelled("status", ContractStatus.values())
+            status = row.term("status")
             reason = row.text("termination_reason") if row.has("termination_reason") else None
             if status == "terminated" and not reason:
                 keep = existing is not None and existing.status == "terminated"
@@ -645,7 +651,7 @@ class _Importer:
                 owner = self.facilitators.get(nik)
                 if owner is None or existing.facilitator_id != owner.id:
                     row.error("contract_number", _("This contract number belongs to another TPL."))
-            if status in ContractStatus.values() and status != "terminated" and data.terminated_on is not None:
+            if status is not None and status != "terminated" and data.terminated_on is not None:
                 row.error("terminated_on", _("Only a terminated contract has a termination date."))
             if not row.valid:
                 continue
@@ -704,8 +710,8 @@ class _Importer:
             row = _Row(sheet.name, number, cells, self.errors)
             nik = self._known_nik(row)
             survey_date = row.date("survey_date", required=True)
-            status = row.choice("status", SurveyStatus.values())
-            verification = row.choice("verification", Verification.values(), default=Verification.UNVERIFIED)
+            status = row.term("status")
+            verification = row.term("verification", default=Verification.UNVERIFIED)
             answers = SurveyData(
                 survey_date=survey_date,
                 status=status,
@@ -855,8 +861,12 @@ def import_workbook(source, actor=None, dry_run: bool = False) -> ImportResult:
     return ImportResult(created, updated, unchanged, [], dry_run)
 
 
+EXCEL_LAST_ROW = 1_048_576
+
+
 def template_workbook() -> bytes:
-    """An .xlsx file with the three sheets, their column names and one example row each."""
+    """An .xlsx file with the import's sheets, their column names and one example row each; a drop-down on each
+    column with a fixed list, and the sheet `accepted_values` listing every word those columns accept."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -877,20 +887,20 @@ def template_workbook() -> bytes:
             date(2022, 1, 3),
             date(2023, 12, 31),
             "82.71",
-            "completed",
+            "Selesai",
             None,
         ],
         "outcomes": [
             "8271011705990001",
             date(2024, 6, 30),
-            "wirausaha",
+            "Berwirausaha",
             "Keripik Pisang Mulia",
             date(2024, 2, 1),
             "9120001234567",
             "10794",
             2,
             15000000,
-            "unverified",
+            "Belum diverifikasi",
         ],
     }
     text_columns = {"nik", "phone", "contract_number", "placement_region", "nib", "kbli"}
@@ -910,6 +920,42 @@ def template_workbook() -> bytes:
             letter = cell.column_letter
             sheet.column_dimensions[letter].width = max(len(column) + 4, 14)
         sheet.freeze_panes = "A2"
+    _add_accepted_values(workbook)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _add_accepted_values(workbook) -> None:
+    """The sheet listing, for each column with a fixed list, the word to choose for each value, the value stored
+    and the other spellings accepted; and on that column a drop-down of the words to choose (other spellings may
+    still be typed: Excel only warns)."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    values = workbook.create_sheet(VALUES_SHEET)
+    values.append([_("Sheet"), _("Column"), _("Value to choose"), _("Stored as"), _("Also accepted")])
+    for cell in values[1]:
+        cell.font = Font(bold=True)
+    for (sheet_name, column), vocabulary in VOCABULARIES.items():
+        first = values.max_row + 1
+        for term in vocabulary.terms:
+            others = [word for word in vocabulary.accepted(term) if word != term.shown]
+            values.append([sheet_name, column, term.shown, term.value, "; ".join(others)])
+        last = values.max_row
+        sheet = workbook[sheet_name]
+        letter = get_column_letter(SHEETS[sheet_name].index(column) + 1)
+        drop_down = DataValidation(
+            type="list",
+            formula1=f"{VALUES_SHEET}!$C${first}:$C${last}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            error=_("Choose a value from the list; the other spellings on the sheet accepted_values are accepted too."),
+        )
+        drop_down.add(f"{letter}2:{letter}{EXCEL_LAST_ROW}")
+        sheet.add_data_validation(drop_down)
+    for letter, width in zip("ABCDE", (14, 14, 40, 40, 60), strict=True):
+        values.column_dimensions[letter].width = width
+    values.freeze_panes = "A2"
