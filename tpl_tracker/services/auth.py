@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from ..extensions import db
 from ..models import User, new_session_token
 from . import ServiceError, audit, throttle
-from .passwords import hash_password, needs_rehash, password_problem, verify_password
+from .passwords import hash_password, is_usable_hash, needs_rehash, password_problem, verify_password
 
 
 def load_user_by_token(token: str) -> User | None:
@@ -87,7 +87,7 @@ def authenticate(email: str, password: str, client: str | None = None) -> User:
         verify_password(_dummy_hash(), password)
         wait = _count_failure(None, client, account, now, "login_failed")
         raise ServiceError(_wait_message(wait) if wait else _("Wrong email or password."))
-    if not verify_password(user.password_hash, password):
+    if not _password_matches(user, password):
         wait = _count_failure(user, client, account, now, "login_failed")
         raise ServiceError(_wait_message(wait) if wait else _("Wrong email or password."))
     if not user.is_enabled:
@@ -104,6 +104,16 @@ def authenticate(email: str, password: str, client: str | None = None) -> User:
     audit.record("login", actor=user, entity=user)
     db.session.flush()
     return user
+
+
+def _password_matches(user: User, password: str) -> bool:
+    """Whether the password is the account's. An account without a usable password yet (created by an import)
+    matches none, and is refused after hashing as long as for a wrong password, so that timing does not reveal
+    which accounts have no password."""
+    if not is_usable_hash(user.password_hash):
+        verify_password(_dummy_hash(), password)
+        return False
+    return verify_password(user.password_hash, password)
 
 
 _DUMMY = {}

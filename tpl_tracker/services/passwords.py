@@ -1,5 +1,6 @@
 """Password hashing (Argon2id) and the password policy."""
 
+import secrets
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -9,6 +10,8 @@ from flask_babel import gettext as _
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
+# The start of a stored value that is no password hash: an Argon2 hash starts with "$argon2".
+UNUSABLE_PREFIX = "!"
 
 
 def _hasher() -> PasswordHasher:
@@ -25,8 +28,22 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+def unusable_password_hash() -> str:
+    """The stored value of an account created without a password (an import): no password matches it, so nobody
+    signs in to the account until a password is set for it (by its owner through an invitation, or by an admin).
+    Random, so that no two accounts share a value."""
+    return UNUSABLE_PREFIX + secrets.token_urlsafe(24)
+
+
+def is_usable_hash(password_hash: str | None) -> bool:
+    """False for the value of `unusable_password_hash` (and an empty one): no password can match it."""
+    return bool(password_hash) and not password_hash.startswith(UNUSABLE_PREFIX)
+
+
 def verify_password(password_hash: str, password: str) -> bool:
-    """Check a password against its hash without raising."""
+    """Check a password against its hash without raising; never true for an unusable password."""
+    if not is_usable_hash(password_hash):
+        return False
     try:
         return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
