@@ -11,6 +11,7 @@ from openpyxl import Workbook, load_workbook
 from tpl_tracker.models import AuditEntry, Contract, Facilitator, OutcomeSurvey
 from tpl_tracker.services import ServiceError, importer
 from tpl_tracker.services.importer import (
+    OPTIONAL_COLUMNS,
     SHEETS,
     RowError,
     import_workbook,
@@ -178,8 +179,12 @@ def test_import_creates_the_records_and_audits_each(db, admin, valid_file):
     survey = db.session.scalar(sa.select(OutcomeSurvey).where(OutcomeSurvey.facilitator_id == rahmat.id))
     assert survey.nib == "9120001234567" and survey.monthly_revenue == 15000000
     assert survey.recorded_by_id is None  # recorded outside the app: the audit entry names the importer
+    # Rahmat's email made his account (Siti has no email: no account).
+    assert result.accounts == {"created": 1, "linked": 0, "unchanged": 0}
+    assert rahmat.user.email == "rahmat@example.id" and rahmat.user.role == "facilitator"
     actions = [e.action for e in db.session.scalars(sa.select(AuditEntry))]
-    assert sorted(actions) == sorted(["facilitator_created"] * 2 + ["contract_created"] * 3 + ["survey_recorded"] * 2)
+    expected = ["user_created"] + ["facilitator_created"] * 2 + ["contract_created"] * 3 + ["survey_recorded"] * 2
+    assert sorted(actions) == sorted(expected)
     assert all(e.actor_id == admin.id for e in db.session.scalars(sa.select(AuditEntry)))
 
 
@@ -343,6 +348,13 @@ BAD_ROWS = [
     ("angkatan not plausible", lambda r: _set(r, "facilitators", 0, angkatan=1950), "facilitators", 2, "angkatan"),
     ("name missing", lambda r: _set(r, "facilitators", 1, full_name=None), "facilitators", 3, "full_name"),
     (
+        "duplicate email in file",
+        lambda r: _set(r, "facilitators", 1, email="Rahmat@Example.id"),
+        "facilitators",
+        3,
+        "email",
+    ),
+    (
         "birth date not a date",
         lambda r: _set(r, "facilitators", 0, birth_date="17/05/1999"),
         "facilitators",
@@ -351,7 +363,7 @@ BAD_ROWS = [
     ),
     (
         "duplicate nik in file",
-        lambda r: _add(r, "facilitators", facilitator_row(full_name="Copy")),
+        lambda r: _add(r, "facilitators", facilitator_row(full_name="Copy", email="copy@example.id")),
         "facilitators",
         4,
         "nik",
@@ -656,10 +668,12 @@ def test_the_template_has_the_exact_headers_and_an_example_row(db):
     assert workbook.sheetnames == [*SHEETS, "accepted_values"]
     for name in SHEETS:
         rows = list(workbook[name].iter_rows(values_only=True))
-        assert list(rows[0]) == SHEETS[name]
+        assert list(rows[0]) == SHEETS[name] + OPTIONAL_COLUMNS.get(name, [])
         assert len(rows) == 2
+    assert OPTIONAL_COLUMNS == {"supervisors": ["assigned_niks"], "contracts": ["termination_reason"]}
     assert SHEETS == {
         "facilitators": ["nik", "full_name", "email", "phone", "gender", "birth_date", "angkatan", "polytechnic"],
+        "supervisors": ["email", "full_name", "phone", "region_codes"],
         "contracts": [
             "nik",
             "contract_number",
@@ -718,7 +732,11 @@ def test_the_template_lists_the_accepted_values_and_offers_them_as_drop_downs(ap
 def test_the_template_example_imports_cleanly(db, admin):
     result = import_workbook(io.BytesIO(template_workbook()), actor=admin)
     assert result.errors == []
-    assert result.created == {"facilitators": 1, "contracts": 1, "outcomes": 1}
+    assert result.created == {"facilitators": 1, "supervisors": 1, "contracts": 1, "outcomes": 1}
+    assert result.accounts == {"created": 2, "linked": 0, "unchanged": 0}
+    tpl = db.session.scalar(sa.select(Facilitator))
+    assert tpl.user.email == "rahmat@example.id" and tpl.supervisor.email == "pembina.ternate@example.id"
+    assert tpl.supervisor.region_codes == ["82.71", "82.72"]
 
 
 # --- the spreadsheet vocabulary -------------------------------------------------------------
