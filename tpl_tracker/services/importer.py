@@ -741,10 +741,13 @@ class _Importer:
         changes the supervisor account with that address. An account of another role, or linked to another TPL,
         is refused. The supervisors' assigned TPL then get them as supervisor."""
         tpl_plans, supervisor_plans = self.plans.get("facilitators", []), self.plans.get("supervisors", [])
-        emails = [plan.email for plan in tpl_plans + supervisor_plans if plan.email]
-        if not emails:
+        # The accounts with the addresses of TPL without an account yet and of the supervisors (a TPL who has an
+        # account keeps it: theirs is not loaded).
+        wanted = [p.email for p in tpl_plans if p.email and (p.existing is None or p.existing.user_id is None)]
+        wanted += [plan.email for plan in supervisor_plans]
+        if not wanted and not any(plan.email for plan in tpl_plans):
             return
-        accounts = {user.email: user for user in _load(User, User.email, emails)}
+        accounts = {user.email: user for user in _load(User, User.email, wanted)}
         linked = {
             tpl.user_id: tpl for tpl in _load(Facilitator, Facilitator.user_id, [u.id for u in accounts.values()])
         }
