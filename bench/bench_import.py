@@ -1,9 +1,14 @@
 """Benchmark of `import_workbook`: a 20,000-row workbook into a fresh SQLite database.
 
     .venv/bin/python bench/bench_import.py [--facilitators 8000] [--contracts 8000] [--outcomes 4000]
+                                           [--supervisors 0] [--database-url URL]
+    .venv/bin/python bench/bench_import.py --accounts   # 2,000 TPL with emails and 40 supervisors, nothing else
 
-Prints the elapsed seconds and the peak RSS of the process for a dry run, the import itself
-and a second import of the same file (everything unchanged). Not a test: run it by hand.
+Every TPL has an email, so the import also creates their accounts; `--supervisors N` adds a supervisors sheet
+(each with a province or two kabupaten/kota and an equal share of the TPL). Prints the elapsed seconds and the
+peak RSS of the process for a dry run, the import itself and a second import of the same file (everything
+unchanged). `--database-url` imports into that empty database (migrated first) instead of a temporary SQLite
+file. Not a test: run it by hand.
 """
 
 import argparse
@@ -19,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from openpyxl import Workbook
 
-POLYTECHNICS = ["STMI Jakarta", "Politeknik ATI Makassar", "Politeknik AKA Bogor", "Politeknik ATK Yogyakarta"]
+# Official names and the short forms programme spreadsheets use (models/vocabulary.py).
+POLYTECHNICS = ["STMI Jakarta", "ATI Makassar", "Politeknik AKA Bogor", "Poltek ATK Yogyakarta", "PTKI Medan"]
 
 
 def nik(district: str, birth: date, gender: str, serial: int) -> str:
@@ -28,9 +34,17 @@ def nik(district: str, birth: date, gender: str, serial: int) -> str:
     return f"{district}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"
 
 
-def build_workbook(path: Path, facilitators: int, contracts: int, outcomes: int, regions: list[str]) -> int:
+def build_workbook(
+    path: Path,
+    facilitators: int,
+    contracts: int,
+    outcomes: int,
+    regions: list[str],
+    supervisors: int = 0,
+    provinces: tuple[str, ...] = (),
+) -> int:
     """Write the workbook in write-only mode (flat memory); return the number of data rows."""
-    from tpl_tracker.services.importer import SHEETS
+    from tpl_tracker.services.importer import OPTIONAL_COLUMNS, SHEETS
 
     workbook = Workbook(write_only=True)
     people = []
@@ -53,8 +67,25 @@ def build_workbook(path: Path, facilitators: int, contracts: int, outcomes: int,
                 POLYTECHNICS[i % len(POLYTECHNICS)],
             ]
         )
-    sheet = workbook.create_sheet("contracts")
-    sheet.append(SHEETS["contracts"])
+    if supervisors:
+        sheet = workbook.create_sheet("supervisors")
+        sheet.append(SHEETS["supervisors"] + OPTIONAL_COLUMNS["supervisors"])
+        share = -(-len(people) // supervisors)
+        for j in range(supervisors):
+            two_regencies = f"{regions[j % len(regions)]};{regions[(j + 1) % len(regions)]}"
+            scope = provinces[j % len(provinces)] if j % 2 else two_regencies
+            assigned = "; ".join(people[j * share : (j + 1) * share])
+            sheet.append([f"pembina{j}@example.id", f"Pembina {j}", f"0813{j:08d}", scope, assigned])
+    if contracts:
+        _contracts_sheet(workbook.create_sheet("contracts"), SHEETS["contracts"], people, contracts, regions)
+    if outcomes:
+        _outcomes_sheet(workbook.create_sheet("outcomes"), SHEETS["outcomes"], people, outcomes)
+    workbook.save(path)
+    return facilitators + supervisors + contracts + outcomes
+
+
+def _contracts_sheet(sheet, columns: list[str], people: list[str], contracts: int, regions: list[str]) -> None:
+    sheet.append(columns)
     for i in range(contracts):
         person, term = people[i % len(people)], i // len(people)
         start = date(2022 + 2 * term, 1, 1)
@@ -71,8 +102,10 @@ def build_workbook(path: Path, facilitators: int, contracts: int, outcomes: int,
                 date(2023 + 2 * term, 6, 30) if terminated else None,
             ]
         )
-    sheet = workbook.create_sheet("outcomes")
-    sheet.append(SHEETS["outcomes"])
+
+
+def _outcomes_sheet(sheet, columns: list[str], people: list[str], outcomes: int) -> None:
+    sheet.append(columns)
     for i in range(outcomes):
         person = people[i % len(people)]
         survey = date(2024, 7, 1) + timedelta(days=(i // len(people)) * 30)
@@ -88,13 +121,11 @@ def build_workbook(path: Path, facilitators: int, contracts: int, outcomes: int,
                     "10794",
                     i % 12,
                     500_000 * (i % 50),
-                    "verified" if i % 3 else "unverified",
+                    "terverifikasi" if i % 3 else "unverified",
                 ]
             )
         else:
             sheet.append([person, survey.isoformat(), "bekerja", None, None, None, None, None, None, "unverified"])
-    workbook.save(path)
-    return facilitators + contracts + outcomes
 
 
 def peak_rss_mb() -> float:
@@ -107,28 +138,37 @@ def main() -> None:
     parser.add_argument("--facilitators", type=int, default=8000)
     parser.add_argument("--contracts", type=int, default=8000)
     parser.add_argument("--outcomes", type=int, default=4000)
+    parser.add_argument("--supervisors", type=int, default=0)
+    parser.add_argument("--accounts", action="store_true", help="2,000 TPL and 40 supervisors, nothing else")
+    parser.add_argument("--database-url", help="an empty database to import into (default: a temporary SQLite file)")
     args = parser.parse_args()
+    if args.accounts:
+        args.facilitators, args.supervisors, args.contracts, args.outcomes = 2000, 40, 0, 0
 
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
     from tpl_tracker import create_app
     from tpl_tracker.extensions import db
-    from tpl_tracker.models import AuditEntry, Region
+    from tpl_tracker.models import AuditEntry, Region, User
     from tpl_tracker.services.importer import import_workbook
     from tpl_tracker.transactions import unit_of_work
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db"})
+        url = args.database_url or f"sqlite:///{tmp}/bench.db"
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
             upgrade()
             regions = list(
                 db.session.scalars(sa.select(Region.code).where(Region.level == 2).order_by(Region.code).limit(40))
             )
+            provinces = tuple(db.session.scalars(sa.select(Region.code).where(Region.level == 1)))
             db.session.rollback()
             path = Path(tmp) / "bench.xlsx"
             started = time.perf_counter()
-            rows = build_workbook(path, args.facilitators, args.contracts, args.outcomes, regions)
+            rows = build_workbook(
+                path, args.facilitators, args.contracts, args.outcomes, regions, args.supervisors, provinces
+            )
             print(
                 f"workbook: {rows} rows, {os.path.getsize(path) / 1e6:.1f} MB, "
                 f"written in {time.perf_counter() - started:.1f} s; peak RSS so far {peak_rss_mb():.0f} MB"
@@ -144,10 +184,12 @@ def main() -> None:
                 assert not result.errors, [str(e) for e in result.errors[:10]]
                 print(
                     f"{label:9}: {elapsed:6.1f} s  peak RSS {before:.0f} -> {peak_rss_mb():.0f} MB  "
-                    f"created={result.created} updated={result.updated} unchanged={result.unchanged}"
+                    f"created={result.created} updated={result.updated} unchanged={result.unchanged} "
+                    f"accounts={result.accounts}"
                 )
             audits = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
-            print(f"audit entries: {audits}")
+            accounts = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+            print(f"audit entries: {audits}; accounts: {accounts}")
         with app.app_context():
             db.engine.dispose()
 

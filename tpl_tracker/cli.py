@@ -270,7 +270,8 @@ def register(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Check the workbook and report, without writing anything.")
     @committed
     def import_data_command(file, dry_run):
-        """Import TPL, contracts and tracer surveys from an .xlsx workbook: every row or none."""
+        """Import TPL (with their accounts), supervisors, contracts and tracer surveys from an .xlsx workbook: every
+        row or none."""
         from flask_babel import gettext as _
 
         from .services.importer import SHEETS, import_workbook
@@ -292,6 +293,8 @@ def register(app: Flask) -> None:
                 )
             else:
                 click.echo(_("%(sheet)s: no such sheet, skipped", sheet=sheet))
+        if result.accounts and not result.errors:
+            click.echo(result.accounts_summary())
         for error in result.errors:
             click.echo(str(error))
         if result.errors:

@@ -4,7 +4,7 @@ The lists search with `lower(column) LIKE '%text%'`, which no B-tree index serve
 index does, so a search stays flat as the tables grow. SQLite has no such index and scans (its tables are small).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02 10:00:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

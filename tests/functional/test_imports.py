@@ -5,7 +5,7 @@ import io
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from tpl_tracker.models import AuditEntry, Contract, Facilitator
+from tpl_tracker.models import AuditEntry, Contract, Facilitator, User
 from tpl_tracker.services.importer import SHEETS
 
 from ..clock import iso
@@ -17,6 +17,13 @@ from ..unit.test_importer import (
     table_counts,
     valid_rows,
     write_workbook,
+)
+
+ACCOUNTS_DONE = (
+    "Accounts: %(created)d created, %(linked)d linked to their TPL, %(unchanged)d already there (left as they are)."
+)
+ACCOUNTS_DRY_RUN = (
+    "Accounts: %(created)d to create, %(linked)d to link to their TPL, %(unchanged)d already there (left as they are)."
 )
 
 
@@ -49,6 +56,9 @@ def test_admin_uploads_a_workbook(app, client, login_as, db, tmp_path):
         sa.select(AuditEntry).where(AuditEntry.action == "facilitator_created", AuditEntry.entity_id == str(tpl.id))
     )
     assert entry.actor_id == admin.id and entry.ip == "127.0.0.1"
+    accounts = ACCOUNTS_DONE
+    assert ui_message(app, accounts, created=1, linked=0, unchanged=0) in page_text(response)
+    assert tpl.user.email == "rahmat@example.id"
 
 
 def test_a_dry_run_upload_writes_nothing(app, client, login_as, db, tmp_path):
@@ -60,6 +70,8 @@ def test_a_dry_run_upload_writes_nothing(app, client, login_as, db, tmp_path):
 
     assert response.status_code == 200
     assert ui_message(app, "The workbook has no errors. Nothing was written (dry run).") in page_text(response)
+    accounts = ACCOUNTS_DRY_RUN
+    assert ui_message(app, accounts, created=1, linked=0, unchanged=0) in page_text(response)
     after = table_counts(db)
     assert after["facilitators"] == before["facilitators"] and after["contracts"] == before["contracts"]
 
@@ -106,7 +118,7 @@ def test_the_template_downloads(client, login_as):
     assert "attachment" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data), read_only=True)
     for name, columns in SHEETS.items():
-        assert list(next(workbook[name].iter_rows(values_only=True))) == columns
+        assert list(next(workbook[name].iter_rows(values_only=True)))[: len(columns)] == columns
 
 
 def test_the_admin_menu_links_the_import_page(client, login_as):
@@ -125,6 +137,9 @@ def test_cli_imports_a_valid_workbook(app, db, tmp_path):
     assert result.exit_code == 0, result.output
     assert "facilitators" in result.output and "contracts" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Facilitator)) == 2
+    accounts = ACCOUNTS_DONE
+    assert ui_message(app, accounts, created=1, linked=0, unchanged=0) in result.output
+    assert db.session.scalar(sa.select(User.role).where(User.email == "rahmat@example.id")) == "facilitator"
 
 
 def test_cli_dry_run_writes_nothing(app, db, tmp_path):
@@ -157,3 +172,17 @@ def test_cli_refuses_a_file_that_is_not_a_workbook(app, db, tmp_path):
     result = app.test_cli_runner().invoke(args=["import-data", str(path)])
     assert result.exit_code != 0
     assert ui_message(app, "The file is not an xlsx workbook.") in result.output
+
+
+def test_an_imported_supervisor_shows_with_phone_and_scope_on_the_account_page(client, login_as, db, tmp_path):
+    from ..unit.test_import_accounts import supervisor_row, workbook
+
+    login_as("admin")
+    path = workbook(tmp_path, facilitators=[facilitator_row()], supervisors=[supervisor_row()])
+
+    assert _upload(client, path.read_bytes()).status_code == 200
+
+    supervisor = db.session.scalar(sa.select(User).where(User.email == "pembina.ternate@example.id"))
+    assert supervisor.role == "supervisor" and supervisor.region_codes == ["82", "82.71"]
+    html = page_text(client.get(f"/admin/users/{supervisor.id}"))
+    assert "0812-9876-5432" in html

@@ -11,14 +11,16 @@ from openpyxl import Workbook, load_workbook
 from tpl_tracker.models import AuditEntry, Contract, Facilitator, OutcomeSurvey
 from tpl_tracker.services import ServiceError, importer
 from tpl_tracker.services.importer import (
+    OPTIONAL_COLUMNS,
     SHEETS,
     RowError,
     import_workbook,
     template_workbook,
 )
+from tpl_tracker.services.metric import compute_figures
 from tpl_tracker.transactions import unit_of_work
 
-from ..clock import TOMORROW, YEAR, iso, on
+from ..clock import TODAY, TOMORROW, YEAR, iso, on
 from ..factories import ContractFactory, FacilitatorFactory, UserFactory, make_nik
 
 BIRTH = date(1999, 5, 17)
@@ -177,8 +179,12 @@ def test_import_creates_the_records_and_audits_each(db, admin, valid_file):
     survey = db.session.scalar(sa.select(OutcomeSurvey).where(OutcomeSurvey.facilitator_id == rahmat.id))
     assert survey.nib == "9120001234567" and survey.monthly_revenue == 15000000
     assert survey.recorded_by_id is None  # recorded outside the app: the audit entry names the importer
+    # Rahmat's email made his account (Siti has no email: no account).
+    assert result.accounts == {"created": 1, "linked": 0, "unchanged": 0}
+    assert rahmat.user.email == "rahmat@example.id" and rahmat.user.role == "facilitator"
     actions = [e.action for e in db.session.scalars(sa.select(AuditEntry))]
-    assert sorted(actions) == sorted(["facilitator_created"] * 2 + ["contract_created"] * 3 + ["survey_recorded"] * 2)
+    expected = ["user_created"] + ["facilitator_created"] * 2 + ["contract_created"] * 3 + ["survey_recorded"] * 2
+    assert sorted(actions) == sorted(expected)
     assert all(e.actor_id == admin.id for e in db.session.scalars(sa.select(AuditEntry)))
 
 
@@ -342,6 +348,13 @@ BAD_ROWS = [
     ("angkatan not plausible", lambda r: _set(r, "facilitators", 0, angkatan=1950), "facilitators", 2, "angkatan"),
     ("name missing", lambda r: _set(r, "facilitators", 1, full_name=None), "facilitators", 3, "full_name"),
     (
+        "duplicate email in file",
+        lambda r: _set(r, "facilitators", 1, email="Rahmat@Example.id"),
+        "facilitators",
+        3,
+        "email",
+    ),
+    (
         "birth date not a date",
         lambda r: _set(r, "facilitators", 0, birth_date="17/05/1999"),
         "facilitators",
@@ -350,7 +363,7 @@ BAD_ROWS = [
     ),
     (
         "duplicate nik in file",
-        lambda r: _add(r, "facilitators", facilitator_row(full_name="Copy")),
+        lambda r: _add(r, "facilitators", facilitator_row(full_name="Copy", email="copy@example.id")),
         "facilitators",
         4,
         "nik",
@@ -652,13 +665,15 @@ def test_an_error_reads_as_sheet_row_column():
 
 def test_the_template_has_the_exact_headers_and_an_example_row(db):
     workbook = load_workbook(io.BytesIO(template_workbook()), read_only=True)
-    assert workbook.sheetnames == ["facilitators", "contracts", "outcomes"]
-    for name in workbook.sheetnames:
+    assert workbook.sheetnames == [*SHEETS, "accepted_values"]
+    for name in SHEETS:
         rows = list(workbook[name].iter_rows(values_only=True))
-        assert list(rows[0]) == SHEETS[name]
+        assert list(rows[0]) == SHEETS[name] + OPTIONAL_COLUMNS.get(name, [])
         assert len(rows) == 2
+    assert OPTIONAL_COLUMNS == {"supervisors": ["assigned_niks"], "contracts": ["termination_reason"]}
     assert SHEETS == {
         "facilitators": ["nik", "full_name", "email", "phone", "gender", "birth_date", "angkatan", "polytechnic"],
+        "supervisors": ["email", "full_name", "phone", "region_codes"],
         "contracts": [
             "nik",
             "contract_number",
@@ -683,10 +698,98 @@ def test_the_template_has_the_exact_headers_and_an_example_row(db):
     }
 
 
+def test_the_template_lists_the_accepted_values_and_offers_them_as_drop_downs(app, db):
+    workbook = load_workbook(io.BytesIO(template_workbook()))  # not read-only: data validations are read
+    values = workbook["accepted_values"]
+    rows = list(values.iter_rows(values_only=True))
+    listed = {(sheet, column, shown): (stored, also) for sheet, column, shown, stored, also in rows[1:]}
+    assert listed["contracts", "status", "Diberhentikan"][0] == "terminated"
+    assert "diputus" in listed["contracts", "status", "Diberhentikan"][1]
+    assert listed["facilitators", "polytechnic", "Politeknik ATI Makassar"][0] == "Politeknik ATI Makassar"
+    assert "ATI Makassar" in listed["facilitators", "polytechnic", "Politeknik ATI Makassar"][1].split("; ")
+    assert "PTKI Medan" in listed["facilitators", "polytechnic", "Politeknik Teknologi Kimia Industri Medan"][1]
+    assert listed["outcomes", "verification", "Terverifikasi"][0] == "verified"
+    drop_downs = {}
+    for name in SHEETS:
+        for validation in workbook[name].data_validations.dataValidation:
+            (cells,) = validation.sqref.ranges
+            column = SHEETS[name][cells.min_col - 1]
+            assert cells.min_row == 2 and cells.min_col == cells.max_col
+            assert validation.type == "list" and validation.errorStyle == "warning"
+            sheet, cell_range = validation.formula1.split("!")
+            drop_downs[name, column] = [cell.value for (cell,) in workbook[sheet][cell_range.replace("$", "")]]
+    assert drop_downs == {key: vocabulary.shown for key, vocabulary in importer.VOCABULARIES.items()}
+    assert drop_downs["outcomes", "status"] == [
+        "Berwirausaha",
+        "Bekerja",
+        "ASN",
+        "Melanjutkan studi",
+        "Belum bekerja",
+        "Lainnya",
+    ]
+
+
 def test_the_template_example_imports_cleanly(db, admin):
     result = import_workbook(io.BytesIO(template_workbook()), actor=admin)
     assert result.errors == []
-    assert result.created == {"facilitators": 1, "contracts": 1, "outcomes": 1}
+    assert result.created == {"facilitators": 1, "supervisors": 1, "contracts": 1, "outcomes": 1}
+    assert result.accounts == {"created": 2, "linked": 0, "unchanged": 0}
+    tpl = db.session.scalar(sa.select(Facilitator))
+    assert tpl.user.email == "rahmat@example.id" and tpl.supervisor.email == "pembina.ternate@example.id"
+    assert tpl.supervisor.region_codes == ["82.71", "82.72"]
+
+
+# --- the spreadsheet vocabulary -------------------------------------------------------------
+
+
+def test_short_school_names_and_indonesian_words_are_stored_as_the_official_values(db, admin, tmp_path):
+    rows = valid_rows()
+    _set(rows, "facilitators", 0, polytechnic="ATI Makassar", gender="laki-laki")
+    _set(rows, "facilitators", 1, polytechnic="poltek  PTKI medan", gender="Perempuan")
+    _set(rows, "contracts", 0, status="Selesai")
+    _set(rows, "contracts", 1, status="AKTIF")
+    _set(rows, "contracts", 2, status="diputus")
+    _set(rows, "outcomes", 0, status="berwirausaha", verification="Terverifikasi")
+    _set(rows, "outcomes", 1, status="Bekerja", verification="belum diverifikasi")
+
+    result = import_workbook(write_workbook(tmp_path / "words.xlsx", rows), actor=admin)
+
+    assert result.errors == []
+    stored = dict(db.session.execute(sa.select(Facilitator.nik, Facilitator.polytechnic)).all())
+    assert stored == {NIK1: "Politeknik ATI Makassar", NIK2: "Politeknik Teknologi Kimia Industri Medan"}
+    assert dict(db.session.execute(sa.select(Facilitator.nik, Facilitator.gender)).all()) == {NIK1: "L", NIK2: "P"}
+    statuses = dict(db.session.execute(sa.select(Contract.number, Contract.status)).all())
+    assert statuses == {"KP/TPL/2024/001": "completed", "KP/TPL/2025/001": "active", "KP/TPL/2025/002": "terminated"}
+    surveys = set(db.session.execute(sa.select(OutcomeSurvey.status, OutcomeSurvey.verification)).all())
+    assert surveys == {("wirausaha", "verified"), ("bekerja", "unverified")}
+    # The report groups by the official names.
+    groups = [figures.key for figures in compute_figures(TODAY, "polytechnic")]
+    assert groups == ["Politeknik ATI Makassar", "Politeknik Teknologi Kimia Industri Medan"]
+
+    again = import_workbook(write_workbook(tmp_path / "words.xlsx", rows), actor=admin)
+    assert again.errors == [] and sum(again.created.values()) == sum(again.updated.values()) == 0
+
+
+@pytest.mark.parametrize(
+    "sheet,index,column,typed,shown",
+    [
+        ("facilitators", 0, "polytechnic", "ATI", "STMI Jakarta, Politeknik STTT Bandung"),
+        ("facilitators", 0, "gender", "X", "L, P"),
+        ("contracts", 0, "status", "ditunda", "Aktif, Selesai, Diberhentikan"),
+        ("outcomes", 0, "status", "pensiun", "Berwirausaha, Bekerja, ASN"),
+        ("outcomes", 1, "verification", "mungkin", "Belum diverifikasi, Terverifikasi, Ditolak"),
+    ],
+)
+def test_an_unknown_word_is_an_error_that_names_the_accepted_values(
+    db, admin, tmp_path, sheet, index, column, typed, shown
+):
+    rows = _set(valid_rows(), sheet, index, **{column: typed})
+
+    result = import_workbook(write_workbook(tmp_path / "bad.xlsx", rows), actor=admin)
+
+    (error,) = result.errors
+    assert (error.sheet, error.row, error.column) == (sheet, index + 2, column)
+    assert typed in error.message and shown in error.message
 
 
 def test_a_nik_may_be_written_with_separators(db, admin, tmp_path):

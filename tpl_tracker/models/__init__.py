@@ -34,8 +34,22 @@ from .region import Region
 from .review import LOCKED_STATUSES, MonthlyReport, MonthlyReportEvent, ReviewComment, Target
 from .system import AuditEntry, ImportRun, JobLock, JobRun, MetricSnapshot, Notification
 from .user import PasswordLink, SignInThrottle, SupervisorRegion, User, new_session_token
+from .vocabulary import (
+    CONTRACT_STATUS_WORDS,
+    GENDER_WORDS,
+    POLYTECHNIC_WORDS,
+    SURVEY_STATUS_WORDS,
+    VERIFICATION_WORDS,
+    Term,
+    Vocabulary,
+)
 
 __all__ = [
+    "CONTRACT_STATUS_WORDS",
+    "GENDER_WORDS",
+    "POLYTECHNIC_WORDS",
+    "SURVEY_STATUS_WORDS",
+    "VERIFICATION_WORDS",
     "LOCKED_STATUSES",
     "PERMIT_OPEN_STATUSES",
     "POLYTECHNICS",
@@ -84,8 +98,10 @@ __all__ = [
     "SupervisorRegion",
     "SurveyStatus",
     "Target",
+    "Term",
     "User",
     "Verification",
+    "Vocabulary",
     "WorkStatus",
     "activity_businesses",
     "new_session_token",

@@ -30,7 +30,10 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     full_name: Mapped[str] = mapped_column(sa.String(120))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))  # E.164; a supervisor's, from the import
     role: Mapped[str] = mapped_column(sa.String(20))
+    # Argon2id; or, for an account created without a password (an import), a value no password matches
+    # (services/passwords.py, unusable_hash) until its owner sets one.
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)

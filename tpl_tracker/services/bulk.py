@@ -50,14 +50,24 @@ def _by_columns(batch: list[dict[str, Any]]) -> dict[tuple[str, ...], list[int]]
     return groups
 
 
-def insert_many(model, rows: Iterable[dict[str, Any]], actor, action: str, note: str | None) -> list[int]:
+def insert_many(
+    model,
+    rows: Iterable[dict[str, Any]],
+    actor,
+    action: str,
+    note: str | None,
+    audit_extra: list[dict[str, Any]] | None = None,
+) -> list[int]:
     """Insert the rows (column values, already checked) and audit each as `action`; their new ids, in row order.
 
-    A column a row leaves out gets its default, as when the record is built with the model."""
+    A column a row leaves out gets its default, as when the record is built with the model. `audit_extra`, one
+    per row, adds to each audit entry what the record holds besides its columns (an account's scope)."""
     table = model.__table__
     statement = sa.insert(table).returning(*table.columns, sort_by_parameter_order=True)
     ids: list[int] = []
-    for batch in batches(list(rows)):
+    rows = list(rows)
+    extras = iter(audit_extra) if audit_extra is not None else None
+    for batch in batches(rows):
         at = utcnow()
         created: list = [None] * len(batch)
         for positions in _by_columns(batch).values():
@@ -65,12 +75,14 @@ def insert_many(model, rows: Iterable[dict[str, Any]], actor, action: str, note:
             for position, row in zip(positions, returned, strict=True):
                 created[position] = row
         ids.extend(row.id for row in created)
-        entries = [
-            _entry(action, actor, table.name, row.id, None, audit.snapshot_values(row._mapping), note, at)
-            for row in created
-        ]
+        entries = [_entry(action, actor, table.name, row.id, None, _after(row, extras), note, at) for row in created]
         _write_audit(entries)
     return ids
+
+
+def _after(row, extras: Iterator[dict[str, Any]] | None) -> dict[str, Any]:
+    after = audit.snapshot_values(row._mapping)
+    return after | next(extras) if extras is not None else after
 
 
 def update_many(
@@ -79,13 +91,17 @@ def update_many(
     action: str,
     note: str | None,
     before_update: Callable[[Any, dict[str, Any]], None] | None = None,
+    state: Callable[[Any], dict[str, Any]] = audit.snapshot,
 ) -> int:
-    """Give each loaded record its new values (already checked) and audit what changed; how many changed."""
+    """Give each loaded record its new values (already checked) and audit what changed; how many changed.
+
+    `before_update` makes the changes the values do not name (called before they are set); `state` is what the
+    audit compares, the record's columns unless the record holds more (an account's scope)."""
     changed = 0
     for batch in batches(list(changes)):
         snapshots = []
         for record, values in batch:
-            before = audit.snapshot(record)
+            before = state(record)
             if before_update is not None:
                 before_update(record, values)
             for key, value in values.items():
@@ -95,7 +111,7 @@ def update_many(
         at = utcnow()
         entries = []
         for record, before in snapshots:
-            old, new = audit.changed(before, audit.snapshot(record))
+            old, new = audit.changed(before, state(record))
             if new:
                 entries.append(_entry(action, actor, record.__tablename__, record.id, old, new, note, at))
         _write_audit(entries)

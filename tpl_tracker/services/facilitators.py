@@ -8,7 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from lokal import normalize_phone, parse_nik
+from lokal import parse_nik
 
 from ..dates import programme_today
 from ..extensions import db
@@ -24,7 +24,7 @@ from ..models import (
 from . import Problems, ServiceError, audit, bulk
 from .constraints import NO_CONTRACT_OVERLAP, flush_or_refuse
 from .regions import region_exists
-from .users import normalize_email
+from .users import normalize_email, normalize_phone_number
 
 MAX_NAME = 120
 MAX_CONTRACT_NUMBER = 60
@@ -71,16 +71,6 @@ def check_nik(nik: str, gender: str | None = None, birth_date: date | None = Non
     if birth_date and info.birth_date != birth_date.isoformat():
         raise ServiceError(_("The birth date does not match the NIK."), field="birth_date")
     return info.nik
-
-
-def normalize_phone_number(phone: str | None) -> str | None:
-    """E.164 form of an Indonesian phone number, None when empty; ServiceError when invalid."""
-    if not phone or not phone.strip():
-        return None
-    e164 = normalize_phone(phone.strip())
-    if e164 is None:
-        raise ServiceError(_("This is not a valid Indonesian phone number."), field="phone")
-    return e164
 
 
 def _clean_text(value: str | None, limit: int, field: str, label, missing=None) -> str | None:

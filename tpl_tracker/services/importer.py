@@ -1,7 +1,8 @@
-"""Bulk import of TPL, contracts and tracer surveys from an .xlsx workbook: every row or none.
+"""Bulk import of TPL (with their accounts), supervisors, contracts and tracer surveys from an .xlsx workbook:
+every row or none.
 
 The workbook is read row by row (openpyxl read-only mode), every row is checked against the rules
-of the facilitator and outcome services, existing records are loaded in bulk, and only a workbook
+of the facilitator, user and outcome services, existing records are loaded in bulk, and only a workbook
 without a single error is written, in one transaction.
 """
 
@@ -9,7 +10,6 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -24,15 +24,20 @@ from lokal import parse_nik
 from ..dates import programme_today
 from ..extensions import db
 from ..models import (
-    POLYTECHNICS,
+    CONTRACT_STATUS_WORDS,
+    GENDER_WORDS,
+    POLYTECHNIC_WORDS,
+    SURVEY_STATUS_WORDS,
+    VERIFICATION_WORDS,
     Contract,
-    ContractStatus,
     Facilitator,
-    Gender,
     OutcomeSurvey,
     Region,
-    SurveyStatus,
+    Role,
+    SupervisorRegion,
+    User,
     Verification,
+    Vocabulary,
 )
 from . import Problems, ServiceError
 from .facilitators import (
@@ -48,10 +53,12 @@ from .facilitators import (
     latest_placement,
 )
 from .outcomes import SurveyData, check_survey_answers, import_surveys
+from .users import UserData, check_user_values, import_accounts, import_supervisor_changes
 
 # The sheets in import order, each with its columns (the first row of the sheet names them).
 SHEETS: dict[str, list[str]] = {
     "facilitators": ["nik", "full_name", "email", "phone", "gender", "birth_date", "angkatan", "polytechnic"],
+    "supervisors": ["email", "full_name", "phone", "region_codes"],
     "contracts": ["nik", "contract_number", "start_date", "end_date", "placement_region", "status", "terminated_on"],
     "outcomes": [
         "nik",
@@ -67,7 +74,20 @@ SHEETS: dict[str, list[str]] = {
     ],
 }
 # Columns a sheet may have besides its own; absent means "keep / default".
-OPTIONAL_COLUMNS: dict[str, list[str]] = {"contracts": ["termination_reason"]}
+OPTIONAL_COLUMNS: dict[str, list[str]] = {"supervisors": ["assigned_niks"], "contracts": ["termination_reason"]}
+LIST_SEPARATOR = ";"  # between the codes or NIKs of one cell (region_codes, assigned_niks)
+# What the import did with the accounts the workbook names (a TPL's email, a supervisor's row).
+ACCOUNT_OUTCOMES = ("created", "linked", "unchanged")
+# The columns with a fixed list of values: the words each accepts (models/vocabulary.py), also offered as a
+# drop-down by the template workbook.
+VOCABULARIES: dict[tuple[str, str], Vocabulary] = {
+    ("facilitators", "gender"): GENDER_WORDS,
+    ("facilitators", "polytechnic"): POLYTECHNIC_WORDS,
+    ("contracts", "status"): CONTRACT_STATUS_WORDS,
+    ("outcomes", "status"): SURVEY_STATUS_WORDS,
+    ("outcomes", "verification"): VERIFICATION_WORDS,
+}
+VALUES_SHEET = "accepted_values"  # the template's list of the accepted words (not read by the import)
 # The contract fields whose column in the sheet has another name (the other fields are their own column).
 CONTRACT_COLUMNS = {"number": "contract_number", "placement_code": "placement_region"}
 
@@ -100,18 +120,38 @@ class RowError:
 
 @dataclass
 class ImportResult:
-    """Per sheet found in the workbook: records created, updated and unchanged; and every error."""
+    """Per sheet found in the workbook: records created, updated and unchanged; and every error.
+
+    `accounts` (when the workbook has a facilitators or supervisors sheet): how many of the accounts it names were
+    created, linked to their TPL, or left alone as they were (ACCOUNT_OUTCOMES)."""
 
     created: dict[str, int]
     updated: dict[str, int]
     unchanged: dict[str, int]
     errors: list[RowError]
     dry_run: bool
+    accounts: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         """True when the workbook had no error (and so was imported, unless a dry run)."""
         return not self.errors
+
+    def accounts_summary(self) -> str:
+        """What the import does with the accounts it names, in one sentence ("" without any such sheet)."""
+        if not self.accounts:
+            return ""
+        if self.dry_run:
+            return _(
+                "Accounts: %(created)d to create, %(linked)d to link to their TPL, %(unchanged)d already there "
+                "(left as they are).",
+                **self.accounts,
+            )
+        return _(
+            "Accounts: %(created)d created, %(linked)d linked to their TPL, %(unchanged)d already there "
+            "(left as they are).",
+            **self.accounts,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The result as plain JSON values, to keep with a background import."""
@@ -121,13 +161,16 @@ class ImportResult:
             "unchanged": self.unchanged,
             "errors": [[e.sheet, e.row, e.column, e.message] for e in self.errors],
             "dry_run": self.dry_run,
+            "accounts": self.accounts,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ImportResult":
         """The result kept by `to_json`."""
         errors = [RowError(*error) for error in data["errors"]]
-        return cls(data["created"], data["updated"], data["unchanged"], errors, data["dry_run"])
+        return cls(
+            data["created"], data["updated"], data["unchanged"], errors, data["dry_run"], data.get("accounts", {})
+        )
 
 
 class _Invalid(Exception):
@@ -143,6 +186,15 @@ class _Plan:
     existing: Any = None
     nik: str | None = None
     changed: bool = True
+    # Accounts: the row's checked cells (to note a problem found once every account is loaded), the email of its
+    # account and what becomes of that account (ACCOUNT_OUTCOMES); a TPL's account to create, the email of a
+    # supervisor created by this import (their ids are known once written), the NIKs a supervisor is assigned.
+    source: "_Row | None" = None
+    email: str | None = None
+    account: str | None = None
+    new_account: dict[str, Any] | None = None
+    new_supervisor: str | None = None
+    assigned: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -280,25 +332,20 @@ class _Row:
             return None
         return value
 
-    def spelled(self, column: str, allowed: Iterable[str]) -> str:
-        """The cell's text in the spelling of `allowed` when it names one of them (case does not matter), else as
-        typed (the service's checker judges it)."""
+    def term(self, column: str, default: str | None = None) -> str | None:
+        """The stored value the cell's word stands for (any spelling its column's vocabulary accepts); a blank cell
+        is `default`, or an error when there is none. An unknown word is an error naming the words offered."""
+        vocabulary = VOCABULARIES[self.sheet, column]
         typed = _text(self.cells.get(column))
-        return next((a for a in allowed if a.casefold() == typed.casefold()), typed)
-
-    def choice(self, column: str, allowed: Iterable[str], default: str | None = None) -> str | None:
-        allowed = list(allowed)
-        typed = _text(self.cells.get(column))
-        value = typed.lower() or default
+        if not typed:
+            if default is None:
+                self.error(column, _("This cell is required."))
+            return default
+        value = vocabulary.value_of(typed)
         if value is None:
-            self.error(column, _("This cell is required."))
-            return None
-        match = next((a for a in allowed if a.lower() == value), None)
-        if match is None:
-            self.error(
-                column, _("Unknown value %(value)s: use one of %(allowed)s.", value=typed, allowed=", ".join(allowed))
-            )
-        return match
+            allowed = ", ".join(vocabulary.shown)
+            self.error(column, _("Unknown value %(value)s: use one of %(allowed)s.", value=typed, allowed=allowed))
+        return value
 
 
 @dataclass(frozen=True)
@@ -513,6 +560,14 @@ def _nik_of(value: Any) -> str:
     return info.nik if info.valid else text
 
 
+def _listed(value: Any, read=_text) -> list[str]:
+    """The items of a cell listing several (`;` between them), each read by `read`, empty ones left out. A single
+    item typed as a number is read as one too (82.71, a NIK)."""
+    if not isinstance(value, str):
+        return [item for item in [read(value)] if item]
+    return [item for item in (read(part.strip()) for part in value.split(LIST_SEPARATOR)) if item]
+
+
 # --- checking each sheet -------------------------------------------------------------------
 
 
@@ -525,12 +580,19 @@ class _Importer:
         self.plans: dict[str, list[_Plan]] = {name: [] for name in sheets}
         # Every NIK named anywhere, to load those TPL at once.
         niks = {_nik_of(cells.get("nik")) for sheet in sheets.values() for _n, cells in sheet.rows}
+        if "supervisors" in sheets:
+            niks.update(
+                n for _n, cells in sheets["supervisors"].rows for n in _listed(cells.get("assigned_niks"), _nik_of)
+            )
         existing = _load(Facilitator, Facilitator.nik, [n for n in niks if _NIK_FORM.fullmatch(n)])
         self.facilitators: dict[str, Facilitator] = {f.nik: f for f in existing}
         self.placements: dict[str, str] = {}
         self.contracts_by_number: dict[str, Contract] = {}
         self.contracts_by_facilitator: dict[int, list[Contract]] = {}
         self.file_niks: set[str] = set()
+        # Stored TPL outside the facilitators sheet whose supervisor the supervisors sheet changes:
+        # (TPL, the supervisor's id or None when the import creates the account, the supervisor's email).
+        self.assignments: list[tuple[Facilitator, int | None, str]] = []
         if "facilitators" in sheets:
             self.file_niks = {_nik_of(cells.get("nik")) for _n, cells in sheets["facilitators"].rows}
             self.file_niks.discard("")
@@ -538,6 +600,9 @@ class _Importer:
     def check(self) -> None:
         if "facilitators" in self.sheets:
             self._check_facilitators(self.sheets["facilitators"])
+        if "supervisors" in self.sheets:
+            self._check_supervisors(self.sheets["supervisors"])
+        self._plan_accounts()
         if "contracts" in self.sheets:
             self._check_contracts(self.sheets["contracts"])
         if "outcomes" in self.sheets:
@@ -582,27 +647,178 @@ class _Importer:
         if not sheet.usable:
             return
         seen: dict[str, int] = {}
+        emails: dict[str, int] = {}
         for number, cells in sheet.rows:
             row = _Row(sheet.name, number, cells, self.errors)
             raw_nik = _nik_of(cells.get("nik"))
             data = FacilitatorData(
                 nik=raw_nik,
                 full_name=row.text("full_name"),
-                gender=row.spelled("gender", Gender.values()),
+                gender=row.term("gender"),
                 birth_date=row.date("birth_date"),
                 angkatan=row.integer("angkatan"),
-                polytechnic=row.spelled("polytechnic", POLYTECHNICS),
+                polytechnic=row.term("polytechnic"),
                 phone=row.text("phone"),
                 email=row.text("email"),
             )
             values = row.checked(check_facilitator_values, data)
             self._duplicate(row, seen, values["nik"] if values else raw_nik, "nik")
+            if values and values["email"]:
+                self._duplicate_email(row, emails, values["email"])
             if not row.valid:
                 continue
             existing = self.facilitators.get(values["nik"])
-            plan = _Plan(number, values, existing, values["nik"])
+            plan = _Plan(number, values, existing, values["nik"], source=row, email=values["email"])
             plan.changed = existing is None or not self._unchanged(existing, values)
             self.plans[sheet.name].append(plan)
+
+    def _duplicate_email(self, row: _Row, seen: dict[str, int], email: str) -> None:
+        """One account per email: a second row of the sheet with the same address is refused."""
+        if email in seen:
+            row.error(
+                "email", _("This email address is already on row %(row)d: each account has its own.", row=seen[email])
+            )
+        else:
+            seen[email] = row.number
+
+    def _check_supervisors(self, sheet: _Sheet) -> None:
+        """Supervisor accounts: email, name, phone and scope regions checked by the user service's rules, the TPL
+        assigned to them known (in the file or the database) and assigned once."""
+        if not sheet.usable:
+            return
+        regions = set(db.session.scalars(sa.select(Region.code)))  # provinces and kabupaten/kota
+        tpl_emails = {plan.email: plan.row for plan in self.plans.get("facilitators", []) if plan.email}
+        emails: dict[str, int] = {}
+        assigned: dict[str, int] = {}
+        for number, cells in sheet.rows:
+            row = _Row(sheet.name, number, cells, self.errors)
+            codes = _listed(cells.get("region_codes"), _region_code)
+            data = UserData(
+                email=row.text("email", required=True) or "",
+                full_name=row.text("full_name", required=True) or "",
+                role=Role.SUPERVISOR.value,
+                region_codes=codes,
+                phone=row.text("phone"),
+            )
+            if not codes:
+                row.error("region_codes", _("Give at least one province or kabupaten/kota code."))
+            values = row.checked(check_user_values, data, regions)
+            if values:
+                self._duplicate_email(row, emails, values["email"])
+                if values["email"] in tpl_emails:
+                    row.error(
+                        "email",
+                        _(
+                            "This email address is a TPL's, on row %(row)d of the facilitators sheet.",
+                            row=tpl_emails[values["email"]],
+                        ),
+                    )
+            niks = _listed(cells.get("assigned_niks"), _nik_of)
+            for nik in niks:
+                if nik not in self.file_niks and nik not in self.facilitators:
+                    row.error(
+                        "assigned_niks",
+                        _(
+                            "No TPL has the NIK %(nik)s, neither in the facilitators sheet nor in the database.",
+                            nik=nik,
+                        ),
+                    )
+                elif nik in assigned:
+                    message = _("The TPL with NIK %(nik)s is also assigned on row %(row)d.", nik=nik, row=assigned[nik])
+                    row.error("assigned_niks", message)
+                else:
+                    assigned[nik] = number
+            if not row.valid:
+                continue
+            plan = _Plan(number, values, source=row, email=values["email"], assigned=niks)
+            self.plans[sheet.name].append(plan)
+
+    def _plan_accounts(self) -> None:
+        """What becomes of each account the workbook names, once every one of them is loaded at once.
+
+        A TPL's email creates their account (role facilitator, linked to the profile) or links the unlinked TPL
+        account with that address; a TPL who has an account keeps it. A supervisor row creates the account or
+        changes the supervisor account with that address. An account of another role, or linked to another TPL,
+        is refused. The supervisors' assigned TPL then get them as supervisor."""
+        tpl_plans, supervisor_plans = self.plans.get("facilitators", []), self.plans.get("supervisors", [])
+        # The accounts with the addresses of TPL without an account yet and of the supervisors (a TPL who has an
+        # account keeps it: theirs is not loaded).
+        wanted = [p.email for p in tpl_plans if p.email and (p.existing is None or p.existing.user_id is None)]
+        wanted += [plan.email for plan in supervisor_plans]
+        if not wanted and not any(plan.email for plan in tpl_plans):
+            return
+        accounts = {user.email: user for user in _load(User, User.email, wanted)}
+        linked = {
+            tpl.user_id: tpl for tpl in _load(Facilitator, Facilitator.user_id, [u.id for u in accounts.values()])
+        }
+        for plan in tpl_plans:
+            self._plan_tpl_account(plan, accounts.get(plan.email), linked)
+        scopes: dict[int, set[str]] = {}
+        supervisor_ids = [u.id for u in accounts.values() if u.role == Role.SUPERVISOR]
+        for scope in _load(SupervisorRegion, SupervisorRegion.user_id, supervisor_ids):
+            scopes.setdefault(scope.user_id, set()).add(scope.region_code)
+        by_nik = {plan.nik: plan for plan in tpl_plans}
+        for plan in supervisor_plans:
+            account = accounts.get(plan.email)
+            if account is None:
+                plan.account = "created"
+            elif account.role != Role.SUPERVISOR:
+                plan.source.error("email", _("This email address belongs to an account with another role."))
+                continue
+            else:
+                plan.existing, plan.account = account, "unchanged"
+                stored = (account.full_name, account.phone, scopes.get(account.id, set()))
+                wanted = (plan.values["full_name"], plan.values["phone"], set(plan.values["region_codes"]))
+                plan.changed = stored != wanted
+            for nik in plan.assigned:
+                if self._assign(nik, plan, by_nik.get(nik)):
+                    plan.changed = True
+        for plan in tpl_plans:
+            if plan.existing is not None:
+                plan.changed = bool(plan.new_account or plan.new_supervisor) or not self._unchanged(
+                    plan.existing, plan.values
+                )
+
+    def _plan_tpl_account(self, plan: _Plan, account: User | None, linked: dict[int, Facilitator]) -> None:
+        if plan.existing is not None and plan.existing.user_id is not None:
+            plan.account = "unchanged" if plan.email else None  # the TPL keeps the account they have
+            return
+        if not plan.email:
+            return
+        if account is None:
+            plan.account = "created"
+            plan.new_account = {
+                "email": plan.email,
+                "full_name": plan.values["full_name"],
+                "role": Role.FACILITATOR.value,
+                "phone": None,
+                "region_codes": [],
+            }
+        elif account.role != Role.FACILITATOR:
+            plan.source.error("email", _("This email address belongs to an account with another role."))
+        elif account.id in linked:
+            plan.source.error("email", _("The account with this email address is linked to another TPL."))
+        else:
+            plan.account = "linked"
+            plan.values["user_id"] = account.id
+
+    def _assign(self, nik: str, supervisor: _Plan, tpl: _Plan | None) -> bool:
+        """Give a TPL the supervisor of a supervisors row (planned with the TPL's row, if the file has one);
+        whether their supervisor changes."""
+        supervisor_id = supervisor.existing.id if supervisor.existing is not None else None
+        if tpl is not None:
+            if supervisor_id is None:
+                tpl.new_supervisor = supervisor.email
+                return True
+            tpl.values["supervisor_id"] = supervisor_id
+            return tpl.existing is None or tpl.existing.supervisor_id != supervisor_id
+        stored = self.facilitators.get(nik)
+        if stored is None:  # a TPL of the file whose row has an error: nothing is written
+            return False
+        if supervisor_id is not None and stored.supervisor_id == supervisor_id:
+            return False
+        self.assignments.append((stored, supervisor_id, supervisor.email))
+        return True
 
     def _check_contracts(self, sheet: _Sheet) -> None:
         if not sheet.usable:
@@ -624,7 +840,7 @@ class _Importer:
             nik = self._known_nik(row)
             contract_number = row.text("contract_number")
             existing = self.contracts_by_number.get(contract_number) if contract_number else None
-            status = row.spelled("status", ContractStatus.values())
+            status = row.term("status")
             reason = row.text("termination_reason") if row.has("termination_reason") else None
             if status == "terminated" and not reason:
                 keep = existing is not None and existing.status == "terminated"
@@ -645,7 +861,7 @@ class _Importer:
                 owner = self.facilitators.get(nik)
                 if owner is None or existing.facilitator_id != owner.id:
                     row.error("contract_number", _("This contract number belongs to another TPL."))
-            if status in ContractStatus.values() and status != "terminated" and data.terminated_on is not None:
+            if status is not None and status != "terminated" and data.terminated_on is not None:
                 row.error("terminated_on", _("Only a terminated contract has a termination date."))
             if not row.valid:
                 continue
@@ -704,8 +920,8 @@ class _Importer:
             row = _Row(sheet.name, number, cells, self.errors)
             nik = self._known_nik(row)
             survey_date = row.date("survey_date", required=True)
-            status = row.choice("status", SurveyStatus.values())
-            verification = row.choice("verification", Verification.values(), default=Verification.UNVERIFIED)
+            status = row.term("status")
+            verification = row.term("verification", default=Verification.UNVERIFIED)
             answers = SurveyData(
                 survey_date=survey_date,
                 status=status,
@@ -756,16 +972,39 @@ class _Importer:
             unchanged[name] = sum(1 for p in plans if not p.changed)
         return created, updated, unchanged
 
+    def account_counts(self) -> dict[str, int]:
+        """How many accounts the workbook creates, links and leaves alone (none without a sheet naming any)."""
+        if "facilitators" not in self.plans and "supervisors" not in self.plans:
+            return {}
+        plans = self.plans.get("facilitators", []) + self.plans.get("supervisors", [])
+        return {outcome: sum(1 for p in plans if p.account == outcome) for outcome in ACCOUNT_OUTCOMES}
+
     def write(self) -> None:
         """Create and update every planned record through the services' bulk writers (the caller commits)."""
         note = _("Bulk import")
-        if "facilitators" in self.plans:
-            created, updated = self._split(self.plans["facilitators"])
+        tpl_plans, supervisor_plans = self.plans.get("facilitators", []), self.plans.get("supervisors", [])
+        new_accounts = [p.new_account for p in tpl_plans if p.new_account] + [
+            p.values for p in supervisor_plans if p.existing is None
+        ]
+        account_ids = import_accounts(self.actor, new_accounts, note) if new_accounts else {}
+        changed = [(p.existing, p.values) for p in supervisor_plans if p.existing is not None and p.changed]
+        if changed:
+            import_supervisor_changes(self.actor, changed, note)
+        for plan in tpl_plans:
+            if plan.new_account:
+                plan.values["user_id"] = account_ids[plan.email]
+            if plan.new_supervisor:
+                plan.values["supervisor_id"] = account_ids[plan.new_supervisor]
+        assignments = [
+            (tpl, {"supervisor_id": supervisor_id or account_ids[email]})
+            for tpl, supervisor_id, email in self.assignments
+        ]
+        ids: dict[str, int] = {}
+        if "facilitators" in self.plans or assignments:
+            created, updated = self._split(tpl_plans)
             for values in created:
                 values["region_code"] = self.placements.get(values["nik"])
-            ids = import_facilitators(self.actor, created, updated, note)
-        else:
-            ids = {}
+            ids = import_facilitators(self.actor, created, updated + assignments, note)
         ids.update({nik: facilitator.id for nik, facilitator in self.facilitators.items()})
         # TPL created above got their region when written; stored ones get theirs now.
         placements = [
@@ -849,14 +1088,20 @@ def import_workbook(source, actor=None, dry_run: bool = False) -> ImportResult:
         zero = dict.fromkeys(sheets, 0)
         return ImportResult(dict(zero), dict(zero), dict(zero), _capped(_sorted(errors)), dry_run)
     created, updated, unchanged = importer.counts()
+    accounts = importer.account_counts()
     if not dry_run:
         importer.write()
         db.session.flush()
-    return ImportResult(created, updated, unchanged, [], dry_run)
+    return ImportResult(created, updated, unchanged, [], dry_run, accounts)
+
+
+EXCEL_LAST_ROW = 1_048_576
 
 
 def template_workbook() -> bytes:
-    """An .xlsx file with the three sheets, their column names and one example row each."""
+    """An .xlsx file with the import's sheets, their column names (the optional ones last) and one example row
+    each; a drop-down on each column with a fixed list, and the sheet `accepted_values` listing every word those
+    columns accept."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -871,32 +1116,50 @@ def template_workbook() -> bytes:
             2021,
             "STMI Jakarta",
         ],
+        "supervisors": [
+            "pembina.ternate@example.id",
+            "Siti Aminah",
+            "081298765432",
+            "82.71; 82.72",
+            "8271011705990001",
+        ],
         "contracts": [
             "8271011705990001",
             "KP/TPL/2022/001",
             date(2022, 1, 3),
             date(2023, 12, 31),
             "82.71",
-            "completed",
+            "Selesai",
+            None,
             None,
         ],
         "outcomes": [
             "8271011705990001",
             date(2024, 6, 30),
-            "wirausaha",
+            "Berwirausaha",
             "Keripik Pisang Mulia",
             date(2024, 2, 1),
             "9120001234567",
             "10794",
             2,
             15000000,
-            "unverified",
+            "Belum diverifikasi",
         ],
     }
-    text_columns = {"nik", "phone", "contract_number", "placement_region", "nib", "kbli"}
+    text_columns = {
+        "nik",
+        "phone",
+        "contract_number",
+        "placement_region",
+        "nib",
+        "kbli",
+        "region_codes",
+        "assigned_niks",
+    }
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for name, columns in SHEETS.items():
+    for name, required in SHEETS.items():
+        columns = required + OPTIONAL_COLUMNS.get(name, [])
         sheet = workbook.create_sheet(name)
         sheet.append(columns)
         sheet.append(examples[name])
@@ -910,6 +1173,42 @@ def template_workbook() -> bytes:
             letter = cell.column_letter
             sheet.column_dimensions[letter].width = max(len(column) + 4, 14)
         sheet.freeze_panes = "A2"
+    _add_accepted_values(workbook)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _add_accepted_values(workbook) -> None:
+    """The sheet listing, for each column with a fixed list, the word to choose for each value, the value stored
+    and the other spellings accepted; and on that column a drop-down of the words to choose (other spellings may
+    still be typed: Excel only warns)."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    values = workbook.create_sheet(VALUES_SHEET)
+    values.append([_("Sheet"), _("Column"), _("Value to choose"), _("Stored as"), _("Also accepted")])
+    for cell in values[1]:
+        cell.font = Font(bold=True)
+    for (sheet_name, column), vocabulary in VOCABULARIES.items():
+        first = values.max_row + 1
+        for term in vocabulary.terms:
+            others = [word for word in vocabulary.accepted(term) if word != term.shown]
+            values.append([sheet_name, column, term.shown, term.value, "; ".join(others)])
+        last = values.max_row
+        sheet = workbook[sheet_name]
+        letter = get_column_letter(SHEETS[sheet_name].index(column) + 1)
+        drop_down = DataValidation(
+            type="list",
+            formula1=f"{VALUES_SHEET}!$C${first}:$C${last}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            error=_("Choose a value from the list; the other spellings on the sheet accepted_values are accepted too."),
+        )
+        drop_down.add(f"{letter}2:{letter}{EXCEL_LAST_ROW}")
+        sheet.add_data_validation(drop_down)
+    for letter, width in zip("ABCDE", (14, 14, 40, 40, 60), strict=True):
+        values.column_dimensions[letter].width = width
+    values.freeze_panes = "A2"

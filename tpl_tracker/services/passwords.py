@@ -40,7 +40,9 @@ def is_usable_hash(password_hash: str | None) -> bool:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    """Check a password against its hash without raising."""
+    """Check a password against its hash without raising; never true for an unusable password."""
+    if not is_usable_hash(password_hash):
+        return False
     try:
         return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):

@@ -5,16 +5,18 @@ it one that no password matches, `has_usable_password` tells; its owner sets a p
 or reset link (services/password_links.py).
 """
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
+from lokal import normalize_phone
 
 from ..extensions import db
 from ..models import Facilitator, Role, SupervisorRegion, User
-from . import Problems, ServiceError, audit, throttle
+from . import Problems, ServiceError, audit, bulk, throttle
 from .auth import end_all_sessions
 from .passwords import hash_password, is_usable_hash, password_problem, unusable_hash
 from .regions import region_exists
@@ -31,6 +33,7 @@ class UserData:
     role: str
     region_codes: list[str] = field(default_factory=list)
     facilitator_ids: list[int] = field(default_factory=list)
+    phone: str | None = None
 
 
 def normalize_email(email: str) -> str:
@@ -41,6 +44,22 @@ def normalize_email(email: str) -> str:
         raise ServiceError(_("This is not a valid email address."), field="email") from None
 
 
+def normalize_phone_number(phone: str | None) -> str | None:
+    """E.164 form of an Indonesian phone number, None when empty; ServiceError when invalid."""
+    if not phone or not phone.strip():
+        return None
+    e164 = normalize_phone(phone.strip())
+    if e164 is None:
+        raise ServiceError(_("This is not a valid Indonesian phone number."), field="phone")
+    return e164
+
+
+def has_usable_password(user: User) -> bool:
+    """Whether a password can sign in to the account. False for an account created by an import until a password
+    is set for it (by its owner through an invitation, or by an admin with `reset_password`)."""
+    return is_usable_hash(user.password_hash)
+
+
 def check_new_password(password: str, email: str | None) -> None:
     """ServiceError on the password field when a new password is refused."""
     problem = password_problem(password, email)
@@ -48,20 +67,15 @@ def check_new_password(password: str, email: str | None) -> None:
         raise ServiceError(problem, field="password")
 
 
-def check_user(data: UserData, user: User | None = None, actor: User | None = None, password: str | None = None) -> str:
-    """The normalized email of an account (new with `password`, or a change of `user` by `actor`); a refusal
-    lists every problem at once."""
+def check_user_values(data: UserData, regions: Container[str] | None = None) -> dict:
+    """The cleaned values of an account by the rules that read no other account (the form and the importer):
+    email, name, role, phone and scope regions; a refusal lists every problem at once. `regions`: every known
+    region code, when the caller loaded them all (else each code is looked up)."""
     problems = Problems()
     email = problems.check(normalize_email, data.email)
-    if email is not None:
-        clash = db.session.scalar(sa.select(User.id).where(User.email == email))
-        if clash is not None and (user is None or clash != user.id):
-            problems.add(_("Another account already uses this email address."), "email")
     known_role = data.role in {r.value for r in Role}
     if not known_role:
         problems.add(_("Unknown role."), "role")
-    elif user is not None and actor is not None and user.id == actor.id and data.role != user.role:
-        problems.add(_("You cannot change your own role."), "role")
     full_name = (data.full_name or "").strip()
     if not full_name:
         problems.add(_("The name is required."), "full_name")
@@ -70,11 +84,34 @@ def check_user(data: UserData, user: User | None = None, actor: User | None = No
             _("%(label)s is too long (at most %(max)d characters).", label=_("Full name"), max=FULL_NAME_MAX),
             "full_name",
         )
+    phone = problems.check(normalize_phone_number, data.phone)
     for code in data.region_codes:
-        if not region_exists(code):
+        if not (code in regions if regions is not None else region_exists(code)):
             problems.add(_("Unknown region code %(code)s.", code=code), "region_codes")
     if known_role and data.role != Role.SUPERVISOR.value and (data.region_codes or data.facilitator_ids):
         problems.add(_("Only a supervisor has a scope of regions or TPL."), "region_codes")
+    problems.raise_if_any()
+    return {
+        "email": email,
+        "full_name": full_name,
+        "role": data.role,
+        "phone": phone,
+        "region_codes": sorted(set(data.region_codes)),
+    }
+
+
+def check_user(data: UserData, user: User | None = None, actor: User | None = None, password: str | None = None) -> str:
+    """The normalized email of an account (new with `password`, or a change of `user` by `actor`); a refusal
+    lists every problem at once."""
+    problems = Problems()
+    problems.check(check_user_values, data)
+    email = None if problems.has("email") else normalize_email(data.email)
+    if email is not None:
+        clash = db.session.scalar(sa.select(User.id).where(User.email == email))
+        if clash is not None and (user is None or clash != user.id):
+            problems.add(_("Another account already uses this email address."), "email")
+    if user is not None and actor is not None and user.id == actor.id and data.role != user.role:
+        problems.add(_("You cannot change your own role."), "role")
     if password is not None:
         problems.check(check_new_password, password, email)
     problems.raise_if_any()
@@ -115,11 +152,6 @@ def set_unusable_password(user: User) -> None:
     user.password_hash = unusable_hash()
 
 
-def has_usable_password(user: User) -> bool:
-    """True when some password signs the account in; False for an account still waiting for its owner's."""
-    return is_usable_hash(user.password_hash)
-
-
 def create_user(actor: User | None, data: UserData, password: str | None = None) -> User:
     """Create an account, with an initial password or (`password` None) without a usable one, to be invited."""
     email = check_user(data, password=password)
@@ -136,6 +168,60 @@ def create_user(actor: User | None, data: UserData, password: str | None = None)
     audit.record("user_created", actor=actor, entity=user, after=after)
     db.session.flush()
     return user
+
+
+def import_accounts(actor: User | None, created: list[dict], note: str) -> dict[str, int]:
+    """Create accounts checked by `check_user_values` in bulk (an import); the new accounts' ids by email.
+
+    Each gets an unusable password (`unusable_hash`): nobody signs in to it until its owner sets a
+    password through an invitation (or an admin sets one). A supervisor gets the scope regions of its values.
+    Each account is audited as `user_created`, with its scope."""
+    rows = [
+        {
+            "email": values["email"],
+            "full_name": values["full_name"],
+            "role": values["role"],
+            "phone": values["phone"],
+            "password_hash": unusable_hash(),
+        }
+        for values in created
+    ]
+    scopes = [{"region_codes": values["region_codes"]} for values in created]
+    ids = bulk.insert_many(User, rows, actor, "user_created", note, audit_extra=scopes)
+    regions = [
+        {"user_id": user_id, "region_code": code}
+        for user_id, values in zip(ids, created, strict=True)
+        for code in values["region_codes"]
+    ]
+    for batch in bulk.batches(regions):
+        db.session.execute(sa.insert(SupervisorRegion), batch)
+    db.session.flush()
+    return {values["email"]: user_id for values, user_id in zip(created, ids, strict=True)}
+
+
+def _account_state(user: User) -> dict:
+    return audit.snapshot(user) | {"region_codes": user.region_codes}
+
+
+def import_supervisor_changes(actor: User | None, updated: list[tuple[User, dict]], note: str) -> int:
+    """Give existing supervisor accounts the name, phone and scope regions of an import (values checked by
+    `check_user_values`); each change is audited as `user_updated`, with the scope. Email, role, password and
+    sessions are left as they are. How many accounts changed."""
+
+    def set_scope(user: User, values: dict) -> None:
+        wanted = set(values.pop("region_codes"))
+        for scope in list(user.scope_regions):
+            if scope.region_code not in wanted:
+                user.scope_regions.remove(scope)
+        have = {scope.region_code for scope in user.scope_regions}
+        for code in sorted(wanted - have):
+            user.scope_regions.append(SupervisorRegion(region_code=code))
+
+    changes = [
+        (user, {"full_name": values["full_name"], "phone": values["phone"], "region_codes": values["region_codes"]})
+        for user, values in updated
+    ]
+    return bulk.update_many(changes, actor, "user_updated", note, before_update=set_scope, state=_account_state)
 
 
 def update_user(actor: User, user: User, data: UserData) -> User:
