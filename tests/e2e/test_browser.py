@@ -118,8 +118,12 @@ def test_admin_deactivation_asks_for_confirmation(page, server, world, db):
 
 
 def test_tpl_logs_an_activity_submits_the_month_and_the_supervisor_approves(browser, server, work, db):
-    """The monthly cycle on a phone: log with a photo, submit, approve; then the month is locked."""
+    """The monthly cycle on a phone: log with a photo, submit, approve; then the month is locked.
+
+    The month is last month (a month can be submitted from its last day on), its activity logged on that day.
+    """
     import re
+    from datetime import timedelta
 
     from tpl_tracker.dates import programme_today
     from tpl_tracker.models import Activity, MonthlyReport
@@ -128,14 +132,16 @@ def test_tpl_logs_an_activity_submits_the_month_and_the_supervisor_approves(brow
 
     tpl_email, supervisor_email = work["facilitator"].email, work["supervisor"].email
     tpl_id, business_name = work["tpl"].id, work["business"].name
-    period = programme_today().strftime("%Y-%m")
+    last_day = programme_today().replace(day=1) - timedelta(days=1)
+    period = last_day.strftime("%Y-%m")
     db.session.commit()  # end the test's read transaction: the server thread writes
 
     tpl_page = _new_page(browser)
     sign_in(tpl_page, server, tpl_email)
     tpl_page.wait_for_url(f"{server}/")
     tpl_page.goto(f"{server}/kegiatan/new")
-    tpl_page.fill("input[name=hours]", "1.5")
+    tpl_page.fill("input[name=date]", last_day.isoformat())
+    tpl_page.fill("input[name=hours]", "1,5")  # the Indonesian decimal comma
     tpl_page.get_by_label(business_name).check()
     tpl_page.fill("textarea[name=description]", "Kunjungan: pendampingan label kemasan")
     tpl_page.set_input_files(
@@ -152,7 +158,7 @@ def test_tpl_logs_an_activity_submits_the_month_and_the_supervisor_approves(brow
         tpl_page.locator(f"form[action$='/{period}/submit'] [type=submit]").click()
     report = db.session.scalar(
         sa.select(MonthlyReport).where(
-            MonthlyReport.facilitator_id == tpl_id, MonthlyReport.period == programme_today().replace(day=1)
+            MonthlyReport.facilitator_id == tpl_id, MonthlyReport.period == last_day.replace(day=1)
         )
     )
     assert report.status == "submitted"
