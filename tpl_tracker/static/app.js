@@ -37,3 +37,12 @@ document.addEventListener("DOMContentLoaded", function () {
     sync();
   }
 });
+
+// The current page's menu entry says so to screen readers too.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".app-navbar .nav-link.active").forEach(function (link) {
+    if (!link.classList.contains("dropdown-toggle")) {
+      link.setAttribute("aria-current", "page");
+    }
+  });
+});
