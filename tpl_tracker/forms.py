@@ -116,9 +116,13 @@ class LocalDateField(DateField):
 
 
 class RupiahField(IntegerField):
-    """Whole Rupiah, typed as 1500000, 1.500.000 or Rp1.500.000."""
+    """Whole Rupiah, typed as 1500000, 1.500.000 or Rp1.500.000 (a text box with the phone's number keyboard)."""
 
     widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs["render_kw"] = {"inputmode": "numeric", **kwargs.get("render_kw", {})}
+        super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
         if valuelist and isinstance(valuelist[0], str):
