@@ -17,6 +17,14 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+# axe-core for the browser tests' accessibility check (package.json, pinned in package-lock.json); the app itself
+# serves no npm package. Without npm the check is skipped with a warning (an error in CI: .ci/run installs npm).
+NODE_DEPS := node_modules/.package-lock.json
+
+$(NODE_DEPS): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm is missing: the browser tests' accessibility check will be skipped (apt-get install npm)"; fi
+
 translations: install
 	$(BIN)/pybabel compile -d tpl_tracker/translations -D messages
 
@@ -31,19 +39,19 @@ run: translations seed
 
 # The four runs side by side (each prints its own block): SQLite and PostgreSQL, today and with the clock
 # two years ahead (tests/clock.py), so that a date written into a test or the code cannot land.
-test: translations
+test: translations $(NODE_DEPS)
 	$(MAKE) --no-print-directory -j4 --output-sync=target test-sqlite test-postgres test-future test-future-postgres
 
-test-sqlite: translations
+test-sqlite: translations $(NODE_DEPS)
 	$(BIN)/pytest -q
 
-test-postgres: translations
+test-postgres: translations $(NODE_DEPS)
 	scripts/test-postgres.sh -q
 
-test-future: translations
+test-future: translations $(NODE_DEPS)
 	TEST_YEARS_AHEAD=2 $(BIN)/pytest -q
 
-test-future-postgres: translations
+test-future-postgres: translations $(NODE_DEPS)
 	TEST_YEARS_AHEAD=2 scripts/test-postgres.sh -q
 
 lint: install
@@ -67,4 +75,4 @@ lock: install
 		--no-emit-find-links -o requirements-dev.txt requirements-dev.in
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

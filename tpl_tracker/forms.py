@@ -4,7 +4,8 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from flask_babel import get_translations
+from babel.numbers import get_decimal_symbol
+from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, StringField
@@ -115,9 +116,13 @@ class LocalDateField(DateField):
 
 
 class RupiahField(IntegerField):
-    """Whole Rupiah, typed as 1500000, 1.500.000 or Rp1.500.000."""
+    """Whole Rupiah, typed as 1500000, 1.500.000 or Rp1.500.000 (a text box with the phone's number keyboard)."""
 
     widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs["render_kw"] = {"inputmode": "numeric", **kwargs.get("render_kw", {})}
+        super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
         if valuelist and isinstance(valuelist[0], str):
@@ -126,12 +131,29 @@ class RupiahField(IntegerField):
 
 
 class LocalDecimalField(DecimalField):
-    """A decimal typed the Indonesian way (1,5) or with a point (1.5)."""
+    """A decimal typed the Indonesian way (1,5) or with a point (1.5).
+
+    A text box with the phone's decimal keyboard, not a number input: Chromium's number input refuses a comma
+    outright, whatever the page's language.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs["render_kw"] = {"inputmode": "decimal", "autocomplete": "off", **kwargs.get("render_kw", {})}
+        super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
         if valuelist and isinstance(valuelist[0], str):
             valuelist = [valuelist[0].strip().replace(",", ".")]
         super().process_formdata(valuelist)
+
+    def _value(self):
+        """The value as typed back into the box: with the interface language's decimal sign (1,5 in Indonesian)."""
+        text = super()._value()
+        if self.raw_data or not text:
+            return text
+        return text.replace(".", get_decimal_symbol(get_locale()))
 
 
 def show_rule_problems(form, check: Callable[[], object]) -> None:

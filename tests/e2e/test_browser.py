@@ -1,78 +1,16 @@
 """In a real browser (Debian's Chromium through Playwright), on a phone-sized screen."""
 
-import os
-import shutil
-import threading
-
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from tpl_tracker.models import User
 
-from ..factories import PASSWORD
+from .conftest import new_page, sign_in, skip_without_chromium
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-
-if not shutil.which(CHROMIUM):
-    if os.environ.get("CI") == "true":
-        raise RuntimeError(f"Chromium is missing at {CHROMIUM}: browser tests cannot be skipped in CI")
-    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+skip_without_chromium()
 
 # The server thread must see what the test wrote, and the test what the server wrote.
 pytestmark = pytest.mark.real_commits
-
-
-@pytest.fixture(scope="module", autouse=True)
-def cookies_without_expiry(app):
-    """Session cookies without an expiry date: Chromium expires cookies by the real clock, the server runs on the
-    tests' frozen one (tests/clock.py), which may lie in the browser's past."""
-    interface = app.session_interface
-    interface.get_expiration_time = lambda app, session: None
-    yield
-    del interface.get_expiration_time
-
-
-@pytest.fixture(scope="module")
-def server(app):
-    """The app served on a free local port in a background thread."""
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
-    page = context.new_page()
-    page.csp_errors = []
-    page.on(
-        "console", lambda message: "Content Security Policy" in message.text and page.csp_errors.append(message.text)
-    )
-    yield page
-    context.close()
-
-
-def sign_in(page, server, email):
-    page.goto(f"{server}/auth/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form [type=submit]")
 
 
 def test_tpl_signs_in_on_a_phone_and_sees_their_home(page, server, world, db):
@@ -83,11 +21,12 @@ def test_tpl_signs_in_on_a_phone_and_sees_their_home(page, server, world, db):
     assert page.locator("html").get_attribute("lang") == "id"
     assert contract_number in page.content()
     assert page.csp_errors == []
-    # Sign out (a POST form in the menu, collapsed on a phone).
+    # Sign out (a POST form in the user's menu, inside the menu collapsed on a phone).
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
         page.wait_for_selector("#mainnav.show")  # the menu has finished opening
+    page.locator("#user-menu").click()
     page.locator("form[action$='/auth/logout'] [type=submit]").click()
     page.wait_for_url(f"{server}/auth/login")
     page.goto(f"{server}/")
@@ -118,8 +57,12 @@ def test_admin_deactivation_asks_for_confirmation(page, server, world, db):
 
 
 def test_tpl_logs_an_activity_submits_the_month_and_the_supervisor_approves(browser, server, work, db):
-    """The monthly cycle on a phone: log with a photo, submit, approve; then the month is locked."""
+    """The monthly cycle on a phone: log with a photo, submit, approve; then the month is locked.
+
+    The month is last month (a month can be submitted from its last day on), its activity logged on that day.
+    """
     import re
+    from datetime import timedelta
 
     from tpl_tracker.dates import programme_today
     from tpl_tracker.models import Activity, MonthlyReport
@@ -128,14 +71,16 @@ def test_tpl_logs_an_activity_submits_the_month_and_the_supervisor_approves(brow
 
     tpl_email, supervisor_email = work["facilitator"].email, work["supervisor"].email
     tpl_id, business_name = work["tpl"].id, work["business"].name
-    period = programme_today().strftime("%Y-%m")
+    last_day = programme_today().replace(day=1) - timedelta(days=1)
+    period = last_day.strftime("%Y-%m")
     db.session.commit()  # end the test's read transaction: the server thread writes
 
-    tpl_page = _new_page(browser)
+    tpl_page = new_page(browser)
     sign_in(tpl_page, server, tpl_email)
     tpl_page.wait_for_url(f"{server}/")
     tpl_page.goto(f"{server}/kegiatan/new")
-    tpl_page.fill("input[name=hours]", "1.5")
+    tpl_page.fill("input[name=date]", last_day.isoformat())
+    tpl_page.fill("input[name=hours]", "1,5")  # the Indonesian decimal comma
     tpl_page.get_by_label(business_name).check()
     tpl_page.fill("textarea[name=description]", "Kunjungan: pendampingan label kemasan")
     tpl_page.set_input_files(
@@ -152,14 +97,14 @@ def test_tpl_logs_an_activity_submits_the_month_and_the_supervisor_approves(brow
         tpl_page.locator(f"form[action$='/{period}/submit'] [type=submit]").click()
     report = db.session.scalar(
         sa.select(MonthlyReport).where(
-            MonthlyReport.facilitator_id == tpl_id, MonthlyReport.period == programme_today().replace(day=1)
+            MonthlyReport.facilitator_id == tpl_id, MonthlyReport.period == last_day.replace(day=1)
         )
     )
     assert report.status == "submitted"
     report_id = report.id
     db.session.commit()
 
-    supervisor_page = _new_page(browser)
+    supervisor_page = new_page(browser)
     sign_in(supervisor_page, server, supervisor_email)
     supervisor_page.wait_for_url(f"{server}/")
     supervisor_page.goto(f"{server}/bulanan/antrean")
@@ -178,17 +123,6 @@ def test_tpl_logs_an_activity_submits_the_month_and_the_supervisor_approves(brow
     assert tpl_page.csp_errors == [] and supervisor_page.csp_errors == []
 
 
-def _new_page(browser):
-    """A phone-sized page in its own browser context (its own cookies)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
-    page = context.new_page()
-    page.csp_errors = []
-    page.on(
-        "console", lambda message: "Content Security Policy" in message.text and page.csp_errors.append(message.text)
-    )
-    return page
-
-
 def test_an_invitation_from_the_email_to_the_first_sign_in(browser, server, world, db, app, mailbox, monkeypatch):
     """The admin emails an invitation (a local SMTP server receives it); its owner opens the link on a phone, chooses
     a password, is signed in, signs out, and signs in again with that password."""
@@ -203,7 +137,7 @@ def test_an_invitation_from_the_email_to_the_first_sign_in(browser, server, worl
     invited_id, admin_email = invited.id, world["admin"].email
     db.session.commit()  # end the test's transaction: the server thread writes
 
-    admin_page = _new_page(browser)
+    admin_page = new_page(browser)
     sign_in(admin_page, server, admin_email)
     admin_page.wait_for_url(f"{server}/")
     admin_page.goto(f"{server}/admin/users/{invited_id}")
@@ -216,7 +150,7 @@ def test_an_invitation_from_the_email_to_the_first_sign_in(browser, server, worl
     link = link_in(message)
     assert link.startswith(f"{server}/auth/invitation/")
 
-    owner = _new_page(browser)
+    owner = new_page(browser)
     owner.goto(link)
     assert "Rina Wati" in owner.content()
     owner.fill("input[name=password]", "sagu lempeng dan teh manis")
@@ -233,6 +167,7 @@ def test_an_invitation_from_the_email_to_the_first_sign_in(browser, server, worl
     if toggler.is_visible():
         toggler.click()
         owner.wait_for_selector("#mainnav.show")
+    owner.locator("#user-menu").click()
     owner.locator("form[action$='/auth/logout'] [type=submit]").click()
     owner.wait_for_url(f"{server}/auth/login")
     owner.fill("input[name=email]", "rina.wati@example.id")

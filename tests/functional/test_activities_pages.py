@@ -173,6 +173,10 @@ def test_owner_edits_and_deletes(app, client, login_as, work, db):
     response = client.post(f"/kegiatan/{activity_id}/edit", data=_form(work, hours="1,5"))
     assert response.status_code == 302
     assert db.session.get(Activity, activity_id).hours == Decimal("1.5")
+    # The box is a text box with the phone's decimal keyboard (a number input refuses the comma), and it shows
+    # the stored hours the Indonesian way.
+    (hours,) = re.findall(r"<input[^>]*name=\"hours\"[^>]*>", _page(client.get(f"/kegiatan/{activity_id}/edit")))
+    assert 'type="text"' in hours and 'inputmode="decimal"' in hours and 'value="1,5"' in hours
     response = client.post(f"/kegiatan/{activity_id}/delete")
     assert response.status_code == 302 and response.headers["Location"] == "/kegiatan/"
     assert db.session.get(Activity, activity_id) is None

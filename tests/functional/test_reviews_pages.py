@@ -25,6 +25,7 @@ TODAY = on(4, 15)
 TOO_LONG = "A comment may have at most %(max)d characters."
 MARCH = on(3, 1)
 MARCH_PERIOD = period(3)
+NOT_YET = "You can submit %(month)s for review from its last day, %(date)s, on: until then you can still log its work."
 
 
 @pytest.fixture(autouse=True)
@@ -87,6 +88,57 @@ def test_tpl_submits_a_month_and_it_locks(app, client, login_as, work, db):
     page = page_text(client.get(_month_url(work)))
     assert _message(app, "Submitted") in page and "Laporan Maret lengkap" in page
     assert "/submit" not in page  # no second submit button
+
+
+def test_the_current_month_says_from_when_it_can_be_submitted(app, client, login_as, work, db):
+    login_as("facilitator")
+    page = page_text(client.get(_month_url(work, period=period(4))))
+    assert "/submit" not in page  # no button that would be refused
+    assert _message(app, NOT_YET, month=f"April {YEAR}", date=f"30 April {YEAR}") in page
+    before = _writes(db)
+    response = client.post(_month_url(work, period=period(4)) + "/submit", data={})  # posted anyway
+    assert response.status_code == 200
+    assert _message(
+        app, "%(month)s can be submitted from %(date)s on.", month=f"April {YEAR}", date=f"30 April {YEAR}"
+    ) in page_text(response)
+    assert _writes(db) == before
+
+
+def test_a_month_can_be_submitted_on_its_last_day(client, login_as, work, time_machine):
+    time_machine.move_to(moment(4, 30), tick=False)
+    login_as("facilitator")
+    page = page_text(client.get(_month_url(work, period=period(4))))
+    assert f'action="{_month_url(work, period=period(4))}/submit"' in page
+    assert 'id="submit-opens"' not in page
+
+
+def test_a_contract_ending_within_the_month_opens_it_on_its_last_day(app, client, login_as, work, db):
+    work["contract"].status, work["contract"].terminated_on = "terminated", on(4, 10)
+    db.session.commit()
+    login_as("facilitator")
+    page = page_text(client.get(_month_url(work, period=period(4))))
+    assert f'action="{_month_url(work, period=period(4))}/submit"' in page  # ended on 10 April: open on the 15th
+    assert 'id="submit-opens"' not in page
+
+    work["contract"].terminated_on = on(4, 25)
+    db.session.commit()
+    page = page_text(client.get(_month_url(work, period=period(4))))
+    assert "/submit" not in page
+    assert (
+        _message(
+            app,
+            "You can submit %(month)s for review from %(date)s on, the last day of your contract.",
+            month=f"April {YEAR}",
+            date=f"25 April {YEAR}",
+        )
+        in page
+    )
+
+
+def test_the_supervisor_is_not_told_when_the_tpl_may_submit(client, login_as, work):
+    login_as("supervisor")
+    page = page_text(client.get(_month_url(work, period=period(4))))
+    assert 'id="submit-opens"' not in page and "/submit" not in page
 
 
 def test_refused_submissions_answer_on_the_page_and_write_nothing(app, client, login_as, work, db):

@@ -1,6 +1,7 @@
 """The monthly report: periods, counts, statuses, and the transitions submit -> return/approve -> reopen,
 with the month lock they drive, their events, audit entries and notifications."""
 
+import calendar
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
@@ -8,6 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from tpl_tracker.formatting import day as fmt_day
 from tpl_tracker.models import (
     Activity,
     Assessment,
@@ -25,7 +27,9 @@ from tpl_tracker.services.months import (
     covers_month,
     month_label,
     month_statuses,
+    submission_opens,
 )
+from tpl_tracker.services.policy import can_submit_month, month_submission_opens
 
 from ..clock import YEAR, iso, moment, on, period
 from ..conftest import refused_use_case, ui_message
@@ -232,9 +236,84 @@ def test_submit_return_resubmit_approve_reopen(app, work, db):
 
 def test_submit_creates_a_missing_month(work, db):
     april = on(4, 1)
-    report = _submit(work, period=april, today=on(4, 15))  # the current month may be submitted
+    report = _submit(work, period=april, today=on(4, 30))  # the current month, on its last day
     assert report.period == april and report.status == "submitted"
     assert _count(db, MonthlyReport, MonthlyReport.facilitator_id == work["tpl"].id) == 2
+
+
+# --- from when a month may be submitted ---------------------------------------------------------
+
+
+def test_a_month_opens_for_submission_on_its_last_day(world, db):
+    tpl = world["tpl"]
+    assert submission_opens(tpl, on(2, 1)) == on(2, calendar.monthrange(YEAR, 2)[1])  # 28 or 29 February
+    assert submission_opens(tpl, on(4, 1)) == on(4, 30)
+    assert submission_opens(tpl, on(12, 1)) == on(12, 31)
+    assert submission_opens(tpl, on(1, 1, years=1)) is None  # outside every contract
+
+
+def test_a_contract_ending_within_the_month_opens_it_on_the_contract_s_last_day(world, db):
+    contract = world["contract"]
+    contract.status, contract.terminated_on = "terminated", on(5, 20)
+    db.session.commit()
+    assert submission_opens(world["tpl"], on(5, 1)) == on(5, 20)
+    assert submission_opens(world["tpl"], on(6, 1)) is None
+
+
+def test_a_contract_renewed_within_the_month_opens_it_on_the_month_s_last_day(world, db):
+    tpl = world["tpl"]
+    world["contract"].end_date = on(6, 15)
+    ContractFactory(facilitator=tpl, start_date=on(6, 16), end_date=on(12, 31, years=1))
+    db.session.commit()
+    db.session.refresh(tpl)
+    assert submission_opens(tpl, on(6, 1)) == on(6, 30)
+
+
+def test_a_month_is_refused_before_its_last_day_and_accepted_on_it(app, work, db):
+    april = on(4, 1)
+    before = _writes(db)
+    with app.test_request_context():
+        label, last_day = month_label(april), fmt_day(on(4, 30))
+    for today in (on(4, 1), on(4, 29)):
+        _refused(
+            app,
+            lambda today=today: _submit(work, period=april, today=today),
+            "%(month)s can be submitted from %(date)s on.",
+            month=label,
+            date=last_day,
+        )
+    db.session.rollback()
+    assert _writes(db) == before
+    assert _submit(work, period=april, today=on(4, 30)).status == "submitted"
+
+
+def test_the_last_month_of_a_terminated_contract_opens_on_the_termination_day(app, work, db):
+    contract = work["contract"]
+    contract.status, contract.terminated_on = "terminated", on(3, 20)
+    db.session.commit()
+    with app.test_request_context():
+        label, end = month_label(MARCH), fmt_day(on(3, 20))
+    _refused(
+        app,
+        lambda: _submit(work, today=on(3, 19)),
+        "%(month)s can be submitted from %(date)s on.",
+        month=label,
+        date=end,
+    )
+    db.session.rollback()
+    assert _submit(work, today=on(3, 20)).status == "submitted"
+
+
+def test_the_policy_offers_submission_from_the_same_day(work, db):
+    tpl, user = work["tpl"], work["facilitator"]
+    april = on(4, 1)
+    assert not can_submit_month(user, tpl, april, "draft", on(4, 29))
+    assert can_submit_month(user, tpl, april, "draft", on(4, 30))
+    assert can_submit_month(user, tpl, april, "returned", on(5, 2))
+    assert not can_submit_month(user, tpl, april, "submitted", on(5, 2))
+    assert not can_submit_month(work["supervisor"], tpl, april, "draft", on(5, 2))
+    assert month_submission_opens(user, tpl, april, "draft") == on(4, 30)
+    assert month_submission_opens(work["facilitator2"], tpl, april, "draft") is None
 
 
 def test_approve_notifies_the_tpl(work, db):

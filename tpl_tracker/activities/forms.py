@@ -41,7 +41,7 @@ class ActivityForm(Form):
         _l("Hours spent"),
         places=None,
         validators=[Optional()],
-        render_kw={"inputmode": "decimal", "step": "0.1", "min": "0.1", "max": "24", **REQUIRED},
+        render_kw=REQUIRED,
     )
     latitude = FloatField(_l("Latitude"), validators=[Optional()], render_kw={"inputmode": "decimal"})
     longitude = FloatField(_l("Longitude"), validators=[Optional()], render_kw={"inputmode": "decimal"})

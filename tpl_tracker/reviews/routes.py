@@ -1,5 +1,7 @@
 """Routes of the reviews blueprint: a TPL's months, the month page, submit, review, reopen, the review queue."""
 
+from datetime import timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,7 +15,7 @@ from ..pagination import paginate
 from ..security import roles_required
 from ..services import ServiceError, audit
 from ..services import reviews as service
-from ..services.months import covers_month, get_month, month_label
+from ..services.months import covers_month, get_month, month_label, next_month
 from ..services.policy import (
     can_reopen_month,
     can_review_month,
@@ -22,6 +24,7 @@ from ..services.policy import (
     is_own_work,
     load_facilitator,
     load_month,
+    month_submission_opens,
 )
 from ..services.regions import province_choices
 from . import bp
@@ -62,6 +65,7 @@ def _render_month(
     last = service.last_return(events) if status == "returned" else None
     items = service.month_items(facilitator.id, period)
     notes = {(c.item_type, c.item_id): c.comment for c in last.item_comments} if last else {}
+    opens = month_submission_opens(current_user, facilitator, period, status)
     return render_template(
         "reviews/month.html",
         facilitator=facilitator,
@@ -74,6 +78,9 @@ def _render_month(
         return_notes=notes,
         orphans=[text for key, text in notes.items() if key not in items.keys()],  # noqa: SIM118 - MonthItems is not a dict
         can_submit=can_submit_month(current_user, facilitator, period, status, today),
+        # Not yet: the page says from when (the month's last day, or the contract's when it ends earlier).
+        submit_opens=opens if opens is not None and today < opens else None,
+        contract_ends_in_month=opens is not None and opens < next_month(period) - timedelta(days=1),
         reviewing=can_review_month(current_user, facilitator.id, status),
         can_reopen=can_reopen_month(current_user, facilitator.id, status),
         submit_form=submit_form or SubmitMonthForm(formdata=None),

@@ -7,7 +7,7 @@ change commits; a submission holds the same row (`lock_month`), so a write and a
 always happen one after the other, even for a month that had no row before its first submission.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -36,6 +36,19 @@ def previous_month(period: date) -> date:
 def covers_month(facilitator: Facilitator, period: date) -> bool:
     """True when (part of) the month lies within one of the TPL's contract periods."""
     return any(c.start_date < next_month(period) and c.effective_end >= period for c in facilitator.contracts)
+
+
+def submission_opens(facilitator: Facilitator, period: date) -> date | None:
+    """The first day on which the TPL may submit the month: its last day, or the last day of their contracts in
+    it when these end earlier in the month; None when no contract covers the month.
+
+    Submitted earlier, the month would be locked while days of work in it are still ahead.
+    """
+    after = next_month(period)
+    ends = [c.effective_end for c in facilitator.contracts if c.start_date < after and c.effective_end >= period]
+    if not ends:
+        return None
+    return min(after - timedelta(days=1), max(ends))
 
 
 def month_label(period: date) -> str:

@@ -250,15 +250,19 @@ def supervises(user: User, facilitator_id: int) -> bool:
 
 
 def can_submit_month(user: User, facilitator: Facilitator, period: date, status: str, today: date) -> bool:
-    """The TPL's own month, started, in a contract, draft or returned."""
-    from .months import covers_month, month_start
+    """The TPL's own month, draft or returned, in a contract, from its last day (or the contract's) on."""
+    opens = month_submission_opens(user, facilitator, period, status)
+    return opens is not None and opens <= today
 
-    return (
-        is_own_work(user, facilitator.id)
-        and status in SUBMITTABLE
-        and period <= month_start(today)
-        and covers_month(facilitator, period)
-    )
+
+def month_submission_opens(user: User, facilitator: Facilitator, period: date, status: str) -> date | None:
+    """The day from which the TPL may submit their own draft or returned month (months.submission_opens);
+    None when it is not theirs to submit."""
+    from .months import submission_opens
+
+    if not (is_own_work(user, facilitator.id) and status in SUBMITTABLE):
+        return None
+    return submission_opens(facilitator, period)
 
 
 def can_review_month(user: User, facilitator_id: int, status: str) -> bool:

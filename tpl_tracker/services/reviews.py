@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import formatting
 from ..dates import programme_date, programme_today
 from ..extensions import db
 from ..models import (
@@ -33,7 +34,7 @@ from ..models import (
 )
 from ..text import control_characters_message, has_control_characters
 from . import Problems, ServiceError, audit
-from .months import covers_month, lock_month, month_label, month_start, next_month
+from .months import lock_month, month_label, month_start, next_month, submission_opens
 from .notifications import enabled_user_ids, notify
 from .policy import SUBMITTABLE, facilitator_scope, in_regions, is_own_work, supervises
 
@@ -391,8 +392,13 @@ def submit_month(
         raise ServiceError(_("Only the TPL can submit their own monthly report."))
     if period > month_start(today):
         raise ServiceError(_("%(month)s has not started yet and cannot be submitted.", month=month_label(period)))
-    if not covers_month(facilitator, period):
+    opens = submission_opens(facilitator, period)
+    if opens is None:
         raise ServiceError(_("%(month)s lies outside your contract periods.", month=month_label(period)))
+    if today < opens:
+        raise ServiceError(
+            _("%(month)s can be submitted from %(date)s on.", month=month_label(period), date=formatting.day(opens))
+        )
     _check_length(note, "note")
     # The month's row, created when missing and held until commit: a change of an activity, permit or
     # assessment of this month (months.assert_months_open holds the same row) either commits before the

@@ -59,3 +59,49 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// The current page's menu entry says so to screen readers too.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".app-navbar .nav-link.active").forEach(function (link) {
+    if (!link.classList.contains("dropdown-toggle")) {
+      link.setAttribute("aria-current", "page");
+    }
+  });
+});
+
+// Tables: each cell carries its column's name (data-label), which app.css shows beside the value when a phone
+// stacks the rows as cards. Cells that already have a data-label keep it.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".table-responsive > table.table:not(.table-keep)").forEach(function (table) {
+    var headRows = table.tHead ? table.tHead.rows : [];
+    if (!headRows.length) {
+      return;
+    }
+    var names = [];
+    Array.prototype.forEach.call(headRows[headRows.length - 1].cells, function (cell) {
+      for (var n = 0; n < (cell.colSpan || 1); n++) {
+        names.push(cell.textContent.replace(/\s+/g, " ").trim());
+      }
+    });
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          if (!cell.hasAttribute("data-label") && (cell.colSpan || 1) === 1) {
+            cell.setAttribute("data-label", names[column] || "");
+          }
+          column += cell.colSpan || 1;
+        });
+      });
+    });
+  });
+});
+
+// A box that scrolls sideways (a wide table on a laptop, a code sample) can be scrolled with the keyboard.
+window.addEventListener("load", function () {
+  document.querySelectorAll(".table-responsive, pre").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+    }
+  });
+});
