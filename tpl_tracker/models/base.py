@@ -5,10 +5,12 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+from ..dates import now_utc
+
 
 def utcnow() -> datetime:
-    """Return the current time as a timezone-aware UTC datetime."""
-    return datetime.now(UTC)
+    """Return the current time as a timezone-aware UTC datetime (the replayed moment while the demo seeds)."""
+    return now_utc()
 
 
 class UTCDateTime(TypeDecorator):
