@@ -899,6 +899,17 @@ class _Permit:
     notes: str | None = None
     model: PermitFacilitation | None = None
 
+    def data(self, step: str) -> PermitData:
+        """What the TPL types when the facilitation reaches `step`: the dates of every step up to it."""
+        data = PermitData(self.permit_type, step, planned_on=self.planned_on)
+        if step != "planned":
+            data.submitted_on = self.submitted_on
+        if step == "issued":
+            data.issued_on, data.document_number, data.expires_on = self.final_on, self.number, self.expires_on
+        elif step == "rejected":
+            data.rejected_on, data.notes = self.final_on, self.notes
+        return data
+
 
 @dataclass(eq=False)
 class _Tpl:
@@ -1332,27 +1343,29 @@ class _Work:
                 business.nib = permit.number
         elif status == "rejected":
             permit.notes = self.rng.choice(REJECTION_NOTES)
-        # Each step on its day, in order (one day may hold two steps).
-        moment = self.timeline.at(self.stamp(planned), partial(self.plan_permit, tpl, permit))
-        for step, day in (("submitted", submitted), (status, final)):
-            if day is not None:
-                moment = self.timeline.at(max(self.stamp(day), moment), partial(self.advance_permit, tpl, permit, step))
+        # The TPL records the steps as they happen, several at once on the last one's day when they fall in one
+        # month, or when nobody reviews (and so locks) their months; a later step is recorded on its own day.
+        recorded: list[tuple[date, str, date]] = []  # (first day, last step, its day) of each recording
+        for step, day in (("planned", planned), ("submitted", submitted), (status, final)):
+            if day is None:
+                continue
+            if recorded and (tpl.reviewer is None or month_start(recorded[-1][0]) == month_start(day)):
+                recorded[-1] = (recorded[-1][0], step, day)
+            else:
+                recorded.append((day, step, day))
+        moment = None
+        for index, (_first, step, day) in enumerate(recorded):
+            stamp = self.stamp(day) if moment is None else max(self.stamp(day), moment)
+            moment = self.timeline.at(stamp, partial(self.record_permit, tpl, permit, step, index == 0))
         tpl.work_months.update(month_start(d) for d in dates if d is not None)
         return True
 
-    def plan_permit(self, tpl: _Tpl, permit: _Permit) -> None:
-        """The TPL records a facilitation they start planning."""
-        data = PermitData(permit.permit_type, "planned", planned_on=permit.planned_on)
-        permit.model = create_permit(tpl.user, tpl.facilitator, permit.business.model, data)
-
-    def advance_permit(self, tpl: _Tpl, permit: _Permit, step: str) -> None:
-        """The TPL moves a facilitation to its next step: submitted, then issued or rejected."""
-        data = PermitData(permit.permit_type, step, planned_on=permit.planned_on, submitted_on=permit.submitted_on)
-        if step == "issued":
-            data.issued_on, data.document_number, data.expires_on = permit.final_on, permit.number, permit.expires_on
-        elif step == "rejected":
-            data.rejected_on, data.notes = permit.final_on, permit.notes
-        update_permit(tpl.user, permit.model, data)
+    def record_permit(self, tpl: _Tpl, permit: _Permit, step: str, new: bool) -> None:
+        """The TPL records a facilitation up to a step, or moves it on to a later one."""
+        if new:
+            permit.model = create_permit(tpl.user, tpl.facilitator, permit.business.model, permit.data(step))
+        else:
+            update_permit(tpl.user, permit.model, permit.data(step))
 
     def add_permits(self, tpl: _Tpl) -> None:
         """0 to 3 permits per business; the TPL who sign in have one in every state."""
