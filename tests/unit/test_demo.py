@@ -42,6 +42,7 @@ from tpl_tracker.models import (
 from tpl_tracker.services import demo
 from tpl_tracker.services.businesses import normalize_name
 from tpl_tracker.services.demo import seed_demo
+from tpl_tracker.services.users import has_usable_password
 
 from ..clock import NOW, TODAY, YEAR, on
 
@@ -202,7 +203,12 @@ def _check_coherence(db, today: date) -> None:
 
 
 def _check_demo_tpl_accounts(db, today: date) -> None:
-    """The TPL who sign in see businesses, recent activities, every permit and month state, targets."""
+    """The TPL who sign in see businesses, recent activities, every permit and month state, targets. Every other
+    TPL has an account too (their work is theirs to log), without a password."""
+    accounts = {f.user.email: f.user for f in _all(db, Facilitator)}
+    documented = {"tpl@demo.tpl.id", "tpl2@demo.tpl.id", "alumni@demo.tpl.id"}
+    assert len(accounts) == len(_all(db, Facilitator)) and documented < set(accounts)
+    assert all(has_usable_password(user) == (email in documented) for email, user in accounts.items())
     current = today.replace(day=1)
     previous = (current - timedelta(days=1)).replace(day=1)
     for email in ("tpl@demo.tpl.id", "tpl2@demo.tpl.id"):

@@ -11,8 +11,7 @@ import io
 import random
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -355,25 +354,6 @@ def _counts() -> dict[str, int]:
 SHOWCASE_ACCOUNTS = ("tpl@demo.tpl.id", "tpl2@demo.tpl.id")
 ALUMNI_ACCOUNT = "alumni@demo.tpl.id"
 DOCUMENTED_ACCOUNTS = (*SHOWCASE_ACCOUNTS, ALUMNI_ACCOUNT)
-# The lightest Argon2id parameters (those of the test suite), for the TPL accounts the README does not list.
-LIGHT_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192, "ARGON2_PARALLELISM": 1}
-
-
-@contextmanager
-def _light_password_hashes() -> Iterator[None]:
-    """Hash passwords with LIGHT_ARGON2 in the block.
-
-    Every TPL needs an account to log their own work, and hashing some 60 passwords at full cost would take the
-    seed a quarter of a minute. A light hash is still an Argon2id hash; the first sign-in rehashes it at full cost
-    (passwords.needs_rehash).
-    """
-    config = current_app.config
-    saved = {key: config[key] for key in LIGHT_ARGON2}
-    config.update(LIGHT_ARGON2)
-    try:
-        yield
-    finally:
-        config.update(saved)
 
 
 class _Demo:
@@ -523,11 +503,10 @@ class _Demo:
         """The admin creates the TPL's account and profile, then their first contract."""
         admin = self.user("admin")
         account = UserData(email=person.profile.email, full_name=person.profile.full_name, role=Role.FACILITATOR.value)
-        if person.profile.email in DOCUMENTED_ACCOUNTS:
-            person.user = create_user(admin, account, self.password)
-        else:
-            with _light_password_hashes():
-                person.user = create_user(admin, account, self.password)
+        # Every TPL needs an account to log their own work; those the README does not list have no password (as
+        # when created to be invited): nobody signs in as them, and the seed hashes no password it would not use.
+        password = self.password if person.profile.email in DOCUMENTED_ACCOUNTS else None
+        person.user = create_user(admin, account, password)
         supervisor = self.user(person.supervisor) if person.supervisor else None
         profile = replace(person.profile, user_id=person.user.id, supervisor_id=supervisor.id if supervisor else None)
         person.facilitator = create_facilitator(admin, profile)
