@@ -934,7 +934,8 @@ class _Work:
         self.timeline = demo.timeline
         self.names: set[tuple[str, str]] = set()
         self.children: dict[str, list] = {}
-        # The days each business has a facilitation of a type open (planned or submitted): one at a time.
+        # The days from planning to issue or rejection (or on, while open) of each business's facilitations of a
+        # type: never two open at once.
         self.permit_spans: dict[tuple[_Business, str], list[tuple[date, date | None]]] = {}
         self.requested: set[int] = set()  # businesses asked for by a request already
 
