@@ -28,7 +28,8 @@ class UserForm(Form):
     email = EmailField(_l("Email"), render_kw=REQUIRED)
     role = SelectField(_l("Role"), choices=Role.choices(), validate_choice=False)
     region_codes = SelectMultipleField(_l("Scope: provinces or kabupaten/kota"), validate_choice=False)
-    facilitator_ids = SelectMultipleField(_l("Scope: assigned TPL"), coerce=int, validate_choice=True)
+    # Chosen through the TPL picker (tpl_tracker/picker.py), not listed whole; services.users checks the ids.
+    facilitator_ids = SelectMultipleField(_l("Scope: assigned TPL"), coerce=int, validate_choice=False)
     submit = SubmitField(_l("Save"))
 
 

@@ -12,8 +12,10 @@ from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import AuditEntry, Facilitator, LinkPurpose, Role, User
 from ..pagination import paginate, paginate_by_key
+from ..picker import Picker, build_picker, is_picker_post
 from ..security import roles_required
 from ..services import ServiceError, password_links
+from ..services.policy import facilitator_scope
 from ..services.regions import province_choices, regency_choices
 from ..services.throttle import account_digest
 from ..services.users import (
@@ -26,6 +28,7 @@ from ..services.users import (
     set_enabled,
     update_user,
 )
+from ..transactions import reads_only_when
 from . import bp
 from .forms import (
     AuditSearchForm,
@@ -46,10 +49,15 @@ def _scope_choices(form: UserForm) -> None:
     form.region_codes.choices = [
         SelectChoice(p.value, f"{p.value} {p.label}") for p in province_choices()
     ] + regency_choices()
-    facilitators = db.session.execute(
-        sa.select(Facilitator.id, Facilitator.full_name, Facilitator.region_code).order_by(Facilitator.full_name)
+    form.facilitator_ids.choices = []  # chosen through the picker, never listed whole
+
+
+def _tpl_picker(form: UserForm) -> Picker:
+    """The assigned-TPL picker: the TPL chosen on the form and the page of the others that the search names."""
+    candidates = (
+        sa.select(Facilitator).where(facilitator_scope(current_user)).order_by(Facilitator.full_name, Facilitator.id)
     )
-    form.facilitator_ids.choices = [SelectChoice(fid, f"{name} ({code or '-'})") for fid, name, code in facilitators]
+    return build_picker("facilitator_ids", candidates, form.facilitator_ids.data, current_user, multiple=True)
 
 
 def _user_data(form: UserForm) -> UserData:
@@ -80,11 +88,14 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@reads_only_when(is_picker_post)
 def user_create():
     """Create an account."""
     form = NewUserForm()
     _scope_choices(form)
-    if form.validate_on_submit():
+    if is_picker_post():
+        pass  # the TPL picker searched: the form comes back as typed, nothing saved, no error shown
+    elif form.validate_on_submit():
         try:
             user = create_user(current_user, _user_data(form), form.password.data or None)
         except ServiceError as error:
@@ -95,12 +106,17 @@ def user_create():
                 _send_invitation(user)
             return redirect(url_for("admin.user_edit", user_id=user.id))
     elif form.is_submitted():
-        show_rule_problems(form, lambda: check_user(_user_data(form), password=form.password.data or None))
-    return render_template("admin/user_form.html", form=form, user=None, mail_configured=mail.configured())
+        show_rule_problems(
+            form, lambda: check_user(_user_data(form), actor=current_user, password=form.password.data or None)
+        )
+    return render_template(
+        "admin/user_form.html", form=form, user=None, picker=_tpl_picker(form), mail_configured=mail.configured()
+    )
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@reads_only_when(is_picker_post)
 def user_edit(user_id: int):
     """Change an account's name, email, role and scope."""
     user = _get_user_or_404(user_id)
@@ -111,7 +127,9 @@ def user_edit(user_id: int):
         form.facilitator_ids.data = list(
             db.session.scalars(sa.select(Facilitator.id).where(Facilitator.supervisor_id == user.id))
         )
-    if form.validate_on_submit():
+    if is_picker_post():
+        pass  # the TPL picker searched: the form comes back as typed, nothing saved, no error shown
+    elif form.validate_on_submit():
         try:
             update_user(current_user, user, _user_data(form))
         except ServiceError as error:
@@ -125,6 +143,7 @@ def user_edit(user_id: int):
         "admin/user_form.html",
         form=form,
         user=user,
+        picker=_tpl_picker(form),
         toggle_form=ConfirmForm(),
         link_form=LinkForm(),
         has_password=has_usable_password(user),
