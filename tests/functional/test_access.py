@@ -144,6 +144,21 @@ TABLE = [
         None,
         {"anonymous": LOGIN, "facilitator": 302, "supervisor": 200, "evaluator": 200, "admin": 200},
     ),
+    # Choosing the TPL a survey is recorded for: by name or email (GET), by NIK (posted; masked readers are told).
+    (
+        "outcomes.choose",
+        "GET",
+        {},
+        None,
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 200, "evaluator": 200, "admin": 403},
+    ),
+    (
+        "outcomes.choose",
+        "POST",
+        {},
+        {"nik": "0000000000000000"},
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 200, "evaluator": 200, "admin": 403},
+    ),
     ("outcomes.facilitator_surveys", "GET", {"facilitator_id": "tpl"}, None, ALL_200),
     (
         "outcomes.facilitator_surveys",
