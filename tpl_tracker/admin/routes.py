@@ -1,13 +1,16 @@
 """Routes of the admin blueprint."""
 
+import itertools
+
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import mail
+from ..dates import programme_today
 from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import AuditEntry, Facilitator, LinkPurpose, Role, User
@@ -15,9 +18,22 @@ from ..pagination import paginate, paginate_by_key
 from ..picker import Picker, build_picker, is_picker_post
 from ..security import roles_required
 from ..services import ServiceError, password_links
-from ..services.policy import facilitator_scope
+from ..services.audit_labels import ACTION_LABELS, RECORD_LABELS
+from ..services.audit_trail import (
+    XLSX_MAX_ROWS,
+    AuditFilter,
+    check_filter,
+    csv_chunks,
+    entries_query,
+    entry_views,
+    export_bound,
+    export_header,
+    export_rows,
+    record_export,
+    xlsx_chunks,
+)
+from ..services.policy import can_see_personal_numbers, facilitator_scope
 from ..services.regions import province_choices, regency_choices
-from ..services.throttle import account_digest
 from ..services.users import (
     UserData,
     check_new_password,
@@ -28,9 +44,10 @@ from ..services.users import (
     set_enabled,
     update_user,
 )
-from ..transactions import reads_only_when
+from ..transactions import reading, reads_only_when
 from . import bp
 from .forms import (
+    AuditExportForm,
     AuditSearchForm,
     InvitationSearchForm,
     LinkForm,
@@ -308,21 +325,100 @@ def invite_group():
     )
 
 
+AUDIT_PER_PAGE = 25
+AUDIT_FILTERS = ("user", "action", "entity_type", "entity_id", "since", "until", "typed_email")
+
+
+def _audit_search_form() -> AuditSearchForm:
+    form = AuditSearchForm(request.args)
+    form.action.choices = [SelectChoice("", _("All actions")), *_by_label(ACTION_LABELS)]
+    form.entity_type.choices = [SelectChoice("", _("All record types")), *_by_label(RECORD_LABELS)]
+    return form
+
+
+def _by_label(labels: dict) -> list[SelectChoice]:
+    """Select options of labelled codes, in the alphabetical order of their labels in the reader's language."""
+    return sorted((SelectChoice(code, str(label)) for code, label in labels.items()), key=lambda c: c.label.casefold())
+
+
+def _audit_filter(form: AuditSearchForm) -> AuditFilter | None:
+    """The filters of the form, or None (with every problem on its field) when they cannot be used."""
+    valid = form.validate()
+    filters = AuditFilter(
+        user=form.user.data or None,
+        action=form.action.data or None,
+        entity_type=form.entity_type.data or None,
+        entity_id=form.entity_id.data or None,
+        since=form.since.data,
+        until=form.until.data,
+        typed_email=form.typed_email.data or None,
+    )
+    try:
+        check_filter(filters)
+    except ServiceError as refusal:
+        for problem in refusal.errors:
+            form[problem.field].errors = [*form[problem.field].errors, problem.message]
+        return None
+    return filters if valid else None
+
+
+def _filter_args() -> dict[str, str]:
+    """The filters of the address, without the page cursors (what the export and the links keep)."""
+    return {key: value for key, value in request.args.items() if key in AUDIT_FILTERS and value}
+
+
 @bp.route("/audit")
 @roles_required(Role.ADMIN)
 def audit_log():
-    """The audit trail, newest first, filterable by action, record and the email typed in a failed attempt."""
-    form = AuditSearchForm(request.args)
-    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).options(sa.orm.joinedload(AuditEntry.actor))
-    if form.validate():
-        if form.action.data:
-            query = query.where(AuditEntry.action == form.action.data.strip())
-        if form.entity_type.data:
-            query = query.where(AuditEntry.entity_type == form.entity_type.data.strip())
-        if form.entity_id.data:
-            query = query.where(AuditEntry.entity_id == form.entity_id.data.strip())
-        if form.typed_email.data:
-            # Failed checks keep only a keyed hash of the typed address: look for that hash.
-            query = query.where(AuditEntry.note.contains(account_digest(form.typed_email.data)))
-    page = paginate_by_key(query, [AuditEntry.id], per_page=50)
-    return render_template("admin/audit.html", form=form, page=page)
+    """The audit trail, newest first, 25 entries a page: actions and fields named in the interface language,
+    filterable by user, action, record, dates and the email typed in a failed attempt; exportable."""
+    form = _audit_search_form()
+    filters = _audit_filter(form)
+    page = paginate_by_key(entries_query(filters or AuditFilter()), [AuditEntry.id], per_page=AUDIT_PER_PAGE)
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        page=page,
+        entries=entry_views(page.items, masked=not can_see_personal_numbers(current_user)),
+        export_form=AuditExportForm(formdata=None),
+        filter_args=_filter_args(),
+        filtered=filters is not None,
+    )
+
+
+EXPORT_MIME = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@bp.route("/audit/export", methods=["POST"])
+@roles_required(Role.ADMIN)
+def audit_export():
+    """Download the entries the filters of the address select, as CSV or Excel; the export is audited (who, which
+    filters, how many entries) before the file is streamed."""
+    export = AuditExportForm()
+    filters = _audit_filter(_audit_search_form())
+    back = url_for("admin.audit_log", **_filter_args())
+    if not export.validate_on_submit() or filters is None:
+        flash(_("Nothing was exported: correct the filters first."), "danger")
+        return redirect(back)
+    fmt = export.fmt.data
+    bound, count = export_bound(filters)
+    if fmt == "xlsx" and count > XLSX_MAX_ROWS:
+        flash(_("Too many entries for one Excel sheet: narrow the filters or export as CSV."), "danger")
+        return redirect(back)
+    record_export(current_user, filters, fmt, count)  # committed by the request before the file is sent
+    masked = not can_see_personal_numbers(current_user)
+
+    def body():
+        with reading():  # the rows are read after the commit, in a transaction of their own that only reads
+            rows = itertools.chain([export_header()], export_rows(filters, bound, masked))
+            yield from csv_chunks(rows) if fmt == "csv" else xlsx_chunks(rows, _("Audit trail"))
+
+    filename = f"riwayat-perubahan-{programme_today():%Y%m%d}.{fmt}"
+    return Response(
+        stream_with_context(body()),
+        mimetype=EXPORT_MIME[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
