@@ -55,6 +55,9 @@ class IsolatedClient(FlaskClient):
     def open(self, *args, **kwargs):
         if has_app_context():
             _db.session.commit()
+        # The body is read inside the request's own context too (a streamed download, stream_with_context, pops
+        # its contexts when it ends), as a server reads it in the thread that ran the request.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

@@ -53,6 +53,11 @@ def programme_date(moment: datetime) -> date:
     return moment.astimezone(_zone()).date()
 
 
+def programme_time(moment: datetime) -> datetime:
+    """A stored (UTC) timestamp in the programme's timezone."""
+    return moment.astimezone(_zone())
+
+
 def day_start(day: date) -> datetime:
     """The first moment of a programme day, in UTC (to compare with stored timestamps)."""
     return datetime.combine(day, time.min, tzinfo=_zone()).astimezone(UTC)

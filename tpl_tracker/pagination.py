@@ -82,10 +82,11 @@ class Page:
             previous = number
 
 
-def paginate(query, per_page: int | None = None) -> Page:
-    """The page `?page=N` of a select, counted up to COUNT_CAP rows past it (all rows with `?total=1`)."""
+def paginate(query, per_page: int | None = None, number: int | None = None) -> Page:
+    """The page `?page=N` (or `number`, from a posted form) of a select, counted up to COUNT_CAP rows past it (all
+    rows with `?total=1`)."""
     per_page = per_page or current_app.config["PER_PAGE"]
-    number = request.args.get("page", 1, type=int) or 1
+    number = number or request.args.get("page", 1, type=int) or 1
     offset = (number - 1) * per_page
     rows = list(_rows(query.limit(per_page + 1).offset(offset)))
     exact = _wants_total()

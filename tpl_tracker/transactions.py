@@ -36,6 +36,17 @@ def writing() -> Iterator[None]:
         _may_write.reset(token)
 
 
+@contextmanager
+def reading() -> Iterator[None]:
+    """Let the transactions begun in the block only read: a download streamed after its request has committed
+    (its audit entry) reads the rows it sends without holding SQLite's write lock."""
+    token = _may_write.set(False)
+    try:
+        yield
+    finally:
+        _may_write.reset(token)
+
+
 def reads_only_when(condition: Callable[[], bool]) -> Callable:
     """Mark a POST view that writes nothing when `condition()` holds (read from the request before any query)."""
 

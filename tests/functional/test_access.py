@@ -95,6 +95,8 @@ TABLE = [
     ("admin.user_password", "GET", {"user_id": "facilitator2"}, None, ADMIN_ONLY),
     ("admin.user_password", "POST", {"user_id": "facilitator2"}, {}, ADMIN_ONLY),
     ("admin.audit_log", "GET", {}, None, ADMIN_ONLY),
+    # The export streams the file (200) after recording itself in the trail.
+    ("admin.audit_export", "POST", {}, {"fmt": "csv"}, ADMIN_ONLY),
     ("imports.upload", "GET", {}, None, ADMIN_ONLY),
     ("imports.upload", "POST", {}, {}, ADMIN_ONLY),
     ("imports.template", "GET", {}, None, ADMIN_ONLY),
@@ -143,6 +145,21 @@ TABLE = [
         {},
         None,
         {"anonymous": LOGIN, "facilitator": 302, "supervisor": 200, "evaluator": 200, "admin": 200},
+    ),
+    # Choosing the TPL a survey is recorded for: by name or email (GET), by NIK (posted; masked readers are told).
+    (
+        "outcomes.choose",
+        "GET",
+        {},
+        None,
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 200, "evaluator": 200, "admin": 403},
+    ),
+    (
+        "outcomes.choose",
+        "POST",
+        {},
+        {"nik": "0000000000000000"},
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 200, "evaluator": 200, "admin": 403},
     ),
     ("outcomes.facilitator_surveys", "GET", {"facilitator_id": "tpl"}, None, ALL_200),
     (
@@ -249,6 +266,7 @@ WRITES = [
     ("admin.user_edit", {"user_id": "facilitator2"}, {"admin"}),
     ("admin.user_set_active", {"user_id": "facilitator2"}, {"admin"}),
     ("admin.user_password", {"user_id": "facilitator2"}, {"admin"}),
+    ("admin.audit_export", {}, {"admin"}),
     ("imports.upload", {}, {"admin"}),
     ("outcomes.create", {"facilitator_id": "tpl"}, {"facilitator", "supervisor", "evaluator"}),
     ("outcomes.edit", {"survey_id": "survey"}, {"facilitator", "supervisor", "evaluator"}),

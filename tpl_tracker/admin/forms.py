@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, EqualTo, Length, NumberRange, Optional
 
-from ..forms import Form
+from ..forms import Form, LocalDateField
 from ..models import LinkPurpose, Role
 
 REQUIRED = {"required": True}  # a hint for the browser; the rules themselves are services.users' checks
@@ -28,7 +28,8 @@ class UserForm(Form):
     email = EmailField(_l("Email"), render_kw=REQUIRED)
     role = SelectField(_l("Role"), choices=Role.choices(), validate_choice=False)
     region_codes = SelectMultipleField(_l("Scope: provinces or kabupaten/kota"), validate_choice=False)
-    facilitator_ids = SelectMultipleField(_l("Scope: assigned TPL"), coerce=int, validate_choice=True)
+    # Chosen through the TPL picker (tpl_tracker/picker.py), not listed whole; services.users checks the ids.
+    facilitator_ids = SelectMultipleField(_l("Scope: assigned TPL"), coerce=int, validate_choice=False)
     submit = SubmitField(_l("Save"))
 
 
@@ -62,15 +63,30 @@ class UserSearchForm(Form):
 
 
 class AuditSearchForm(Form):
-    """Filters of the audit trail (GET)."""
+    """Filters of the audit trail (GET; the export posts them in its address). The actions and record types are
+    the labelled ones (services/audit_labels.py), set by the view; services.audit_trail.check_filter has the
+    rules."""
 
     class Meta:
         csrf = False
 
-    action = StringField(_l("Action"), validators=[Optional(), Length(max=40)])
-    entity_type = StringField(_l("Record type"), validators=[Optional(), Length(max=40)])
+    user = StringField(_l("User"), validators=[Optional(), Length(max=100)])
+    action = SelectField(_l("Action"), validators=[Optional()], validate_choice=True)
+    entity_type = SelectField(_l("Record type"), validators=[Optional()], validate_choice=True)
     entity_id = StringField(_l("Record id"), validators=[Optional(), Length(max=40)])
+    since = LocalDateField(_l("From"), validators=[Optional()])
+    until = LocalDateField(_l("Until"), validators=[Optional()])
     typed_email = StringField(_l("Typed email"), validators=[Optional(), Length(max=254)])
+
+
+class AuditExportForm(Form):
+    """Download the filtered audit trail (posted: the export is audited)."""
+
+    fmt = SelectField(
+        _l("Format"),
+        choices=[SelectChoice("csv", _l("CSV")), SelectChoice("xlsx", _l("Excel (.xlsx)"))],
+        validate_choice=True,
+    )
 
 
 class InvitationSearchForm(Form):

@@ -1,21 +1,39 @@
 """Routes of the admin blueprint."""
 
+import itertools
+
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import mail
+from ..dates import programme_today
 from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import AuditEntry, Facilitator, LinkPurpose, Role, User
 from ..pagination import paginate, paginate_by_key
+from ..picker import Picker, build_picker, is_picker_post
 from ..security import roles_required
 from ..services import ServiceError, password_links
+from ..services.audit_labels import ACTION_LABELS, RECORD_LABELS
+from ..services.audit_trail import (
+    XLSX_MAX_ROWS,
+    AuditFilter,
+    check_filter,
+    csv_chunks,
+    entries_query,
+    entry_views,
+    export_bound,
+    export_header,
+    export_rows,
+    record_export,
+    xlsx_chunks,
+)
+from ..services.policy import can_see_personal_numbers, facilitator_scope
 from ..services.regions import province_choices, regency_choices
-from ..services.throttle import account_digest
 from ..services.users import (
     UserData,
     check_new_password,
@@ -26,8 +44,10 @@ from ..services.users import (
     set_enabled,
     update_user,
 )
+from ..transactions import reading, reads_only_when
 from . import bp
 from .forms import (
+    AuditExportForm,
     AuditSearchForm,
     InvitationSearchForm,
     LinkForm,
@@ -46,10 +66,15 @@ def _scope_choices(form: UserForm) -> None:
     form.region_codes.choices = [
         SelectChoice(p.value, f"{p.value} {p.label}") for p in province_choices()
     ] + regency_choices()
-    facilitators = db.session.execute(
-        sa.select(Facilitator.id, Facilitator.full_name, Facilitator.region_code).order_by(Facilitator.full_name)
+    form.facilitator_ids.choices = []  # chosen through the picker, never listed whole
+
+
+def _tpl_picker(form: UserForm) -> Picker:
+    """The assigned-TPL picker: the TPL chosen on the form and the page of the others that the search names."""
+    candidates = (
+        sa.select(Facilitator).where(facilitator_scope(current_user)).order_by(Facilitator.full_name, Facilitator.id)
     )
-    form.facilitator_ids.choices = [SelectChoice(fid, f"{name} ({code or '-'})") for fid, name, code in facilitators]
+    return build_picker("facilitator_ids", candidates, form.facilitator_ids.data, current_user, multiple=True)
 
 
 def _user_data(form: UserForm) -> UserData:
@@ -80,11 +105,14 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@reads_only_when(is_picker_post)
 def user_create():
     """Create an account."""
     form = NewUserForm()
     _scope_choices(form)
-    if form.validate_on_submit():
+    if is_picker_post():
+        pass  # the TPL picker searched: the form comes back as typed, nothing saved, no error shown
+    elif form.validate_on_submit():
         try:
             user = create_user(current_user, _user_data(form), form.password.data or None)
         except ServiceError as error:
@@ -95,12 +123,17 @@ def user_create():
                 _send_invitation(user)
             return redirect(url_for("admin.user_edit", user_id=user.id))
     elif form.is_submitted():
-        show_rule_problems(form, lambda: check_user(_user_data(form), password=form.password.data or None))
-    return render_template("admin/user_form.html", form=form, user=None, mail_configured=mail.configured())
+        show_rule_problems(
+            form, lambda: check_user(_user_data(form), actor=current_user, password=form.password.data or None)
+        )
+    return render_template(
+        "admin/user_form.html", form=form, user=None, picker=_tpl_picker(form), mail_configured=mail.configured()
+    )
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@reads_only_when(is_picker_post)
 def user_edit(user_id: int):
     """Change an account's name, email, role and scope."""
     user = _get_user_or_404(user_id)
@@ -111,7 +144,9 @@ def user_edit(user_id: int):
         form.facilitator_ids.data = list(
             db.session.scalars(sa.select(Facilitator.id).where(Facilitator.supervisor_id == user.id))
         )
-    if form.validate_on_submit():
+    if is_picker_post():
+        pass  # the TPL picker searched: the form comes back as typed, nothing saved, no error shown
+    elif form.validate_on_submit():
         try:
             update_user(current_user, user, _user_data(form))
         except ServiceError as error:
@@ -125,6 +160,7 @@ def user_edit(user_id: int):
         "admin/user_form.html",
         form=form,
         user=user,
+        picker=_tpl_picker(form),
         toggle_form=ConfirmForm(),
         link_form=LinkForm(),
         has_password=has_usable_password(user),
@@ -289,21 +325,100 @@ def invite_group():
     )
 
 
+AUDIT_PER_PAGE = 25
+AUDIT_FILTERS = ("user", "action", "entity_type", "entity_id", "since", "until", "typed_email")
+
+
+def _audit_search_form() -> AuditSearchForm:
+    form = AuditSearchForm(request.args)
+    form.action.choices = [SelectChoice("", _("All actions")), *_by_label(ACTION_LABELS)]
+    form.entity_type.choices = [SelectChoice("", _("All record types")), *_by_label(RECORD_LABELS)]
+    return form
+
+
+def _by_label(labels: dict) -> list[SelectChoice]:
+    """Select options of labelled codes, in the alphabetical order of their labels in the reader's language."""
+    return sorted((SelectChoice(code, str(label)) for code, label in labels.items()), key=lambda c: c.label.casefold())
+
+
+def _audit_filter(form: AuditSearchForm) -> AuditFilter | None:
+    """The filters of the form, or None (with every problem on its field) when they cannot be used."""
+    valid = form.validate()
+    filters = AuditFilter(
+        user=form.user.data or None,
+        action=form.action.data or None,
+        entity_type=form.entity_type.data or None,
+        entity_id=form.entity_id.data or None,
+        since=form.since.data,
+        until=form.until.data,
+        typed_email=form.typed_email.data or None,
+    )
+    try:
+        check_filter(filters)
+    except ServiceError as refusal:
+        for problem in refusal.errors:
+            form[problem.field].errors = [*form[problem.field].errors, problem.message]
+        return None
+    return filters if valid else None
+
+
+def _filter_args() -> dict[str, str]:
+    """The filters of the address, without the page cursors (what the export and the links keep)."""
+    return {key: value for key, value in request.args.items() if key in AUDIT_FILTERS and value}
+
+
 @bp.route("/audit")
 @roles_required(Role.ADMIN)
 def audit_log():
-    """The audit trail, newest first, filterable by action, record and the email typed in a failed attempt."""
-    form = AuditSearchForm(request.args)
-    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).options(sa.orm.joinedload(AuditEntry.actor))
-    if form.validate():
-        if form.action.data:
-            query = query.where(AuditEntry.action == form.action.data.strip())
-        if form.entity_type.data:
-            query = query.where(AuditEntry.entity_type == form.entity_type.data.strip())
-        if form.entity_id.data:
-            query = query.where(AuditEntry.entity_id == form.entity_id.data.strip())
-        if form.typed_email.data:
-            # Failed checks keep only a keyed hash of the typed address: look for that hash.
-            query = query.where(AuditEntry.note.contains(account_digest(form.typed_email.data)))
-    page = paginate_by_key(query, [AuditEntry.id], per_page=50)
-    return render_template("admin/audit.html", form=form, page=page)
+    """The audit trail, newest first, 25 entries a page: actions and fields named in the interface language,
+    filterable by user, action, record, dates and the email typed in a failed attempt; exportable."""
+    form = _audit_search_form()
+    filters = _audit_filter(form)
+    page = paginate_by_key(entries_query(filters or AuditFilter()), [AuditEntry.id], per_page=AUDIT_PER_PAGE)
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        page=page,
+        entries=entry_views(page.items, masked=not can_see_personal_numbers(current_user)),
+        export_form=AuditExportForm(formdata=None),
+        filter_args=_filter_args(),
+        filtered=filters is not None,
+    )
+
+
+EXPORT_MIME = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@bp.route("/audit/export", methods=["POST"])
+@roles_required(Role.ADMIN)
+def audit_export():
+    """Download the entries the filters of the address select, as CSV or Excel; the export is audited (who, which
+    filters, how many entries) before the file is streamed."""
+    export = AuditExportForm()
+    filters = _audit_filter(_audit_search_form())
+    back = url_for("admin.audit_log", **_filter_args())
+    if not export.validate_on_submit() or filters is None:
+        flash(_("Nothing was exported: correct the filters first."), "danger")
+        return redirect(back)
+    fmt = export.fmt.data
+    bound, count = export_bound(filters)
+    if fmt == "xlsx" and count > XLSX_MAX_ROWS:
+        flash(_("Too many entries for one Excel sheet: narrow the filters or export as CSV."), "danger")
+        return redirect(back)
+    record_export(current_user, filters, fmt, count)  # committed by the request before the file is sent
+    masked = not can_see_personal_numbers(current_user)
+
+    def body():
+        with reading():  # the rows are read after the commit, in a transaction of their own that only reads
+            rows = itertools.chain([export_header()], export_rows(filters, bound, masked))
+            yield from csv_chunks(rows) if fmt == "csv" else xlsx_chunks(rows, _("Audit trail"))
+
+    filename = f"riwayat-perubahan-{programme_today():%Y%m%d}.{fmt}"
+    return Response(
+        stream_with_context(body()),
+        mimetype=EXPORT_MIME[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -10,7 +10,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import Optional
+from wtforms.validators import Length, Optional
 
 from ..forms import Form, LocalDateField, RupiahField
 from ..models import SurveyStatus, Verification
@@ -57,3 +57,22 @@ class SurveyFilterForm(Form):
         _l("Verification"), choices=Verification.choices(blank=_l("All")), validators=[Optional()]
     )
     status = SelectField(_l("Status"), choices=SurveyStatus.choices(blank=_l("All")), validators=[Optional()])
+
+
+class ChooseSearchForm(Form):
+    """Search of the TPL a survey is recorded for (GET, no CSRF needed): name or email, contract status. A NIK is
+    looked up with the posted NikSearchForm of the facilitators blueprint instead."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    status = SelectField(
+        _l("Contract"),
+        choices=[
+            SelectChoice("", _l("All")),
+            SelectChoice("running", _l("Under contract")),
+            SelectChoice("alumni", _l("Alumni (contract ended)")),
+        ],
+        validators=[Optional()],
+    )

@@ -3,20 +3,25 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
+from ..facilitators.forms import NikSearchForm
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
-from ..models import OutcomeSurvey, Role
+from ..models import Facilitator, OutcomeSurvey, Role
 from ..pagination import paginate
 from ..security import is_safe_next, roles_required
 from ..services import ServiceError
 from ..services import outcomes as service
-from ..services.policy import is_own_profile, load_facilitator, load_survey
+from ..services.facilitators import facilitator_query
+from ..services.people import PickerSearch, matching, nik_in, nik_refused
+from ..services.policy import can_see_personal_numbers, is_own_profile, load_facilitator, load_survey
 from ..services.regions import regency_choices
+from ..transactions import reads_only_when
 from . import bp
-from .forms import SurveyFilterForm, SurveyForm, VerifyForm
+from .forms import ChooseSearchForm, SurveyFilterForm, SurveyForm, VerifyForm
 
 
 def _surveys_url(survey: OutcomeSurvey) -> str:
@@ -41,6 +46,48 @@ def index():
     )
     page = paginate(query)
     return render_template("outcomes/index.html", form=form, page=page, names=service.user_names(page.items))
+
+
+def _choose_page(nik_form: NikSearchForm):
+    form = ChooseSearchForm(request.args)
+    valid = form.validate()
+    candidates = facilitator_query(current_user, status=form.status.data if valid else None).options(
+        selectinload(Facilitator.contracts)
+    )
+    search = PickerSearch(text=(form.q.data or "") if valid else "")
+    page = paginate(matching(candidates, current_user, search))
+    return render_template(
+        "outcomes/choose.html",
+        form=form,
+        nik_form=nik_form,
+        page=page,
+        nik_refused=nik_refused(current_user, search),
+        masked=not can_see_personal_numbers(current_user),
+        today=programme_today(),
+    )
+
+
+@bp.route("/choose", methods=["GET", "POST"])
+@roles_required(Role.SUPERVISOR, Role.EVALUATOR)
+@reads_only_when(lambda: True)  # a search: it writes nothing
+def choose():
+    """Choose the TPL to record a survey for: TPL in scope searched by name or email (GET), or by NIK (posted, so
+    that the NIK stays out of addresses); the survey form then checks the chosen TPL again."""
+    if request.method == "GET":
+        return _choose_page(NikSearchForm(formdata=None))
+    nik_form = NikSearchForm()
+    if nik_form.validate_on_submit():
+        if not can_see_personal_numbers(current_user):
+            nik_form.nik.errors = [_("You see NIK masked: search by name or email.")]
+        elif nik_in(nik_form.nik.data) is None:
+            nik_form.nik.errors = [_("Type the 16 digits of the NIK.")]
+        else:
+            search = PickerSearch(text=nik_form.nik.data, posted=True)
+            found = db.session.scalar(matching(facilitator_query(current_user), current_user, search).limit(1))
+            if found is not None:
+                return redirect(url_for("outcomes.create", facilitator_id=found.id))
+            nik_form.nik.errors = [_("No TPL in your scope has this NIK.")]
+    return _choose_page(nik_form)
 
 
 @bp.route("/tpl/<int:facilitator_id>")

@@ -75,6 +75,7 @@ NAME_PREFIXES = {"ud", "cv", "pt", "pd", "ikm", "ukm", "umkm", "toko", "usaha"}
 MAX_WORKERS = 100_000
 MAX_RUPIAH = 10**15
 MAX_NOTE = 500  # a request's reason, a decision's note, the reason for stopping
+REQUEST_DECISIONS = ("approve", "reject")  # a supervisor's decisions on a request to mentor (also audit actions)
 
 
 @dataclass
@@ -450,7 +451,7 @@ def check_decision(actor: User, request: MentorshipRequest, decision: str | None
     if request.status != "pending":
         raise ServiceError(_("This request has already been decided."))
     problems = Problems()
-    if decision not in ("approve", "reject"):
+    if decision not in REQUEST_DECISIONS:
         problems.add(_("Choose to approve or to reject."), "decision")
     note = problems.check(_text, note, MAX_NOTE, "note", _("The note"), required=decision == "reject", multiline=True)
     problems.raise_if_any()

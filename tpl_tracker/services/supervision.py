@@ -421,16 +421,20 @@ def open_mentorships(facilitator: Facilitator) -> list[Mentorship]:
     )
 
 
+def handover_candidates_query(actor: User, facilitator: Facilitator, on: date | None = None) -> sa.Select:
+    """A select of the TPL in the actor's scope, other than `facilitator`, with a contract running on `on` (default
+    today), by name: what the handover picker searches."""
+    on = on or programme_today()
+    return (
+        sa.select(Facilitator)
+        .where(facilitator_scope(actor), Facilitator.id != facilitator.id, _contract_overlaps(on, on))
+        .order_by(Facilitator.full_name, Facilitator.id)
+    )
+
+
 def handover_candidates(actor: User, facilitator: Facilitator, on: date | None = None) -> list[Facilitator]:
     """TPL in the actor's scope, other than `facilitator`, with a contract running on `on` (default today)."""
-    on = on or programme_today()
-    return list(
-        db.session.scalars(
-            sa.select(Facilitator)
-            .where(facilitator_scope(actor), Facilitator.id != facilitator.id, _contract_overlaps(on, on))
-            .order_by(Facilitator.full_name, Facilitator.id)
-        )
-    )
+    return list(db.session.scalars(handover_candidates_query(actor, facilitator, on)))
 
 
 @dataclass

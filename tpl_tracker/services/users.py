@@ -112,10 +112,28 @@ def check_user(data: UserData, user: User | None = None, actor: User | None = No
             problems.add(_("Another account already uses this email address."), "email")
     if user is not None and actor is not None and user.id == actor.id and data.role != user.role:
         problems.add(_("You cannot change your own role."), "role")
+    if data.facilitator_ids and not problems.has("region_codes"):
+        problems.check(check_assigned_tpl, data.facilitator_ids, actor)
     if password is not None:
         problems.check(check_new_password, password, email)
     problems.raise_if_any()
     return email
+
+
+def check_assigned_tpl(facilitator_ids: list[int], actor: User | None) -> None:
+    """Refuse a supervisor's assigned TPL that do not exist or lie outside the actor's scope (the picker offers only
+    TPL in scope; a posted id is checked again here)."""
+    from .policy import facilitator_scope
+
+    wanted = set(facilitator_ids)
+    scope = facilitator_scope(actor) if actor is not None else sa.true()
+    found = set(db.session.scalars(sa.select(Facilitator.id).where(Facilitator.id.in_(wanted), scope)))
+    if wanted - found:
+        unknown = len(wanted - found)
+        raise ServiceError(
+            _("Choose the assigned TPL with the search: %(count)d of the chosen TPL cannot be found.", count=unknown),
+            field="facilitator_ids",
+        )
 
 
 def _apply_scope(user: User, data: UserData) -> None:
@@ -154,7 +172,7 @@ def set_unusable_password(user: User) -> None:
 
 def create_user(actor: User | None, data: UserData, password: str | None = None) -> User:
     """Create an account, with an initial password or (`password` None) without a usable one, to be invited."""
-    email = check_user(data, password=password)
+    email = check_user(data, actor=actor, password=password)
     user = User(email=email, full_name=data.full_name.strip(), role=data.role)
     if password is None:
         set_unusable_password(user)

@@ -1,8 +1,12 @@
 // TPL Tracker: page behaviour without inline scripts (the Content-Security-Policy forbids them).
 document.addEventListener("DOMContentLoaded", function () {
-  // Ask before a destructive action: <form data-confirm="Deactivate this account?">.
+  // Ask before a destructive action: <form data-confirm="Deactivate this account?">. A button marked
+  // data-skip-confirm (a search inside the form, which saves nothing) submits without asking.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
+      if (event.submitter && event.submitter.hasAttribute("data-skip-confirm")) {
+        return;
+      }
       if (!window.confirm(form.dataset.confirm)) {
         event.preventDefault();
       }

@@ -9,6 +9,7 @@ from ..dates import programme_today
 from ..forms import show_rule_problems, show_service_error
 from ..models import Role
 from ..pagination import paginate
+from ..picker import build_picker, is_picker_post
 from ..security import roles_required
 from ..services import ServiceError, audit
 from ..services.policy import can_see_personal_numbers, load_facilitator
@@ -20,7 +21,7 @@ from ..services.supervision import (
     check_handover,
     check_target,
     hand_over,
-    handover_candidates,
+    handover_candidates_query,
     handover_due,
     open_mentorships,
     roster_query,
@@ -30,6 +31,7 @@ from ..services.supervision import (
     targets_of,
 )
 from ..services.supervision import facilitator_work as work_of
+from ..transactions import reads_only_when
 from . import bp
 from .forms import HandoverForm, RosterSearchForm, TargetForm
 
@@ -137,6 +139,7 @@ def _handover_data(form: HandoverForm) -> HandoverData:
 
 @bp.route("/tpl/<int:facilitator_id>/handover", methods=["GET", "POST"])
 @roles_required(Role.SUPERVISOR)
+@reads_only_when(is_picker_post)
 def handover(facilitator_id: int):
     """Hand a TPL's businesses over to another TPL in the supervisor's scope."""
     facilitator = load_facilitator(current_user, facilitator_id)
@@ -144,14 +147,13 @@ def handover(facilitator_id: int):
     mentorships = open_mentorships(facilitator)
     form = HandoverForm()
     form.mentorship_ids.choices = [SelectChoice(m.id, m.business.name) for m in mentorships]
-    form.new_facilitator_id.choices = [SelectChoice("", _("Choose a TPL"))] + [
-        SelectChoice(f.id, f"{f.full_name} ({f.region_code or '–'})")
-        for f in handover_candidates(current_user, facilitator, today)
-    ]
+    form.new_facilitator_id.choices = []  # chosen through the TPL picker; check_handover checks the id
     if request.method == "GET":
         form.mentorship_ids.data = [m.id for m in mentorships]
         form.on.data = today
-    if form.validate_on_submit():
+    if is_picker_post():
+        pass  # the TPL picker searched: the form comes back as typed, nothing handed over, no error shown
+    elif form.validate_on_submit():
         try:
             moved = hand_over(current_user, facilitator, _handover_data(form), today=today)
         except ServiceError as error:
@@ -161,9 +163,13 @@ def handover(facilitator_id: int):
             return redirect(url_for("supervision.facilitator_work", facilitator_id=facilitator.id))
     elif form.is_submitted():
         show_rule_problems(form, lambda: check_handover(current_user, facilitator, _handover_data(form), today))
+    chosen = [form.new_facilitator_id.data] if form.new_facilitator_id.data else []
     return render_template(
         "supervision/handover.html",
         form=form,
+        picker=build_picker(
+            "new_facilitator_id", handover_candidates_query(current_user, facilitator, today), chosen, current_user
+        ),
         facilitator=facilitator,
         mentorships=mentorships,
         contract=facilitator.current_contract(today),
