@@ -7,6 +7,7 @@ CI, where that is an error.
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -16,6 +17,10 @@ from ..factories import PASSWORD
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
+# axe-core comes from npm (package.json, `npm ci`; the Makefile's test targets install it) and is loaded into the
+# page by the tests only; the app never serves it. What fails a check: axe's two highest impacts.
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = {"serious", "critical"}
 
 
 def skip_without_chromium() -> None:
@@ -47,7 +52,7 @@ def server(app):
     http.shutdown()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -83,3 +88,25 @@ def sign_in(page, server, email):
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form [type=submit]")
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> Path:
+    """axe-core's script (a test needing it is skipped without it, except in CI, where that is an error)."""
+    if not AXE.exists():
+        if os.environ.get("CI") == "true":
+            raise RuntimeError(f"{AXE} is missing: run `npm ci` (the Makefile's test targets do)")
+        pytest.skip(f"axe-core not installed ({AXE}): run `npm ci`")
+    return AXE
+
+
+def axe_problems(page, axe_source: Path) -> list[str]:
+    """Every violation axe-core finds on the page as it shows now, when one of them is serious or critical (the
+    page's context must bypass the CSP, which refuses axe's script); [] otherwise."""
+    page.add_script_tag(path=str(axe_source))
+    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    report = [
+        f"{page.url} [{v['impact']}] {v['id']}: {v['help']} at {[node['target'] for node in v['nodes'][:5]]}"
+        for v in violations
+    ]
+    return report if any(v["impact"] in BLOCKING for v in violations) else []

@@ -2,7 +2,6 @@
 (item 6: 25 entries used to make a page about 7,500 px tall)."""
 
 import os
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +11,7 @@ from tpl_tracker.services import audit
 
 from ..clock import on
 from ..factories import ContractFactory, FacilitatorFactory
-from .conftest import LAPTOP, PHONE, new_page, sign_in, skip_without_chromium
+from .conftest import LAPTOP, PHONE, axe_problems, new_page, sign_in, skip_without_chromium
 
 skip_without_chromium()
 
@@ -22,28 +21,6 @@ from playwright.sync_api import expect  # noqa: E402 - only once Chromium and Pl
 pytestmark = pytest.mark.real_commits
 
 SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")  # a folder to keep the pages' screenshots in, when set
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-BLOCKING = {"serious", "critical"}  # as tests/e2e/test_layout_and_accessibility.py
-
-
-def _axe_problems(browser, server, email, path, viewport) -> list[str]:
-    """What axe-core finds serious or critical on a page (nothing to check without axe-core: skipped)."""
-    if not AXE.exists():
-        if os.environ.get("CI") == "true":
-            raise RuntimeError(f"{AXE} is missing: run `npm ci` (the Makefile's test targets do)")
-        pytest.skip(f"axe-core not installed ({AXE}): run `npm ci`")
-    page = new_page(browser, viewport, bypass_csp=True)  # the CSP would refuse axe's script
-    sign_in(page, server, email)
-    page.wait_for_url(f"{server}/")
-    page.goto(f"{server}{path}")
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
-    page.context.close()
-    return [
-        f"[{v['impact']}] {v['id']}: {v['help']} at {[node['target'] for node in v['nodes'][:5]]}"
-        for v in violations
-        if v["impact"] in BLOCKING
-    ]
 
 
 def _crowd(db, n=30) -> list:
@@ -122,18 +99,17 @@ def test_the_audit_trail_keeps_25_entries_to_a_reasonable_height(browser, server
 
 
 @pytest.mark.parametrize(
-    "who,path,viewport",
+    "who,pages",
     [
-        ("admin", "/admin/audit", LAPTOP),
-        ("admin", "/admin/audit", PHONE),
-        ("admin", "/admin/users/{supervisor}", LAPTOP),
-        ("supervisor", "/supervisi/tpl/{tpl}/handover", PHONE),
-        ("supervisor", "/tracer/choose", PHONE),
-        ("evaluator", "/tracer/choose", LAPTOP),
+        ("admin", [("/admin/audit", LAPTOP), ("/admin/audit", PHONE), ("/admin/users/{supervisor}", LAPTOP)]),
+        ("supervisor", [("/supervisi/tpl/{tpl}/handover", PHONE), ("/tracer/choose", PHONE)]),
+        ("evaluator", [("/tracer/choose", LAPTOP)]),
     ],
-    ids=["audit-laptop", "audit-phone", "account-laptop", "handover-phone", "choose-phone", "choose-laptop"],
+    ids=["admin", "supervisor", "evaluator"],
 )
-def test_axe_finds_nothing_serious_on_the_pickers_and_the_audit_trail(browser, server, work, db, who, path, viewport):
+def test_axe_finds_nothing_serious_on_the_pickers_and_the_audit_trail(
+    browser, server, work, db, axe_source, who, pages
+):
     _crowd(db, 3)
     audit.record("facilitator_created", actor=work["admin"], entity=work["tpl"], after=audit.snapshot(work["tpl"]))
     audit.record(
@@ -143,7 +119,13 @@ def test_axe_finds_nothing_serious_on_the_pickers_and_the_audit_trail(browser, s
         before={"status": "active"},
         after={"status": "terminated"},
     )
-    url = path.format(supervisor=work["supervisor"].id, tpl=work["tpl"].id)
     email = work[who].email
     db.session.commit()  # the server thread reads
-    assert _axe_problems(browser, server, email, url, viewport) == []
+    page = new_page(browser, pages[0][1], bypass_csp=True)  # the CSP would refuse axe's script
+    sign_in(page, server, email)
+    page.wait_for_url(f"{server}/")
+    for path, viewport in pages:
+        page.set_viewport_size(viewport)
+        page.goto(server + path.format(supervisor=work["supervisor"].id, tpl=work["tpl"].id))
+        assert axe_problems(page, axe_source) == []
+    page.context.close()

@@ -3,12 +3,16 @@
 Adding a route without a row here fails `test_every_route_is_in_the_table`.
 """
 
+import contextlib
+
 import pytest
 import sqlalchemy as sa
 
+from tpl_tracker.extensions import db as _db
 from tpl_tracker.models import AuditEntry, ImportRun, OutcomeSurvey
 
 from ..clock import on
+from ..conftest import sign_in
 from . import access_accounts, access_activities, access_businesses, access_reviews, access_supervision
 from .access_common import ADMIN_ONLY, ADMIN_POST, ALL_200, LOGIN, ROLES
 
@@ -333,58 +337,97 @@ def test_every_view_declares_its_access(app):
         assert getattr(view, "access", None), f"{endpoint} does not declare who may use it"
 
 
-@pytest.mark.parametrize("role", ROLES)
+@contextlib.contextmanager
+def _undone(db):
+    """What happens inside is undone afterwards (a savepoint on the test's connection), so that each role meets
+    the same world; the world's objects are read again after."""
+    db.session.commit()
+    savepoint = db.session.bind.begin_nested()
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        savepoint.rollback()
+        db.session.expire_all()
+
+
+def _as_each_role(app, world, roles, visit) -> dict:
+    """`visit(client, role)` once for each role (signed in with a client of its own, anonymous without), each in a world
+    left as it was found: {role: what visit returned}."""
+    outcomes = {}
+    for role in roles:
+        with _undone(_db):
+            client = app.test_client()
+            if role != "anonymous":
+                response = sign_in(client, world[role].email)
+                assert response.status_code == 302, f"{role} could not sign in"
+            outcomes[role] = visit(client, role)
+    return outcomes
+
+
+# One test per row (the world is built once and each role visits it in turn): a failure names every role whose
+# answer differs from the table.
 @pytest.mark.parametrize(
     "endpoint,method,arguments,data,expected",
     TABLE,
     ids=[f"{row[0]}-{row[1]}-{'-'.join(map(str, row[2].values())) or 'plain'}" for row in TABLE],
 )
-def test_access(app, client, world, login_as, role, endpoint, method, arguments, data, expected):
-    if role != "anonymous":
-        login_as(role)
+def test_access(app, world, endpoint, method, arguments, data, expected):
     url = _url(app, world, endpoint, arguments)
-    response = client.open(url, method=method, data=data)
-    assert response.status_code == expected[role], f"{role} {method} {url}"
-    if expected[role] == LOGIN and role == "anonymous" and endpoint not in ("main.set_language", "auth.logout"):
-        assert "/auth/login" in response.headers["Location"]
+    anonymous_to_login = endpoint not in ("main.set_language", "auth.logout")
+
+    def visit(client, role):
+        response = client.open(url, method=method, data=data)
+        if (
+            role == "anonymous"
+            and response.status_code == LOGIN
+            and anonymous_to_login
+            and ("/auth/login" not in response.headers["Location"])
+        ):
+            return f"{LOGIN} to {response.headers['Location']}"
+        return response.status_code
+
+    answers = _as_each_role(app, world, ROLES, visit)
+    assert answers == {role: expected[role] for role in ROLES}, f"{method} {url}"
 
 
 # Every write with every role that may not post it (anonymous visitors included).
 REFUSED_WRITES = [
-    pytest.param(role, endpoint, arguments, id=f"{endpoint}-{role}")
+    pytest.param(endpoint, arguments, [role for role in ROLES if role not in allowed], id=endpoint)
     for endpoint, arguments, allowed in WRITES
-    for role in ROLES
-    if role not in allowed
 ]
 
 
-@pytest.mark.parametrize("role,endpoint,arguments", REFUSED_WRITES)
-def test_refused_writes_change_nothing(app, client, world, login_as, db, role, endpoint, arguments):
+def _changes(db) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action.not_in(["login", "access_denied"]))
+    )
+
+
+@pytest.mark.parametrize("endpoint,arguments,refused", REFUSED_WRITES)
+def test_refused_writes_change_nothing(app, world, db, endpoint, arguments, refused):
     """A POST by a role that may not write is refused and leaves no change in the audit trail."""
-    if role != "anonymous":
-        login_as(role)
-    before = db.session.scalar(
-        sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action.not_in(["login", "access_denied"]))
-    )
     url = _url(app, world, endpoint, arguments)
-    response = client.post(
-        url,
-        data={
-            "enabled": "0",
-            "full_name": "X",
-            "email": "x@example.id",
-            "role": "admin",
-            "password": "a-long-passphrase-1",
-            "confirm": "a-long-passphrase-1",
-        },
-    )
-    assert response.status_code in (302, 403)
-    if role == "anonymous":
-        assert "/auth/login" in response.headers["Location"]
-    after = db.session.scalar(
-        sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action.not_in(["login", "access_denied"]))
-    )
-    assert after == before
+
+    def visit(client, role):
+        before = _changes(db)
+        response = client.post(
+            url,
+            data={
+                "enabled": "0",
+                "full_name": "X",
+                "email": "x@example.id",
+                "role": "admin",
+                "password": "a-long-passphrase-1",
+                "confirm": "a-long-passphrase-1",
+            },
+        )
+        sent_to_login = response.status_code == 302 and "/auth/login" in response.headers["Location"]
+        return response.status_code in (302, 403), sent_to_login or role != "anonymous", _changes(db) - before
+
+    # (refused, an anonymous visitor is sent to sign in, changes in the audit trail)
+    answers = _as_each_role(app, world, refused, visit)
+    assert answers == dict.fromkeys(refused, (True, True, 0))
 
 
 def test_out_of_scope_record_is_404_and_audited(client, world, login_as, db):

@@ -4,18 +4,9 @@ import pytest
 import sqlalchemy as sa
 
 from tpl_tracker import create_app
-from tpl_tracker.models import AuditEntry, Contract, Facilitator, User
+from tpl_tracker.models import User
 
 from ..factories import PASSWORD
-
-DEMO_EMAILS = {
-    "admin@demo.tpl.id": "admin",
-    "supervisor@demo.tpl.id": "supervisor",
-    "supervisor2@demo.tpl.id": "supervisor",
-    "tpl@demo.tpl.id": "facilitator",
-    "tpl2@demo.tpl.id": "facilitator",
-    "evaluator@demo.tpl.id": "evaluator",
-}
 
 
 def test_create_user(app, db):
@@ -55,34 +46,6 @@ def test_create_user_refuses_a_weak_password(app, db):
     )
     assert result.exit_code != 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
-
-
-def test_seed_demo_loads_the_demo_accounts_and_tpl(app, db, client):
-    runner = app.test_cli_runner()
-    result = runner.invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    users = {u.email: u.role for u in db.session.scalars(sa.select(User))}
-    for email, role in DEMO_EMAILS.items():
-        assert users[email] == role
-    assert 50 <= db.session.scalar(sa.select(sa.func.count()).select_from(Facilitator)) <= 80
-    provinces = set(db.session.scalars(sa.select(sa.func.substr(Facilitator.region_code, 1, 2)).distinct()))
-    assert {"82", "73"} <= provinces and len(provinces) >= 4
-    statuses = set(db.session.scalars(sa.select(Contract.status).distinct()))
-    assert {"active", "completed", "terminated"} <= statuses
-    tpl = db.session.scalar(sa.select(User).where(User.email == "tpl@demo.tpl.id")).facilitator
-    assert tpl.region_code == "82.71"
-    assert tpl.supervisor.email == "supervisor@demo.tpl.id"
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) > 0
-
-    # The demo accounts sign in with the documented password.
-    response = client.post("/auth/login", data={"email": "tpl@demo.tpl.id", "password": "demo-tpl-2026"})
-    assert response.status_code == 302
-
-    # A second run leaves the data alone.
-    again = runner.invoke(args=["seed-demo", "--if-empty"])
-    assert again.exit_code == 0
-    refused = runner.invoke(args=["seed-demo"])
-    assert refused.exit_code != 0
 
 
 def test_production_refuses_to_start_without_secrets(monkeypatch):

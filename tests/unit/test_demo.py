@@ -24,6 +24,7 @@ from tpl_tracker.models import (
     Assessment,
     AuditEntry,
     Business,
+    Contract,
     Evidence,
     Facilitator,
     Mentorship,
@@ -71,13 +72,55 @@ def _demo_tpl(db, email: str) -> Facilitator:
     return db.session.scalar(sa.select(User).where(User.email == email)).facilitator
 
 
-def test_seed_demo(db):
-    """One seed (as `flask seed-demo` makes it today), checked three ways."""
-    counts = seed_demo()
+DEMO_EMAILS = {
+    "admin@demo.tpl.id": "admin",
+    "supervisor@demo.tpl.id": "supervisor",
+    "supervisor2@demo.tpl.id": "supervisor",
+    "tpl@demo.tpl.id": "facilitator",
+    "tpl2@demo.tpl.id": "facilitator",
+    "evaluator@demo.tpl.id": "evaluator",
+}
+
+
+def test_seed_demo(app, db, client):
+    """One seed, made by `flask seed-demo` as `make run` makes it today, checked four ways (the suite seeds once:
+    a seed is its slowest step)."""
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    loaded = result.output.strip().removeprefix("Demo data loaded: ")
+    counts = {key: int(value) for key, value in (pair.split("=") for pair in loaded.split(", "))}
     today = TODAY
+    _check_the_command(db, client, runner)
     _check_every_state(db, counts, today)
     _check_coherence(db, today)
     _check_demo_tpl_accounts(db, today)
+
+
+def _check_the_command(db, client, runner) -> None:
+    """The documented accounts sign in with their password; a second run with --if-empty leaves the data alone,
+    one without it is refused."""
+    users = {u.email: u.role for u in _all(db, User)}
+    for email, role in DEMO_EMAILS.items():
+        assert users[email] == role
+    assert 50 <= db.session.scalar(sa.select(sa.func.count()).select_from(Facilitator)) <= 80
+    provinces = set(db.session.scalars(sa.select(sa.func.substr(Facilitator.region_code, 1, 2)).distinct()))
+    assert {"82", "73"} <= provinces and len(provinces) >= 4
+    statuses = set(db.session.scalars(sa.select(Contract.status).distinct()))
+    assert {"active", "completed", "terminated"} <= statuses
+    tpl = _demo_tpl(db, "tpl@demo.tpl.id")
+    assert tpl.region_code == "82.71"
+    assert tpl.supervisor.email == "supervisor@demo.tpl.id"
+
+    response = client.post("/auth/login", data={"email": "tpl@demo.tpl.id", "password": "demo-tpl-2026"})
+    assert response.status_code == 302
+
+    users_before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    again = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert again.exit_code == 0 and "demo data not loaded" in again.output
+    refused = runner.invoke(args=["seed-demo"])
+    assert refused.exit_code != 0 and "only fills an empty one" in refused.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == users_before
 
 
 def _check_every_state(db, counts: dict[str, int], today: date) -> None:
@@ -248,7 +291,7 @@ def _check_demo_tpl_accounts(db, today: date) -> None:
 def test_seed_demo_early_in_a_month_and_a_year(db, today):
     """The states are all there on any day, also just after a month (and a year) began (fewer TPL: the two who
     sign in show every state)."""
-    seed_demo(today=today, tpl_count=15)
+    seed_demo(today=today, tpl_count=6)
     assert {m.status for m in _all(db, MonthlyReport)} == set(MonthStatus)
     assert {p.status for p in _all(db, PermitFacilitation)} == set(PermitStatus)
     assert all(t.year == YEAR for t in _all(db, Target))
