@@ -63,7 +63,12 @@ class DecisionForm(Form):
 
     decision = SelectField(
         _l("Decision"),
-        choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
+        # No decision is preselected: a supervisor who just clicks Decide is asked to choose.
+        choices=[
+            SelectChoice("", _l("Choose a decision")),
+            SelectChoice("approve", _l("Approve")),
+            SelectChoice("reject", _l("Reject")),
+        ],
         validate_choice=False,
     )
     note = TextAreaField(_l("Note (required to reject)"), render_kw={"maxlength": MAX_NOTE})
