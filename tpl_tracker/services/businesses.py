@@ -146,6 +146,11 @@ def _digits_only(value: str | None) -> str:
     return re.sub(r"[\s.\-]", "", value or "")
 
 
+def is_manufacturing(kbli: str | None) -> bool:
+    """True for a KBLI code in manufacturing (category C, divisions 10-33): only such a business is an IKM."""
+    return bool(kbli) and kbli_division(kbli) in KBLI_DIVISIONS
+
+
 def check_kbli(kbli: str | None) -> str:
     """A 5-digit KBLI code in manufacturing (divisions 10-33); ServiceError otherwise."""
     code = _digits_only(kbli)
