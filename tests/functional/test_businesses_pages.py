@@ -819,3 +819,14 @@ def test_the_activity_form_comes_with_the_business_checked(client, login_as, wor
     text = _page(client.get(f"/kegiatan/new?business_id={work['business2'].id}"))
     assert not any(re.search(r"\bchecked\b", b) for b in re.findall(r'<input[^>]*name="business_ids"[^>]*>', text))
     assert client.get("/kegiatan/new?business_id=abc").status_code == 200
+
+
+def test_turnover_is_asked_and_shown_per_month_like_in_assessments(app, client, login_as, work, db):
+    login_as("facilitator")
+    form = _page(client.get("/ikm/new"))
+    assert "Omzet per bulan (Rupiah)" in form and "per tahun" not in form
+    work["business"].turnover = 5_000_000
+    db.session.commit()
+    page = _page(client.get(f"/ikm/{work['business'].id}"))
+    assert "Omzet per bulan" in page and "per tahun" not in page.lower()
+    assert "Rp5.000.000" in page

@@ -29,7 +29,7 @@ class BusinessForm(Form):
     size_class = SelectField(_l("Size class"), choices=SizeClass.choices(), validate_choice=False)
     workers = IntegerField(_l("Workers"), validators=[Optional()], default=0, render_kw={"min": 0, "max": MAX_WORKERS})
     capital = RupiahField(_l("Capital (Rupiah)"), validators=[Optional()])
-    turnover = RupiahField(_l("Turnover per year (Rupiah)"), validators=[Optional()])
+    turnover = RupiahField(_l("Turnover per month (Rupiah)"), validators=[Optional()])
     year_founded = IntegerField(_l("Year founded"), validators=[Optional()], render_kw={"min": 1900})
     submit = SubmitField(_l("Save"))
 
