@@ -1,23 +1,17 @@
 """Migration 0012: a business's stored yearly turnover becomes a monthly one (and back), each change audited."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
 from tpl_tracker.models import AuditEntry, Business
 
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0012_turnover_per_month.py"
+from ..conftest import load_migration
 
 
 @pytest.fixture
 def migration():
-    """The migration module, loaded from its file (its name starts with a digit)."""
-    spec = importlib.util.spec_from_file_location("migration_0012", MIGRATION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The migration module 0012."""
+    return load_migration("0012_turnover_per_month.py")
 
 
 def _business(db, name: str, turnover: int | None) -> Business:
