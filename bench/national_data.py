@@ -396,7 +396,7 @@ def generate(args, engine, regions: dict[str, list[str]], today: date, password_
                 rng.choice(("mikro", "mikro", "mikro", "kecil", "menengah")),
                 rng.randint(1, 30),
                 capital,
-                capital * rng.randint(1, 4),
+                capital * rng.randint(1, 4) // 12,  # turnover per month
                 rng.randint(1990, since.year),
                 user_of.get(fid) if fid else None,
                 created,

@@ -191,6 +191,18 @@ def csrf_token_from(html: str) -> str:
 TOO_LONG = ("Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters.")
 
 
+def load_migration(filename: str):
+    """A migration module loaded from migrations/versions/<filename> (its name starts with a digit, so no import)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def ui_message(app, text: str | tuple[str, str], **values) -> str:
     """A message as the app shows it to a visitor in the default language; a (singular, plural) pair counts `num`."""
     from flask_babel import gettext, ngettext

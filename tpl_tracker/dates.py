@@ -43,6 +43,11 @@ def now_utc() -> datetime:
     return moment if moment is not None else datetime.now(UTC)
 
 
+def programme_zone() -> ZoneInfo:
+    """The programme's timezone (BABEL_DEFAULT_TIMEZONE, Asia/Jakarta: WIB)."""
+    return _zone()
+
+
 def programme_today() -> date:
     """Today's date in the programme's timezone (BABEL_DEFAULT_TIMEZONE, Asia/Jakarta), not the server's."""
     return now_utc().astimezone(_zone()).date()

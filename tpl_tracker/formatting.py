@@ -1,11 +1,15 @@
-"""How values look on the page: Indonesian dates, Rupiah, masked personal numbers."""
+"""How values look on the page: Indonesian dates, times with their zone, Rupiah, masked personal numbers."""
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from flask_babel import format_date, format_datetime, format_decimal, format_percent
+from flask import has_request_context
+from flask_babel import format_date, format_decimal, format_percent
+from flask_login import current_user
 from lokal import format_rupiah, parse_phone, partial_mask
 
-from .services.regions import region_name
+from .dates import programme_zone
+from .services.regions import region_name, user_zone
 
 
 def day(value: date | None) -> str:
@@ -14,8 +18,18 @@ def day(value: date | None) -> str:
 
 
 def stamp(value: datetime | None) -> str:
-    """27/11/2026 18:58 in the interface's timezone."""
-    return format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
+    """27/11/2026 18:58 WIT: a moment in the reader's time zone, named (services.regions.user_zone: a TPL's
+    placement's, else the programme's WIB)."""
+    if not value:
+        return ""
+    local = value.astimezone(reader_zone())
+    return f"{local:%d/%m/%Y %H:%M} {local.tzname()}"
+
+
+def reader_zone() -> ZoneInfo:
+    """The signed-in reader's time zone (cheap: their profile is loaded once per request, ZoneInfo caches its
+    zones); the programme's outside a request."""
+    return user_zone(current_user) if has_request_context() else programme_zone()
 
 
 def rupiah(value: int | None) -> str:

@@ -57,6 +57,7 @@ def test_the_handover_picker_searches_while_typing_and_the_form_asks_only_on_han
     assert page.locator(f"[data-picker-part=chosen] input[value='{chosen_id}']").is_checked()
     assert page.evaluate("window.stayedOnThePage") is True and dialogs == []
 
+    page.locator("input[name=mentorship_ids]").first.check()  # nothing is checked for the supervisor
     page.fill("textarea[name=reason]", "Kontrak berakhir")
     with page.expect_navigation():
         page.locator("main form button.btn-warning").click()

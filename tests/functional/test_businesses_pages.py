@@ -1,6 +1,7 @@
 """Business pages over HTTP: register (with duplicates and requests), list, detail, edit, stop mentoring,
 assessments and the month lock, and who may see what."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -760,3 +761,72 @@ def test_every_mistake_of_the_business_form_is_named_in_one_submit(app, client, 
     assert text.count("invalid-feedback") >= 5  # the workers' type error too
     assert "This field is required." not in text
     assert _count(db, Business) == businesses and _changes(db) == before
+
+
+# --- fewer dead ends (issue 13, item 5) ---------------------------------------------------------------------
+
+
+def test_registering_a_business_one_already_mentors_links_to_its_page(app, client, login_as, work, db):
+    """The duplicate card offers no request (which would answer "you already mentor it") but the business's page."""
+    login_as("facilitator")
+    response = client.post("/ikm/new", data=_form(name="Sagu Lestari", nib=""))
+
+    text = _page(response)
+    business = work["business"]
+    assert response.status_code == 200
+    assert f'action="/ikm/{business.id}/request"' not in text
+    assert f'href="/ikm/{business.id}"' in text
+    assert _message(app, "You already mentor this business: log its work on its page.") in text
+    # A request posted anyway is refused, and its page links to the business too.
+    refused = _page(client.post(f"/ikm/{business.id}/request", data={}))
+    assert _message(app, "You already mentor this business.") in refused
+    assert f'href="/ikm/{business.id}"' in refused and f'action="/ikm/{business.id}/request"' not in refused
+
+
+def test_a_business_one_has_asked_to_mentor_offers_no_second_request(app, client, login_as, work, db):
+    business2 = work["business2"]
+    db.session.add(MentorshipRequest(business=business2, facilitator=work["tpl"], status="pending"))
+    db.session.commit()
+    login_as("facilitator")
+    business2.nib = "7371000000001"
+    db.session.commit()
+    text = _page(client.post("/ikm/new", data=_form(nib="7371000000001")))
+    assert _message(app, "You have already asked to mentor this business; your supervisor will decide.") in text
+    assert f'action="/ikm/{business2.id}/request"' not in text
+
+
+def test_the_business_page_offers_logging_work_to_its_mentor_only(app, client, login_as, work, db):
+    business = work["business"]
+    login_as("facilitator")
+    text = _page(client.get(f"/ikm/{business.id}"))
+    assert f'href="/kegiatan/new?business_id={business.id}"' in text
+    assert f'href="/izin/new?business_id={business.id}"' in text
+    assert _message(app, "Log an activity") in text and _message(app, "Add a permit") in text
+
+    client.post("/auth/logout")
+    login_as("supervisor")
+    text = _page(client.get(f"/ikm/{business.id}"))
+    assert "business_id=" not in text
+
+
+def test_the_activity_form_comes_with_the_business_checked(client, login_as, work, db):
+    business = work["business"]
+    login_as("facilitator")
+    text = _page(client.get(f"/kegiatan/new?business_id={business.id}"))
+    (box,) = re.findall(rf'<input[^>]*name="business_ids"[^>]*value="{business.id}"[^>]*>', text)
+    assert re.search(r"\bchecked\b", box)
+    # An id that is not one of the TPL's businesses checks nothing (and answers no 404 either).
+    text = _page(client.get(f"/kegiatan/new?business_id={work['business2'].id}"))
+    assert not any(re.search(r"\bchecked\b", b) for b in re.findall(r'<input[^>]*name="business_ids"[^>]*>', text))
+    assert client.get("/kegiatan/new?business_id=abc").status_code == 200
+
+
+def test_turnover_is_asked_and_shown_per_month_like_in_assessments(app, client, login_as, work, db):
+    login_as("facilitator")
+    form = _page(client.get("/ikm/new"))
+    assert "Omzet per bulan (Rupiah)" in form and "per tahun" not in form
+    work["business"].turnover = 5_000_000
+    db.session.commit()
+    page = _page(client.get(f"/ikm/{work['business'].id}"))
+    assert "Omzet per bulan" in page and "per tahun" not in page.lower()
+    assert "Rp5.000.000" in page

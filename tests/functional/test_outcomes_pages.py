@@ -1,6 +1,7 @@
 """Tracer-survey pages over HTTP: the former TPL fills in their own survey, supervisors and evaluators
 record on their behalf, verify, and move a verified new business into the registry."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -460,3 +461,72 @@ def test_an_imported_survey_says_so_and_any_checker_in_scope_verifies_it(app, cl
     assert _message(app, text, date=when) in listing
     assert f'action="/tracer/{survey.id}/verify"' in listing
     assert _message(app, "Imported") in _page(client.get("/tracer/"))
+
+
+# --- an unbiased survey, rounds that are missed, the IKM registry (issue 13, item 6) ---------------------------
+
+
+def test_the_survey_asks_the_alumnus_and_preselects_no_answer(app, client, login_as, alumni, db):
+    login_as("facilitator")
+    html = _page(client.get(f"/tracer/tpl/{alumni['tpl'].id}/new"))
+    radios = re.findall(r'<input[^>]*name="status"[^>]*>', html)
+    assert len(radios) == 6 and not any(re.search(r"\bchecked\b", r) for r in radios)
+    assert "<select" not in html.split('name="status"')[0].rsplit("<fieldset", 1)[-1]
+    for question in ("What are you doing now?", "What is your business called?", "How many people work in it?"):
+        assert _message(app, question) in html
+    assert "Apa kegiatan Anda saat ini?" in html  # the default language speaks to the alumnus
+
+
+def test_a_survey_without_an_answer_is_refused_in_indonesian_beside_other_mistakes(app, client, login_as, alumni, db):
+    login_as("facilitator")
+    data = _form(survey_date=(TODAY + timedelta(days=1)).isoformat())
+    del data["status"]
+
+    text = _page(client.post(f"/tracer/tpl/{alumni['tpl'].id}/new", data=data))
+
+    assert "Pilih salah satu jawaban: apa kegiatan Anda saat ini?" in text
+    assert _message(app, "Choose one answer: what are you doing now?") in text
+    assert _message(app, "The survey date cannot be in the future.") in text  # all problems at once
+    assert _count(db, OutcomeSurvey) == 0
+
+
+def test_editing_keeps_the_recorded_answer_checked(client, login_as, alumni, db):
+    survey = _survey(db, alumni, status="studi", business_name=None, nib=None, kbli=None, workers=None)
+    login_as("supervisor")
+    html = _page(client.get(f"/tracer/{survey.id}/edit"))
+    (checked,) = [r for r in re.findall(r'<input[^>]*name="status"[^>]*>', html) if re.search(r"\bchecked\b", r)]
+    assert 'value="studi"' in checked
+
+
+def test_a_round_not_filled_in_when_the_next_opens_shows_as_missed(app, client, login_as, alumni, db):
+    """Exit 400 days ago: the 6-month round closed unanswered when the 12-month window opened (45 days before it)."""
+    contract = alumni["contract"]
+    contract.end_date = TODAY - timedelta(days=400)
+    contract.start_date = contract.end_date - timedelta(days=364)
+    db.session.commit()
+    login_as("facilitator")
+    html = _page(client.get(f"/tracer/tpl/{alumni['tpl'].id}"))
+    assert "Terlewat" in html and html.count(_message(app, "Missed")) == 1
+    assert html.count(">" + _message(app, "Upcoming") + "<") == 1  # 24 months
+    assert html.count(">" + _message(app, "Due") + "<") == 1  # 12 months: its window is open
+
+
+def test_a_non_manufacturing_business_is_not_offered_to_the_registry(app, client, login_as, alumni, db):
+    survey = _survey(db, alumni, kbli="56303", verification="verified", verified_by_id=alumni["evaluator"].id)
+    login_as("supervisor")
+    html = _page(client.get(f"/tracer/tpl/{alumni['tpl'].id}"))
+    assert f'action="/tracer/{survey.id}/business"' not in html
+    assert (
+        _message(
+            app,
+            "Not a manufacturing business (KBLI %(kbli)s): it stays out of the IKM registry; "
+            "for the WUB figures any business counts.",
+            kbli="56303",
+        )
+        in html
+    )
+
+    response = client.post(f"/tracer/{survey.id}/business", follow_redirects=True)
+
+    assert "Hanya usaha industri pengolahan" in _page(response)
+    assert _count(db, Business) == 0

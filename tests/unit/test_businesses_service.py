@@ -109,7 +109,7 @@ def test_duplicates_by_nib_and_by_name(app, work, db):
         service.create_business(work["facilitator"], _data(name="UD Sagu Lestari", nib=None))
     assert error.value.business.id == work["business"].id and error.value.field == "name"
     db.session.rollback()
-    card = service.duplicate_card(work["business2"])
+    card = service.duplicate_card(work["business2"], work["tpl"])
     assert card == {
         "id": work["business2"].id,
         "name": "Sagu Lestari2",
@@ -117,7 +117,12 @@ def test_duplicates_by_nib_and_by_name(app, work, db):
         "nib": "7371000000001",
         "owner_name": "Ibu Hasna",
         "mentors": [work["tpl2"].full_name],
+        "mentored_by_you": False,
+        "asked": False,
     }
+    assert service.duplicate_card(work["business2"], work["tpl2"])["mentored_by_you"] is True
+    service.request_mentoring(work["facilitator"], work["business2"], None)
+    assert service.duplicate_card(work["business2"], work["tpl"])["asked"] is True
 
 
 def test_request_and_decisions(app, work, db):

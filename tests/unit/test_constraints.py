@@ -1,9 +1,7 @@
 """The open and overlap rules as database constraints, the services' answer when one refuses a write, and
 migration 0004's report of existing rows that break them."""
 
-import importlib.util
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,10 +13,10 @@ from tpl_tracker.services import ServiceError, businesses, permits
 from tpl_tracker.services.facilitators import ContractData, create_contract
 
 from ..clock import on
-from ..conftest import ui_message
+from ..conftest import load_migration, ui_message
 from ..factories import ContractFactory
 
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0004_open_and_overlap_constraints.py"
+MIGRATION = "0004_open_and_overlap_constraints.py"
 TODAY = on(11, 27)
 
 
@@ -161,11 +159,8 @@ def test_contract_race_names_the_contract_written_meanwhile(app, db, world, post
 
 @pytest.fixture
 def migration():
-    """The migration module, loaded from its file (its name starts with a digit)."""
-    spec = importlib.util.spec_from_file_location("migration_0004", MIGRATION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The migration module 0004."""
+    return load_migration(MIGRATION)
 
 
 @pytest.fixture

@@ -76,6 +76,19 @@ def test_tracer_due_then_overdue_and_satisfied_by_a_survey(db):
     assert rules.tracer_due(on(1, 5, years=+1)) == 0
 
 
+def test_a_missed_tracer_round_is_not_reminded(db):
+    """Rounds that closed unanswered (missed: a survey now answers none of them) are not reminded of."""
+    user = UserFactory()
+    tpl = FacilitatorFactory(user=user, supervisor=None)
+    # Exit on 31 December four years back: the 24-month round closed 45 days before the 36th month.
+    ContractFactory(facilitator=tpl, start_date=on(1, 1, years=-5), end_date=on(12, 31, years=-4), status="completed")
+    assert rules.tracer_due(on(6, 1)) == 0
+    # A later contract moves the exit to 31 December two years back, 17 months ago: 6 missed, 12 due, 24 upcoming.
+    ContractFactory(facilitator=tpl, start_date=on(1, 1, years=-2), end_date=on(12, 31, years=-2), status="completed")
+    assert rules.tracer_due(on(6, 1)) == 1
+    assert [n.params["months"] for n in _notes(db)] == [12]
+
+
 def test_permits_expiring_within_60_days(db, world):
     business = Business(
         name="Keripik Sagu", normalized_name="keripik sagu", owner_name="Ibu Ani", region_code="82.71", kbli="10792"

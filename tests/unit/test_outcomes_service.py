@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from tpl_tracker.models import AuditEntry, Business, OutcomeSurvey
-from tpl_tracker.services.businesses import normalize_name
+from tpl_tracker.services.businesses import is_manufacturing, normalize_name
+from tpl_tracker.services.metric import compute_figures
 from tpl_tracker.services.outcomes import (
     SurveyData,
     add_business_from_survey,
@@ -137,7 +138,7 @@ def test_others_cannot_record_for_a_tpl(db, alumni, business, who):
     "change, field, message",
     [
         ({"survey_date": on(9, 2)}, "survey_date", "The survey date cannot be in the future."),
-        ({"status": "pensiun"}, "status", "Choose what the TPL is doing now."),
+        ({"status": "pensiun"}, "status", "Choose one answer: what are you doing now?"),
         ({"business_name": "  "}, "business_name", "Give the name of the business."),
         ({"business_name": None}, "business_name", "Give the name of the business."),
         ({"business_name": "x" * 161}, "business_name", "The business name may have at most 160 characters."),
@@ -497,6 +498,36 @@ def test_only_verified_wirausaha_surveys_go_to_the_registry(app, db, alumni, bus
     assert _count(db, Business) == 0
 
 
+def test_only_a_manufacturing_business_enters_the_ikm_registry(app, db, alumni, business):
+    """A verified coffee shop (KBLI 56303, not manufacturing) stays out of the registry (DESIGN.md, Decisions) and
+    still qualifies for the WUB metric; divisions 10 and 33 are the edges of manufacturing."""
+    cafe = _verified(db, alumni, business, kbli="56303", business_name="Kedai Kopi Gamalama")
+    with refused_use_case() as refused:
+        add_business_from_survey(alumni["supervisor"], cafe)
+    assert refused.value.field == "kbli"
+    assert refused.value.message == ui_message(
+        app,
+        "Only a manufacturing business (KBLI divisions 10 to 33) enters the IKM registry; "
+        "for the WUB figures any business counts.",
+    )
+    assert _count(db, Business) == 0 and db.session.get(OutcomeSurvey, cafe.id).business_id is None
+    assert compute_figures(on(9, 1))[0].wub == 1  # it still counts for the metric
+    repair = _verified(db, alumni, business, kbli="33121", survey_date=on(8, 1), business_name="Bengkel Las Ternate")
+    assert add_business_from_survey(alumni["supervisor"], repair).kbli == "33121"
+
+
+def test_is_manufacturing_is_kbli_divisions_10_to_33():
+    assert [is_manufacturing(code) for code in ("09900", "10792", "33121", "35101", "56303", None, "")] == [
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+
+
 def test_registry_needs_the_kbli_and_region(db, alumni, business):
     survey = _verified(db, alumni, business, kbli=None)
     with refused_use_case() as refused:
@@ -543,7 +574,7 @@ def test_add_months_uses_calendar_months(start, months, expected):
 
 
 def _plain(rounds):
-    return [(months, due, survey.id if survey else None) for months, due, survey in rounds]
+    return [(r.months, r.due, r.answer.id if r.answer else None) for r in rounds]
 
 
 def test_due_surveys_at_6_12_and_24_months_after_exit(db, alumni, business):
@@ -563,7 +594,7 @@ def test_surveys_outside_the_windows_or_not_counted_answer_nothing(db, alumni, b
     record_survey(
         alumni["supervisor"], alumni["tpl"], replace(business, survey_date=on(1, 5, years=1)), today=on(2, 1, years=1)
     )  # after the as-of date below
-    assert [s for _m, _d, s in due_surveys(alumni["tpl"], TODAY)] == [None, None, None]
+    assert [r.answer for r in due_surveys(alumni["tpl"], TODAY)] == [None, None, None]
 
 
 def test_each_round_takes_its_earliest_survey(db, alumni, business):
@@ -592,9 +623,47 @@ def test_a_survey_early_for_the_next_round_answers_only_that_round(db, alumni, b
     ]
 
 
+def test_an_unanswered_round_is_missed_once_the_next_round_opens_not_due_forever(db, alumni):
+    """The 6-month round (due 30 June) closes when the 12-month window opens, 45 days before 31 December."""
+    twelve_opens = on(12, 31) - timedelta(days=45)
+    states = {
+        day: [r.state(day) for r in due_surveys(alumni["tpl"], day)]
+        for day in (on(6, 29), on(6, 30), twelve_opens - timedelta(days=1), twelve_opens, on(12, 31))
+    }
+    assert states == {
+        on(6, 29): ["upcoming", "upcoming", "upcoming"],
+        on(6, 30): ["due", "upcoming", "upcoming"],
+        twelve_opens - timedelta(days=1): ["due", "upcoming", "upcoming"],
+        twelve_opens: ["missed", "upcoming", "upcoming"],
+        on(12, 31): ["missed", "due", "upcoming"],
+    }
+    assert due_surveys(alumni["tpl"], TODAY)[0].last_day == twelve_opens - timedelta(days=1)
+
+
+def test_the_last_round_is_missed_as_long_after_its_due_date_as_the_gap_before_it(db, alumni, business):
+    """24 months after 12: the 24-month round (due 31 December next year) closes as a 36-month one would open."""
+    closes = on(12, 31, years=2) - timedelta(days=45)
+    last = due_surveys(alumni["tpl"], closes)[-1]
+    assert (last.months, last.closes, last.state(closes - timedelta(days=1)), last.state(closes)) == (
+        24,
+        closes,
+        "due",
+        "missed",
+    )
+    # A survey after it closed answers no round (it still counts for the WUB figures).
+    record_survey(alumni["supervisor"], alumni["tpl"], replace(business, survey_date=closes), today=closes)
+    assert [r.state(closes) for r in due_surveys(alumni["tpl"], closes)] == ["missed", "missed", "missed"]
+
+
+def test_an_answered_round_stays_answered(db, alumni, business):
+    _survey(alumni["supervisor"], alumni, business, survey_date=on(7, 1))
+    later = on(6, 1, years=3)
+    assert [r.state(later) for r in due_surveys(alumni["tpl"], later)] == ["answered", "missed", "missed"]
+
+
 def test_due_months_come_from_the_configuration(app, db, alumni, monkeypatch):
     monkeypatch.setitem(app.config, "TRACER_MONTHS", (36, 3))
-    assert [(m, d) for m, d, _s in due_surveys(alumni["tpl"], TODAY)] == [(3, on(3, 31)), (36, on(12, 31, years=2))]
+    assert [(r.months, r.due) for r in due_surveys(alumni["tpl"], TODAY)] == [(3, on(3, 31)), (36, on(12, 31, years=2))]
 
 
 def test_due_dates_follow_an_early_termination(db, alumni):

@@ -167,12 +167,12 @@ def test_a_survey_round_after_a_month_end_exit_is_answered_alike(db, days_before
     rounds = due_surveys(tpl, TODAY)
     rules.tracer_due(TODAY)
 
-    assert [(months, due) for months, due, _s in rounds] == [
+    assert [(r.months, r.due) for r in rounds] == [
         (6, _end_of_february(YEAR)),
         (12, on(8, 31)),
         (24, on(8, 31, years=+1)),
     ]
-    assert [months for months, _due, survey in rounds if survey is not None] == [answered]
-    not_answered_and_due = {f"{months}" for months, due, survey in rounds if survey is None and due <= TODAY}
+    assert [r.months for r in rounds if r.answer is not None] == [answered]
+    not_answered_and_due = {f"{r.months}" for r in rounds if r.state(TODAY) == "due"}
     notified = db.session.scalars(sa.select(Notification.dedupe_key).where(Notification.user_id == user.id))
     assert {key.split(":")[2] for key in notified} == not_answered_and_due

@@ -8,7 +8,7 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import ConfirmForm, show_rule_problems, show_service_error
+from ..forms import ConfirmForm, record_id, show_rule_problems, show_service_error
 from ..models import Activity, ReviewComment, Role
 from ..pagination import paginate_by_key
 from ..security import audit_refused_access, roles_required
@@ -112,6 +112,10 @@ def create():
     form = _activity_form(facilitator)
     if request.method == "GET":
         form.date.data = programme_today()
+        # "Log an activity" on a business's page: that business comes checked, if it is one of the TPL's.
+        chosen = request.args.get("business_id", type=record_id)
+        if chosen is not None and chosen in {choice.value for choice in form.business_ids.choices}:
+            form.business_ids.data = [chosen]
     if form.validate_on_submit():
         try:
             activity = service.create_activity(current_user, facilitator, _activity_data(form), _uploads())

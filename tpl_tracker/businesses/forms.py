@@ -29,7 +29,7 @@ class BusinessForm(Form):
     size_class = SelectField(_l("Size class"), choices=SizeClass.choices(), validate_choice=False)
     workers = IntegerField(_l("Workers"), validators=[Optional()], default=0, render_kw={"min": 0, "max": MAX_WORKERS})
     capital = RupiahField(_l("Capital (Rupiah)"), validators=[Optional()])
-    turnover = RupiahField(_l("Turnover per year (Rupiah)"), validators=[Optional()])
+    turnover = RupiahField(_l("Turnover per month (Rupiah)"), validators=[Optional()])
     year_founded = IntegerField(_l("Year founded"), validators=[Optional()], render_kw={"min": 1900})
     submit = SubmitField(_l("Save"))
 
@@ -63,7 +63,12 @@ class DecisionForm(Form):
 
     decision = SelectField(
         _l("Decision"),
-        choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
+        # No decision is preselected: a supervisor who just clicks Decide is asked to choose.
+        choices=[
+            SelectChoice("", _l("Choose a decision")),
+            SelectChoice("approve", _l("Approve")),
+            SelectChoice("reject", _l("Reject")),
+        ],
         validate_choice=False,
     )
     note = TextAreaField(_l("Note (required to reject)"), render_kw={"maxlength": MAX_NOTE})

@@ -137,7 +137,7 @@ def create():
             business = service.create_business(current_user, _business_data(form))
         except service.DuplicateBusiness as error:
             show_service_error(form, error)
-            duplicate = service.duplicate_card(error.business)
+            duplicate = service.duplicate_card(error.business, current_user.facilitator)
             _remember_found(error.business.id)
         except ServiceError as error:
             show_service_error(form, error)
@@ -261,7 +261,8 @@ def request_mentoring(business_id: int):
             return redirect(url_for("businesses.index"))
     elif form.is_submitted():
         show_rule_problems(form, lambda: service.check_request(current_user, business, form.reason.data))
-    return render_template("businesses/request.html", form=form, card=service.duplicate_card(business))
+    card = service.duplicate_card(business, current_user.facilitator)
+    return render_template("businesses/request.html", form=form, card=card)
 
 
 @bp.route("/requests")

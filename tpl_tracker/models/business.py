@@ -40,7 +40,7 @@ class Business(db.Model):
     size_class: Mapped[str] = mapped_column(sa.String(10), default="mikro")
     workers: Mapped[int] = mapped_column(default=0)
     capital: Mapped[int | None] = mapped_column(sa.BigInteger)  # whole Rupiah
-    turnover: Mapped[int | None] = mapped_column(sa.BigInteger)  # whole Rupiah per year
+    turnover: Mapped[int | None] = mapped_column(sa.BigInteger)  # whole Rupiah per month (as assessments; 0012)
     year_founded: Mapped[int | None] = mapped_column(sa.SmallInteger)
     # Set when the business came from a tracer survey: the former TPL who founded it.
     founder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("facilitators.id", ondelete="SET NULL"), index=True)

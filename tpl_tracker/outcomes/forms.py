@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     HiddenField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -22,19 +23,26 @@ VERDICT_CHOICES = [SelectChoice(v.value, v.label) for v in VERDICTS]
 
 class SurveyForm(Form):
     """One tracer survey (the business fields only matter for `wirausaha`): the fields and their types only;
-    every rule is checked by services.outcomes.check_survey, which names all problems at once."""
+    every rule is checked by services.outcomes.check_survey, which names all problems at once.
+
+    The questions speak to the alumnus (a supervisor recording on their behalf reads them out), and nothing is
+    preselected: the answer feeds the WUB figures, so the form must not suggest one."""
 
     survey_date = LocalDateField(_l("Survey date"), validators=[Optional()], render_kw=REQUIRED)
-    status = SelectField(_l("What is the TPL doing now?"), choices=SurveyStatus.choices(), validate_choice=False)
-    business_name = StringField(_l("Business name"))
-    founded_date = LocalDateField(_l("Founded on"), validators=[Optional()])
-    nib = StringField(_l("NIB (13 digits, from OSS)"), render_kw={"inputmode": "numeric"})
-    kbli = StringField(_l("KBLI code (5 digits)"), render_kw={"inputmode": "numeric"})
-    workers = IntegerField(_l("Workers"), validators=[Optional()])
-    monthly_revenue = RupiahField(
-        _l("Monthly revenue (Rupiah)"), validators=[Optional()], render_kw={"inputmode": "numeric"}
+    status = RadioField(
+        _l("What are you doing now?"), choices=SurveyStatus.choices(), validate_choice=False, render_kw=REQUIRED
     )
-    business_region_code = SelectField(_l("Business location (kabupaten/kota)"), validate_choice=False)
+    business_name = StringField(_l("What is your business called?"))
+    founded_date = LocalDateField(_l("When did your business start?"), validators=[Optional()])
+    nib = StringField(
+        _l("Your business's NIB (13 digits, from OSS), if it has one"), render_kw={"inputmode": "numeric"}
+    )
+    kbli = StringField(_l("Its KBLI code (5 digits), if you know it"), render_kw={"inputmode": "numeric"})
+    workers = IntegerField(_l("How many people work in it?"), validators=[Optional()])
+    monthly_revenue = RupiahField(
+        _l("Its turnover per month (Rupiah)"), validators=[Optional()], render_kw={"inputmode": "numeric"}
+    )
+    business_region_code = SelectField(_l("Where is your business? (kabupaten/kota)"), validate_choice=False)
     submit = SubmitField(_l("Save"))
 
 

@@ -15,6 +15,7 @@ from ..pagination import paginate
 from ..security import is_safe_next, roles_required
 from ..services import ServiceError
 from ..services import outcomes as service
+from ..services.businesses import is_manufacturing
 from ..services.facilitators import facilitator_query
 from ..services.people import PickerSearch, matching, nik_in, nik_refused
 from ..services.policy import can_see_personal_numbers, is_own_profile, load_facilitator, load_survey
@@ -106,6 +107,7 @@ def facilitator_surveys(facilitator_id: int):
         names=service.user_names(surveys),
         tracer_open=service.tracer_open(facilitator, today),
         verify_form=VerifyForm(formdata=None),
+        is_manufacturing=is_manufacturing,
     )
 
 

@@ -146,6 +146,11 @@ def _digits_only(value: str | None) -> str:
     return re.sub(r"[\s.\-]", "", value or "")
 
 
+def is_manufacturing(kbli: str | None) -> bool:
+    """True for a KBLI code in manufacturing (category C, divisions 10-33): only such a business is an IKM."""
+    return bool(kbli) and kbli_division(kbli) in KBLI_DIVISIONS
+
+
 def check_kbli(kbli: str | None) -> str:
     """A 5-digit KBLI code in manufacturing (divisions 10-33); ServiceError otherwise."""
     code = _digits_only(kbli)
@@ -254,16 +259,31 @@ def _refuse_duplicate(values: dict, business: Business | None) -> None:
     raise DuplicateBusiness(message, field=field, business=same)
 
 
-def duplicate_card(business: Business) -> dict:
-    """The little shown about an existing business found as a duplicate (it may lie outside the TPL's scope)."""
+def duplicate_card(business: Business, facilitator: Facilitator | None = None) -> dict:
+    """The little shown about an existing business found as a duplicate (it may lie outside the TPL's scope), and
+    where `facilitator` stands with it: mentoring it already (the card links to its page), or asked to."""
+    mentorships = open_mentorships(business)
     return {
         "id": business.id,
         "name": business.name,
         "region_code": business.region_code,
         "nib": business.nib,
         "owner_name": business.owner_name,
-        "mentors": [m.facilitator.full_name for m in open_mentorships(business)],
+        "mentors": [m.facilitator.full_name for m in mentorships],
+        "mentored_by_you": facilitator is not None and any(m.facilitator_id == facilitator.id for m in mentorships),
+        "asked": facilitator is not None and pending_request_of(business, facilitator.id) is not None,
     }
+
+
+def pending_request_of(business: Business, facilitator_id: int) -> int | None:
+    """The id of the TPL's request to mentor the business still waiting for a decision, if any."""
+    return db.session.scalar(
+        sa.select(MentorshipRequest.id).where(
+            MentorshipRequest.business_id == business.id,
+            MentorshipRequest.facilitator_id == facilitator_id,
+            MentorshipRequest.status == "pending",
+        )
+    )
 
 
 def _own_facilitator(actor: User) -> Facilitator:
@@ -382,14 +402,7 @@ def check_request(actor: User, business: Business, reason: str | None) -> tuple[
     facilitator = _own_facilitator(actor)
     if open_mentorship_of(business, facilitator.id) is not None:
         raise ServiceError(_("You already mentor this business."))
-    pending = db.session.scalar(
-        sa.select(MentorshipRequest.id).where(
-            MentorshipRequest.business_id == business.id,
-            MentorshipRequest.facilitator_id == facilitator.id,
-            MentorshipRequest.status == "pending",
-        )
-    )
-    if pending is not None:
+    if pending_request_of(business, facilitator.id) is not None:
         raise ServiceError(_("You have already asked to mentor this business; your supervisor will decide."))
     problems = Problems()
     reason = problems.check(_text, reason, MAX_NOTE, "reason", _("The reason"), multiline=True)

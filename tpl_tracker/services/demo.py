@@ -836,7 +836,7 @@ class _Business:
     line: "_Line"
     place: str  # the name of its kecamatan
     nib: str | None  # from its registration, or from an issued NIB permit
-    turnover: int  # a year's
+    turnover: int  # a month's
     workers: int
     baseline: date | None = None  # the day of its baseline assessment (a business has one)
     model: Business | None = None
@@ -1097,10 +1097,10 @@ class _Work:
             size_class=size,
             workers=workers,
             capital=capital,
-            turnover=monthly * 12,
+            turnover=monthly,
             year_founded=rng.randint(max(1990, start.year - 25), start.year),
         )
-        business = _Business(data, line, place, nib, turnover=monthly * 12, workers=workers)
+        business = _Business(data, line, place, nib, turnover=monthly, workers=workers)
         # Early on the day: the TPL works with the business from then on.
         self.timeline.at(self.stamp(start, 7, 7), partial(self.register_business, tpl, business))
         return _Mentoring(business, start, start)
@@ -1388,7 +1388,7 @@ class _Work:
         if day is None:
             return
         line = business.line
-        turnover = max(250_000, round(business.turnover // 12 * rng.uniform(0.55, 0.8) / 250_000) * 250_000)
+        turnover = max(250_000, round(business.turnover * rng.uniform(0.55, 0.8) / 250_000) * 250_000)
         workers = max(1, business.workers - rng.randint(0, 2))
         capacity = rng.randint(10, 80) * 10
         reach = rng.choices(reaches, weights=[70, 22, 7, 1])[0]
@@ -1427,7 +1427,7 @@ class _Work:
             has_packaging_label=label or rng.random() < 0.8,
             notes=rng.choice(FOLLOW_UP_NOTES),
         )
-        business.turnover, business.workers = turnover * 12, max(business.workers, workers)
+        business.turnover, business.workers = turnover, max(business.workers, workers)
         figures = {"turnover": business.turnover, "workers": business.workers}
         moment = self.timeline.at(
             max(self.stamp(later, 15, 20), moment), partial(self.assess, tpl, business, follow_up)
@@ -1440,7 +1440,7 @@ class _Work:
         create_assessment(tpl.user, business.model, data)
 
     def update_figures(self, tpl: _Tpl, business: _Business, figures: dict) -> None:
-        """After a follow-up the TPL brings the business's yearly turnover and workers up to date."""
+        """After a follow-up the TPL brings the business's monthly turnover and workers up to date."""
         model = business.model
         data = BusinessData(
             **{name: getattr(model, name) for name in BUSINESS_FIELDS},

@@ -104,7 +104,8 @@ def contracts_ending(as_of: date) -> int:
 
 
 def tracer_due(as_of: date) -> int:
-    """Tracer surveys due (and, 30 days later, overdue) at the configured months after the exit date."""
+    """Tracer surveys due (and, 30 days later, overdue) at the configured months after the exit date, until the
+    round closes unanswered (missed)."""
     from .outcomes import tracer_rounds
 
     end = Contract.effective_end
@@ -128,9 +129,9 @@ def tracer_due(as_of: date) -> int:
         surveys.setdefault(facilitator_id, []).append(survey_date)
     added = 0
     for facilitator, exit_date in alumni:
-        for count, due, answered in tracer_rounds(exit_date, surveys.get(facilitator.id, []), as_of):
-            if due > as_of or answered is not None:
-                continue
+        for count, due, answered, closes in tracer_rounds(exit_date, surveys.get(facilitator.id, []), as_of):
+            if due > as_of or answered is not None or as_of >= closes:
+                continue  # not due yet, answered, or missed (closed: a survey now answers a later round)
             kind = "tracer_overdue" if as_of - due >= OVERDUE_AFTER else "tracer_due"
             for user_id in _recipients(facilitator):
                 added += notify(

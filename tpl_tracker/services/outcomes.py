@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -26,7 +27,7 @@ from ..models import (
     utcnow,
 )
 from . import Problems, ServiceError, audit, bulk
-from .businesses import normalize_name
+from .businesses import is_manufacturing, normalize_name
 from .policy import (
     can_add_survey_business,
     can_record_survey,
@@ -79,27 +80,52 @@ def tracer_months() -> list[int]:
     return sorted({int(m) for m in current_app.config.get("TRACER_MONTHS", DEFAULT_TRACER_MONTHS)})
 
 
-def tracer_rounds(exit_date: date, survey_dates: Iterable[date], today: date) -> list[tuple[int, date, date | None]]:
-    """(months, due date, date of the counted survey answering that round or None) for each configured round.
+class TracerRound(NamedTuple):
+    """One survey round of an alumnus: `months` after the exit date, due on `due`, answered by `answer` (a counted
+    survey, or its date, or None), and closed from `closes` on, the day from which a survey answers no more this
+    round (the next round's window opens; the last round stays open as long as the gap before it)."""
+
+    months: int
+    due: date
+    answer: object
+    closes: date
+
+    @property
+    def last_day(self) -> date:
+        """The last day a survey still answers this round."""
+        return self.closes - timedelta(days=1)
+
+    def state(self, today: date) -> str:
+        """answered; upcoming (not due yet); due; missed (closed unanswered: "terlewat", not due forever)."""
+        if self.answer is not None:
+            return "answered"
+        if today < self.due:
+            return "upcoming"
+        return "missed" if today >= self.closes else "due"
+
+
+def tracer_rounds(exit_date: date, survey_dates: Iterable[date], today: date) -> list[TracerRound]:
+    """One TracerRound for each configured round, `answer` being the date of the counted survey answering it.
 
     A round is answered by the earliest counted survey (exit < survey_date <= today) dated from 45 days
     before its due date up to where the next round's window starts (45 days before the next due date),
-    so that one survey never answers two rounds; the last round has no upper end.
+    so that one survey never answers two rounds. The last round's window ends as long after its due date as the
+    gap from the round before it (24 months after 12: at 36 months), so that it too is missed one day.
     """
     counted = sorted(day for day in survey_dates if exit_date < day <= today)
     months = tracer_months()
-    dues = [add_months(exit_date, m) for m in months]
+    gap = months[-1] - months[-2] if len(months) > 1 else months[-1]
+    dues = [add_months(exit_date, m) for m in [*months, months[-1] + gap]]
     rounds = []
-    for i, (count, due) in enumerate(zip(months, dues, strict=False)):
-        start = due - timedelta(days=EARLY_DAYS)
-        end = dues[i + 1] - timedelta(days=EARLY_DAYS) if i + 1 < len(dues) else None
-        answer = next((day for day in counted if start <= day and (end is None or day < end)), None)
-        rounds.append((count, due, answer))
+    for i, count in enumerate(months):
+        due, start, end = dues[i], dues[i] - timedelta(days=EARLY_DAYS), dues[i + 1] - timedelta(days=EARLY_DAYS)
+        answer = next((day for day in counted if start <= day < end), None)
+        rounds.append(TracerRound(count, due, answer, end))
     return rounds
 
 
-def due_surveys(facilitator: Facilitator, today: date) -> list[tuple[int, date, OutcomeSurvey | None]]:
-    """(months, due date, counted survey answering that round or None) for each configured round (tracer_rounds)."""
+def due_surveys(facilitator: Facilitator, today: date) -> list[TracerRound]:
+    """The TPL's rounds (tracer_rounds), each `answer` being the counted survey answering it or None."""
     exit_date = facilitator.exit_date
     if exit_date is None:
         return []
@@ -107,7 +133,10 @@ def due_surveys(facilitator: Facilitator, today: date) -> list[tuple[int, date, 
         survey.survey_date: survey
         for survey in db.session.scalars(sa.select(OutcomeSurvey).where(OutcomeSurvey.facilitator_id == facilitator.id))
     }
-    return [(months, due, surveys.get(answered)) for months, due, answered in tracer_rounds(exit_date, surveys, today)]
+    return [
+        one._replace(answer=surveys.get(one.answer)) if one.answer else one
+        for one in tracer_rounds(exit_date, surveys, today)
+    ]
 
 
 def tracer_open(facilitator: Facilitator, today: date) -> bool:
@@ -149,7 +178,7 @@ def check_survey_answers(data: SurveyData, today: date, problems: Problems) -> d
     elif data.survey_date > today:
         problems.add(_("The survey date cannot be in the future."), "survey_date")
     if data.status not in SurveyStatus.values():
-        problems.add(_("Choose what the TPL is doing now."), "status")
+        problems.add(_("Choose one answer: what are you doing now?"), "status")
     values = {"survey_date": data.survey_date, "status": data.status}
     if data.status != "wirausaha":
         values.update(dict.fromkeys(BUSINESS_FIELDS))
@@ -299,7 +328,8 @@ def verify_survey(actor: User, survey: OutcomeSurvey, verification: str, note: s
 
 
 def add_business_from_survey(actor: User, survey: OutcomeSurvey) -> Business:
-    """Put a verified new business in the business registry (or link the survey to the one already there)."""
+    """Put a verified new manufacturing business (KBLI divisions 10-33) in the IKM registry, or link the survey to the
+    one already there; any other business stays out of the registry and still counts for the WUB figures."""
     if not can_add_survey_business(actor, survey.facilitator):
         raise ServiceError(_("Only a supervisor or an evaluator can verify tracer surveys."))
     if survey.status != "wirausaha" or survey.verification != "verified":
@@ -308,6 +338,14 @@ def add_business_from_survey(actor: User, survey: OutcomeSurvey) -> Business:
         raise ServiceError(_("This business is already in the registry."))
     if not survey.kbli:
         raise ServiceError(_("The survey has no KBLI code yet: edit the survey first."), field="kbli")
+    if not is_manufacturing(survey.kbli):
+        raise ServiceError(
+            _(
+                "Only a manufacturing business (KBLI divisions 10 to 33) enters the IKM registry; "
+                "for the WUB figures any business counts."
+            ),
+            field="kbli",
+        )
     if not survey.business_region_code:
         raise ServiceError(
             _("The survey has no region for the business yet: edit the survey first."), field="business_region_code"

@@ -219,6 +219,11 @@ def mentors_now(user: User, business: Business) -> bool:
     return db.session.scalar(open_mentorship) is not None
 
 
+def can_log_work_for(user: User, business: Business) -> bool:
+    """A TPL linked to their profile who mentors the business now logs activities and records permits for it."""
+    return can_log_work(user) and mentors_now(user, business)
+
+
 def can_edit_business(user: User, business: Business) -> bool:
     """Only a TPL currently mentoring the business changes it."""
     return mentors_now(user, business)

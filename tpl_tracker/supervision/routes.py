@@ -149,8 +149,7 @@ def handover(facilitator_id: int):
     form.mentorship_ids.choices = [SelectChoice(m.id, m.business.name) for m in mentorships]
     form.new_facilitator_id.choices = []  # chosen through the TPL picker; check_handover checks the id
     if request.method == "GET":
-        form.mentorship_ids.data = [m.id for m in mentorships]
-        form.on.data = today
+        form.on.data = today  # no business is checked: the supervisor picks each one that moves
     if is_picker_post():
         pass  # the TPL picker searched: the form comes back as typed, nothing handed over, no error shown
     elif form.validate_on_submit():
