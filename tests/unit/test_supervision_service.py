@@ -17,6 +17,7 @@ from tpl_tracker.models import (
 from tpl_tracker.services import ServiceError
 from tpl_tracker.services.months import previous_month
 from tpl_tracker.services.supervision import (
+    FLAGS,
     HandoverData,
     TargetData,
     expected_permits,
@@ -132,6 +133,21 @@ def test_flag_no_activity_in_14_days(db, work):
     assert "no_activity" not in _row(tpl)["flags"]
     assert "no_activity" in _row(tpl, today=on(4, 21))["flags"]
     assert _roster(db, work["supervisor"], flag="no_activity") == []
+
+
+def test_the_flag_filter_reads_recent_activities_only_and_agrees_with_each_row(db, work):
+    """Filtering by a flag reads only this month's and the last 14 days' activities (so its cost does not grow with
+    years of history) and keeps exactly the TPL whose row shows that flag."""
+    tpl, tpl2 = work["tpl"], work["tpl2"]
+    for day in (on(1, 5), on(2, 20), on(4, 5)):  # tpl: old work only, the last 15 days before TODAY (20/04)
+        _activity(db, tpl, day)
+    for day in (on(1, 3), on(4, 6), on(4, 18)):  # tpl2: 14 days before TODAY, and this month
+        _activity(db, tpl2, day)
+    assert "no_activity" in _row(tpl)["flags"] and "no_activity" not in _row(tpl2)["flags"]
+    evaluator = work["evaluator"]
+    for flag in [*FLAGS, "any"]:
+        shown = [t for t in (tpl, tpl2) if (_row(t)["flags"] if flag == "any" else flag in _row(t)["flags"])]
+        assert sorted(_roster(db, evaluator, flag=flag), key=lambda t: t.id) == shown, flag
 
 
 def test_flag_no_activity_needs_a_contract_today(db, work):

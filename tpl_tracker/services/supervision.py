@@ -80,15 +80,20 @@ def _contract_overlaps(start: date, end: date):
     )
 
 
-def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None) -> dict:
+def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_only: bool = False) -> dict:
     """Aggregate subqueries grouped by facilitator and the columns and flags built from them.
 
     With `ids` (a page of the roster, or a select of the TPL a filter keeps) the aggregates read only those TPL's
-    rows instead of every TPL's.
+    rows instead of every TPL's. With `flags_only` they read only the activities the flags look at (this month's
+    and the last QUIET_DAYS'), so that filtering by a flag does not grow with years of history; the
+    `last_activity` column is then the last one in that window.
     """
 
     def only_page(column):
         return column.in_(ids) if ids is not None else sa.true()
+
+    quiet_since = p.today - timedelta(days=QUIET_DAYS)
+    window = Activity.date >= min(p.month, quiet_since) if flags_only else sa.true()
 
     activities = (
         sa.select(
@@ -99,7 +104,7 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None) -> dict:
             .label("month_visits"),
             sa.func.max(Activity.date).filter(Activity.date <= p.today).label("last_date"),
         )
-        .where(only_page(Activity.facilitator_id))
+        .where(only_page(Activity.facilitator_id), window)
         .group_by(Activity.facilitator_id)
         .subquery("act")
     )
@@ -132,7 +137,6 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None) -> dict:
     month_visits = sa.func.coalesce(activities.c.month_visits, 0)
     open_count = sa.func.coalesce(mentorships.c.open_count, 0)
     permits_year = sa.func.coalesce(permits.c.year_count, 0)
-    quiet_since = p.today - timedelta(days=QUIET_DAYS)
     no_activity = sa.and_(
         _contract_overlaps(p.today, p.today),
         sa.or_(activities.c.last_date.is_(None), activities.c.last_date < quiet_since),
@@ -204,7 +208,7 @@ def roster_query(
         query = query.where(in_regions(Facilitator.region_code, [region]))
     if flag == "any" or flag in FLAGS:
         # The figures are needed only to filter by a flag, and then only for the TPL the other filters keep.
-        figures = _figures(p, query.with_only_columns(Facilitator.id))
+        figures = _figures(p, query.with_only_columns(Facilitator.id), flags_only=True)
         query = _joined(query, figures)
         flags = figures["flags"]
         query = query.where(sa.or_(*flags.values()) if flag == "any" else flags[flag])
