@@ -19,7 +19,7 @@ from tpl_tracker.extensions import db as _db
 from tpl_tracker.models import Role, SupervisorRegion
 
 from .clock import NOW, on
-from .factories import PASSWORD, ContractFactory, FacilitatorFactory, UserFactory
+from .factories import PASSWORD, ContractFactory, FacilitatorFactory, UserFactory, added_only
 
 KEEP_TABLES = {"regions", "alembic_version"}
 FAKER_SEED = 8271
@@ -132,7 +132,12 @@ def client(app):
 
 @pytest.fixture
 def world(db):
-    """A small programme: two provinces, their supervisors and TPL, an evaluator and an admin."""
+    """A small programme: two provinces, their supervisors and TPL, an evaluator and an admin (written at once)."""
+    with added_only():
+        return _world(db)
+
+
+def _world(db) -> dict:
     admin = UserFactory(email="admin@example.id", role=Role.ADMIN.value)
     evaluator = UserFactory(email="evaluator@example.id", role=Role.EVALUATOR.value)
     supervisor = UserFactory(email="supervisor@example.id", role=Role.SUPERVISOR.value)

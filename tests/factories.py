@@ -1,5 +1,6 @@
 """factory_boy factories for the models (valid NIK, real region codes)."""
 
+import contextlib
 from datetime import date
 from functools import cache
 
@@ -71,6 +72,21 @@ class ContractFactory(BaseFactory):
     end_date = factory.LazyFunction(lambda: on(12, 31))
     placement_code = factory.SelfAttribute("facilitator.region_code")
     status = "active"
+
+
+@contextlib.contextmanager
+def added_only():
+    """Inside the block the factories only add their objects to the session (no flush, no commit each): the caller
+    writes them all at once, as the `world` fixture does."""
+    metas = [factory_class._meta for factory_class in (UserFactory, FacilitatorFactory, ContractFactory)]
+    saved = [meta.sqlalchemy_session_persistence for meta in metas]
+    for meta in metas:
+        meta.sqlalchemy_session_persistence = None
+    try:
+        yield
+    finally:
+        for meta, persistence in zip(metas, saved, strict=True):
+            meta.sqlalchemy_session_persistence = persistence
 
 
 def tiny_png() -> bytes:
