@@ -8,6 +8,7 @@ it can take, or the test fails and says where.
 """
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ LINK_PREFIXES = set(password_links.ACTION_PREFIX.values())
 RECORDERS = {"record": 0, "insert_many": 3, "update_many": 2}
 
 
+@cache  # parsed once for the module's tests
 def _trees():
     return [(path.relative_to(ROOT).as_posix(), ast.parse(path.read_text(), filename=str(path))) for path in SOURCES]
 
@@ -98,6 +100,7 @@ def _codes(path: str, argument: ast.expr, problems: list[str]) -> set[str]:
     return set()
 
 
+@cache
 def recorded_actions() -> tuple[set[str], list[str]]:
     """The action codes the source records, and the calls whose code cannot be told."""
     trees = _trees()
