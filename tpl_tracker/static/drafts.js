@@ -386,15 +386,22 @@
   document.addEventListener("DOMContentLoaded", function () {
     var body = document.body;
     var owner = body.getAttribute("data-draft-owner");
-    // The forms are watched only once the server's word is done, so that a saved form's files are not put back.
-    var ready = forgetWhatTheServerSays(body).then(function () {
-      if (!owner) {
-        return;
-      }
-      document.querySelectorAll("form[data-draft]").forEach(function (form) {
-        watch(form, owner);
+    // The forms are watched once the other scripts of the page are set up (a task later: their lists fill in when
+    // a restored parent changes) and the server's word is done (a saved form's files are not put back).
+    var ready = new Promise(function (resolve) {
+      window.setTimeout(resolve, 0);
+    })
+      .then(function () {
+        return forgetWhatTheServerSays(body);
+      })
+      .then(function () {
+        if (!owner) {
+          return;
+        }
+        document.querySelectorAll("form[data-draft]").forEach(function (form) {
+          watch(form, owner);
+        });
       });
-    });
     window.TplDrafts.ready = ready;
     document.querySelectorAll("form[data-drafts-forget]").forEach(function (form) {
       form.addEventListener("submit", function () {
