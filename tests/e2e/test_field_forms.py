@@ -5,6 +5,7 @@ import io
 import os
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from tpl_tracker.services.evidence import MAX_FILE_BYTES
 
 from ..clock import NOW
 from ..factories import PASSWORD
-from .conftest import sign_in, skip_without_chromium
+from .conftest import new_page, sign_in, skip_without_chromium
 
 skip_without_chromium()
 
@@ -107,9 +108,14 @@ def _saved_activity(page) -> int:
     return int(page.url.rsplit("/", 1)[1])
 
 
-def _evidence(db, activity_id: int) -> list[Evidence]:
+def _evidence(db, activity_id: int) -> list[SimpleNamespace]:
+    """The evidence files of an activity as plain values (read, then the transaction ends: the server writes)."""
     db.session.expire_all()
-    rows = list(db.session.scalars(sa.select(Evidence).where(Evidence.activity_id == activity_id)))
+    query = sa.select(Evidence).where(Evidence.activity_id == activity_id).order_by(Evidence.id)
+    rows = [
+        SimpleNamespace(filename=e.filename, content_type=e.content_type, size=e.size, content=e.content)
+        for e in db.session.scalars(query)
+    ]
     db.session.commit()
     return rows
 
@@ -135,8 +141,18 @@ def test_a_refused_form_keeps_the_photos_chosen_and_a_saved_one_forgets_its_draf
     page.get_by_label(business_name).check()
     _save(page)
 
-    (photo,) = _evidence(db, _saved_activity(page))
+    activity_id = _saved_activity(page)
+    (photo,) = _evidence(db, activity_id)
     assert photo.filename == "foto_kunjungan.jpg" and photo.content_type == "image/jpeg"
+    # The activity's page adds evidence through the same input: the photo is made smaller there too.
+    page.set_input_files(
+        "input[name=files]", files=[{"name": "b.jpg", "mimeType": "image/jpeg", "buffer": _jpeg(2000, 1500)}]
+    )
+    page.wait_for_selector("form.photos-ready li.kept-file")
+    with page.expect_navigation():
+        page.locator("form[action$='/evidence'] [type=submit]").click()
+    added = _evidence(db, activity_id)[-1]
+    assert Image.open(io.BytesIO(added.content)).size == (1600, 1200)
     assert _drafts(page) == {} and _kept_files(page) == 0, "a saved form leaves no draft behind"
     page.goto(f"{server}/kegiatan/new")
     _ready(page)
@@ -291,3 +307,28 @@ def test_the_gps_position_of_a_photo_is_read_in_either_byte_order(page, server, 
     assert position["latitude"] == pytest.approx(-(6 + 10 / 60 + 30 / 3600))
     assert position["longitude"] == pytest.approx(-(106 + 49 / 60 + 12 / 3600))
     assert without is None
+
+
+def test_axe_finds_nothing_serious_on_the_activity_form_with_a_draft_photos_and_a_position(browser, server, work, db):
+    """The notice of a restored draft, the list of kept files and the offer of a photo's position, on a phone."""
+    from .test_layout_and_accessibility import AXE, BLOCKING
+
+    if not AXE.exists():
+        pytest.skip(f"axe-core not installed ({AXE}): run `npm ci`")
+    page = new_page(browser, bypass_csp=True)  # the CSP would refuse axe's script
+    _signed_in(page, server, db, work["facilitator"].email)
+    page.fill("textarea[name=description]", "Kunjungan")
+    _choose(page, "foto.jpg", _jpeg(320, 240), 1)
+    page.goto(f"{server}/")
+    page.goto(f"{server}/kegiatan/new")
+    page.wait_for_selector(".draft-notice")
+    page.wait_for_selector("li.kept-file")
+    _choose(page, "lokasi.jpg", _jpeg(320, 240, gps=TERNATE), 2)
+    assert page.locator("#files-position").is_visible()
+
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+
+    report = [f"[{v['impact']}] {v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:5]]}" for v in violations]
+    assert [line for line, v in zip(report, violations, strict=True) if v["impact"] in BLOCKING] == [], report
+    page.context.close()
