@@ -175,7 +175,9 @@ def register_errorhandlers(app: Flask) -> None:
         from .drafts import keep_draft
         from .security import PUBLIC, declared_access, form_page
 
-        target = form_page() if request.method == "POST" else None
+        # Only a page's own post (a navigation): a script's background post (the TPL picker) keeps its 400.
+        navigation = request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate"
+        target = form_page() if request.method == "POST" and navigation else None
         if target is None or declared_access(request.endpoint) == PUBLIC:
             return error_page(400, csrf=True)
         db.session.rollback()

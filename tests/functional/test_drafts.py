@@ -11,6 +11,7 @@ from tpl_tracker import create_app
 from tpl_tracker.extensions import db as _db
 from tpl_tracker.models import Activity
 
+from ..clock import on
 from ..conftest import IsolatedClient, csrf_token_from, sign_in
 from ..conftest import page_text as _page
 from ..conftest import ui_message as _message
@@ -77,6 +78,11 @@ def test_an_expired_form_of_a_post_only_address_leads_back_to_the_page_that_sent
     assert csrf_client.post(delete, data={"csrf_token": "x"}).status_code == 400
     foreign = csrf_client.post(delete, data={"csrf_token": "x"}, headers={"Referer": "http://evil.example/kegiatan/1"})
     assert foreign.status_code == 400
+    # A script's background post (the TPL picker's search) is not sent to a page.
+    fetched = csrf_client.post(
+        f"/kegiatan/{activity_id}/edit", data={"csrf_token": "x"}, headers={"Sec-Fetch-Mode": "cors"}
+    )
+    assert fetched.status_code == 400
     assert _activities(db) >= 1 and db.session.get(Activity, activity_id) is not None
 
 
@@ -143,3 +149,12 @@ def test_the_main_forms_keep_drafts(client, login_as, work):
         assert re.search(r"<form [^>]*data-draft[ >]", page), url
         assert "data-draft-discard" in page, url
         assert re.search(r'<input [^>]*type="password"', page) is None, url
+
+
+def test_the_tracer_survey_form_keeps_a_draft(client, login_as, world, db):
+    contract = world["contract2"]  # tpl2's only contract has ended: a former TPL fills their own survey
+    contract.end_date, contract.status = on(6, 30), "completed"
+    db.session.commit()
+    login_as("facilitator2")
+    page = _page(client.get(f"/tracer/tpl/{world['tpl2'].id}/new"))
+    assert re.search(r"<form [^>]*data-draft[ >]", page) and "data-draft-discard" in page
