@@ -332,3 +332,35 @@ def test_axe_finds_nothing_serious_on_the_activity_form_with_a_draft_photos_and_
     report = [f"[{v['impact']}] {v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:5]]}" for v in violations]
     assert [line for line, v in zip(report, violations, strict=True) if v["impact"] in BLOCKING] == [], report
     page.context.close()
+
+
+def test_a_draft_older_than_a_week_is_forgotten(page, server, work, db):
+    _signed_in(page, server, db, work["facilitator"].email)
+    page.fill("textarea[name=description]", "Lama sekali")
+    _choose(page, "foto.jpg", _jpeg(320, 240), 1)
+    # Eight days pass on the phone: the drafts' times are moved back by the browser's own clock.
+    page.evaluate(
+        """() => new Promise(resolve => {
+             const old = Date.now() - 8 * 24 * 3600 * 1000;
+             Object.keys(localStorage).filter(k => k.startsWith('tpl-draft:')).forEach(k => {
+               localStorage.setItem(k, JSON.stringify({...JSON.parse(localStorage.getItem(k)), savedAt: old}));
+             });
+             const open = indexedDB.open('tpl-drafts', 1);
+             open.onsuccess = () => {
+               const store = open.result.transaction('files', 'readwrite').objectStore('files');
+               const cursor = store.openCursor();
+               cursor.onsuccess = () => {
+                 if (!cursor.result) { resolve(); return; }
+                 cursor.result.update({...cursor.result.value, savedAt: old});
+                 cursor.result.continue();
+               };
+             };
+           })"""
+    )
+
+    page.reload()
+    _ready(page)
+
+    assert page.locator(".draft-notice").count() == 0 and page.locator("li.kept-file").count() == 0
+    assert page.input_value("textarea[name=description]") == ""
+    assert _drafts(page) == {} and _kept_files(page) == 0

@@ -308,6 +308,36 @@
     });
   }
 
+  // Forget the files of drafts older than a week (their text is forgotten by load()).
+  function forgetOldFiles() {
+    return openFiles().then(function (db) {
+      if (!db) {
+        return null;
+      }
+      return new Promise(function (resolve) {
+        try {
+          var request = db.transaction(STORE, "readwrite").objectStore(STORE).openCursor();
+          request.onsuccess = function () {
+            var cursor = request.result;
+            if (!cursor) {
+              resolve(null);
+              return;
+            }
+            if (!cursor.value || Date.now() - cursor.value.savedAt > MAX_AGE_MS) {
+              cursor.delete();
+            }
+            cursor.continue();
+          };
+          request.onerror = function () {
+            resolve(null);
+          };
+        } catch (error) {
+          resolve(null);
+        }
+      });
+    });
+  }
+
   // The server's word on this page: forms saved since the last page, or a sign-out; and drafts grown old.
   function forgetWhatTheServerSays(body) {
     if (body.hasAttribute("data-drafts-clear")) {
@@ -327,6 +357,7 @@
     keys().forEach(function (key) {
       load(key); // forgets it when it is older than a week
     });
+    done.push(forgetOldFiles());
     return Promise.all(done);
   }
 
