@@ -4,7 +4,8 @@ A form opts in with `data-draft`; what is typed in it is kept in the browser's s
 the form's address (never passwords, CSRF tokens or other hidden fields) and put back when the form is opened
 again: after a failed validation, or after the session or the form expired and the user signed in again. A post
 that ends in a redirect while its user is still signed in has been taken (the form was saved), so the next page
-says to forget the draft of that address; signing out says to forget every draft of the browser (a shared phone).
+says to forget the draft of that address (only of addresses that are pages too: a draft form posts to its own
+page); signing out says to forget every draft of the browser (a shared phone).
 """
 
 from flask import Flask, g, request, session
@@ -39,6 +40,8 @@ def init_app(app: Flask) -> None:
             and current_user.is_authenticated
             and not g.get("keep_draft")
             and declared_access(request.endpoint) != PUBLIC  # the sign-in and language forms keep no draft
+            and request.url_rule is not None
+            and "GET" in (request.url_rule.methods or ())  # a draft belongs to a page (the form posts to itself)
         ):
             saved = [path for path in session.get(SAVED, []) if path != request.path]
             session[SAVED] = [request.path, *saved][:MAX_SAVED]

@@ -145,7 +145,7 @@ def init_app(app) -> None:
         client_ip.set(request.remote_addr)
 
     @app.before_request
-    def requiredeclared_access():
+    def require_declared_access():
         # Fail closed: a route that does not say who may use it answers to nobody.
         if declared_access(request.endpoint) is None:
             app.logger.error("Route %s has no access declaration", request.endpoint)
