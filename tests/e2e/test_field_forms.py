@@ -5,6 +5,7 @@ import io
 import os
 import re
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -311,10 +312,11 @@ def test_the_gps_position_of_a_photo_is_read_in_either_byte_order(page, server, 
 
 def test_axe_finds_nothing_serious_on_the_activity_form_with_a_draft_photos_and_a_position(browser, server, work, db):
     """The notice of a restored draft, the list of kept files and the offer of a photo's position, on a phone."""
-    from .test_layout_and_accessibility import AXE, BLOCKING
-
-    if not AXE.exists():
-        pytest.skip(f"axe-core not installed ({AXE}): run `npm ci`")
+    axe = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+    if not axe.exists():
+        if os.environ.get("CI") == "true":
+            raise RuntimeError(f"{axe} is missing: run `npm ci`")
+        pytest.skip(f"axe-core not installed ({axe}): run `npm ci`")
     page = new_page(browser, bypass_csp=True)  # the CSP would refuse axe's script
     _signed_in(page, server, db, work["facilitator"].email)
     page.fill("textarea[name=description]", "Kunjungan")
@@ -326,11 +328,15 @@ def test_axe_finds_nothing_serious_on_the_activity_form_with_a_draft_photos_and_
     _choose(page, "lokasi.jpg", _jpeg(320, 240, gps=TERNATE), 2)
     assert page.locator("#files-position").is_visible()
 
-    page.add_script_tag(path=str(AXE))
+    page.add_script_tag(path=str(axe))
     violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
 
-    report = [f"[{v['impact']}] {v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:5]]}" for v in violations]
-    assert [line for line, v in zip(report, violations, strict=True) if v["impact"] in BLOCKING] == [], report
+    serious = [
+        f"[{v['impact']}] {v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:5]]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
     page.context.close()
 
 
