@@ -2,7 +2,8 @@
 
 import os
 
-from flask import Flask, render_template, request, session
+from flask import Flask, flash, redirect, render_template, request, session
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -168,7 +169,21 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return error_page(400, csrf=True)
+        # A signed-in form that sat too long (or whose session ended): back to its page, where what was typed is
+        # restored from its draft (static/drafts.js); from there an ended session leads through the sign-in page
+        # and back. Nothing of the post is done. Public forms (sign-in, language) keep the error page.
+        from .drafts import keep_draft
+        from .security import PUBLIC, declared_access, form_page
+
+        # Only a page's own post (a navigation): a script's background post (the TPL picker) keeps its 400.
+        navigation = request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate"
+        target = form_page() if request.method == "POST" and navigation else None
+        if target is None or declared_access(request.endpoint) == PUBLIC:
+            return error_page(400, csrf=True)
+        db.session.rollback()
+        keep_draft()
+        flash(gettext("The form had expired and nothing was saved. Check what you typed and save again."), "warning")
+        return redirect(target, 303)
 
 
 FALLBACK_ERROR_PAGE = (
@@ -187,9 +202,10 @@ def register_commands(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     """Access declaration, session limits, security headers and template helpers."""
-    from . import log_privacy, security, transactions
+    from . import drafts, log_privacy, security, transactions
 
     log_privacy.init_app(app)
+    drafts.init_app(app)
     transactions.init_app(app)
     security.init_app(app)
     from . import formatting

@@ -86,7 +86,23 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc and not any(ord(c) < 32 for c in target)
 
 
-def _declared_access(endpoint: str | None):
+def form_page() -> str | None:
+    """The page of the form a POST came from, to come back to after signing in again (its draft is restored there):
+    the posted address when it also answers GET, else the same-site page that sent it (the Referer); None when
+    neither is a safe local path."""
+    rule = request.url_rule
+    if rule is not None and "GET" in (rule.methods or ()):
+        target = request.full_path.rstrip("?")
+    else:
+        referrer = urlsplit(request.referrer or "")
+        if referrer.netloc != request.host or referrer.scheme not in ("http", "https"):
+            return None
+        target = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return target if is_safe_next(target) else None
+
+
+def declared_access(endpoint: str | None):
+    """Who may use an endpoint: PUBLIC, ANY_SIGNED_IN, a tuple of role codes, or None when it does not say."""
     if endpoint is None:
         return PUBLIC  # 404 for unknown URLs is handled by Flask
     if endpoint == "static" or endpoint.endswith(".static"):
@@ -131,7 +147,7 @@ def init_app(app) -> None:
     @app.before_request
     def require_declared_access():
         # Fail closed: a route that does not say who may use it answers to nobody.
-        if _declared_access(request.endpoint) is None:
+        if declared_access(request.endpoint) is None:
             app.logger.error("Route %s has no access declaration", request.endpoint)
             abort(403)
 
@@ -151,8 +167,11 @@ def init_app(app) -> None:
             session.pop("login_at", None)
             session.pop("last_seen", None)
             flash(_("Your session has ended. Please sign in again."), "warning")
-            if request.method == "GET" and is_safe_next(request.full_path):
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            # Back to the page after signing in: a posted form's page, where what was typed is restored from its
+            # draft (static/drafts.js); nothing of the post itself is done.
+            target = request.full_path.rstrip("?") if request.method == "GET" else form_page()
+            if is_safe_next(target):
+                return redirect(url_for("auth.login", next=target))
             return redirect(url_for("auth.login"))
         session["login_at"] = login_at
         session["last_seen"] = now

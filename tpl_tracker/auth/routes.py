@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from .. import mail
+from ..drafts import forget_all as forget_drafts
 from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import LinkPurpose, LinkState
@@ -96,6 +97,7 @@ def logout():
         session.clear()
         if lang:
             session["lang"] = lang
+        forget_drafts()  # a shared phone: the next one to sign in finds nothing typed by this user
         flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
