@@ -17,7 +17,8 @@ activity_businesses = sa.Table(
     "activity_businesses",
     db.metadata,
     sa.Column("activity_id", sa.ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("business_id", sa.ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True),
+    # A business's history reads its activities through this index (the key leads with the activity).
+    sa.Column("business_id", sa.ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
