@@ -78,6 +78,21 @@ def test_roster_filters(client, login_as, work, db):
     assert work["tpl"].full_name in page
 
 
+def test_the_region_filter_offers_a_supervisor_their_own_regions(client, login_as, work, db):
+    """A supervisor of Maluku Utara (82) is offered its kabupaten/kota, and the region of a TPL assigned to them
+    elsewhere; an evaluator every region of the country."""
+    FacilitatorFactory(supervisor=work["supervisor"], region_code="73.71", district="737101")
+    db.session.commit()
+    login_as("supervisor")
+    offered = re.findall(r'<option[^>]*value="([0-9.]+)"', _page(client.get("/supervisi/")))
+    assert {"82", "82.71", "82.01", "73", "73.71"} <= set(offered)
+    assert {code.split(".")[0] for code in offered} == {"82", "73"} and "73.01" not in offered
+    assert "31" not in offered and "31.71" not in offered
+    _switch(client, login_as, "evaluator")
+    offered = re.findall(r'<option[^>]*value="([0-9.]+)"', _page(client.get("/supervisi/")))
+    assert {"31", "31.71", "73.01", "82.71"} <= set(offered) and len(offered) > 500
+
+
 def test_roster_toggle_includes_tpl_without_contract_this_month(client, login_as, work, db):
     work["contract"].end_date = on(3, 31)
     db.session.commit()

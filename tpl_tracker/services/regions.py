@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 
 from ..dates import programme_zone
 from ..extensions import db
-from ..models import Region
+from ..models import Facilitator, Region, Role, User
 
 
 def lokal_regions() -> list[tuple[str, str, int, str | None]]:
@@ -62,6 +62,22 @@ def regency_choices() -> list[SelectChoice]:
         .order_by(Region.code)
     )
     return [SelectChoice(code, f"{code} {name} ({province})") for code, name, province in rows]
+
+
+def roster_region_choices(user: User) -> list[SelectChoice]:
+    """The provinces and kabupaten/kota a roster can be filtered by: all for evaluators and admins; for a supervisor
+    their regions and those their own TPL are placed in (not the 550 regions of the country on every page)."""
+    choices = province_choices() + regency_choices()
+    if not user.has_role(Role.SUPERVISOR):
+        return choices
+    own = db.session.scalars(sa.select(Facilitator.region_code).where(Facilitator.supervisor_id == user.id).distinct())
+    codes = set(user.region_codes) | set(own)
+    provinces = {code.split(".")[0] for code in codes}
+
+    def offered(code: str) -> bool:
+        return code in provinces if "." not in code else code in codes or code.split(".")[0] in codes
+
+    return [choice for choice in choices if offered(choice.value)]
 
 
 def region_exists(code: str, level: int | None = None) -> bool:

@@ -13,7 +13,7 @@ from ..picker import build_picker, is_picker_post
 from ..security import roles_required
 from ..services import ServiceError, audit
 from ..services.policy import can_see_personal_numbers, load_facilitator
-from ..services.regions import province_choices, regency_choices
+from ..services.regions import roster_region_choices
 from ..services.supervision import (
     TARGET_YEARS,
     HandoverData,
@@ -41,7 +41,7 @@ from .forms import HandoverForm, RosterSearchForm, TargetForm
 def roster():
     """TPL in scope with their month's figures and warning flags; searchable, filterable, paginated."""
     form = RosterSearchForm(request.args)
-    form.region.choices = [SelectChoice("", _("All regions"))] + province_choices() + regency_choices()
+    form.region.choices = [SelectChoice("", _("All regions")), *roster_region_choices(current_user)]
     valid = form.validate()
     today = programme_today()
     query = roster_query(
