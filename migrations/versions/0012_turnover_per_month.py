@@ -46,7 +46,9 @@ def monthly(yearly: int) -> int:
 def convert_turnover(connection, to_monthly: bool) -> int:
     """Convert every stored turnover (to per month, or back to per year) with an audit entry each; how many."""
     rows = connection.execute(
-        sa.select(businesses.c.id, businesses.c.turnover).where(businesses.c.turnover.isnot(None))
+        sa.select(businesses.c.id, businesses.c.turnover)
+        .where(businesses.c.turnover.isnot(None))
+        .order_by(businesses.c.id)  # the audit entries in the businesses' order, on every database
     ).all()
     if not rows:
         return 0
