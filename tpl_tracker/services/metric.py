@@ -1,8 +1,11 @@
 """The WUB metric of docs/metric.md: set-based figures per grouping, and their stored snapshots."""
 
+import functools
+import gc
 import math
 import statistics
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,6 +31,8 @@ CSV_COLUMNS = [
     "median_months_to_business",
 ]
 TOTAL_KEY = "all"
+# The as-of date in the statements, which are built once (SQLAlchemy then reuses their compiled form).
+AS_OF = sa.bindparam("as_of", type_=sa.Date)
 Z_95 = 1.959964
 DAYS_PER_MONTH = 30.4375
 
@@ -83,26 +88,29 @@ def _flag(condition):
     return sa.case((condition, 1), else_=0)
 
 
-def _alumni(as_of: date, dialect: str):
+def _alumni(dialect: str):
     """Each alumnus as of the date, one row: facilitator_id, angkatan, polytechnic, the placement of their last
     contract (docs/metric.md: greatest effective end, then start date, then id), exit date (that contract's
     effective end) and first start.
 
-    PostgreSQL reads the contracts once, in order: DISTINCT ON keeps each TPL's last contract, a window gives their
-    first start. SQLite has no DISTINCT ON and sorts windows slowly; it looks the last contract up in
-    ix_contracts_last, one index search per TPL, and the first start in the same index only for the surveys it
-    decides (a correlated subquery, evaluated where it is used)."""
+    PostgreSQL reads the contracts once, in the order of ix_contracts_last (no sort): DISTINCT ON keeps each TPL's
+    last contract, a window over the same order their first start. SQLite has no DISTINCT ON and sorts windows
+    slowly; it looks the last contract up in ix_contracts_last, one index search per TPL, and the first start in the
+    same index only for the surveys it decides (a correlated subquery, evaluated where it is used)."""
     exit_date = Contract.effective_end
     if dialect == "postgresql":
+        newest_first = (exit_date.desc(), Contract.start_date.desc(), Contract.id.desc())
         last = (
             sa.select(
                 Contract.facilitator_id,
                 Contract.placement_code,
                 exit_date.label("exit_date"),
-                sa.func.min(Contract.start_date).over(partition_by=Contract.facilitator_id).label("first_start"),
+                sa.func.min(Contract.start_date)
+                .over(partition_by=Contract.facilitator_id, order_by=newest_first, rows=(None, None))
+                .label("first_start"),
             )
             .distinct(Contract.facilitator_id)
-            .order_by(Contract.facilitator_id.desc(), exit_date.desc(), Contract.start_date.desc(), Contract.id.desc())
+            .order_by(Contract.facilitator_id, *newest_first)
             .subquery("last_contract")
         )
         return (
@@ -115,7 +123,7 @@ def _alumni(as_of: date, dialect: str):
                 _date(last.c.first_start, "first_start"),
             )
             .join(Facilitator, Facilitator.id == last.c.facilitator_id)
-            .where(last.c.exit_date < as_of)
+            .where(last.c.exit_date < AS_OF)
             .subquery("alumni")
         )
     probe, first = sa.orm.aliased(Contract, name="probe"), sa.orm.aliased(Contract, name="first_contract")
@@ -138,7 +146,7 @@ def _alumni(as_of: date, dialect: str):
             _date(first_start.scalar_subquery(), "first_start"),
         )
         .join(last, last.id == last_id)
-        .where(last.effective_end < as_of)
+        .where(last.effective_end < AS_OF)
         .subquery("alumni")
     )
 
@@ -150,11 +158,11 @@ def _days_between(start, end, dialect: str):
     return end - start
 
 
-def _facts(as_of: date, dialect: str):
+def _facts(dialect: str):
     """The facts of every alumnus as of the date (docs/metric.md), one row each, computed once: the four grouping
     keys, the flags tracked, wub, wub_active and wub_unverified (0 or 1), and for a wub alumnus the days from the
     exit date to the founding of their earliest qualifying business (else None)."""
-    alumni = _alumni(as_of, dialect)
+    alumni = _alumni(dialect)
     survey = OutcomeSurvey
     wirausaha = survey.status == SurveyStatus.WIRAUSAHA
     qualifying = sa.and_(
@@ -187,7 +195,7 @@ def _facts(as_of: date, dialect: str):
             sa.and_(
                 survey.facilitator_id == alumni.c.facilitator_id,
                 survey.survey_date > alumni.c.exit_date,
-                survey.survey_date <= as_of,
+                survey.survey_date <= AS_OF,
             ),
         )
         .group_by(*grouped_by)
@@ -210,12 +218,13 @@ def _facts(as_of: date, dialect: str):
     )
 
 
-def _grouped(as_of: date):
+@functools.cache
+def _grouped():
     """PostgreSQL: one statement that groups the facts in SQL, by GROUPING SETS: each group's counts (its key in its
     grouping's column, the other keys NULL; all NULL for the total), then one row per wub alumnus with all four
     keys and the days of the median. Rows: (angkatan, province, exit_year, polytechnic, alumni, tracked, wub,
     wub_active, wub_unverified, days_to_business)."""
-    facts = _facts(as_of, "postgresql").cte("facts")
+    facts = _facts("postgresql").cte("facts")
     keys = [facts.c[group_by] for group_by in GROUP_BYS[1:]]
     flags = [facts.c[name] for name in ("tracked", "wub", "wub_active", "wub_unverified")]
     counts = sa.select(
@@ -249,7 +258,7 @@ def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
 def _tallies_in_sql(as_of: date) -> tuple[dict, dict]:
     """PostgreSQL: the counts and the months to business of every group, grouped by the database."""
     counts, months = {}, defaultdict(list)
-    for *keys, alumni, tracked, wub, active, unverified, days in db.session.execute(_grouped(as_of)):
+    for *keys, alumni, tracked, wub, active, unverified, days in db.session.execute(_grouped(), {"as_of": as_of}):
         if days is None:
             if not alumni:  # the total of no alumni: no group
                 continue
@@ -271,17 +280,38 @@ def _add_months(months: dict, keys, days: int) -> None:
 FLAGS = ("tracked", "wub", "wub_active", "wub_unverified")
 
 
+@contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector: the fetched rows are tens of thousands of small objects (without
+    cycles) that all live until the counting is done; the collector would walk them, and the whole process's
+    objects, over and over meanwhile (a third of the SQLite job at 10,000 TPL). Free them before it resumes, or it
+    walks them then."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+@functools.cache
+def _packed_facts():
+    """SQLite: the facts as (angkatan, province, exit_year, polytechnic, the four flags as bits, days_to_business)."""
+    facts = _facts("sqlite").subquery("facts")
+    packed = sum((facts.c[name] * (1 << bit) for bit, name in enumerate(FLAGS)), sa.literal(0))
+    return sa.select(*[facts.c[group_by] for group_by in GROUP_BYS[1:]], packed, facts.c.days_to_business)
+
+
 def _tallies_in_python(as_of: date) -> tuple[dict, dict]:
     """SQLite: the counts and the months to business of every group, from the facts fetched as compact tuples
     (sorting them once per grouping in SQLite costs more than fetching them): the four keys, the four flags packed
     in one number, the days to business."""
-    facts = _facts(as_of, "sqlite").subquery("facts")
-    packed = sum((facts.c[name] * (1 << bit) for bit, name in enumerate(FLAGS)), sa.literal(0))
-    rows = (
-        db.session.connection()
-        .execute(sa.select(*[facts.c[group_by] for group_by in GROUP_BYS[1:]], packed, facts.c.days_to_business))
-        .all()
-    )
+    with _collector_paused():  # the rows are gone again before it resumes
+        return _tally(db.session.connection().execute(_packed_facts(), {"as_of": as_of}).all())
+
+
+def _tally(rows) -> tuple[dict, dict]:
     counts, months = {}, defaultdict(list)
     if not rows:
         return counts, months
