@@ -89,28 +89,19 @@ def _flag(condition):
 
 
 def _alumni(dialect: str):
-    """Each alumnus as of the date, one row: facilitator_id, angkatan, polytechnic, the placement of their last
-    contract (docs/metric.md: greatest effective end, then start date, then id), exit date (that contract's
-    effective end) and first start.
+    """Each alumnus as of the date, one row: facilitator_id, angkatan, polytechnic, and of their last contract
+    (docs/metric.md: greatest effective end, then start date, then id) the placement and the effective end, their
+    exit date.
 
-    PostgreSQL reads the contracts once, in the order of ix_contracts_last (no sort): DISTINCT ON keeps each TPL's
-    last contract, a window over the same order their first start. SQLite has no DISTINCT ON and sorts windows
-    slowly; it looks the last contract up in ix_contracts_last, one index search per TPL, and the first start in the
-    same index only for the surveys it decides (a correlated subquery, evaluated where it is used)."""
+    PostgreSQL reads the contracts once, in the order of ix_contracts_last (no sort), and DISTINCT ON keeps each
+    TPL's last contract. SQLite has no DISTINCT ON (and sorts windows slowly): it looks the last contract up in
+    ix_contracts_last, one index search per TPL."""
     exit_date = Contract.effective_end
     if dialect == "postgresql":
-        newest_first = (exit_date.desc(), Contract.start_date.desc(), Contract.id.desc())
         last = (
-            sa.select(
-                Contract.facilitator_id,
-                Contract.placement_code,
-                exit_date.label("exit_date"),
-                sa.func.min(Contract.start_date)
-                .over(partition_by=Contract.facilitator_id, order_by=newest_first, rows=(None, None))
-                .label("first_start"),
-            )
+            sa.select(Contract.facilitator_id, Contract.placement_code, exit_date.label("exit_date"))
             .distinct(Contract.facilitator_id)
-            .order_by(Contract.facilitator_id, *newest_first)
+            .order_by(Contract.facilitator_id, exit_date.desc(), Contract.start_date.desc(), Contract.id.desc())
             .subquery("last_contract")
         )
         return (
@@ -120,14 +111,12 @@ def _alumni(dialect: str):
                 Facilitator.polytechnic,
                 last.c.placement_code,
                 _date(last.c.exit_date, "exit_date"),
-                _date(last.c.first_start, "first_start"),
             )
             .join(Facilitator, Facilitator.id == last.c.facilitator_id)
             .where(last.c.exit_date < AS_OF)
-            .subquery("alumni")
+            .cte("alumni")  # read twice: for the surveys, and for the facts
         )
-    probe, first = sa.orm.aliased(Contract, name="probe"), sa.orm.aliased(Contract, name="first_contract")
-    last = sa.orm.aliased(Contract, name="last_contract")
+    probe, last = sa.orm.aliased(Contract, name="probe"), sa.orm.aliased(Contract, name="last_contract")
     last_id = (
         sa.select(probe.id)
         .where(probe.facilitator_id == Facilitator.id)
@@ -135,7 +124,6 @@ def _alumni(dialect: str):
         .limit(1)
         .scalar_subquery()
     )
-    first_start = sa.select(sa.func.min(first.start_date)).where(first.facilitator_id == Facilitator.id)
     return (
         sa.select(
             Facilitator.id.label("facilitator_id"),
@@ -143,7 +131,6 @@ def _alumni(dialect: str):
             Facilitator.polytechnic,
             last.placement_code,
             _date(last.effective_end, "exit_date"),
-            _date(first_start.scalar_subquery(), "first_start"),
         )
         .join(last, last.id == last_id)
         .where(last.effective_end < AS_OF)
@@ -161,15 +148,30 @@ def _days_between(start, end, dialect: str):
 def _facts(dialect: str):
     """The facts of every alumnus as of the date (docs/metric.md), one row each, computed once: the four grouping
     keys, the flags tracked, wub, wub_active and wub_unverified (0 or 1), and for a wub alumnus the days from the
-    exit date to the founding of their earliest qualifying business (else None)."""
+    exit date to the founding of their earliest qualifying business (else None).
+
+    The first start is a correlated subquery (one search in ix_contracts_last), which the databases only run for
+    the verified wirausaha surveys it decides."""
     alumni = _alumni(dialect)
-    survey = OutcomeSurvey
+    survey, first = OutcomeSurvey, sa.orm.aliased(Contract, name="first_contract")
+    first_start = sa.select(sa.func.min(first.start_date)).where(first.facilitator_id == alumni.c.facilitator_id)
     wirausaha = survey.status == SurveyStatus.WIRAUSAHA
     qualifying = sa.and_(
         wirausaha,
         survey.verification == Verification.VERIFIED,
         survey.founded_date.is_not(None),
-        survey.founded_date >= alumni.c.first_start,
+        survey.founded_date >= first_start.scalar_subquery(),
+    )
+    counted = sa.and_(
+        survey.facilitator_id == alumni.c.facilitator_id,
+        survey.survey_date > alumni.c.exit_date,
+        survey.survey_date <= AS_OF,
+    )
+    aggregates = (
+        _date(sa.func.max(survey.survey_date), "latest"),
+        _date(sa.func.max(sa.case((qualifying, survey.survey_date))), "latest_qualifying"),
+        _date(sa.func.min(sa.case((qualifying, survey.founded_date))), "first_founded"),
+        sa.func.max(_flag(sa.and_(wirausaha, survey.verification == Verification.UNVERIFIED))).label("unverified"),
     )
     keys = (
         alumni.c.angkatan,
@@ -177,30 +179,29 @@ def _facts(dialect: str):
         sa.cast(sa.extract("year", alumni.c.exit_date), sa.Integer).label("exit_year"),
         alumni.c.polytechnic,
     )
-    # PostgreSQL wants every selected column grouped; SQLite takes them from the TPL's one alumni row (grouping by
-    # the first start, a subquery there, would run it for every survey).
-    grouped_by = list(alumni.c) if dialect == "postgresql" else [alumni.c.facilitator_id]
-    per_alumnus = (
-        sa.select(
-            *keys,
-            alumni.c.exit_date,
-            _date(sa.func.max(survey.survey_date), "latest"),
-            _date(sa.func.max(sa.case((qualifying, survey.survey_date))), "latest_qualifying"),
-            _date(sa.func.min(sa.case((qualifying, survey.founded_date))), "first_founded"),
-            sa.func.max(_flag(sa.and_(wirausaha, survey.verification == Verification.UNVERIFIED))).label("unverified"),
+    if dialect == "postgresql":
+        # The counted surveys grouped by TPL alone (a small hash table), then joined to the alumni.
+        surveys = (
+            sa.select(alumni.c.facilitator_id, *aggregates)
+            .join(survey, counted)
+            .group_by(alumni.c.facilitator_id)
+            .subquery("surveys")
         )
-        .select_from(alumni)
-        .outerjoin(
-            survey,
-            sa.and_(
-                survey.facilitator_id == alumni.c.facilitator_id,
-                survey.survey_date > alumni.c.exit_date,
-                survey.survey_date <= AS_OF,
-            ),
+        per_alumnus = (
+            sa.select(*keys, alumni.c.exit_date, *[surveys.c[aggregate.name] for aggregate in aggregates])
+            .select_from(alumni)
+            .outerjoin(surveys, surveys.c.facilitator_id == alumni.c.facilitator_id)
+            .subquery("per_alumnus")
         )
-        .group_by(*grouped_by)
-        .subquery("per_alumnus")
-    )
+    else:
+        # One pass in the order of the TPL (no sort): SQLite takes the keys from the TPL's one alumni row.
+        per_alumnus = (
+            sa.select(*keys, alumni.c.exit_date, *aggregates)
+            .select_from(alumni)
+            .outerjoin(survey, counted)
+            .group_by(alumni.c.facilitator_id)
+            .subquery("per_alumnus")
+        )
     tpl = per_alumnus.c
     is_wub = tpl.first_founded.is_not(None)
     return sa.select(
@@ -308,7 +309,10 @@ def _tallies_in_python(as_of: date) -> tuple[dict, dict]:
     (sorting them once per grouping in SQLite costs more than fetching them): the four keys, the four flags packed
     in one number, the days to business."""
     with _collector_paused():  # the rows are gone again before it resumes
-        return _tally(db.session.connection().execute(_packed_facts(), {"as_of": as_of}).all())
+        result = db.session.connection().execute(_packed_facts(), {"as_of": as_of})
+        # The driver's plain tuples: its columns need no conversion, and a Row object per alumnus costs more than
+        # the counting.
+        return _tally(result.cursor.fetchall())
 
 
 def _tally(rows) -> tuple[dict, dict]:
