@@ -279,6 +279,8 @@ def _add_months(months: dict, keys, days: int) -> None:
 
 
 FLAGS = ("tracked", "wub", "wub_active", "wub_unverified")
+# The four flags packed in one number (bit i: FLAGS[i]), as the increments of (alumni, *FLAGS).
+UNPACKED = [(1, *(packed >> bit & 1 for bit in range(len(FLAGS)))) for packed in range(1 << len(FLAGS))]
 
 
 @contextmanager
@@ -320,18 +322,16 @@ def _tally(rows) -> tuple[dict, dict]:
     if not rows:
         return counts, months
     *keys, flags, _days = zip(*rows, strict=True)
-    for group_by, column in zip(GROUP_BYS, [(TOTAL_KEY,) * len(rows), *keys], strict=True):
-        # The alumni of one key with the same flags, counted at once (Counter counts in C).
-        same = Counter(zip(column, flags, strict=True))
-        for (key, packed_flags), n in same.items():
+    # The alumni of one key with the same flags are counted at once (Counter counts in C), then added up per key.
+    same_flags = [{(TOTAL_KEY, packed): n for packed, n in Counter(flags).items()}]
+    same_flags += [Counter(zip(column, flags, strict=True)) for column in keys]
+    for group_by, same in zip(GROUP_BYS, same_flags, strict=True):
+        for (key, packed), n in same.items():
             tally = counts.setdefault((group_by, str(key)), [0, 0, 0, 0, 0])
-            tally[0] += n
-            for bit in range(len(FLAGS)):
-                if packed_flags >> bit & 1:
-                    tally[bit + 1] += n
-    for row in rows:
-        if row[5] is not None:
-            _add_months(months, row[:4], row[5])
+            for index, flag in enumerate(UNPACKED[packed]):
+                tally[index] += flag * n
+    for row in [row for row in rows if row[5] is not None]:
+        _add_months(months, row[:4], row[5])
     return counts, months
 
 
