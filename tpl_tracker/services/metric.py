@@ -310,10 +310,9 @@ def _tallies_in_python(as_of: date) -> tuple[dict, dict]:
     """SQLite: the counts and the months to business of every group, from the facts fetched as compact tuples
     (sorting them once per grouping in SQLite costs more than fetching them): the four keys, the four flags packed
     in one number, the days to business."""
-    with _collector_paused():  # the rows are gone again before it resumes
-        result = db.session.connection().execute(_packed_facts(), {"as_of": as_of})
+    with _collector_paused(), db.session.connection().execute(_packed_facts(), {"as_of": as_of}) as result:
         # The driver's plain tuples: its columns need no conversion, and a Row object per alumnus costs more than
-        # the counting.
+        # the counting. They are gone again when the collector resumes.
         return _tally(result.cursor.fetchall())
 
 
