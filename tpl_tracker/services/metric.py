@@ -114,7 +114,7 @@ def _alumni(dialect: str):
             )
             .join(Facilitator, Facilitator.id == last.c.facilitator_id)
             .where(last.c.exit_date < AS_OF)
-            .cte("alumni")  # read twice: for the surveys, and for the facts
+            .subquery("alumni")
         )
     probe, last = sa.orm.aliased(Contract, name="probe"), sa.orm.aliased(Contract, name="last_contract")
     last_id = (
@@ -154,7 +154,11 @@ def _facts(dialect: str):
     the verified wirausaha surveys it decides."""
     alumni = _alumni(dialect)
     survey, first = OutcomeSurvey, sa.orm.aliased(Contract, name="first_contract")
-    first_start = sa.select(sa.func.min(first.start_date)).where(first.facilitator_id == alumni.c.facilitator_id)
+    first_start = (
+        sa.select(sa.func.min(first.start_date))
+        .where(first.facilitator_id == alumni.c.facilitator_id)
+        .correlate(alumni)
+    )
     wirausaha = survey.status == SurveyStatus.WIRAUSAHA
     qualifying = sa.and_(
         wirausaha,
@@ -180,17 +184,13 @@ def _facts(dialect: str):
         alumni.c.polytechnic,
     )
     if dialect == "postgresql":
-        # The counted surveys grouped by TPL alone (a small hash table), then joined to the alumni.
-        surveys = (
-            sa.select(alumni.c.facilitator_id, *aggregates)
-            .join(survey, counted)
-            .group_by(alumni.c.facilitator_id)
-            .subquery("surveys")
-        )
+        # Each alumnus's counted surveys aggregated in a LATERAL subquery: one range of the unique
+        # (facilitator_id, survey_date) index per alumnus, as the lower bound's EXISTS does, and no hash table.
+        surveys = sa.select(*aggregates).where(counted).lateral("surveys")
         per_alumnus = (
-            sa.select(*keys, alumni.c.exit_date, *[surveys.c[aggregate.name] for aggregate in aggregates])
+            sa.select(*keys, alumni.c.exit_date, *surveys.c)
             .select_from(alumni)
-            .outerjoin(surveys, surveys.c.facilitator_id == alumni.c.facilitator_id)
+            .join(surveys, sa.true())
             .subquery("per_alumnus")
         )
     else:
