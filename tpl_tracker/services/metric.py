@@ -139,10 +139,19 @@ def _alumni(dialect: str):
 
 
 def _days_between(start, end, dialect: str):
-    """Whole days from one date to another, in SQL (SQLite stores dates as text and subtracts Julian days)."""
+    """Whole days from one date to another (None when either is), in SQL: SQLite stores dates as text and
+    subtracts Julian days."""
     if dialect == "sqlite":
-        return sa.cast(sa.func.julianday(end) - sa.func.julianday(start), sa.Integer)
+        return sa.case((end.is_not(None), sa.cast(sa.func.julianday(end) - sa.func.julianday(start), sa.Integer)))
     return end - start
+
+
+def _year(day, dialect: str):
+    """The year of a date, in SQL: on SQLite the first four characters of the stored text (parsing every date with
+    strftime costs more)."""
+    if dialect == "sqlite":
+        return sa.func.substr(day, 1, 4)
+    return sa.cast(sa.extract("year", day), sa.Integer)
 
 
 def _facts(dialect: str):
@@ -180,7 +189,7 @@ def _facts(dialect: str):
     keys = (
         alumni.c.angkatan,
         sa.func.substr(alumni.c.placement_code, 1, 2).label("province"),
-        sa.cast(sa.extract("year", alumni.c.exit_date), sa.Integer).label("exit_year"),
+        _year(alumni.c.exit_date, dialect).label("exit_year"),
         alumni.c.polytechnic,
     )
     if dialect == "postgresql":
