@@ -2,6 +2,7 @@
 
 import threading
 import time
+import warnings
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +16,10 @@ from tpl_tracker.models import AuditEntry, Region
 @pytest.mark.real_commits
 def test_migrations_match_the_models(db):
     """Autogenerate finds no difference between the migrated database and the models."""
-    with db.engine.connect() as connection:
+    with db.engine.connect() as connection, warnings.catch_warnings():
+        # SQLite's indexes on an expression (ix_contracts_last) cannot be reflected: SQLAlchemy and Alembic say so
+        # and leave them out of the comparison. PostgreSQL reflects and compares them.
+        warnings.filterwarnings("ignore", message=r".*expression-based index '?ix_contracts_last\b")
         opts = {"compare_type": True, "include_object": compared_with_models}
         context = MigrationContext.configure(connection, opts=opts)
         differences = compare_metadata(context, db.metadata)

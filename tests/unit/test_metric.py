@@ -470,6 +470,20 @@ def test_compute_all_lists_total_first_then_each_grouping_in_order(db):
     ]
 
 
+def test_the_job_reads_the_last_contracts_through_their_index(db):
+    """Contract.effective_end spells the expression of ix_contracts_last, so the databases use that index to find
+    each TPL's last contract (a bound parameter in the expression, say, would silently lose it)."""
+    if db.engine.dialect.name == "postgresql":
+        statement, explain = metric._grouped(), "EXPLAIN"
+        db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))  # the tables of a test are tiny
+        db.session.execute(sa.text("SET LOCAL enable_sort = off"))
+    else:
+        statement, explain = metric._packed_facts(), "EXPLAIN QUERY PLAN"
+    sql = str(statement.params(as_of=AS_OF).compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = " ".join(str(row[-1]) for row in db.session.execute(sa.text(f"{explain} {sql}")))
+    assert "ix_contracts_last" in plan
+
+
 def test_as_row_follows_the_csv_columns_and_keeps_none():
     figures = Figures("total", "all", 2, 1, 0, 0, 0, 0.0, 0.0, 0.6576, 0.5, None)
     row = figures.as_row()

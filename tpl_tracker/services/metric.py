@@ -1,8 +1,11 @@
 """The WUB metric of docs/metric.md: set-based figures per grouping, and their stored snapshots."""
 
+import functools
+import gc
 import math
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,6 +13,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Contract, Facilitator, MetricSnapshot, OutcomeSurvey, utcnow
+from ..models.codes import SurveyStatus, Verification
 
 GROUP_BYS = ("total", "angkatan", "province", "exit_year", "polytechnic")
 CSV_COLUMNS = [
@@ -27,6 +31,8 @@ CSV_COLUMNS = [
     "median_months_to_business",
 ]
 TOTAL_KEY = "all"
+# The as-of date in the statements, which are built once (SQLAlchemy then reuses their compiled form).
+AS_OF = sa.bindparam("as_of", type_=sa.Date)
 Z_95 = 1.959964
 DAYS_PER_MONTH = 30.4375
 
@@ -78,97 +84,166 @@ def _date(expression, name: str):
     return sa.type_coerce(expression, sa.Date).label(name)
 
 
-def _facts(as_of: date):
-    """One statement, one row per alumnus as of the date: every grouping key and every per-TPL fact of
-    docs/metric.md (exit date, tracked, is_wub, is_active, has_unverified, earliest qualifying founding)."""
-    effective_end = Contract.effective_end
-    tpl = (
-        sa.select(
-            Contract.facilitator_id.label("facilitator_id"),
-            _date(sa.func.min(Contract.start_date), "first_start"),
-            _date(sa.func.max(effective_end), "exit_date"),
+def _flag(condition):
+    return sa.case((condition, 1), else_=0)
+
+
+def _alumni(dialect: str):
+    """Each alumnus as of the date, one row: facilitator_id, angkatan, polytechnic, and of their last contract
+    (docs/metric.md: greatest effective end, then start date, then id) the placement and the effective end, their
+    exit date.
+
+    PostgreSQL reads the contracts once, in the order of ix_contracts_last (no sort), and DISTINCT ON keeps each
+    TPL's last contract. SQLite has no DISTINCT ON (and sorts windows slowly): it looks the last contract up in
+    ix_contracts_last, one index search per TPL."""
+    exit_date = Contract.effective_end
+    if dialect == "postgresql":
+        last = (
+            sa.select(Contract.facilitator_id, Contract.placement_code, exit_date.label("exit_date"))
+            .distinct(Contract.facilitator_id)
+            .order_by(Contract.facilitator_id, exit_date.desc(), Contract.start_date.desc(), Contract.id.desc())
+            .subquery("last_contract")
         )
-        .group_by(Contract.facilitator_id)
-        .subquery("tpl")
-    )
-    # The last contract: the one ending on the exit date, then the greatest start date, then the greatest id.
-    last, later = sa.orm.aliased(Contract, name="last_contract"), sa.orm.aliased(Contract, name="later_contract")
-    later_exists = (
-        sa.select(1)
-        .where(
-            later.facilitator_id == last.facilitator_id,
-            later.effective_end == tpl.c.exit_date,
-            sa.or_(
-                later.start_date > last.start_date,
-                sa.and_(later.start_date == last.start_date, later.id > last.id),
-            ),
-        )
-        .exists()
-    )
-    survey = OutcomeSurvey
-    counted = sa.and_(
-        survey.facilitator_id == tpl.c.facilitator_id,
-        survey.survey_date > tpl.c.exit_date,
-        survey.survey_date <= as_of,
-    )
-    wirausaha = survey.status == "wirausaha"
-    qualifying = sa.and_(
-        wirausaha,
-        survey.verification == "verified",
-        survey.founded_date.is_not(None),
-        survey.founded_date >= tpl.c.first_start,
-    )
-    latest = sa.orm.aliased(OutcomeSurvey, name="latest_survey")
-    latest_qualifies = (
-        sa.select(
-            sa.case(
-                (
-                    sa.and_(
-                        latest.status == "wirausaha",
-                        latest.verification == "verified",
-                        latest.founded_date.is_not(None),
-                        latest.founded_date >= tpl.c.first_start,
-                    ),
-                    1,
-                ),
-                else_=0,
+        return (
+            sa.select(
+                last.c.facilitator_id,
+                Facilitator.angkatan,
+                Facilitator.polytechnic,
+                last.c.placement_code,
+                _date(last.c.exit_date, "exit_date"),
             )
+            .join(Facilitator, Facilitator.id == last.c.facilitator_id)
+            .where(last.c.exit_date < AS_OF)
+            .subquery("alumni")
         )
-        .where(
-            latest.facilitator_id == tpl.c.facilitator_id,
-            latest.survey_date > tpl.c.exit_date,
-            latest.survey_date <= as_of,
-        )
-        .order_by(latest.survey_date.desc(), latest.id.desc())
+    probe, last = sa.orm.aliased(Contract, name="probe"), sa.orm.aliased(Contract, name="last_contract")
+    last_id = (
+        sa.select(probe.id)
+        .where(probe.facilitator_id == Facilitator.id)
+        .order_by(probe.effective_end.desc(), probe.start_date.desc(), probe.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    keys = (
-        tpl.c.facilitator_id,
-        Facilitator.angkatan,
-        sa.func.substr(last.placement_code, 1, 2),
-        Facilitator.polytechnic,
-        tpl.c.exit_date,
-        tpl.c.first_start,
-    )
     return (
         sa.select(
-            *keys[:5],
-            sa.func.count(survey.id).label("surveys"),
-            sa.func.max(sa.case((qualifying, 1), else_=0)).label("is_wub"),
-            sa.func.coalesce(latest_qualifies, 0).label("is_active"),  # not aggregated: its columns are grouped
-            sa.func.max(sa.case((sa.and_(wirausaha, survey.verification == "unverified"), 1), else_=0)).label(
-                "has_unverified"
-            ),
-            _date(sa.func.min(sa.case((qualifying, survey.founded_date))), "first_founded"),
+            Facilitator.id.label("facilitator_id"),
+            Facilitator.angkatan,
+            Facilitator.polytechnic,
+            last.placement_code,
+            _date(last.effective_end, "exit_date"),
         )
-        .select_from(tpl)
-        .join(Facilitator, Facilitator.id == tpl.c.facilitator_id)
-        .join(last, sa.and_(last.facilitator_id == tpl.c.facilitator_id, last.effective_end == tpl.c.exit_date))
-        .outerjoin(survey, counted)
-        .where(tpl.c.exit_date < as_of, ~later_exists)
-        .group_by(*keys)
+        .join(last, last.id == last_id)
+        .where(last.effective_end < AS_OF)
+        .subquery("alumni")
     )
+
+
+def _days_between(start, end, dialect: str):
+    """Whole days from one date to another (None when either is), in SQL: SQLite stores dates as text and
+    subtracts Julian days."""
+    if dialect == "sqlite":
+        return sa.case((end.is_not(None), sa.cast(sa.func.julianday(end) - sa.func.julianday(start), sa.Integer)))
+    return end - start
+
+
+def _year(day, dialect: str):
+    """The year of a date, in SQL: on SQLite the first four characters of the stored text (parsing every date with
+    strftime costs more)."""
+    if dialect == "sqlite":
+        return sa.func.substr(day, 1, 4)
+    return sa.cast(sa.extract("year", day), sa.Integer)
+
+
+def _facts(dialect: str):
+    """The facts of every alumnus as of the date (docs/metric.md), one row each, computed once: the four grouping
+    keys, the flags tracked, wub, wub_active and wub_unverified (0 or 1), and for a wub alumnus the days from the
+    exit date to the founding of their earliest qualifying business (else None).
+
+    The first start is a correlated subquery (one search in ix_contracts_last), which the databases only run for
+    the verified wirausaha surveys it decides."""
+    alumni = _alumni(dialect)
+    survey, first = OutcomeSurvey, sa.orm.aliased(Contract, name="first_contract")
+    first_start = (
+        sa.select(sa.func.min(first.start_date))
+        .where(first.facilitator_id == alumni.c.facilitator_id)
+        .correlate(alumni)
+    )
+    wirausaha = survey.status == SurveyStatus.WIRAUSAHA
+    qualifying = sa.and_(
+        wirausaha,
+        survey.verification == Verification.VERIFIED,
+        survey.founded_date.is_not(None),
+        survey.founded_date >= first_start.scalar_subquery(),
+    )
+    counted = sa.and_(
+        survey.facilitator_id == alumni.c.facilitator_id,
+        survey.survey_date > alumni.c.exit_date,
+        survey.survey_date <= AS_OF,
+    )
+    aggregates = (
+        _date(sa.func.max(survey.survey_date), "latest"),
+        _date(sa.func.max(sa.case((qualifying, survey.survey_date))), "latest_qualifying"),
+        _date(sa.func.min(sa.case((qualifying, survey.founded_date))), "first_founded"),
+        sa.func.max(_flag(sa.and_(wirausaha, survey.verification == Verification.UNVERIFIED))).label("unverified"),
+    )
+    keys = (
+        alumni.c.angkatan,
+        sa.func.substr(alumni.c.placement_code, 1, 2).label("province"),
+        _year(alumni.c.exit_date, dialect).label("exit_year"),
+        alumni.c.polytechnic,
+    )
+    if dialect == "postgresql":
+        # Each alumnus's counted surveys aggregated in a LATERAL subquery: one range of the unique
+        # (facilitator_id, survey_date) index per alumnus, as the lower bound's EXISTS does, and no hash table.
+        surveys = sa.select(*aggregates).where(counted).lateral("surveys")
+        per_alumnus = (
+            sa.select(*keys, alumni.c.exit_date, *surveys.c)
+            .select_from(alumni)
+            .join(surveys, sa.true())
+            .subquery("per_alumnus")
+        )
+    else:
+        # One pass in the order of the TPL (no sort): SQLite takes the keys from the TPL's one alumni row.
+        per_alumnus = (
+            sa.select(*keys, alumni.c.exit_date, *aggregates)
+            .select_from(alumni)
+            .outerjoin(survey, counted)
+            .group_by(alumni.c.facilitator_id)
+            .subquery("per_alumnus")
+        )
+    tpl = per_alumnus.c
+    is_wub = tpl.first_founded.is_not(None)
+    return sa.select(
+        tpl.angkatan,
+        tpl.province,
+        tpl.exit_year,
+        tpl.polytechnic,
+        _flag(tpl.latest.is_not(None)).label("tracked"),
+        _flag(is_wub).label("wub"),
+        # A TPL has at most one survey a day (unique facilitator_date): the latest counted survey is the one on the
+        # latest date, and it qualifies when the latest qualifying survey has that date.
+        _flag(tpl.latest_qualifying == tpl.latest).label("wub_active"),
+        _flag(sa.and_(sa.not_(is_wub), tpl.unverified == 1)).label("wub_unverified"),
+        _days_between(tpl.exit_date, tpl.first_founded, dialect).label("days_to_business"),
+    )
+
+
+@functools.cache
+def _grouped():
+    """PostgreSQL: one statement that groups the facts in SQL, by GROUPING SETS: each group's counts (its key in its
+    grouping's column, the other keys NULL; all NULL for the total), then one row per wub alumnus with all four
+    keys and the days of the median. Rows: (angkatan, province, exit_year, polytechnic, alumni, tracked, wub,
+    wub_active, wub_unverified, days_to_business)."""
+    facts = _facts("postgresql").cte("facts")
+    keys = [facts.c[group_by] for group_by in GROUP_BYS[1:]]
+    flags = [facts.c[name] for name in ("tracked", "wub", "wub_active", "wub_unverified")]
+    counts = sa.select(
+        *keys, sa.func.count(), *[sa.func.sum(flag) for flag in flags], sa.cast(sa.null(), sa.Integer)
+    ).group_by(sa.func.grouping_sets(sa.text("()"), *[sa.tuple_(key) for key in keys]))
+    businesses = sa.select(*keys, *[sa.cast(sa.null(), sa.BigInteger)] * 5, facts.c.days_to_business).where(
+        facts.c.wub == 1
+    )
+    return sa.union_all(counts, businesses)
 
 
 def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
@@ -190,43 +265,95 @@ def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
     )
 
 
+def _tallies_in_sql(as_of: date) -> tuple[dict, dict]:
+    """PostgreSQL: the counts and the months to business of every group, grouped by the database."""
+    counts, months = {}, defaultdict(list)
+    for *keys, alumni, tracked, wub, active, unverified, days in db.session.execute(_grouped(), {"as_of": as_of}):
+        if days is None:
+            if not alumni:  # the total of no alumni: no group
+                continue
+            grouping = next((index for index, key in enumerate(keys, start=1) if key is not None), 0)
+            key = TOTAL_KEY if grouping == 0 else keys[grouping - 1]
+            counts[GROUP_BYS[grouping], str(key)] = (alumni, tracked, wub, active, unverified)
+        else:
+            _add_months(months, keys, days)
+    return counts, months
+
+
+def _add_months(months: dict, keys, days: int) -> None:
+    month = days / DAYS_PER_MONTH
+    months[GROUP_BYS[0], TOTAL_KEY].append(month)
+    for group_by, key in zip(GROUP_BYS[1:], keys, strict=True):
+        months[group_by, str(key)].append(month)
+
+
+FLAGS = ("tracked", "wub", "wub_active", "wub_unverified")
+# The four flags packed in one number (bit i: FLAGS[i]), as the increments of (alumni, *FLAGS).
+UNPACKED = [(1, *(packed >> bit & 1 for bit in range(len(FLAGS)))) for packed in range(1 << len(FLAGS))]
+
+
+@contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector: the fetched rows are tens of thousands of small objects (without
+    cycles) that all live until the counting is done; the collector would walk them, and the whole process's
+    objects, over and over meanwhile (a third of the SQLite job at 10,000 TPL). Free them before it resumes, or it
+    walks them then."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+@functools.cache
+def _packed_facts():
+    """SQLite: the facts as (angkatan, province, exit_year, polytechnic, the four flags as bits, days_to_business)."""
+    facts = _facts("sqlite").subquery("facts")
+    packed = sum((facts.c[name] * (1 << bit) for bit, name in enumerate(FLAGS)), sa.literal(0))
+    return sa.select(*[facts.c[group_by] for group_by in GROUP_BYS[1:]], packed, facts.c.days_to_business)
+
+
+def _tallies_in_python(as_of: date) -> tuple[dict, dict]:
+    """SQLite: the counts and the months to business of every group, from the facts fetched as compact tuples
+    (sorting them once per grouping in SQLite costs more than fetching them): the four keys, the four flags packed
+    in one number, the days to business."""
+    with _collector_paused(), db.session.connection().execute(_packed_facts(), {"as_of": as_of}) as result:
+        # The driver's plain tuples: its columns need no conversion, and a Row object per alumnus costs more than
+        # the counting. They are gone again when the collector resumes.
+        return _tally(result.cursor.fetchall())
+
+
+def _tally(rows) -> tuple[dict, dict]:
+    counts, months = {}, defaultdict(list)
+    if not rows:
+        return counts, months
+    *keys, flags, _days = zip(*rows, strict=True)
+    # The alumni of one key with the same flags are counted at once (Counter counts in C), then added up per key.
+    same_flags = [{(TOTAL_KEY, packed): n for packed, n in Counter(flags).items()}]
+    same_flags += [Counter(zip(column, flags, strict=True)) for column in keys]
+    for group_by, same in zip(GROUP_BYS, same_flags, strict=True):
+        for (key, packed), n in same.items():
+            tally = counts.setdefault((group_by, str(key)), [0, 0, 0, 0, 0])
+            for index, flag in enumerate(UNPACKED[packed]):
+                tally[index] += flag * n
+    for row in [row for row in rows if row[5] is not None]:
+        _add_months(months, row[:4], row[5])
+    return counts, months
+
+
 def _compute(as_of: date, group_bys: tuple[str, ...]) -> list[Figures]:
-    """The figures of the given groupings from one pass over the per-alumnus facts, each sorted by key."""
-    counts = {group_by: defaultdict(lambda: [0, 0, 0, 0, 0]) for group_by in group_bys}
-    months = {group_by: defaultdict(list) for group_by in group_bys}
-    for (
-        _tpl,
-        angkatan,
-        province,
-        polytechnic,
-        exit_date,
-        surveys,
-        is_wub,
-        is_active,
-        unverified,
-        founded,
-    ) in db.session.execute(_facts(as_of)):
-        keys = {
-            "total": TOTAL_KEY,
-            "angkatan": str(angkatan),
-            "province": province,
-            "exit_year": str(exit_date.year),
-            "polytechnic": polytechnic,
-        }
-        flags = (1, 1 if surveys else 0, is_wub, is_active, 1 if unverified and not is_wub else 0)
-        # In Python: SQLite has no date maths.
-        month = (founded - exit_date).days / DAYS_PER_MONTH if is_wub else None
-        for group_by in group_bys:
-            key = keys[group_by]
-            tally = counts[group_by][key]
-            for index, flag in enumerate(flags):
-                tally[index] += flag
-            if month is not None:
-                months[group_by][key].append(month)
+    """The figures of the given groupings, each alumnus's facts computed once by one statement, then grouped (by
+    the database on PostgreSQL, in Python on SQLite); each grouping sorted by key."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        counts, months = _tallies_in_sql(as_of)
+    else:
+        counts, months = _tallies_in_python(as_of)
     return [
-        _figures(group_by, key, counts[group_by][key], months[group_by][key])
+        _figures(group_by, key, counts[group_by, key], months[group_by, key])
         for group_by in group_bys
-        for key in sorted(counts[group_by])
+        for key in sorted(key for grouping, key in counts if grouping == group_by)
     ]
 
 
@@ -249,14 +376,15 @@ def store_snapshot(as_of: date) -> int:
     figures = compute_all(as_of)
     computed_at = utcnow()
     db.session.execute(sa.delete(MetricSnapshot).where(MetricSnapshot.as_of == as_of))
-    for row in figures:
-        db.session.add(_snapshot_row(as_of, row, computed_at))
-    db.session.flush()
+    # One executemany of plain rows: ORM objects (and their identity map) would cost more than the computation.
+    rows = [_snapshot_row(as_of, row, computed_at) for row in figures]
+    if rows:
+        db.session.execute(sa.insert(MetricSnapshot.__table__), rows)
     return len(figures)
 
 
-def _snapshot_row(as_of: date, figures: Figures, computed_at) -> MetricSnapshot:
-    return MetricSnapshot(as_of=as_of, computed_at=computed_at, **figures.as_row())
+def _snapshot_row(as_of: date, figures: Figures, computed_at) -> dict:
+    return {"as_of": as_of, "computed_at": computed_at, **figures.as_row()}
 
 
 def load_snapshot(as_of: date, group_by: str | None = None) -> list[MetricSnapshot]:
