@@ -98,6 +98,8 @@ def _signed_in(page, server, db, email: str, form: str = "/kegiatan/new") -> Non
     sign_in(page, server, email)
     page.wait_for_url(f"{server}/")
     page.goto(f"{server}{form}")
+    # The forms are watched a task after the page loaded (drafts.js): typing before that would keep no draft.
+    page.evaluate("() => window.TplDrafts.ready.then(() => true)")
     if form == "/kegiatan/new":
         _ready(page)
 
