@@ -253,6 +253,7 @@ def main() -> None:
                     f"accounts={result.accounts}"
                 )
             if args.profile:
+                profiler.dump_stats("/tmp/imp_prof.out")
                 stats = pstats.Stats(profiler)
                 stats.sort_stats("tottime").print_stats(30)
                 stats.sort_stats("cumulative").print_stats(40)
