@@ -10,6 +10,7 @@ everything goes through the session's connection, in its transaction.
 """
 
 import enum
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -90,13 +91,14 @@ def _copy_in(table: sa.Table, rows: list[dict[str, Any]], with_ids: bool) -> lis
     dialect = connection.dialect
     columns = [column for column in table.columns if not column.primary_key and column.key in rows[0]]
     processors = [column.type._cached_bind_processor(dialect) for column in columns]
-    values = [
-        [
-            process(row[column.key]) if process is not None else row[column.key]
-            for column, process in zip(columns, processors, strict=True)
-        ]
-        for row in rows
-    ]
+    converted = [(position, process) for position, process in enumerate(processors) if process is not None]
+    cells = operator.itemgetter(*(column.key for column in columns))
+    values: list = []
+    for row in rows:
+        value = list(cells(row)) if len(columns) > 1 else [cells(row)]
+        for position, process in converted:
+            value[position] = process(value[position])
+        values.append(value)
     names = [column.name for column in columns]
     cursor = connection.connection.dbapi_connection.cursor()
     try:

@@ -10,6 +10,7 @@ import io
 import os
 import pickle
 import re
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -98,7 +99,7 @@ CONTRACT_COLUMNS = {"number": "contract_number", "placement_code": "placement_re
 
 MAX_ERRORS = 1000
 CHUNK = 2000  # rows checked together: the stored records they name are loaded in a few queries
-SPOOL_BATCH = 5000  # created records per batch kept in the spool file, and written together
+SPOOL_BATCH = 2000  # created records per batch kept in the spool file, and written together
 QUERY_CHUNK = 900  # bound parameters per IN (...) query: below SQLite's oldest limit of 999
 AUDIT_NOTE_MAX = 500
 MB = 1024 * 1024
@@ -643,8 +644,8 @@ def _load(model, column, keys) -> list:
 def _nik_of(value: Any) -> str:
     """A NIK cell as the 16 digits stored (dots, dashes and spaces removed) when valid, else as typed."""
     text = _text(value)
-    if not text:
-        return ""
+    if not text or _NIK_FORM.fullmatch(text):
+        return sys.intern(text)  # valid or not, the NIK is the text; one string per NIK for every sheet's keys
     info = parse_nik(text)
     return info.nik if info.valid else text
 
@@ -713,12 +714,14 @@ class _Importer:
         for spool in self.created.values():
             spool.close()
 
-    def _load_tpl(self, niks) -> None:
-        """Load the stored TPL with these NIKs (those not looked up yet)."""
+    def _load_tpl(self, niks, remember: bool = True) -> None:
+        """Load the stored TPL with these NIKs (those not looked up yet; the NIKs of the facilitators sheet are
+        looked up once, with their rows, and not remembered)."""
         wanted = {nik for nik in niks if nik and nik not in self.looked_up and _NIK_FORM.fullmatch(nik)}
         if not wanted:
             return
-        self.looked_up.update(wanted)
+        if remember:
+            self.looked_up.update(wanted)
         for facilitator in _load(Facilitator, Facilitator.nik, wanted):
             self.facilitators[facilitator.nik] = facilitator
 
@@ -777,7 +780,7 @@ class _Importer:
         with_supervisors = "supervisors" in self.workbook.titles
         for chunk in _chunked(rows):
             niks = [_nik_of(cells.get("nik")) for _number, cells in chunk]
-            self._load_tpl(niks)
+            self._load_tpl(niks, remember=False)
             plans = []
             for (number, cells), raw_nik in zip(chunk, niks, strict=True):
                 row = _Row(name, number, cells, self.errors)
@@ -1004,8 +1007,9 @@ class _Importer:
         regencies = set(db.session.scalars(sa.select(Region.code).where(Region.level == 2)))
         imported = _("Imported")  # the termination reason when the sheet gives none
         seen: dict[str, int] = {}
-        # Per TPL, the periods of the sheet's contracts: (start, effective end, number, placement, id, row).
-        planned: dict[str, list[tuple]] = {}
+        # Per TPL, the periods of the sheet's contracts: (start, effective end, number, placement, id, row), a
+        # TPL's only one without a list around it (most TPL have one contract per sheet).
+        planned: dict[str, tuple | list[tuple]] = {}
         for chunk in _chunked(rows):
             niks = {_nik_of(cells.get("nik")) for _number, cells in chunk}
             self._load_tpl(nik for nik in niks if nik not in self.file_niks)
@@ -1043,8 +1047,15 @@ class _Importer:
                 plan = _Plan(number, values, existing, nik)
                 plan.changed = existing is None or not self._unchanged(existing, values)
                 period = ContractPeriod.planned(values, getattr(existing, "id", None))
-                entry = (period.start, period.end, period.number, period.placement_code, period.contract_id, number)
-                planned.setdefault(nik, []).append(entry)
+                placement = sys.intern(period.placement_code)  # one string per region for all the placements
+                entry = (period.start, period.end, period.number, placement, period.contract_id, number)
+                earlier = planned.get(nik)
+                if earlier is None:
+                    planned[nik] = entry
+                elif isinstance(earlier, list):
+                    earlier.append(entry)
+                else:
+                    planned[nik] = [earlier, entry]
                 self._keep(name, plan)
         self._check_overlaps(name, planned)
         self._plan_placements(planned)
@@ -1056,27 +1067,31 @@ class _Importer:
             return []
         return [ContractPeriod.of(contract) for contract in self.contracts_by_facilitator.get(facilitator.id, [])]
 
-    def _check_overlaps(self, sheet: str, planned: dict[str, list[tuple]]) -> None:
+    def _check_overlaps(self, sheet: str, planned: dict[str, tuple | list[tuple]]) -> None:
         """No two contracts of one TPL may overlap (the service's rule): those of the file, and those already
         stored."""
         for nik, entries in planned.items():
+            if not isinstance(entries, list):
+                if self._stored_periods(nik) == []:
+                    continue
+                entries = [entries]
             stored = self._stored_periods(nik)
-            if len(entries) == 1 and not stored:
-                continue
             periods = [ContractPeriod(*entry[:5]) for entry in entries]
             for entry, clash in zip(entries, find_overlaps(stored, periods), strict=True):
                 if clash is not None:
                     message = _("This period overlaps contract %(number)s of the same TPL.", number=clash.number)
                     self.errors.append(RowError(sheet, entry[5], "start_date", message))
 
-    def _plan_placements(self, planned: dict[str, list[tuple]]) -> None:
+    def _plan_placements(self, planned: dict[str, tuple | list[tuple]]) -> None:
         """The region of each TPL whose contracts change: the placement of their latest contract (the service's
         rule, with the contracts of the sheet planned in sheet order)."""
         changed = {plan.nik for plan in self.plans["contracts"] if plan.changed}
         for nik, entries in planned.items():
-            if len(entries) == 1 and entries[0][4] is None and nik not in self.facilitators:
-                self.placements[nik] = entries[0][3]  # a new TPL's only contract
-                continue
+            if not isinstance(entries, list):
+                if entries[4] is None and nik not in self.facilitators:
+                    self.placements[nik] = entries[3]  # a new TPL's only contract
+                    continue
+                entries = [entries]
             touched = nik in changed or any(entry[4] is None for entry in entries)
             if touched:
                 periods = [ContractPeriod(*entry[:5]) for entry in entries]
@@ -1163,6 +1178,7 @@ class _Importer:
     def write(self) -> None:
         """Create and update every planned record through the services' bulk writers (the caller commits)."""
         note = _("Bulk import")
+        self.file_niks, self.tpl_emails, self.looked_up = {}, {}, set()  # only needed for checking
         tpl_plans = list(self.existing_tpl.values())
         supervisor_plans = self.plans.get("supervisors", [])
         new_accounts = [p.new_account for p in tpl_plans if p.new_account] + [
