@@ -102,37 +102,43 @@ def _copy_in(table: sa.Table, rows: list[dict[str, Any]], with_ids: bool) -> lis
     names = [column.name for column in columns]
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        if dialect.name == "postgresql":
-            ids: list[int] = []
-            if with_ids:
-                (key,) = table.primary_key.columns
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    (table.name, key.name, len(rows)),
-                )
-                ids = [row[0] for row in cursor.fetchall()]
-                names.insert(0, key.name)
-                values = [[new_id, *row] for new_id, row in zip(ids, values, strict=True)]
-            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
-            return ids
-        marks = ", ".join("?" for _name in names)
-        cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", values)
-        if not with_ids:
-            return []
-        # The rows took consecutive rowids (the write lock is held, and each new rowid is the largest plus one).
-        last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
-        first = last - len(rows) + 1
-        (key,) = table.primary_key.columns
-        count = cursor.execute(
-            f"SELECT count(*) FROM {table.name} WHERE {key.name} BETWEEN ? AND ?", (first, last)
-        ).fetchone()[0]
-        if count != len(rows):
-            raise RuntimeError(f"bulk insert into {table.name}: the new rows' ids are not consecutive")
-        return list(range(first, last + 1))
+        return _driver_insert(cursor, dialect.name, table, names, values, with_ids)
+    except dialect.loaded_dbapi.Error as error:  # raised as SQLAlchemy would (an IntegrityError stays one)
+        statement = f"bulk insert into {table.name}"
+        raise sa.exc.DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
     finally:
         cursor.close()
+
+
+def _driver_insert(cursor, dialect: str, table: sa.Table, names: list[str], values: list[list], with_ids: bool) -> list:
+    """Insert the rows (values in the order of `names`) with the driver's cursor; their new ids when `with_ids`."""
+    if dialect == "postgresql":
+        ids: list[int] = []
+        if with_ids:
+            (key,) = table.primary_key.columns
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                (table.name, key.name, len(values)),
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            names = [key.name, *names]
+            values = [[new_id, *row] for new_id, row in zip(ids, values, strict=True)]
+        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        return ids
+    marks = ", ".join("?" for _name in names)
+    cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", values)
+    if not with_ids:
+        return []
+    # The rows took consecutive rowids (the write lock is held, and each new rowid is the largest plus one).
+    last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
+    first = last - len(values) + 1
+    (key,) = table.primary_key.columns
+    count = cursor.execute(f"SELECT count(*) FROM {table.name} WHERE {key.name} BETWEEN ? AND ?", (first, last))
+    if count.fetchone()[0] != len(values):
+        raise RuntimeError(f"bulk insert into {table.name}: the new rows' ids are not consecutive")
+    return list(range(first, last + 1))
 
 
 def _by_columns(batch: list[dict[str, Any]]) -> dict[tuple[str, ...], list[int]]:

@@ -949,9 +949,7 @@ class _Importer:
             plan.source = None
             if plan.account:
                 self.accounts[plan.account] += 1
-            if plan.existing is None and plan.account == "created":
-                self.plans["supervisors"].append(plan)  # few: kept in memory, written before the TPL
-            elif plan.existing is not None:
+            if plan.account:  # not refused: few rows, kept in memory and written before the TPL
                 self.plans["supervisors"].append(plan)
 
     def _assign(self, nik: str, supervisor: _Plan) -> bool:
