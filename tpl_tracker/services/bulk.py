@@ -1,10 +1,16 @@
 """Writing many checked records at once (the importer's path): batched inserts and updates, one audit entry each.
 
 The domain services (`facilitators.import_*`, `outcomes.import_surveys`) decide what is written; this module only
-writes it fast: a multi-row INSERT ... RETURNING per batch instead of one ORM object per row, and the audit entries
-as one multi-row INSERT per batch. Like every service it flushes and never commits.
+writes it fast. New rows and audit entries skip SQLAlchemy's per-row work: each column's value is completed with
+its Python default and converted by its type's bind processor once, then a batch goes to the driver in one call
+(PostgreSQL `COPY`, its ids drawn from the table's sequence first; SQLite `executemany`, its ids the consecutive
+rowids the insert took), and the audit entry is built from the same values. A table with a default computed by
+the database takes the slower multi-row INSERT ... RETURNING. Like every service it flushes and never commits:
+everything goes through the session's connection, in its transaction.
 """
 
+import enum
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -39,7 +45,100 @@ def _entry(action: str, actor, table: str, entity_id, before, after, note: str |
 
 def _write_audit(entries: list[dict[str, Any]]) -> None:
     if entries:
-        db.session.execute(sa.insert(AuditEntry), entries)
+        _copy_in(AuditEntry.__table__, entries, with_ids=False)
+
+
+def _python_defaults(table: sa.Table) -> dict[str, Any] | None:
+    """Per column but the primary key: its default (a callable or a constant), None for none; None in all when one
+    is computed by the database (a SQL expression or a server default without a Python one)."""
+    defaults: dict[str, Any] = {}
+    for column in table.columns:
+        if column.primary_key:
+            continue
+        default = column.default
+        if default is None:
+            if column.server_default is not None:
+                return None
+            defaults[column.key] = None
+        elif default.is_scalar or default.is_callable:
+            defaults[column.key] = default.arg
+        else:
+            return None
+    return defaults
+
+
+def _plain(value: Any) -> Any:
+    """A code list member as its stored value (the driver's own adapters would not all agree on it)."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _complete(defaults: dict[str, Any], batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row of the batch with every column but the primary key, a missing one given its default (a callable
+    one called for each row, as an INSERT does: a session token differs from row to row)."""
+    constants = {key: default for key, default in defaults.items() if not callable(default)}
+    computed = [(key, default) for key, default in defaults.items() if callable(default)]
+    complete = []
+    for row in batch:
+        values = constants | {key: default(None) for key, default in computed if key not in row}
+        values.update((key, _plain(value)) for key, value in row.items())
+        complete.append(values)
+    return complete
+
+
+def _copy_in(table: sa.Table, rows: list[dict[str, Any]], with_ids: bool) -> list[int]:
+    """Write complete rows (every column but the primary key) in one driver call; their new ids when `with_ids`."""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    columns = [column for column in table.columns if not column.primary_key and column.key in rows[0]]
+    processors = [column.type._cached_bind_processor(dialect) for column in columns]
+    converted = [(position, process) for position, process in enumerate(processors) if process is not None]
+    cells = operator.itemgetter(*(column.key for column in columns))
+    values: list = []
+    for row in rows:
+        value = list(cells(row)) if len(columns) > 1 else [cells(row)]
+        for position, process in converted:
+            value[position] = process(value[position])
+        values.append(value)
+    names = [column.name for column in columns]
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        return _driver_insert(cursor, dialect.name, table, names, values, with_ids)
+    except dialect.loaded_dbapi.Error as error:  # raised as SQLAlchemy would (an IntegrityError stays one)
+        statement = f"bulk insert into {table.name}"
+        raise sa.exc.DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
+    finally:
+        cursor.close()
+
+
+def _driver_insert(cursor, dialect: str, table: sa.Table, names: list[str], values: list[list], with_ids: bool) -> list:
+    """Insert the rows (values in the order of `names`) with the driver's cursor; their new ids when `with_ids`."""
+    if dialect == "postgresql":
+        ids: list[int] = []
+        if with_ids:
+            (key,) = table.primary_key.columns
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                (table.name, key.name, len(values)),
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            names = [key.name, *names]
+            values = [[new_id, *row] for new_id, row in zip(ids, values, strict=True)]
+        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        return ids
+    marks = ", ".join("?" for _name in names)
+    cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", values)
+    if not with_ids:
+        return []
+    # The rows took consecutive rowids (the write lock is held, and each new rowid is the largest plus one).
+    last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
+    first = last - len(values) + 1
+    (key,) = table.primary_key.columns
+    count = cursor.execute(f"SELECT count(*) FROM {table.name} WHERE {key.name} BETWEEN ? AND ?", (first, last))
+    if count.fetchone()[0] != len(values):
+        raise RuntimeError(f"bulk insert into {table.name}: the new rows' ids are not consecutive")
+    return list(range(first, last + 1))
 
 
 def _by_columns(batch: list[dict[str, Any]]) -> dict[tuple[str, ...], list[int]]:
@@ -67,21 +166,37 @@ def insert_many(
     ids: list[int] = []
     rows = list(rows)
     extras = iter(audit_extra) if audit_extra is not None else None
+    defaults = _python_defaults(table)
+    if rows:
+        db.session.flush()  # the driver calls below bypass the session: what it holds goes first
     for batch in batches(rows):
         at = utcnow()
+        if defaults is not None:
+            complete = _complete(defaults, batch)
+            new_ids = _copy_in(table, complete, with_ids=True)
+            (key,) = table.primary_key.columns
+            ids.extend(new_ids)
+            entries = [
+                _entry(action, actor, table.name, new_id, None, _after({key.key: new_id, **values}, extras), note, at)
+                for new_id, values in zip(new_ids, complete, strict=True)
+            ]
+            _write_audit(entries)
+            continue
         created: list = [None] * len(batch)
         for positions in _by_columns(batch).values():
             returned = db.session.execute(statement, [batch[p] for p in positions]).all()
             for position, row in zip(positions, returned, strict=True):
                 created[position] = row
         ids.extend(row.id for row in created)
-        entries = [_entry(action, actor, table.name, row.id, None, _after(row, extras), note, at) for row in created]
+        entries = [
+            _entry(action, actor, table.name, row.id, None, _after(row._mapping, extras), note, at) for row in created
+        ]
         _write_audit(entries)
     return ids
 
 
 def _after(row, extras: Iterator[dict[str, Any]] | None) -> dict[str, Any]:
-    after = audit.snapshot_values(row._mapping)
+    after = audit.snapshot_values(row)
     return after | next(extras) if extras is not None else after
 
 

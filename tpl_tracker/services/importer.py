@@ -8,8 +8,13 @@ without a single error is written, in one transaction.
 
 import io
 import os
+import pickle
 import re
+import sys
+import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -46,6 +51,7 @@ from .facilitators import (
     FacilitatorData,
     check_contract_values,
     check_facilitator_values,
+    facilitator_ids,
     find_overlaps,
     import_contracts,
     import_facilitators,
@@ -92,6 +98,8 @@ VALUES_SHEET = "accepted_values"  # the template's list of the accepted words (n
 CONTRACT_COLUMNS = {"number": "contract_number", "placement_code": "placement_region"}
 
 MAX_ERRORS = 1000
+CHUNK = 2000  # rows checked together: the stored records they name are loaded in a few queries
+SPOOL_BATCH = 2000  # created records per batch kept in the spool file, and written together
 QUERY_CHUNK = 900  # bound parameters per IN (...) query: below SQLite's oldest limit of 999
 AUDIT_NOTE_MAX = 500
 MB = 1024 * 1024
@@ -177,7 +185,7 @@ class _Invalid(Exception):
     """A cell that cannot be read as the column's type."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Plan:
     """A checked row: the values to write and the record it creates (existing None) or updates."""
 
@@ -197,13 +205,43 @@ class _Plan:
     assigned: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Sheet:
-    """The raw rows of one sheet: (Excel row number, {column: cell value})."""
+class _Spool:
+    """The values of the records a checked workbook creates, kept in a temporary file in batches until they are
+    written (a large workbook's rows never all sit in memory); only counted in a dry run."""
 
-    name: str
-    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    usable: bool = True  # False when a required column is missing: its rows are not checked
+    def __init__(self, keep: bool):
+        self.keep, self.count = keep, 0
+        self._buffer: list = []
+        self._file = None
+
+    def append(self, item) -> None:
+        self.count += 1
+        if not self.keep:
+            return
+        self._buffer.append(item)
+        if len(self._buffer) >= SPOOL_BATCH:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+            pickle.dump(self._buffer, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._buffer = []
+
+    def batches(self):
+        """The items appended, in order, in lists of at most SPOOL_BATCH (read once)."""
+        if self._file is not None:
+            self._file.seek(0)
+            while True:
+                try:
+                    yield pickle.load(self._file)  # a file this process wrote a moment ago
+                except EOFError:
+                    break
+        if self._buffer:
+            yield self._buffer
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._buffer = []
 
 
 # --- reading cells --------------------------------------------------------------------------
@@ -488,50 +526,102 @@ def _open(source, limits: Limits):
         raise ServiceError(_("The file is not an xlsx workbook."), field="file") from None
 
 
-def _read_sheets(workbook, errors: list[RowError], limits: Limits, stop_after: int | None = None) -> dict[str, _Sheet]:
-    """The known sheets of the workbook (case-insensitive names), their rows as dicts by column; with
-    `stop_after`, reading stops as soon as the sheets hold more data rows than that."""
-    by_name = {name.strip().lower(): name for name in workbook.sheetnames}
-    sheets = {}
-    cells = 0
-    found = 0
-    for name, columns in SHEETS.items():
-        if name not in by_name:
-            continue
-        worksheet = workbook[by_name[name]]
-        if hasattr(worksheet, "reset_dimensions"):
-            worksheet.reset_dimensions()  # some writers store a wrong size; read every cell
-        sheet = _Sheet(name)
-        sheets[name] = sheet
-        wanted = columns + OPTIONAL_COLUMNS.get(name, [])
-        rows = worksheet.iter_rows(values_only=True)
+class _Workbook:
+    """The known sheets of an open workbook (case-insensitive names), read row by row within the limits."""
+
+    def __init__(self, workbook, errors: list[RowError], limits: Limits):
+        self.workbook, self.errors, self.limits = workbook, errors, limits
+        by_name = {name.strip().lower(): name for name in workbook.sheetnames}
+        self.titles = {name: by_name[name] for name in SHEETS if name in by_name}
+        self.cells = 0
+
+    def _header(self, name: str):
+        """The sheet's title, its remaining rows and the position of each known column (None: an empty sheet)."""
+        try:
+            worksheet = self.workbook[self.titles[name]]
+            if hasattr(worksheet, "reset_dimensions"):
+                worksheet.reset_dimensions()  # some writers store a wrong size; read every cell
+            rows = _unreadable_as_damaged(worksheet.iter_rows(values_only=True))
+        except ServiceError:
+            raise
+        except Exception:
+            raise ServiceError(_("The workbook could not be read: it may be damaged."), field="file") from None
         header = next(rows, None)
         if header is None or all(_blank(v) for v in header):
-            continue  # an empty sheet imports nothing
-        cells += len(header)
+            return worksheet.title, None, {}
+        self.cells += len(header)
+        wanted = SHEETS[name] + OPTIONAL_COLUMNS.get(name, [])
         index: dict[str, int] = {}
         for position, title in enumerate(header):
             key = _text(title).lower()
             if key in wanted and key not in index:
                 index[key] = position
-        for column in columns:
-            if column not in index:
-                sheet.usable = False
-                errors.append(RowError(name, 1, column, _("This column is missing from the first row.")))
+        return worksheet.title, rows, index
+
+    def all_rows(self, name: str) -> Iterator[tuple[int, tuple]]:
+        """The data rows of a sheet as read (counted against the limits), whatever its columns."""
+        title, rows, _index = self._header(name)
+        return iter(()) if rows is None else self._counted(title, rows)
+
+    def rows(self, name: str) -> Iterator[tuple[int, dict[str, Any]]] | None:
+        """The data rows of a sheet as (Excel row number, {column: cell value}); None when a required column is
+        missing (noted as an error: its rows are not checked, only counted against the limits)."""
+        title, rows, index = self._header(name)
+        if rows is None:
+            return iter(())  # an empty sheet imports nothing
+        missing = [column for column in SHEETS[name] if column not in index]
+        for column in missing:
+            self.errors.append(RowError(name, 1, column, _("This column is missing from the first row.")))
+        if missing:
+            for _row in self._counted(title, rows):
+                pass
+            return None
+        return self._cells(title, rows, index)
+
+    def _counted(self, title: str, rows) -> Iterator[tuple[int, tuple]]:
+        limits = self.limits
         for number, values in enumerate(rows, start=2):
             # Rows left out of the file and cells left out of a row come back empty: they count as well.
-            cells += len(values)
+            self.cells += len(values)
             if number > limits.rows:
-                raise _too_many_rows(worksheet.title, limits)
-            if cells > limits.cells:
+                raise _too_many_rows(title, limits)
+            if self.cells > limits.cells:
                 raise _too_many_cells(limits)
             if not values or all(_blank(v) for v in values):
                 continue
-            sheet.rows.append((number, {c: values[i] if i < len(values) else None for c, i in index.items()}))
-            found += 1
-            if stop_after is not None and found > stop_after:
-                return sheets
-    return sheets
+            yield number, values
+
+    def _cells(self, title: str, rows, index: dict[str, int]) -> Iterator[tuple[int, dict[str, Any]]]:
+        positions = list(index.items())
+        for number, values in self._counted(title, rows):
+            size = len(values)
+            yield number, {c: values[i] if i < size else None for c, i in positions}
+
+
+def _unreadable_as_damaged(rows: Iterator) -> Iterator:
+    """The rows of openpyxl's iterator; anything it raises (a damaged part) as the workbook's refusal."""
+    while True:
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except ServiceError:
+            raise
+        except Exception:
+            raise ServiceError(_("The workbook could not be read: it may be damaged."), field="file") from None
+        yield values
+
+
+def _chunked(rows: Iterator, size: int = CHUNK) -> Iterator[list]:
+    """Consecutive lists of at most `size` items."""
+    chunk: list = []
+    for item in rows:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # --- loading what exists ------------------------------------------------------------------
@@ -554,8 +644,8 @@ def _load(model, column, keys) -> list:
 def _nik_of(value: Any) -> str:
     """A NIK cell as the 16 digits stored (dots, dashes and spaces removed) when valid, else as typed."""
     text = _text(value)
-    if not text:
-        return ""
+    if not text or _NIK_FORM.fullmatch(text):
+        return sys.intern(text)  # valid or not, the NIK is the text; one string per NIK for every sheet's keys
     info = parse_nik(text)
     return info.nik if info.valid else text
 
@@ -572,41 +662,68 @@ def _listed(value: Any, read=_text) -> list[str]:
 
 
 class _Importer:
-    """Checks a workbook in full, then (when clean) writes it."""
+    """Checks a workbook in full, sheet by sheet as it is read, then (when clean) writes it.
 
-    def __init__(self, sheets: dict[str, _Sheet], actor, errors: list[RowError]):
-        self.sheets, self.actor, self.errors = sheets, actor, errors
+    Memory stays flat with the workbook's size: rows are checked in chunks (the stored records a chunk names are
+    loaded together), the records to create wait in a spool file, and only keys that rows of other sheets refer to
+    (NIKs, contract numbers, the periods of each TPL's contracts) stay in memory, besides the stored records the
+    workbook changes."""
+
+    def __init__(self, workbook: _Workbook, actor, errors: list[RowError], dry_run: bool):
+        self.workbook, self.actor, self.errors = workbook, actor, errors
+        self.sheets = list(workbook.titles)
         self.today = programme_today()
-        self.plans: dict[str, list[_Plan]] = {name: [] for name in sheets}
-        # Every NIK named anywhere, to load those TPL at once.
-        niks = {_nik_of(cells.get("nik")) for sheet in sheets.values() for _n, cells in sheet.rows}
-        if "supervisors" in sheets:
-            niks.update(
-                n for _n, cells in sheets["supervisors"].rows for n in _listed(cells.get("assigned_niks"), _nik_of)
-            )
-        existing = _load(Facilitator, Facilitator.nik, [n for n in niks if _NIK_FORM.fullmatch(n)])
-        self.facilitators: dict[str, Facilitator] = {f.nik: f for f in existing}
+        # Records to create per sheet (spooled: {"nik": ..., "values": ...}) and the stored ones a row names
+        # (updated or unchanged).
+        self.created: dict[str, _Spool] = {name: _Spool(keep=not dry_run) for name in self.sheets}
+        self.plans: dict[str, list[_Plan]] = {name: [] for name in self.sheets}
+        self.accounts: dict[str, int] = dict.fromkeys(ACCOUNT_OUTCOMES, 0)
+        # Stored TPL named by a row (loaded chunk by chunk), and the NIKs looked up already.
+        self.facilitators: dict[str, Facilitator] = {}
+        self.looked_up: set[str] = set()
+        # NIK -> first row of the facilitators sheet (any NIK typed there, valid or not).
+        self.file_niks: dict[str, int] = {}
+        # Valid TPL rows with an email, when a supervisors sheet may not reuse it: email -> row.
+        self.tpl_emails: dict[str, int] = {}
+        # TPL created by this import whom a supervisors row assigns: NIK -> (supervisor id, or None and the email
+        # of the supervisor account the import creates).
+        self.new_tpl_supervisors: dict[str, tuple[int | None, str]] = {}
+        self.existing_tpl: dict[str, _Plan] = {}
         self.placements: dict[str, str] = {}
         self.contracts_by_number: dict[str, Contract] = {}
         self.contracts_by_facilitator: dict[int, list[Contract]] = {}
-        self.file_niks: set[str] = set()
+        self.contracts_loaded: set[int] = set()
         # Stored TPL outside the facilitators sheet whose supervisor the supervisors sheet changes:
         # (TPL, the supervisor's id or None when the import creates the account, the supervisor's email).
         self.assignments: list[tuple[Facilitator, int | None, str]] = []
-        if "facilitators" in sheets:
-            self.file_niks = {_nik_of(cells.get("nik")) for _n, cells in sheets["facilitators"].rows}
-            self.file_niks.discard("")
 
     def check(self) -> None:
-        if "facilitators" in self.sheets:
-            self._check_facilitators(self.sheets["facilitators"])
-        if "supervisors" in self.sheets:
-            self._check_supervisors(self.sheets["supervisors"])
-        self._plan_accounts()
-        if "contracts" in self.sheets:
-            self._check_contracts(self.sheets["contracts"])
-        if "outcomes" in self.sheets:
-            self._check_outcomes(self.sheets["outcomes"])
+        for name, check in (
+            ("facilitators", self._check_facilitators),
+            ("supervisors", self._check_supervisors),
+            ("contracts", self._check_contracts),
+            ("outcomes", self._check_outcomes),
+        ):
+            if name in self.workbook.titles:
+                rows = self.workbook.rows(name)
+                if rows is not None:
+                    check(name, rows)
+        self._plan_changes()
+
+    def close(self) -> None:
+        for spool in self.created.values():
+            spool.close()
+
+    def _load_tpl(self, niks, remember: bool = True) -> None:
+        """Load the stored TPL with these NIKs (those not looked up yet; the NIKs of the facilitators sheet are
+        looked up once, with their rows, and not remembered)."""
+        wanted = {nik for nik in niks if nik and nik not in self.looked_up and _NIK_FORM.fullmatch(nik)}
+        if not wanted:
+            return
+        if remember:
+            self.looked_up.update(wanted)
+        for facilitator in _load(Facilitator, Facilitator.nik, wanted):
+            self.facilitators[facilitator.nik] = facilitator
 
     def _known_nik(self, row: _Row) -> str | None:
         nik = _nik_of(row.cells.get("nik"))
@@ -636,6 +753,8 @@ class _Importer:
 
     def _in_column_order(self, sheet: str, first_error: int) -> None:
         """Sort the errors of the row just checked as its columns stand in the sheet."""
+        if len(self.errors) - first_error < 2:
+            return
         order = {column: index for index, column in enumerate(SHEETS[sheet])}
         self.errors[first_error:] = sorted(self.errors[first_error:], key=lambda e: order.get(e.column, len(order)))
 
@@ -643,34 +762,60 @@ class _Importer:
     def _unchanged(existing, values: dict) -> bool:
         return all(getattr(existing, key) == value for key, value in values.items())
 
-    def _check_facilitators(self, sheet: _Sheet) -> None:
-        if not sheet.usable:
-            return
-        seen: dict[str, int] = {}
+    def _keep(self, sheet: str, plan: _Plan) -> None:
+        """A checked row: a record to create goes to the spool (nothing to keep once the workbook has an error),
+        one to change or leave stays in memory."""
+        if plan.existing is None:
+            if not self.errors:
+                self.created[sheet].append({"nik": plan.nik, "values": plan.values})
+            else:
+                self.created[sheet].count += 1
+        else:
+            self.plans[sheet].append(plan)
+
+    # --- facilitators and their accounts ------------------------------------------------------
+
+    def _check_facilitators(self, name: str, rows) -> None:
         emails: dict[str, int] = {}
-        for number, cells in sheet.rows:
-            row = _Row(sheet.name, number, cells, self.errors)
-            raw_nik = _nik_of(cells.get("nik"))
-            data = FacilitatorData(
-                nik=raw_nik,
-                full_name=row.text("full_name"),
-                gender=row.term("gender"),
-                birth_date=row.date("birth_date"),
-                angkatan=row.integer("angkatan"),
-                polytechnic=row.term("polytechnic"),
-                phone=row.text("phone"),
-                email=row.text("email"),
-            )
-            values = row.checked(check_facilitator_values, data)
-            self._duplicate(row, seen, values["nik"] if values else raw_nik, "nik")
-            if values and values["email"]:
-                self._duplicate_email(row, emails, values["email"])
-            if not row.valid:
-                continue
-            existing = self.facilitators.get(values["nik"])
-            plan = _Plan(number, values, existing, values["nik"], source=row, email=values["email"])
-            plan.changed = existing is None or not self._unchanged(existing, values)
-            self.plans[sheet.name].append(plan)
+        with_supervisors = "supervisors" in self.workbook.titles
+        for chunk in _chunked(rows):
+            niks = [_nik_of(cells.get("nik")) for _number, cells in chunk]
+            self._load_tpl(niks, remember=False)
+            plans = []
+            for (number, cells), raw_nik in zip(chunk, niks, strict=True):
+                row = _Row(name, number, cells, self.errors)
+                data = FacilitatorData(
+                    nik=raw_nik,
+                    full_name=row.text("full_name"),
+                    gender=row.term("gender"),
+                    birth_date=row.date("birth_date"),
+                    angkatan=row.integer("angkatan"),
+                    polytechnic=row.term("polytechnic"),
+                    phone=row.text("phone"),
+                    email=row.text("email"),
+                )
+                values = row.checked(check_facilitator_values, data)
+                self._duplicate(row, self.file_niks, values["nik"] if values else raw_nik, "nik")
+                if raw_nik:
+                    self.file_niks.setdefault(raw_nik, number)
+                if values and values["email"]:
+                    self._duplicate_email(row, emails, values["email"])
+                if not row.valid:
+                    continue
+                existing = self.facilitators.get(values["nik"])
+                plan = _Plan(number, values, existing, values["nik"], source=row, email=values["email"])
+                plan.changed = existing is None or not self._unchanged(existing, values)
+                if with_supervisors and plan.email:
+                    self.tpl_emails[plan.email] = number
+                plans.append(plan)
+            self._plan_tpl_accounts(plans)
+            for plan in plans:
+                plan.source = None
+                if plan.account:
+                    self.accounts[plan.account] += 1
+                if plan.existing is not None:
+                    self.existing_tpl[plan.nik] = plan
+                self._keep(name, plan)
 
     def _duplicate_email(self, row: _Row, seen: dict[str, int], email: str) -> None:
         """One account per email: a second row of the sheet with the same address is refused."""
@@ -681,103 +826,21 @@ class _Importer:
         else:
             seen[email] = row.number
 
-    def _check_supervisors(self, sheet: _Sheet) -> None:
-        """Supervisor accounts: email, name, phone and scope regions checked by the user service's rules, the TPL
-        assigned to them known (in the file or the database) and assigned once."""
-        if not sheet.usable:
-            return
-        regions = set(db.session.scalars(sa.select(Region.code)))  # provinces and kabupaten/kota
-        tpl_emails = {plan.email: plan.row for plan in self.plans.get("facilitators", []) if plan.email}
-        emails: dict[str, int] = {}
-        assigned: dict[str, int] = {}
-        for number, cells in sheet.rows:
-            row = _Row(sheet.name, number, cells, self.errors)
-            codes = _listed(cells.get("region_codes"), _region_code)
-            data = UserData(
-                email=row.text("email", required=True) or "",
-                full_name=row.text("full_name", required=True) or "",
-                role=Role.SUPERVISOR.value,
-                region_codes=codes,
-                phone=row.text("phone"),
-            )
-            if not codes:
-                row.error("region_codes", _("Give at least one province or kabupaten/kota code."))
-            values = row.checked(check_user_values, data, regions)
-            if values:
-                self._duplicate_email(row, emails, values["email"])
-                if values["email"] in tpl_emails:
-                    row.error(
-                        "email",
-                        _(
-                            "This email address is a TPL's, on row %(row)d of the facilitators sheet.",
-                            row=tpl_emails[values["email"]],
-                        ),
-                    )
-            niks = _listed(cells.get("assigned_niks"), _nik_of)
-            for nik in niks:
-                if nik not in self.file_niks and nik not in self.facilitators:
-                    row.error(
-                        "assigned_niks",
-                        _(
-                            "No TPL has the NIK %(nik)s, neither in the facilitators sheet nor in the database.",
-                            nik=nik,
-                        ),
-                    )
-                elif nik in assigned:
-                    message = _("The TPL with NIK %(nik)s is also assigned on row %(row)d.", nik=nik, row=assigned[nik])
-                    row.error("assigned_niks", message)
-                else:
-                    assigned[nik] = number
-            if not row.valid:
-                continue
-            plan = _Plan(number, values, source=row, email=values["email"], assigned=niks)
-            self.plans[sheet.name].append(plan)
-
-    def _plan_accounts(self) -> None:
-        """What becomes of each account the workbook names, once every one of them is loaded at once.
+    def _plan_tpl_accounts(self, plans: list[_Plan]) -> None:
+        """What becomes of the account of each TPL of a chunk, the accounts with their addresses loaded at once.
 
         A TPL's email creates their account (role facilitator, linked to the profile) or links the unlinked TPL
-        account with that address; a TPL who has an account keeps it. A supervisor row creates the account or
-        changes the supervisor account with that address. An account of another role, or linked to another TPL,
-        is refused. The supervisors' assigned TPL then get them as supervisor."""
-        tpl_plans, supervisor_plans = self.plans.get("facilitators", []), self.plans.get("supervisors", [])
-        # The accounts with the addresses of TPL without an account yet and of the supervisors (a TPL who has an
-        # account keeps it: theirs is not loaded).
-        wanted = [p.email for p in tpl_plans if p.email and (p.existing is None or p.existing.user_id is None)]
-        wanted += [plan.email for plan in supervisor_plans]
-        if not wanted and not any(plan.email for plan in tpl_plans):
-            return
-        accounts = {user.email: user for user in _load(User, User.email, wanted)}
-        linked = {
-            tpl.user_id: tpl for tpl in _load(Facilitator, Facilitator.user_id, [u.id for u in accounts.values()])
-        }
-        for plan in tpl_plans:
+        account with that address; a TPL who has an account keeps it (theirs is not loaded). An account of another
+        role, or linked to another TPL, is refused."""
+        wanted = [p.email for p in plans if p.email and (p.existing is None or p.existing.user_id is None)]
+        accounts = {user.email: user for user in _load(User, User.email, wanted)} if wanted else {}
+        linked = (
+            {tpl.user_id: tpl for tpl in _load(Facilitator, Facilitator.user_id, [u.id for u in accounts.values()])}
+            if accounts
+            else {}
+        )
+        for plan in plans:
             self._plan_tpl_account(plan, accounts.get(plan.email), linked)
-        scopes: dict[int, set[str]] = {}
-        supervisor_ids = [u.id for u in accounts.values() if u.role == Role.SUPERVISOR]
-        for scope in _load(SupervisorRegion, SupervisorRegion.user_id, supervisor_ids):
-            scopes.setdefault(scope.user_id, set()).add(scope.region_code)
-        by_nik = {plan.nik: plan for plan in tpl_plans}
-        for plan in supervisor_plans:
-            account = accounts.get(plan.email)
-            if account is None:
-                plan.account = "created"
-            elif account.role != Role.SUPERVISOR:
-                plan.source.error("email", _("This email address belongs to an account with another role."))
-                continue
-            else:
-                plan.existing, plan.account = account, "unchanged"
-                stored = (account.full_name, account.phone, scopes.get(account.id, set()))
-                wanted = (plan.values["full_name"], plan.values["phone"], set(plan.values["region_codes"]))
-                plan.changed = stored != wanted
-            for nik in plan.assigned:
-                if self._assign(nik, plan, by_nik.get(nik)):
-                    plan.changed = True
-        for plan in tpl_plans:
-            if plan.existing is not None:
-                plan.changed = bool(plan.new_account or plan.new_supervisor) or not self._unchanged(
-                    plan.existing, plan.values
-                )
 
     def _plan_tpl_account(self, plan: _Plan, account: User | None, linked: dict[int, Facilitator]) -> None:
         if plan.existing is not None and plan.existing.user_id is not None:
@@ -794,6 +857,7 @@ class _Importer:
                 "phone": None,
                 "region_codes": [],
             }
+            plan.values["_account"] = True  # the spooled row: create the account when writing
         elif account.role != Role.FACILITATOR:
             plan.source.error("email", _("This email address belongs to an account with another role."))
         elif account.id in linked:
@@ -802,75 +866,197 @@ class _Importer:
             plan.account = "linked"
             plan.values["user_id"] = account.id
 
-    def _assign(self, nik: str, supervisor: _Plan, tpl: _Plan | None) -> bool:
+    # --- supervisors -------------------------------------------------------------------------
+
+    def _check_supervisors(self, name: str, rows) -> None:
+        """Supervisor accounts: email, name, phone and scope regions checked by the user service's rules, the TPL
+        assigned to them known (in the file or the database) and assigned once."""
+        regions = set(db.session.scalars(sa.select(Region.code)))  # provinces and kabupaten/kota
+        emails: dict[str, int] = {}
+        assigned: dict[str, int] = {}
+        plans: list[_Plan] = []
+        for chunk in _chunked(rows):
+            listed = [_listed(cells.get("assigned_niks"), _nik_of) for _number, cells in chunk]
+            self._load_tpl(nik for niks in listed for nik in niks if nik not in self.file_niks)
+            for (number, cells), niks in zip(chunk, listed, strict=True):
+                row = _Row(name, number, cells, self.errors)
+                codes = _listed(cells.get("region_codes"), _region_code)
+                data = UserData(
+                    email=row.text("email", required=True) or "",
+                    full_name=row.text("full_name", required=True) or "",
+                    role=Role.SUPERVISOR.value,
+                    region_codes=codes,
+                    phone=row.text("phone"),
+                )
+                if not codes:
+                    row.error("region_codes", _("Give at least one province or kabupaten/kota code."))
+                values = row.checked(check_user_values, data, regions)
+                if values:
+                    self._duplicate_email(row, emails, values["email"])
+                    if values["email"] in self.tpl_emails:
+                        row.error(
+                            "email",
+                            _(
+                                "This email address is a TPL's, on row %(row)d of the facilitators sheet.",
+                                row=self.tpl_emails[values["email"]],
+                            ),
+                        )
+                for nik in niks:
+                    if nik not in self.file_niks and nik not in self.facilitators:
+                        row.error(
+                            "assigned_niks",
+                            _(
+                                "No TPL has the NIK %(nik)s, neither in the facilitators sheet nor in the database.",
+                                nik=nik,
+                            ),
+                        )
+                    elif nik in assigned:
+                        message = _(
+                            "The TPL with NIK %(nik)s is also assigned on row %(row)d.", nik=nik, row=assigned[nik]
+                        )
+                        row.error("assigned_niks", message)
+                    else:
+                        assigned[nik] = number
+                if not row.valid:
+                    continue
+                plans.append(_Plan(number, values, source=row, email=values["email"], assigned=niks))
+        self._plan_supervisor_accounts(plans)
+
+    def _plan_supervisor_accounts(self, plans: list[_Plan]) -> None:
+        """Each supervisor row creates the account or changes the supervisor account with its address (another
+        role's is refused); the TPL it assigns then get them as supervisor."""
+        accounts = {user.email: user for user in _load(User, User.email, [plan.email for plan in plans])}
+        scopes: dict[int, set[str]] = {}
+        supervisor_ids = [u.id for u in accounts.values() if u.role == Role.SUPERVISOR]
+        for scope in _load(SupervisorRegion, SupervisorRegion.user_id, supervisor_ids):
+            scopes.setdefault(scope.user_id, set()).add(scope.region_code)
+        for plan in plans:
+            account = accounts.get(plan.email)
+            if account is None:
+                plan.account = "created"
+            elif account.role != Role.SUPERVISOR:
+                plan.source.error("email", _("This email address belongs to an account with another role."))
+                continue
+            else:
+                plan.existing, plan.account = account, "unchanged"
+                stored = (account.full_name, account.phone, scopes.get(account.id, set()))
+                wanted = (plan.values["full_name"], plan.values["phone"], set(plan.values["region_codes"]))
+                plan.changed = stored != wanted
+            for nik in plan.assigned:
+                if self._assign(nik, plan):
+                    plan.changed = True
+        for plan in plans:
+            plan.source = None
+            if plan.account:
+                self.accounts[plan.account] += 1
+            if plan.account:  # not refused: few rows, kept in memory and written before the TPL
+                self.plans["supervisors"].append(plan)
+
+    def _assign(self, nik: str, supervisor: _Plan) -> bool:
         """Give a TPL the supervisor of a supervisors row (planned with the TPL's row, if the file has one);
         whether their supervisor changes."""
         supervisor_id = supervisor.existing.id if supervisor.existing is not None else None
+        tpl = self.existing_tpl.get(nik)
         if tpl is not None:
             if supervisor_id is None:
                 tpl.new_supervisor = supervisor.email
                 return True
             tpl.values["supervisor_id"] = supervisor_id
-            return tpl.existing is None or tpl.existing.supervisor_id != supervisor_id
+            return tpl.existing.supervisor_id != supervisor_id
+        if nik in self.file_niks:
+            if nik not in self.facilitators:  # a TPL this import creates
+                self.new_tpl_supervisors[nik] = (supervisor_id, supervisor.email)
+                return True
+            return False  # a stored TPL whose row has an error: nothing is written
         stored = self.facilitators.get(nik)
-        if stored is None:  # a TPL of the file whose row has an error: nothing is written
+        if stored is None:
             return False
         if supervisor_id is not None and stored.supervisor_id == supervisor_id:
             return False
         self.assignments.append((stored, supervisor_id, supervisor.email))
         return True
 
-    def _check_contracts(self, sheet: _Sheet) -> None:
-        if not sheet.usable:
-            return
-        regencies = set(db.session.scalars(sa.select(Region.code).where(Region.level == 2)))
-        numbers = {_text(cells.get("contract_number")) for _n, cells in sheet.rows} - {""}
-        ids = [f.id for f in self.facilitators.values()]
-        # The contracts named in the sheet, and every contract of the TPL concerned (for overlaps).
-        known = {c.id: c for c in _load(Contract, Contract.number, numbers)}
-        known.update({c.id: c for c in _load(Contract, Contract.facilitator_id, ids)})
-        self.contracts_by_number = {c.number: c for c in known.values()}
+    def _plan_changes(self) -> None:
+        """Whether each stored TPL of the facilitators sheet changes, their account and supervisor included."""
+        for plan in self.existing_tpl.values():
+            plan.changed = bool(plan.new_account or plan.new_supervisor) or not self._unchanged(
+                plan.existing, {key: value for key, value in plan.values.items() if key != "_account"}
+            )
+
+    # --- contracts ----------------------------------------------------------------------------
+
+    def _load_contracts(self, numbers, niks) -> None:
+        """Load the contracts with these numbers, and every contract of these TPL (for overlaps), not loaded yet."""
+        ids = [
+            f.id for nik in niks if (f := self.facilitators.get(nik)) is not None and f.id not in self.contracts_loaded
+        ]
+        numbers = [n for n in numbers if n and n not in self.contracts_by_number]
+        known = {c.id: c for c in _load(Contract, Contract.number, numbers)} if numbers else {}
+        if ids:
+            self.contracts_loaded.update(ids)
+            known.update({c.id: c for c in _load(Contract, Contract.facilitator_id, ids)})
         for contract in known.values():
+            if contract.number in self.contracts_by_number:
+                continue
+            self.contracts_by_number[contract.number] = contract
             self.contracts_by_facilitator.setdefault(contract.facilitator_id, []).append(contract)
+
+    def _check_contracts(self, name: str, rows) -> None:
+        regencies = set(db.session.scalars(sa.select(Region.code).where(Region.level == 2)))
         imported = _("Imported")  # the termination reason when the sheet gives none
         seen: dict[str, int] = {}
-        planned: dict[str, list[tuple[ContractPeriod, _Row]]] = {}
-        for number, cells in sheet.rows:
-            row = _Row(sheet.name, number, cells, self.errors)
-            nik = self._known_nik(row)
-            contract_number = row.text("contract_number")
-            existing = self.contracts_by_number.get(contract_number) if contract_number else None
-            status = row.term("status")
-            reason = row.text("termination_reason") if row.has("termination_reason") else None
-            if status == "terminated" and not reason:
-                keep = existing is not None and existing.status == "terminated"
-                reason = existing.termination_reason if keep and existing.termination_reason else imported
-            data = ContractData(
-                number=contract_number,
-                start_date=row.date("start_date"),
-                end_date=row.date("end_date"),
-                placement_code=_region_code(cells.get("placement_region")),
-                status=status,
-                terminated_on=row.date("terminated_on"),
-                termination_reason=reason,
-            )
-            values = row.checked(check_contract_values, data, regencies, columns=CONTRACT_COLUMNS)
-            if contract_number:
-                self._duplicate(row, seen, contract_number, "contract_number")
-            if existing is not None and nik is not None:
-                owner = self.facilitators.get(nik)
-                if owner is None or existing.facilitator_id != owner.id:
-                    row.error("contract_number", _("This contract number belongs to another TPL."))
-            if status is not None and status != "terminated" and data.terminated_on is not None:
-                row.error("terminated_on", _("Only a terminated contract has a termination date."))
-            if not row.valid:
-                continue
-            plan = _Plan(number, values, existing, nik)
-            plan.changed = existing is None or not self._unchanged(existing, values)
-            self.plans[sheet.name].append(plan)
-            planned.setdefault(nik, []).append((ContractPeriod.planned(values, getattr(existing, "id", None)), row))
-        self._check_overlaps(planned)
-        self._plan_placements()
+        # Per TPL, the periods of the sheet's contracts: (start, effective end, number, placement, id, row), a
+        # TPL's only one without a list around it (most TPL have one contract per sheet).
+        planned: dict[str, tuple | list[tuple]] = {}
+        for chunk in _chunked(rows):
+            niks = {_nik_of(cells.get("nik")) for _number, cells in chunk}
+            self._load_tpl(nik for nik in niks if nik not in self.file_niks)
+            self._load_contracts({_text(cells.get("contract_number")) for _number, cells in chunk}, niks)
+            for number, cells in chunk:
+                row = _Row(name, number, cells, self.errors)
+                nik = self._known_nik(row)
+                contract_number = row.text("contract_number")
+                existing = self.contracts_by_number.get(contract_number) if contract_number else None
+                status = row.term("status")
+                reason = row.text("termination_reason") if row.has("termination_reason") else None
+                if status == "terminated" and not reason:
+                    keep = existing is not None and existing.status == "terminated"
+                    reason = existing.termination_reason if keep and existing.termination_reason else imported
+                data = ContractData(
+                    number=contract_number,
+                    start_date=row.date("start_date"),
+                    end_date=row.date("end_date"),
+                    placement_code=_region_code(cells.get("placement_region")),
+                    status=status,
+                    terminated_on=row.date("terminated_on"),
+                    termination_reason=reason,
+                )
+                values = row.checked(check_contract_values, data, regencies, columns=CONTRACT_COLUMNS)
+                if contract_number:
+                    self._duplicate(row, seen, contract_number, "contract_number")
+                if existing is not None and nik is not None:
+                    owner = self.facilitators.get(nik)
+                    if owner is None or existing.facilitator_id != owner.id:
+                        row.error("contract_number", _("This contract number belongs to another TPL."))
+                if status is not None and status != "terminated" and data.terminated_on is not None:
+                    row.error("terminated_on", _("Only a terminated contract has a termination date."))
+                if not row.valid:
+                    continue
+                plan = _Plan(number, values, existing, nik)
+                plan.changed = existing is None or not self._unchanged(existing, values)
+                period = ContractPeriod.planned(values, getattr(existing, "id", None))
+                placement = sys.intern(period.placement_code)  # one string per region for all the placements
+                entry = (period.start, period.end, period.number, placement, period.contract_id, number)
+                earlier = planned.get(nik)
+                if earlier is None:
+                    planned[nik] = entry
+                elif isinstance(earlier, list):
+                    earlier.append(entry)
+                else:
+                    planned[nik] = [earlier, entry]
+                self._keep(name, plan)
+        self._check_overlaps(name, planned)
+        self._plan_placements(planned)
 
     def _stored_periods(self, nik: str) -> list[ContractPeriod]:
         """The periods of the contracts stored for a TPL (none for a TPL not stored yet)."""
@@ -879,77 +1065,85 @@ class _Importer:
             return []
         return [ContractPeriod.of(contract) for contract in self.contracts_by_facilitator.get(facilitator.id, [])]
 
-    def _plan_placements(self) -> None:
-        """The region of each TPL whose contracts change: the placement of their latest contract (the service's
-        rule, with the contracts of the sheet planned in sheet order)."""
-        plans = self.plans["contracts"]
-        touched = {p.nik for p in plans if p.changed}
-        planned: dict[str, list[ContractPeriod]] = {}
-        for plan in plans:
-            if plan.nik in touched:
-                planned.setdefault(plan.nik, []).append(
-                    ContractPeriod.planned(plan.values, getattr(plan.existing, "id", None))
-                )
-        self.placements = {
-            nik: latest_placement(self._stored_periods(nik), periods) for nik, periods in planned.items()
-        }
-
-    def _check_overlaps(self, planned: dict[str, list[tuple[ContractPeriod, _Row]]]) -> None:
+    def _check_overlaps(self, sheet: str, planned: dict[str, tuple | list[tuple]]) -> None:
         """No two contracts of one TPL may overlap (the service's rule): those of the file, and those already
         stored."""
         for nik, entries in planned.items():
-            clashes = find_overlaps(self._stored_periods(nik), [period for period, _row in entries])
-            for (_period, row), clash in zip(entries, clashes, strict=True):
+            if not isinstance(entries, list):
+                if self._stored_periods(nik) == []:
+                    continue
+                entries = [entries]
+            stored = self._stored_periods(nik)
+            periods = [ContractPeriod(*entry[:5]) for entry in entries]
+            for entry, clash in zip(entries, find_overlaps(stored, periods), strict=True):
                 if clash is not None:
-                    row.error(
-                        "start_date",
-                        _("This period overlaps contract %(number)s of the same TPL.", number=clash.number),
-                    )
+                    message = _("This period overlaps contract %(number)s of the same TPL.", number=clash.number)
+                    self.errors.append(RowError(sheet, entry[5], "start_date", message))
 
-    def _check_outcomes(self, sheet: _Sheet) -> None:
-        if not sheet.usable:
-            return
-        by_id = {f.id: nik for nik, f in self.facilitators.items()}
-        stored = {
-            (by_id[s.facilitator_id], s.survey_date): s
-            for s in _load(OutcomeSurvey, OutcomeSurvey.facilitator_id, list(by_id))
-        }
+    def _plan_placements(self, planned: dict[str, tuple | list[tuple]]) -> None:
+        """The region of each TPL whose contracts change: the placement of their latest contract (the service's
+        rule, with the contracts of the sheet planned in sheet order)."""
+        changed = {plan.nik for plan in self.plans["contracts"] if plan.changed}
+        for nik, entries in planned.items():
+            if not isinstance(entries, list):
+                if entries[4] is None and nik not in self.facilitators:
+                    self.placements[nik] = entries[3]  # a new TPL's only contract
+                    continue
+                entries = [entries]
+            touched = nik in changed or any(entry[4] is None for entry in entries)
+            if touched:
+                periods = [ContractPeriod(*entry[:5]) for entry in entries]
+                self.placements[nik] = latest_placement(self._stored_periods(nik), periods)
+
+    # --- outcomes -----------------------------------------------------------------------------
+
+    def _check_outcomes(self, name: str, rows) -> None:
+        stored: dict[tuple, OutcomeSurvey] = {}
+        loaded: set[int] = set()
         seen: dict[tuple, int] = {}
-        for number, cells in sheet.rows:
-            first_error = len(self.errors)
-            row = _Row(sheet.name, number, cells, self.errors)
-            nik = self._known_nik(row)
-            survey_date = row.date("survey_date", required=True)
-            status = row.term("status")
-            verification = row.term("verification", default=Verification.UNVERIFIED)
-            answers = SurveyData(
-                survey_date=survey_date,
-                status=status,
-                business_name=row.text("business_name"),
-                founded_date=row.date("founded_date"),
-                nib=row.text("nib"),
-                kbli=row.text("kbli"),
-                workers=row.integer("workers"),
-                monthly_revenue=row.integer("monthly_revenue"),
-            )
-            problems = Problems()
-            values = check_survey_answers(answers, self.today, problems)
-            self._note_rule_problems(row, problems, first_error)
-            if nik and survey_date:
-                self._duplicate(row, seen, (nik, survey_date), "survey_date")
-                self._check_four_eyes(row, stored.get((nik, survey_date)), verification)
-            self._in_column_order(sheet.name, first_error)
-            if not row.valid:
-                continue
-            values["verification"] = verification
-            if status == "wirausaha":
-                del values["business_region_code"]  # the sheet has no such column: keep what is stored
-            else:  # as the outcome service does: only a running business has business details
-                values["business_id"] = None
-            existing = stored.get((nik, survey_date))
-            plan = _Plan(number, values, existing, nik)
-            plan.changed = existing is None or not self._unchanged(existing, values)
-            self.plans[sheet.name].append(plan)
+        for chunk in _chunked(rows):
+            niks = {_nik_of(cells.get("nik")) for _number, cells in chunk}
+            self._load_tpl(nik for nik in niks if nik not in self.file_niks)
+            by_id = {f.id: nik for nik in niks if (f := self.facilitators.get(nik)) is not None and f.id not in loaded}
+            if by_id:
+                loaded.update(by_id)
+                for survey in _load(OutcomeSurvey, OutcomeSurvey.facilitator_id, list(by_id)):
+                    stored[by_id[survey.facilitator_id], survey.survey_date] = survey
+            for number, cells in chunk:
+                first_error = len(self.errors)
+                row = _Row(name, number, cells, self.errors)
+                nik = self._known_nik(row)
+                survey_date = row.date("survey_date", required=True)
+                status = row.term("status")
+                verification = row.term("verification", default=Verification.UNVERIFIED)
+                answers = SurveyData(
+                    survey_date=survey_date,
+                    status=status,
+                    business_name=row.text("business_name"),
+                    founded_date=row.date("founded_date"),
+                    nib=row.text("nib"),
+                    kbli=row.text("kbli"),
+                    workers=row.integer("workers"),
+                    monthly_revenue=row.integer("monthly_revenue"),
+                )
+                problems = Problems()
+                values = check_survey_answers(answers, self.today, problems)
+                self._note_rule_problems(row, problems, first_error)
+                if nik and survey_date:
+                    self._duplicate(row, seen, (nik, survey_date), "survey_date")
+                    self._check_four_eyes(row, stored.get((nik, survey_date)), verification)
+                self._in_column_order(name, first_error)
+                if not row.valid:
+                    continue
+                values["verification"] = verification
+                if status == "wirausaha":
+                    del values["business_region_code"]  # the sheet has no such column: keep what is stored
+                else:  # as the outcome service does: only a running business has business details
+                    values["business_id"] = None
+                existing = stored.get((nik, survey_date))
+                plan = _Plan(number, values, existing, nik)
+                plan.changed = existing is None or not self._unchanged(existing, values)
+                self._keep(name, plan)
 
     def _check_four_eyes(self, row: _Row, stored: OutcomeSurvey | None, verification: str | None) -> None:
         """A stored survey the importing user recorded is not checked by their import (policy.can_verify_survey)."""
@@ -966,23 +1160,25 @@ class _Importer:
 
     def counts(self) -> tuple[dict, dict, dict]:
         created, updated, unchanged = {}, {}, {}
-        for name, plans in self.plans.items():
-            created[name] = sum(1 for p in plans if p.existing is None)
+        for name in self.sheets:
+            plans = self.plans[name]
+            created[name] = self.created[name].count + sum(1 for p in plans if p.existing is None)
             updated[name] = sum(1 for p in plans if p.existing is not None and p.changed)
-            unchanged[name] = sum(1 for p in plans if not p.changed)
+            unchanged[name] = sum(1 for p in plans if p.existing is not None and not p.changed)
         return created, updated, unchanged
 
     def account_counts(self) -> dict[str, int]:
         """How many accounts the workbook creates, links and leaves alone (none without a sheet naming any)."""
-        if "facilitators" not in self.plans and "supervisors" not in self.plans:
+        if "facilitators" not in self.sheets and "supervisors" not in self.sheets:
             return {}
-        plans = self.plans.get("facilitators", []) + self.plans.get("supervisors", [])
-        return {outcome: sum(1 for p in plans if p.account == outcome) for outcome in ACCOUNT_OUTCOMES}
+        return dict(self.accounts)
 
     def write(self) -> None:
         """Create and update every planned record through the services' bulk writers (the caller commits)."""
         note = _("Bulk import")
-        tpl_plans, supervisor_plans = self.plans.get("facilitators", []), self.plans.get("supervisors", [])
+        self.file_niks, self.tpl_emails, self.looked_up = {}, {}, set()  # only needed for checking
+        tpl_plans = list(self.existing_tpl.values())
+        supervisor_plans = self.plans.get("supervisors", [])
         new_accounts = [p.new_account for p in tpl_plans if p.new_account] + [
             p.values for p in supervisor_plans if p.existing is None
         ]
@@ -991,43 +1187,78 @@ class _Importer:
         if changed:
             import_supervisor_changes(self.actor, changed, note)
         for plan in tpl_plans:
+            plan.values.pop("_account", None)
             if plan.new_account:
                 plan.values["user_id"] = account_ids[plan.email]
             if plan.new_supervisor:
                 plan.values["supervisor_id"] = account_ids[plan.new_supervisor]
+        if "facilitators" in self.created:
+            self._write_new_tpl(account_ids, note)
         assignments = [
             (tpl, {"supervisor_id": supervisor_id or account_ids[email]})
             for tpl, supervisor_id, email in self.assignments
         ]
-        ids: dict[str, int] = {}
-        if "facilitators" in self.plans or assignments:
-            created, updated = self._split(tpl_plans)
-            for values in created:
-                values["region_code"] = self.placements.get(values["nik"])
-            ids = import_facilitators(self.actor, created, updated + assignments, note)
-        ids.update({nik: facilitator.id for nik, facilitator in self.facilitators.items()})
+        updated = [(plan.existing, plan.values) for plan in tpl_plans if plan.changed] + assignments
+        if updated:
+            import_facilitators(self.actor, [], updated, note)
         # TPL created above got their region when written; stored ones get theirs now.
         placements = [
             (self.facilitators[nik], code) for nik, code in self.placements.items() if nik in self.facilitators
         ]
-        if "contracts" in self.plans:
-            created, updated = self._split(self.plans["contracts"], ids)
-            import_contracts(self.actor, created, updated, note)
+        if "contracts" in self.created:
+            for batch in self.created["contracts"].batches():
+                import_contracts(self.actor, self._with_tpl_ids(batch), [], note)
+            import_contracts(self.actor, [], self._changes("contracts"), note)
             import_placements(placements)
-        if "outcomes" in self.plans:
-            created, updated = self._split(self.plans["outcomes"], ids)
-            import_surveys(self.actor, created, updated, note)
+        if "outcomes" in self.created:
+            for batch in self.created["outcomes"].batches():
+                import_surveys(self.actor, self._with_tpl_ids(batch), [], note)
+            import_surveys(self.actor, [], self._changes("outcomes"), note)
 
-    @staticmethod
-    def _split(plans: list[_Plan], ids: dict[str, int] | None = None) -> tuple[list[dict], list[tuple[Any, dict]]]:
-        """The values of the records to create (with their TPL's id when `ids` is given) and the changes to make."""
-        created = [
-            plan.values if ids is None else {"facilitator_id": ids[plan.nik], **plan.values}
-            for plan in plans
-            if plan.existing is None
+    def _write_new_tpl(self, supervisor_ids: dict[str, int], note: str) -> None:
+        """Create the TPL of the spool, batch by batch, each batch's new accounts first."""
+        for batch in self.created["facilitators"].batches():
+            accounts = [
+                {
+                    "email": item["values"]["email"],
+                    "full_name": item["values"]["full_name"],
+                    "role": Role.FACILITATOR.value,
+                    "phone": None,
+                    "region_codes": [],
+                }
+                for item in batch
+                if item["values"].pop("_account", False)
+            ]
+            ids = import_accounts(self.actor, accounts, note) if accounts else {}
+            created = []
+            for item in batch:
+                values = item["values"]
+                if values["email"] in ids:
+                    values["user_id"] = ids[values["email"]]
+                assigned = self.new_tpl_supervisors.get(values["nik"])
+                if assigned is not None:
+                    supervisor_id, email = assigned
+                    values["supervisor_id"] = supervisor_id or supervisor_ids[email]
+                values["region_code"] = self.placements.get(values["nik"])
+                created.append(values)
+            import_facilitators(self.actor, created, [], note)
+
+    def _with_tpl_ids(self, batch: list[dict]) -> list[dict]:
+        """The values of spooled records with their TPL's id (stored TPL known, the new ones looked up at once)."""
+        niks = {item["nik"] for item in batch if item["nik"] not in self.facilitators}
+        ids = {nik: facilitator.id for nik, facilitator in self.facilitators.items() if nik in niks}
+        missing = sorted(niks - set(ids))
+        ids.update(facilitator_ids(missing))
+        return [
+            {
+                "facilitator_id": ids[item["nik"]] if item["nik"] in ids else self.facilitators[item["nik"]].id,
+                **item["values"],
+            }
+            for item in batch
         ]
-        updated = [(plan.existing, plan.values) for plan in plans if plan.existing is not None and plan.changed]
-        return created, updated
+
+    def _changes(self, sheet: str) -> list[tuple[Any, dict]]:
+        return [(plan.existing, plan.values) for plan in self.plans[sheet] if plan.changed]
 
 
 def _sorted(errors: list[RowError]) -> list[RowError]:
@@ -1049,16 +1280,13 @@ def _capped(errors: list[RowError]) -> list[RowError]:
     return errors[:MAX_ERRORS] + [RowError("", 0, "", more)]
 
 
-def _read(source, errors: list[RowError], stop_after: int | None = None) -> dict[str, _Sheet]:
-    """The known sheets of a workbook (path, bytes or file-like), read within the IMPORT_MAX_* limits."""
+@contextmanager
+def _opened(source, errors: list[RowError]) -> Iterator[_Workbook]:
+    """The workbook (path, bytes or file-like), open for reading its known sheets within the IMPORT_MAX_* limits."""
     limits = Limits.from_config(current_app.config)
     workbook, handle = _open(source, limits)
     try:
-        return _read_sheets(workbook, errors, limits, stop_after)
-    except ServiceError:
-        raise
-    except Exception:
-        raise ServiceError(_("The workbook could not be read: it may be damaged."), field="file") from None
+        yield _Workbook(workbook, errors, limits)
     finally:
         workbook.close()
         if handle is not source:
@@ -1070,7 +1298,14 @@ def count_rows(source, stop_after: int | None = None) -> int:
     stops at the first row past that number, so a large workbook is judged large without reading it all.
 
     Raises ServiceError as `import_workbook` does for a file that is not a workbook or is too large."""
-    return sum(len(sheet.rows) for sheet in _read(source, [], stop_after).values())
+    found = 0
+    with _opened(source, []) as book:
+        for name in book.titles:
+            for _row in book.all_rows(name):
+                found += 1
+                if stop_after is not None and found > stop_after:
+                    return found
+    return found
 
 
 def import_workbook(source, actor=None, dry_run: bool = False) -> ImportResult:
@@ -1079,19 +1314,23 @@ def import_workbook(source, actor=None, dry_run: bool = False) -> ImportResult:
     Raises ServiceError when the file is not an xlsx workbook or is larger than the IMPORT_MAX_* settings allow.
     """
     errors: list[RowError] = []
-    sheets = _read(source, errors)
-    if not sheets:
-        errors.append(RowError("", 0, "", _("The workbook has none of the sheets %(names)s.", names=", ".join(SHEETS))))
-    importer = _Importer(sheets, actor, errors)
-    importer.check()
-    if errors:
-        zero = dict.fromkeys(sheets, 0)
-        return ImportResult(dict(zero), dict(zero), dict(zero), _capped(_sorted(errors)), dry_run)
-    created, updated, unchanged = importer.counts()
-    accounts = importer.account_counts()
-    if not dry_run:
-        importer.write()
-        db.session.flush()
+    with _opened(source, errors) as book:
+        if not book.titles:
+            message = _("The workbook has none of the sheets %(names)s.", names=", ".join(SHEETS))
+            errors.append(RowError("", 0, "", message))
+        importer = _Importer(book, actor, errors, dry_run)
+        try:
+            importer.check()
+            if errors:
+                zero = dict.fromkeys(book.titles, 0)
+                return ImportResult(dict(zero), dict(zero), dict(zero), _capped(_sorted(errors)), dry_run)
+            created, updated, unchanged = importer.counts()
+            accounts = importer.account_counts()
+            if not dry_run:
+                importer.write()
+                db.session.flush()
+        finally:
+            importer.close()
     return ImportResult(created, updated, unchanged, [], dry_run, accounts)
 
 
