@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres test-future test-future-postgres lint format lock install translations migrate seed messages clean
+.PHONY: run test test-sqlite test-postgres test-postgres-e2e test-future test-future-postgres lint format lock install translations migrate seed messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,20 +37,26 @@ seed: migrate
 run: translations seed
 	$(BIN)/flask dev-server --host 127.0.0.1 --port $(PORT)
 
-# Three runs side by side (each prints its own block): SQLite and PostgreSQL today, and SQLite once more with
-# the clock two years ahead (tests/clock.py), so that a date written into a test or the code cannot land.
-# `make test-future-postgres` is the fourth combination, for changes to PostgreSQL-only date arithmetic.
+# Three runs side by side (each prints its own block): SQLite with everything (browser tests included),
+# PostgreSQL without the browser tests (they check pages and scripts; what the database does under them is
+# covered by the functional tests, which run on both), and SQLite once more with the clock two years ahead
+# (tests/clock.py) over the unit and functional tests and the browser flows, so that a date written into a test
+# or the code cannot land. `make test-future-postgres` and `make test-postgres-e2e` are the other combinations.
+BROWSER_FLOWS := tests/e2e/test_browser.py
 test: translations $(NODE_DEPS)
 	$(MAKE) --no-print-directory -j3 --output-sync=target test-sqlite test-postgres test-future
 
 test-sqlite: translations $(NODE_DEPS)
 	$(BIN)/pytest -q
 
-test-postgres: translations $(NODE_DEPS)
-	scripts/test-postgres.sh -q
+test-postgres: translations
+	scripts/test-postgres.sh -q tests/unit tests/functional
+
+test-postgres-e2e: translations $(NODE_DEPS)
+	scripts/test-postgres.sh -q tests/e2e
 
 test-future: translations $(NODE_DEPS)
-	TEST_YEARS_AHEAD=2 $(BIN)/pytest -q
+	TEST_YEARS_AHEAD=2 $(BIN)/pytest -q tests/unit tests/functional $(BROWSER_FLOWS)
 
 test-future-postgres: translations $(NODE_DEPS)
 	TEST_YEARS_AHEAD=2 scripts/test-postgres.sh -q
