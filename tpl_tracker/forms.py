@@ -3,13 +3,15 @@
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
 from babel.numbers import get_decimal_symbol
 from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import DateField, DecimalField, IntegerField, StringField
-from wtforms.widgets import TextInput
+from wtforms.widgets import Select, TextInput, html_params
 
 from .text import CONTROL_CHARACTERS, control_characters_message, has_control_characters
 
@@ -74,6 +76,41 @@ def record_id(text: str) -> int:
 
 
 RECORD_ID = re.compile(r"[1-9][0-9]{0,9}")
+
+
+@lru_cache(maxsize=32)
+def _rendered_options(choices: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    return tuple(Select.render_option(Choice(value, label, False)) for value, label in choices)
+
+
+class Choice:
+    """The little of WTForms' choice that `Select.render_option` reads."""
+
+    __slots__ = ("value", "label", "selected", "render_kw")
+
+    def __init__(self, value, label, selected, render_kw=None):
+        self.value, self.label, self.selected, self.render_kw = value, label, selected, render_kw
+
+
+class LongSelect(Select):
+    """A select of many fixed options (the 550 regions of the country): the options' HTML is built once per list of
+    options and language, then only the chosen ones are rendered again (WTForms built all of them on every page)."""
+
+    def __call__(self, field, **kwargs):
+        if self.multiple or field.has_groups():
+            return super().__call__(field, **kwargs)
+        choices = list(field._iter_choices_normalized())
+        if any(choice.render_kw for choice in choices):
+            return super().__call__(field, **kwargs)
+        options = list(_rendered_options(tuple((choice.value, str(choice.label)) for choice in choices)))
+        for index, choice in enumerate(choices):
+            if choice.selected:
+                options[index] = Select.render_option(choice)
+        kwargs.setdefault("id", field.id)
+        for flag in self.validation_attrs:
+            if flag not in kwargs and getattr(field.flags, flag, False):
+                kwargs[flag] = getattr(field.flags, flag)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{''.join(options)}</select>")
 
 
 class MonthField(StringField):

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from ..forms import Form, LocalDateField, RupiahField
+from ..forms import Form, LocalDateField, LongSelect, RupiahField
 from ..models import AssessmentKind, MarketReach, PermitType, SizeClass
 from ..services.businesses import MAX_NOTE, MAX_WORKERS
 
@@ -41,7 +41,7 @@ class BusinessSearchForm(Form):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
-    region = SelectField(_l("Region"), validators=[Optional()], validate_choice=True)
+    region = SelectField(_l("Region"), validators=[Optional()], validate_choice=True, widget=LongSelect())
     division = SelectField(_l("KBLI division"), validators=[Optional()], validate_choice=True)
     permit_type = SelectField(
         _l("Permit"),
