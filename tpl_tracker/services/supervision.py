@@ -208,7 +208,9 @@ def roster_query(
         query = query.where(in_regions(Facilitator.region_code, [region]))
     if flag == "any" or flag in FLAGS:
         # The figures are needed only to filter by a flag, and then only for the TPL the other filters keep.
-        figures = _figures(p, query.with_only_columns(Facilitator.id), flags_only=True)
+        # The TPL the other filters keep, found once (a CTE the database computes once) for the three aggregates.
+        kept = query.with_only_columns(Facilitator.id).cte("roster_kept").prefix_with("MATERIALIZED")
+        figures = _figures(p, sa.select(kept.c.id), flags_only=True)
         query = _joined(query, figures)
         flags = figures["flags"]
         query = query.where(sa.or_(*flags.values()) if flag == "any" else flags[flag])
