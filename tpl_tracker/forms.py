@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import DateField, DecimalField, IntegerField, StringField
+from wtforms.fields.choices import Choice
 from wtforms.widgets import Select, TextInput, html_params
 
 from .text import CONTROL_CHARACTERS, control_characters_message, has_control_characters
@@ -80,16 +81,7 @@ RECORD_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 @lru_cache(maxsize=32)
 def _rendered_options(choices: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
-    return tuple(Select.render_option(Choice(value, label, False)) for value, label in choices)
-
-
-class Choice:
-    """The little of WTForms' choice that `Select.render_option` reads."""
-
-    __slots__ = ("value", "label", "selected", "render_kw")
-
-    def __init__(self, value, label, selected, render_kw=None):
-        self.value, self.label, self.selected, self.render_kw = value, label, selected, render_kw
+    return tuple(Select.render_option(Choice(value, label, False, None)) for value, label in choices)
 
 
 class LongSelect(Select):
@@ -99,7 +91,7 @@ class LongSelect(Select):
     def __call__(self, field, **kwargs):
         if self.multiple or field.has_groups():
             return super().__call__(field, **kwargs)
-        choices = list(field._iter_choices_normalized())
+        choices = list(field.iter_choices())  # WTForms' Choice tuples, `selected` set from the field's data
         if any(choice.render_kw for choice in choices):
             return super().__call__(field, **kwargs)
         options = list(_rendered_options(tuple((choice.value, str(choice.label)) for choice in choices)))
