@@ -5,8 +5,15 @@ import sqlalchemy as sa
 
 from tpl_tracker.database import configure_engine
 
+SETTINGS = {"jit": "off", "random_page_cost": "1.1"}
 
-def test_jit_is_off_on_every_connection_even_after_a_rollback(db):
+
+def settings(connection) -> dict[str, str]:
+    """The values of the settings the app sets, as the connection sees them."""
+    return {name: connection.execute(sa.text(f"SHOW {name}")).scalar() for name in SETTINGS}
+
+
+def test_settings_hold_on_every_connection_even_after_a_rollback(db):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("a PostgreSQL setting")
     engine = sa.create_engine(db.engine.url)
@@ -14,14 +21,14 @@ def test_jit_is_off_on_every_connection_even_after_a_rollback(db):
     try:
         for _ in range(2):
             with engine.connect() as connection:
-                assert connection.execute(sa.text("SHOW jit")).scalar() == "off"
+                assert settings(connection) == SETTINGS
                 connection.rollback()
-                assert connection.execute(sa.text("SHOW jit")).scalar() == "off"
+                assert settings(connection) == SETTINGS
     finally:
         engine.dispose()
 
 
-def test_the_app_engine_has_jit_off(db):
+def test_the_app_engine_has_the_settings(db):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("a PostgreSQL setting")
-    assert db.session.execute(sa.text("SHOW jit")).scalar() == "off"
+    assert settings(db.session) == SETTINGS

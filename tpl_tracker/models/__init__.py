@@ -29,6 +29,7 @@ from .codes import (
     WorkStatus,
 )
 from .facilitator import POLYTECHNICS, Contract, Facilitator
+from .outcome import QUEUE_ORDER as SURVEY_QUEUE_ORDER
 from .outcome import OutcomeSurvey
 from .region import Region
 from .review import LOCKED_STATUSES, MonthlyReport, MonthlyReportEvent, ReviewComment, Target
@@ -84,6 +85,7 @@ __all__ = [
     "MonthlyReportEvent",
     "Notification",
     "OutcomeSurvey",
+    "SURVEY_QUEUE_ORDER",
     "PasswordLink",
     "PermitFacilitation",
     "PermitStatus",

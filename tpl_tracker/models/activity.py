@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -107,7 +108,25 @@ class PermitFacilitation(db.Model):
     business: Mapped["Business"] = relationship()  # noqa: F821
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
 
-    @property
+    @hybrid_property
     def status_on(self) -> dt.date | None:
-        """The date of the current status (planned, submitted, issued or rejected)."""
+        """The date of the current status (planned, submitted, issued or rejected), in Python and in SQL."""
         return getattr(self, f"{self.status}_on")
+
+    @status_on.inplace.expression
+    @classmethod
+    def _status_on_expression(cls):
+        # The statuses are written as constants, as in ix_permits_status_on: SQLite and PostgreSQL use an index on an
+        # expression only for a query that spells it alike (a bound parameter in place of 'issued' does not match).
+        return sa.case(
+            *(
+                (cls.status == sa.literal_column(f"'{status}'"), getattr(cls, f"{status}_on"))
+                for status in ("submitted", "issued", "rejected")
+            ),
+            else_=cls.planned_on,
+        )
+
+
+# The permit list shows the latest status date first (services/permits.py): read in this index's order, a page
+# costs the same at 500 or 500,000 permits instead of sorting them all.
+sa.Index("ix_permits_status_on", PermitFacilitation.status_on, PermitFacilitation.id)

@@ -45,3 +45,16 @@ class OutcomeSurvey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
+
+
+# The survey list is a verification queue: unverified first, then oldest first (services/outcomes.py). The constants
+# are written out, as in ix_outcome_surveys_queue, so that SQLite and PostgreSQL read a page in the index's order.
+QUEUE_ORDER = (
+    sa.case(
+        (OutcomeSurvey.verification == sa.literal_column("'unverified'"), sa.literal_column("0")),
+        else_=sa.literal_column("1"),
+    ),
+    OutcomeSurvey.survey_date,
+    OutcomeSurvey.id,
+)
+sa.Index("ix_outcome_surveys_queue", *QUEUE_ORDER)

