@@ -18,6 +18,18 @@ from flask import abort, current_app, request
 from .extensions import db
 
 COUNT_CAP = 1000  # rows counted past the page; "more than N" beyond
+TOTAL = "list_total"  # the column `with_total` adds
+
+
+def with_total(query):
+    """The select with the number of all its rows beside each row (`count(*) OVER ()`), which `paginate` reads
+    instead of counting in a statement of its own: for a list whose filter makes the database compute every row
+    anyway (the roster's flags), so that the total costs nothing more."""
+    return query.add_columns(sa.func.count().over().label(TOTAL))
+
+
+def _has_total(query) -> bool:
+    return any(column.key == TOTAL for column in query.selected_columns)
 
 
 def _count(query, limit: int | None) -> int:
@@ -88,6 +100,14 @@ def paginate(query, per_page: int | None = None, number: int | None = None) -> P
     per_page = per_page or current_app.config["PER_PAGE"]
     number = number or request.args.get("page", 1, type=int) or 1
     offset = (number - 1) * per_page
+    if _has_total(query):
+        counted = db.session.execute(query.limit(per_page + 1).offset(offset)).unique().all()
+        if counted:
+            rows = [row[0] for row in counted]
+            return Page(rows[:per_page], number, per_page, counted[0]._mapping[TOTAL], True, len(rows) > per_page)
+        # Past the last page no row carries the total: count the rows.
+        plain = query.with_only_columns(*[column for column in query.selected_columns if column.key != TOTAL])
+        return Page([], number, per_page, _count(plain, None), True, False)
     rows = list(_rows(query.limit(per_page + 1).offset(offset)))
     exact = _wants_total()
     limit = None if exact else offset + per_page + COUNT_CAP + 1

@@ -66,7 +66,7 @@ def test_roster_shows_scope_figures_and_flags(app, client, login_as, work, db):
     assert work["tpl"].full_name in page and work["tpl2"].full_name in page
 
 
-def test_roster_filters(client, login_as, work, db):
+def test_roster_filters(app, client, login_as, work, db):
     login_as("evaluator")
     page = _page(client.get("/supervisi/?region=73"))
     assert work["tpl2"].full_name in page and work["tpl"].full_name not in page
@@ -74,6 +74,7 @@ def test_roster_filters(client, login_as, work, db):
     db.session.commit()
     page = _page(client.get("/supervisi/?flag=month_late"))
     assert work["tpl2"].full_name in page and work["tpl"].full_name not in page
+    assert _message(app, "%(total)d records", total=1) in page  # the total read beside the flagged rows
     page = _page(client.get("/supervisi/?q=" + work["tpl"].full_name.split()[-1]))
     assert work["tpl"].full_name in page
 

@@ -61,6 +61,28 @@ def test_a_long_list_is_counted_only_a_little_past_the_page_unless_asked(app, en
     assert (counted.total, counted.total_is_exact, counted.pages) == (30, True, 3)
 
 
+def test_a_list_with_its_total_beside_each_row_is_paged_in_one_statement(app, db, entries, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)  # the total read from the rows is exact, cap or not
+    statements = []
+
+    def seen(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with app.test_request_context("/?page=2"):
+            second = pagination.paginate(pagination.with_total(entries), per_page=10)
+        with app.test_request_context("/?page=9"):
+            beyond = pagination.paginate(pagination.with_total(entries), per_page=10)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+
+    assert _actions(second) == [f"test_{i:02d}" for i in range(19, 9, -1)] and second.has_next
+    assert (second.total, second.total_is_exact, second.pages) == (30, True, 3)
+    assert len(statements) == 1 + 2  # the second page in one; past the last, its rows and a count
+    assert (beyond.items, beyond.total, beyond.total_is_exact) == ([], 30, True)
+
+
 def test_keyset_pages_walk_every_row_once_forwards_and_backwards(app, entries):
     everything = [f"test_{i:02d}" for i in range(29, -1, -1)]
     seen, pages, url = [], [], "/"

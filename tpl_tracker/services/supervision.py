@@ -211,9 +211,13 @@ def roster_query(
         # The TPL the other filters keep, found once (a CTE the database computes once) for the three aggregates.
         kept = query.with_only_columns(Facilitator.id).cte("roster_kept").prefix_with("MATERIALIZED")
         figures = _figures(p, sa.select(kept.c.id), flags_only=True)
-        query = _joined(query, figures)
         flags = figures["flags"]
-        query = query.where(sa.or_(*flags.values()) if flag == "any" else flags[flag])
+        raised = sa.or_(*flags.values()) if flag == "any" else flags[flag]
+        # The TPL with the flag raised, computed whole and once (each aggregate joined by hash), then paged: joined
+        # under the page's LIMIT, PostgreSQL would loop over every aggregate row for each TPL.
+        flagged = _joined(sa.select(Facilitator.id).where(Facilitator.id.in_(sa.select(kept.c.id))), figures)
+        flagged = flagged.where(raised).cte("roster_flagged").prefix_with("MATERIALIZED")
+        query = sa.select(Facilitator).where(Facilitator.id.in_(sa.select(flagged.c.id)))
     return query.options(selectinload(Facilitator.contracts)).order_by(Facilitator.full_name, Facilitator.id)
 
 

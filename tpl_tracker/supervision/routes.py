@@ -8,7 +8,7 @@ from wtforms import SelectChoice
 from ..dates import programme_today
 from ..forms import show_rule_problems, show_service_error
 from ..models import Role
-from ..pagination import paginate
+from ..pagination import paginate, with_total
 from ..picker import build_picker, is_picker_post
 from ..security import roles_required
 from ..services import ServiceError, audit
@@ -44,15 +44,17 @@ def roster():
     form.region.choices = [SelectChoice("", _("All regions")), *roster_region_choices(current_user)]
     valid = form.validate()
     today = programme_today()
+    flag = form.flag.data if valid else None
     query = roster_query(
         current_user,
         q=form.q.data if valid else None,
         region=form.region.data if valid else None,
-        flag=form.flag.data if valid else None,
+        flag=flag,
         include_all=bool(form.all.data),
         today=today,
     )
-    page = paginate(query)
+    # A flag filter computes the figures of every TPL kept: their number comes with the page, not in a count of its own.
+    page = paginate(with_total(query) if flag else query)
     return render_template(
         "supervision/roster.html", form=form, page=page, rows=roster_rows(page.items, today), today=today
     )
