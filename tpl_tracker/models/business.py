@@ -68,11 +68,13 @@ class Mentorship(db.Model):
             postgresql_where=sa.text("end_date IS NULL"),
             sqlite_where=sa.text("end_date IS NULL"),
         ),
+        # The businesses of a set of TPL (a supervisor's scope) from the index alone (migration 0015).
+        sa.Index("ix_mentorships_facilitator_business", "facilitator_id", "business_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(sa.ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
-    facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id", ondelete="CASCADE"), index=True)
+    facilitator_id: Mapped[int] = mapped_column(sa.ForeignKey("facilitators.id", ondelete="CASCADE"))
     start_date: Mapped[date]
     end_date: Mapped[date | None]
     end_reason: Mapped[str | None] = mapped_column(sa.String(500))
