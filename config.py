@@ -55,6 +55,14 @@ class Config:
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 10)
     LOGIN_FAILURE_WINDOW = timedelta(minutes=_env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15))
 
+    # Flask-Caching: the home pages' counts (TPL, contracts, alumni, TPL per province) are kept HOME_COUNTS_SECONDS
+    # per scope and shown with the time they were counted. SimpleCache keeps them per worker; CACHE_TYPE=RedisCache
+    # with CACHE_REDIS_URL=redis://127.0.0.1:6379/1 shares them between workers and hosts. 0 counts on every visit.
+    CACHE_TYPE = os.environ.get("CACHE_TYPE", "SimpleCache")
+    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
+    CACHE_KEY_PREFIX = "tpl:"
+    HOME_COUNTS_SECONDS = _env_int("HOME_COUNTS_SECONDS", 300)
+
     # Rate limits (Flask-Limiter, tpl_tracker/ratelimits.py): refused with 429 before any password is hashed.
     # memory:// counts per process; with several gunicorn workers or hosts use redis://127.0.0.1:6379/0.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -154,6 +162,7 @@ class TestingConfig(Config):
     RATELIMIT_PASSWORD_RESET = "100000 per minute"
     RATELIMIT_PASSWORD_RESET_PER_ACCOUNT = "100000 per minute"
     RATELIMIT_STORAGE_URI = "memory://"
+    HOME_COUNTS_SECONDS = 0  # counted on every visit (tests/unit/test_dashboard.py keeps them)
     # Cheaper Argon2id parameters keep the suite fast; production keeps the defaults.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024  # KiB: about 0.4 ms a verification, the suite signs in thousands of times

@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, ProductionConfig
 
-from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
+from .extensions import babel, bootstrap, cache, csrf, db, login_manager, migrate
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
@@ -75,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     ratelimits.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     bootstrap.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to open this page.")

@@ -2,6 +2,7 @@
 
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -25,6 +26,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
+cache = Cache()  # the home pages' counts (services/dashboard.py)
 
 # Rate limits, counted in RATELIMIT_STORAGE_URI; the limits themselves are in tpl_tracker/ratelimits.py.
 limiter = Limiter(key_func=get_remote_address)

@@ -32,23 +32,21 @@ def home():
         return render_template(
             "main/home_facilitator.html", facilitator=facilitator, contract=contract, today=today, home=home
         )
-    counts = dashboard.programme_counts(current_user, today)
+    figures, counted_at = dashboard.home_figures(current_user, today)
+    counted = {"counts": figures["counts"], "counted_at": counted_at}
     if current_user.has_role(Role.SUPERVISOR):
         return render_template(
             "main/home_supervisor.html",
-            counts=counts,
+            **counted,
             ending=dashboard.contracts_ending_soon(current_user, today),
             today=today,
         )
     if current_user.has_role(Role.EVALUATOR):
         return render_template(
-            "main/home_evaluator.html",
-            counts=counts,
-            provinces=dashboard.by_province(current_user),
-            wub=dashboard.latest_wub(),
+            "main/home_evaluator.html", **counted, provinces=figures["provinces"], wub=dashboard.latest_wub()
         )
     return render_template(
-        "main/home_admin.html", counts=counts, users=dashboard.user_counts(), entries=dashboard.recent_audit()
+        "main/home_admin.html", **counted, users=dashboard.user_counts(), entries=dashboard.recent_audit()
     )
 
 

@@ -1,12 +1,41 @@
 """Figures for the home page of each role (read-only)."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
-from ..extensions import db
-from ..models import AuditEntry, Contract, Facilitator, User
+from ..extensions import cache, db
+from ..models import AuditEntry, Contract, Facilitator, Role, User, utcnow
 from .policy import facilitator_scope
+
+
+def _scope_key(user: User) -> str:
+    """Who sees the same figures: every evaluator (or admin) nationally, or one supervisor with their regions."""
+    if user.has_role(Role.ADMIN, Role.EVALUATOR):
+        return f"national:{user.role}"
+    return f"user{user.id}:{','.join(user.region_codes)}"
+
+
+def home_figures(user: User, today: date) -> tuple[dict, datetime]:
+    """The home page's counts of the user's scope (and TPL per province for evaluators) with the time they were
+    counted, kept HOME_COUNTS_SECONDS: they read every TPL and contract of the scope (README, "Performance")."""
+
+    def count() -> dict:
+        figures = {"counts": programme_counts(user, today)}
+        if user.has_role(Role.EVALUATOR):
+            figures["provinces"] = by_province(user)
+        return figures
+
+    seconds = current_app.config["HOME_COUNTS_SECONDS"]
+    if seconds <= 0:
+        return count(), utcnow()
+    key = f"home:{_scope_key(user)}:{today.isoformat()}"
+    kept = cache.get(key)
+    if kept is None:
+        kept = (count(), utcnow())
+        cache.set(key, kept, timeout=seconds)
+    return kept
 
 
 def programme_counts(user: User, today: date) -> dict[str, int]:
