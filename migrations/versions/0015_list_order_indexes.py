@@ -5,7 +5,9 @@ Both lists sort by an expression (the date of a permit's current status; unverif
 index on it every page sorted all permits or surveys in scope (40 ms at 50,000 permits). The expressions are the
 ones `PermitFacilitation.status_on` and `SURVEY_QUEUE_ORDER` write, constants included: SQLite and PostgreSQL only
 use an index on an expression for a query that spells it alike. The mentorships' index on the TPL alone becomes one
-on the TPL and the business, so that the businesses of a supervisor's TPL are read from the index alone.
+on the TPL and the business, so that the businesses of a supervisor's TPL are read from the index alone. The
+contracts get an index by effective end (the expression of `Contract.effective_end`), so that the contracts running
+on a date are read from a range holding the current ones, not every contract since 2007.
 
 Revision ID: 0015
 Revises: 0014
@@ -30,6 +32,11 @@ SURVEY_PENDING_FIRST = "CASE WHEN verification = 'unverified' THEN 0 ELSE 1 END"
 
 
 def upgrade():
+    op.create_index(
+        "ix_contracts_current",
+        "contracts",
+        [sa.text("coalesce(terminated_on, end_date)"), "start_date", "facilitator_id"],
+    )
     op.create_index("ix_mentorships_facilitator_business", "mentorships", ["facilitator_id", "business_id"])
     op.drop_index("ix_mentorships_facilitator_id", table_name="mentorships")
     op.create_index("ix_permits_status_on", "permits", [sa.text(f"({PERMIT_STATUS_ON})"), "id"])
@@ -39,6 +46,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_contracts_current", table_name="contracts")
     op.create_index("ix_mentorships_facilitator_id", "mentorships", ["facilitator_id"])
     op.drop_index("ix_mentorships_facilitator_business", table_name="mentorships")
     op.drop_index("ix_outcome_surveys_queue", table_name="outcome_surveys")

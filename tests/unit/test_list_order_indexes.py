@@ -8,6 +8,7 @@ from lokal import wilayah
 from tpl_tracker.models import Business, Facilitator
 from tpl_tracker.services import outcomes, permits
 from tpl_tracker.services.policy import in_regions
+from tpl_tracker.services.supervision import roster_query
 
 from ..factories import FacilitatorFactory, UserFactory
 
@@ -59,3 +60,9 @@ def test_no_region_is_no_row(db):
     FacilitatorFactory(region_code="82.71")
 
     assert db.session.scalars(sa.select(Business.id).where(in_regions(Business.region_code, []))).all() == []
+
+
+def test_the_roster_finds_the_running_contracts_in_their_index(db):
+    plan = plan_of(db, roster_query(UserFactory(role="evaluator")).limit(26))
+
+    assert "ix_contracts_current" in plan, plan

@@ -142,6 +142,10 @@ class Contract(db.Model):
 # A TPL's last contract (docs/metric.md: greatest effective end, then start date, then id) is the first entry of the
 # TPL in this index: the metric job finds it with one index lookup per alumnus (SQLite), or reads every TPL's
 # contracts in this order without sorting them (PostgreSQL).
+# The contracts running on a date are among those ending on or after it: the roster and the home pages read them from
+# this index, whose range holds the programme's current contracts, not its whole history (migration 0015).
+sa.Index("ix_contracts_current", Contract.effective_end, Contract.start_date, Contract.facilitator_id)
+
 sa.Index(
     "ix_contracts_last",
     Contract.facilitator_id,
