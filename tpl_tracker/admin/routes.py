@@ -7,6 +7,7 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from .. import mail
@@ -92,7 +93,8 @@ def _user_data(form: UserForm) -> UserData:
 def users():
     """All accounts: searchable by name or email, filterable by role, paginated."""
     form = UserSearchForm(request.args)
-    query = sa.select(User).order_by(User.full_name, User.id)
+    # Each account shows its regions: loaded for the whole page at once, not one statement per supervisor.
+    query = sa.select(User).options(selectinload(User.scope_regions)).order_by(User.full_name, User.id)
     if form.validate():
         if form.q.data:
             term = f"%{form.q.data.strip().lower()}%"

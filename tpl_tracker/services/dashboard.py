@@ -96,7 +96,8 @@ def by_province(user: User) -> list[tuple[str, int]]:
 
 def recent_audit(limit: int = 10) -> list[AuditEntry]:
     """The latest audit entries (admin home)."""
-    return list(db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+    query = sa.select(AuditEntry).options(sa.orm.selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
 
 
 def user_counts() -> dict[str, int]:

@@ -422,7 +422,8 @@ def facilitator_query(
     """
     from .policy import facilitator_scope, in_regions
 
-    query = sa.select(Facilitator).where(facilitator_scope(user))
+    # The list shows each TPL's supervisor: loaded for the whole page at once, not one statement per TPL.
+    query = sa.select(Facilitator).where(facilitator_scope(user)).options(sa.orm.selectinload(Facilitator.supervisor))
     if q:
         term = f"%{q.strip().lower()}%"
         query = query.where(
