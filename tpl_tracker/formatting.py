@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import has_request_context
+from flask import g, has_request_context
 from flask_babel import format_date, format_decimal, format_percent
 from flask_login import current_user
 from lokal import format_rupiah, parse_phone, partial_mask
@@ -27,9 +27,15 @@ def stamp(value: datetime | None) -> str:
 
 
 def reader_zone() -> ZoneInfo:
-    """The signed-in reader's time zone (cheap: their profile is loaded once per request, ZoneInfo caches its
-    zones); the programme's outside a request."""
-    return user_zone(current_user) if has_request_context() else programme_zone()
+    """The signed-in reader's time zone, found once per request (a page may show hundreds of times); the programme's
+    outside a request."""
+    if not has_request_context():
+        return programme_zone()
+    reader = current_user.get_id() if current_user.is_authenticated else None
+    kept = g.get("reader_zone")
+    if kept is None or kept[0] != reader:
+        kept = g.reader_zone = (reader, user_zone(current_user))
+    return kept[1]
 
 
 def rupiah(value: int | None) -> str:
