@@ -322,7 +322,7 @@ def test_a_business_not_found_by_the_duplicate_check_cannot_be_requested(app, cl
 # --- list -------------------------------------------------------------------------------------
 
 
-def test_list_search_and_filters(client, login_as, work, db):
+def test_list_search_and_filters(app, client, login_as, work, db):
     business = work["business"]
     business.nib = "8271000000001"
     business.products = "Sagu lempeng"
@@ -346,6 +346,7 @@ def test_list_search_and_filters(client, login_as, work, db):
         return {name for name in ("Sagu Lestari", "Meubel Jati", "Sagu Lestari2") if f">{name}" in text}
 
     assert names() == {"Sagu Lestari", "Meubel Jati"}  # supervisor of province 82 only
+    assert _message(app, "%(total)d records", total=2) in _page(client.get("/ikm/"))  # read beside the rows
     assert names(q="lempeng") == {"Sagu Lestari"}
     assert names(q="8271000000001") == {"Sagu Lestari"}
     assert names(q="udin") == {"Meubel Jati"}

@@ -11,7 +11,7 @@ from ..dates import programme_today
 from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import Activity, Business, PermitFacilitation, Role
-from ..pagination import paginate
+from ..pagination import paginate, with_total
 from ..security import roles_required
 from ..services import ServiceError, policy, regions
 from ..services import assessments as assessment_service
@@ -55,7 +55,10 @@ def index():
         division=form.division.data if valid else None,
         permit_type=form.permit_type.data if valid else None,
     )
-    page = paginate(query)
+    # A TPL's or a supervisor's businesses are gathered whole to be sorted by name, so their number comes with the
+    # page; nationally a page is read in name order from the index, and counting would read every business.
+    scoped = not current_user.has_role(Role.ADMIN, Role.EVALUATOR)
+    page = paginate(with_total(query) if scoped else query)
     is_tpl = current_user.has_role(Role.FACILITATOR)
     return render_template(
         "businesses/index.html",
