@@ -70,6 +70,7 @@ def test_roster_filters(app, client, login_as, work, db):
     login_as("evaluator")
     page = _page(client.get("/supervisi/?region=73"))
     assert work["tpl2"].full_name in page and work["tpl"].full_name not in page
+    assert _message(app, "%(total)d records", total=1) in page
     work["month"].status = "submitted"
     db.session.commit()
     page = _page(client.get("/supervisi/?flag=month_late"))

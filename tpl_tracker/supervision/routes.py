@@ -53,8 +53,9 @@ def roster():
         include_all=bool(form.all.data),
         today=today,
     )
-    # A flag filter computes the figures of every TPL kept: their number comes with the page, not in a count of its own.
-    page = paginate(with_total(query) if flag else query)
+    # The TPL under contract (and those a flag keeps) are gathered whole before they are sorted by name: their number
+    # comes with the page, not in a count of its own. With every TPL the page is read in name order from the index.
+    page = paginate(with_total(query) if flag or not form.all.data else query)
     return render_template(
         "supervision/roster.html", form=form, page=page, rows=roster_rows(page.items, today), today=today
     )
