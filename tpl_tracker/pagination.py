@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import abort, current_app, request
+from sqlalchemy.sql import operators
 
 from .extensions import db
 
@@ -139,6 +140,8 @@ def _decode(cursor: str, keys: list) -> tuple:
                 typed.append(date.fromisoformat(value))
             elif python_type is datetime and isinstance(value, str):
                 typed.append(datetime.fromisoformat(value))
+            elif python_type is str and isinstance(value, str) and len(value) <= 500:
+                typed.append(value)
             else:
                 raise ValueError
         return tuple(typed)
@@ -170,22 +173,50 @@ class KeysetPage:
         return self.prev_cursor is not None
 
 
+def _directions(keys: list) -> list[tuple]:
+    """(column, descending) for each sort key: `column.asc()` or `column.desc()`, a bare column descending."""
+    directions = []
+    for key in keys:
+        modifier = getattr(key, "modifier", None)
+        if modifier in (operators.asc_op, operators.desc_op):
+            directions.append((key.element, modifier is operators.desc_op))
+        else:
+            directions.append((key, True))
+    return directions
+
+
+def _beyond(directions: list[tuple], values: tuple, towards_end: bool):
+    """SQL condition: the row comes after `values` in the list's order (`towards_end`), or before them."""
+    if len({descending for _column, descending in directions}) == 1:  # one direction: a row value comparison
+        columns = sa.tuple_(*[column for column, _descending in directions])
+        return columns < sa.tuple_(*values) if directions[0][1] == towards_end else columns > sa.tuple_(*values)
+    conditions = []
+    for i, (column, descending) in enumerate(directions):
+        further = column < values[i] if descending == towards_end else column > values[i]
+        conditions.append(sa.and_(*[directions[j][0] == values[j] for j in range(i)], further))
+    return sa.or_(*conditions)
+
+
 def _keyset_rows(query, keys: list, per_page: int, after: str | None, before: str | None) -> tuple[list, bool, bool]:
     """The rows of the page after or before a cursor (the first page without), and whether rows follow and
     precede them."""
+    directions = _directions(keys)
+    columns = [column for column, _descending in directions]
     if before:
-        newer = query.order_by(None).where(sa.tuple_(*keys) > sa.tuple_(*_decode(before, keys)))
-        rows = list(_rows(newer.order_by(*[key.asc() for key in keys]).limit(per_page + 1)))
+        earlier = query.order_by(None).where(_beyond(directions, _decode(before, columns), towards_end=False))
+        reverse = [column.asc() if descending else column.desc() for column, descending in directions]
+        rows = list(_rows(earlier.order_by(*reverse).limit(per_page + 1)))
         return list(reversed(rows[:per_page])), True, len(rows) > per_page
     if after:
-        query = query.where(sa.tuple_(*keys) < sa.tuple_(*_decode(after, keys)))
+        query = query.where(_beyond(directions, _decode(after, columns), towards_end=True))
     rows = list(_rows(query.limit(per_page + 1)))
     return rows[:per_page], len(rows) > per_page, bool(after)
 
 
-def paginate_by_key(query, keys: list, per_page: int | None = None) -> KeysetPage:
-    """The page of a select ordered by `keys` (columns, all descending, the last one unique) that follows
-    `?after=` or precedes `?before=` a cursor; the first page without either, or when nothing precedes it."""
+def paginate_by_key(query, keys: list, per_page: int | None = None, values_of=None) -> KeysetPage:
+    """The page of a select ordered by `keys` (columns, descending unless written `column.asc()`, the last one
+    unique) that follows `?after=` or precedes `?before=` a cursor; the first page without either, or when nothing
+    precedes it. `values_of(row)` gives a row's sort key when a key is not an attribute of the row."""
     per_page = per_page or current_app.config["PER_PAGE"]
     after, before = request.args.get("after"), request.args.get("before")
     items, has_next, has_prev = _keyset_rows(query, keys, per_page, after, before)
@@ -193,9 +224,10 @@ def paginate_by_key(query, keys: list, per_page: int | None = None) -> KeysetPag
         items, has_next, has_prev = _keyset_rows(query, keys, per_page, None, None)
     exact = _wants_total()
     total = _count(query, None if exact else COUNT_CAP + 1)
+    columns = [column for column, _descending in _directions(keys)]
 
     def cursor(row) -> str:
-        return _encode(tuple(getattr(row, key.key) for key in keys))
+        return _encode(values_of(row) if values_of else tuple(getattr(row, column.key) for column in columns))
 
     return KeysetPage(
         items=items,

@@ -131,6 +131,36 @@ def test_keyset_pages_order_rows_with_equal_dates_by_id(app, db, work):
     assert seen == expected
 
 
+def test_keyset_pages_in_mixed_directions_walk_every_row_once_both_ways(app, db, work):
+    """The monthly report list: newest month first, then by name (ascending, names shared), then id."""
+    from tpl_tracker.models import MonthlyReport
+    from tpl_tracker.services.reviews import REPORT_ORDER, report_query, report_sort_key
+
+    from ..factories import FacilitatorFactory, UserFactory
+
+    people = [FacilitatorFactory(full_name=name) for name in ("Ani", "Budi", "Budi", "Citra", "Dewi")]
+    db.session.add_all(MonthlyReport(facilitator=f, period=on(month, 1)) for f in people for month in (1, 2, 3))
+    db.session.flush()
+    query = report_query(UserFactory(role="admin"))
+    expected = [r.id for r in db.session.scalars(query)]
+
+    def walk(url: str, forwards: bool) -> tuple[list, object]:
+        seen = []
+        while True:
+            with app.test_request_context(url):
+                page = pagination.paginate_by_key(query, REPORT_ORDER, per_page=4, values_of=report_sort_key)
+            seen = seen + [r.id for r in page.items] if forwards else [r.id for r in page.items] + seen
+            if not (page.has_next if forwards else page.has_prev):
+                return seen, page
+            url = f"/?after={page.next_cursor}" if forwards else f"/?before={page.prev_cursor}"
+
+    forwards, last = walk("/", True)
+    backwards, first = walk(f"/?before={last.prev_cursor}", False)
+
+    assert len(expected) >= 15 and forwards == expected
+    assert backwards == expected[: len(expected) - len(last.items)] and first.is_first
+
+
 @pytest.mark.parametrize("cursor", ["abc", "W10", "WyJ4Il0", "WzEsMl0", "W3RydWVd", "WzFlMzBd", "%00"])
 def test_a_cursor_that_is_not_one_of_ours_is_not_found(app, entries, cursor):
     with app.test_request_context(f"/?after={cursor}"), pytest.raises(NotFound):

@@ -11,7 +11,7 @@ from ..dates import programme_today
 from ..extensions import db
 from ..forms import show_rule_problems, show_service_error
 from ..models import Facilitator, Role
-from ..pagination import paginate
+from ..pagination import paginate, paginate_by_key
 from ..security import roles_required
 from ..services import ServiceError, audit
 from ..services import reviews as service
@@ -124,7 +124,8 @@ def index():
         province=form.province.data or None if valid else None,
         facilitator_id=facilitator.id if facilitator else None,
     )
-    page = paginate(query)
+    # Hundreds of thousands of months nationally: paged by the sort key (a cursor), never by a deep OFFSET.
+    page = paginate_by_key(query, service.REPORT_ORDER, values_of=service.report_sort_key)
     counts = service.month_counts((r.facilitator_id, r.period) for r in page.items)
     return render_template("reviews/index.html", form=form, page=page, counts=counts, facilitator=facilitator)
 

@@ -302,6 +302,15 @@ def review_queue(user: User):
     )
 
 
+# The order of the monthly report list: newest month first, then the TPL's name (a cursor holds these three values).
+REPORT_ORDER = [MonthlyReport.period.desc(), Facilitator.full_name.asc(), MonthlyReport.id.asc()]
+
+
+def report_sort_key(report: MonthlyReport) -> tuple:
+    """A report's place in REPORT_ORDER."""
+    return (report.period, report.facilitator.full_name, report.id)
+
+
 def report_query(
     user: User,
     status: str | None = None,
@@ -315,7 +324,7 @@ def report_query(
         .join(Facilitator, MonthlyReport.facilitator_id == Facilitator.id)
         .options(joinedload(MonthlyReport.facilitator), joinedload(MonthlyReport.reviewer))
         .where(facilitator_scope(user))
-        .order_by(MonthlyReport.period.desc(), Facilitator.full_name, MonthlyReport.id)
+        .order_by(*REPORT_ORDER)
     )
     if status:
         query = query.where(MonthlyReport.status == status)
