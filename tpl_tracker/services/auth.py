@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import User, new_session_token
@@ -16,10 +17,12 @@ MAX_TYPED_PASSWORD = 256  # a longer current password is refused before anything
 
 
 def load_user_by_token(token: str) -> User | None:
-    """Flask-Login user loader: the session token identifies a live session."""
+    """Flask-Login user loader: the session token identifies a live session (with a supervisor's regions, which
+    every page of theirs asks for, in the same statement)."""
     if not token:
         return None
-    return db.session.scalar(sa.select(User).where(User.session_token == token, User.is_enabled.is_(True)))
+    query = sa.select(User).options(joinedload(User.scope_regions))
+    return db.session.scalars(query.where(User.session_token == token, User.is_enabled.is_(True))).unique().first()
 
 
 def _now() -> datetime:
