@@ -33,6 +33,10 @@ CSV_COLUMNS = [
 TOTAL_KEY = "all"
 # The as-of date in the statements, which are built once (SQLAlchemy then reuses their compiled form).
 AS_OF = sa.bindparam("as_of", type_=sa.Date)
+FLAGS = ("tracked", "wub", "wub_active", "wub_unverified")
+# PostgreSQL's GROUPING(angkatan, province, exit_year, polytechnic) of each grouping's rows (a bit set per key left
+# out, the first key's the highest), as the grouping's position in GROUP_BYS.
+GROUPING_BITS = {0b1111: 0, 0b0111: 1, 0b1011: 2, 0b1101: 3, 0b1110: 4}
 Z_95 = 1.959964
 DAYS_PER_MONTH = 30.4375
 
@@ -230,20 +234,20 @@ def _facts(dialect: str):
 
 @functools.cache
 def _grouped():
-    """PostgreSQL: one statement that groups the facts in SQL, by GROUPING SETS: each group's counts (its key in its
-    grouping's column, the other keys NULL; all NULL for the total), then one row per wub alumnus with all four
-    keys and the days of the median. Rows: (angkatan, province, exit_year, polytechnic, alumni, tracked, wub,
-    wub_active, wub_unverified, days_to_business)."""
-    facts = _facts("postgresql").cte("facts")
+    """PostgreSQL: one statement that groups the facts in SQL, in one pass by GROUPING SETS (the facts are read
+    once, never stored). A row per group: its GROUPING() bits (GROUPING_BITS), the four keys (the grouped one set),
+    its counts, and the days to business of its wub alumni, for the median: (grouping, angkatan, province,
+    exit_year, polytechnic, alumni, tracked, wub, wub_active, wub_unverified, days)."""
+    facts = _facts("postgresql").subquery("facts")
     keys = [facts.c[group_by] for group_by in GROUP_BYS[1:]]
-    flags = [facts.c[name] for name in ("tracked", "wub", "wub_active", "wub_unverified")]
-    counts = sa.select(
-        *keys, sa.func.count(), *[sa.func.sum(flag) for flag in flags], sa.cast(sa.null(), sa.Integer)
+    flags = [facts.c[name] for name in FLAGS]
+    return sa.select(
+        sa.func.grouping(*keys),
+        *keys,
+        sa.func.count(),
+        *[sa.func.sum(flag) for flag in flags],
+        sa.func.array_agg(facts.c.days_to_business).filter(facts.c.wub == 1),
     ).group_by(sa.func.grouping_sets(sa.text("()"), *[sa.tuple_(key) for key in keys]))
-    businesses = sa.select(*keys, *[sa.cast(sa.null(), sa.BigInteger)] * 5, facts.c.days_to_business).where(
-        facts.c.wub == 1
-    )
-    return sa.union_all(counts, businesses)
 
 
 def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
@@ -267,16 +271,16 @@ def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
 
 def _tallies_in_sql(as_of: date) -> tuple[dict, dict]:
     """PostgreSQL: the counts and the months to business of every group, grouped by the database."""
-    counts, months = {}, defaultdict(list)
-    for *keys, alumni, tracked, wub, active, unverified, days in db.session.execute(_grouped(), {"as_of": as_of}):
-        if days is None:
-            if not alumni:  # the total of no alumni: no group
-                continue
-            grouping = next((index for index, key in enumerate(keys, start=1) if key is not None), 0)
-            key = TOTAL_KEY if grouping == 0 else keys[grouping - 1]
-            counts[GROUP_BYS[grouping], str(key)] = (alumni, tracked, wub, active, unverified)
-        else:
-            _add_months(months, keys, days)
+    counts, months = {}, {}
+    for grouping, *keys, alumni, tracked, wub, active, unverified, days in db.session.execute(
+        _grouped(), {"as_of": as_of}
+    ):
+        if not alumni:  # the total of no alumni: no group
+            continue
+        index = GROUPING_BITS[grouping]
+        group = GROUP_BYS[index], TOTAL_KEY if index == 0 else str(keys[index - 1])
+        counts[group] = (alumni, tracked, wub, active, unverified)
+        months[group] = [day / DAYS_PER_MONTH for day in days or ()]
     return counts, months
 
 
@@ -287,7 +291,6 @@ def _add_months(months: dict, keys, days: int) -> None:
         months[group_by, str(key)].append(month)
 
 
-FLAGS = ("tracked", "wub", "wub_active", "wub_unverified")
 # The four flags packed in one number (bit i: FLAGS[i]), as the increments of (alumni, *FLAGS).
 UNPACKED = [(1, *(packed >> bit & 1 for bit in range(len(FLAGS)))) for packed in range(1 << len(FLAGS))]
 
