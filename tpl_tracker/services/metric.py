@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
 import sqlalchemy as sa
 
@@ -284,15 +285,11 @@ def _tallies_in_sql(as_of: date) -> tuple[dict, dict]:
     return counts, months
 
 
-def _add_months(months: dict, keys, days: int) -> None:
-    month = days / DAYS_PER_MONTH
-    months[GROUP_BYS[0], TOTAL_KEY].append(month)
-    for group_by, key in zip(GROUP_BYS[1:], keys, strict=True):
-        months[group_by, str(key)].append(month)
-
-
 # The four flags packed in one number (bit i: FLAGS[i]), as the increments of (alumni, *FLAGS).
 UNPACKED = [(1, *(packed >> bit & 1 for bit in range(len(FLAGS)))) for packed in range(1 << len(FLAGS))]
+# SQLite packs each alumnus's angkatan, exit year and flags in one number: (angkatan * YEARS + exit year) * FLAG_VALUES
+# + flags (both are years of four digits).
+YEARS, FLAG_VALUES = 10_000, 1 << len(FLAGS)
 
 
 @contextmanager
@@ -312,16 +309,18 @@ def _collector_paused():
 
 @functools.cache
 def _packed_facts():
-    """SQLite: the facts as (angkatan, province, exit_year, polytechnic, the four flags as bits, days_to_business)."""
+    """SQLite: the facts as (angkatan, exit year and flags packed in one number, province, polytechnic, flags,
+    days_to_business)."""
     facts = _facts("sqlite").subquery("facts")
-    packed = sum((facts.c[name] * (1 << bit) for bit, name in enumerate(FLAGS)), sa.literal(0))
-    return sa.select(*[facts.c[group_by] for group_by in GROUP_BYS[1:]], packed, facts.c.days_to_business)
+    flags = sum((facts.c[name] * (1 << bit) for bit, name in enumerate(FLAGS[1:], start=1)), facts.c[FLAGS[0]])
+    exit_year = sa.cast(facts.c.exit_year, sa.Integer)
+    packed = (facts.c.angkatan * YEARS + exit_year) * FLAG_VALUES + flags
+    return sa.select(packed, facts.c.province, facts.c.polytechnic, flags, facts.c.days_to_business)
 
 
 def _tallies_in_python(as_of: date) -> tuple[dict, dict]:
     """SQLite: the counts and the months to business of every group, from the facts fetched as compact tuples
-    (sorting them once per grouping in SQLite costs more than fetching them): the four keys, the four flags packed
-    in one number, the days to business."""
+    (sorting them once per grouping in SQLite costs more than fetching them)."""
     with _collector_paused(), db.session.connection().execute(_packed_facts(), {"as_of": as_of}) as result:
         # The driver's plain tuples: its columns need no conversion, and a Row object per alumnus costs more than
         # the counting. They are gone again when the collector resumes.
@@ -329,21 +328,37 @@ def _tallies_in_python(as_of: date) -> tuple[dict, dict]:
 
 
 def _tally(rows) -> tuple[dict, dict]:
+    """The counts and months of every group from the SQLite facts. The alumni with the same packed number (a few
+    hundred values), and with the same province or polytechnic and flags, are counted at once (Counter counts in
+    C), then added up per key."""
     counts, months = {}, defaultdict(list)
-    if not rows:
-        return counts, months
-    *keys, flags, _days = zip(*rows, strict=True)
-    # The alumni of one key with the same flags are counted at once (Counter counts in C), then added up per key.
-    same_flags = [{(TOTAL_KEY, packed): n for packed, n in Counter(flags).items()}]
-    same_flags += [Counter(zip(column, flags, strict=True)) for column in keys]
-    for group_by, same in zip(GROUP_BYS, same_flags, strict=True):
-        for (key, packed), n in same.items():
-            tally = counts.setdefault((group_by, str(key)), [0, 0, 0, 0, 0])
-            for index, flag in enumerate(UNPACKED[packed]):
-                tally[index] += flag * n
-    for row in [row for row in rows if row[5] is not None]:
-        _add_months(months, row[:4], row[5])
+
+    def add(group_by: str, key, flags: int, n: int) -> None:
+        tally = counts.setdefault((group_by, str(key)), [0, 0, 0, 0, 0])
+        for index, flag in enumerate(UNPACKED[flags]):
+            tally[index] += flag * n
+
+    for packed, n in Counter(map(itemgetter(0), rows)).items():
+        angkatan, exit_year, flags = _unpack(packed)
+        add("total", TOTAL_KEY, flags, n)
+        add("angkatan", angkatan, flags, n)
+        add("exit_year", exit_year, flags, n)
+    for group_by, column in (("province", 1), ("polytechnic", 2)):
+        for (key, flags), n in Counter(map(itemgetter(column, 3), rows)).items():
+            add(group_by, key, flags, n)
+    for packed, province, polytechnic, _flags, days in rows:
+        if days is not None:
+            angkatan, exit_year, _flags = _unpack(packed)
+            month = days / DAYS_PER_MONTH
+            for group in zip(GROUP_BYS, (TOTAL_KEY, angkatan, province, exit_year, polytechnic), strict=True):
+                months[group[0], str(group[1])].append(month)
     return counts, months
+
+
+def _unpack(packed: int) -> tuple[int, int, int]:
+    years, flags = divmod(packed, FLAG_VALUES)
+    angkatan, exit_year = divmod(years, YEARS)
+    return angkatan, exit_year, flags
 
 
 def _compute(as_of: date, group_bys: tuple[str, ...]) -> list[Figures]:
