@@ -192,31 +192,24 @@ def _facts(dialect: str):
         _date(sa.func.min(sa.case((qualifying, survey.founded_date))), "first_founded"),
         sa.func.max(_flag(sa.and_(wirausaha, survey.verification == Verification.UNVERIFIED))).label("unverified"),
     )
+    # Each alumnus joined to their counted surveys and grouped by TPL, in one pass in the order of the TPL: SQLite walks
+    # the TPL in order, PostgreSQL merges the alumni (in that order) with the surveys (in the order of an index). The
+    # keys come from the alumnus's one row: SQLite takes them as they are (a bare column of the group), PostgreSQL
+    # wants them aggregated (min() of the one value).
+    one = (lambda column: column) if dialect == "sqlite" else sa.func.min
     keys = (
-        alumni.c.angkatan,
-        sa.func.substr(alumni.c.placement_code, 1, 2).label("province"),
-        _year(alumni.c.exit_date, dialect).label("exit_year"),
-        alumni.c.polytechnic,
+        one(alumni.c.angkatan).label("angkatan"),
+        sa.func.substr(one(alumni.c.placement_code), 1, 2).label("province"),
+        _year(one(alumni.c.exit_date), dialect).label("exit_year"),
+        one(alumni.c.polytechnic).label("polytechnic"),
     )
-    if dialect == "postgresql":
-        # Each alumnus's counted surveys aggregated in a LATERAL subquery: one range of the unique
-        # (facilitator_id, survey_date) index per alumnus, as the lower bound's EXISTS does, and no hash table.
-        surveys = sa.select(*aggregates).where(counted).lateral("surveys")
-        per_alumnus = (
-            sa.select(*keys, alumni.c.exit_date, *surveys.c)
-            .select_from(alumni)
-            .join(surveys, sa.true())
-            .subquery("per_alumnus")
-        )
-    else:
-        # One pass in the order of the TPL (no sort): SQLite takes the keys from the TPL's one alumni row.
-        per_alumnus = (
-            sa.select(*keys, alumni.c.exit_date, *aggregates)
-            .select_from(alumni)
-            .outerjoin(survey, counted)
-            .group_by(alumni.c.facilitator_id)
-            .subquery("per_alumnus")
-        )
+    per_alumnus = (
+        sa.select(*keys, _date(one(alumni.c.exit_date), "exit_date"), *aggregates)
+        .select_from(alumni)
+        .outerjoin(survey, counted)
+        .group_by(alumni.c.facilitator_id)
+        .subquery("per_alumnus")
+    )
     tpl = per_alumnus.c
     is_wub = tpl.first_founded.is_not(None)
     return sa.select(
