@@ -323,29 +323,28 @@ def _tallies_in_python(as_of: date) -> tuple[dict, dict]:
 
 def _tally(rows) -> tuple[dict, dict]:
     """The counts and months of every group from the SQLite facts. The alumni with the same packed number (a few
-    hundred values), and with the same province or polytechnic and flags, are counted at once (Counter counts in
-    C), then added up per key."""
-    counts, months = {}, defaultdict(list)
-
-    def add(group_by: str, key, flags: int, n: int) -> None:
-        tally = counts.setdefault((group_by, str(key)), [0, 0, 0, 0, 0])
-        for index, flag in enumerate(UNPACKED[flags]):
-            tally[index] += flag * n
-
+    hundred values), and with the same province, polytechnic and flags (a few thousand), are counted at once
+    (Counter counts in C), then added up per key and flags, and the flags unpacked once per key and flags."""
+    same: Counter = Counter()  # (group_by, key, flags) -> alumni
     for packed, n in Counter(map(itemgetter(0), rows)).items():
         angkatan, exit_year, flags = _unpack(packed)
-        add("total", TOTAL_KEY, flags, n)
-        add("angkatan", angkatan, flags, n)
-        add("exit_year", exit_year, flags, n)
-    for group_by, column in (("province", 1), ("polytechnic", 2)):
-        for (key, flags), n in Counter(map(itemgetter(column, 3), rows)).items():
-            add(group_by, key, flags, n)
-    for packed, province, polytechnic, _flags, days in rows:
-        if days is not None:
-            angkatan, exit_year, _flags = _unpack(packed)
-            month = days / DAYS_PER_MONTH
-            for group in zip(GROUP_BYS, (TOTAL_KEY, angkatan, province, exit_year, polytechnic), strict=True):
-                months[group[0], str(group[1])].append(month)
+        same["total", TOTAL_KEY, flags] += n
+        same["angkatan", str(angkatan), flags] += n
+        same["exit_year", str(exit_year), flags] += n
+    for (province, polytechnic, flags), n in Counter(map(itemgetter(1, 2, 3), rows)).items():
+        same["province", province, flags] += n
+        same["polytechnic", polytechnic, flags] += n
+    counts = {}
+    for (group_by, key, flags), n in same.items():
+        tally = counts.setdefault((group_by, key), [0, 0, 0, 0, 0])
+        for index, flag in enumerate(UNPACKED[flags]):
+            tally[index] += flag * n
+    months = defaultdict(list)
+    for packed, province, polytechnic, _flags, days in [row for row in rows if row[4] is not None]:
+        angkatan, exit_year, _flags = _unpack(packed)
+        month = days / DAYS_PER_MONTH
+        for group_by, key in zip(GROUP_BYS, (TOTAL_KEY, angkatan, province, exit_year, polytechnic), strict=True):
+            months[group_by, str(key)].append(month)
     return counts, months
 
 
