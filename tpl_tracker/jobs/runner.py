@@ -185,12 +185,18 @@ class Lease:
 
     def acquire(self) -> bool:
         """Take the lease if it is free or lapsed (uncommitted: the caller commits it with the run)."""
-        if db.session.get(JobLock, self.name) is None:
-            try:
-                with db.session.begin_nested():
-                    db.session.add(JobLock(job_name=self.name))
-            except sa.exc.IntegrityError:
-                pass  # another process created it first
+        if self._take():
+            return True
+        if db.session.get(JobLock, self.name) is not None:
+            return False  # another process holds it
+        try:
+            with db.session.begin_nested():
+                db.session.add(JobLock(job_name=self.name))
+        except sa.exc.IntegrityError:
+            pass  # another process created it first
+        return self._take()
+
+    def _take(self) -> bool:
         now = database_now(db.session.connection())
         result = db.session.execute(
             sa.update(JobLock)
