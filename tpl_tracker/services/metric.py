@@ -154,10 +154,10 @@ def _days_between(start, end, dialect: str):
 
 def _year(day, dialect: str):
     """The year of a date, in SQL: on SQLite the first four characters of the stored text (parsing every date with
-    strftime costs more)."""
+    strftime costs more); on PostgreSQL date_part(), a float (EXTRACT gives a numeric, slower to make an integer)."""
     if dialect == "sqlite":
         return sa.func.substr(day, 1, 4)
-    return sa.cast(sa.extract("year", day), sa.Integer)
+    return sa.cast(sa.func.date_part("year", day), sa.Integer)
 
 
 def _facts(dialect: str):
