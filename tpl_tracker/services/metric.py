@@ -306,7 +306,7 @@ def _packed_facts():
     """SQLite: the facts as (angkatan, exit year and flags packed in one number, province, polytechnic, flags,
     days_to_business)."""
     facts = _facts("sqlite").subquery("facts")
-    flags = sum((facts.c[name] * (1 << bit) for bit, name in enumerate(FLAGS[1:], start=1)), facts.c[FLAGS[0]])
+    flags = sum((facts.c[name] * (1 << bit) for bit, name in enumerate(FLAGS)), sa.literal(0))
     exit_year = sa.cast(facts.c.exit_year, sa.Integer)
     packed = (facts.c.angkatan * YEARS + exit_year) * FLAG_VALUES + flags
     return sa.select(packed, facts.c.province, facts.c.polytechnic, flags, facts.c.days_to_business)
@@ -325,15 +325,16 @@ def _tally(rows) -> tuple[dict, dict]:
     """The counts and months of every group from the SQLite facts. The alumni with the same packed number (a few
     hundred values), and with the same province, polytechnic and flags (a few thousand), are counted at once
     (Counter counts in C), then added up per key and flags, and the flags unpacked once per key and flags."""
+    total, by_angkatan, by_province, by_exit_year, by_polytechnic = GROUP_BYS
     same: Counter = Counter()  # (group_by, key, flags) -> alumni
     for packed, n in Counter(map(itemgetter(0), rows)).items():
         angkatan, exit_year, flags = _unpack(packed)
-        same["total", TOTAL_KEY, flags] += n
-        same["angkatan", str(angkatan), flags] += n
-        same["exit_year", str(exit_year), flags] += n
+        same[total, TOTAL_KEY, flags] += n
+        same[by_angkatan, str(angkatan), flags] += n
+        same[by_exit_year, str(exit_year), flags] += n
     for (province, polytechnic, flags), n in Counter(map(itemgetter(1, 2, 3), rows)).items():
-        same["province", province, flags] += n
-        same["polytechnic", polytechnic, flags] += n
+        same[by_province, province, flags] += n
+        same[by_polytechnic, polytechnic, flags] += n
     counts = {}
     for (group_by, key, flags), n in same.items():
         tally = counts.setdefault((group_by, key), [0, 0, 0, 0, 0])
