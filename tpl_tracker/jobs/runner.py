@@ -302,7 +302,10 @@ class _Renewer:
                     self._changed.wait(min(self._next.values()) - now if self._next else None)
                     continue
             for lease in due:
-                lease.beat()
+                try:
+                    lease.beat()
+                except Exception:  # one lease's failure must not stop the renewal of the others
+                    log.exception("Job %s: lease not renewed", lease.name)
 
 
 _renewer = _Renewer()
