@@ -117,6 +117,27 @@ def test_an_expired_lease_of_a_crashed_process_is_taken_over(db, fake_job, sqlit
     assert run_job("fake").outcome == "success"
 
 
+@pytest.mark.real_commits
+def test_a_lease_is_renewed_until_released(db, sqlite_only, caplog):
+    """A beat of the renewing thread extends a held lease; one that comes after the release leaves the lock free
+    and logs nothing."""
+    lease = job_lock("fake", "here:1:abc")
+    assert lease.acquire()
+    db.session.execute(sa.update(JobLock).values(locked_until=database_now(db.session.connection())))  # lapsing
+    db.session.commit()
+    lease.start_heartbeat()
+    lease.beat()  # as the renewing thread does every third of the lease
+    db.session.expire_all()
+    renewed = db.session.get(JobLock, "fake").locked_until
+    assert renewed > database_now(db.session.connection()) + timedelta(seconds=lease.seconds / 2)
+    db.session.commit()
+    lease.release()
+    lease.beat()  # a renewal that comes after the release
+    db.session.expire_all()
+    assert db.session.get(JobLock, "fake").holder is None
+    assert "lost its lease" not in caplog.text
+
+
 def test_a_scheduled_slot_runs_once(db, fake_job):
     """A second scheduler firing the same slot finds it taken and records nothing."""
     calls, _ = fake_job

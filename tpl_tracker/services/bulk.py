@@ -141,6 +141,14 @@ def _driver_insert(cursor, dialect: str, table: sa.Table, names: list[str], valu
     return list(range(first, last + 1))
 
 
+def insert_rows(table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows that give every column but the primary key, unaudited (derived records: the WUB snapshot), in
+    one driver call."""
+    if rows:
+        db.session.flush()  # the driver call bypasses the session: what it holds goes first
+        _copy_in(table, rows, with_ids=False)
+
+
 def _by_columns(batch: list[dict[str, Any]]) -> dict[tuple[str, ...], list[int]]:
     """The positions of the batch's rows grouped by the columns they give (one INSERT needs the same columns)."""
     groups: dict[tuple[str, ...], list[int]] = {}

@@ -8,12 +8,14 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
 import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Contract, Facilitator, MetricSnapshot, OutcomeSurvey, utcnow
 from ..models.codes import SurveyStatus, Verification
+from . import bulk
 
 GROUP_BYS = ("total", "angkatan", "province", "exit_year", "polytechnic")
 CSV_COLUMNS = [
@@ -33,6 +35,10 @@ CSV_COLUMNS = [
 TOTAL_KEY = "all"
 # The as-of date in the statements, which are built once (SQLAlchemy then reuses their compiled form).
 AS_OF = sa.bindparam("as_of", type_=sa.Date)
+FLAGS = ("tracked", "wub", "wub_active", "wub_unverified")
+# PostgreSQL's GROUPING(angkatan, province, exit_year, polytechnic) of each grouping's rows (a bit set per key left
+# out, the first key's the highest), as the grouping's position in GROUP_BYS.
+GROUPING_BITS = {0b1111: 0, 0b0111: 1, 0b1011: 2, 0b1101: 3, 0b1110: 4}
 Z_95 = 1.959964
 DAYS_PER_MONTH = 30.4375
 
@@ -148,10 +154,10 @@ def _days_between(start, end, dialect: str):
 
 def _year(day, dialect: str):
     """The year of a date, in SQL: on SQLite the first four characters of the stored text (parsing every date with
-    strftime costs more)."""
+    strftime costs more); on PostgreSQL date_part(), a float (EXTRACT gives a numeric, slower to make an integer)."""
     if dialect == "sqlite":
         return sa.func.substr(day, 1, 4)
-    return sa.cast(sa.extract("year", day), sa.Integer)
+    return sa.cast(sa.func.date_part("year", day), sa.Integer)
 
 
 def _facts(dialect: str):
@@ -186,31 +192,24 @@ def _facts(dialect: str):
         _date(sa.func.min(sa.case((qualifying, survey.founded_date))), "first_founded"),
         sa.func.max(_flag(sa.and_(wirausaha, survey.verification == Verification.UNVERIFIED))).label("unverified"),
     )
+    # Each alumnus joined to their counted surveys and grouped by TPL, in one pass in the order of the TPL: SQLite walks
+    # the TPL in order, PostgreSQL merges the alumni (in that order) with the surveys (in the order of an index). The
+    # keys come from the alumnus's one row: SQLite takes them as they are (a bare column of the group), PostgreSQL
+    # wants them aggregated (min() of the one value).
+    one = (lambda column: column) if dialect == "sqlite" else sa.func.min
     keys = (
-        alumni.c.angkatan,
-        sa.func.substr(alumni.c.placement_code, 1, 2).label("province"),
-        _year(alumni.c.exit_date, dialect).label("exit_year"),
-        alumni.c.polytechnic,
+        one(alumni.c.angkatan).label("angkatan"),
+        sa.func.substr(one(alumni.c.placement_code), 1, 2).label("province"),
+        _year(one(alumni.c.exit_date), dialect).label("exit_year"),
+        one(alumni.c.polytechnic).label("polytechnic"),
     )
-    if dialect == "postgresql":
-        # Each alumnus's counted surveys aggregated in a LATERAL subquery: one range of the unique
-        # (facilitator_id, survey_date) index per alumnus, as the lower bound's EXISTS does, and no hash table.
-        surveys = sa.select(*aggregates).where(counted).lateral("surveys")
-        per_alumnus = (
-            sa.select(*keys, alumni.c.exit_date, *surveys.c)
-            .select_from(alumni)
-            .join(surveys, sa.true())
-            .subquery("per_alumnus")
-        )
-    else:
-        # One pass in the order of the TPL (no sort): SQLite takes the keys from the TPL's one alumni row.
-        per_alumnus = (
-            sa.select(*keys, alumni.c.exit_date, *aggregates)
-            .select_from(alumni)
-            .outerjoin(survey, counted)
-            .group_by(alumni.c.facilitator_id)
-            .subquery("per_alumnus")
-        )
+    per_alumnus = (
+        sa.select(*keys, _date(one(alumni.c.exit_date), "exit_date"), *aggregates)
+        .select_from(alumni)
+        .outerjoin(survey, counted)
+        .group_by(alumni.c.facilitator_id)
+        .subquery("per_alumnus")
+    )
     tpl = per_alumnus.c
     is_wub = tpl.first_founded.is_not(None)
     return sa.select(
@@ -230,20 +229,20 @@ def _facts(dialect: str):
 
 @functools.cache
 def _grouped():
-    """PostgreSQL: one statement that groups the facts in SQL, by GROUPING SETS: each group's counts (its key in its
-    grouping's column, the other keys NULL; all NULL for the total), then one row per wub alumnus with all four
-    keys and the days of the median. Rows: (angkatan, province, exit_year, polytechnic, alumni, tracked, wub,
-    wub_active, wub_unverified, days_to_business)."""
-    facts = _facts("postgresql").cte("facts")
+    """PostgreSQL: one statement that groups the facts in SQL, in one pass by GROUPING SETS (the facts are read
+    once, never stored). A row per group: its GROUPING() bits (GROUPING_BITS), the four keys (the grouped one set),
+    its counts, and the days to business of its wub alumni, for the median: (grouping, angkatan, province,
+    exit_year, polytechnic, alumni, tracked, wub, wub_active, wub_unverified, days)."""
+    facts = _facts("postgresql").subquery("facts")
     keys = [facts.c[group_by] for group_by in GROUP_BYS[1:]]
-    flags = [facts.c[name] for name in ("tracked", "wub", "wub_active", "wub_unverified")]
-    counts = sa.select(
-        *keys, sa.func.count(), *[sa.func.sum(flag) for flag in flags], sa.cast(sa.null(), sa.Integer)
+    flags = [facts.c[name] for name in FLAGS]
+    return sa.select(
+        sa.func.grouping(*keys),
+        *keys,
+        sa.func.count(),
+        *[sa.func.sum(flag) for flag in flags],
+        sa.func.array_agg(facts.c.days_to_business).filter(facts.c.wub == 1),
     ).group_by(sa.func.grouping_sets(sa.text("()"), *[sa.tuple_(key) for key in keys]))
-    businesses = sa.select(*keys, *[sa.cast(sa.null(), sa.BigInteger)] * 5, facts.c.days_to_business).where(
-        facts.c.wub == 1
-    )
-    return sa.union_all(counts, businesses)
 
 
 def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
@@ -267,29 +266,24 @@ def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
 
 def _tallies_in_sql(as_of: date) -> tuple[dict, dict]:
     """PostgreSQL: the counts and the months to business of every group, grouped by the database."""
-    counts, months = {}, defaultdict(list)
-    for *keys, alumni, tracked, wub, active, unverified, days in db.session.execute(_grouped(), {"as_of": as_of}):
-        if days is None:
-            if not alumni:  # the total of no alumni: no group
-                continue
-            grouping = next((index for index, key in enumerate(keys, start=1) if key is not None), 0)
-            key = TOTAL_KEY if grouping == 0 else keys[grouping - 1]
-            counts[GROUP_BYS[grouping], str(key)] = (alumni, tracked, wub, active, unverified)
-        else:
-            _add_months(months, keys, days)
+    counts, months = {}, {}
+    for grouping, *keys, alumni, tracked, wub, active, unverified, days in db.session.execute(
+        _grouped(), {"as_of": as_of}
+    ):
+        if not alumni:  # the total of no alumni: no group
+            continue
+        index = GROUPING_BITS[grouping]
+        group = GROUP_BYS[index], TOTAL_KEY if index == 0 else str(keys[index - 1])
+        counts[group] = (alumni, tracked, wub, active, unverified)
+        months[group] = [day / DAYS_PER_MONTH for day in days or ()]
     return counts, months
 
 
-def _add_months(months: dict, keys, days: int) -> None:
-    month = days / DAYS_PER_MONTH
-    months[GROUP_BYS[0], TOTAL_KEY].append(month)
-    for group_by, key in zip(GROUP_BYS[1:], keys, strict=True):
-        months[group_by, str(key)].append(month)
-
-
-FLAGS = ("tracked", "wub", "wub_active", "wub_unverified")
 # The four flags packed in one number (bit i: FLAGS[i]), as the increments of (alumni, *FLAGS).
 UNPACKED = [(1, *(packed >> bit & 1 for bit in range(len(FLAGS)))) for packed in range(1 << len(FLAGS))]
+# SQLite packs each alumnus's angkatan, exit year and flags in one number: (angkatan * YEARS + exit year) * FLAG_VALUES
+# + flags (both are years of four digits).
+YEARS, FLAG_VALUES = 10_000, 1 << len(FLAGS)
 
 
 @contextmanager
@@ -309,16 +303,18 @@ def _collector_paused():
 
 @functools.cache
 def _packed_facts():
-    """SQLite: the facts as (angkatan, province, exit_year, polytechnic, the four flags as bits, days_to_business)."""
+    """SQLite: the facts as (angkatan, exit year and flags packed in one number, province, polytechnic, flags,
+    days_to_business)."""
     facts = _facts("sqlite").subquery("facts")
-    packed = sum((facts.c[name] * (1 << bit) for bit, name in enumerate(FLAGS)), sa.literal(0))
-    return sa.select(*[facts.c[group_by] for group_by in GROUP_BYS[1:]], packed, facts.c.days_to_business)
+    flags = sum((facts.c[name] * (1 << bit) for bit, name in enumerate(FLAGS)), sa.literal(0))
+    exit_year = sa.cast(facts.c.exit_year, sa.Integer)
+    packed = (facts.c.angkatan * YEARS + exit_year) * FLAG_VALUES + flags
+    return sa.select(packed, facts.c.province, facts.c.polytechnic, flags, facts.c.days_to_business)
 
 
 def _tallies_in_python(as_of: date) -> tuple[dict, dict]:
     """SQLite: the counts and the months to business of every group, from the facts fetched as compact tuples
-    (sorting them once per grouping in SQLite costs more than fetching them): the four keys, the four flags packed
-    in one number, the days to business."""
+    (sorting them once per grouping in SQLite costs more than fetching them)."""
     with _collector_paused(), db.session.connection().execute(_packed_facts(), {"as_of": as_of}) as result:
         # The driver's plain tuples: its columns need no conversion, and a Row object per alumnus costs more than
         # the counting. They are gone again when the collector resumes.
@@ -326,21 +322,37 @@ def _tallies_in_python(as_of: date) -> tuple[dict, dict]:
 
 
 def _tally(rows) -> tuple[dict, dict]:
-    counts, months = {}, defaultdict(list)
-    if not rows:
-        return counts, months
-    *keys, flags, _days = zip(*rows, strict=True)
-    # The alumni of one key with the same flags are counted at once (Counter counts in C), then added up per key.
-    same_flags = [{(TOTAL_KEY, packed): n for packed, n in Counter(flags).items()}]
-    same_flags += [Counter(zip(column, flags, strict=True)) for column in keys]
-    for group_by, same in zip(GROUP_BYS, same_flags, strict=True):
-        for (key, packed), n in same.items():
-            tally = counts.setdefault((group_by, str(key)), [0, 0, 0, 0, 0])
-            for index, flag in enumerate(UNPACKED[packed]):
-                tally[index] += flag * n
-    for row in [row for row in rows if row[5] is not None]:
-        _add_months(months, row[:4], row[5])
+    """The counts and months of every group from the SQLite facts. The alumni with the same packed number (a few
+    hundred values), and with the same province, polytechnic and flags (a few thousand), are counted at once
+    (Counter counts in C), then added up per key and flags, and the flags unpacked once per key and flags."""
+    total, by_angkatan, by_province, by_exit_year, by_polytechnic = GROUP_BYS
+    same: Counter = Counter()  # (group_by, key, flags) -> alumni
+    for packed, n in Counter(map(itemgetter(0), rows)).items():
+        angkatan, exit_year, flags = _unpack(packed)
+        same[total, TOTAL_KEY, flags] += n
+        same[by_angkatan, str(angkatan), flags] += n
+        same[by_exit_year, str(exit_year), flags] += n
+    for (province, polytechnic, flags), n in Counter(map(itemgetter(1, 2, 3), rows)).items():
+        same[by_province, province, flags] += n
+        same[by_polytechnic, polytechnic, flags] += n
+    counts = {}
+    for (group_by, key, flags), n in same.items():
+        tally = counts.setdefault((group_by, key), [0, 0, 0, 0, 0])
+        for index, flag in enumerate(UNPACKED[flags]):
+            tally[index] += flag * n
+    months = defaultdict(list)
+    for packed, province, polytechnic, _flags, days in [row for row in rows if row[4] is not None]:
+        angkatan, exit_year, _flags = _unpack(packed)
+        month = days / DAYS_PER_MONTH
+        for group_by, key in zip(GROUP_BYS, (TOTAL_KEY, angkatan, province, exit_year, polytechnic), strict=True):
+            months[group_by, str(key)].append(month)
     return counts, months
+
+
+def _unpack(packed: int) -> tuple[int, int, int]:
+    years, flags = divmod(packed, FLAG_VALUES)
+    angkatan, exit_year = divmod(years, YEARS)
+    return angkatan, exit_year, flags
 
 
 def _compute(as_of: date, group_bys: tuple[str, ...]) -> list[Figures]:
@@ -376,10 +388,9 @@ def store_snapshot(as_of: date) -> int:
     figures = compute_all(as_of)
     computed_at = utcnow()
     db.session.execute(sa.delete(MetricSnapshot).where(MetricSnapshot.as_of == as_of))
-    # One executemany of plain rows: ORM objects (and their identity map) would cost more than the computation.
-    rows = [_snapshot_row(as_of, row, computed_at) for row in figures]
-    if rows:
-        db.session.execute(sa.insert(MetricSnapshot.__table__), rows)
+    # Plain rows in one driver call (COPY on PostgreSQL): ORM objects, or SQLAlchemy's executemany, would cost a
+    # good part of the computation at 10,000 TPL.
+    bulk.insert_rows(MetricSnapshot.__table__, [_snapshot_row(as_of, row, computed_at) for row in figures])
     return len(figures)
 
 
