@@ -7,7 +7,8 @@ ones `PermitFacilitation.status_on` and `SURVEY_QUEUE_ORDER` write, constants in
 use an index on an expression for a query that spells it alike. The mentorships' index on the TPL alone becomes one
 on the TPL and the business, so that the businesses of a supervisor's TPL are read from the index alone. The
 contracts get an index by effective end (the expression of `Contract.effective_end`), so that the contracts running
-on a date are read from a range holding the current ones, not every contract since 2007.
+on a date are read from a range holding the current ones, not every contract since 2007. The job runs still
+`running` get a partial index, so that marking interrupted runs does not read every finished run.
 
 Revision ID: 0015
 Revises: 0014
@@ -33,6 +34,13 @@ SURVEY_PENDING_FIRST = "CASE WHEN verification = 'unverified' THEN 0 ELSE 1 END"
 
 def upgrade():
     op.create_index(
+        "ix_job_runs_running",
+        "job_runs",
+        ["job_name"],
+        postgresql_where=sa.text("outcome = 'running'"),
+        sqlite_where=sa.text("outcome = 'running'"),
+    )
+    op.create_index(
         "ix_contracts_current",
         "contracts",
         [sa.text("coalesce(terminated_on, end_date)"), "start_date", "facilitator_id"],
@@ -46,6 +54,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_job_runs_running", table_name="job_runs")
     op.drop_index("ix_contracts_current", table_name="contracts")
     op.create_index("ix_mentorships_facilitator_id", "mentorships", ["facilitator_id"])
     op.drop_index("ix_mentorships_facilitator_business", table_name="mentorships")

@@ -50,6 +50,14 @@ class JobRun(db.Model):
     __table_args__ = (
         JobOutcome.check_constraint("outcome"),
         sa.Index("uq_job_runs_slot", "job_name", "scheduled_for", unique=True),
+        # The runs still `running` (a handful), which every run and the scheduler's start look for: not the years
+        # of finished runs (migration 0015).
+        sa.Index(
+            "ix_job_runs_running",
+            "job_name",
+            postgresql_where=sa.text("outcome = 'running'"),
+            sqlite_where=sa.text("outcome = 'running'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
