@@ -29,6 +29,7 @@ from ..models import (
     Mentorship,
     MonthlyReport,
     PermitFacilitation,
+    Role,
     Target,
     User,
 )
@@ -196,6 +197,12 @@ def _under_contract(start: date, end: date):
     return Facilitator.id.in_(running)
 
 
+def gathers_whole(user: User, flag: str | None, include_all: bool) -> bool:
+    """Whether the roster gathers its TPL whole before sorting them by name (a flag filter; a supervisor's TPL
+    under contract), so that their number can come with the page (`pagination.with_total`)."""
+    return bool(flag) or (not include_all and not user.has_role(Role.ADMIN, Role.EVALUATOR))
+
+
 def roster_query(
     user: User,
     q: str | None = None,
@@ -225,9 +232,10 @@ def roster_query(
         flagged = _joined(sa.select(Facilitator.id).where(Facilitator.id.in_(sa.select(kept.c.id))), figures)
         flagged = flagged.where(raised).cte("roster_flagged").prefix_with("MATERIALIZED")
         query = sa.select(Facilitator).where(Facilitator.id.in_(sa.select(flagged.c.id)))
-    elif not include_all:
-        # The TPL under contract, found first and then sorted by name: read in name order instead, PostgreSQL walked
-        # the TPL of every year since 2007 to fill a page.
+    elif gathers_whole(user, flag, include_all):
+        # A supervisor's TPL under contract, found first and then sorted by name: read in name order instead,
+        # PostgreSQL walked the province's TPL of every year since 2007 to fill a page. Nationally the name order
+        # fills a page sooner (about one TPL in twelve is under contract).
         kept = query.with_only_columns(Facilitator.id).cte("roster_kept").prefix_with("MATERIALIZED")
         query = sa.select(Facilitator).where(Facilitator.id.in_(sa.select(kept.c.id)))
     return query.options(selectinload(Facilitator.contracts)).order_by(Facilitator.full_name, Facilitator.id)

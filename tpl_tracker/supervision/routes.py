@@ -20,6 +20,7 @@ from ..services.supervision import (
     TargetData,
     check_handover,
     check_target,
+    gathers_whole,
     hand_over,
     handover_candidates_query,
     handover_due,
@@ -53,9 +54,8 @@ def roster():
         include_all=bool(form.all.data),
         today=today,
     )
-    # The TPL under contract (and those a flag keeps) are gathered whole before they are sorted by name: their number
-    # comes with the page, not in a count of its own. With every TPL the page is read in name order from the index.
-    page = paginate(with_total(query) if flag or not form.all.data else query)
+    # TPL gathered whole before they are sorted by name: their number comes with the page, not in a count of its own.
+    page = paginate(with_total(query) if gathers_whole(current_user, flag, bool(form.all.data)) else query)
     return render_template(
         "supervision/roster.html", form=form, page=page, rows=roster_rows(page.items, today), today=today
     )
