@@ -506,7 +506,7 @@ def _scan_part(archive: zipfile.ZipFile, name: str, limits: Limits, elements: in
 
 def _open(source, limits: Limits):
     """The workbook, opened read-only; ServiceError when the content is not an xlsx workbook or is too large."""
-    from openpyxl import load_workbook
+    from .xlsx import load_read_only
 
     handle = source
     if isinstance(source, (str, os.PathLike)):
@@ -517,7 +517,7 @@ def _open(source, limits: Limits):
         _check_archive(handle, limits)
         # Shared strings and styles are read whole (their size was checked), worksheets row by row; the XML parser
         # (expat) refuses entity expansion bombs and never fetches external entities.
-        return load_workbook(handle, read_only=True, data_only=True, keep_links=False), handle
+        return load_read_only(handle), handle
     except Exception as error:  # openpyxl raises zipfile, KeyError, XML and its own errors for foreign files
         if handle is not source:
             handle.close()
@@ -538,9 +538,7 @@ class _Workbook:
     def _header(self, name: str):
         """The sheet's title, its remaining rows and the position of each known column (None: an empty sheet)."""
         try:
-            worksheet = self.workbook[self.titles[name]]
-            if hasattr(worksheet, "reset_dimensions"):
-                worksheet.reset_dimensions()  # some writers store a wrong size; read every cell
+            worksheet = self.workbook[self.titles[name]]  # read to its last cell, whatever size it declares
             rows = _unreadable_as_damaged(worksheet.iter_rows(values_only=True))
         except ServiceError:
             raise
