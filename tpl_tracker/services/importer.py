@@ -474,12 +474,13 @@ def _scan_part(archive: zipfile.ZipFile, name: str, limits: Limits, elements: in
     one it reads). Returns the elements counted so far.
     """
     children = [0]
+    most_children, most_elements = max(limits.cells, PACKAGE_ELEMENTS), 3 * limits.cells + PACKAGE_ELEMENTS
 
-    def start(_name, _attributes) -> None:
+    def start(_name, _attributes) -> None:  # called for every element: as little work as can be
         nonlocal elements
         elements += 1
         children[-1] += 1
-        if children[-1] > max(limits.cells, PACKAGE_ELEMENTS) or elements > 3 * limits.cells + PACKAGE_ELEMENTS:
+        if children[-1] > most_children or elements > most_elements:
             raise _too_many_cells(limits)
         children.append(0)
 
@@ -1006,6 +1007,7 @@ class _Importer:
         # Per TPL, the periods of the sheet's contracts: (start, effective end, number, placement, id, row), a
         # TPL's only one without a list around it (most TPL have one contract per sheet).
         planned: dict[str, tuple | list[tuple]] = {}
+        dates: dict[date, date] = {}  # one object per date for all the periods (contracts share their dates)
         for chunk in _chunked(rows):
             niks = {_nik_of(cells.get("nik")) for _number, cells in chunk}
             self._load_tpl(nik for nik in niks if nik not in self.file_niks)
@@ -1044,7 +1046,8 @@ class _Importer:
                 plan.changed = existing is None or not self._unchanged(existing, values)
                 period = ContractPeriod.planned(values, getattr(existing, "id", None))
                 placement = sys.intern(period.placement_code)  # one string per region for all the placements
-                entry = (period.start, period.end, period.number, placement, period.contract_id, number)
+                start, end = dates.setdefault(period.start, period.start), dates.setdefault(period.end, period.end)
+                entry = (start, end, period.number, placement, period.contract_id, number)
                 earlier = planned.get(nik)
                 if earlier is None:
                     planned[nik] = entry
@@ -1053,6 +1056,7 @@ class _Importer:
                 else:
                     planned[nik] = [earlier, entry]
                 self._keep(name, plan)
+        seen.clear()  # the contract numbers are checked: their table's memory is given back before placements grow
         self._check_overlaps(name, planned)
         self._plan_placements(planned)
 
