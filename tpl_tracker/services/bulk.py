@@ -81,16 +81,20 @@ def _complete(defaults: dict[str, Any], batch: list[dict[str, Any]]) -> list[dic
     """Each row of the batch with every column but the primary key, a missing one given its default (a callable
     one called for each row, as an INSERT does: a session token differs from row to row), and a code list member
     as its stored value (the driver's own adapters would not all agree on it)."""
-    constants = {key: default for key, default in defaults.items() if not callable(default)}
+    constants = {key: _plain(default) for key, default in defaults.items() if not callable(default)}
     computed = [(key, default) for key, default in defaults.items() if callable(default)]
     complete = []
     for row in batch:
-        values = constants | {key: default(None) for key, default in computed if key not in row} | row
-        for key, value in values.items():
+        own = {key: default(None) for key, default in computed if key not in row} | row
+        for key, value in own.items():
             if isinstance(value, enum.Enum):
-                values[key] = value.value
-        complete.append(values)
+                own[key] = value.value
+        complete.append(constants | own)
     return complete
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _copy_in(table: sa.Table, rows: list[dict[str, Any]], with_ids: bool) -> list[int]:
