@@ -128,7 +128,7 @@ def test_rows_left_out_of_the_file_count_as_well(app, db, admin, monkeypatch):
 
 
 def test_a_row_of_millions_of_cells_is_refused_before_openpyxl_gathers_it(app, db, admin):
-    """openpyxl keeps the cells of a row until the row ends (and all of them while it looks for the sheet's size)."""
+    """openpyxl keeps the cells of a row until the row ends."""
     rows = '<row r="1">' + "<c/>" * 2_000_001 + "</row>"
     # Stored, not deflated: the compression ratio would refuse it first (a cleverer file can avoid that).
     _refused(app, db, admin, sheet_part(rows, zipfile.ZIP_STORED), TOO_MANY_CELLS, max=2_000_000)
