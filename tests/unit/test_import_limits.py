@@ -6,7 +6,7 @@ import zipfile
 import pytest
 import sqlalchemy as sa
 
-from tpl_tracker.services.importer import import_workbook, template_workbook
+from tpl_tracker.services.importer import SHEETS, count_rows, import_workbook, template_workbook
 
 from ..conftest import refused_use_case, ui_message
 from ..factories import UserFactory
@@ -128,7 +128,7 @@ def test_rows_left_out_of_the_file_count_as_well(app, db, admin, monkeypatch):
 
 
 def test_a_row_of_millions_of_cells_is_refused_before_openpyxl_gathers_it(app, db, admin):
-    """openpyxl keeps the cells of a row until the row ends (and all of them while it looks for the sheet's size)."""
+    """openpyxl keeps the cells of a row until the row ends."""
     rows = '<row r="1">' + "<c/>" * 2_000_001 + "</row>"
     # Stored, not deflated: the compression ratio would refuse it first (a cleverer file can avoid that).
     _refused(app, db, admin, sheet_part(rows, zipfile.ZIP_STORED), TOO_MANY_CELLS, max=2_000_000)
@@ -177,3 +177,23 @@ def test_a_zip_with_another_compression_is_refused(app, db, admin):
 def test_a_workbook_within_the_limits_still_imports(db, admin):
     result = import_workbook(io.BytesIO(template_workbook()), actor=admin)
     assert result.ok and result.created == {"facilitators": 1, "supervisors": 1, "contracts": 1, "outcomes": 1}
+
+
+def test_a_sheet_is_read_to_its_last_cell_whatever_size_it_declares(app, db, admin):
+    """Some writers declare a wrong size (`<dimension>`): every row and every cell is read all the same."""
+
+    def cell(ref: str, text: str) -> str:
+        return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+    columns = zip("ABCDEFGH", SHEETS["facilitators"], strict=True)
+    header = "".join(cell(f"{letter}1", column) for letter, column in columns)
+    rows = f'<row r="1">{header}</row>' + "".join(
+        f'<row r="{n}">{cell(f"A{n}", "x")}{cell(f"H{n}", "y")}</row>' for n in (2, 3, 7)
+    )
+    xml = SHEET_XML.format(rows).replace("<sheetData>", '<dimension ref="A1:B2"/><sheetData>').encode()
+    data = with_part("xl/worksheets/sheet1.xml", lambda part: part.write(xml))
+    assert count_rows(io.BytesIO(data)) == 3 + 3  # the three rows above, and the other sheets' example rows
+    result = import_workbook(io.BytesIO(data), actor=admin, dry_run=True)
+    facilitator_errors = [error for error in result.errors if error.sheet == "facilitators"]
+    assert {error.row for error in facilitator_errors} == {2, 3, 7}
+    assert not any(error.row == 1 for error in facilitator_errors)  # every column of the header was found

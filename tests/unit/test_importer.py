@@ -813,3 +813,19 @@ def test_a_workbook_without_any_known_sheet_is_an_error(db, tmp_path):
 
     assert len(result.errors) == 1 and result.errors[0].sheet == ""
     assert result.created == {}
+
+
+def test_the_cycle_collector_runs_less_often_during_an_import_and_as_before_after(db, monkeypatch):
+    import gc
+
+    seen = []
+    monkeypatch.setattr(importer._Importer, "check", lambda self: seen.append(gc.get_threshold()[0]))
+    before = gc.get_threshold()
+    with importer._fewer_collections():  # an import running in another thread of the process
+        import_workbook(io.BytesIO(template_workbook()), dry_run=True)
+        assert gc.get_threshold()[0] == importer.GC_YOUNG_THRESHOLD  # still raised for the other import
+    assert seen == [importer.GC_YOUNG_THRESHOLD]
+    assert gc.get_threshold() == before
+    with pytest.raises(ServiceError):
+        import_workbook(io.BytesIO(b"not a workbook"))
+    assert gc.get_threshold() == before

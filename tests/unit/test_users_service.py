@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 
 from tpl_tracker.models import AuditEntry, Facilitator, SupervisorRegion, User
 from tpl_tracker.services import ServiceError
@@ -12,6 +13,7 @@ from tpl_tracker.services.policy import facilitator_scope
 from tpl_tracker.services.users import (
     UserData,
     create_user,
+    normalize_email,
     reset_password,
     set_enabled,
     update_user,
@@ -284,3 +286,29 @@ def test_facilitator_sees_only_own_profile(db, world):
 def test_evaluator_and_admin_see_all(db, world, name):
     extra = FacilitatorFactory(region_code=None)
     assert _visible(db, world[name]) == {world["tpl"].id, world["tpl2"].id, extra.id}
+
+
+def _by_email_validator(email: str) -> str | None:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+def test_normalize_email_answers_as_email_validator_does(app):
+    """Addresses of a domain seen before are put together without the full check: never another answer."""
+    locals_ = ["siti", "Siti.Aminah", "a+b", "x_y-z", "o'neil", "a..b", ".a", "a.", "sîti", '"a b"', "", "a" * 64]
+    locals_ += ["a" * 65, "postmaster", "a b", "<a>", "a@b"]
+    domains = ["example.id", "Example.ID", "gmail.com", "xn--bcher-kva.de", "bücher.de", "localhost", "a.test"]
+    domains += ["example", "example.id.", "-a.id", "a_b.id", "[127.0.0.1]", "", "e.123", "a" * 63 + ".id"]
+    domains += [("b" * 60 + ".") * 3 + "id", ("b" * 60 + ".") * 4 + "id", "exa mple.id", "example.id>"]
+    for _round in range(2):  # the second time, every domain is known
+        for local in locals_:
+            for domain in domains:
+                for email in (f"{local}@{domain}", f" {local}@{domain} "):
+                    expected = _by_email_validator(email)
+                    if expected is None:
+                        with pytest.raises(ServiceError):
+                            normalize_email(email)
+                    else:
+                        assert normalize_email(email) == expected, email

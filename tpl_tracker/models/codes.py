@@ -6,6 +6,7 @@ labels on the pages all come from it (tests/unit/test_codes.py compares the enum
 """
 
 import enum
+import functools
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -31,7 +32,7 @@ class CodeEnum(enum.StrEnum):
     @classmethod
     def values(cls) -> list[str]:
         """The stored values, in declaration order."""
-        return [member.value for member in cls]
+        return list(_stored_values(cls))
 
     @classmethod
     def label_of(cls, value: str | None):
@@ -48,6 +49,12 @@ class CodeEnum(enum.StrEnum):
     def check_constraint(cls, column: str) -> sa.CheckConstraint:
         """The CHECK that `column` holds one of the codes; named after the column and tagged with this enum."""
         return sa.CheckConstraint(in_list(column, cls.values()), name=column, info={"codes": cls})
+
+
+@functools.cache
+def _stored_values(codes: type[CodeEnum]) -> tuple[str, ...]:
+    """The stored values of a code list, listed once (the checkers ask for them on every row of an import)."""
+    return tuple(member.value for member in codes)
 
 
 class Role(CodeEnum):

@@ -14,6 +14,7 @@ client_ip: ContextVar[str | None] = ContextVar("client_ip", default=None)
 
 # Columns never copied into the audit trail.
 SECRET_FIELDS = {"password_hash", "session_token"}
+_NOT_JSON = (date, datetime, Decimal)  # the values `_jsonable` writes as text
 
 
 def _jsonable(value: Any) -> Any:
@@ -35,7 +36,11 @@ def snapshot(obj) -> dict[str, Any]:
 
 def snapshot_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """The snapshot of a record given as column values (a row just inserted), as `snapshot` gives it."""
-    return {key: _jsonable(value) for key, value in values.items() if key not in SECRET_FIELDS}
+    return {
+        key: _jsonable(value) if isinstance(value, _NOT_JSON) else value  # the test alone is cheaper than the call
+        for key, value in values.items()
+        if key not in SECRET_FIELDS
+    }
 
 
 def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:

@@ -29,23 +29,33 @@ def batches(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def _entry(action: str, actor, table: str, entity_id, before, after, note: str | None, at) -> dict[str, Any]:
-    return {
+def _write_audit(action: str, actor, note: str | None, at, entries: list[tuple[str, Any, Any, Any]]) -> None:
+    """Insert one audit entry per (table, record id, before, after), all with the same action, actor, note and
+    time: the columns they share are converted for the driver once, not once per entry."""
+    if not entries:
+        return
+    table = AuditEntry.__table__
+    dialect = db.session.connection().dialect
+    shared = {
         "at": at,
         "action": action,
         "actor_id": getattr(actor, "id", None),
-        "entity_type": table,
-        "entity_id": str(entity_id),
-        "before": before,
-        "after": after,
         "note": note[:500] if note else None,
         "ip": audit.client_ip.get(),
     }
+    own = ["entity_type", "entity_id", "before", "after"]
+    convert = {column.key: column.type._cached_bind_processor(dialect) or _same for column in table.columns}
+    constants = [convert[key](value) for key, value in shared.items()]
+    entity_type, before, after = convert["entity_type"], convert["before"], convert["after"]
+    values = [
+        [*constants, entity_type(table_name), str(entity_id), before(old), after(new)]
+        for table_name, entity_id, old, new in entries
+    ]
+    _insert(table, [*shared, *own], values, with_ids=False)
 
 
-def _write_audit(entries: list[dict[str, Any]]) -> None:
-    if entries:
-        _copy_in(AuditEntry.__table__, entries, with_ids=False)
+def _same(value: Any) -> Any:
+    return value
 
 
 def _python_defaults(table: sa.Table) -> dict[str, Any] | None:
@@ -67,28 +77,29 @@ def _python_defaults(table: sa.Table) -> dict[str, Any] | None:
     return defaults
 
 
-def _plain(value: Any) -> Any:
-    """A code list member as its stored value (the driver's own adapters would not all agree on it)."""
-    return value.value if isinstance(value, enum.Enum) else value
-
-
 def _complete(defaults: dict[str, Any], batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each row of the batch with every column but the primary key, a missing one given its default (a callable
-    one called for each row, as an INSERT does: a session token differs from row to row)."""
-    constants = {key: default for key, default in defaults.items() if not callable(default)}
+    one called for each row, as an INSERT does: a session token differs from row to row), and a code list member
+    as its stored value (the driver's own adapters would not all agree on it)."""
+    constants = {key: _plain(default) for key, default in defaults.items() if not callable(default)}
     computed = [(key, default) for key, default in defaults.items() if callable(default)]
     complete = []
     for row in batch:
-        values = constants | {key: default(None) for key, default in computed if key not in row}
-        values.update((key, _plain(value)) for key, value in row.items())
-        complete.append(values)
+        own = {key: default(None) for key, default in computed if key not in row} | row
+        for key, value in own.items():
+            if isinstance(value, enum.Enum):
+                own[key] = value.value
+        complete.append(constants | own)
     return complete
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _copy_in(table: sa.Table, rows: list[dict[str, Any]], with_ids: bool) -> list[int]:
     """Write complete rows (every column but the primary key) in one driver call; their new ids when `with_ids`."""
-    connection = db.session.connection()
-    dialect = connection.dialect
+    dialect = db.session.connection().dialect
     columns = [column for column in table.columns if not column.primary_key and column.key in rows[0]]
     processors = [column.type._cached_bind_processor(dialect) for column in columns]
     converted = [(position, process) for position, process in enumerate(processors) if process is not None]
@@ -99,11 +110,19 @@ def _copy_in(table: sa.Table, rows: list[dict[str, Any]], with_ids: bool) -> lis
         for position, process in converted:
             value[position] = process(value[position])
         values.append(value)
-    names = [column.name for column in columns]
+    return _insert(table, [column.name for column in columns], values, with_ids)
+
+
+def _insert(table: sa.Table, names: list[str], values: list[list], with_ids: bool) -> list[int]:
+    """Insert rows already converted for the driver (values in the order of `names`) with the session's
+    connection; their new ids when `with_ids`. A driver error is raised as SQLAlchemy would (an IntegrityError
+    stays one)."""
+    connection = db.session.connection()
+    dialect = connection.dialect
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         return _driver_insert(cursor, dialect.name, table, names, values, with_ids)
-    except dialect.loaded_dbapi.Error as error:  # raised as SQLAlchemy would (an IntegrityError stays one)
+    except dialect.loaded_dbapi.Error as error:
         statement = f"bulk insert into {table.name}"
         raise sa.exc.DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
     finally:
@@ -185,10 +204,10 @@ def insert_many(
             (key,) = table.primary_key.columns
             ids.extend(new_ids)
             entries = [
-                _entry(action, actor, table.name, new_id, None, _after({key.key: new_id, **values}, extras), note, at)
+                (table.name, new_id, None, _after({key.key: new_id, **values}, extras))
                 for new_id, values in zip(new_ids, complete, strict=True)
             ]
-            _write_audit(entries)
+            _write_audit(action, actor, note, at, entries)
             continue
         created: list = [None] * len(batch)
         for positions in _by_columns(batch).values():
@@ -196,10 +215,8 @@ def insert_many(
             for position, row in zip(positions, returned, strict=True):
                 created[position] = row
         ids.extend(row.id for row in created)
-        entries = [
-            _entry(action, actor, table.name, row.id, None, _after(row._mapping, extras), note, at) for row in created
-        ]
-        _write_audit(entries)
+        entries = [(table.name, row.id, None, _after(row._mapping, extras)) for row in created]
+        _write_audit(action, actor, note, at, entries)
     return ids
 
 
@@ -236,7 +253,7 @@ def update_many(
         for record, before in snapshots:
             old, new = audit.changed(before, state(record))
             if new:
-                entries.append(_entry(action, actor, record.__tablename__, record.id, old, new, note, at))
-        _write_audit(entries)
+                entries.append((record.__tablename__, record.id, old, new))
+        _write_audit(action, actor, note, at, entries)
         changed += len(entries)
     return changed

@@ -7,9 +7,11 @@ or reset link (services/password_links.py).
 
 from collections.abc import Container
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import DOT_ATOM_TEXT, EMAIL_MAX_LENGTH
 from flask import current_app
 from flask_babel import gettext as _
 from lokal import normalize_phone
@@ -38,10 +40,31 @@ class UserData:
 
 def normalize_email(email: str) -> str:
     """Lower-case, syntax-checked email; ServiceError when it is not an address."""
+    email = (email or "").strip()
+    local, _at, domain = email.rpartition("@")
+    # The common address, a plain ASCII local part (email_validator's own first test) at a domain seen before, is
+    # put together from its parts as email_validator would; anything else is checked in full.
+    forms = _domain_forms(domain) if DOT_ATOM_TEXT.match(local) else None
+    if forms is not None:
+        normalized = f"{local}@{forms[0]}"
+        if max(len(email.encode()), len(normalized.encode()), len(local) + 1 + len(forms[1])) <= EMAIL_MAX_LENGTH:
+            return normalized.lower()
     try:
-        return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
+        return validate_email(email, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         raise ServiceError(_("This is not a valid email address."), field="email") from None
+
+
+@lru_cache(maxsize=1024)
+def _domain_forms(domain: str) -> tuple[str, str] | None:
+    """An email domain as email_validator normalizes it and in IDNA ASCII, None when it refuses it: checked once
+    per domain (an import checks thousands of addresses at a few domains). The local part does not change how a
+    domain is judged."""
+    try:
+        checked = validate_email(f"a@{domain}", check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return checked.domain, checked.ascii_domain
 
 
 def normalize_phone_number(phone: str | None) -> str | None:
