@@ -26,6 +26,7 @@ from tpl_tracker.services.supervision import (
     roster_query,
     roster_rows,
     set_target,
+    year_actuals,
 )
 
 from ..clock import YEAR, on
@@ -215,6 +216,31 @@ def test_flag_below_target(db, work):
     )
     db.session.commit()
     assert _row(tpl)["flags"] == []
+
+
+def test_year_actuals_count_this_months_visits_open_mentorships_and_this_years_issued_permits(db, work):
+    tpl = work["tpl"]
+    before = year_actuals(tpl.id, TODAY)
+    _activity(db, tpl, on(4, 2))
+    _activity(db, tpl, on(4, 3), kind="pelatihan")  # not a visit
+    _activity(db, tpl, on(3, 30))  # last month
+    db.session.add_all(
+        [
+            PermitFacilitation(
+                business=work["business"], facilitator=tpl, permit_type=kind, status="issued", issued_on=day
+            )
+            for kind, day in (("sni", on(1, 5)), ("merek", on(12, 20, years=-1)), ("bpom", on(4, 21)))
+        ]
+    )
+    db.session.commit()
+
+    after = year_actuals(tpl.id, TODAY)
+
+    assert after == {
+        "visits": before["visits"] + 1,
+        "businesses": before["businesses"],
+        "permits": before["permits"] + 1,  # not last year's, not tomorrow's
+    }
 
 
 def test_target_of_another_year_does_not_count(db, work):

@@ -270,34 +270,34 @@ def target_of(facilitator_id: int, year: int) -> Target | None:
 
 
 def year_actuals(facilitator_id: int, today: date) -> dict[str, int]:
-    """Visits this month, open mentorships, and permits issued this year up to today."""
+    """Visits this month, open mentorships, and permits issued this year up to today (one statement)."""
     month = month_start(today)
-    visits = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Activity)
-        .where(
-            Activity.facilitator_id == facilitator_id,
-            Activity.type == "kunjungan",
-            Activity.date >= month,
-            Activity.date < next_month(month),
+
+    def count(model, *conditions):
+        return sa.select(sa.func.count()).select_from(model).where(*conditions).scalar_subquery()
+
+    row = db.session.execute(
+        sa.select(
+            count(
+                Activity,
+                Activity.facilitator_id == facilitator_id,
+                Activity.type == "kunjungan",
+                Activity.date >= month,
+                Activity.date < next_month(month),
+            ).label("visits"),
+            count(Mentorship, Mentorship.facilitator_id == facilitator_id, Mentorship.end_date.is_(None)).label(
+                "businesses"
+            ),
+            count(
+                PermitFacilitation,
+                PermitFacilitation.facilitator_id == facilitator_id,
+                PermitFacilitation.status == "issued",
+                PermitFacilitation.issued_on >= date(today.year, 1, 1),
+                PermitFacilitation.issued_on <= today,
+            ).label("permits"),
         )
-    )
-    businesses = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Mentorship)
-        .where(Mentorship.facilitator_id == facilitator_id, Mentorship.end_date.is_(None))
-    )
-    permits = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(PermitFacilitation)
-        .where(
-            PermitFacilitation.facilitator_id == facilitator_id,
-            PermitFacilitation.status == "issued",
-            PermitFacilitation.issued_on >= date(today.year, 1, 1),
-            PermitFacilitation.issued_on <= today,
-        )
-    )
-    return {"visits": visits or 0, "businesses": businesses or 0, "permits": permits or 0}
+    ).one()
+    return {"visits": row.visits or 0, "businesses": row.businesses or 0, "permits": row.permits or 0}
 
 
 def facilitator_work(facilitator: Facilitator, today: date | None = None) -> dict:
