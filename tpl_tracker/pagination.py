@@ -24,8 +24,8 @@ TOTAL = "list_total"  # the column `with_total` adds
 
 def with_total(query):
     """The select with the number of all its rows beside each row (`count(*) OVER ()`), which `paginate` reads
-    instead of counting in a statement of its own: for a list whose filter makes the database compute every row
-    anyway (the roster's flags), so that the total costs nothing more."""
+    instead of counting in a statement of its own: for a list the database gathers whole before sorting it anyway
+    (the roster's flags, a supervisor's TPL or businesses), so that the exact total costs nothing more."""
     return query.add_columns(sa.func.count().over().label(TOTAL))
 
 

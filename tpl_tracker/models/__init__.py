@@ -29,8 +29,7 @@ from .codes import (
     WorkStatus,
 )
 from .facilitator import POLYTECHNICS, Contract, Facilitator
-from .outcome import QUEUE_ORDER as SURVEY_QUEUE_ORDER
-from .outcome import OutcomeSurvey
+from .outcome import SURVEY_QUEUE_ORDER, OutcomeSurvey
 from .region import Region
 from .review import LOCKED_STATUSES, MonthlyReport, MonthlyReportEvent, ReviewComment, Target
 from .system import AuditEntry, ImportRun, JobLock, JobRun, MetricSnapshot, Notification

@@ -49,7 +49,7 @@ class OutcomeSurvey(db.Model):
 
 # The survey list is a verification queue: unverified first, then oldest first (services/outcomes.py). The constants
 # are written out, as in ix_outcome_surveys_queue, so that SQLite and PostgreSQL read a page in the index's order.
-QUEUE_ORDER = (
+SURVEY_QUEUE_ORDER = (
     sa.case(
         (OutcomeSurvey.verification == sa.literal_column("'unverified'"), sa.literal_column("0")),
         else_=sa.literal_column("1"),
@@ -57,4 +57,4 @@ QUEUE_ORDER = (
     OutcomeSurvey.survey_date,
     OutcomeSurvey.id,
 )
-sa.Index("ix_outcome_surveys_queue", *QUEUE_ORDER)
+sa.Index("ix_outcome_surveys_queue", *SURVEY_QUEUE_ORDER)
