@@ -5,10 +5,14 @@ Roster flags (shown on the roster page):
 - month not submitted: today is at least the 6th of the month, the TPL's contract covered (part of) the previous
   month, and that month is neither submitted nor approved;
 - below target: a target is set for this year, the TPL's contract covers (part of) this month, and visits
-  (activities of type kunjungan) this month < visits per month, or open mentorships < businesses, or permits
-  issued this year < permits per year x months completed this year / 12 (rounded down).
+  (activities of type kunjungan) this month < visits per month x days gone in the month / days in the month (rounded
+  down: the whole target on the month's last day), or open mentorships < businesses, or permits issued this year <
+  permits per year x months completed this year / 12 (rounded down).
+
+The roster is computed for a month: the current one ("today" is today) or a past one, whose "today" is its last day.
 """
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -57,6 +61,8 @@ class RosterPeriod:
     previous_end: date
     year_start: date
     months_completed: int
+    days_gone: int  # days of the month up to and including `today`
+    days_in_month: int
 
     @classmethod
     def of(cls, today: date) -> "RosterPeriod":
@@ -71,7 +77,22 @@ class RosterPeriod:
             previous_end=month - timedelta(days=1),
             year_start=date(today.year, 1, 1),
             months_completed=today.month - 1,
+            days_gone=today.day,
+            days_in_month=days_in_month(today),
         )
+
+
+def days_in_month(day: date) -> int:
+    """How many days the month of `day` has."""
+    return calendar.monthrange(day.year, day.month)[1]
+
+
+def roster_today(month: date | None, today: date) -> date:
+    """The "today" a roster of `month` is computed for: today in the current month (or without a month), the last
+    day of a past month. A future month is the caller's to refuse."""
+    if month is None or month_start(month) >= month_start(today):
+        return today
+    return next_month(month_start(month)) - timedelta(days=1)
 
 
 def _contract_overlaps(start: date, end: date):
@@ -111,7 +132,7 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_on
     )
     mentorships = (
         sa.select(Mentorship.facilitator_id.label("fid"), sa.func.count().label("open_count"))
-        .where(Mentorship.end_date.is_(None), only_page(Mentorship.facilitator_id))
+        .where(_mentorship_open_on(p.today), only_page(Mentorship.facilitator_id))
         .group_by(Mentorship.facilitator_id)
         .subquery("men")
     )
@@ -149,12 +170,14 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_on
         )
     else:
         month_late = sa.false()
+    # Whole numbers only, the same on SQLite and PostgreSQL (see expected_visits and expected_permits):
+    # visits < floor(per_month * gone / days)  <=>  days * (visits + 1) <= per_month * gone
     # permits < floor(per_year * completed / 12)  <=>  12 * (permits + 1) <= per_year * completed
     below_target = sa.and_(
         target.id.is_not(None),
         _contract_overlaps(p.month, p.month_end),
         sa.or_(
-            month_visits < target.visits_per_month,
+            p.days_in_month * (month_visits + 1) <= target.visits_per_month * p.days_gone,
             open_count < target.businesses,
             12 * (permits_year + 1) <= target.permits_per_year * p.months_completed,
         ),
@@ -182,6 +205,11 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_on
     }
     flags = {"no_activity": no_activity, "month_late": month_late, "below_target": below_target}
     return {"joins": joins, "columns": columns, "flags": flags}
+
+
+def _mentorship_open_on(day: date):
+    """SQL condition: the mentorship runs on `day` (started on or before it, not ended by then)."""
+    return sa.and_(Mentorship.start_date <= day, sa.or_(Mentorship.end_date.is_(None), Mentorship.end_date > day))
 
 
 def _joined(query, figures: dict):
@@ -255,13 +283,67 @@ def roster_rows(facilitators: list[Facilitator], today: date | None = None) -> d
     for row in db.session.execute(query).mappings():
         values = dict(row)
         values["flags"] = [name for name in FLAGS if values[name]]
+        values["missed"] = (
+            missed_targets(
+                {
+                    "visits_per_month": values["target_visits"],
+                    "businesses": values["target_businesses"],
+                    "permits_per_year": values["target_permits"],
+                },
+                {
+                    "visits": values["month_visits"],
+                    "businesses": values["open_mentorships"],
+                    "permits": values["permits_year"],
+                },
+                p.today,
+            )
+            if values["below_target"]
+            else []
+        )
         rows[values.pop("id")] = values
     return rows
+
+
+def expected_visits(per_month: int, today: date) -> int:
+    """Visits expected by `today` in its month: per month x days gone / days in the month, rounded down (the whole
+    target on the month's last day)."""
+    return per_month * today.day // days_in_month(today)
 
 
 def expected_permits(per_year: int, today: date) -> int:
     """Permits expected by now: per year x months completed this year / 12, rounded down."""
     return per_year * (today.month - 1) // 12
+
+
+@dataclass
+class MissedTarget:
+    """One target a TPL is below on a day: which (`visits`, `businesses`, `permits`), the actual and the expected
+    figure, and whether the expected figure is pro-rated (`so_far`)."""
+
+    kind: str
+    actual: int
+    expected: int
+    so_far: bool
+
+
+def missed_targets(target, actuals: dict[str, int], today: date) -> list[MissedTarget]:
+    """The targets (a Target or a dict of its three figures) that `actuals` (visits this month, open mentorships,
+    permits issued this year) are below on `today`, as the roster's "below target" flag judges them."""
+    if target is None:
+        return []
+
+    def figure(name):
+        return target[name] if isinstance(target, dict) else getattr(target, name)
+
+    month_complete = today.day == days_in_month(today)
+    candidates = [
+        MissedTarget(
+            "visits", actuals["visits"], expected_visits(figure("visits_per_month"), today), not month_complete
+        ),
+        MissedTarget("businesses", actuals["businesses"], figure("businesses"), False),
+        MissedTarget("permits", actuals["permits"], expected_permits(figure("permits_per_year"), today), True),
+    ]
+    return [missed for missed in candidates if missed.actual < missed.expected]
 
 
 def target_of(facilitator_id: int, year: int) -> Target | None:
@@ -347,6 +429,7 @@ def facilitator_work(facilitator: Facilitator, today: date | None = None) -> dic
     statuses = month_statuses((facilitator.id, period) for period in covered)
     months = [(period, statuses[(facilitator.id, period)]) for period in covered]
     target = target_of(facilitator.id, today.year)
+    actuals = year_actuals(facilitator.id, today)
     return {
         "mentorships": mentorships,
         "activities": activities,
@@ -354,8 +437,10 @@ def facilitator_work(facilitator: Facilitator, today: date | None = None) -> dic
         "assessments": assessments,
         "months": months,
         "target": target,
-        "actuals": year_actuals(facilitator.id, today),
+        "actuals": actuals,
         "expected_permits": expected_permits(target.permits_per_year, today) if target else None,
+        "expected_visits": expected_visits(target.visits_per_month, today) if target else None,
+        "missed": missed_targets(target, actuals, today) if covers_month(facilitator, month_start(today)) else [],
     }
 
 
