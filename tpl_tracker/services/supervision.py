@@ -451,6 +451,47 @@ def handover_due(facilitator: Facilitator, today: date | None = None, days: int 
     return end is not None and end <= today + timedelta(days=days)
 
 
+# --- the supervisor's home -----------------------------------------------------------------------------------
+
+HOME_ROWS = 5  # rows of the review queue and of the TPL needing attention on the supervisor's home page
+
+
+@dataclass
+class SupervisorHome:
+    """What the supervisor's home page shows of the review queue and of the TPL with a roster flag raised."""
+
+    queue: list[MonthlyReport]
+    queue_total: int
+    attention: list[Facilitator]
+    attention_rows: dict[int, dict]
+    attention_total: int
+
+
+def _head(query, limit: int) -> tuple[list, int]:
+    """The first `limit` rows of a select and the number of all its rows, in one statement."""
+    counted = query.add_columns(sa.func.count().over().label("head_total"))  # as pagination.with_total
+    rows = db.session.execute(counted.limit(limit)).unique().all()
+    return [row[0] for row in rows], rows[0].head_total if rows else 0
+
+
+def supervisor_home(user: User, today: date | None = None, limit: int = HOME_ROWS) -> SupervisorHome:
+    """The oldest months waiting for the user's review and the TPL with a roster flag raised this month (the
+    roster's `flag=any` query, cut to `limit` rows), each with the number of all of them; a constant number of
+    statements whatever the scope's size."""
+    from .reviews import review_queue
+
+    today = today or programme_today()
+    queue, queue_total = _head(review_queue(user), limit)
+    attention, attention_total = _head(roster_query(user, flag="any", today=today), limit)
+    return SupervisorHome(
+        queue=queue,
+        queue_total=queue_total,
+        attention=attention,
+        attention_rows=roster_rows(attention, today),
+        attention_total=attention_total,
+    )
+
+
 # --- targets ------------------------------------------------------------------------------------------------
 
 
