@@ -24,6 +24,7 @@ from tpl_tracker.services.supervision import (
     TargetData,
     expected_permits,
     expected_visits,
+    flagged_head,
     hand_over,
     handover_candidates,
     missed_targets,
@@ -538,3 +539,30 @@ def test_every_problem_of_a_handover_is_named_at_once(app, db, work, successor):
     assert [e.field for e in error.value.errors] == ["reason", "new_facilitator_id", "on"]
     db.session.rollback()
     assert _count(db, Mentorship) == mentorships and _count(db, AuditEntry) == entries
+
+
+def test_the_homes_flagged_head_is_the_rosters_flag_any_cut(db, work):
+    """The supervisor's home lists the first TPL of the roster filtered by flag=any, with the same flags and targets
+    missed as their roster rows, and the number of all of them."""
+    supervisor = work["supervisor"]
+    tpls = [work["tpl"]]
+    for _i in range(3):
+        tpl = FacilitatorFactory(supervisor=supervisor, region_code="82.71")
+        ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31))
+        tpls.append(tpl)
+    quiet = tpls[-1]
+    _activity(db, quiet, on(4, 19))
+    db.session.add(MonthlyReport(facilitator=quiet, period=on(3, 1), status="approved"))
+    db.session.add(Target(facilitator=tpls[1], year=YEAR, visits_per_month=9, businesses=1, permits_per_year=12))
+    db.session.commit()
+    flagged = _roster(db, supervisor, flag="any")
+    assert quiet not in flagged and len(flagged) == 3
+    rows = roster_rows(flagged, TODAY)
+
+    head, total = flagged_head(supervisor, TODAY, limit=2)
+
+    assert total == 3 and [tpl for tpl, _row in head] == flagged[:2]
+    for tpl, row in head:
+        assert row["flags"] == rows[tpl.id]["flags"] and row["missed"] == rows[tpl.id]["missed"]
+    assert any(row["missed"] for _tpl, row in head + [(None, rows[flagged[2].id])])
+    assert flagged_head(work["supervisor2"], TODAY)[1] == 1 and flagged_head(supervisor, on(1, 1, years=-1)) == ([], 0)

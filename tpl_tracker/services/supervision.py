@@ -231,6 +231,42 @@ def gathers_whole(user: User, flag: str | None, include_all: bool) -> bool:
     return bool(flag) or (not include_all and not user.has_role(Role.ADMIN, Role.EVALUATOR))
 
 
+def _roster_base(user: User, p: RosterPeriod, q: str | None, region: str | None, include_all: bool):
+    """A select of the TPL in scope the roster's filters other than the flag keep."""
+    query = sa.select(Facilitator).where(facilitator_scope(user))
+    if not include_all:
+        query = query.where(_under_contract(p.month, p.month_end))
+    if q and q.strip():
+        query = query.where(sa.func.lower(Facilitator.full_name).like(f"%{q.strip().lower()}%"))
+    if region:
+        query = query.where(in_regions(Facilitator.region_code, [region]))
+    return query
+
+
+def _labelled(figures: dict) -> list:
+    """The figures' columns and flags, each labelled with its name (a flag as true or false)."""
+    labelled = [column.label(name) for name, column in figures["columns"].items()]
+    return labelled + [
+        sa.case((condition, True), else_=False).label(name) for name, condition in figures["flags"].items()
+    ]
+
+
+def _flagged(query, p: RosterPeriod, flag: str, with_figures: bool = False):
+    """A CTE of the ids of the TPL of `query` with `flag` (or any flag) raised, and with `with_figures` their
+    figures and flags as roster_rows names them (the last activity only within the flags' window)."""
+    # The figures are needed only to filter by a flag, and then only for the TPL the other filters keep.
+    # The TPL the other filters keep, found once (a CTE the database computes once) for the three aggregates.
+    kept = query.with_only_columns(Facilitator.id).cte("roster_kept").prefix_with("MATERIALIZED")
+    figures = _figures(p, sa.select(kept.c.id), flags_only=True)
+    flags = figures["flags"]
+    raised = sa.or_(*flags.values()) if flag == "any" else flags[flag]
+    # The TPL with the flag raised, computed whole and once (each aggregate joined by hash), then paged: joined
+    # under the page's LIMIT, PostgreSQL would loop over every aggregate row for each TPL.
+    columns = [Facilitator.id, *(_labelled(figures) if with_figures else [])]
+    flagged = _joined(sa.select(*columns).where(Facilitator.id.in_(sa.select(kept.c.id))), figures)
+    return flagged.where(raised).cte("roster_flagged").prefix_with("MATERIALIZED")
+
+
 def roster_query(
     user: User,
     q: str | None = None,
@@ -241,24 +277,9 @@ def roster_query(
 ):
     """A select of the TPL on the roster (TPL in scope, under contract this month unless `include_all`)."""
     p = RosterPeriod.of(today or programme_today())
-    query = sa.select(Facilitator).where(facilitator_scope(user))
-    if not include_all:
-        query = query.where(_under_contract(p.month, p.month_end))
-    if q and q.strip():
-        query = query.where(sa.func.lower(Facilitator.full_name).like(f"%{q.strip().lower()}%"))
-    if region:
-        query = query.where(in_regions(Facilitator.region_code, [region]))
+    query = _roster_base(user, p, q, region, include_all)
     if flag == "any" or flag in FLAGS:
-        # The figures are needed only to filter by a flag, and then only for the TPL the other filters keep.
-        # The TPL the other filters keep, found once (a CTE the database computes once) for the three aggregates.
-        kept = query.with_only_columns(Facilitator.id).cte("roster_kept").prefix_with("MATERIALIZED")
-        figures = _figures(p, sa.select(kept.c.id), flags_only=True)
-        flags = figures["flags"]
-        raised = sa.or_(*flags.values()) if flag == "any" else flags[flag]
-        # The TPL with the flag raised, computed whole and once (each aggregate joined by hash), then paged: joined
-        # under the page's LIMIT, PostgreSQL would loop over every aggregate row for each TPL.
-        flagged = _joined(sa.select(Facilitator.id).where(Facilitator.id.in_(sa.select(kept.c.id))), figures)
-        flagged = flagged.where(raised).cte("roster_flagged").prefix_with("MATERIALIZED")
+        flagged = _flagged(query, p, flag)
         query = sa.select(Facilitator).where(Facilitator.id.in_(sa.select(flagged.c.id)))
     elif gathers_whole(user, flag, include_all):
         # A supervisor's TPL under contract, found first and then sorted by name: read in name order instead,
@@ -269,6 +290,30 @@ def roster_query(
     return query.options(selectinload(Facilitator.contracts)).order_by(Facilitator.full_name, Facilitator.id)
 
 
+def _row_values(row, p: RosterPeriod) -> dict:
+    """A roster row's figures as read, with the names of its flags raised and the targets it misses."""
+    values = dict(row)
+    values["flags"] = [name for name in FLAGS if values[name]]
+    values["missed"] = (
+        missed_targets(
+            {
+                "visits_per_month": values["target_visits"],
+                "businesses": values["target_businesses"],
+                "permits_per_year": values["target_permits"],
+            },
+            {
+                "visits": values["month_visits"],
+                "businesses": values["open_mentorships"],
+                "permits": values["permits_year"],
+            },
+            p.today,
+        )
+        if values["below_target"]
+        else []
+    )
+    return values
+
+
 def roster_rows(facilitators: list[Facilitator], today: date | None = None) -> dict[int, dict]:
     """The figures and flags of a page of TPL, in one query: {facilitator_id: {name: value}}."""
     if not facilitators:
@@ -276,32 +321,29 @@ def roster_rows(facilitators: list[Facilitator], today: date | None = None) -> d
     p = RosterPeriod.of(today or programme_today())
     ids = [f.id for f in facilitators]
     figures = _figures(p, ids)
-    labelled = [column.label(name) for name, column in figures["columns"].items()]
-    labelled += [sa.case((condition, True), else_=False).label(name) for name, condition in figures["flags"].items()]
-    query = _joined(sa.select(Facilitator.id, *labelled), figures).where(Facilitator.id.in_(ids))
+    query = _joined(sa.select(Facilitator.id, *_labelled(figures)), figures).where(Facilitator.id.in_(ids))
     rows = {}
     for row in db.session.execute(query).mappings():
-        values = dict(row)
-        values["flags"] = [name for name in FLAGS if values[name]]
-        values["missed"] = (
-            missed_targets(
-                {
-                    "visits_per_month": values["target_visits"],
-                    "businesses": values["target_businesses"],
-                    "permits_per_year": values["target_permits"],
-                },
-                {
-                    "visits": values["month_visits"],
-                    "businesses": values["open_mentorships"],
-                    "permits": values["permits_year"],
-                },
-                p.today,
-            )
-            if values["below_target"]
-            else []
-        )
+        values = _row_values(row, p)
         rows[values.pop("id")] = values
     return rows
+
+
+def flagged_head(user: User, today: date | None = None, limit: int = 5) -> tuple[list[tuple[Facilitator, dict]], int]:
+    """The first `limit` TPL by name of the roster filtered by `flag=any` (this month, the user's scope), each with
+    its flags and targets missed, and the number of all of them: one statement, the roster's own flag query."""
+    p = RosterPeriod.of(today or programme_today())
+    flagged = _flagged(_roster_base(user, p, None, None, False), p, "any", with_figures=True)
+    figure_columns = [column for column in flagged.c if column.key != "id"]
+    query = (
+        sa.select(Facilitator, *figure_columns, sa.func.count().over().label("head_total"))
+        .join(flagged, flagged.c.id == Facilitator.id)
+        .order_by(Facilitator.full_name, Facilitator.id)
+        .limit(limit)
+    )
+    rows = db.session.execute(query).all()
+    head = [(row[0], _row_values({c.key: row._mapping[c] for c in figure_columns}, p)) for row in rows]
+    return head, rows[0].head_total if rows else 0
 
 
 def expected_visits(per_month: int, today: date) -> int:
@@ -462,32 +504,23 @@ class SupervisorHome:
 
     queue: list[MonthlyReport]
     queue_total: int
-    attention: list[Facilitator]
-    attention_rows: dict[int, dict]
+    attention: list[tuple[Facilitator, dict]]  # (TPL, their roster row: flags and targets missed)
     attention_total: int
-
-
-def _head(query, limit: int) -> tuple[list, int]:
-    """The first `limit` rows of a select and the number of all its rows, in one statement."""
-    counted = query.add_columns(sa.func.count().over().label("head_total"))  # as pagination.with_total
-    rows = db.session.execute(counted.limit(limit)).unique().all()
-    return [row[0] for row in rows], rows[0].head_total if rows else 0
 
 
 def supervisor_home(user: User, today: date | None = None, limit: int = HOME_ROWS) -> SupervisorHome:
     """The oldest months waiting for the user's review and the TPL with a roster flag raised this month (the
-    roster's `flag=any` query, cut to `limit` rows), each with the number of all of them; a constant number of
-    statements whatever the scope's size."""
+    roster's `flag=any` query, cut to `limit` rows), each with the number of all of them: two statements whatever the
+    scope's size."""
     from .reviews import review_queue
 
-    today = today or programme_today()
-    queue, queue_total = _head(review_queue(user), limit)
-    attention, attention_total = _head(roster_query(user, flag="any", today=today), limit)
+    queue = review_queue(user).add_columns(sa.func.count().over().label("head_total"))  # as pagination.with_total
+    rows = db.session.execute(queue.limit(limit)).unique().all()
+    attention, attention_total = flagged_head(user, today or programme_today(), limit)
     return SupervisorHome(
-        queue=queue,
-        queue_total=queue_total,
+        queue=[row[0] for row in rows],
+        queue_total=rows[0].head_total if rows else 0,
         attention=attention,
-        attention_rows=roster_rows(attention, today),
         attention_total=attention_total,
     )
 
