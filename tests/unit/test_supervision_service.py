@@ -1,6 +1,6 @@
 """Supervision services: roster figures and flags, targets, and the handover of businesses."""
 
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -238,8 +238,9 @@ def test_expected_visits_are_pro_rated_to_the_days_gone_rounded_down():
     assert expected_visits(6, on(4, 29)) == 5  # 5.8
     assert expected_visits(6, on(4, 30)) == 6  # the month's last day: the whole target
     assert expected_visits(31, on(1, 31)) == 31 and expected_visits(31, on(1, 30)) == 30
-    assert expected_visits(4, on(2, 14)) == 2 and expected_visits(0, on(4, 30)) == 0
-    assert expected_visits(20, date(2028, 2, 29)) == 20  # a leap year's February ends on the 29th
+    assert expected_visits(4, on(4, 15)) == 2 and expected_visits(0, on(4, 30)) == 0
+    february_end = on(3, 1) - timedelta(days=1)  # the 28th, or the 29th in a leap year
+    assert expected_visits(20, february_end) == 20 and expected_visits(28, february_end - timedelta(days=1)) < 28
 
 
 @pytest.mark.parametrize(
