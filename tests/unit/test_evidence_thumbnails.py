@@ -47,11 +47,12 @@ def test_transparency_turns_white(app):
     assert small.getpixel((10, 10)) >= (250, 250, 250)
 
 
-def test_no_thumbnail_of_a_pdf_broken_bytes_or_a_png_too_large_to_decode_whole(app):
+def test_no_thumbnail_of_a_pdf_broken_bytes_or_a_png_or_webp_too_large_to_decode_whole(app):
     with app.app_context():
         assert make_thumbnail(TINY_PDF) is None
         assert make_thumbnail(b"not a photo at all") is None
         assert make_thumbnail(_image((5000, 4000), mode="1", image_format="PNG", colour=0)) is None  # 20 MP
+        assert make_thumbnail(_image((3000, 2000), image_format="WEBP")) is None  # 6 MP: a WebP is decoded whole
         assert make_thumbnail(_image((5000, 4000), image_format="JPEG")) is not None  # decoded at 1/8
 
 

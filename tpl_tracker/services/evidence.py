@@ -31,9 +31,10 @@ JPEG_QUALITY = 90
 THUMBNAIL_SIDE = 240  # the longest side of a thumbnail, in pixels (shown at 96 CSS pixels: sharp on a phone too)
 THUMBNAIL_QUALITY = 80
 THUMBNAIL_SECONDS = 7 * 24 * 3600  # kept in the cache by the file's hash (a stored file never changes)
-# A JPEG is decoded at 1/2 to 1/8 of its size for a thumbnail; PNG and WebP only whole: larger ones get no thumbnail
-# (the page links the file), so that one decoding needs at most 16 MP x 4 bytes.
-THUMBNAIL_MAX_WHOLE_PIXELS = 16_000_000
+# A JPEG is decoded at 1/2 to 1/8 of its size for a thumbnail; PNG and WebP only whole, and larger ones than these get
+# no thumbnail (the page links the file), so that one decoding needs at most about 65 MB (bench/bench_thumbnails.py;
+# Pillow's WebP decoder needs about 16 bytes a pixel). Photos sent from a phone arrive as JPEGs of at most 1600 px.
+THUMBNAIL_MAX_WHOLE_PIXELS = {"PNG": 16_000_000, "WEBP": 4_000_000}
 _one_decoding_at_a_time = threading.Lock()  # per process: memory stays bounded however many thumbnails are asked
 
 # What a PDF may not carry: scripts (JavaScript, XFA forms, actions that launch programs) and embedded files.
@@ -275,7 +276,7 @@ def make_thumbnail(data: bytes, side: int = THUMBNAIL_SIDE) -> bytes | None:
     photo, or a PNG or WebP too large to decode whole (THUMBNAIL_MAX_WHOLE_PIXELS)."""
     try:
         with Image.open(io.BytesIO(data), formats=list(IMAGE_TYPES)) as image:
-            if image.format != "JPEG" and image.width * image.height > THUMBNAIL_MAX_WHOLE_PIXELS:
+            if image.width * image.height > THUMBNAIL_MAX_WHOLE_PIXELS.get(image.format, _pixel_limit()):
                 return None
             if image.width * image.height > _pixel_limit():
                 return None
