@@ -33,7 +33,11 @@ WIDEST = """() => {
 
 @pytest.fixture
 def snapshot(world, db):
-    """The WUB figures stored for the tests' date, as the scheduled job stores them."""
+    """The WUB figures stored for the tests' date, as the scheduled job stores them, with `tpl2` an alumnus (their
+    only contract ended in June)."""
+    contract = world["contract2"]
+    contract.end_date, contract.status = on(6, 30), "completed"
+    db.session.commit()
     store_snapshot(on(12, 1))
     db.session.commit()
     return on(12, 1)
@@ -50,7 +54,8 @@ def _printed(browser, server, email, path):
     page.set_viewport_size({"width": PRINTABLE[orientation], "height": 1000})
     widest, culprit = page.evaluate(WIDEST)
     hidden = page.evaluate(
-        "() => [...document.querySelectorAll('nav, main form, .btn')].filter(e => e.getClientRects().length).length"
+        "() => [...document.querySelectorAll('nav, main form:not([method=get]), .btn')]"
+        ".filter(e => e.getClientRects().length).length"
     )
     pdf = PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True, print_background=False)))
     page.context.close()
@@ -58,20 +63,23 @@ def _printed(browser, server, email, path):
 
 
 @pytest.mark.parametrize(
-    "email, path",
+    "email, path, shown",
     [
-        ("evaluator@example.id", "/reports/wub"),
-        ("evaluator@example.id", "/reports/wub?group_by=province"),
-        ("evaluator@example.id", "/reports/wub/definition"),
-        ("supervisor@example.id", "/supervisi/"),
+        ("evaluator@example.id", "/reports/wub", "Nasional 1 0 0"),
+        ("evaluator@example.id", "/reports/wub?group_by=province", "Provinsi penempatan terakhir"),
+        ("evaluator@example.id", "/reports/wub/definition", "Contoh perhitungan"),
+        ("supervisor@example.id", "/supervisi/?flag=any", "Semua yang ditandai"),
     ],
 )
-def test_a_report_prints_on_a4_with_nothing_cut_off(browser, server, work, snapshot, email, path):
+def test_a_report_prints_on_a4_with_nothing_cut_off(browser, server, work, snapshot, email, path, shown):
+    """Nothing wider than the page, no menu, button or form that changes something; the filters chosen printed as
+    text, who printed it, and page numbers."""
     orientation, widest, culprit, hidden, pdf = _printed(browser, server, email, path)
     assert widest <= PRINTABLE[orientation], f"{path}: {culprit} reaches {widest}px of {PRINTABLE[orientation]}"
-    assert hidden == 0, f"{path}: a menu, form or button is printed"
+    assert hidden == 0, f"{path}: a menu, a button or a form that changes something is printed"
     first = pdf.pages[0]
     assert (round(float(first.mediabox.width)), round(float(first.mediabox.height))) == A4_POINTS[orientation]
     text = first.extract_text()
     assert "Dicetak oleh" in text and "TPL Tracker" in text
+    assert shown in "".join(page.extract_text() for page in pdf.pages)  # a filter's value, or the page's content
     assert f"1 / {len(pdf.pages)}" in text  # the page number, from the @page rule
