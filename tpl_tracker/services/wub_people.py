@@ -19,17 +19,22 @@ Reason of an alumnus, the first that applies:
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 
 import sqlalchemy as sa
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from lokal import partial_mask
 
 from ..extensions import db
 from ..models import Contract, Facilitator, OutcomeSurvey, User
 from ..models.codes import SurveyStatus, Verification
 from . import ServiceError
+from .exports import Column
 from .metric import AS_OF, GROUP_BYS, TOTAL_KEY, _alumni, _date, _flag, _year
 from .policy import facilitator_scope
+from .regions import region_name
 
 FIGURES = ("alumni", "tracked", "wub", "wub_active", "wub_unverified")
 CLASSIFICATIONS = ("wub", "wub_unverified", "tracked", "untracked")
@@ -256,3 +261,75 @@ def stream_people(chosen: Selection, user: User | None = None) -> Iterator:
     """The rows of the chosen people, fetched a batch at a time (for files of the whole country)."""
     query = people_query(chosen, user).execution_options(yield_per=STREAM_BATCH)
     yield from db.session.execute(query, {"as_of": chosen.as_of})
+
+
+# --- files ----------------------------------------------------------------------------------------------------------
+
+# The command line's columns, in this order (issue 12): codes and ISO dates, the full NIK.
+CLI_COLUMNS = [
+    Column("nik", attrgetter("nik")),
+    Column("full_name", attrgetter("full_name")),
+    Column("angkatan", attrgetter("angkatan"), kind="int"),
+    Column("polytechnic", attrgetter("polytechnic")),
+    Column("province", attrgetter("province")),
+    Column("exit_date", attrgetter("exit_date"), kind="date"),
+    Column("first_contract_start", attrgetter("first_contract_start"), kind="date"),
+    Column("counted_surveys", attrgetter("counted_surveys"), kind="int"),
+    Column("latest_survey_date", attrgetter("latest_survey_date"), kind="date"),
+    Column("latest_status", attrgetter("latest_status")),
+    Column("classification", attrgetter("classification")),
+    Column("wub_active", attrgetter("wub_active"), kind="int"),
+    Column("founded_date", attrgetter("founded_date"), kind="date"),
+    Column("reason", attrgetter("reason")),
+]
+
+
+def reason_text(row) -> str:
+    """Why the person is or is not counted, in the reader's language (docs/metric.md)."""
+    if row.reason == "qualifying_survey":
+        return _(
+            "verified business founded %(month)s, after the first contract started",
+            month=format_date(row.founded_date, "MMMM yyyy"),
+        )
+    if row.reason == "not_verified":
+        return _("survey not verified yet") if row.awaiting else _("survey rejected at verification")
+    return str(REASON_LABELS[row.reason])
+
+
+REASON_LABELS = {
+    "founded_before_first_contract": _l("business founded before the first contract"),
+    "no_founded_date": _l("business without a founding date"),
+    "not_wirausaha": _l("not running a business"),
+    "no_survey_after_exit": _l("no survey after the exit date"),
+}
+
+
+def download_columns(masked: bool) -> list[Column]:
+    """The columns of a download from the web, titled in the reader's language, with codes beside names and the
+    NIK masked when the reader may not see it."""
+    return [
+        Column("nik", lambda row: nik_text(row.nik, masked), header=_("NIK")),
+        Column("full_name", attrgetter("full_name"), header=_("Name")),
+        Column("angkatan", attrgetter("angkatan"), header=_("Angkatan"), kind="int"),
+        Column("polytechnic", attrgetter("polytechnic"), header=_("Home polytechnic")),
+        Column("province_code", attrgetter("province"), header=_("Province code")),
+        Column("province", lambda row: region_name(row.province), header=_("Province")),
+        Column("exit_date", attrgetter("exit_date"), header=_("Exit date"), kind="date"),
+        Column(
+            "first_contract_start", attrgetter("first_contract_start"), header=_("First contract start"), kind="date"
+        ),
+        Column("counted_surveys", attrgetter("counted_surveys"), header=_("Counted surveys"), kind="int"),
+        Column("latest_survey_date", attrgetter("latest_survey_date"), header=_("Latest survey"), kind="date"),
+        Column("latest_status", lambda row: SurveyStatus.label_of(row.latest_status), header=_("Latest status")),
+        Column("classification", lambda row: CLASSIFICATION_LABELS[row.classification], header=_("Classification")),
+        Column("wub_active", attrgetter("wub_active"), header=_("WUB active"), kind="int"),
+        Column("founded_date", attrgetter("founded_date"), header=_("Founded"), kind="date"),
+        Column("reason", reason_text, header=_("Why (not) counted")),
+    ]
+
+
+def nik_text(value: str | None, masked: bool) -> str:
+    """The NIK, or 8271********0001 when masked."""
+    if not value:
+        return ""
+    return partial_mask("NIK", value) if masked else value
