@@ -41,6 +41,7 @@ def test_csv_has_exactly_the_columns_and_a_row_per_alumnus(app, db):
     for name, (classification, reason, active, counted, founded) in expected.items():
         row = rows[name]
         assert (row["classification"], row["reason"], row["wub_active"]) == (classification, reason, str(active))
+        assert row["counted_surveys"] == str(counted)
         assert row["founded_date"] == (founded.isoformat() if founded else "")
 
 
