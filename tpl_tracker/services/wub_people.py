@@ -18,23 +18,21 @@ Reason of an alumnus, the first that applies:
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from operator import attrgetter
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from lokal import partial_mask
 
+from .. import formatting
 from ..extensions import db
-from ..models import Contract, Facilitator, OutcomeSurvey, User
+from ..models import Contract, Facilitator, MetricSnapshot, OutcomeSurvey, User
 from ..models.codes import SurveyStatus, Verification
 from . import ServiceError
 from .exports import Column
 from .metric import AS_OF, GROUP_BYS, TOTAL_KEY, _alumni, _date, _flag, _year
 from .policy import facilitator_scope
-from .regions import region_name
 
 FIGURES = ("alumni", "tracked", "wub", "wub_active", "wub_unverified")
 CLASSIFICATIONS = ("wub", "wub_unverified", "tracked", "untracked")
@@ -60,6 +58,11 @@ CLASSIFICATION_LABELS = {
     "untracked": _l("Not tracked"),
 }
 STREAM_BATCH = 500
+GROUP_LABELS = {
+    "angkatan": _l("angkatan %(key)s"),
+    "province": _l("province %(key)s"),
+    "exit_year": _l("exit year %(key)s"),
+}
 
 
 @dataclass(frozen=True)
@@ -80,17 +83,46 @@ def selection(as_of: date, group_by: str | None, key: str | None, figure: str | 
         raise ServiceError(
             _("Unknown figure %(figure)s: choose one of %(names)s.", figure=figure, names=_names(FIGURES))
         )
+    if group_by and group_by not in GROUP_BYS:
+        raise ServiceError(
+            _("Unknown grouping %(group_by)s: choose one of %(names)s.", group_by=group_by, names=_names(GROUP_BYS))
+        )
+    key = (key or "").strip()
     if bool(group_by) != bool(key):
         raise ServiceError(_("Give the grouping and the group's key together, or neither."))
     if not group_by:
         return Selection(as_of, "total", TOTAL_KEY, figure)
-    if group_by not in GROUP_BYS:
-        raise ServiceError(
-            _("Unknown grouping %(group_by)s: choose one of %(names)s.", group_by=group_by, names=_names(GROUP_BYS))
-        )
     if group_by == "total" and key != TOTAL_KEY:
         raise ServiceError(_("The whole country's key is %(key)s.", key=TOTAL_KEY))
-    return Selection(as_of, group_by, key.strip(), figure)
+    return Selection(as_of, group_by, key, figure)
+
+
+def group_label(chosen: Selection) -> str:
+    """The chosen group in words: "the whole country", "angkatan 2019", "province Maluku Utara"."""
+    if chosen.group_by == "total":
+        return _("the whole country")
+    if chosen.group_by == "polytechnic":
+        return chosen.key
+    key = formatting.region(chosen.key) if chosen.group_by == "province" else chosen.key
+    return str(GROUP_LABELS[chosen.group_by]) % {"key": key}
+
+
+def stored_figure(chosen: Selection) -> tuple[int, datetime] | None:
+    """The chosen figure as the snapshot of the as-of date stored it (0 for a group without alumni, which it does
+    not list), with when it was computed; None when no snapshot of that date is stored."""
+    computed_at = db.session.scalar(
+        sa.select(MetricSnapshot.computed_at).where(MetricSnapshot.as_of == chosen.as_of).limit(1)
+    )
+    if computed_at is None:
+        return None
+    stored = db.session.scalar(
+        sa.select(MetricSnapshot).where(
+            MetricSnapshot.as_of == chosen.as_of,
+            MetricSnapshot.group_by == chosen.group_by,
+            MetricSnapshot.key == chosen.key,
+        )
+    )
+    return (getattr(stored, chosen.figure) if stored else 0), (stored.computed_at if stored else computed_at)
 
 
 def _names(names) -> str:
@@ -258,9 +290,14 @@ def list_people(chosen: Selection, user: User | None = None, limit: int | None =
 
 
 def stream_people(chosen: Selection, user: User | None = None) -> Iterator:
-    """The rows of the chosen people, fetched a batch at a time (for files of the whole country)."""
+    """The rows of the chosen people, fetched a batch at a time (for files of the whole country). The statement, the
+    user's scope with it, is built at once: the rows may be read later, once the user's session has ended."""
     query = people_query(chosen, user).execution_options(yield_per=STREAM_BATCH)
-    yield from db.session.execute(query, {"as_of": chosen.as_of})
+
+    def rows():
+        yield from db.session.execute(query, {"as_of": chosen.as_of})
+
+    return rows()
 
 
 # --- files ----------------------------------------------------------------------------------------------------------
@@ -289,7 +326,7 @@ def reason_text(row) -> str:
     if row.reason == "qualifying_survey":
         return _(
             "verified business founded %(month)s, after the first contract started",
-            month=format_date(row.founded_date, "MMMM yyyy"),
+            month=formatting.month(row.founded_date),
         )
     if row.reason == "not_verified":
         return _("survey not verified yet") if row.awaiting else _("survey rejected at verification")
@@ -308,12 +345,12 @@ def download_columns(masked: bool) -> list[Column]:
     """The columns of a download from the web, titled in the reader's language, with codes beside names and the
     NIK masked when the reader may not see it."""
     return [
-        Column("nik", lambda row: nik_text(row.nik, masked), header=_("NIK")),
+        Column("nik", lambda row: formatting.nik(row.nik, masked), header=_("NIK")),
         Column("full_name", attrgetter("full_name"), header=_("Name")),
         Column("angkatan", attrgetter("angkatan"), header=_("Angkatan"), kind="int"),
         Column("polytechnic", attrgetter("polytechnic"), header=_("Home polytechnic")),
         Column("province_code", attrgetter("province"), header=_("Province code")),
-        Column("province", lambda row: region_name(row.province), header=_("Province")),
+        Column("province", lambda row: formatting.region(row.province), header=_("Province")),
         Column("exit_date", attrgetter("exit_date"), header=_("Exit date"), kind="date"),
         Column(
             "first_contract_start", attrgetter("first_contract_start"), header=_("First contract start"), kind="date"
@@ -326,10 +363,3 @@ def download_columns(masked: bool) -> list[Column]:
         Column("founded_date", attrgetter("founded_date"), header=_("Founded"), kind="date"),
         Column("reason", reason_text, header=_("Why (not) counted")),
     ]
-
-
-def nik_text(value: str | None, masked: bool) -> str:
-    """The NIK, or 8271********0001 when masked."""
-    if not value:
-        return ""
-    return partial_mask("NIK", value) if masked else value
