@@ -14,6 +14,7 @@ from tpl_tracker.services.wub_people import (
     Selection,
     count_people,
     list_people,
+    page_of_people,
     selection,
     stream_people,
 )
@@ -248,3 +249,11 @@ def test_a_selection_without_group_is_everyone(app):
     with app.test_request_context():
         assert selection(AS_OF, None, None) == Selection(AS_OF, "total", "all", "alumni")
         assert selection(AS_OF, "angkatan", " 2019 ", "wub") == Selection(AS_OF, "angkatan", "2019", "wub")
+
+
+def test_a_page_carries_the_total(programme):
+    rows, total = page_of_people(Selection(AS_OF, figure="tracked"), None, 3)
+    assert len(rows) == 3
+    assert total == count_people(Selection(AS_OF, figure="tracked"))
+    assert page_of_people(Selection(AS_OF), None, 5, offset=100) == ([], len(programme))
+    assert page_of_people(Selection(AS_OF, "angkatan", "1999"), None, 5) == ([], 0)

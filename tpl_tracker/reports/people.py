@@ -25,7 +25,7 @@ from ..services.wub_people import (
     count_people,
     download_columns,
     group_label,
-    list_people,
+    page_of_people,
     reason_text,
     selection,
     stored_figure,
@@ -71,10 +71,9 @@ def wub_people():
     chosen, error = _chosen()
     if error:
         return render_template("reports/people.html", error=error, figures=FIGURES, figure_labels=FIGURE_LABELS), 400
-    count = count_people(chosen, current_user)
     per_page = current_app.config["PER_PAGE"]
     number = max(1, request.args.get("page", 1, type=int) or 1)
-    rows = list_people(chosen, current_user, limit=per_page, offset=(number - 1) * per_page)
+    rows, count = page_of_people(chosen, current_user, per_page, (number - 1) * per_page)
     page = Page(rows, number, per_page, count, True, number * per_page < count)
     return render_template(
         "reports/people.html",

@@ -31,7 +31,7 @@ from ..models import Contract, Facilitator, MetricSnapshot, OutcomeSurvey, User
 from ..models.codes import SurveyStatus, Verification
 from . import ServiceError
 from .exports import Column
-from .metric import AS_OF, GROUP_BYS, TOTAL_KEY, _alumni, _date, _flag, _year
+from .metric import AS_OF, GROUP_BYS, TOTAL_KEY, _alumni, _date, _flag
 from .policy import facilitator_scope
 
 FIGURES = ("alumni", "tracked", "wub", "wub_active", "wub_unverified")
@@ -129,9 +129,9 @@ def _names(names) -> str:
     return ", ".join(names)
 
 
-def _people(dialect: str):
-    """Every alumnus as of the date (bind parameter as_of), one row each: facilitator_id, nik, full_name, the group
-    keys (angkatan, polytechnic, province, exit_year), exit_date, first_contract_start, counted_surveys,
+def _people(dialect: str, chosen: Selection, user: User | None):
+    """Every alumnus as of the date (bind parameter as_of) of the chosen group and in the user's scope, one row each:
+    facilitator_id, nik, full_name, angkatan, polytechnic, province, exit_date, first_contract_start, counted_surveys,
     latest_survey_date, latest_status, classification, wub_active, founded_date, reason, and for the reason's words
     whether an unverified survey awaits (awaiting, 0 or 1)."""
     alumni = _alumni(dialect)
@@ -174,6 +174,7 @@ def _people(dialect: str):
         .select_from(alumni)
         .join(first, first.c.facilitator_id == alumni.c.facilitator_id)
         .outerjoin(survey, counted)
+        .where(*_alumni_conditions(alumni, chosen, user))
         .group_by(alumni.c.facilitator_id)
         .subquery("per_alumnus")
     )
@@ -216,7 +217,6 @@ def _people(dialect: str):
             tpl.angkatan,
             tpl.polytechnic,
             tpl.province,
-            _year(tpl.exit_date, dialect).label("exit_year"),
             _date(tpl.exit_date, "exit_date"),
             _date(tpl.first_start, "first_contract_start"),
             tpl.counted_surveys,
@@ -233,22 +233,26 @@ def _people(dialect: str):
     )
 
 
-def _group_condition(people, chosen: Selection, dialect: str):
-    """SQL condition: the person belongs to the chosen group (an unknown key matches nobody)."""
+def _alumni_conditions(alumni, chosen: Selection, user: User | None) -> list:
+    """SQL conditions on the alumni (before their surveys are read): the chosen group (an unknown key matches
+    nobody), and the user's scope when a user is given."""
+    conditions = []
+    if user is not None:
+        conditions.append(alumni.c.facilitator_id.in_(sa.select(Facilitator.id).where(facilitator_scope(user))))
     group_by, key = chosen.group_by, chosen.key
-    if group_by == "total":
-        return sa.true()
     if group_by == "province":
-        return people.c.province == key
-    if group_by == "polytechnic":
-        return people.c.polytechnic == key
-    if not key.isdigit() or len(key) > 4:
-        return sa.false()
-    year = int(key)
-    if group_by == "angkatan":
-        return people.c.angkatan == year
-    # exit_year is the text of the year on SQLite (metric._year), a number on PostgreSQL.
-    return people.c.exit_year == (str(year) if dialect == "sqlite" else year)
+        conditions.append(sa.func.substr(alumni.c.placement_code, 1, 2) == key)
+    elif group_by == "polytechnic":
+        conditions.append(alumni.c.polytechnic == key)
+    elif group_by in ("angkatan", "exit_year"):
+        year = int(key) if key.isdigit() and len(key) <= 4 else 0
+        if not 1 <= year < 9999:
+            conditions.append(sa.false())
+        elif group_by == "angkatan":
+            conditions.append(alumni.c.angkatan == year)
+        else:
+            conditions.append(alumni.c.exit_date.between(date(year, 1, 1), date(year, 12, 31)))
+    return conditions
 
 
 def _figure_condition(people, figure: str):
@@ -266,12 +270,8 @@ def _figure_condition(people, figure: str):
 def people_query(chosen: Selection, user: User | None = None):
     """The select of the chosen people (ordered by name, then TPL id), within the user's scope when a user is given
     (None: the whole country, for the command line); execute it with {"as_of": chosen.as_of}."""
-    dialect = db.session.get_bind().dialect.name
-    people = _people(dialect)
-    query = sa.select(people).where(_group_condition(people, chosen, dialect), _figure_condition(people, chosen.figure))
-    if user is not None:
-        in_scope = sa.select(Facilitator.id).where(facilitator_scope(user))
-        query = query.where(people.c.facilitator_id.in_(in_scope))
+    people = _people(db.session.get_bind().dialect.name, chosen, user)
+    query = sa.select(people).where(_figure_condition(people, chosen.figure))
     return query.order_by(people.c.full_name, people.c.facilitator_id)
 
 
@@ -287,6 +287,17 @@ def list_people(chosen: Selection, user: User | None = None, limit: int | None =
     if limit is not None:
         query = query.limit(limit).offset(offset)
     return list(db.session.execute(query, {"as_of": chosen.as_of}))
+
+
+def page_of_people(chosen: Selection, user: User | None, limit: int, offset: int = 0) -> tuple[list, int]:
+    """One page of the chosen people and how many there are in all, in one statement (the total rides on each row
+    as a window count; a page past the end counts them on its own)."""
+    query = people_query(chosen, user)
+    query = query.add_columns(sa.func.count().over().label("list_total")).limit(limit).offset(offset)
+    rows = list(db.session.execute(query, {"as_of": chosen.as_of}))
+    if rows:
+        return rows, rows[0].list_total
+    return [], (count_people(chosen, user) if offset else 0)
 
 
 def stream_people(chosen: Selection, user: User | None = None) -> Iterator:
