@@ -6,8 +6,9 @@ Generates the programme of bench_metric.py (N TPL with contracts and tracer surv
 SQLite file or the given database (empty, or holding the N TPL of an earlier run). Checks once that every group's
 list is as long as its figure (compute_all), then times `--repeat` times: the count and first page of the whole
 country's WUB (what /reports/wub/people shows), the same for one angkatan, and the whole alumni list written as
-CSV (what `flask report wub-people` writes), and prints the medians and the peak memory of the file. Not a test:
-run it by hand.
+CSV (what `flask report wub-people` writes), and prints the medians and the peak memory of the file; then times
+the page itself as an evaluator against the login page (the performance target: at most 3x). Not a test: run it
+by hand.
 """
 
 import argparse
@@ -18,6 +19,8 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+
+import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -67,6 +70,37 @@ def whole_file(chosen) -> tuple[float, int, int]:
     return seconds, handle.tell(), peak
 
 
+def median_get(client, url: str, repeat: int) -> float:
+    """Median seconds of GET url (after one untimed request)."""
+    client.get(url)
+    times = []
+    for _attempt in range(repeat):
+        response, seconds = timed(lambda: client.get(url))
+        assert response.status_code == 200, (url, response.status_code)
+        times.append(seconds)
+    return statistics.median(times)
+
+
+def requests(app, repeat: int) -> tuple[float, float]:
+    """Median seconds of the login page and of the drill-down page (the country's WUB) as an evaluator."""
+    from tpl_tracker.extensions import db
+    from tpl_tracker.models import User
+    from tpl_tracker.services.passwords import hash_password
+
+    email = "evaluator@bench.id"
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is None:
+        db.session.add(
+            User(email=email, full_name="Evaluator", role="evaluator", password_hash=hash_password("bench-2026-pw"))
+        )
+        db.session.commit()
+    page = f"/reports/wub/people?as_of={AS_OF.isoformat()}&figure=wub"
+    client = app.test_client()
+    medians = [median_get(client, "/auth/login", repeat)]  # anonymous first: then the same client signs in
+    assert client.post("/auth/login", data={"email": email, "password": "bench-2026-pw"}).status_code == 302
+    medians.append(median_get(client, page, repeat))
+    return medians[0], medians[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tpl", type=int, default=15_000)
@@ -82,7 +116,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
         with app.app_context():
             upgrade()
             load(args.tpl)
@@ -104,6 +138,8 @@ def main() -> None:
                 f"all alumni as CSV {statistics.median(f[0] for f in files):.3f} s "
                 f"({size / 1e6:.1f} MB, peak traced memory {peak / 1e6:.1f} MB)"
             )
+            login, people = requests(app, max(5, args.repeat))
+            print(f"requests: login page {login:.3f} s, drill-down page {people:.3f} s, ratio {people / login:.1f}x")
             db.session.remove()
             db.engine.dispose()
 
