@@ -290,6 +290,8 @@ def register(app: Flask) -> None:
         from .services.exports import write_file
         from .services.wub_people import CLI_COLUMNS, selection, stream_people
 
+        if bool(group_by) != bool(key):
+            raise click.ClickException("--group-by and --key go together: give both, or neither.")
         try:
             chosen = selection(as_of.date(), group_by, key)
         except ServiceError as error:
