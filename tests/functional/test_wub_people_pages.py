@@ -130,3 +130,19 @@ def test_the_excel_download_has_typed_cells(client, world, db, login_as):
     assert ani[2] == 2019  # angkatan, a number
     assert ani[4] == "82" and ani[5] == "Maluku Utara"
     assert ani[6].date() == on(12, 31, years=-3)  # exit date, a date
+
+
+def test_the_list_is_paginated(app, client, world, db, login_as, monkeypatch):
+    expected = _programme(db)
+    monkeypatch.setitem(app.config, "PER_PAGE", 5)
+    login_as("admin")
+    seen = set()
+    for number in range(1, 5):
+        text = page_text(client.get(URL, query_string=_args(page=number)))
+        names = _listed(text)
+        assert len(names) == (5 if number < 4 else len(expected) - 15)
+        seen |= names
+        assert f": {len(expected)} orang" in text  # the count of every page is the whole list's
+    assert seen == set(expected)
+    assert 'rel="next"' in page_text(client.get(URL, query_string=_args(page=1)))
+    assert _listed(page_text(client.get(URL, query_string=_args(page=9)))) == set()
