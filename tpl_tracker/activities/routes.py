@@ -9,13 +9,12 @@ from wtforms import SelectChoice
 from ..dates import programme_today
 from ..extensions import db
 from ..forms import ConfirmForm, ListExportForm, record_id, show_rule_problems, show_service_error
-from ..models import Activity, ReviewComment, Role
 from ..list_downloads import export_list, list_args
+from ..models import Activity, ReviewComment, Role
 from ..pagination import paginate_by_key
 from ..security import audit_refused_access, roles_required
-from ..services import ServiceError, audit
+from ..services import ServiceError, audit, list_exports
 from ..services import activities as service
-from ..services import list_exports
 from ..services.evidence import MAX_FILE_BYTES, PDF_TYPE, Upload
 from ..services.months import locked_periods, month_status, month_statuses
 from ..services.policy import can_see_personal_numbers, is_own_work, load_activity, load_evidence

@@ -173,8 +173,7 @@ def _region_columns(code_of: Callable[[Any], str | None]) -> list[Column]:
 
 def count_rows(query) -> int:
     """How many rows a list's query selects (the number an export's audit entry records)."""
-    counted = query.order_by(None).options().with_only_columns(sa.literal_column("1"))
-    return db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
 
 
 def stream(query, extras: Callable[[list], dict] | None = None, batch: int = EXPORT_BATCH) -> Iterator[tuple]:
@@ -232,7 +231,7 @@ def facilitator_columns(masked: bool, today: date | None = None) -> list[Column]
 
 def contract_query(facilitators):
     """The contracts of the TPL a TPL list's query selects: by the TPL's name, then by start date."""
-    chosen = facilitators.order_by(None).options().with_only_columns(Facilitator.id, Facilitator.full_name).subquery()
+    chosen = facilitators.order_by(None).with_only_columns(Facilitator.id, Facilitator.full_name).subquery()
     return (
         sa.select(Contract)
         .join(chosen, Contract.facilitator_id == chosen.c.id)
@@ -300,7 +299,7 @@ def business_columns(masked: bool) -> list[Column]:
 
 def assessment_query(businesses):
     """The assessments of the businesses a business list's query selects: by business name, then by date."""
-    chosen = businesses.order_by(None).options().with_only_columns(Business.id, Business.name).subquery()
+    chosen = businesses.order_by(None).with_only_columns(Business.id, Business.name).subquery()
     return (
         sa.select(Assessment)
         .join(chosen, Assessment.business_id == chosen.c.id)
