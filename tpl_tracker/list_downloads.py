@@ -29,11 +29,8 @@ def export_list(
     rows once the response is under way. A refusal goes back to the list (`back`) with its reason.
     """
     form = ListExportForm()
-    if not form.validate_on_submit():
-        if "csrf_token" in form.errors:
-            flash(_("The form has expired: please try again."), "danger")
-        else:
-            flash(_("Choose CSV or Excel (.xlsx) to export."), "danger")
+    if not form.validate_on_submit():  # a missing CSRF token is refused before (400), so this is the format
+        flash(_("Choose CSV or Excel (.xlsx) to export."), "danger")
         return redirect(back)
     if filters is None:
         flash(_("Nothing was exported: correct the filters first."), "danger")
