@@ -218,12 +218,12 @@ def test_evaluators_read_nik_and_phone_masked(client, login_as, lists, db):
 
 
 def test_formula_text_is_neutralised(client, login_as, lists, db):
-    lists["activity"].description = "=HYPERLINK(\"http://evil.example\",\"klik\")"
+    lists["activity"].description = '=HYPERLINK("http://evil.example","klik")'
     lists["business"].name = "+62 Sagu"
     db.session.commit()
     login_as("admin")
     (row,) = _csv(client.post("/kegiatan/export", query_string={"region": "82"}, data={"fmt": "csv"}))
-    assert row["uraian"] == "'=HYPERLINK(\"http://evil.example\",\"klik\")"
+    assert row["uraian"] == '\'=HYPERLINK("http://evil.example","klik")'
     assert row["ikm"] == "'+62 Sagu"
     (cells,) = _sheet(client.post("/kegiatan/export", query_string={"region": "82"}, data={"fmt": "xlsx"}))
     assert cells["uraian"].data_type == "s" and cells["uraian"].value.startswith("'=")
