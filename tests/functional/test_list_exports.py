@@ -296,3 +296,85 @@ def test_an_export_is_streamed(app, lists, db, name, fmt):
         body = b"".join(response.response)
         response.close()
     assert body.startswith(b"\xef\xbb\xbf" if fmt == "csv" else b"PK")
+
+
+def _more_work(db, world, count: int) -> None:
+    """`count` more TPL in Maluku Utara, each with a contract, a business they mentor (with an activity, a permit
+    issued and an assessment), a reviewed month and a survey."""
+    from tpl_tracker.models import Assessment, Business, Mentorship, MonthlyReport, PermitFacilitation
+
+    from ..factories import ContractFactory, FacilitatorFactory, UserFactory
+
+    for n in range(count):
+        reviewer = UserFactory(email=f"pembina{n}@example.id", role="supervisor")
+        tpl = FacilitatorFactory(supervisor=world["supervisor"], region_code="82.71")
+        ContractFactory(facilitator=tpl)
+        business = Business(
+            name=f"IKM tambahan {n}",
+            normalized_name=f"ikm tambahan {n}",
+            owner_name="Pemilik",
+            region_code="82.71",
+            kbli="10792",
+            size_class="mikro",
+            workers=1,
+        )
+        db.session.add_all(
+            [
+                business,
+                Mentorship(business=business, facilitator=tpl, start_date=on(2, 1)),
+                Activity(
+                    facilitator=tpl,
+                    date=on(3, 5),
+                    type="kunjungan",
+                    description="Kunjungan",
+                    hours=1,
+                    businesses=[business],
+                ),
+                PermitFacilitation(
+                    business=business,
+                    facilitator=tpl,
+                    permit_type="nib",
+                    status="issued",
+                    planned_on=on(3, 1),
+                    issued_on=on(3, 6),
+                    document_number=f"{n:013d}",
+                ),
+                Assessment(business=business, facilitator=tpl, kind="baseline", assessed_on=on(3, 2), workers=1),
+                MonthlyReport(facilitator=tpl, period=on(3, 1), status="approved", reviewer=reviewer),
+                OutcomeSurvey(facilitator=tpl, survey_date=on(6, 1), status="bekerja", recorded_by_id=reviewer.id),
+            ]
+        )
+    db.session.commit()
+
+
+def _statements(app, client, url: str, fmt: str) -> tuple[int, int]:
+    """How many SQL statements one export runs, and how many rows it sends."""
+    from tpl_tracker.extensions import db as _db
+
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = _db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.post(url, data={"fmt": fmt})
+        rows = _csv(response) if fmt == "csv" else _sheet(response)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return len(statements), len(rows)
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_an_export_reads_its_rows_in_a_fixed_number_of_statements(app, client, login_as, lists, db, name):
+    """Related records, counts and statuses are read for a whole batch at once: no statement per row."""
+    export_url = LISTS[name][0]
+    login_as("admin")
+    _statements(app, client, export_url, "csv")  # what the first request reads once (and caches) stays out
+    few, few_rows = _statements(app, client, export_url, "csv")
+    _more_work(db, lists, 4)
+    many, many_rows = _statements(app, client, export_url, "csv")
+    assert many_rows > few_rows
+    assert many == few, f"{few} statements for {few_rows} rows, {many} for {many_rows}"
