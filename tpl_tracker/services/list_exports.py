@@ -146,8 +146,16 @@ def _column(key: str, value: Callable[[Any], Any], kind: str = "text") -> Column
     return Column(key=key, value=value, header=HEADERS[key], kind=kind)
 
 
-def _label(codes, value: str | None) -> str:
-    return str(codes.label_of(value)) if value else ""
+def _labeller(codes) -> Callable[[str | None], str]:
+    """The label of a code in the interface language, translated once per export rather than once per row."""
+    labels = {member.value: str(member.label) for member in codes}
+    return lambda value: labels.get(value, value) if value else ""
+
+
+def _labelled(key: str, codes, code_of: Callable[[Any], str | None]) -> Column:
+    """A column of labels of the codes `code_of` reads."""
+    label = _labeller(codes)
+    return _column(key, lambda row: label(code_of(row)))
 
 
 def _province(code: str | None) -> str | None:
@@ -178,15 +186,13 @@ def count_rows(query) -> int:
 
 def stream(query, extras: Callable[[list], dict] | None = None, batch: int = EXPORT_BATCH) -> Iterator[tuple]:
     """The query's records in its order, as (record, extra) pairs, read `batch` at a time; `extras(records)` gives
-    what one query per batch adds (counts, statuses), keyed by record. The session lets each batch go after it."""
+    what one query per batch adds (counts, statuses), keyed by record. The session holds its records weakly
+    (yield_per), so a batch is let go once written."""
     result = db.session.execute(query.execution_options(yield_per=batch))
     for records in result.scalars().partitions(batch):
         added = extras(records) if extras else {}
         for record in records:
             yield record, added.get(record.id)
-        for record in records:
-            if record in db.session:
-                db.session.expunge(record)
 
 
 # --- TPL and their contracts -----------------------------------------------------------------------------------
@@ -207,6 +213,7 @@ def facilitator_rows(query) -> Iterator[tuple]:
 def facilitator_columns(masked: bool, today: date | None = None) -> list[Column]:
     """The columns of the TPL export."""
     today = today or programme_today()
+    states = {code: str(label) for code, label in CONTRACT_STATES.items()}
     return [
         _column("id", lambda row: row[0].id, "int"),
         _column("nik", lambda row: format_nik(row[0].nik, masked=masked)),
@@ -225,7 +232,7 @@ def facilitator_columns(masked: bool, today: date | None = None) -> list[Column]
         ),
         _column("exit_date", lambda row: row[0].exit_date, "date"),
         _column("contract_state_code", lambda row: _contract_state(row[0], today)),
-        _column("contract_state", lambda row: CONTRACT_STATES.get(_contract_state(row[0], today), "")),
+        _column("contract_state", lambda row: states.get(_contract_state(row[0], today), "")),
     ]
 
 
@@ -253,7 +260,7 @@ def contract_columns(masked: bool) -> list[Column]:
         _column("terminated_on", lambda row: row[0].terminated_on, "date"),
         _column("effective_end", lambda row: row[0].effective_end, "date"),
         _column("status_code", lambda row: row[0].status),
-        _column("status", lambda row: _label(ContractStatus, row[0].status)),
+        _labelled("status", ContractStatus, lambda row: row[0].status),
         *_region_columns(lambda row: row[0].placement_code),
         _column("termination_reason", lambda row: row[0].termination_reason),
     ]
@@ -287,7 +294,7 @@ def business_columns(masked: bool) -> list[Column]:
         _column("products", lambda row: row[0].products),
         _column("nib", lambda row: row[0].nib),
         _column("size_class_code", lambda row: row[0].size_class),
-        _column("size_class", lambda row: _label(SizeClass, row[0].size_class)),
+        _labelled("size_class", SizeClass, lambda row: row[0].size_class),
         _column("workers", lambda row: row[0].workers, "int"),
         _column("capital_rp", lambda row: row[0].capital, "int"),
         _column("turnover_rp", lambda row: row[0].turnover, "int"),
@@ -316,14 +323,14 @@ def assessment_columns() -> list[Column]:
         _column("business_name", lambda row: row[0].business.name),
         *_region_columns(lambda row: row[0].business.region_code),
         _column("kind_code", lambda row: row[0].kind),
-        _column("kind", lambda row: _label(AssessmentKind, row[0].kind)),
+        _labelled("kind", AssessmentKind, lambda row: row[0].kind),
         _column("assessed_on", lambda row: row[0].assessed_on, "date"),
         _column("turnover_rp", lambda row: row[0].turnover, "int"),
         _column("workers", lambda row: row[0].workers, "int"),
         _column("production_capacity", lambda row: row[0].production_capacity),
         _column("products", lambda row: row[0].products),
         _column("market_reach_code", lambda row: row[0].market_reach),
-        _column("market_reach", lambda row: _label(MarketReach, row[0].market_reach)),
+        _labelled("market_reach", MarketReach, lambda row: row[0].market_reach),
         _column("has_packaging_label", lambda row: 1 if row[0].has_packaging_label else 0, "int"),
         _column("facilitator_id", lambda row: row[0].facilitator_id, "int"),
         _column("tpl_name", lambda row: row[0].facilitator.full_name),
@@ -368,13 +375,13 @@ def activity_columns() -> list[Column]:
         _column("tpl_name", lambda row: row[0].facilitator.full_name),
         *_region_columns(lambda row: row[0].facilitator.region_code),
         _column("type_code", lambda row: row[0].type),
-        _column("type", lambda row: _label(ActivityType, row[0].type)),
+        _labelled("type", ActivityType, lambda row: row[0].type),
         _column("business_ids", lambda row: "; ".join(str(b.id) for b in row[0].businesses)),
         _column("businesses", lambda row: "; ".join(b.name for b in row[0].businesses)),
         _column("hours", lambda row: row[0].hours, "number"),
         _column("evidence_files", lambda row: row[1][1], "int"),
         _column("month_status_code", lambda row: row[1][0]),
-        _column("month_status", lambda row: _label(MonthStatus, row[1][0])),
+        _labelled("month_status", MonthStatus, lambda row: row[1][0]),
         _column("description", lambda row: row[0].description),
         _column("latitude", lambda row: row[0].latitude, "number"),
         _column("longitude", lambda row: row[0].longitude, "number"),
@@ -395,9 +402,9 @@ def permit_columns() -> list[Column]:
         _column("business_name", lambda row: row[0].business.name),
         *_region_columns(lambda row: row[0].business.region_code),
         _column("permit_type_code", lambda row: row[0].permit_type),
-        _column("permit_type", lambda row: _label(PermitType, row[0].permit_type)),
+        _labelled("permit_type", PermitType, lambda row: row[0].permit_type),
         _column("status_code", lambda row: row[0].status),
-        _column("status", lambda row: _label(PermitStatus, row[0].status)),
+        _labelled("status", PermitStatus, lambda row: row[0].status),
         _column("status_date", lambda row: row[0].status_on, "date"),
         _column("planned_on", lambda row: row[0].planned_on, "date"),
         _column("submitted_on", lambda row: row[0].submitted_on, "date"),
@@ -408,7 +415,7 @@ def permit_columns() -> list[Column]:
         _column("facilitator_id", lambda row: row[0].facilitator_id, "int"),
         _column("tpl_name", lambda row: row[0].facilitator.full_name),
         _column("month_status_code", lambda row: row[1]),
-        _column("month_status", lambda row: _label(MonthStatus, row[1])),
+        _labelled("month_status", MonthStatus, lambda row: row[1]),
         _column("notes", lambda row: row[0].notes),
     ]
 
@@ -437,7 +444,7 @@ def report_columns(masked: bool) -> list[Column]:
         *_region_columns(lambda row: row[0].facilitator.region_code),
         _column("month", lambda row: row[0].period, "date"),
         _column("status_code", lambda row: row[0].status),
-        _column("status", lambda row: _label(MonthStatus, row[0].status)),
+        _labelled("status", MonthStatus, lambda row: row[0].status),
         _column("submitted_at", lambda row: row[0].submitted_at, "datetime"),
         _column("reviewed_at", lambda row: row[0].reviewed_at, "datetime"),
         _column("reviewer", lambda row: row[0].reviewer.full_name if row[0].reviewer else None),
@@ -469,7 +476,7 @@ def survey_columns(masked: bool) -> list[Column]:
         *_region_columns(lambda row: row[0].facilitator.region_code),
         _column("survey_date", lambda row: row[0].survey_date, "date"),
         _column("status_code", lambda row: row[0].status),
-        _column("status", lambda row: _label(SurveyStatus, row[0].status)),
+        _labelled("status", SurveyStatus, lambda row: row[0].status),
         _column("business_id", lambda row: row[0].business_id, "int"),
         _column("business_name", lambda row: row[0].business_name),
         _column("founded_date", lambda row: row[0].founded_date, "date"),
@@ -480,7 +487,7 @@ def survey_columns(masked: bool) -> list[Column]:
         _column("business_region_code", lambda row: row[0].business_region_code),
         _column("business_region", lambda row: region_name(row[0].business_region_code)),
         _column("verification_code", lambda row: row[0].verification),
-        _column("verification", lambda row: _label(Verification, row[0].verification)),
+        _labelled("verification", Verification, lambda row: row[0].verification),
         _column("verification_note", lambda row: row[0].verification_note),
         _column("verified_at", lambda row: row[0].verified_at, "datetime"),
         _column("verified_by", lambda row: row[1][1]),
