@@ -45,7 +45,7 @@ AUDITED_AS = {
     "businesses": "businesses",
     "assessments": "assessments",
     "activities": "activities",
-    "permits": "permit_facilitations",
+    "permits": "permits",
     "monthly_reports": "monthly_reports",
     "surveys": "outcome_surveys",
 }

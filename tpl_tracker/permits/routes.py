@@ -67,7 +67,7 @@ def export():
     """Download the permit facilitations the list's filters select (all pages, in the list's order) as CSV or Excel."""
     _form, query, filters = _filtered_permits(programme_today())
     return export_list(
-        "permit_facilitations",
+        "permits",
         query,
         filters,
         list_exports.permit_columns(),
