@@ -10,7 +10,7 @@ from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import DateField, DecimalField, IntegerField, StringField
+from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.fields.choices import Choice
 from wtforms.widgets import Select, TextInput, html_params
 
@@ -215,3 +215,13 @@ def show_service_error(form, error) -> None:
             field.errors = list(field.errors) + [problem.message]
         else:
             flash(problem.message, "danger")
+
+
+class ListExportForm(Form):
+    """Download a filtered list as CSV or Excel (posted with its CSRF token: the export is audited)."""
+
+    fmt = SelectField(
+        _l("Format"),
+        choices=[SelectChoice("csv", _l("CSV")), SelectChoice("xlsx", _l("Excel (.xlsx)"))],
+        validate_choice=True,
+    )

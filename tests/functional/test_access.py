@@ -17,6 +17,7 @@ from . import (
     access_accounts,
     access_activities,
     access_businesses,
+    access_exports,
     access_reports_people,
     access_reviews,
     access_supervision,
@@ -266,6 +267,7 @@ TABLE = [
     + access_supervision.TABLE
     + access_accounts.TABLE
     + access_reports_people.TABLE
+    + access_exports.TABLE
 )
 
 # Routes that change data, with a valid-looking form, and the roles allowed to post it.
@@ -290,6 +292,7 @@ WRITES = [
     + access_reviews.WRITES
     + access_supervision.WRITES
     + access_accounts.WRITES
+    + access_exports.WRITES
 )
 
 

@@ -8,11 +8,12 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import ConfirmForm, record_id, show_rule_problems, show_service_error
+from ..forms import ConfirmForm, ListExportForm, record_id, show_rule_problems, show_service_error
+from ..list_downloads import export_list, list_args
 from ..models import Activity, ReviewComment, Role
 from ..pagination import paginate_by_key
 from ..security import audit_refused_access, roles_required
-from ..services import ServiceError, audit
+from ..services import ServiceError, audit, list_exports
 from ..services import activities as service
 from ..services.evidence import MAX_FILE_BYTES, PDF_TYPE, Upload, thumbnail
 from ..services.months import locked_periods, month_status, month_statuses
@@ -49,32 +50,56 @@ def _tpl_filter(text: str | None) -> dict:
     return {"facilitator_name": text}
 
 
-@bp.route("/")
-@roles_required()
-def index():
-    """Activities in the user's scope: searchable, filterable, newest first, paginated."""
+def _filtered_activities():
+    """The list's filter form (from the address) and the query it selects; also the filters used (None when the
+    form is invalid: the page then lists everything, an export refuses)."""
     form = ActivityFilterForm(request.args)
     form.region.choices = [SelectChoice("", _("All provinces"))] + province_choices()
     is_tpl = current_user.has_role(Role.FACILITATOR)
     valid = form.validate()
-    month = form.month.data if valid else None
-    query = service.activity_query(
-        current_user,
-        q=form.q.data if valid else None,
-        month=month,
-        type=form.type.data if valid else None,
-        region=form.region.data if valid else None,
-        kbli_division=form.kbli.data if valid else None,
+    filters = {
+        "q": form.q.data if valid else None,
+        "month": form.month.data if valid else None,
+        "type": form.type.data if valid else None,
+        "region": form.region.data if valid else None,
+        "kbli_division": form.kbli.data if valid else None,
         **(_tpl_filter(form.tpl.data) if valid and not is_tpl else {}),
-    )
+    }
+    return form, service.activity_query(current_user, **filters), filters if valid else None
+
+
+@bp.route("/")
+@roles_required()
+def index():
+    """Activities in the user's scope: searchable, filterable, newest first, paginated."""
+    form, query, _filters = _filtered_activities()
     page = paginate_by_key(query, [Activity.date, Activity.id])
     return render_template(
         "activities/index.html",
         form=form,
         page=page,
-        is_tpl=is_tpl,
+        is_tpl=current_user.has_role(Role.FACILITATOR),
         counts=service.evidence_counts(page.items),
         statuses=month_statuses((a.facilitator_id, a.date) for a in page.items),
+        export_form=ListExportForm(formdata=None),
+        list_args=list_args(),
+    )
+
+
+@bp.route("/export", methods=["POST"])
+@roles_required()
+def export():
+    """Download the activities the list's filters select (all pages, in the list's order) as CSV or Excel."""
+    _form, query, filters = _filtered_activities()
+    return export_list(
+        "activities",
+        query,
+        filters,
+        list_exports.activity_columns(),
+        list_exports.activity_rows,
+        filename="kegiatan",
+        sheet_title=_("Activities"),
+        back=url_for("activities.index", **list_args()),
     )
 
 

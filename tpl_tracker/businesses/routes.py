@@ -9,11 +9,12 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import ConfirmForm, show_rule_problems, show_service_error
+from ..forms import ConfirmForm, ListExportForm, show_rule_problems, show_service_error
+from ..list_downloads import export_list, list_args
 from ..models import Activity, Business, PermitFacilitation, Role
 from ..pagination import paginate, with_total
 from ..security import roles_required
-from ..services import ServiceError, policy, regions
+from ..services import ServiceError, list_exports, policy, regions
 from ..services import assessments as assessment_service
 from ..services import businesses as service
 from ..services.policy import can_see_personal_numbers, load_assessment, load_business, visible_ids
@@ -38,23 +39,29 @@ def _detail_url(business_id: int) -> str:
     return url_for("businesses.detail", business_id=business_id)
 
 
-@bp.route("/")
-@roles_required()
-def index():
-    """Businesses in the user's scope: searchable, filterable, paginated; a TPL also sees their requests."""
+def _filtered_businesses():
+    """The list's filter form (from the address) and the query it selects; also the filters used (None when the
+    form is invalid: the page then lists every business, an export refuses)."""
     form = BusinessSearchForm(request.args)
     form.region.choices = [SelectChoice("", _("All regions"))] + province_choices() + regency_choices()
     form.division.choices = [SelectChoice("", _("All KBLI divisions"))] + [
         SelectChoice(code, f"{code} — {name}") for code, name in service.KBLI_DIVISIONS.items()
     ]
     valid = form.validate()
-    query = service.business_query(
-        current_user,
-        q=form.q.data if valid else None,
-        region=form.region.data if valid else None,
-        division=form.division.data if valid else None,
-        permit_type=form.permit_type.data if valid else None,
-    )
+    filters = {
+        "q": form.q.data if valid else None,
+        "region": form.region.data if valid else None,
+        "division": form.division.data if valid else None,
+        "permit_type": form.permit_type.data if valid else None,
+    }
+    return form, service.business_query(current_user, **filters), filters if valid else None
+
+
+@bp.route("/")
+@roles_required()
+def index():
+    """Businesses in the user's scope: searchable, filterable, paginated; a TPL also sees their requests."""
+    form, query, _filters = _filtered_businesses()
     # A TPL's or a supervisor's businesses are gathered whole to be sorted by name, so their number comes with the
     # page; nationally a page is read in name order from the index, and counting would read every business.
     scoped = not current_user.has_role(Role.ADMIN, Role.EVALUATOR)
@@ -67,6 +74,42 @@ def index():
         issued=service.issued_permit_counts(b.id for b in page.items),
         requests=service.own_requests(current_user) if is_tpl else [],
         pending_count=service.pending_request_count(current_user) if current_user.has_role(Role.SUPERVISOR) else 0,
+        export_form=ListExportForm(formdata=None),
+        list_args=list_args(),
+    )
+
+
+@bp.route("/export", methods=["POST"])
+@roles_required()
+def export():
+    """Download the businesses the list's filters select (all pages, in the list's order) as CSV or Excel."""
+    _form, query, filters = _filtered_businesses()
+    return export_list(
+        "businesses",
+        query,
+        filters,
+        list_exports.business_columns(masked=not can_see_personal_numbers(current_user)),
+        list_exports.business_rows,
+        filename="ikm",
+        sheet_title=_("Businesses"),
+        back=url_for("businesses.index", **list_args()),
+    )
+
+
+@bp.route("/assessments/export", methods=["POST"])
+@roles_required()
+def export_assessments():
+    """Download the assessments of the businesses the list's filters select as CSV or Excel."""
+    _form, query, filters = _filtered_businesses()
+    return export_list(
+        "assessments",
+        list_exports.assessment_query(query),
+        filters,
+        list_exports.assessment_columns(),
+        list_exports.stream,
+        filename="penilaian",
+        sheet_title=_("Assessments"),
+        back=url_for("businesses.index", **list_args()),
     )
 
 

@@ -8,11 +8,12 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import show_rule_problems, show_service_error
+from ..forms import ListExportForm, show_rule_problems, show_service_error
+from ..list_downloads import export_list, list_args
 from ..models import Contract, Facilitator, Role, User
 from ..pagination import paginate
 from ..security import roles_required
-from ..services import ServiceError
+from ..services import ServiceError, list_exports
 from ..services.facilitators import (
     ContractData,
     FacilitatorData,
@@ -40,17 +41,23 @@ def index():
     return _list(NikSearchForm(formdata=None))
 
 
-def _list(nik_form: NikSearchForm):
+def _filtered_facilitators():
+    """The list's filter form (from the address) and the query it selects; also the filters used (None when the
+    form is invalid: the page then lists everyone, an export refuses)."""
     form = FacilitatorSearchForm(request.args)
     form.province.choices = [SelectChoice("", _("All provinces"))] + province_choices()
     valid = form.validate()
-    query = facilitator_query(
-        current_user,
-        q=form.q.data if valid else None,
-        province=form.province.data if valid else None,
-        angkatan=form.angkatan.data if valid else None,
-        status=form.status.data if valid else None,
-    )
+    filters = {
+        "q": form.q.data if valid else None,
+        "province": form.province.data if valid else None,
+        "angkatan": form.angkatan.data if valid else None,
+        "status": form.status.data if valid else None,
+    }
+    return form, facilitator_query(current_user, **filters), filters if valid else None
+
+
+def _list(nik_form: NikSearchForm):
+    form, query, _filters = _filtered_facilitators()
     page = paginate(query)
     return render_template(
         "facilitators/index.html",
@@ -59,6 +66,42 @@ def _list(nik_form: NikSearchForm):
         page=page,
         masked=not can_see_personal_numbers(current_user),
         today=programme_today(),
+        export_form=ListExportForm(formdata=None),
+        list_args=list_args(),
+    )
+
+
+@bp.route("/export", methods=["POST"])
+@roles_required(Role.SUPERVISOR, Role.EVALUATOR, Role.ADMIN)
+def export():
+    """Download the TPL the list's filters select (all pages, in the list's order) as CSV or Excel."""
+    _form, query, filters = _filtered_facilitators()
+    return export_list(
+        "facilitators",
+        query,
+        filters,
+        list_exports.facilitator_columns(masked=not can_see_personal_numbers(current_user)),
+        list_exports.facilitator_rows,
+        filename="tpl",
+        sheet_title=_("TPL"),
+        back=url_for("facilitators.index", **list_args()),
+    )
+
+
+@bp.route("/contracts/export", methods=["POST"])
+@roles_required(Role.SUPERVISOR, Role.EVALUATOR, Role.ADMIN)
+def export_contracts():
+    """Download the contracts of the TPL the list's filters select as CSV or Excel."""
+    _form, query, filters = _filtered_facilitators()
+    return export_list(
+        "contracts",
+        list_exports.contract_query(query),
+        filters,
+        list_exports.contract_columns(masked=not can_see_personal_numbers(current_user)),
+        list_exports.stream,
+        filename="kontrak",
+        sheet_title=_("Contracts"),
+        back=url_for("facilitators.index", **list_args()),
     )
 
 

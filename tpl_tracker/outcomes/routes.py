@@ -9,11 +9,12 @@ from wtforms import SelectChoice
 from ..dates import programme_today
 from ..extensions import db
 from ..facilitators.forms import NikSearchForm
-from ..forms import ConfirmForm, show_rule_problems, show_service_error
+from ..forms import ConfirmForm, ListExportForm, show_rule_problems, show_service_error
+from ..list_downloads import export_list, list_args
 from ..models import Facilitator, OutcomeSurvey, Role
 from ..pagination import paginate
 from ..security import is_safe_next, roles_required
-from ..services import ServiceError
+from ..services import ServiceError, list_exports
 from ..services import outcomes as service
 from ..services.businesses import is_manufacturing
 from ..services.facilitators import facilitator_query
@@ -38,15 +39,45 @@ def index():
             flash(_("Your account is not linked to a TPL profile yet. Contact your administrator."), "warning")
             return redirect(url_for("main.home"))
         return redirect(url_for("outcomes.facilitator_surveys", facilitator_id=current_user.facilitator.id))
+    form, query, _filters = _filtered_surveys()
+    page = paginate(query)
+    return render_template(
+        "outcomes/index.html",
+        form=form,
+        page=page,
+        names=service.user_names(page.items),
+        export_form=ListExportForm(formdata=None),
+        list_args=list_args(),
+    )
+
+
+def _filtered_surveys():
+    """The list's filter form (from the address) and the query it selects; also the filters used (None when the
+    form is invalid: the page then lists every survey, an export refuses)."""
     form = SurveyFilterForm(request.args)
     valid = form.validate()
-    query = service.survey_query(
-        current_user,
-        verification=form.verification.data if valid else None,
-        status=form.status.data if valid else None,
+    filters = {
+        "verification": form.verification.data if valid else None,
+        "status": form.status.data if valid else None,
+    }
+    return form, service.survey_query(current_user, **filters), filters if valid else None
+
+
+@bp.route("/export", methods=["POST"])
+@roles_required(Role.SUPERVISOR, Role.EVALUATOR, Role.ADMIN)
+def export():
+    """Download the tracer surveys the list's filters select (all pages, in the list's order) as CSV or Excel."""
+    _form, query, filters = _filtered_surveys()
+    return export_list(
+        "outcome_surveys",
+        query,
+        filters,
+        list_exports.survey_columns(masked=not can_see_personal_numbers(current_user)),
+        list_exports.survey_rows,
+        filename="survei-tracer",
+        sheet_title=_("Tracer surveys"),
+        back=url_for("outcomes.index", **list_args()),
     )
-    page = paginate(query)
-    return render_template("outcomes/index.html", form=form, page=page, names=service.user_names(page.items))
 
 
 def _choose_page(nik_form: NikSearchForm):

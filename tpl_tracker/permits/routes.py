@@ -8,11 +8,12 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import ConfirmForm, record_id, show_rule_problems, show_service_error
+from ..forms import ConfirmForm, ListExportForm, record_id, show_rule_problems, show_service_error
+from ..list_downloads import export_list, list_args
 from ..models import PermitFacilitation, ReviewComment, Role
 from ..pagination import paginate
 from ..security import roles_required
-from ..services import ServiceError, audit
+from ..services import ServiceError, audit, list_exports
 from ..services import permits as service
 from ..services.businesses import open_mentorship_of
 from ..services.months import month_status, month_statuses
@@ -24,25 +25,29 @@ from .forms import PermitFilterForm, PermitForm
 PIPELINE = ("planned", "submitted", "issued")
 
 
+def _filtered_permits(today):
+    """The list's filter form (from the address) and the query it selects; also the filters used (None when the
+    form is invalid: the page then lists every permit, an export refuses)."""
+    form = PermitFilterForm(request.args)
+    form.region.choices = [SelectChoice("", _("All provinces"))] + province_choices()
+    valid = form.validate()
+    filters = {
+        "q": form.q.data if valid else None,
+        "permit_type": form.permit_type.data if valid else None,
+        "status": form.status.data if valid else None,
+        "region": form.region.data if valid else None,
+        "month": form.month.data if valid else None,
+        "expiring": bool(form.expiring.data) if valid else False,
+    }
+    return form, service.permit_query(current_user, today=today, **filters), filters if valid else None
+
+
 @bp.route("/")
 @roles_required()
 def index():
     """Permit facilitations in the user's scope: searchable, filterable, paginated."""
-    form = PermitFilterForm(request.args)
-    form.region.choices = [SelectChoice("", _("All provinces"))] + province_choices()
-    valid = form.validate()
-    month = form.month.data if valid else None
     today = programme_today()
-    query = service.permit_query(
-        current_user,
-        q=form.q.data if valid else None,
-        permit_type=form.permit_type.data if valid else None,
-        status=form.status.data if valid else None,
-        region=form.region.data if valid else None,
-        month=month,
-        expiring=bool(form.expiring.data) if valid else False,
-        today=today,
-    )
+    form, query, _filters = _filtered_permits(today)
     page = paginate(query)
     return render_template(
         "permits/index.html",
@@ -51,6 +56,25 @@ def index():
         statuses=month_statuses((p.facilitator_id, p.status_on) for p in page.items),
         today=today,
         expiry_state=service.expiry_state,
+        export_form=ListExportForm(formdata=None),
+        list_args=list_args(),
+    )
+
+
+@bp.route("/export", methods=["POST"])
+@roles_required()
+def export():
+    """Download the permit facilitations the list's filters select (all pages, in the list's order) as CSV or Excel."""
+    _form, query, filters = _filtered_permits(programme_today())
+    return export_list(
+        "permits",
+        query,
+        filters,
+        list_exports.permit_columns(),
+        list_exports.permit_rows,
+        filename="izin",
+        sheet_title=_("Permits and certificates"),
+        back=url_for("permits.index", **list_args()),
     )
 
 

@@ -9,11 +9,12 @@ from wtforms import SelectChoice
 
 from ..dates import programme_today
 from ..extensions import db
-from ..forms import show_rule_problems, show_service_error
+from ..forms import ListExportForm, show_rule_problems, show_service_error
+from ..list_downloads import export_list, list_args
 from ..models import Facilitator, Role
 from ..pagination import paginate, paginate_by_key
 from ..security import roles_required
-from ..services import ServiceError, audit
+from ..services import ServiceError, audit, list_exports
 from ..services import reviews as service
 from ..services.months import covers_month, get_month, month_label, next_month
 from ..services.policy import (
@@ -108,6 +109,25 @@ def index():
             rows=service.facilitator_months(facilitator),
             action_label=service.action_label,
         )
+    form, facilitator, query, _filters = _filtered_reports()
+    # Hundreds of thousands of months nationally: paged by the sort key (a cursor), never by a deep OFFSET.
+    page = paginate_by_key(query, service.REPORT_ORDER, values_of=service.report_sort_key)
+    counts = service.month_counts((r.facilitator_id, r.period) for r in page.items)
+    return render_template(
+        "reviews/index.html",
+        form=form,
+        page=page,
+        counts=counts,
+        facilitator=facilitator,
+        export_form=ListExportForm(formdata=None),
+        list_args=list_args(),
+    )
+
+
+def _filtered_reports():
+    """The list's filter form (from the address), the TPL it names (404 outside the user's scope) and the query it
+    selects; also the filters used (None when the form is invalid: the page then lists every month, an export
+    refuses)."""
     form = ReportFilterForm(request.args)
     form.province.choices = [SelectChoice("", _("All provinces"))] + province_choices()
     valid = form.validate()
@@ -117,17 +137,30 @@ def index():
     facilitator = None
     if valid and form.tpl.data:
         facilitator = load_facilitator(current_user, form.tpl.data)
-    query = service.report_query(
-        current_user,
-        status=form.status.data or None if valid else None,
-        period=service.parse_period(form.month.data) if valid else None,
-        province=form.province.data or None if valid else None,
-        facilitator_id=facilitator.id if facilitator else None,
+    filters = {
+        "status": form.status.data or None if valid else None,
+        "period": service.parse_period(form.month.data) if valid else None,
+        "province": form.province.data or None if valid else None,
+        "facilitator_id": facilitator.id if facilitator else None,
+    }
+    return form, facilitator, service.report_query(current_user, **filters), filters if valid else None
+
+
+@bp.route("/export", methods=["POST"])
+@roles_required(Role.SUPERVISOR, Role.EVALUATOR, Role.ADMIN)
+def export():
+    """Download the monthly reports the list's filters select (all pages, in the list's order) as CSV or Excel."""
+    _form, _facilitator, query, filters = _filtered_reports()
+    return export_list(
+        "monthly_reports",
+        query,
+        filters,
+        list_exports.report_columns(masked=not can_see_personal_numbers(current_user)),
+        list_exports.report_rows,
+        filename="laporan-bulanan",
+        sheet_title=_("Monthly reports"),
+        back=url_for("reviews.index", **list_args()),
     )
-    # Hundreds of thousands of months nationally: paged by the sort key (a cursor), never by a deep OFFSET.
-    page = paginate_by_key(query, service.REPORT_ORDER, values_of=service.report_sort_key)
-    counts = service.month_counts((r.facilitator_id, r.period) for r in page.items)
-    return render_template("reviews/index.html", form=form, page=page, counts=counts, facilitator=facilitator)
 
 
 @bp.route("/antrean")
