@@ -1,0 +1,399 @@
+"""The mentorship output report (the province's yearly report): what the TPL achieved in a period, per region or TPL.
+
+For a period [start, end] (both days included) and a level (`province`, `kabkota` or `tpl`), one row per region or
+TPL with:
+
+- tpl_active: TPL with a contract overlapping the period (start <= end of period, effective end >= its start;
+  effective end as METRIC.md defines it), counted in the placement of the latest such contract (greatest effective
+  end, then start date, then id);
+- businesses_mentored: distinct businesses with a mentorship overlapping the period (open mentorships run on);
+- businesses_new: businesses whose first mentorship ever started in the period;
+- activities: activities dated in the period; activities_approved: those of them whose TPL's month (the monthly
+  report of the activity's month) is approved;
+- permits_issued and permits_<type>: permits with status issued and an issue date in the period, in total and per
+  type (PermitType: nib, pirt, halal, merek, sni, tkdn, bpom);
+- assessed_businesses: businesses with a follow-up assessment dated in the period and a baseline dated on or before
+  it (the business's earliest baseline: the assessment rules make it its earliest assessment);
+  median_turnover_change_pct and median_workers_change: medians over those businesses of the change from the
+  baseline to the latest follow-up in the period (by date, then id); the turnover change in % of the baseline,
+  rounded to 1 decimal, leaves out a business whose baseline turnover is 0 or either turnover is unknown; the workers
+  change leaves out a business with either count unknown; empty when no business is left.
+
+Regions: a business's region is where the business is (its own kabupaten/kota), and the figures of businesses
+(mentored, new, permits, assessments) count there; a TPL's region is their placement on the date in question (the
+contract running on an activity's date, else the TPL's latest placement), and the figures of TPL (active, activities)
+count there. At the `tpl` level every figure counts for the TPL who did the work: the mentorship's TPL (for a new
+business, the TPL of its first mentorship), the activity's, the permit's, the latest follow-up's.
+
+Rows without any activity, mentored business or issued permit in the period are left out; rows are sorted by key
+(the Kemendagri code, `82` or `82.71`, or the TPL's NIK). A supervisor's report counts what happened in their regions
+and the work of the TPL assigned to them; evaluators and admins (and the command line) see the whole country.
+
+The figures come from seven GROUP BY statements (and one for the TPL's names), whatever the number of rows.
+"""
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import (
+    Activity,
+    Assessment,
+    AssessmentKind,
+    Business,
+    Contract,
+    Facilitator,
+    Mentorship,
+    MonthlyReport,
+    MonthStatus,
+    PermitFacilitation,
+    PermitStatus,
+    PermitType,
+    Role,
+    User,
+)
+from . import ServiceError
+from .policy import in_regions
+from .regions import region_name
+
+LEVELS = ("province", "kabkota", "tpl")
+PERMIT_TYPES = tuple(PermitType.values())  # nib, pirt, halal, merek, sni, tkdn, bpom: the permits_<type> columns
+MAX_PERIOD_DAYS = 3653  # ten years
+COUNTS = ("tpl_active", "businesses_mentored", "businesses_new", "activities", "activities_approved")
+
+
+@dataclass
+class OutputRow:
+    """The figures of one region or TPL (or the total of a report) for the period."""
+
+    level: str
+    key: str
+    name: str
+    tpl_active: int = 0
+    businesses_mentored: int = 0
+    businesses_new: int = 0
+    activities: int = 0
+    activities_approved: int = 0
+    permits: dict[str, int] = field(default_factory=dict)
+    turnover_changes: list[float] = field(default_factory=list)
+    workers_changes: list[int] = field(default_factory=list)
+    assessed_businesses: int = 0
+
+    @property
+    def permits_issued(self) -> int:
+        """Permits issued in the period, every type."""
+        return sum(self.permits.values())
+
+    def permits_of(self, permit_type: str) -> int:
+        """Permits of one type issued in the period."""
+        return self.permits.get(permit_type, 0)
+
+    @property
+    def median_turnover_change_pct(self) -> float | None:
+        """Median change of monthly turnover from the baseline, in %, 1 decimal; None without any business."""
+        return round(statistics.median(self.turnover_changes), 1) if self.turnover_changes else None
+
+    @property
+    def median_workers_change(self) -> float | None:
+        """Median change of the workers from the baseline (a whole number unless it falls between two)."""
+        if not self.workers_changes:
+            return None
+        median = statistics.median(self.workers_changes)
+        return int(median) if median == int(median) else round(median, 1)
+
+    @property
+    def has_work(self) -> bool:
+        """True when the row has an activity, a mentored business or an issued permit (else it is left out)."""
+        return bool(self.activities or self.businesses_mentored or self.permits_issued)
+
+    def add(self, other: "OutputRow") -> None:
+        """Add another row's figures to this one (counts summed, the changes pooled for the medians)."""
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for permit_type, count in other.permits.items():
+            self.permits[permit_type] = self.permits.get(permit_type, 0) + count
+        self.assessed_businesses += other.assessed_businesses
+        self.turnover_changes.extend(other.turnover_changes)
+        self.workers_changes.extend(other.workers_changes)
+
+
+@dataclass
+class OutputReport:
+    """The rows of a report, sorted by key, and their total (counts summed, medians over all the rows' businesses)."""
+
+    level: str
+    start: date
+    end: date
+    rows: list[OutputRow]
+    total: OutputRow
+
+
+def check_request(level: str | None, start: date | None, end: date | None) -> None:
+    """Refuse an unknown level, a missing date, a period that ends before it starts or lasts more than ten years."""
+    if level not in LEVELS:
+        raise ServiceError(_("Choose the level: province, kabupaten/kota or TPL."), field="level")
+    if start is None or end is None:
+        raise ServiceError(_("Give the first and the last day of the period."), field="start")
+    if start > end:
+        raise ServiceError(
+            _(
+                "The period starts (%(start)s) after it ends (%(end)s).",
+                start=start.strftime("%d/%m/%Y"),
+                end=end.strftime("%d/%m/%Y"),
+            ),
+            field="start",
+        )
+    if (end - start).days >= MAX_PERIOD_DAYS:
+        raise ServiceError(_("The period may last ten years at most."), field="end")
+
+
+def output_report(level: str, start: date, end: date, user: User | None = None) -> OutputReport:
+    """The report of a period at a level, in the user's scope (None: the whole country, for the command line)."""
+    check_request(level, start, end)
+    scope = _Scope(user)
+    grains: dict = {}
+
+    def row(grain) -> OutputRow:
+        if grain not in grains:
+            grains[grain] = OutputRow(level=level, key="", name="")
+        return grains[grain]
+
+    for grain, count in _tpl_active(level, start, end, scope):
+        row(grain).tpl_active += count
+    for grain, count, approved in _activities(level, start, end, scope):
+        row(grain).activities += count
+        row(grain).activities_approved += approved
+    for grain, count in _businesses_mentored(level, start, end, scope):
+        row(grain).businesses_mentored += count
+    for grain, count in _businesses_new(level, start, end, scope):
+        row(grain).businesses_new += count
+    for grain, permit_type, count in _permits_issued(level, start, end, scope):
+        permits = row(grain).permits
+        permits[permit_type] = permits.get(permit_type, 0) + count
+    for grain, turnover, workers, baseline_turnover, baseline_workers in _assessed(level, start, end, scope):
+        target = row(grain)
+        target.assessed_businesses += 1
+        if turnover is not None and baseline_turnover:
+            target.turnover_changes.append((turnover - baseline_turnover) * 100 / baseline_turnover)
+        if workers is not None and baseline_workers is not None:
+            target.workers_changes.append(workers - baseline_workers)
+    rows = _keyed(level, {grain: figures for grain, figures in grains.items() if grain is not None})
+    total = OutputRow(level=level, key="", name=_("Total"))
+    for figures in rows:
+        total.add(figures)
+    return OutputReport(level=level, start=start, end=end, rows=rows, total=total)
+
+
+def _keyed(level: str, grains: dict) -> list[OutputRow]:
+    """The rows of the level, keyed and named, with work in the period, by key: a kabupaten/kota's figures make its
+    province's (each business and each TPL counts in one kabupaten/kota)."""
+    if level == "tpl":
+        people = dict.fromkeys(grains)
+        for facilitator_id, nik, full_name in db.session.execute(
+            sa.select(Facilitator.id, Facilitator.nik, Facilitator.full_name).where(Facilitator.id.in_(list(grains)))
+        ):
+            people[facilitator_id] = (nik, full_name)
+        keyed = {}
+        for facilitator_id, figures in grains.items():
+            figures.key, figures.name = people[facilitator_id]
+            keyed[figures.key] = figures
+    else:
+        keyed = {}
+        for code, figures in grains.items():
+            key = code[:2] if level == "province" else code
+            if key not in keyed:
+                keyed[key] = OutputRow(level=level, key=key, name=region_name(key))
+            keyed[key].add(figures)
+    return [keyed[key] for key in sorted(keyed) if keyed[key].has_work]
+
+
+class _Scope:
+    """Which facts a user's report counts: a supervisor's, those in their regions or by the TPL assigned to them."""
+
+    def __init__(self, user: User | None):
+        self.everything = user is None or user.has_role(Role.ADMIN, Role.EVALUATOR)
+        self.user = user
+
+    def condition(self, region, facilitator_id):
+        """SQL condition on a fact's region (a kabupaten/kota code) and TPL."""
+        if self.everything:
+            return sa.true()
+        if not self.user.has_role(Role.SUPERVISOR):
+            return sa.false()
+        assigned = sa.select(Facilitator.id).where(Facilitator.supervisor_id == self.user.id)
+        return sa.or_(in_regions(region, self.user.region_codes), facilitator_id.in_(assigned))
+
+
+def _grain(level: str, region, facilitator_id):
+    """What a statement groups by: the TPL at the tpl level, else the kabupaten/kota (provinces are summed from it)."""
+    return facilitator_id if level == "tpl" else region
+
+
+def _tpl_active(level: str, start: date, end: date, scope: _Scope):
+    """(grain, TPL under contract in the period), each TPL in the placement of their latest overlapping contract."""
+    latest_first = (Contract.effective_end.desc(), Contract.start_date.desc(), Contract.id.desc())
+    ranked = (
+        sa.select(
+            Contract.facilitator_id,
+            Contract.placement_code,
+            sa.func.row_number().over(partition_by=Contract.facilitator_id, order_by=latest_first).label("rank"),
+        )
+        .where(Contract.start_date <= end, Contract.effective_end >= start)
+        .subquery()
+    )
+    grain = _grain(level, ranked.c.placement_code, ranked.c.facilitator_id)
+    query = (
+        sa.select(grain, sa.func.count())
+        .where(ranked.c.rank == 1, scope.condition(ranked.c.placement_code, ranked.c.facilitator_id))
+        .group_by(grain)
+    )
+    return db.session.execute(query).all()
+
+
+def _month_start(day):
+    """SQL: the first day of the month of a date (a monthly report's period)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.func.date_trunc("month", day), sa.Date)
+    return sa.func.date(day, "start of month")
+
+
+def _activities(level: str, start: date, end: date, scope: _Scope):
+    """(grain, activities in the period, of them in an approved month), by the TPL's placement on the day."""
+    region = sa.func.coalesce(Contract.placement_code, Facilitator.region_code)
+    grain = _grain(level, region, Activity.facilitator_id)
+    query = (
+        sa.select(grain, sa.func.count(Activity.id), sa.func.count(MonthlyReport.id))
+        .select_from(Activity)
+        .join(Facilitator, Facilitator.id == Activity.facilitator_id)
+        .outerjoin(
+            Contract,
+            sa.and_(
+                Contract.facilitator_id == Activity.facilitator_id,
+                Contract.start_date <= Activity.date,
+                Contract.effective_end >= Activity.date,
+            ),
+        )
+        .outerjoin(
+            MonthlyReport,
+            sa.and_(
+                MonthlyReport.facilitator_id == Activity.facilitator_id,
+                MonthlyReport.period == _month_start(Activity.date),
+                MonthlyReport.status == MonthStatus.APPROVED.value,
+            ),
+        )
+        .where(Activity.date.between(start, end), scope.condition(region, Activity.facilitator_id))
+        .group_by(grain)
+    )
+    return db.session.execute(query).all()
+
+
+def _businesses_mentored(level: str, start: date, end: date, scope: _Scope):
+    """(grain, distinct businesses with a mentorship overlapping the period)."""
+    grain = _grain(level, Business.region_code, Mentorship.facilitator_id)
+    query = (
+        sa.select(grain, sa.func.count(sa.distinct(Mentorship.business_id)))
+        .join(Business, Business.id == Mentorship.business_id)
+        .where(
+            Mentorship.start_date <= end,
+            sa.or_(Mentorship.end_date.is_(None), Mentorship.end_date >= start),
+            scope.condition(Business.region_code, Mentorship.facilitator_id),
+        )
+        .group_by(grain)
+    )
+    return db.session.execute(query).all()
+
+
+def _businesses_new(level: str, start: date, end: date, scope: _Scope):
+    """(grain, businesses whose first mentorship ever started in the period), counted for that mentorship's TPL."""
+    first = (
+        sa.select(Mentorship.business_id, sa.func.min(Mentorship.start_date).label("first_start"))
+        .group_by(Mentorship.business_id)
+        .having(sa.func.min(Mentorship.start_date).between(start, end))
+        .subquery()
+    )
+    grain = _grain(level, Business.region_code, Mentorship.facilitator_id)
+    query = (
+        sa.select(grain, sa.func.count(sa.distinct(Mentorship.business_id)))
+        .select_from(Mentorship)
+        .join(
+            first, sa.and_(first.c.business_id == Mentorship.business_id, first.c.first_start == Mentorship.start_date)
+        )
+        .join(Business, Business.id == Mentorship.business_id)
+        .where(scope.condition(Business.region_code, Mentorship.facilitator_id))
+        .group_by(grain)
+    )
+    return db.session.execute(query).all()
+
+
+def _permits_issued(level: str, start: date, end: date, scope: _Scope):
+    """(grain, permit type, permits issued in the period)."""
+    grain = _grain(level, Business.region_code, PermitFacilitation.facilitator_id)
+    # Spelled as ix_permits_status_on's expression (the status as a constant), so that the index finds the period.
+    issued = PermitFacilitation.status == sa.literal_column(f"'{PermitStatus.ISSUED.value}'")
+    query = (
+        sa.select(grain, PermitFacilitation.permit_type, sa.func.count())
+        .join(Business, Business.id == PermitFacilitation.business_id)
+        .where(
+            issued,
+            PermitFacilitation.status_on.between(start, end),
+            scope.condition(Business.region_code, PermitFacilitation.facilitator_id),
+        )
+        .group_by(grain, PermitFacilitation.permit_type)
+    )
+    return db.session.execute(query).all()
+
+
+def _assessed(level: str, start: date, end: date, scope: _Scope):
+    """(grain, turnover, workers, baseline turnover, baseline workers) of each business with a follow-up in the
+    period (its latest) and a baseline on or before it (its earliest)."""
+    in_period = sa.and_(Assessment.kind == AssessmentKind.FOLLOW_UP.value, Assessment.assessed_on.between(start, end))
+    follow_up = (
+        sa.select(
+            Assessment.business_id,
+            Assessment.facilitator_id,
+            Assessment.assessed_on,
+            Assessment.turnover,
+            Assessment.workers,
+            sa.func.row_number()
+            .over(partition_by=Assessment.business_id, order_by=(Assessment.assessed_on.desc(), Assessment.id.desc()))
+            .label("rank"),
+        )
+        .where(in_period)
+        .subquery()
+    )
+    baseline = (
+        sa.select(
+            Assessment.business_id,
+            Assessment.assessed_on,
+            Assessment.turnover,
+            Assessment.workers,
+            sa.func.row_number()
+            .over(partition_by=Assessment.business_id, order_by=(Assessment.assessed_on, Assessment.id))
+            .label("rank"),
+        )
+        .where(
+            Assessment.kind == AssessmentKind.BASELINE.value,
+            Assessment.business_id.in_(sa.select(Assessment.business_id).where(in_period)),
+        )
+        .subquery()
+    )
+    grain = _grain(level, Business.region_code, follow_up.c.facilitator_id)
+    query = (
+        sa.select(grain, follow_up.c.turnover, follow_up.c.workers, baseline.c.turnover, baseline.c.workers)
+        .select_from(follow_up)
+        .join(
+            baseline,
+            sa.and_(
+                baseline.c.business_id == follow_up.c.business_id,
+                baseline.c.rank == 1,
+                baseline.c.assessed_on <= follow_up.c.assessed_on,
+            ),
+        )
+        .join(Business, Business.id == follow_up.c.business_id)
+        .where(follow_up.c.rank == 1, scope.condition(Business.region_code, follow_up.c.facilitator_id))
+    )
+    return db.session.execute(query).all()
