@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from tpl_tracker.services import ServiceError
-from tpl_tracker.services.output_report import output_report
+from tpl_tracker.services.output_report import figure, output_report
 
 from .. import output_programme as programme
 from ..clock import on
@@ -16,12 +16,7 @@ def people(world, db):
 
 
 def _figures(row) -> tuple:
-    return tuple(
-        getattr(row, column)
-        if not column.startswith("permits_") or column == "permits_issued"
-        else row.permits_of(column.removeprefix("permits_"))
-        for column in programme.COLUMNS
-    )
+    return tuple(figure(row, column) for column in programme.COLUMNS)
 
 
 def _table(report) -> dict:

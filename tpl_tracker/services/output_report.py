@@ -57,6 +57,7 @@ from ..models import (
     User,
 )
 from . import ServiceError
+from .exports import Column
 from .policy import in_regions
 from .regions import region_name
 
@@ -397,3 +398,37 @@ def _assessed(level: str, start: date, end: date, scope: _Scope):
         .where(follow_up.c.rank == 1, scope.condition(Business.region_code, follow_up.c.facilitator_id))
     )
     return db.session.execute(query).all()
+
+
+# --- as a file --------------------------------------------------------------------------------------------------------
+
+FILE_FIGURES = (
+    ("tpl_active", "int"),
+    ("businesses_mentored", "int"),
+    ("businesses_new", "int"),
+    ("activities", "int"),
+    ("activities_approved", "int"),
+    ("permits_issued", "int"),
+    *((f"permits_{permit_type}", "int") for permit_type in PERMIT_TYPES),
+    ("assessed_businesses", "int"),
+    ("median_turnover_change_pct", "number"),
+    ("median_workers_change", "number"),
+)
+
+
+def figure(row: OutputRow, name: str):
+    """A figure of a row by its column name (`permits_halal` included)."""
+    if name.startswith("permits_") and name != "permits_issued":
+        return row.permits_of(name.removeprefix("permits_"))
+    return getattr(row, name)
+
+
+def file_columns() -> list[Column]:
+    """The command line's columns: level, key, name, then every figure, headed by their names."""
+    figures = [Column(name, lambda row, name=name: figure(row, name), kind=kind) for name, kind in FILE_FIGURES]
+    return [
+        Column("level", lambda row: row.level),
+        Column("key", lambda row: row.key),
+        Column("name", lambda row: row.name),
+        *figures,
+    ]
