@@ -36,7 +36,6 @@ PERMIT_SHORT_NAMES = {
     "tkdn": "TKDN",
     "bpom": "BPOM",
 }
-COLUMN_CONTEXT = "output report column"  # the downloads' headers: one word group, Indonesian by default
 
 
 class OutputReportForm(Form):
@@ -157,39 +156,39 @@ def _key_columns(level: str, masked: bool) -> list[Column]:
     name."""
     if level == "tpl":
         return [
-            Column("nik", lambda row: nik(row.key, masked=masked), pgettext(COLUMN_CONTEXT, "nik")),
-            Column("tpl_name", lambda row: row.name, pgettext(COLUMN_CONTEXT, "tpl_name")),
+            Column("nik", lambda row: nik(row.key, masked=masked), pgettext("output report column", "nik")),
+            Column("tpl_name", lambda row: row.name, pgettext("output report column", "tpl_name")),
         ]
     if level == "kabkota":
         return [
-            Column("regency_code", lambda row: row.key, pgettext(COLUMN_CONTEXT, "regency_code")),
-            Column("regency", lambda row: row.name, pgettext(COLUMN_CONTEXT, "regency")),
+            Column("regency_code", lambda row: row.key, pgettext("output report column", "regency_code")),
+            Column("regency", lambda row: row.name, pgettext("output report column", "regency")),
         ]
     return [
-        Column("province_code", lambda row: row.key, pgettext(COLUMN_CONTEXT, "province_code")),
-        Column("province", lambda row: row.name, pgettext(COLUMN_CONTEXT, "province")),
+        Column("province_code", lambda row: row.key, pgettext("output report column", "province_code")),
+        Column("province", lambda row: row.name, pgettext("output report column", "province")),
     ]
 
 
 def download_columns(level: str, masked: bool) -> list[Column]:
     """The download's columns, headed in the reader's language (`kode_provinsi`, `provinsi`, `tpl_aktif` ...)."""
     headers = {
-        "tpl_active": pgettext(COLUMN_CONTEXT, "tpl_active"),
-        "businesses_mentored": pgettext(COLUMN_CONTEXT, "businesses_mentored"),
-        "businesses_new": pgettext(COLUMN_CONTEXT, "businesses_new"),
-        "activities": pgettext(COLUMN_CONTEXT, "activities"),
-        "activities_approved": pgettext(COLUMN_CONTEXT, "activities_approved"),
-        "permits_issued": pgettext(COLUMN_CONTEXT, "permits_issued"),
-        "permits_nib": pgettext(COLUMN_CONTEXT, "permits_nib"),
-        "permits_pirt": pgettext(COLUMN_CONTEXT, "permits_pirt"),
-        "permits_halal": pgettext(COLUMN_CONTEXT, "permits_halal"),
-        "permits_merek": pgettext(COLUMN_CONTEXT, "permits_merek"),
-        "permits_sni": pgettext(COLUMN_CONTEXT, "permits_sni"),
-        "permits_tkdn": pgettext(COLUMN_CONTEXT, "permits_tkdn"),
-        "permits_bpom": pgettext(COLUMN_CONTEXT, "permits_bpom"),
-        "assessed_businesses": pgettext(COLUMN_CONTEXT, "assessed_businesses"),
-        "median_turnover_change_pct": pgettext(COLUMN_CONTEXT, "median_turnover_change_pct"),
-        "median_workers_change": pgettext(COLUMN_CONTEXT, "median_workers_change"),
+        "tpl_active": pgettext("output report column", "tpl_active"),
+        "businesses_mentored": pgettext("output report column", "businesses_mentored"),
+        "businesses_new": pgettext("output report column", "businesses_new"),
+        "activities": pgettext("output report column", "activities"),
+        "activities_approved": pgettext("output report column", "activities_approved"),
+        "permits_issued": pgettext("output report column", "permits_issued"),
+        "permits_nib": pgettext("output report column", "permits_nib"),
+        "permits_pirt": pgettext("output report column", "permits_pirt"),
+        "permits_halal": pgettext("output report column", "permits_halal"),
+        "permits_merek": pgettext("output report column", "permits_merek"),
+        "permits_sni": pgettext("output report column", "permits_sni"),
+        "permits_tkdn": pgettext("output report column", "permits_tkdn"),
+        "permits_bpom": pgettext("output report column", "permits_bpom"),
+        "assessed_businesses": pgettext("output report column", "assessed_businesses"),
+        "median_turnover_change_pct": pgettext("output report column", "median_turnover_change_pct"),
+        "median_workers_change": pgettext("output report column", "median_workers_change"),
     }
     figures = [
         Column(name, lambda row, name=name: figure(row, name), headers[name], kind) for name, kind in FILE_FIGURES
