@@ -29,7 +29,8 @@ Rows without any activity, mentored business or issued permit in the period are 
 (the Kemendagri code, `82` or `82.71`, or the TPL's NIK). A supervisor's report counts what happened in their regions
 and the work of the TPL assigned to them; evaluators and admins (and the command line) see the whole country.
 
-The figures come from seven GROUP BY statements (and one for the TPL's names), whatever the number of rows.
+The figures come from eight statements (six GROUP BY, and the follow-ups and baselines of the period; one more for the
+TPL's names), whatever the number of rows.
 """
 
 import statistics
@@ -166,8 +167,8 @@ def output_report(level: str, start: date, end: date, user: User | None = None) 
     for grain, count in _tpl_active(level, start, end, scope):
         row(grain).tpl_active += count
     for grain, count, approved in _activities(level, start, end, scope):
-        row(grain).activities += count
-        row(grain).activities_approved += approved
+        row(grain).activities += int(count)  # a sum: Decimal on PostgreSQL
+        row(grain).activities_approved += int(approved)
     for grain, count in _businesses_mentored(level, start, end, scope):
         row(grain).businesses_mentored += count
     for grain, count in _businesses_new(level, start, end, scope):
@@ -264,29 +265,38 @@ def _month_start(day):
 
 def _activities(level: str, start: date, end: date, scope: _Scope):
     """(grain, activities in the period, of them in an approved month), by the TPL's placement on the day."""
-    region = sa.func.coalesce(Contract.placement_code, Facilitator.region_code)
-    grain = _grain(level, region, Activity.facilitator_id)
+    # Counted per TPL and day first: the contract and the month are then looked up once per day, in the TPL's order
+    # (half the time of a lookup per activity on SQLite at 50,000 activities a year).
+    per_day = (
+        sa.select(Activity.facilitator_id, Activity.date.label("day"), sa.func.count().label("count"))
+        .where(Activity.date.between(start, end))
+        .group_by(Activity.facilitator_id, Activity.date)
+        .subquery()
+    )
+    latest_placement = sa.select(Facilitator.region_code).where(Facilitator.id == per_day.c.facilitator_id)
+    region = sa.func.coalesce(Contract.placement_code, latest_placement.scalar_subquery())
+    grain = _grain(level, region, per_day.c.facilitator_id)
+    approved = sa.case((MonthlyReport.id.is_not(None), per_day.c.count), else_=0)
     query = (
-        sa.select(grain, sa.func.count(Activity.id), sa.func.count(MonthlyReport.id))
-        .select_from(Activity)
-        .join(Facilitator, Facilitator.id == Activity.facilitator_id)
+        sa.select(grain, sa.func.sum(per_day.c.count), sa.func.sum(approved))
+        .select_from(per_day)
         .outerjoin(
             Contract,
             sa.and_(
-                Contract.facilitator_id == Activity.facilitator_id,
-                Contract.start_date <= Activity.date,
-                Contract.effective_end >= Activity.date,
+                Contract.facilitator_id == per_day.c.facilitator_id,
+                Contract.start_date <= per_day.c.day,
+                Contract.effective_end >= per_day.c.day,
             ),
         )
         .outerjoin(
             MonthlyReport,
             sa.and_(
-                MonthlyReport.facilitator_id == Activity.facilitator_id,
-                MonthlyReport.period == _month_start(Activity.date),
+                MonthlyReport.facilitator_id == per_day.c.facilitator_id,
+                MonthlyReport.period == _month_start(per_day.c.day),
                 MonthlyReport.status == MonthStatus.APPROVED.value,
             ),
         )
-        .where(Activity.date.between(start, end), scope.condition(region, Activity.facilitator_id))
+        .where(scope.condition(region, per_day.c.facilitator_id))
         .group_by(grain)
     )
     return db.session.execute(query).all()
@@ -350,54 +360,47 @@ def _permits_issued(level: str, start: date, end: date, scope: _Scope):
 
 def _assessed(level: str, start: date, end: date, scope: _Scope):
     """(grain, turnover, workers, baseline turnover, baseline workers) of each business with a follow-up in the
-    period (its latest) and a baseline on or before it (its earliest)."""
+    period (its latest) and a baseline on or before it (its earliest).
+
+    Two plain statements and the choice in Python: a window over the assessments made SQLite read the whole table
+    through the business index (a quarter of a second on the national data, against a twentieth)."""
     in_period = sa.and_(Assessment.kind == AssessmentKind.FOLLOW_UP.value, Assessment.assessed_on.between(start, end))
-    follow_up = (
+    grain = _grain(level, Business.region_code, Assessment.facilitator_id)
+    follow_ups = db.session.execute(
         sa.select(
             Assessment.business_id,
-            Assessment.facilitator_id,
             Assessment.assessed_on,
+            Assessment.id,
+            grain,
             Assessment.turnover,
             Assessment.workers,
-            sa.func.row_number()
-            .over(partition_by=Assessment.business_id, order_by=(Assessment.assessed_on.desc(), Assessment.id.desc()))
-            .label("rank"),
+            scope.condition(Business.region_code, Assessment.facilitator_id),
         )
+        .join(Business, Business.id == Assessment.business_id)
         .where(in_period)
-        .subquery()
     )
-    baseline = (
+    latest: dict[int, tuple] = {}
+    for business_id, assessed_on, assessment_id, *rest in follow_ups:
+        if business_id not in latest or (assessed_on, assessment_id) > latest[business_id][:2]:
+            latest[business_id] = (assessed_on, assessment_id, *rest)
+    baselines = db.session.execute(
         sa.select(
-            Assessment.business_id,
-            Assessment.assessed_on,
-            Assessment.turnover,
-            Assessment.workers,
-            sa.func.row_number()
-            .over(partition_by=Assessment.business_id, order_by=(Assessment.assessed_on, Assessment.id))
-            .label("rank"),
-        )
-        .where(
+            Assessment.business_id, Assessment.assessed_on, Assessment.id, Assessment.turnover, Assessment.workers
+        ).where(
             Assessment.kind == AssessmentKind.BASELINE.value,
             Assessment.business_id.in_(sa.select(Assessment.business_id).where(in_period)),
         )
-        .subquery()
     )
-    grain = _grain(level, Business.region_code, follow_up.c.facilitator_id)
-    query = (
-        sa.select(grain, follow_up.c.turnover, follow_up.c.workers, baseline.c.turnover, baseline.c.workers)
-        .select_from(follow_up)
-        .join(
-            baseline,
-            sa.and_(
-                baseline.c.business_id == follow_up.c.business_id,
-                baseline.c.rank == 1,
-                baseline.c.assessed_on <= follow_up.c.assessed_on,
-            ),
-        )
-        .join(Business, Business.id == follow_up.c.business_id)
-        .where(follow_up.c.rank == 1, scope.condition(Business.region_code, follow_up.c.facilitator_id))
-    )
-    return db.session.execute(query).all()
+    earliest: dict[int, tuple] = {}
+    for business_id, assessed_on, assessment_id, turnover, workers in baselines:
+        if business_id not in earliest or (assessed_on, assessment_id) < earliest[business_id][:2]:
+            earliest[business_id] = (assessed_on, assessment_id, turnover, workers)
+    pairs = []
+    for business_id, (assessed_on, _id, grain_value, turnover, workers, in_scope) in latest.items():
+        baseline = earliest.get(business_id)
+        if in_scope and baseline is not None and baseline[0] <= assessed_on:
+            pairs.append((grain_value, turnover, workers, baseline[2], baseline[3]))
+    return pairs
 
 
 # --- as a file --------------------------------------------------------------------------------------------------------
