@@ -320,21 +320,18 @@ def _businesses_mentored(level: str, start: date, end: date, scope: _Scope):
 
 def _businesses_new(level: str, start: date, end: date, scope: _Scope):
     """(grain, businesses whose first mentorship ever started in the period), counted for that mentorship's TPL."""
-    first = (
-        sa.select(Mentorship.business_id, sa.func.min(Mentorship.start_date).label("first_start"))
-        .group_by(Mentorship.business_id)
-        .having(sa.func.min(Mentorship.start_date).between(start, end))
-        .subquery()
-    )
+    earlier = sa.orm.aliased(Mentorship)
     grain = _grain(level, Business.region_code, Mentorship.facilitator_id)
     query = (
         sa.select(grain, sa.func.count(sa.distinct(Mentorship.business_id)))
-        .select_from(Mentorship)
-        .join(
-            first, sa.and_(first.c.business_id == Mentorship.business_id, first.c.first_start == Mentorship.start_date)
-        )
         .join(Business, Business.id == Mentorship.business_id)
-        .where(scope.condition(Business.region_code, Mentorship.facilitator_id))
+        .where(
+            Mentorship.start_date.between(start, end),
+            ~sa.exists().where(
+                earlier.business_id == Mentorship.business_id, earlier.start_date < Mentorship.start_date
+            ),
+            scope.condition(Business.region_code, Mentorship.facilitator_id),
+        )
         .group_by(grain)
     )
     return db.session.execute(query).all()
