@@ -49,7 +49,7 @@ def main() -> int:
     start, end = date(args.year, 1, 1), date(args.year, 12, 31)
     with app.app_context():
         counts = {
-            table: db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))  # noqa: S608 - fixed names
+            table: db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
             for table in ("facilitators", "activities", "mentorships", "permits", "assessments")
         }
         print("data:", ", ".join(f"{table} {count:,}" for table, count in counts.items()))
@@ -61,7 +61,9 @@ def main() -> int:
                 before = len(statements)
                 seconds, report = _timed(lambda level=level, user=user: output_report(level, start, end, user), 1)
                 per_run = len(statements) - before
-                seconds, report = _timed(lambda level=level, user=user: output_report(level, start, end, user), args.repeat)
+                seconds, report = _timed(
+                    lambda level=level, user=user: output_report(level, start, end, user), args.repeat
+                )
                 print(
                     f"  {level:9} {who:10} {seconds * 1000:8.0f} ms  {len(report.rows):6,} rows  "
                     f"{per_run // 2} statements  activities {report.total.activities:,}"

@@ -294,6 +294,8 @@ def _activities(level: str, start: date, end: date, scope: _Scope):
                 MonthlyReport.facilitator_id == per_day.c.facilitator_id,
                 MonthlyReport.period == _month_start(per_day.c.day),
                 MonthlyReport.status == MonthStatus.APPROVED.value,
+                # The months of the period only (PostgreSQL would otherwise hash every approved month ever).
+                MonthlyReport.period.between(start.replace(day=1), end),
             ),
         )
         .where(scope.condition(region, per_day.c.facilitator_id))
