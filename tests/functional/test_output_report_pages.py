@@ -173,3 +173,20 @@ def test_the_menu_links_the_page_for_its_readers(client, login_as, people):
 def test_the_menu_has_no_link_for_a_tpl(client, login_as, people):
     login_as("facilitator")
     assert 'href="/reports/output"' not in client.get("/").get_data(as_text=True)
+
+
+def test_long_tables_are_paged_but_the_total_and_download_hold_every_row(client, login_as, people, monkeypatch):
+    from tpl_tracker.reports import output
+
+    monkeypatch.setattr(output, "ROWS_PER_PAGE", 2)
+    login_as("admin")
+    first = _page(client, level="kabkota", **FIRST_HALF)
+    assert "Kota Makassar" in first and "Kota Ternate" in first and "Kota Tidore Kepulauan" not in first
+    assert "3 data" in first or "3 records" in first
+    footer = first[first.index("<tfoot>") : first.index("</tfoot>")]
+    assert ">7<" in footer  # every row's activities: 2 + 4 + 1
+    second = _page(client, level="kabkota", page="2", **FIRST_HALF)
+    assert "Kota Tidore Kepulauan" in second and "Kota Makassar" not in second
+    assert "Kota Tidore Kepulauan" in _page(client, level="kabkota", page="99", **FIRST_HALF)  # the last page
+    download = client.get("/reports/output.csv?" + urlencode({"level": "kabkota", **FIRST_HALF}))
+    assert len(download.get_data(as_text=True).splitlines()) == 4

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..formatting import nik
 from ..forms import Form, LocalDateField, MonthField
 from ..models import Role
+from ..pagination import Page
 from ..security import roles_required
 from ..services import ServiceError
 from ..services.exports import FORMATS, Column, record_export
@@ -26,6 +27,7 @@ from ..transactions import writing
 from . import bp
 
 READERS = (Role.SUPERVISOR, Role.EVALUATOR, Role.ADMIN)
+ROWS_PER_PAGE = 100
 # Short names of the permit types for the table's narrow columns (the names the offices use in both languages).
 PERMIT_SHORT_NAMES = {
     "nib": "NIB",
@@ -196,6 +198,15 @@ def download_columns(level: str, masked: bool) -> list[Column]:
     return _key_columns(level, masked) + figures
 
 
+def _page_of(rows: list) -> Page:
+    """The rows of `?page=N` (ROWS_PER_PAGE of them): a national year has 500 kabupaten/kota and 2,000 TPL; the total
+    and the downloads hold every row."""
+    last = max(1, -(-len(rows) // ROWS_PER_PAGE))
+    number = min(max(1, request.args.get("page", 1, type=int) or 1), last)
+    shown = rows[(number - 1) * ROWS_PER_PAGE : number * ROWS_PER_PAGE]
+    return Page(shown, number, ROWS_PER_PAGE, len(rows), True, number < last)
+
+
 @bp.route("/output")
 @roles_required(*READERS)
 def output():
@@ -206,6 +217,7 @@ def output():
         "reports/output.html",
         form=form,
         report=report,
+        page=_page_of(report.rows) if report else None,
         title=report_title(report) if report else _("Mentorship output"),
         masked=not can_see_personal_numbers(current_user),
         permit_types=PERMIT_TYPES,
