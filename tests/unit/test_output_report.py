@@ -114,3 +114,12 @@ def test_statements_do_not_grow_with_rows(people, db):
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert len(statements) <= 9  # eight for the figures, one for the TPL's names
+
+
+def test_an_activity_outside_every_contract_counts_in_the_latest_placement(people, db):
+    """C's contract ended last year; an activity logged after it (an import's) counts in C's placement, 82.01."""
+    db.session.add(programme._activity(people["C"], on(2, 1)))
+    db.session.commit()
+    table = _table(output_report("kabkota", *programme.PERIOD))
+    assert table["82.01"][:5] == (0, 0, 0, 1, 0)
+    assert table["82.71"] == programme.EXPECTED_KABKOTA["82.71"]
