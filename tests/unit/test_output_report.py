@@ -123,3 +123,12 @@ def test_an_activity_outside_every_contract_counts_in_the_latest_placement(peopl
     table = _table(output_report("kabkota", *programme.PERIOD))
     assert table["82.01"][:5] == (0, 0, 0, 1, 0)
     assert table["82.71"] == programme.EXPECTED_KABKOTA["82.71"]
+
+
+def test_ten_years_from_29_february():
+    from datetime import date
+
+    from tpl_tracker.services.output_report import _years_after
+
+    assert _years_after(date(2024, 2, 29), 10) == date(2034, 3, 1)
+    assert _years_after(date(2024, 3, 1), 10) == date(2034, 3, 1)

@@ -64,7 +64,7 @@ from .regions import region_name
 
 LEVELS = ("province", "kabkota", "tpl")
 PERMIT_TYPES = tuple(PermitType.values())  # nib, pirt, halal, merek, sni, tkdn, bpom: the permits_<type> columns
-MAX_PERIOD_DAYS = 3653  # ten years
+MAX_PERIOD_YEARS = 10  # a period ends before the same day ten years after its first
 COUNTS = ("tpl_active", "businesses_mentored", "businesses_new", "activities", "activities_approved")
 
 
@@ -149,8 +149,16 @@ def check_request(level: str | None, start: date | None, end: date | None) -> No
             ),
             field="start",
         )
-    if (end - start).days >= MAX_PERIOD_DAYS:
+    if end >= _years_after(start, MAX_PERIOD_YEARS):
         raise ServiceError(_("The period may last ten years at most."), field="end")
+
+
+def _years_after(day: date, years: int) -> date:
+    """The same day `years` later (29 February: 1 March when that year has none)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)
 
 
 def output_report(level: str, start: date, end: date, user: User | None = None) -> OutputReport:
