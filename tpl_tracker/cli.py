@@ -312,6 +312,37 @@ def register(app: Flask) -> None:
                 os.remove(partial)
         click.echo(f"Written {output}", err=True)
 
+    @report_group.command("output")
+    @click.option("--level", required=True, type=click.Choice(["province", "kabkota", "tpl"]))
+    @click.option("--from", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD.")
+    @click.option("--to", "end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD.")
+    @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv")
+    @click.option(
+        "--output",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        help="Write to this file instead of standard output.",
+    )
+    def report_output(level, start, end, fmt, output):
+        """Mentorship output per province, kab/kota or TPL over a period (both days included), the whole country."""
+        from .services.exports import write_file
+        from .services.output_report import file_columns, output_report
+
+        if fmt == "xlsx" and not output:
+            raise click.ClickException("xlsx needs --output FILE.")
+        try:
+            report = output_report(level, start.date(), end.date())
+        except ServiceError as error:
+            raise click.ClickException(error.message) from None
+        if output:
+            with open(output, "wb") as handle:
+                write_file(handle, file_columns(), report.rows, fmt)
+            click.echo(f"Written {output}: {len(report.rows)} rows", err=True)
+        else:
+            sys.stdout.flush()
+            write_file(sys.stdout.buffer, file_columns(), report.rows, fmt)
+            sys.stdout.buffer.flush()
+
     @app.cli.command("import-data")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
     @click.option("--dry-run", is_flag=True, help="Check the workbook and report, without writing anything.")

@@ -18,6 +18,7 @@ from . import (
     access_activities,
     access_businesses,
     access_exports,
+    access_output,
     access_reports_people,
     access_reviews,
     access_supervision,
@@ -268,6 +269,7 @@ TABLE = [
     + access_accounts.TABLE
     + access_reports_people.TABLE
     + access_exports.TABLE
+    + access_output.TABLE
 )
 
 # Routes that change data, with a valid-looking form, and the roles allowed to post it.
@@ -293,6 +295,7 @@ WRITES = [
     + access_supervision.WRITES
     + access_accounts.WRITES
     + access_exports.WRITES
+    + access_output.WRITES
 )
 
 

@@ -81,6 +81,7 @@ RECORD_LABELS = {
     "monthly_reports": _l("Monthly report"),
     "notifications": _l("Notifications"),
     "outcome_surveys": _l("Tracer survey"),
+    "output_report": _l("Mentorship output report"),
     "password_links": _l("Password links"),
     "permits": _l("Permit facilitation"),
     "route": _l("Page"),
