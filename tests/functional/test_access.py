@@ -13,7 +13,14 @@ from tpl_tracker.models import AuditEntry, ImportRun, OutcomeSurvey
 
 from ..clock import on
 from ..conftest import sign_in
-from . import access_accounts, access_activities, access_businesses, access_reviews, access_supervision
+from . import (
+    access_accounts,
+    access_activities,
+    access_businesses,
+    access_dashboard,
+    access_reviews,
+    access_supervision,
+)
 from .access_common import ADMIN_ONLY, ADMIN_POST, ALL_200, LOGIN, ROLES
 
 PUBLIC_STATIC = {"static", "bootstrap.static"}
@@ -258,6 +265,7 @@ TABLE = [
     + access_reviews.TABLE
     + access_supervision.TABLE
     + access_accounts.TABLE
+    + access_dashboard.TABLE
 )
 
 # Routes that change data, with a valid-looking form, and the roles allowed to post it.
@@ -282,6 +290,7 @@ WRITES = [
     + access_reviews.WRITES
     + access_supervision.WRITES
     + access_accounts.WRITES
+    + access_dashboard.WRITES
 )
 
 

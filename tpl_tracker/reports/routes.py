@@ -1,22 +1,69 @@
 """Routes of the reports blueprint."""
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from ..models import Role
+from .. import formatting
+from ..forms import show_service_error
+from ..models import Grouping, Role
 from ..security import roles_required
-from ..services.metric import latest_snapshot_date, load_snapshot
+from ..services import ServiceError
+from ..services.metric import GROUP_BYS, latest_snapshot_date, load_snapshot
 from ..services.metric_definition import definition_html
+from ..services.outcome_dashboard import (
+    BREAKDOWNS,
+    COMPUTE_JOB,
+    TREND_POINTS,
+    check_as_of,
+    latest_computation,
+    request_computation,
+    stored_figures,
+    trend,
+)
+from ..services.policy import can_start_job
 from ..services.regions import region_name
 from ..services.reports import FORMATS, render
-from . import bp
-from .forms import WubReportForm
+from . import bp, charts
+from .forms import ComputeFiguresForm, WubReportForm
 
 MIME = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+TABLE_IDS = {group_by: f"wub-{group_by.replace('_', '-')}-table" for group_by in GROUP_BYS}
+TREND_TABLE_ID = "wub-trend-table"
+SECTION_TITLES = {
+    "angkatan": _l("By angkatan"),
+    "province": _l("By province of the last placement"),
+    "exit_year": _l("By exit year"),
+    "polytechnic": _l("By home polytechnic"),
+}
+CHART_TITLES = {
+    "angkatan": _l("WUB rate by angkatan, with the 95%% interval"),
+    "province": _l("WUB rate by province of the last placement, with the 95%% interval"),
+    "exit_year": _l("WUB rate by exit year, with the 95%% interval"),
+    "polytechnic": _l("WUB rate by home polytechnic, with the 95%% interval"),
+}
+
+
+@bp.app_template_global()
+def has_endpoint(endpoint: str) -> bool:
+    """Whether the app has a route by that endpoint (a link to a page another part of the app may not have yet)."""
+    return endpoint in current_app.view_functions
+
+
+@bp.app_template_global()
+def group_label(group_by: str, key: str) -> str:
+    """How a group of the WUB figures is named on a page: a province by its code and name."""
+    if group_by == "total":
+        return str(Grouping.TOTAL.label)
+    if group_by == "province":
+        return f"{key} {region_name(key)}"
+    return key
 
 
 def _selection():
@@ -27,22 +74,96 @@ def _selection():
     return form, as_of, group_by
 
 
+def _dashboard_charts(figures, trend_rows) -> dict:
+    """The dashboard's SVG charts: each breakdown's rates with their intervals, and the trend of the national row."""
+    made = {
+        group_by: charts.breakdown_chart(
+            rows, [group_label(group_by, row.key) for row in rows], TABLE_IDS[group_by], str(CHART_TITLES[group_by])
+        )
+        for group_by, rows in (figures.breakdowns.items() if figures else ())
+        if rows
+    }
+    if trend_rows:
+        dates = [formatting.day(row.as_of) for row in trend_rows]
+        made["trend_rate"] = charts.trend_rate_chart(
+            trend_rows, dates, TREND_TABLE_ID, _("National WUB rate over the stored dates, with the 95%% interval")
+        )
+        made["trend_alumni"] = charts.trend_alumni_chart(
+            trend_rows, dates, TREND_TABLE_ID, _("Alumni and WUB over the stored dates")
+        )
+    return made
+
+
 @bp.route("/wub")
 @roles_required(Role.EVALUATOR, Role.ADMIN)
 def wub():
-    """The WUB figures of a stored snapshot (latest by default), by grouping."""
+    """The outcome dashboard: the stored WUB figures of a date (latest by default) with their breakdowns, the trend
+    over the stored dates, and the computation of a date that has none (read from the snapshots only)."""
     form, as_of, group_by = _selection()
-    rows = load_snapshot(as_of, group_by) if as_of else []
-    total = load_snapshot(as_of, "total") if as_of else []
+    if form.as_of.errors:
+        as_of = None  # a date was asked for and could not be read: nothing of another date is shown
+    elif form.as_of.data is not None:
+        try:
+            check_as_of(form.as_of.data)
+        except ServiceError as refusal:
+            form.as_of.errors = [refusal.message]
+            as_of = None
+    figures = stored_figures(as_of) if as_of else None
+    last_run = latest_computation(as_of) if as_of else None
+    trend_rows = trend()
+    shown = [name for name in BREAKDOWNS if group_by in ("total", name)]
     return render_template(
         "reports/wub.html",
         form=form,
-        rows=rows,
+        compute_form=ComputeFiguresForm(formdata=None, as_of=as_of),
         as_of=as_of,
         group_by=group_by,
-        total=total[0] if total else None,
-        region_name=region_name,
+        figures=figures if figures and figures.stored else None,
+        total=figures.total if figures else None,
+        last_run=last_run,
+        computing=last_run is not None and last_run.outcome in ("queued", "running"),
+        shown=shown,
+        trend=trend_rows,
+        trend_points=TREND_POINTS,
+        charts=_dashboard_charts(figures if figures and figures.stored else None, trend_rows),
+        table_ids=TABLE_IDS,
+        section_titles=SECTION_TITLES,
+        trend_table_id=TREND_TABLE_ID,
+        may_compute=can_start_job(current_user, COMPUTE_JOB),
     )
+
+
+@bp.route("/wub/compute", methods=["POST"])
+@roles_required(Role.EVALUATOR, Role.ADMIN)
+def wub_compute():
+    """Queue the computation of the WUB figures of a date (run outside the request by the `run-queued-work` job),
+    then back to the dashboard of that date, which shows the computation until the figures are there."""
+    if not can_start_job(current_user, COMPUTE_JOB):
+        abort(403)
+    form = ComputeFiguresForm()
+    group_by = request.args.get("group_by")
+    back = {"group_by": group_by} if group_by in GROUP_BYS and group_by != "total" else {}
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        flash(_("Choose the date of the figures to compute."), "danger")
+        return redirect(url_for("reports.wub", **back))
+    as_of = form.as_of.data
+    try:
+        request_computation(as_of, current_user._get_current_object())
+    except ServiceError as refusal:
+        show_service_error(form, refusal)
+        for message in form.as_of.errors:
+            flash(message, "danger")
+        return redirect(url_for("reports.wub", as_of=as_of.isoformat(), **back))
+    flash(
+        _(
+            "The figures as of %(date)s are being computed: this page shows them when they are ready.",
+            date=formatting.day(as_of),
+        ),
+        "info",
+    )
+    return redirect(url_for("reports.wub", as_of=as_of.isoformat(), **back))
 
 
 @bp.route("/wub.<fmt>")
