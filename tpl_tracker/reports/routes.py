@@ -43,10 +43,10 @@ SECTION_TITLES = {
     "polytechnic": _l("By home polytechnic"),
 }
 CHART_TITLES = {
-    "angkatan": _l("WUB rate by angkatan, with the 95%% interval"),
-    "province": _l("WUB rate by province of the last placement, with the 95%% interval"),
-    "exit_year": _l("WUB rate by exit year, with the 95%% interval"),
-    "polytechnic": _l("WUB rate by home polytechnic, with the 95%% interval"),
+    "angkatan": _l("WUB rate by angkatan, with the %(level)s interval", level="95%"),
+    "province": _l("WUB rate by province of the last placement, with the %(level)s interval", level="95%"),
+    "exit_year": _l("WUB rate by exit year, with the %(level)s interval", level="95%"),
+    "polytechnic": _l("WUB rate by home polytechnic, with the %(level)s interval", level="95%"),
 }
 
 
@@ -86,7 +86,10 @@ def _dashboard_charts(figures, trend_rows) -> dict:
     if trend_rows:
         dates = [formatting.day(row.as_of) for row in trend_rows]
         made["trend_rate"] = charts.trend_rate_chart(
-            trend_rows, dates, TREND_TABLE_ID, _("National WUB rate over the stored dates, with the 95%% interval")
+            trend_rows,
+            dates,
+            TREND_TABLE_ID,
+            _("National WUB rate over the stored dates, with the %(level)s interval", level="95%"),
         )
         made["trend_alumni"] = charts.trend_alumni_chart(
             trend_rows, dates, TREND_TABLE_ID, _("Alumni and WUB over the stored dates")
@@ -143,9 +146,7 @@ def wub_compute():
     form = ComputeFiguresForm()
     group_by = request.args.get("group_by")
     back = {"group_by": group_by} if group_by in GROUP_BYS and group_by != "total" else {}
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
+    if not form.validate_on_submit():  # the CSRF token is checked for every POST before (CSRFProtect)
         flash(_("Choose the date of the figures to compute."), "danger")
         return redirect(url_for("reports.wub", **back))
     as_of = form.as_of.data
