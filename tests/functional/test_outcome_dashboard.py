@@ -226,8 +226,8 @@ def test_a_date_without_figures_is_computed_in_the_background_then_shown(app, cl
     assert (
         ui_message(
             app,
-            "Computing the figures as of %(date)s… This page refreshes itself every few seconds and shows them when they "
-            "are ready.",
+            "Computing the figures as of %(date)s… This page refreshes itself every few seconds and shows them "
+            "when they are ready.",
             date=f"30 Juni {YEAR}",
         )
         in html
