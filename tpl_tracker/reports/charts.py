@@ -6,6 +6,7 @@ own CSS by `stylesheet()` (a test keeps the two equal). The style is monochrome,
 white; each chart names the table that holds its figures (aria-describedby), its text alternative.
 """
 
+import html
 import re
 import xml.etree.ElementTree as ET
 
@@ -28,6 +29,9 @@ MONOCHROME = Style(
     opacity_hover="1",
     stroke_opacity="1",
     stroke_opacity_hover="1",
+    stroke_width="2",
+    guide_stroke_color="#adb5bd",
+    major_guide_stroke_color="#6c757d",
     colors=("#6c757d", "#212529", "#adb5bd"),
     ci_colors=("#000000", "#000000", "#000000"),
     font_family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
@@ -107,16 +111,17 @@ def rate_with_interval(row) -> dict | None:
 
 
 def breakdown_chart(rows, labels: list[str], description_id: str, label: str) -> Markup:
-    """A breakdown's WUB rates as horizontal bars, one per group (in the table's order), each with its interval."""
+    """A breakdown's WUB rates as horizontal bars, one per group, each with its interval, in the table's order from
+    the top (pygal draws the first bar at the bottom)."""
     chart = pygal.HorizontalBar(
         **COMMON,
-        width=720,
+        width=960,
         height=60 + ROW_HEIGHT * max(len(rows), 1),
         range=(0, 1),
         value_formatter=_percent,
-        x_labels=labels,
+        x_labels=list(reversed(labels)),
     )
-    chart.add(_("WUB rate"), [rate_with_interval(row) for row in rows])
+    chart.add(_("WUB rate"), [rate_with_interval(row) for row in reversed(rows)])
     return _svg(chart, description_id, label)
 
 
@@ -124,8 +129,8 @@ def trend_rate_chart(rows, labels: list[str], description_id: str, label: str) -
     """The national WUB rate over the stored as-of dates, a point each with its interval."""
     chart = pygal.Line(
         **COMMON,
-        width=720,
-        height=300,
+        width=960,
+        height=280,
         range=(0, 1),
         value_formatter=_percent,
         x_labels=labels,
@@ -139,8 +144,8 @@ def trend_alumni_chart(rows, labels: list[str], description_id: str, label: str)
     """The number of alumni (and of WUB among them) over the stored as-of dates."""
     chart = pygal.Line(
         **{**COMMON, "show_legend": True, "legend_at_bottom": True},
-        width=720,
-        height=300,
+        width=960,
+        height=280,
         include_x_axis=True,
         value_formatter=_number,
         x_labels=labels,
@@ -159,7 +164,7 @@ def stylesheet() -> str:
         chart.add("", [1])
     svg = chart.render(is_unicode=True)
     uid = re.search(r' id="chart-([0-9a-f-]+)"', svg).group(1)
-    css = re.search(r"<style[^>]*>(.*?)</style>", svg, re.S).group(1)
+    css = html.unescape(re.search(r"<style[^>]*>(.*?)</style>", svg, re.S).group(1))  # written escaped as XML
     css = css.replace(f"#chart-{uid}", f".{CHART_CLASS}")
     extra = (
         f".{CHART_CLASS}{{max-width:100%;height:auto;display:block}}"

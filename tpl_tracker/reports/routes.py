@@ -84,7 +84,7 @@ def _dashboard_charts(figures, trend_rows) -> dict:
         if rows
     }
     if trend_rows:
-        dates = [formatting.day(row.as_of) for row in trend_rows]
+        dates = [f"{row.as_of:%d/%m/%Y}" for row in trend_rows]  # short: 24 of them side by side
         made["trend_rate"] = charts.trend_rate_chart(
             trend_rows,
             dates,
