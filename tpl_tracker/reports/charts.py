@@ -11,11 +11,13 @@ import re
 import xml.etree.ElementTree as ET
 
 import pygal
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from pygal.style import Style
 
 from .. import formatting
+from .kept import kept
 
 CHART_CLASS = "pygal-chart"
 # Black, dark and light grey: the bars are filled grey with black whiskers, the lines black and dashed grey.
@@ -78,6 +80,12 @@ def _clean(root: ET.Element) -> ET.Element:
     return root
 
 
+def _kept(kind: str, rows, labels: list[str], description_id: str, label: str, render) -> Markup:
+    """A chart drawn once for its figures and words (pygal takes tens of milliseconds a chart), then kept."""
+    shown = [(row.alumni, row.wub, row.wub_rate, row.ci_low, row.ci_high) for row in rows]
+    return kept(kind, (str(get_locale()), shown, labels, description_id, label), render)
+
+
 def _svg(chart, description_id: str, label: str) -> Markup:
     """The chart as inline SVG: an image named by `label`, described by the element `description_id` (its table)."""
 
@@ -110,7 +118,7 @@ def rate_with_interval(row) -> dict | None:
     return value
 
 
-def breakdown_chart(rows, labels: list[str], description_id: str, label: str) -> Markup:
+def _draw_breakdown(rows, labels: list[str], description_id: str, label: str) -> Markup:
     """A breakdown's WUB rates as horizontal bars, one per group, each with its interval, in the table's order from
     the top (pygal draws the first bar at the bottom)."""
     chart = pygal.HorizontalBar(
@@ -125,7 +133,7 @@ def breakdown_chart(rows, labels: list[str], description_id: str, label: str) ->
     return _svg(chart, description_id, label)
 
 
-def trend_rate_chart(rows, labels: list[str], description_id: str, label: str) -> Markup:
+def _draw_trend_rate(rows, labels: list[str], description_id: str, label: str) -> Markup:
     """The national WUB rate over the stored as-of dates, a point each with its interval."""
     chart = pygal.Line(
         **COMMON,
@@ -140,7 +148,7 @@ def trend_rate_chart(rows, labels: list[str], description_id: str, label: str) -
     return _svg(chart, description_id, label)
 
 
-def trend_alumni_chart(rows, labels: list[str], description_id: str, label: str) -> Markup:
+def _draw_trend_alumni(rows, labels: list[str], description_id: str, label: str) -> Markup:
     """The number of alumni (and of WUB among them) over the stored as-of dates."""
     chart = pygal.Line(
         **{**COMMON, "show_legend": True, "legend_at_bottom": True},
@@ -154,6 +162,32 @@ def trend_alumni_chart(rows, labels: list[str], description_id: str, label: str)
     chart.add(_("Alumni"), [row.alumni for row in rows])
     chart.add("WUB", [row.wub for row in rows])
     return _svg(chart, description_id, label)
+
+
+def breakdown_chart(rows, labels: list[str], description_id: str, label: str) -> Markup:
+    """A breakdown's WUB rates as horizontal bars with their intervals (kept once drawn)."""
+    return _kept(
+        "breakdown", rows, labels, description_id, label, lambda: _draw_breakdown(rows, labels, description_id, label)
+    )
+
+
+def trend_rate_chart(rows, labels: list[str], description_id: str, label: str) -> Markup:
+    """The national WUB rate over the stored as-of dates with their intervals (kept once drawn)."""
+    return _kept(
+        "trend_rate", rows, labels, description_id, label, lambda: _draw_trend_rate(rows, labels, description_id, label)
+    )
+
+
+def trend_alumni_chart(rows, labels: list[str], description_id: str, label: str) -> Markup:
+    """The alumni and WUB over the stored as-of dates (kept once drawn)."""
+    return _kept(
+        "trend_alumni",
+        rows,
+        labels,
+        description_id,
+        label,
+        lambda: _draw_trend_alumni(rows, labels, description_id, label),
+    )
 
 
 def stylesheet() -> str:

@@ -28,6 +28,7 @@ from ..services.regions import region_name
 from ..services.reports import FORMATS, render
 from . import bp, charts
 from .forms import ComputeFiguresForm, WubReportForm
+from .kept import kept, snapshot_values
 
 MIME = {
     "csv": "text/csv; charset=utf-8",
@@ -74,27 +75,84 @@ def _selection():
     return form, as_of, group_by
 
 
-def _dashboard_charts(figures, trend_rows) -> dict:
-    """The dashboard's SVG charts: each breakdown's rates with their intervals, and the trend of the national row."""
-    made = {
+def _breakdown_charts(figures, shown: list[str]) -> dict:
+    """The SVG chart of each breakdown shown: its groups' rates with their intervals."""
+    return {
         group_by: charts.breakdown_chart(
             rows, [group_label(group_by, row.key) for row in rows], TABLE_IDS[group_by], str(CHART_TITLES[group_by])
         )
-        for group_by, rows in (figures.breakdowns.items() if figures else ())
-        if rows
+        for group_by in shown
+        if (rows := figures.breakdowns[group_by])
     }
-    if trend_rows:
-        dates = [f"{row.as_of:%d/%m/%Y}" for row in trend_rows]  # short: 24 of them side by side
-        made["trend_rate"] = charts.trend_rate_chart(
+
+
+def _trend_charts(trend_rows) -> dict:
+    """The SVG charts of the national row over the stored dates: the rate with its intervals, alumni and WUB."""
+    if not trend_rows:
+        return {}
+    dates = [f"{row.as_of:%d/%m/%Y}" for row in trend_rows]  # short: 24 of them side by side
+    return {
+        "trend_rate": charts.trend_rate_chart(
             trend_rows,
             dates,
             TREND_TABLE_ID,
             _("National WUB rate over the stored dates, with the %(level)s interval", level="95%"),
-        )
-        made["trend_alumni"] = charts.trend_alumni_chart(
+        ),
+        "trend_alumni": charts.trend_alumni_chart(
             trend_rows, dates, TREND_TABLE_ID, _("Alumni and WUB over the stored dates")
+        ),
+    }
+
+
+def _reader_state() -> tuple:
+    """What a kept fragment depends on besides its rows: the reader's language and time zone, the app's address,
+    and whether the list of the people behind a figure exists."""
+    return (
+        str(get_locale()),
+        str(formatting.reader_zone()),
+        request.script_root,
+        has_endpoint("reports.wub_people"),
+    )
+
+
+def _trend_html(trend_rows, group_by: str):
+    """The trend section (two charts and their table), rendered once per digest of what it shows, then kept."""
+    if not trend_rows:
+        return ""
+
+    def render():
+        return render_template(
+            "reports/_trend.html",
+            trend=trend_rows,
+            group_by=group_by,
+            trend_points=TREND_POINTS,
+            charts=_trend_charts(trend_rows),
+            trend_table_id=TREND_TABLE_ID,
         )
-    return made
+
+    return kept("wub-trend", (*_reader_state(), group_by, snapshot_values(trend_rows)), render)
+
+
+def _figures_html(figures, group_by: str, shown: list[str]):
+    """The headline and breakdowns of a date's stored figures, rendered once per digest of everything they show
+    (rows, language, reader's time zone, links) and then kept: a few hundred cells of formatted numbers and four
+    charts cost more than the rest of the page."""
+    rows = [figures.total] if figures.total is not None else []
+    rows += [row for group_by_shown in shown for row in figures.breakdowns[group_by_shown]]
+    shown_state = (*_reader_state(), figures.as_of, group_by, tuple(shown), snapshot_values(rows))
+
+    def render():
+        return render_template(
+            "reports/_figures.html",
+            figures=figures,
+            as_of=figures.as_of,
+            shown=shown,
+            charts=_breakdown_charts(figures, shown),
+            table_ids=TABLE_IDS,
+            section_titles=SECTION_TITLES,
+        )
+
+    return kept("wub-figures", shown_state, render)
 
 
 @bp.route("/wub")
@@ -112,8 +170,9 @@ def wub():
             form.as_of.errors = [refusal.message]
             as_of = None
     figures = stored_figures(as_of) if as_of else None
+    if figures is not None and not figures.stored:
+        figures = None
     last_run = latest_computation(as_of) if as_of else None
-    trend_rows = trend()
     shown = [name for name in BREAKDOWNS if group_by in ("total", name)]
     return render_template(
         "reports/wub.html",
@@ -121,17 +180,11 @@ def wub():
         compute_form=ComputeFiguresForm(formdata=None, as_of=as_of),
         as_of=as_of,
         group_by=group_by,
-        figures=figures if figures and figures.stored else None,
-        total=figures.total if figures else None,
+        figures=figures,
+        figures_html=_figures_html(figures, group_by, shown) if figures else None,
         last_run=last_run,
         computing=last_run is not None and last_run.outcome in ("queued", "running"),
-        shown=shown,
-        trend=trend_rows,
-        trend_points=TREND_POINTS,
-        charts=_dashboard_charts(figures if figures and figures.stored else None, trend_rows),
-        table_ids=TABLE_IDS,
-        section_titles=SECTION_TITLES,
-        trend_table_id=TREND_TABLE_ID,
+        trend_html=_trend_html(trend(), group_by),
         may_compute=can_start_job(current_user, COMPUTE_JOB),
     )
 
