@@ -305,3 +305,30 @@ def test_the_evaluator_home_says_which_figures_are_live_and_which_stored(app, cl
         "from the live counts above."
     )
     assert _before_time(app, stored, date=f"30 Juni {YEAR}") in html
+
+
+def test_a_figure_computed_again_shows_at_once_although_the_page_is_kept(app, client, db, world, login_as):
+    """The kept sections are keyed by everything they show: new figures of the same date (computed at the same
+    frozen moment here) are never hidden by the kept page."""
+    people = _programme(db)
+    _stored(db)
+    login_as("evaluator")
+    url = f"/reports/wub?as_of={iso(6, 30)}"
+    assert _headline_rate(page_text(client.get(url))) == "50,0%"
+    survey = db.session.scalar(sa.select(OutcomeSurvey).where(OutcomeSurvey.facilitator_id == people[3].id))
+    survey.verification = "verified"
+    db.session.commit()
+    _stored(db)
+    assert _headline_rate(page_text(client.get(url))) == "75,0%"
+
+
+def _headline_rate(html: str) -> str:
+    return re.search(r'<div class="stat">([^<]*)</div>', html).group(1)
+
+
+def test_without_any_figures_the_page_offers_to_compute_todays(app, client, db, world, login_as):
+    login_as("evaluator")
+    html = page_text(client.get("/reports/wub"))
+    assert ui_message(app, "No figures have been computed yet: choose a date to compute its figures.") in html
+    assert ui_message(app, "Compute figures as of %(date)s", date=f"2 Desember {YEAR}") in html
+    assert 'action="/reports/wub/compute' in html

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import formatting
+from ..dates import programme_today
 from ..forms import show_service_error
 from ..models import Grouping, Role
 from ..security import roles_required
@@ -177,7 +178,7 @@ def wub():
     return render_template(
         "reports/wub.html",
         form=form,
-        compute_form=ComputeFiguresForm(formdata=None, as_of=as_of),
+        compute_form=ComputeFiguresForm(formdata=None, as_of=as_of or programme_today()),
         as_of=as_of,
         group_by=group_by,
         figures=figures,
