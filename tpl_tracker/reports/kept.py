@@ -6,15 +6,13 @@ import hashlib
 from markupsafe import Markup
 
 from ..extensions import cache
-from ..models import MetricSnapshot
 
 KEPT_SECONDS = 24 * 3600  # a fragment unseen for a day is dropped
-SNAPSHOT_COLUMNS = [column.key for column in MetricSnapshot.__table__.columns]
 
 
 def snapshot_values(rows) -> list[tuple]:
-    """Every stored value of the snapshot rows, for a digest."""
-    return [tuple(getattr(row, column) for column in SNAPSHOT_COLUMNS) for row in rows]
+    """Every stored value of the snapshot rows (plain rows of every column), for a digest."""
+    return [tuple(row) for row in rows]
 
 
 def kept(kind: str, shown, render) -> Markup:

@@ -12,7 +12,7 @@ from ..dates import programme_today
 from ..extensions import db
 from ..models import JobRun, MetricSnapshot, User
 from . import ServiceError
-from .metric import GROUP_BYS, TOTAL_KEY, load_snapshot
+from .metric import GROUP_BYS, TOTAL_KEY
 
 COMPUTE_JOB = "compute-metrics"
 EARLIEST_AS_OF = date(2007, 1, 1)  # the programme's first contracts: no figure before
@@ -26,8 +26,8 @@ class Figures:
     """The stored figures of one as-of date: the national row and each breakdown's rows (by key)."""
 
     as_of: date
-    total: MetricSnapshot | None = None
-    breakdowns: dict[str, list[MetricSnapshot]] = field(default_factory=dict)
+    total: sa.Row | None = None
+    breakdowns: dict[str, list[sa.Row]] = field(default_factory=dict)
 
     @property
     def computed_at(self) -> datetime | None:
@@ -51,10 +51,16 @@ def check_as_of(as_of: date) -> None:
         )
 
 
+SNAPSHOTS = MetricSnapshot.__table__
+
+
 def stored_figures(as_of: date) -> Figures:
-    """The snapshot rows of a date (a few hundred at most), split into the national row and the breakdowns."""
+    """The snapshot rows of a date (a few hundred at most, read as plain rows: the page only shows them), split into
+    the national row and the breakdowns, each by key."""
     figures = Figures(as_of=as_of, breakdowns={group_by: [] for group_by in BREAKDOWNS})
-    for row in load_snapshot(as_of):
+    rows = db.session.execute(sa.select(SNAPSHOTS).where(SNAPSHOTS.c.as_of == as_of)).all()
+    # Sorted in Python, as load_snapshot does: database collations would order the keys differently.
+    for row in sorted(rows, key=lambda row: row.key):
         if row.group_by == "total" and row.key == TOTAL_KEY:
             figures.total = row
         elif row.group_by in figures.breakdowns:
@@ -62,12 +68,12 @@ def stored_figures(as_of: date) -> Figures:
     return figures
 
 
-def trend(points: int = TREND_POINTS) -> list[MetricSnapshot]:
+def trend(points: int = TREND_POINTS) -> list[sa.Row]:
     """The national row of the latest stored as-of dates (at most `points`), oldest first."""
-    rows = db.session.scalars(
-        sa.select(MetricSnapshot)
-        .where(MetricSnapshot.group_by == "total", MetricSnapshot.key == TOTAL_KEY)
-        .order_by(MetricSnapshot.as_of.desc())
+    rows = db.session.execute(
+        sa.select(SNAPSHOTS)
+        .where(SNAPSHOTS.c.group_by == "total", SNAPSHOTS.c.key == TOTAL_KEY)
+        .order_by(SNAPSHOTS.c.as_of.desc())
         .limit(points)
     ).all()
     return list(reversed(rows))
