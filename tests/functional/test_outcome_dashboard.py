@@ -223,6 +223,8 @@ def test_a_date_without_figures_is_computed_in_the_background_then_shown(app, cl
     assert entry.actor_id == evaluator.id and entry.after["as_of"] == iso(6, 30) and entry.after["run"] == run.id
     html = page_text(client.get(url))
     assert REFRESH in html and button not in html
+    assert ui_message(app, "No figures are stored for %(date)s.", date=f"30 Juni {YEAR}") not in html
+    assert ui_message(app, "No figures have been computed yet: choose a date to compute its figures.") not in html
     assert (
         ui_message(
             app,
