@@ -8,6 +8,7 @@ white; each chart names the table that holds its figures (aria-describedby), its
 
 import html
 import re
+import sys
 import xml.etree.ElementTree as ET
 
 import pygal
@@ -18,6 +19,11 @@ from pygal.style import Style
 
 from .. import formatting
 from .kept import kept
+
+# pygal appends to sys.meta_path a finder for its map plugins (pygal.maps.*, unused here) that has no find_spec():
+# Python 3.11 warns (ImportWarning) on every import that fails after it, such as the probes of werkzeug's
+# import_string. Without it nothing changes for pygal's charts.
+sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, pygal.PluginImportFixer)]
 
 CHART_CLASS = "pygal-chart"
 # Black, dark and light grey: the bars are filled grey with black whiskers, the lines black and dashed grey.
