@@ -43,13 +43,13 @@ MONOCHROME = Style(
     colors=("#6c757d", "#212529", "#adb5bd"),
     ci_colors=("#000000", "#000000", "#000000"),
     font_family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
-    label_font_size=12,
-    major_label_font_size=12,
-    value_font_size=12,
-    value_label_font_size=12,
+    label_font_size=14,
+    major_label_font_size=14,
+    value_font_size=14,
+    value_label_font_size=14,
     title_font_size=14,
-    legend_font_size=12,
-    tooltip_font_size=12,
+    legend_font_size=14,
+    tooltip_font_size=14,
     no_data_font_size=16,
 )
 COMMON = {
@@ -62,7 +62,7 @@ COMMON = {
     "margin": 8,
     "spacing": 8,
 }
-ROW_HEIGHT = 26  # pixels per group of a breakdown chart (a bar and its label)
+ROW_HEIGHT = 28  # pixels per group of a breakdown chart (a bar and its label)
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -129,7 +129,7 @@ def _draw_breakdown(rows, labels: list[str], description_id: str, label: str) ->
     the top (pygal draws the first bar at the bottom)."""
     chart = pygal.HorizontalBar(
         **COMMON,
-        width=960,
+        width=720,
         height=60 + ROW_HEIGHT * max(len(rows), 1),
         range=(0, 1),
         value_formatter=_percent,
@@ -143,7 +143,7 @@ def _draw_trend_rate(rows, labels: list[str], description_id: str, label: str) -
     """The national WUB rate over the stored as-of dates, a point each with its interval."""
     chart = pygal.Line(
         **COMMON,
-        width=960,
+        width=720,
         height=280,
         range=(0, 1),
         value_formatter=_percent,
@@ -158,7 +158,7 @@ def _draw_trend_alumni(rows, labels: list[str], description_id: str, label: str)
     """The number of alumni (and of WUB among them) over the stored as-of dates."""
     chart = pygal.Line(
         **{**COMMON, "show_legend": True, "legend_at_bottom": True},
-        width=960,
+        width=720,
         height=280,
         include_x_axis=True,
         value_formatter=_number,
@@ -208,6 +208,8 @@ def stylesheet() -> str:
     css = css.replace(f"#chart-{uid}", f".{CHART_CLASS}")
     extra = (
         f".{CHART_CLASS}{{max-width:100%;height:auto;display:block}}"
+        # On a phone a chart keeps a readable size and scrolls sideways in its box, as the tables do.
+        f".chart-scroll{{overflow-x:auto}}.chart-scroll .{CHART_CLASS}{{min-width:540px}}"
         f".{CHART_CLASS} .ci path{{stroke:#000;stroke-width:2px}}"
         f".{CHART_CLASS} .series.serie-1 .line{{stroke-dasharray:6,4}}"
         f".{CHART_CLASS} .series .dot{{stroke:#000}}"
