@@ -49,6 +49,9 @@ def wub():
     """The outcome dashboard: the stored WUB figures of a date (latest by default) with their breakdowns, the trend
     over the stored dates, and the computation of a date that has none (read from the snapshots only)."""
     form, as_of, group_by = _selection()
+    # Here the grouping picks the breakdown shown; the whole country's row heads every view.
+    form.group_by.label.text = _("Breakdown")
+    form.group_by.choices = [("total", _("All breakdowns")), *form.group_by.choices[1:]]
     if form.as_of.errors:
         as_of = None  # a date was asked for and could not be read: nothing of another date is shown
     elif form.as_of.data is not None:
