@@ -7,7 +7,6 @@ from flask_login import current_user
 
 from .. import formatting
 from ..dates import programme_today
-from ..forms import show_service_error
 from ..models import Role
 from ..security import roles_required
 from ..services import ServiceError
@@ -97,9 +96,10 @@ def wub_compute():
     try:
         request_computation(as_of, current_user._get_current_object())
     except ServiceError as refusal:
-        show_service_error(form, refusal)
-        for message in form.as_of.errors:
-            flash(message, "danger")
+        # The dashboard of that date shows a refused date under the date field; anything else is flashed.
+        for problem in refusal.errors:
+            if problem.field != "as_of":
+                flash(problem.message, "danger")
         return redirect(url_for("reports.wub", as_of=as_of.isoformat(), **back))
     flash(
         _(
