@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, ProductionConfig
 
+from .dates import now_utc
 from .extensions import babel, bootstrap, cache, csrf, db, login_manager, migrate
 
 
@@ -233,4 +234,5 @@ def register_hooks(app: Flask) -> None:
             "current_locale": select_locale(),
             "languages": app.config["LANGUAGES"],
             "request_path": request.path,
+            "printed_at": now_utc(),
         }

@@ -265,6 +265,53 @@ def register(app: Flask) -> None:
         else:
             click.echo(data.decode("utf-8"), nl=False)
 
+    @report_group.command("wub-people")
+    @click.option(
+        "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), required=True, help="As-of date YYYY-MM-DD."
+    )
+    @click.option(
+        "--group-by",
+        "group_by",
+        type=click.Choice(["total", "angkatan", "province", "exit_year", "polytechnic"]),
+        default=None,
+        help="The group's grouping (with --key).",
+    )
+    @click.option("--key", default=None, help="The group's key, as in the snapshot (with --group-by).")
+    @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv")
+    @click.option(
+        "--output",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        help="Write to this file instead of standard output.",
+    )
+    def report_wub_people(as_of, group_by, key, fmt, output):
+        """The alumni as of a date, of all or one group, with their counted surveys, classification and why they
+        are or are not counted (docs/metric.md); full NIK."""
+        from .services.exports import write_file
+        from .services.wub_people import CLI_COLUMNS, selection, stream_people
+
+        if bool(group_by) != bool(key):
+            raise click.ClickException("--group-by and --key go together: give both, or neither.")
+        try:
+            chosen = selection(as_of.date(), group_by, key)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from None
+        if fmt == "xlsx" and not output:
+            raise click.ClickException("xlsx needs --output FILE.")
+        if not output:
+            write_file(sys.stdout.buffer, CLI_COLUMNS, stream_people(chosen), fmt)
+            sys.stdout.buffer.flush()
+            return
+        partial = f"{output}.part"  # renamed when complete: a failed run leaves no half-written file
+        try:
+            with open(partial, "wb") as handle:
+                write_file(handle, CLI_COLUMNS, stream_people(chosen), fmt)
+            os.replace(partial, output)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(partial)
+        click.echo(f"Written {output}", err=True)
+
     @app.cli.command("import-data")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
     @click.option("--dry-run", is_flag=True, help="Check the workbook and report, without writing anything.")

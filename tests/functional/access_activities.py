@@ -26,6 +26,9 @@ TABLE = [
     ("activities.evidence_delete", "POST", {"evidence_id": "evidence2"}, {}, OTHER_TPL_WRITE),
     ("activities.evidence_file", "GET", {"evidence_id": "evidence"}, None, ALL_200),
     ("activities.evidence_file", "GET", {"evidence_id": "evidence2"}, None, OTHER_TPL_READ),
+    # The thumbnail of an evidence photo: exactly as protected as the file.
+    ("activities.evidence_thumbnail", "GET", {"evidence_id": "evidence"}, None, ALL_200),
+    ("activities.evidence_thumbnail", "GET", {"evidence_id": "evidence2"}, None, OTHER_TPL_READ),
     ("permits.index", "GET", {}, None, ALL_200),
     ("permits.create", "GET", {}, None, TPL_ONLY),
     ("permits.create", "GET", {"business_id": "business"}, None, TPL_ONLY),

@@ -18,6 +18,7 @@ from . import (
     access_activities,
     access_businesses,
     access_dashboard,
+    access_reports_people,
     access_reviews,
     access_supervision,
 )
@@ -266,6 +267,7 @@ TABLE = [
     + access_supervision.TABLE
     + access_accounts.TABLE
     + access_dashboard.TABLE
+    + access_reports_people.TABLE
 )
 
 # Routes that change data, with a valid-looking form, and the roles allowed to post it.

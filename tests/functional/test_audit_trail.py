@@ -249,7 +249,8 @@ def test_exported_cells_never_run_as_formulas(client, login_as, world, db):
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     cells = [row[9] for row in sheet.iter_rows(min_row=2)]
     assert all(cell.data_type == "s" for cell in cells)  # text, never a formula
-    expected = ["'" + n.replace("\r", "\n") for n in notes[:-1]] + [notes[-1]]  # XML keeps a CR as a line feed
+    # A carriage return is written as Excel's escape _x000D_ (Excel shows a CR; openpyxl leaves the escape as is).
+    expected = ["'" + n.replace("\r", "_x000D_") for n in notes[:-1]] + [notes[-1]]
     assert sorted(cell.value for cell in cells) == sorted(expected)
 
 

@@ -119,12 +119,21 @@ def test_one_breakdown_when_a_grouping_is_chosen(client, db, world, login_as):
     assert len(_svgs(html)) == 1 + 2
 
 
-def test_the_figures_are_plain_numbers_while_the_app_has_no_list_of_the_people(client, db, world, login_as):
+def test_every_figure_links_to_the_list_of_the_people_behind_it(client, db, world, login_as):
+    """Each figure of the headline and of each breakdown row leads to the drill-down list, whose length is the
+    figure."""
     _programme(db)
     _stored(db)
     login_as("evaluator")
     html = page_text(client.get(f"/reports/wub?as_of={iso(6, 30)}"))
-    assert "wub_people" not in html and "figure=" not in html
+    links = set(re.findall(r'href="(/reports/wub/people\?[^"]+)"', html))
+    for figure in ("alumni", "tracked", "wub", "wub_active", "wub_unverified"):
+        assert f"/reports/wub/people?as_of={iso(6, 30)}&group_by=total&key=all&figure={figure}" in links
+    assert f"/reports/wub/people?as_of={iso(6, 30)}&group_by=province&key=82&figure=wub" in links
+    # 5 headline links (the WUB and alumni twice) + 5 per row: angkatan 1, province 2, exit year 1, polytechnic 2.
+    assert len(links) == 5 + 5 * (1 + 2 + 1 + 2)
+    response = client.get(f"/reports/wub/people?as_of={iso(6, 30)}&group_by=total&key=all&figure=wub")
+    assert response.status_code == 200
 
 
 def test_each_figure_links_to_the_people_behind_it_through_one_macro(app):

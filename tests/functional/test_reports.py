@@ -7,7 +7,7 @@ import json
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from tpl_tracker.models import JobRun, MetricSnapshot, OutcomeSurvey
+from tpl_tracker.models import AuditEntry, JobRun, MetricSnapshot, OutcomeSurvey
 
 from ..clock import YEAR, iso, on
 from ..factories import ContractFactory, FacilitatorFactory
@@ -113,7 +113,7 @@ def test_report_page_and_download(app, client, db, world, login_as):
     assert "33,3%" in page or "33.3%" in page
     download = client.get(f"/reports/wub.csv?group_by=total&as_of={AS_OF}")
     assert download.status_code == 200
-    assert download.get_data(as_text=True).splitlines()[0] == HEADER
+    assert download.get_data(as_text=True).splitlines()[0].startswith("\ufeffpengelompokan,kode,nama,alumni,")
     assert client.get("/reports/wub.pdf").status_code == 404
     assert client.get("/reports/wub?as_of=not-a-date").status_code == 200
 
@@ -136,3 +136,31 @@ def test_the_definition_page_shows_the_worked_example_in_the_readers_language(cl
     page = client.get("/reports/wub/definition").get_data(as_text=True)
     assert "<h2>A worked example</h2>" in page
     assert "<td>0.4000 (40.0%)</td>" in page and "<td>0.1176 – 0.7693</td>" in page
+
+
+def test_the_downloads_name_each_group_type_each_cell_and_are_audited(app, client, db, world, login_as):
+    _programme(db)
+    app.test_cli_runner().invoke(args=["jobs", "run", "compute-metrics", "--as-of", AS_OF])
+    login_as("evaluator")
+    text = client.get(f"/reports/wub.csv?group_by=province&as_of={AS_OF}").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert (rows[0]["kode"], rows[0]["nama"], rows[0]["alumni"], rows[0]["tingkat_wub"]) == (
+        "82",
+        "Maluku Utara",
+        "3",
+        "0.3333",
+    )
+    response = client.get(f"/reports/wub.xlsx?group_by=province&as_of={AS_OF}")
+    header, row = list(load_workbook(io.BytesIO(response.get_data())).active.iter_rows(values_only=True))
+    values = dict(zip(header, row, strict=True))
+    assert values["alumni"] == 3 and values["tingkat_wub"] == 0.3333 and values["per_tanggal"].year == YEAR
+    client.post("/language", data={"lang": "en"})
+    data = json.loads(client.get(f"/reports/wub.json?group_by=total&as_of={AS_OF}").get_data(as_text=True))
+    assert data[0]["name"] == "Whole country" and data[0]["wub"] == 1
+    exports = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "export")).all()
+    assert [(entry.entity_type, entry.after["format"], entry.after["rows"]) for entry in exports] == [
+        ("metric_snapshots", "csv", 1),
+        ("metric_snapshots", "xlsx", 1),
+        ("metric_snapshots", "json", 1),
+    ]
+    assert exports[0].after["filters"] == {"as_of": AS_OF, "group_by": "province"}

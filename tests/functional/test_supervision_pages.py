@@ -352,3 +352,76 @@ def test_handover_refused_to_evaluators_and_other_supervisors(client, login_as, 
         == 404
     )
     assert _count(db, Mentorship, Mentorship.end_date.is_not(None)) == 0 and _changes(db) == before
+
+
+# --- the roster's month and the targets missed ---------------------------------------------------------------
+
+
+def test_roster_of_a_past_month_shows_that_months_figures(app, client, login_as, work, db):
+    """March (the world's activity, a draft month) is computed as on 31 March; April as today."""
+    login_as("supervisor")
+    page = _page(client.get("/supervisi/?month=" + iso(3, 1)[:7]))
+    with app.test_request_context():
+        from tpl_tracker import formatting as fmt
+
+        march, february = fmt.month(on(3, 1)), fmt.month(on(2, 1))
+    assert f'<small class="text-muted fs-6">{march}</small>' in page
+    assert f'value="{iso(3, 1)[:7]}"' in page and f'max="{iso(4, 1)[:7]}"' in page
+    assert f"<th>{march}</th><th>{february}</th>" in page
+    assert re.search(r'<td class="text-end">1</td>\s*<td class="text-end">1</td>', page)  # 1 activity, 1 business
+    assert _message(app, 'For a past month, "today" in these rules is its last day.') in page
+    # On 31 March the last activity (10/03) is 21 days old; February was not a contract month to submit.
+    assert _message(app, "No activity in 14 days") in page
+    page = _page(client.get("/supervisi/"))
+    assert re.search(r'<td class="text-end">0</td>\s*<td class="text-end">1</td>', page)  # nothing in April yet
+    assert _message(app, 'For a past month, "today" in these rules is its last day.') not in page
+
+
+def test_roster_refuses_a_future_month_and_shows_the_current_one(app, client, login_as, work, db):
+    login_as("supervisor")
+    response = client.get(f"/supervisi/?month={iso(5, 1)[:7]}&flag=no_activity")
+    assert response.status_code == 200
+    page = _page(response)
+    with app.test_request_context():
+        from tpl_tracker import formatting as fmt
+
+        may, april = fmt.month(on(5, 1)), fmt.month(on(4, 1))
+    assert (
+        _message(app, "%(month)s has not started yet: the roster shows %(current)s.", month=may, current=april) in page
+    )
+    assert f'value="{iso(4, 1)[:7]}"' in page and f'<small class="text-muted fs-6">{april}</small>' in page
+    assert work["tpl"].full_name in page  # the flag filter still applies (the last activity is of 10/03)
+    response = client.get("/supervisi/?month=April&flag=no_activity")
+    assert response.status_code == 200 and "text-danger" in _page(response)
+    assert work["tpl"].full_name in _page(response)
+    assert client.get(f"/supervisi/?month={YEAR}-13").status_code == 200
+
+
+def test_the_roster_pages_keep_the_month(app, client, login_as, work, db):
+    app.config["PER_PAGE"] = 1
+    try:
+        _tpl(db, work, 1)
+        login_as("supervisor")
+        page = _page(client.get(f"/supervisi/?month={iso(3, 1)[:7]}"))
+        assert f"month={iso(3, 1)[:7]}" in page and "page=2" in page
+    finally:
+        app.config["PER_PAGE"] = 25
+
+
+def test_roster_and_work_page_name_the_target_missed(app, client, login_as, work, db, time_machine):
+    """6 visits a month, 20 of April's 30 days gone: 4 expected so far; one made."""
+    db.session.add(Activity(facilitator=work["tpl"], date=on(4, 2), type="kunjungan", description="x", hours=1))
+    db.session.add(Target(facilitator=work["tpl"], year=YEAR, visits_per_month=6, businesses=1, permits_per_year=0))
+    db.session.commit()
+    login_as("supervisor")
+    expected = _message(app, "visits (%(actual)d of %(expected)d expected so far)", actual=1, expected=4)
+    page = _page(client.get("/supervisi/"))
+    assert _message(app, "Below target") in page and expected in page
+    page = _page(client.get(f"/supervisi/tpl/{work['tpl'].id}"))
+    assert _message(app, "Below target: %(targets)s", targets=expected) in page
+    # April as a whole, seen on 10 May: the whole target of 6.
+    time_machine.move_to(moment(5, 10), tick=False)
+    _switch(client, login_as, "supervisor")  # the session of 20 April has expired
+    page = _page(client.get(f"/supervisi/?month={iso(4, 1)[:7]}&flag=below_target"))
+    assert work["tpl"].full_name in page
+    assert _message(app, "visits (%(actual)d of %(expected)d expected)", actual=1, expected=6) in page

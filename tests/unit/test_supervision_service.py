@@ -1,5 +1,6 @@
 """Supervision services: roster figures and flags, targets, and the handover of businesses."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,12 +20,17 @@ from tpl_tracker.services.months import previous_month
 from tpl_tracker.services.supervision import (
     FLAGS,
     HandoverData,
+    MissedTarget,
     TargetData,
     expected_permits,
+    expected_visits,
+    flagged_head,
     hand_over,
     handover_candidates,
+    missed_targets,
     roster_query,
     roster_rows,
+    roster_today,
     set_target,
     year_actuals,
 )
@@ -187,16 +193,22 @@ def test_flag_below_target(db, work):
     _activity(db, tpl, on(4, 14))
     db.session.add(Target(facilitator=tpl, year=YEAR, visits_per_month=1, businesses=1, permits_per_year=0))
     db.session.commit()
-    assert _row(tpl)["flags"] == []
+    assert _row(tpl)["flags"] == [] and _row(tpl)["missed"] == []
 
+    # 3 visits a month, 20 of April's 30 days gone: 2 expected so far, 1 made.
     target = db.session.scalar(sa.select(Target))
-    target.visits_per_month = 2
+    target.visits_per_month = 3
     db.session.commit()
     assert _row(tpl)["flags"] == ["below_target"]
+    assert _row(tpl)["missed"] == [MissedTarget("visits", 1, 2, so_far=True)]
+    target.visits_per_month = 2  # 2 x 20 / 30 = 1.33: 1 expected so far, 1 made
+    db.session.commit()
+    assert _row(tpl)["flags"] == []
 
     target.visits_per_month, target.businesses = 1, 2
     db.session.commit()
     assert _row(tpl)["flags"] == ["below_target"]
+    assert _row(tpl)["missed"] == [MissedTarget("businesses", 1, 2, so_far=False)]
 
     # 12 a year, 3 months completed: 3 expected by 20/04; 2 issued is below, 3 is not.
     target.businesses, target.permits_per_year = 1, 12
@@ -208,6 +220,7 @@ def test_flag_below_target(db, work):
         )
     db.session.commit()
     assert _row(tpl)["flags"] == ["below_target"]
+    assert _row(tpl)["missed"] == [MissedTarget("permits", 2, 3, so_far=True)]
     assert _roster(db, work["supervisor"], flag="below_target") == [tpl]
     db.session.add(
         PermitFacilitation(
@@ -216,6 +229,82 @@ def test_flag_below_target(db, work):
     )
     db.session.commit()
     assert _row(tpl)["flags"] == []
+
+
+def test_expected_visits_are_pro_rated_to_the_days_gone_rounded_down():
+    assert expected_visits(6, on(4, 1)) == 0  # 6 x 1 / 30
+    assert expected_visits(6, on(4, 5)) == 1
+    assert expected_visits(6, on(4, 15)) == 3
+    assert expected_visits(6, on(4, 29)) == 5  # 5.8
+    assert expected_visits(6, on(4, 30)) == 6  # the month's last day: the whole target
+    assert expected_visits(31, on(1, 31)) == 31 and expected_visits(31, on(1, 30)) == 30
+    assert expected_visits(4, on(4, 15)) == 2 and expected_visits(0, on(4, 30)) == 0
+    february_end = on(3, 1) - timedelta(days=1)  # the 28th, or the 29th in a leap year
+    assert expected_visits(20, february_end) == 20 and expected_visits(28, february_end - timedelta(days=1)) < 28
+
+
+@pytest.mark.parametrize(
+    ("today", "visits", "missed"),
+    [
+        (on(4, 1), 0, []),  # day 1: 6 x 1 / 30 rounds down to none expected yet
+        (on(4, 5), 0, [MissedTarget("visits", 0, 1, so_far=True)]),
+        (on(4, 15), 2, [MissedTarget("visits", 2, 3, so_far=True)]),  # mid-month
+        (on(4, 15), 3, []),
+        (on(4, 30), 5, [MissedTarget("visits", 5, 6, so_far=False)]),  # the last day: the whole target
+        (on(4, 30), 6, []),
+    ],
+)
+def test_below_target_on_visits_follows_the_days_gone(db, work, today, visits, missed):
+    """The flag of each row, its named target and the flag filter agree on every day of the month."""
+    tpl = work["tpl"]
+    work["month"].status = "submitted"
+    for i in range(visits):
+        _activity(db, tpl, on(4, 1 + i))
+    db.session.add(Target(facilitator=tpl, year=YEAR, visits_per_month=6, businesses=0, permits_per_year=0))
+    db.session.commit()
+    row = _row(tpl, today=today)
+    assert row["missed"] == missed
+    assert ("below_target" in row["flags"]) == bool(missed)
+    filtered = list(db.session.scalars(roster_query(work["supervisor"], flag="below_target", today=today)))
+    assert filtered == ([tpl] if missed else [])
+
+
+def test_a_past_month_is_judged_whole_on_its_last_day(db, work):
+    """The roster of a past month is computed as on its last day: the whole visits target, the mentorships open
+    then, the permits issued up to then."""
+    tpl = work["tpl"]
+    work["month"].status = "submitted"
+    for day in (on(4, 3), on(4, 20), on(5, 2)):
+        _activity(db, tpl, day)
+    db.session.add(Target(facilitator=tpl, year=YEAR, visits_per_month=3, businesses=1, permits_per_year=0))
+    db.session.commit()
+    april = roster_today(on(4, 1), on(5, 10))
+    assert april == on(4, 30)
+    assert roster_today(None, on(5, 10)) == on(5, 10) and roster_today(on(5, 1), on(5, 10)) == on(5, 10)
+    row = _row(tpl, today=april)
+    assert row["month_visits"] == 2 and row["month_activities"] == 2
+    assert row["missed"] == [MissedTarget("visits", 2, 3, so_far=False)]
+    # The mentorship ended on 31 May: open on 30 April; ended before, it no longer counts in April either.
+    work["mentorship"].end_date = on(5, 31)
+    db.session.commit()
+    assert _row(tpl, today=april)["open_mentorships"] == 1
+    work["mentorship"].end_date = on(4, 30)
+    db.session.commit()
+    assert _row(tpl, today=april)["open_mentorships"] == 0
+    assert [m.kind for m in _row(tpl, today=april)["missed"]] == ["visits", "businesses"]
+    assert _roster(db, work["supervisor"], flag="below_target") == []  # TODAY (20/04): 2 of 2 so far, not a flag
+    assert list(db.session.scalars(roster_query(work["supervisor"], flag="below_target", today=april))) == [tpl]
+
+
+def test_missed_targets_name_each_target_below():
+    target = {"visits_per_month": 6, "businesses": 4, "permits_per_year": 12}
+    assert missed_targets(None, {"visits": 0, "businesses": 0, "permits": 0}, on(4, 20)) == []
+    assert missed_targets(target, {"visits": 3, "businesses": 2, "permits": 1}, on(4, 20)) == [
+        MissedTarget("visits", 3, 4, so_far=True),
+        MissedTarget("businesses", 2, 4, so_far=False),
+        MissedTarget("permits", 1, 3, so_far=True),
+    ]
+    assert missed_targets(target, {"visits": 4, "businesses": 4, "permits": 3}, on(4, 20)) == []
 
 
 def test_year_actuals_count_this_months_visits_open_mentorships_and_this_years_issued_permits(db, work):
@@ -451,3 +540,30 @@ def test_every_problem_of_a_handover_is_named_at_once(app, db, work, successor):
     assert [e.field for e in error.value.errors] == ["reason", "new_facilitator_id", "on"]
     db.session.rollback()
     assert _count(db, Mentorship) == mentorships and _count(db, AuditEntry) == entries
+
+
+def test_the_homes_flagged_head_is_the_rosters_flag_any_cut(db, work):
+    """The supervisor's home lists the first TPL of the roster filtered by flag=any, with the same flags and targets
+    missed as their roster rows, and the number of all of them."""
+    supervisor = work["supervisor"]
+    tpls = [work["tpl"]]
+    for _i in range(3):
+        tpl = FacilitatorFactory(supervisor=supervisor, region_code="82.71")
+        ContractFactory(facilitator=tpl, start_date=on(1, 1), end_date=on(12, 31))
+        tpls.append(tpl)
+    quiet = tpls[-1]
+    _activity(db, quiet, on(4, 19))
+    db.session.add(MonthlyReport(facilitator=quiet, period=on(3, 1), status="approved"))
+    db.session.add(Target(facilitator=tpls[1], year=YEAR, visits_per_month=9, businesses=1, permits_per_year=12))
+    db.session.commit()
+    flagged = _roster(db, supervisor, flag="any")
+    assert quiet not in flagged and len(flagged) == 3
+    rows = roster_rows(flagged, TODAY)
+
+    head, total = flagged_head(supervisor, TODAY, limit=2)
+
+    assert total == 3 and [tpl for tpl, _row in head] == flagged[:2]
+    for tpl, row in head:
+        assert row["flags"] == rows[tpl.id]["flags"] and row["missed"] == rows[tpl.id]["missed"]
+    assert any(row["missed"] for _tpl, row in head + [(None, rows[flagged[2].id])])
+    assert flagged_head(work["supervisor2"], TODAY)[1] == 1 and flagged_head(supervisor, on(1, 1, years=-1)) == ([], 0)

@@ -14,7 +14,7 @@ from ..pagination import paginate_by_key
 from ..security import audit_refused_access, roles_required
 from ..services import ServiceError, audit
 from ..services import activities as service
-from ..services.evidence import MAX_FILE_BYTES, PDF_TYPE, Upload
+from ..services.evidence import MAX_FILE_BYTES, PDF_TYPE, Upload, thumbnail
 from ..services.months import locked_periods, month_status, month_statuses
 from ..services.policy import can_see_personal_numbers, is_own_work, load_activity, load_evidence
 from ..services.regions import province_choices
@@ -266,7 +266,24 @@ def evidence_file(evidence_id: int):
     response = Response(evidence.content, mimetype=evidence.content_type)
     disposition = "attachment" if evidence.content_type == PDF_TYPE else "inline"
     response.headers.set("Content-Disposition", disposition, filename=evidence.filename)
+    return _file_headers(response)
+
+
+def _file_headers(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.route("/evidence/<int:evidence_id>/thumbnail")
+@roles_required()
+def evidence_thumbnail(evidence_id: int):
+    """A small JPEG of an evidence photo, for exactly whoever may open the file itself (404 for a PDF)."""
+    evidence = load_evidence(current_user, evidence_id)
+    small = thumbnail(evidence)
+    if small is None:
+        abort(404)
+    response = Response(small, mimetype="image/jpeg")
+    response.headers.set("Content-Disposition", "inline", filename=f"thumbnail-{evidence.id}.jpg")
+    return _file_headers(response)

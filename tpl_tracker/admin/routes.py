@@ -1,9 +1,7 @@
 """Routes of the admin blueprint."""
 
-import itertools
-
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -12,6 +10,7 @@ from wtforms import SelectChoice
 
 from .. import mail
 from ..dates import programme_today
+from ..downloads import file_response
 from ..extensions import db
 from ..forms import ConfirmForm, show_rule_problems, show_service_error
 from ..models import AuditEntry, Facilitator, LinkPurpose, Role, User
@@ -24,14 +23,12 @@ from ..services.audit_trail import (
     XLSX_MAX_ROWS,
     AuditFilter,
     check_filter,
-    csv_chunks,
     entries_query,
     entry_views,
     export_bound,
-    export_header,
+    export_columns,
     export_rows,
     record_export,
-    xlsx_chunks,
 )
 from ..services.policy import can_see_personal_numbers, facilitator_scope
 from ..services.regions import province_choices, regency_choices
@@ -45,7 +42,7 @@ from ..services.users import (
     set_enabled,
     update_user,
 )
-from ..transactions import reading, reads_only_when
+from ..transactions import reads_only_when
 from . import bp
 from .forms import (
     AuditExportForm,
@@ -388,12 +385,6 @@ def audit_log():
     )
 
 
-EXPORT_MIME = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
 @bp.route("/audit/export", methods=["POST"])
 @roles_required(Role.ADMIN)
 def audit_export():
@@ -412,15 +403,7 @@ def audit_export():
         return redirect(back)
     record_export(current_user, filters, fmt, count)  # committed by the request before the file is sent
     masked = not can_see_personal_numbers(current_user)
-
-    def body():
-        with reading():  # the rows are read after the commit, in a transaction of their own that only reads
-            rows = itertools.chain([export_header()], export_rows(filters, bound, masked))
-            yield from csv_chunks(rows) if fmt == "csv" else xlsx_chunks(rows, _("Audit trail"))
-
     filename = f"riwayat-perubahan-{programme_today():%Y%m%d}.{fmt}"
-    return Response(
-        stream_with_context(body()),
-        mimetype=EXPORT_MIME[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    return file_response(
+        export_columns(), lambda: export_rows(filters, bound, masked), fmt, filename, sheet_title=_("Audit trail")
     )

@@ -16,6 +16,8 @@ from ..forms import ConfirmForm
 from ..models import Role
 from ..security import is_safe_next, public, roles_required
 from ..services import dashboard
+from ..services.reviews import days_waiting
+from ..services.supervision import supervisor_home
 from ..services.users import remember_language
 from . import bp
 
@@ -39,6 +41,8 @@ def home():
             "main/home_supervisor.html",
             **counted,
             ending=dashboard.contracts_ending_soon(current_user, today),
+            home=supervisor_home(current_user, today),
+            days_waiting=days_waiting,
             today=today,
         )
     if current_user.has_role(Role.EVALUATOR):

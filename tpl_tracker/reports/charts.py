@@ -7,6 +7,7 @@ white; each chart names the table that holds its figures (aria-describedby), its
 """
 
 import html
+import math
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -60,6 +61,7 @@ COMMON = {
     "show_legend": False,
     "truncate_label": -1,
     "margin": 8,
+    "margin_right": 32,  # the last axis label (100,0%) is centred on the plot's right edge: keep it inside the image
     "spacing": 8,
 }
 ROW_HEIGHT = 28  # pixels per group of a breakdown chart (a bar and its label)
@@ -155,15 +157,17 @@ def _draw_trend_rate(rows, labels: list[str], description_id: str, label: str) -
 
 
 def _draw_trend_alumni(rows, labels: list[str], description_id: str, label: str) -> Markup:
-    """The number of alumni (and of WUB among them) over the stored as-of dates."""
+    """The number of alumni (and of WUB among them) over the stored as-of dates, on an axis of whole numbers."""
+    highest = max((row.alumni for row in rows), default=0)
+    step = max(1, math.ceil(highest / 8))
     chart = pygal.Line(
         **{**COMMON, "show_legend": True, "legend_at_bottom": True},
         width=720,
         height=280,
-        include_x_axis=True,
         value_formatter=_number,
         x_labels=labels,
         x_label_rotation=-30,
+        y_labels=list(range(0, highest + step + 1, step)),
     )
     chart.add(_("Alumni"), [row.alumni for row in rows])
     chart.add("WUB", [row.wub for row in rows])

@@ -1,15 +1,17 @@
 """Routes of the reports blueprint."""
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import formatting
 from ..dates import programme_today
+from ..downloads import file_response
 from ..models import Role
 from ..security import roles_required
 from ..services import ServiceError
+from ..services.exports import record_export
 from ..services.metric import GROUP_BYS, latest_snapshot_date, load_snapshot
 from ..services.metric_definition import definition_html
 from ..services.outcome_dashboard import (
@@ -22,16 +24,11 @@ from ..services.outcome_dashboard import (
     trend,
 )
 from ..services.policy import can_start_job
-from ..services.reports import FORMATS, render
+from ..services.reports import FORMATS, wub_columns
+from ..transactions import writing
 from . import bp
 from .dashboard import figures_html, trend_html
 from .forms import ComputeFiguresForm, WubReportForm
-
-MIME = {
-    "csv": "text/csv; charset=utf-8",
-    "json": "application/json",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _selection():
@@ -114,22 +111,18 @@ def wub_compute():
 @bp.route("/wub.<fmt>")
 @roles_required(Role.EVALUATOR, Role.ADMIN)
 def wub_download(fmt: str):
-    """The same figures as a CSV, JSON or Excel file."""
+    """The same figures as a CSV, JSON or Excel file, headed in the reader's language, names beside codes; the
+    download is audited."""
     if fmt not in FORMATS:
         abort(404)
-    _form, as_of, group_by = _selection()
-    if as_of is None:
-        abort(404)
-    rows = [
-        {column: getattr(row, column) for column in row.__table__.columns.keys()}  # noqa: SIM118 - names
-        for row in load_snapshot(as_of, group_by)
-    ]
-    if not rows:
-        abort(404)
+    with writing():  # a GET that records its audit entry: its transaction takes the write lock from the start
+        _form, as_of, group_by = _selection()
+        count = len(load_snapshot(as_of, group_by)) if as_of else 0
+        if not count:
+            abort(404)
+        record_export(current_user, "metric_snapshots", fmt, {"as_of": as_of, "group_by": group_by}, count)
     filename = f"wub_{group_by}_{as_of.isoformat()}.{fmt}"
-    return Response(
-        render(rows, fmt), mimetype=MIME[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return file_response(wub_columns(), lambda: load_snapshot(as_of, group_by), fmt, filename, sheet_title="wub")
 
 
 @bp.route("/wub/definition")

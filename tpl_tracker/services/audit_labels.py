@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "contract_updated": _l("Contract changed"),
     "create": _l("Created"),
     "delete": _l("Deleted"),
+    "export": _l("Exported as a file"),
     "facilitator_created": _l("TPL profile created"),
     "facilitator_updated": _l("TPL profile changed"),
     "import_queued": _l("Import queued"),

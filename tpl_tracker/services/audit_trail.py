@@ -2,12 +2,10 @@
 left out, NIK and phone masked for readers who see them masked), and its export as CSV or Excel, itself audited.
 Writing the trail is services/audit.py; the labels are services/audit_labels.py."""
 
-import csv
-import io
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 
 import sqlalchemy as sa
 from flask_babel import format_date
@@ -19,6 +17,7 @@ from ..extensions import db
 from ..models import AuditEntry, User
 from . import Problems, audit, throttle
 from .audit_labels import HIDDEN_FIELDS, action_label, field_label, record_label
+from .exports import Column
 from .people import like_term
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -28,7 +27,6 @@ NIK_FIELDS = frozenset({"nik", "owner_nik"})
 PHONE_FIELDS = frozenset({"phone"})
 REGION_FIELDS = frozenset({"region_code", "placement_code", "business_region_code"})
 RUPIAH_FIELDS = frozenset({"capital", "turnover", "monthly_revenue"})
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)  # the days a filter may name
 
 
@@ -226,20 +224,24 @@ def record_export(actor: User, filters: AuditFilter, fmt: str, rows: int) -> Aud
     )
 
 
-def export_header() -> list[str]:
-    """The column titles of an export, in the interface language."""
+def export_columns() -> list[Column]:
+    """The columns of an export (over the rows of `export_rows`), titled in the interface language."""
+    titles = [
+        (_("Id"), "int"),
+        (_("Time (WIB)"), "datetime"),
+        (_("User"), "text"),
+        (_("User's email"), "text"),
+        (_("Action"), "text"),
+        (_("Action code"), "text"),
+        (_("Record type"), "text"),
+        (_("Record id"), "int"),
+        (_("Changes (field: before → after)"), "text"),
+        (_("Note"), "text"),
+        (_("IP address"), "text"),
+    ]
     return [
-        _("Id"),
-        _("Time (WIB)"),
-        _("User"),
-        _("User's email"),
-        _("Action"),
-        _("Action code"),
-        _("Record type"),
-        _("Record id"),
-        _("Changes (field: before → after)"),
-        _("Note"),
-        _("IP address"),
+        Column(key=f"c{index}", header=title, kind=kind, value=itemgetter(index))
+        for index, (title, kind) in enumerate(titles)
     ]
 
 
@@ -271,42 +273,3 @@ def export_rows(filters: AuditFilter, bound: int, masked: bool) -> Iterator[list
         last = entries[-1].id
         for entry in entries:  # a batch at a time: the session keeps none of them
             db.session.expunge(entry)
-
-
-def safe_cell(value):
-    """A cell that a spreadsheet will not run: text starting with = + - @ tab or CR gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def csv_chunks(rows: Iterator[list]) -> Iterator[bytes]:
-    """The rows as CSV in UTF-8 with a byte order mark (Excel reads the accents), a chunk per 200 rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    yield "\ufeff".encode()
-    for number, row in enumerate(rows, start=1):
-        writer.writerow(
-            [safe_cell(value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else value) for value in row]
-        )
-        if number % 200 == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
-
-
-def xlsx_chunks(rows: Iterator[list], sheet_title: str, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
-    """The rows as an Excel workbook (openpyxl's write-only mode: rows go to a temporary file as they come), sent
-    in chunks once the file is complete."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title[:31])
-    for row in rows:
-        sheet.append([safe_cell(value) for value in row])
-    with tempfile.TemporaryFile() as file:
-        workbook.save(file)
-        file.seek(0)
-        while chunk := file.read(chunk_size):
-            yield chunk

@@ -2,12 +2,13 @@
 
 Photos are decoded within a pixel limit and stored re-encoded (orientation applied, EXIF, GPS and every other
 piece of metadata dropped); PDFs are parsed and refused when they carry JavaScript or embedded files; the stored
-name gets the extension of the detected type.
+name gets the extension of the detected type. Photos are shown small (`thumbnail`) where a page lists many.
 """
 
 import hashlib
 import io
 import re
+import threading
 from dataclasses import dataclass
 
 from flask import current_app
@@ -15,7 +16,7 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps
 from werkzeug.utils import secure_filename
 
-from ..extensions import db
+from ..extensions import cache, db
 from ..models import Activity, Evidence, User
 from . import ServiceError, audit
 
@@ -27,6 +28,14 @@ IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 PDF_TYPE = "application/pdf"
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", PDF_TYPE: "pdf"}
 JPEG_QUALITY = 90
+THUMBNAIL_SIDE = 240  # the longest side of a thumbnail, in pixels (shown at 96 CSS pixels: sharp on a phone too)
+THUMBNAIL_QUALITY = 80
+THUMBNAIL_SECONDS = 7 * 24 * 3600  # kept in the cache by the file's hash (a stored file never changes)
+# A JPEG is decoded at 1/2 to 1/8 of its size for a thumbnail; PNG and WebP only whole, and larger ones than these get
+# no thumbnail (the page links the file), so that one decoding needs at most about 65 MB (bench/bench_thumbnails.py;
+# Pillow's WebP decoder needs about 16 bytes a pixel). Photos sent from a phone arrive as JPEGs of at most 1600 px.
+THUMBNAIL_MAX_WHOLE_PIXELS = {"PNG": 16_000_000, "WEBP": 4_000_000}
+_one_decoding_at_a_time = threading.Lock()  # per process: memory stays bounded however many thumbnails are asked
 
 # What a PDF may not carry: scripts (JavaScript, XFA forms, actions that launch programs) and embedded files.
 _PDF_SCRIPT_KEYS = {"/JS", "/JavaScript", "/XFA"}
@@ -260,3 +269,43 @@ def evidence_snapshot(evidence: Evidence) -> dict:
         "size": evidence.size,
         "sha256": evidence.sha256,
     }
+
+
+def make_thumbnail(data: bytes, side: int = THUMBNAIL_SIDE) -> bytes | None:
+    """A JPEG of a stored photo fitting `side` x `side` pixels (transparency on white); None when the bytes are not a
+    photo, or a PNG or WebP too large to decode whole (THUMBNAIL_MAX_WHOLE_PIXELS)."""
+    try:
+        with Image.open(io.BytesIO(data), formats=list(IMAGE_TYPES)) as image:
+            if image.width * image.height > THUMBNAIL_MAX_WHOLE_PIXELS.get(image.format, _pixel_limit()):
+                return None
+            if image.width * image.height > _pixel_limit():
+                return None
+            image.thumbnail((side, side), reducing_gap=2.0)  # a JPEG is decoded at a reduced scale (draft)
+            if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+                image = image.convert("RGBA")
+                small = Image.new("RGB", image.size, "white")
+                small.paste(image, mask=image.getchannel("A"))
+            else:
+                small = image.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return None
+    except Exception:  # Pillow raises many kinds of errors on broken files
+        return None
+    buffer = io.BytesIO()
+    small.save(buffer, format="JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
+    return buffer.getvalue()
+
+
+def thumbnail(evidence: Evidence) -> bytes | None:
+    """The thumbnail of an evidence photo (a small JPEG, see make_thumbnail), made once and then kept in the cache;
+    None for a PDF or a photo that cannot be made small. The caller has checked that the user may see the file."""
+    if evidence.content_type == PDF_TYPE:
+        return None
+    key = f"evidence-thumbnail:{THUMBNAIL_SIDE}:{evidence.sha256}"
+    kept = cache.get(key)
+    if kept is not None:
+        return kept or None  # b"": known not to make a thumbnail
+    with _one_decoding_at_a_time:
+        made = make_thumbnail(evidence.content)
+    cache.set(key, made or b"", timeout=THUMBNAIL_SECONDS)
+    return made

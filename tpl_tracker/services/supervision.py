@@ -5,10 +5,14 @@ Roster flags (shown on the roster page):
 - month not submitted: today is at least the 6th of the month, the TPL's contract covered (part of) the previous
   month, and that month is neither submitted nor approved;
 - below target: a target is set for this year, the TPL's contract covers (part of) this month, and visits
-  (activities of type kunjungan) this month < visits per month, or open mentorships < businesses, or permits
-  issued this year < permits per year x months completed this year / 12 (rounded down).
+  (activities of type kunjungan) this month < visits per month x days gone in the month / days in the month (rounded
+  down: the whole target on the month's last day), or open mentorships < businesses, or permits issued this year <
+  permits per year x months completed this year / 12 (rounded down).
+
+The roster is computed for a month: the current one ("today" is today) or a past one, whose "today" is its last day.
 """
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -57,6 +61,8 @@ class RosterPeriod:
     previous_end: date
     year_start: date
     months_completed: int
+    days_gone: int  # days of the month up to and including `today`
+    days_in_month: int
 
     @classmethod
     def of(cls, today: date) -> "RosterPeriod":
@@ -71,7 +77,22 @@ class RosterPeriod:
             previous_end=month - timedelta(days=1),
             year_start=date(today.year, 1, 1),
             months_completed=today.month - 1,
+            days_gone=today.day,
+            days_in_month=days_in_month(today),
         )
+
+
+def days_in_month(day: date) -> int:
+    """How many days the month of `day` has."""
+    return calendar.monthrange(day.year, day.month)[1]
+
+
+def roster_today(month: date | None, today: date) -> date:
+    """The "today" a roster of `month` is computed for: today in the current month (or without a month), the last
+    day of a past month. A future month is the caller's to refuse."""
+    if month is None or month_start(month) >= month_start(today):
+        return today
+    return next_month(month_start(month)) - timedelta(days=1)
 
 
 def _contract_overlaps(start: date, end: date):
@@ -111,7 +132,7 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_on
     )
     mentorships = (
         sa.select(Mentorship.facilitator_id.label("fid"), sa.func.count().label("open_count"))
-        .where(Mentorship.end_date.is_(None), only_page(Mentorship.facilitator_id))
+        .where(_mentorship_open_on(p.today), only_page(Mentorship.facilitator_id))
         .group_by(Mentorship.facilitator_id)
         .subquery("men")
     )
@@ -149,12 +170,14 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_on
         )
     else:
         month_late = sa.false()
+    # Whole numbers only, the same on SQLite and PostgreSQL (see expected_visits and expected_permits):
+    # visits < floor(per_month * gone / days)  <=>  days * (visits + 1) <= per_month * gone
     # permits < floor(per_year * completed / 12)  <=>  12 * (permits + 1) <= per_year * completed
     below_target = sa.and_(
         target.id.is_not(None),
         _contract_overlaps(p.month, p.month_end),
         sa.or_(
-            month_visits < target.visits_per_month,
+            p.days_in_month * (month_visits + 1) <= target.visits_per_month * p.days_gone,
             open_count < target.businesses,
             12 * (permits_year + 1) <= target.permits_per_year * p.months_completed,
         ),
@@ -184,6 +207,11 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_on
     return {"joins": joins, "columns": columns, "flags": flags}
 
 
+def _mentorship_open_on(day: date):
+    """SQL condition: the mentorship runs on `day` (started on or before it, not ended by then)."""
+    return sa.and_(Mentorship.start_date <= day, sa.or_(Mentorship.end_date.is_(None), Mentorship.end_date > day))
+
+
 def _joined(query, figures: dict):
     for table, condition in figures["joins"]:
         query = query.outerjoin(table, condition)
@@ -203,6 +231,42 @@ def gathers_whole(user: User, flag: str | None, include_all: bool) -> bool:
     return bool(flag) or (not include_all and not user.has_role(Role.ADMIN, Role.EVALUATOR))
 
 
+def _roster_base(user: User, p: RosterPeriod, q: str | None, region: str | None, include_all: bool):
+    """A select of the TPL in scope the roster's filters other than the flag keep."""
+    query = sa.select(Facilitator).where(facilitator_scope(user))
+    if not include_all:
+        query = query.where(_under_contract(p.month, p.month_end))
+    if q and q.strip():
+        query = query.where(sa.func.lower(Facilitator.full_name).like(f"%{q.strip().lower()}%"))
+    if region:
+        query = query.where(in_regions(Facilitator.region_code, [region]))
+    return query
+
+
+def _labelled(figures: dict) -> list:
+    """The figures' columns and flags, each labelled with its name (a flag as true or false)."""
+    labelled = [column.label(name) for name, column in figures["columns"].items()]
+    return labelled + [
+        sa.case((condition, True), else_=False).label(name) for name, condition in figures["flags"].items()
+    ]
+
+
+def _flagged(query, p: RosterPeriod, flag: str, with_figures: bool = False):
+    """A CTE of the ids of the TPL of `query` with `flag` (or any flag) raised, and with `with_figures` their
+    figures and flags as roster_rows names them (the last activity only within the flags' window)."""
+    # The figures are needed only to filter by a flag, and then only for the TPL the other filters keep.
+    # The TPL the other filters keep, found once (a CTE the database computes once) for the three aggregates.
+    kept = query.with_only_columns(Facilitator.id).cte("roster_kept").prefix_with("MATERIALIZED")
+    figures = _figures(p, sa.select(kept.c.id), flags_only=True)
+    flags = figures["flags"]
+    raised = sa.or_(*flags.values()) if flag == "any" else flags[flag]
+    # The TPL with the flag raised, computed whole and once (each aggregate joined by hash), then paged: joined
+    # under the page's LIMIT, PostgreSQL would loop over every aggregate row for each TPL.
+    columns = [Facilitator.id, *(_labelled(figures) if with_figures else [])]
+    flagged = _joined(sa.select(*columns).where(Facilitator.id.in_(sa.select(kept.c.id))), figures)
+    return flagged.where(raised).cte("roster_flagged").prefix_with("MATERIALIZED")
+
+
 def roster_query(
     user: User,
     q: str | None = None,
@@ -213,24 +277,9 @@ def roster_query(
 ):
     """A select of the TPL on the roster (TPL in scope, under contract this month unless `include_all`)."""
     p = RosterPeriod.of(today or programme_today())
-    query = sa.select(Facilitator).where(facilitator_scope(user))
-    if not include_all:
-        query = query.where(_under_contract(p.month, p.month_end))
-    if q and q.strip():
-        query = query.where(sa.func.lower(Facilitator.full_name).like(f"%{q.strip().lower()}%"))
-    if region:
-        query = query.where(in_regions(Facilitator.region_code, [region]))
+    query = _roster_base(user, p, q, region, include_all)
     if flag == "any" or flag in FLAGS:
-        # The figures are needed only to filter by a flag, and then only for the TPL the other filters keep.
-        # The TPL the other filters keep, found once (a CTE the database computes once) for the three aggregates.
-        kept = query.with_only_columns(Facilitator.id).cte("roster_kept").prefix_with("MATERIALIZED")
-        figures = _figures(p, sa.select(kept.c.id), flags_only=True)
-        flags = figures["flags"]
-        raised = sa.or_(*flags.values()) if flag == "any" else flags[flag]
-        # The TPL with the flag raised, computed whole and once (each aggregate joined by hash), then paged: joined
-        # under the page's LIMIT, PostgreSQL would loop over every aggregate row for each TPL.
-        flagged = _joined(sa.select(Facilitator.id).where(Facilitator.id.in_(sa.select(kept.c.id))), figures)
-        flagged = flagged.where(raised).cte("roster_flagged").prefix_with("MATERIALIZED")
+        flagged = _flagged(query, p, flag)
         query = sa.select(Facilitator).where(Facilitator.id.in_(sa.select(flagged.c.id)))
     elif gathers_whole(user, flag, include_all):
         # A supervisor's TPL under contract, found first and then sorted by name: read in name order instead,
@@ -241,6 +290,30 @@ def roster_query(
     return query.options(selectinload(Facilitator.contracts)).order_by(Facilitator.full_name, Facilitator.id)
 
 
+def _row_values(row, p: RosterPeriod) -> dict:
+    """A roster row's figures as read, with the names of its flags raised and the targets it misses."""
+    values = dict(row)
+    values["flags"] = [name for name in FLAGS if values[name]]
+    values["missed"] = (
+        missed_targets(
+            {
+                "visits_per_month": values["target_visits"],
+                "businesses": values["target_businesses"],
+                "permits_per_year": values["target_permits"],
+            },
+            {
+                "visits": values["month_visits"],
+                "businesses": values["open_mentorships"],
+                "permits": values["permits_year"],
+            },
+            p.today,
+        )
+        if values["below_target"]
+        else []
+    )
+    return values
+
+
 def roster_rows(facilitators: list[Facilitator], today: date | None = None) -> dict[int, dict]:
     """The figures and flags of a page of TPL, in one query: {facilitator_id: {name: value}}."""
     if not facilitators:
@@ -248,20 +321,71 @@ def roster_rows(facilitators: list[Facilitator], today: date | None = None) -> d
     p = RosterPeriod.of(today or programme_today())
     ids = [f.id for f in facilitators]
     figures = _figures(p, ids)
-    labelled = [column.label(name) for name, column in figures["columns"].items()]
-    labelled += [sa.case((condition, True), else_=False).label(name) for name, condition in figures["flags"].items()]
-    query = _joined(sa.select(Facilitator.id, *labelled), figures).where(Facilitator.id.in_(ids))
+    query = _joined(sa.select(Facilitator.id, *_labelled(figures)), figures).where(Facilitator.id.in_(ids))
     rows = {}
     for row in db.session.execute(query).mappings():
-        values = dict(row)
-        values["flags"] = [name for name in FLAGS if values[name]]
+        values = _row_values(row, p)
         rows[values.pop("id")] = values
     return rows
+
+
+def flagged_head(user: User, today: date | None = None, limit: int = 5) -> tuple[list[tuple[Facilitator, dict]], int]:
+    """The first `limit` TPL by name of the roster filtered by `flag=any` (this month, the user's scope), each with
+    its flags and targets missed, and the number of all of them: one statement, the roster's own flag query."""
+    p = RosterPeriod.of(today or programme_today())
+    flagged = _flagged(_roster_base(user, p, None, None, False), p, "any", with_figures=True)
+    figure_columns = [column for column in flagged.c if column.key != "id"]
+    query = (
+        sa.select(Facilitator, *figure_columns, sa.func.count().over().label("head_total"))
+        .join(flagged, flagged.c.id == Facilitator.id)
+        .order_by(Facilitator.full_name, Facilitator.id)
+        .limit(limit)
+    )
+    rows = db.session.execute(query).all()
+    head = [(row[0], _row_values({c.key: row._mapping[c] for c in figure_columns}, p)) for row in rows]
+    return head, rows[0].head_total if rows else 0
+
+
+def expected_visits(per_month: int, today: date) -> int:
+    """Visits expected by `today` in its month: per month x days gone / days in the month, rounded down (the whole
+    target on the month's last day)."""
+    return per_month * today.day // days_in_month(today)
 
 
 def expected_permits(per_year: int, today: date) -> int:
     """Permits expected by now: per year x months completed this year / 12, rounded down."""
     return per_year * (today.month - 1) // 12
+
+
+@dataclass
+class MissedTarget:
+    """One target a TPL is below on a day: which (`visits`, `businesses`, `permits`), the actual and the expected
+    figure, and whether the expected figure is pro-rated (`so_far`)."""
+
+    kind: str
+    actual: int
+    expected: int
+    so_far: bool
+
+
+def missed_targets(target, actuals: dict[str, int], today: date) -> list[MissedTarget]:
+    """The targets (a Target or a dict of its three figures) that `actuals` (visits this month, open mentorships,
+    permits issued this year) are below on `today`, as the roster's "below target" flag judges them."""
+    if target is None:
+        return []
+
+    def figure(name):
+        return target[name] if isinstance(target, dict) else getattr(target, name)
+
+    month_complete = today.day == days_in_month(today)
+    candidates = [
+        MissedTarget(
+            "visits", actuals["visits"], expected_visits(figure("visits_per_month"), today), not month_complete
+        ),
+        MissedTarget("businesses", actuals["businesses"], figure("businesses"), False),
+        MissedTarget("permits", actuals["permits"], expected_permits(figure("permits_per_year"), today), True),
+    ]
+    return [missed for missed in candidates if missed.actual < missed.expected]
 
 
 def target_of(facilitator_id: int, year: int) -> Target | None:
@@ -347,6 +471,7 @@ def facilitator_work(facilitator: Facilitator, today: date | None = None) -> dic
     statuses = month_statuses((facilitator.id, period) for period in covered)
     months = [(period, statuses[(facilitator.id, period)]) for period in covered]
     target = target_of(facilitator.id, today.year)
+    actuals = year_actuals(facilitator.id, today)
     return {
         "mentorships": mentorships,
         "activities": activities,
@@ -354,8 +479,10 @@ def facilitator_work(facilitator: Facilitator, today: date | None = None) -> dic
         "assessments": assessments,
         "months": months,
         "target": target,
-        "actuals": year_actuals(facilitator.id, today),
+        "actuals": actuals,
         "expected_permits": expected_permits(target.permits_per_year, today) if target else None,
+        "expected_visits": expected_visits(target.visits_per_month, today) if target else None,
+        "missed": missed_targets(target, actuals, today) if covers_month(facilitator, month_start(today)) else [],
     }
 
 
@@ -364,6 +491,38 @@ def handover_due(facilitator: Facilitator, today: date | None = None, days: int 
     today = today or programme_today()
     end = facilitator.exit_date
     return end is not None and end <= today + timedelta(days=days)
+
+
+# --- the supervisor's home -----------------------------------------------------------------------------------
+
+HOME_ROWS = 5  # rows of the review queue and of the TPL needing attention on the supervisor's home page
+
+
+@dataclass
+class SupervisorHome:
+    """What the supervisor's home page shows of the review queue and of the TPL with a roster flag raised."""
+
+    queue: list[MonthlyReport]
+    queue_total: int
+    attention: list[tuple[Facilitator, dict]]  # (TPL, their roster row: flags and targets missed)
+    attention_total: int
+
+
+def supervisor_home(user: User, today: date | None = None, limit: int = HOME_ROWS) -> SupervisorHome:
+    """The oldest months waiting for the user's review and the TPL with a roster flag raised this month (the
+    roster's `flag=any` query, cut to `limit` rows), each with the number of all of them: two statements whatever the
+    scope's size."""
+    from .reviews import review_queue
+
+    queue = review_queue(user).add_columns(sa.func.count().over().label("head_total"))  # as pagination.with_total
+    rows = db.session.execute(queue.limit(limit)).unique().all()
+    attention, attention_total = flagged_head(user, today or programme_today(), limit)
+    return SupervisorHome(
+        queue=[row[0] for row in rows],
+        queue_total=rows[0].head_total if rows else 0,
+        attention=attention,
+        attention_total=attention_total,
+    )
 
 
 # --- targets ------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form, LocalDateField, LongSelect
+from ..forms import Form, LocalDateField, LongSelect, MonthField
 from ..services.supervision import MAX_HANDOVER_REASON, TARGET_MAX, TARGET_YEARS
 
 FLAG_CHOICES = [
@@ -36,6 +36,7 @@ class RosterSearchForm(Form):
     region = SelectField(_l("Region"), validators=[Optional()], validate_choice=True, widget=LongSelect())
     flag = SelectField(_l("Flag"), choices=FLAG_CHOICES, validators=[Optional()])
     all = BooleanField(_l("Include TPL without a contract this month"))
+    month = MonthField(_l("Month"), validators=[Optional()])
 
 
 def _whole_number(label):

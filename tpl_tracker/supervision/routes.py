@@ -12,6 +12,7 @@ from ..pagination import paginate, with_total
 from ..picker import build_picker, is_picker_post
 from ..security import roles_required
 from ..services import ServiceError, audit
+from ..services.months import month_label, month_start, previous_month
 from ..services.policy import can_see_personal_numbers, load_facilitator
 from ..services.regions import roster_region_choices
 from ..services.supervision import (
@@ -27,6 +28,7 @@ from ..services.supervision import (
     open_mentorships,
     roster_query,
     roster_rows,
+    roster_today,
     set_target,
     target_of,
     targets_of,
@@ -37,14 +39,36 @@ from . import bp
 from .forms import HandoverForm, RosterSearchForm, TargetForm
 
 
+def _roster_month(form: RosterSearchForm, today):
+    """The month the roster shows: the one picked, or the current month (a future month is refused on the form)."""
+    current = month_start(today)
+    month = form.month.data if not form.month.errors else None
+    if month is not None and month > current:
+        form.month.errors = [
+            _(
+                "%(month)s has not started yet: the roster shows %(current)s.",
+                month=month_label(month),
+                current=month_label(current),
+            )
+        ]
+        month = None
+    form.month.data = month or current  # the picker shows the month the roster shows
+    return form.month.data
+
+
 @bp.route("/")
 @roles_required(Role.SUPERVISOR, Role.EVALUATOR, Role.ADMIN)
 def roster():
-    """TPL in scope with their month's figures and warning flags; searchable, filterable, paginated."""
+    """TPL in scope with the figures and warning flags of a month (default this month); searchable, filterable,
+    paginated."""
     form = RosterSearchForm(request.args)
     form.region.choices = [SelectChoice("", _("All regions")), *roster_region_choices(current_user)]
-    valid = form.validate()
-    today = programme_today()
+    form.validate()
+    # A bad month is refused on its own: the other filters still apply, to the current month.
+    valid = not any(errors for name, errors in form.errors.items() if name != "month")
+    real_today = programme_today()
+    month = _roster_month(form, real_today)
+    today = roster_today(month, real_today)
     flag = form.flag.data if valid else None
     query = roster_query(
         current_user,
@@ -57,7 +81,15 @@ def roster():
     # TPL gathered whole before they are sorted by name: their number comes with the page, not in a count of its own.
     page = paginate(with_total(query) if gathers_whole(current_user, flag, bool(form.all.data)) else query)
     return render_template(
-        "supervision/roster.html", form=form, page=page, rows=roster_rows(page.items, today), today=today
+        "supervision/roster.html",
+        form=form,
+        page=page,
+        rows=roster_rows(page.items, today),
+        today=today,
+        month=month,
+        previous=previous_month(month),
+        current_month=month == month_start(real_today),
+        latest_month=month_start(real_today),
     )
 
 
