@@ -1,10 +1,13 @@
 """How values look on the page: Indonesian dates, times with their zone, Rupiah, masked personal numbers."""
 
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel import numbers
 from flask import g, has_request_context
-from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from lokal import format_rupiah, parse_phone, partial_mask
 
@@ -50,7 +53,13 @@ def number(value) -> str:
 
 def percent(value: float | None) -> str:
     """24,1% from 0.2413."""
-    return format_percent(value, "#,##0.0%") if value is not None else ""
+    return _percent_in(value, str(get_locale())) if value is not None else ""
+
+
+@functools.lru_cache(maxsize=8192)
+def _percent_in(value: float, locale: str) -> str:
+    """A percentage in a locale, kept: Babel's formatting costs a report page of a few hundred rates ~20 ms."""
+    return numbers.format_percent(value, "#,##0.0%", locale=locale)
 
 
 def phone(value: str | None, masked: bool = False) -> str:
@@ -78,3 +87,26 @@ def region(code: str | None) -> str:
 def month(value: date | None) -> str:
     """November 2026 (a monthly report's period)."""
     return format_date(value, "MMMM yyyy") if value else ""
+
+
+def months_to_business(value: float | None) -> str:
+    """The median months from the exit to the founding of a business, in words that read right when negative:
+    "-17,5 months: the median business was founded during the contract, 17,5 months before the exit"."""
+    if value is None:
+        return ""
+    months, distance = format_decimal(value, "#,##0.0"), format_decimal(abs(value), "#,##0.0")
+    if value < 0:
+        return _(
+            "%(months)s months: the median business was founded during the contract, %(distance)s months before "
+            "the exit.",
+            months=months,
+            distance=distance,
+        )
+    if value > 0:
+        return _(
+            "%(months)s months: the median business was founded after the contract, %(distance)s months after the "
+            "exit.",
+            months=months,
+            distance=distance,
+        )
+    return _("%(months)s months: the median business was founded around the exit date.", months=months)

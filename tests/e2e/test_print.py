@@ -65,7 +65,7 @@ def _printed(browser, server, email, path):
 @pytest.mark.parametrize(
     "email, path, shown",
     [
-        ("evaluator@example.id", "/reports/wub", "Nasional 1 0 0"),
+        ("evaluator@example.id", "/reports/wub", "Semua rincian"),  # the breakdowns shown (all), printed as text
         ("evaluator@example.id", "/reports/wub?group_by=province", "Provinsi penempatan terakhir"),
         ("evaluator@example.id", "/reports/wub/definition", "Contoh perhitungan"),
         ("supervisor@example.id", "/supervisi/?flag=any", "Semua yang ditandai"),

@@ -17,6 +17,7 @@ from . import (
     access_accounts,
     access_activities,
     access_businesses,
+    access_dashboard,
     access_exports,
     access_output,
     access_reports_people,
@@ -267,6 +268,7 @@ TABLE = [
     + access_reviews.TABLE
     + access_supervision.TABLE
     + access_accounts.TABLE
+    + access_dashboard.TABLE
     + access_reports_people.TABLE
     + access_exports.TABLE
     + access_output.TABLE
@@ -296,6 +298,7 @@ WRITES = [
     + access_accounts.WRITES
     + access_exports.WRITES
     + access_output.WRITES
+    + access_dashboard.WRITES
 )
 
 

@@ -336,6 +336,53 @@ def test_median_uses_the_earliest_qualifying_business_by_founded_date_and_the_ex
     assert _total().median_months_to_business == 1.1  # 32 days / 30.4375 = 1.05
 
 
+# --- businesses founded during and after the contract ----------------------------------------------
+
+
+def _founded(figures: Figures) -> tuple[int, int]:
+    return figures.founded_during, figures.founded_after
+
+
+def test_a_business_founded_on_the_exit_date_is_founded_during_the_contract_the_day_after_is_after(db):
+    _wub_alumnus(db, END)  # 0 days: during
+    _wub_alumnus(db, END + timedelta(days=1))  # 1 day: after
+    _wub_alumnus(db, on(3, 1, years=-3))  # well inside the contract: during
+    figures = _total()
+    assert figures.wub == 3 and _founded(figures) == (2, 1)
+
+
+def test_founded_during_and_after_count_the_earliest_qualifying_business_of_each_wub_alumnus(db):
+    tpl = _alumnus()
+    _survey(db, tpl, on(3, 31, years=-2), founded=on(3, 1, years=-2))  # after the exit
+    _survey(db, tpl, on(6, 30, years=-2), founded=on(6, 1, years=-3))  # reported later, founded during: the earliest
+    unverified = _alumnus()
+    _survey(db, unverified, on(6, 30, years=-2), founded=on(6, 1, years=-3), verification="unverified")
+    old = _alumnus()
+    _survey(db, old, on(6, 30, years=-2), founded=on(6, 1, years=-5))  # before the first start: not new
+    _wub_alumnus(db, on(2, 1, years=-2))  # after
+    figures = _total()
+    assert figures.wub == 2 and _founded(figures) == (1, 1)
+
+
+def test_founded_during_and_after_by_group_and_in_the_snapshot(db):
+    first = _alumnus(angkatan=2021, region_code="82.71")
+    _survey(db, first, on(6, 30, years=-2), founded=on(6, 1, years=-3))  # during
+    second = _alumnus(angkatan=2022, region_code="73.71")
+    _survey(db, second, on(6, 30, years=-2), founded=on(6, 1, years=-2))  # after
+    _alumnus(angkatan=2022, region_code="73.71")  # no business
+    by_angkatan = {f.key: _founded(f) for f in compute_figures(AS_OF, "angkatan")}
+    assert by_angkatan == {"2021": (1, 0), "2022": (0, 1)}
+    store_snapshot(AS_OF)
+    stored = {(row.group_by, row.key): (row.founded_during, row.founded_after) for row in load_snapshot(AS_OF)}
+    assert stored[("total", "all")] == (1, 1)
+    assert stored[("province", "73")] == (0, 1) and stored[("province", "82")] == (1, 0)
+
+
+def test_founded_during_and_after_are_zero_without_wub(db):
+    _survey(db, _alumnus(), on(6, 30, years=-2), status="bekerja")
+    assert _founded(_total()) == (0, 0)
+
+
 def test_median_is_empty_without_wub(db):
     _survey(db, _alumnus(), on(6, 30, years=-2), status="bekerja")
     figures = _total()
@@ -749,6 +796,8 @@ def _reference_figures(people, as_of) -> list[Figures]:
             latest in qualifying,
             not qualifying and any(s.status == "wirausaha" and s.verification == "unverified" for s in counted),
             (min(s.founded_date for s in qualifying) - exit_date).days / 30.4375 if qualifying else None,
+            qualifying and min(s.founded_date for s in qualifying) <= exit_date,
+            qualifying and min(s.founded_date for s in qualifying) > exit_date,
         )
         for key in [
             ("total", "all"),
@@ -784,6 +833,8 @@ def _reference_figures(people, as_of) -> list[Figures]:
                     ci_high=round(high, 4),
                     tracked_rate=round(tracked / n, 4),
                     median_months_to_business=round(median, 1) if median is not None else None,
+                    founded_during=sum(bool(m[5]) for m in members),
+                    founded_after=sum(bool(m[6]) for m in members),
                 )
             )
     return result
@@ -801,6 +852,7 @@ def test_every_figure_matches_a_straightforward_computation_on_a_generated_progr
         expected = _reference_figures(people, as_of)
         assert len(expected) > 10 and expected[0].alumni > 100  # the programme is not trivial
         assert expected[0].wub and expected[0].wub_active < expected[0].wub and expected[0].wub_unverified
+        assert expected[0].founded_during and expected[0].founded_after  # both kinds of business occur
         assert compute_all(as_of) == expected, as_of
         for group_by in GROUP_BYS:
             assert compute_figures(as_of, group_by) == [f for f in expected if f.group_by == group_by]

@@ -448,11 +448,12 @@ def run_job(
         lock.release()
 
 
-def queue_job(name: str, triggered_by: User) -> JobRun:
-    """Record a run of the job as queued, for the `run-queued-work` job to start (the caller commits)."""
+def queue_job(name: str, triggered_by: User, as_of: date | None = None) -> JobRun:
+    """Record a run of the job as queued, as of the date (default today), for the `run-queued-work` job to start
+    (the caller commits)."""
     if name not in JOBS:
         raise ServiceError(f"Unknown job {name!r}.")
-    run = JobRun(job_name=name, outcome="queued", as_of=programme_today(), triggered_by_id=triggered_by.id)
+    run = JobRun(job_name=name, outcome="queued", as_of=as_of or programme_today(), triggered_by_id=triggered_by.id)
     db.session.add(run)
     db.session.flush()
     audit.record(

@@ -36,6 +36,10 @@ class MetricSnapshot(db.Model):
     ci_high: Mapped[float | None]
     tracked_rate: Mapped[float | None]
     median_months_to_business: Mapped[float | None]
+    # Of the wub alumni, their earliest qualifying business founded on or before the exit date, and after it
+    # (migration 0016; empty in the snapshots computed before it).
+    founded_during: Mapped[int | None]
+    founded_after: Mapped[int | None]
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,20 +1,34 @@
 """Routes of the reports blueprint."""
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import formatting
+from ..dates import programme_today
 from ..downloads import file_response
 from ..models import Role
 from ..security import roles_required
+from ..services import ServiceError
 from ..services.exports import record_export
-from ..services.metric import latest_snapshot_date, load_snapshot
+from ..services.metric import GROUP_BYS, latest_snapshot_date, load_snapshot
 from ..services.metric_definition import definition_html
-from ..services.regions import region_name
+from ..services.outcome_dashboard import (
+    BREAKDOWNS,
+    COMPUTE_JOB,
+    check_as_of,
+    latest_computation,
+    request_computation,
+    stored_figures,
+    trend,
+)
+from ..services.policy import can_start_job
 from ..services.reports import FORMATS, wub_columns
 from ..transactions import writing
 from . import bp
-from .forms import WubReportForm
+from .dashboard import figures_html, trend_html
+from .forms import ComputeFiguresForm, WubReportForm
 
 
 def _selection():
@@ -28,19 +42,70 @@ def _selection():
 @bp.route("/wub")
 @roles_required(Role.EVALUATOR, Role.ADMIN)
 def wub():
-    """The WUB figures of a stored snapshot (latest by default), by grouping."""
+    """The outcome dashboard: the stored WUB figures of a date (latest by default) with their breakdowns, the trend
+    over the stored dates, and the computation of a date that has none (read from the snapshots only)."""
     form, as_of, group_by = _selection()
-    rows = load_snapshot(as_of, group_by) if as_of else []
-    total = load_snapshot(as_of, "total") if as_of else []
+    # Here the grouping picks the breakdown shown; the whole country's row heads every view.
+    form.group_by.label.text = _("Breakdown")
+    form.group_by.choices = [("total", _("All breakdowns")), *form.group_by.choices[1:]]
+    if form.as_of.errors:
+        as_of = None  # a date was asked for and could not be read: nothing of another date is shown
+    elif form.as_of.data is not None:
+        try:
+            check_as_of(form.as_of.data)
+        except ServiceError as refusal:
+            form.as_of.errors = [refusal.message]
+            as_of = None
+    figures = stored_figures(as_of) if as_of else None
+    if figures is not None and not figures.stored:
+        figures = None
+    last_run = latest_computation(as_of) if as_of else None
+    shown = [name for name in BREAKDOWNS if group_by in ("total", name)]
     return render_template(
         "reports/wub.html",
         form=form,
-        rows=rows,
+        compute_form=ComputeFiguresForm(formdata=None, as_of=as_of or programme_today()),
         as_of=as_of,
         group_by=group_by,
-        total=total[0] if total else None,
-        region_name=region_name,
+        figures=figures,
+        figures_html=figures_html(figures, group_by, shown) if figures else None,
+        last_run=last_run,
+        computing=last_run is not None and last_run.outcome in ("queued", "running"),
+        trend_html=trend_html(trend(), group_by),
+        may_compute=can_start_job(current_user, COMPUTE_JOB),
     )
+
+
+@bp.route("/wub/compute", methods=["POST"])
+@roles_required(Role.EVALUATOR, Role.ADMIN)
+def wub_compute():
+    """Queue the computation of the WUB figures of a date (run outside the request by the `run-queued-work` job),
+    then back to the dashboard of that date, which shows the computation until the figures are there."""
+    if not can_start_job(current_user, COMPUTE_JOB):
+        abort(403)
+    form = ComputeFiguresForm()
+    group_by = request.args.get("group_by")
+    back = {"group_by": group_by} if group_by in GROUP_BYS and group_by != "total" else {}
+    if not form.validate_on_submit():  # the CSRF token is checked for every POST before (CSRFProtect)
+        flash(_("Choose the date of the figures to compute."), "danger")
+        return redirect(url_for("reports.wub", **back))
+    as_of = form.as_of.data
+    try:
+        request_computation(as_of, current_user._get_current_object())
+    except ServiceError as refusal:
+        # The dashboard of that date shows a refused date under the date field; anything else is flashed.
+        for problem in refusal.errors:
+            if problem.field != "as_of":
+                flash(problem.message, "danger")
+        return redirect(url_for("reports.wub", as_of=as_of.isoformat(), **back))
+    flash(
+        _(
+            "The figures as of %(date)s are being computed: this page shows them when they are ready.",
+            date=formatting.day(as_of),
+        ),
+        "info",
+    )
+    return redirect(url_for("reports.wub", as_of=as_of.isoformat(), **back))
 
 
 @bp.route("/wub.<fmt>")

@@ -59,6 +59,10 @@ class Figures:
     ci_high: float | None
     tracked_rate: float | None
     median_months_to_business: float | None
+    # Of the wub alumni, how many founded their earliest qualifying business on or before the exit date (during the
+    # contract) and after it: stored in the snapshot, not in CSV_COLUMNS (the report's named columns).
+    founded_during: int = 0
+    founded_after: int = 0
 
     def as_row(self) -> dict:
         """The figures keyed by CSV_COLUMNS, in that order (None stays None)."""
@@ -246,8 +250,11 @@ def _grouped():
 
 
 def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
+    """The figures of one group from its counts and the months to business of its wub alumni (one each): a month
+    count of zero or less is a business founded on or before the exit date (whole days over a positive constant)."""
     alumni, tracked, wub, wub_active, wub_unverified = counts
     low, high = wilson_interval(wub, alumni)
+    founded_during = sum(1 for month in months if month <= 0)
     return Figures(
         group_by=group_by,
         key=key,
@@ -261,6 +268,8 @@ def _figures(group_by: str, key: str, counts, months: list[float]) -> Figures:
         ci_high=round(high, 4),
         tracked_rate=round(tracked / alumni, 4),
         median_months_to_business=round(statistics.median(months), 1) if months else None,
+        founded_during=founded_during,
+        founded_after=len(months) - founded_during,
     )
 
 
@@ -395,7 +404,13 @@ def store_snapshot(as_of: date) -> int:
 
 
 def _snapshot_row(as_of: date, figures: Figures, computed_at) -> dict:
-    return {"as_of": as_of, "computed_at": computed_at, **figures.as_row()}
+    return {
+        "as_of": as_of,
+        "computed_at": computed_at,
+        **figures.as_row(),
+        "founded_during": figures.founded_during,
+        "founded_after": figures.founded_after,
+    }
 
 
 def load_snapshot(as_of: date, group_by: str | None = None) -> list[MetricSnapshot]:
