@@ -137,16 +137,15 @@ def test_every_figure_links_to_the_list_of_the_people_behind_it(client, db, worl
 
 
 def test_each_figure_links_to_the_people_behind_it_through_one_macro(app):
-    """Once the list exists (reports.wub_people), the macro links each figure with its date, grouping, key and name."""
+    """The macro links each figure to the list of its people (reports.wub_people) with its date, grouping, key and
+    name."""
     from urllib.parse import urlencode
 
     def url_for(endpoint, **arguments):
         return f"/{endpoint}?{urlencode(arguments)}"
 
     with app.test_request_context():
-        macros = app.jinja_env.get_template("reports/_macros.html").make_module(
-            {"has_endpoint": lambda endpoint: endpoint == "reports.wub_people", "url_for": url_for}
-        )
+        macros = app.jinja_env.get_template("reports/_macros.html").make_module({"url_for": url_for})
         link = str(macros.figure(1234, AS_OF, "polytechnic", "ATI Makassar", "wub_unverified"))
         plain = str(macros.figure(None, AS_OF, "total", "all", "wub"))
     assert link.startswith(

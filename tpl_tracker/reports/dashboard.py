@@ -1,7 +1,7 @@
 """The outcome dashboard's sections (/reports/wub): the stored figures of a date and the trend, each with its
 charts, rendered once per digest of everything they show and kept (kept.py)."""
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,12 +28,6 @@ CHART_TITLES = {
     "exit_year": _l("WUB rate by exit year, with the %(level)s interval", level="95%"),
     "polytechnic": _l("WUB rate by home polytechnic, with the %(level)s interval", level="95%"),
 }
-
-
-@bp.app_template_global()
-def has_endpoint(endpoint: str) -> bool:
-    """Whether the app has a route by that endpoint (a link to a page another part of the app may not have yet)."""
-    return endpoint in current_app.view_functions
 
 
 @bp.app_template_global()
@@ -76,13 +70,11 @@ def _trend_charts(trend_rows) -> dict:
 
 
 def _reader_state() -> tuple:
-    """What a kept fragment depends on besides its rows: the reader's language and time zone, the app's address,
-    and whether the list of the people behind a figure exists."""
+    """What a kept fragment depends on besides its rows: the reader's language and time zone, the app's address."""
     return (
         str(get_locale()),
         str(formatting.reader_zone()),
         request.script_root,
-        has_endpoint("reports.wub_people"),
     )
 
 
