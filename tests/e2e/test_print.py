@@ -69,6 +69,10 @@ def _printed(browser, server, email, path):
         ("evaluator@example.id", "/reports/wub?group_by=province", "Provinsi penempatan terakhir"),
         ("evaluator@example.id", "/reports/wub/definition", "Contoh perhitungan"),
         ("supervisor@example.id", "/supervisi/?flag=any", "Semua yang ditandai"),
+        ("supervisor2@example.id", "/reports/wub?as_of=" + on(12, 1).isoformat(), "Wilayah Anda"),
+        ("evaluator@example.id", "/reports/wub/people?as_of=" + on(12, 1).isoformat(), "Alumni"),
+        ("supervisor@example.id", "/reports/output?level=tpl", "Hasil pendampingan"),
+        ("evaluator@example.id", "/reports/output?level=kabkota", "Hasil pendampingan"),
     ],
 )
 def test_a_report_prints_on_a4_with_nothing_cut_off(browser, server, work, snapshot, email, path, shown):

@@ -130,7 +130,7 @@ TABLE = [
         "GET",
         {},
         None,
-        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 403, "evaluator": 200, "admin": 200},
+        {"anonymous": LOGIN, "facilitator": 403, "supervisor": 200, "evaluator": 200, "admin": 200},
     ),
     (
         "reports.wub_download",

@@ -342,3 +342,25 @@ def test_without_any_figures_the_page_offers_to_compute_todays(app, client, db, 
     assert ui_message(app, "No figures have been computed yet: choose a date to compute its figures.") in html
     assert ui_message(app, "Compute figures as of %(date)s", date=f"2 Desember {YEAR}") in html
     assert 'action="/reports/wub/compute' in html
+
+
+def test_a_supervisor_sees_the_figures_of_their_regions_computed_now(app, client, db, world, login_as):
+    """Supervisor of province 82 (Kota Ternate's two alumni, one WUB): live figures of their scope, no download of
+    the national table, each figure linked to the people behind it; a future date refused."""
+    _programme(db)
+    _stored(db)  # national figures stored: a supervisor still gets their own regions' figures
+    login_as("supervisor")
+    response = client.get(f"/reports/wub?as_of={AS_OF.isoformat()}")
+    text = page_text(response)
+    assert response.status_code == 200
+    assert ui_message(app, "Your regions") in text and ui_message(app, "Whole country") not in text
+    assert "computed now from the records" not in text  # the page is in Indonesian
+    assert "/reports/wub.csv" not in text
+    link = f'/reports/wub/people?as_of={AS_OF.isoformat()}&amp;group_by=total&amp;key=all&amp;figure=alumni"'
+    assert re.search(re.escape(link) + r"[^>]*>2<", response.get_data(as_text=True))
+    assert "50,0%" in text  # one WUB of two alumni
+    people = client.get(f"/reports/wub/people?as_of={AS_OF.isoformat()}&group_by=total&key=all&figure=alumni")
+    assert people.status_code == 200
+    refused = page_text(client.get(f"/reports/wub?as_of={TOMORROW.isoformat()}"))
+    assert ui_message(app, "The date cannot be in the future.") in refused
+    assert ui_message(app, "Your regions") not in refused

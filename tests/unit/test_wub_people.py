@@ -257,3 +257,27 @@ def test_a_page_carries_the_total(programme):
     assert total == count_people(Selection(AS_OF, figure="tracked"))
     assert page_of_people(Selection(AS_OF), None, 5, offset=100) == ([], len(programme))
     assert page_of_people(Selection(AS_OF, "angkatan", "1999"), None, 5) == ([], 0)
+
+
+@pytest.mark.parametrize("as_of", [AS_OF, on(6, 30, years=-2)])
+def test_figures_grouped_from_the_people_are_the_metric_jobs(programme, world, as_of):
+    """A supervisor's dashboard groups the people of their scope; over the whole country (an evaluator's scope) that
+    gives exactly the job's figures, every group and every value."""
+    from dataclasses import asdict
+
+    from tpl_tracker.services.outcome_dashboard import scoped_figures
+
+    figures = scoped_figures(as_of, world["evaluator"])
+    rows = [figures.total, *[row for group_by in GROUP_BYS[1:] for row in figures.breakdowns[group_by]]]
+    expected = [asdict(group) for group in compute_all(as_of)]
+    assert len(rows) == len(expected)
+    assert [{name: getattr(row, name) for name in want} for row, want in zip(rows, expected, strict=True)] == expected
+    assert figures.live and figures.total.as_of == as_of
+
+
+def test_a_supervisors_figures_are_their_regions_alumni(programme, world):
+    from tpl_tracker.services.outcome_dashboard import scoped_figures
+
+    figures = scoped_figures(AS_OF, world["supervisor2"])
+    assert figures.total.alumni == 2  # Citra and Dedi
+    assert sum(row.alumni for row in figures.breakdowns["angkatan"]) == 2

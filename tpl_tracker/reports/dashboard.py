@@ -5,6 +5,7 @@ from flask import render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from .. import formatting
 from ..models import Grouping
@@ -100,9 +101,6 @@ def figures_html(figures, group_by: str, shown: list[str]):
     """The headline and breakdowns of a date's stored figures, rendered once per digest of everything they show
     (rows, language, reader's time zone, links) and then kept: a few hundred cells of formatted numbers and four
     charts cost more than the rest of the page."""
-    rows = [figures.total] if figures.total is not None else []
-    rows += [row for group_by_shown in shown for row in figures.breakdowns[group_by_shown]]
-    shown_state = (*_reader_state(), figures.as_of, group_by, tuple(shown), snapshot_values(rows))
 
     def render():
         return render_template(
@@ -115,4 +113,8 @@ def figures_html(figures, group_by: str, shown: list[str]):
             section_titles=SECTION_TITLES,
         )
 
-    return kept("wub-figures", shown_state, render)
+    if figures.live:  # computed for this request: nothing to keep
+        return Markup(render())
+    rows = [figures.total] if figures.total is not None else []
+    rows += [row for group_by_shown in shown for row in figures.breakdowns[group_by_shown]]
+    return kept("wub-figures", (*_reader_state(), figures.as_of, group_by, tuple(shown), snapshot_values(rows)), render)

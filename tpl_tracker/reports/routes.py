@@ -20,6 +20,7 @@ from ..services.outcome_dashboard import (
     check_as_of,
     latest_computation,
     request_computation,
+    scoped_figures,
     stored_figures,
     trend,
 )
@@ -40,14 +41,17 @@ def _selection():
 
 
 @bp.route("/wub")
-@roles_required(Role.EVALUATOR, Role.ADMIN)
+@roles_required(Role.EVALUATOR, Role.ADMIN, Role.SUPERVISOR)
 def wub():
     """The outcome dashboard: the stored WUB figures of a date (latest by default) with their breakdowns, the trend
-    over the stored dates, and the computation of a date that has none (read from the snapshots only)."""
+    over the stored dates, and the computation of a date that has none (read from the snapshots only); for a
+    supervisor, the figures of their regions' alumni, computed from the records."""
     form, as_of, group_by = _selection()
     # Here the grouping picks the breakdown shown; the whole country's row heads every view.
     form.group_by.label.text = _("Breakdown")
     form.group_by.choices = [("total", _("All breakdowns")), *form.group_by.choices[1:]]
+    if current_user.has_role(Role.SUPERVISOR):
+        return _scoped_dashboard(form, group_by)
     if form.as_of.errors:
         as_of = None  # a date was asked for and could not be read: nothing of another date is shown
     elif form.as_of.data is not None:
@@ -73,6 +77,30 @@ def wub():
         computing=last_run is not None and last_run.outcome in ("queued", "running"),
         trend_html=trend_html(trend(), group_by),
         may_compute=can_start_job(current_user, COMPUTE_JOB),
+    )
+
+
+def _scoped_dashboard(form, group_by: str):
+    """A supervisor's dashboard: their regions' alumni as of the chosen date (today by default), computed now (the
+    stored figures are the whole country's; a province's alumni are a few thousand at most)."""
+    as_of = form.as_of.data if form.as_of.data is not None and not form.as_of.errors else programme_today()
+    figures = None
+    try:
+        check_as_of(as_of)
+    except ServiceError as refusal:
+        form.as_of.errors = [refusal.message]
+    else:
+        figures = scoped_figures(as_of, current_user)
+        form.as_of.data = as_of
+    shown = [name for name in BREAKDOWNS if group_by in ("total", name)]
+    return render_template(
+        "reports/wub.html",
+        form=form,
+        as_of=as_of if figures else None,
+        group_by=group_by,
+        figures=figures if figures and figures.stored else None,
+        figures_html=figures_html(figures, group_by, shown) if figures and figures.stored else None,
+        scoped=True,
     )
 
 

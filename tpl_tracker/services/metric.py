@@ -371,6 +371,13 @@ def _compute(as_of: date, group_bys: tuple[str, ...]) -> list[Figures]:
         counts, months = _tallies_in_sql(as_of)
     else:
         counts, months = _tallies_in_python(as_of)
+    return figures_from_tallies(counts, months, group_bys)
+
+
+def figures_from_tallies(counts: dict, months: dict, group_bys: tuple[str, ...] = GROUP_BYS) -> list[Figures]:
+    """The figures of every group of the given groupings from its tallies: counts[(group_by, key)] = [alumni,
+    tracked, wub, wub_active, wub_unverified] and months[(group_by, key)] = the months from exit to business of its
+    wub alumni; each grouping sorted by key."""
     return [
         _figures(group_by, key, counts[group_by, key], months[group_by, key])
         for group_by in group_bys

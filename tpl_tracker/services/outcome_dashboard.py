@@ -1,18 +1,20 @@
 """The outcome dashboard (issue 12): the stored WUB figures of an as-of date, their trend over the stored dates,
 and the computation of a date that has none, queued for the `run-queued-work` job (never run in the request)."""
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from ..dates import programme_today
+from ..dates import now_utc, programme_today
 from ..extensions import db
 from ..models import JobRun, MetricSnapshot, User
 from . import ServiceError
-from .metric import GROUP_BYS, TOTAL_KEY
+from .metric import DAYS_PER_MONTH, GROUP_BYS, TOTAL_KEY, figures_from_tallies
+from .wub_people import Selection, list_people
 
 COMPUTE_JOB = "compute-metrics"
 EARLIEST_AS_OF = date(2007, 1, 1)  # the programme's first contracts: no figure before
@@ -23,11 +25,13 @@ BREAKDOWNS = GROUP_BYS[1:]
 
 @dataclass
 class Figures:
-    """The stored figures of one as-of date: the national row and each breakdown's rows (by key)."""
+    """The figures of one as-of date: the national row and each breakdown's rows (by key); stored ones, or, for a
+    supervisor, computed now from the records of their scope (`live`)."""
 
     as_of: date
     total: sa.Row | None = None
     breakdowns: dict[str, list[sa.Row]] = field(default_factory=dict)
+    live: bool = False
 
     @property
     def computed_at(self) -> datetime | None:
@@ -105,3 +109,33 @@ def request_computation(as_of: date, actor: User) -> JobRun:
     if pending is not None and pending.outcome in PENDING:
         return pending
     return queue_job(COMPUTE_JOB, triggered_by=actor, as_of=as_of)
+
+
+def scoped_figures(as_of: date, user: User) -> Figures:
+    """The figures of the alumni in the user's scope (a supervisor's regions) as of a date, computed now from the
+    records: the stored snapshots hold the whole country's groups only. Each alumnus's facts come from the
+    drill-down's list (the one definition, docs/metric.md), grouped here as the metric job groups them."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    months: dict[tuple[str, str], list[float]] = {}
+    for person in list_people(Selection(as_of), user):
+        wub = person.classification == "wub"
+        unverified = person.classification == "wub_unverified"
+        flags = (1, int(person.counted_surveys > 0), int(wub), int(person.wub_active), int(unverified))
+        keys = (TOTAL_KEY, str(person.angkatan), person.province, str(person.exit_date.year), person.polytechnic)
+        for group_by, key in zip(GROUP_BYS, keys, strict=True):
+            tally = counts.setdefault((group_by, key), [0, 0, 0, 0, 0])
+            for index, flag in enumerate(flags):
+                tally[index] += flag
+            if wub:
+                months.setdefault((group_by, key), []).append(
+                    (person.founded_date - person.exit_date).days / DAYS_PER_MONTH
+                )
+    figures = Figures(as_of=as_of, breakdowns={group_by: [] for group_by in BREAKDOWNS}, live=True)
+    computed_at = now_utc()
+    for group in figures_from_tallies(counts, {key: months.get(key, []) for key in counts}):
+        row = SimpleNamespace(as_of=as_of, computed_at=computed_at, **asdict(group))
+        if group.group_by == "total":
+            figures.total = row
+        else:
+            figures.breakdowns[group.group_by].append(row)
+    return figures
