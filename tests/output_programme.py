@@ -70,8 +70,8 @@ def _business(name: str, region: str) -> Business:
     )
 
 
-def _activity(tpl, day) -> Activity:
-    return Activity(facilitator=tpl, date=day, type="kunjungan", description="Kunjungan", hours=Decimal("2.0"))
+def _activity(tpl, day, kind="kunjungan") -> Activity:
+    return Activity(facilitator=tpl, date=day, type=kind, description="Kegiatan", hours=Decimal("2.0"))
 
 
 def _permit(business, tpl, permit_type, status, day) -> PermitFacilitation:
@@ -118,7 +118,7 @@ def build(world, db) -> dict:
             Mentorship(business=b6, facilitator=tpl2, start_date=on(6, 30)),  # mentored, new (last day)
             # Activities: A's January and February are approved, March submitted, June a draft.
             _activity(a, on(1, 1)),
-            _activity(a, on(2, 10)),
+            _activity(a, on(2, 10), "pelatihan"),  # a training: the page counts the activities per type
             _activity(a, on(3, 5)),
             _activity(a, on(6, 30)),
             _activity(a, on(7, 1)),  # after the period

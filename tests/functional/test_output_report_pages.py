@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from tpl_tracker.models import AuditEntry
+from tpl_tracker.models import ActivityType, AuditEntry
 
 from .. import output_programme as programme
 from ..clock import YEAR, iso, on
@@ -125,7 +125,12 @@ def test_csv_download_has_the_rows_on_screen_with_indonesian_headers_and_is_audi
         ["82.71", "Kota Ternate"],
         ["82.72", "Kota Tidore Kepulauan"],
     ]
-    assert rows[1][2:] == [str(v) for v in programme.EXPECTED_KABKOTA["82.71"]]
+    # The CLI's figures, with the activities per type after the activities in approved months (the page's table).
+    types = len(ActivityType.values())
+    assert header[7 : 7 + types] == [f"kegiatan_{code}" for code in ActivityType.values()]
+    figures = rows[1][2:7] + rows[1][7 + types :]
+    assert figures == [str(v) for v in programme.EXPECTED_KABKOTA["82.71"]]
+    assert sum(int(count) for count in rows[1][7 : 7 + types]) == int(rows[1][5])  # every activity has one type
     [entry] = _exports(db)
     assert entry.actor_id == user.id and entry.entity_type == "output_report"
     assert entry.after == {
@@ -151,7 +156,10 @@ def test_xlsx_download_is_typed(client, login_as, people, db):
     sheet = load_workbook(io.BytesIO(response.data)).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][:3] == ("kode_provinsi", "provinsi", "tpl_aktif")
-    assert values[1:] == [("73", "Sulawesi Selatan", *programme.EXPECTED_PROVINCE["73"])]
+    types = len(ActivityType.values())
+    [row] = values[1:]
+    assert row[:7] + row[7 + types :] == ("73", "Sulawesi Selatan", *programme.EXPECTED_PROVINCE["73"])
+    assert sum(row[7 : 7 + types]) == row[5] and all(isinstance(count, int) for count in row[7 : 7 + types])
     assert _exports(db)[0].after["rows"] == 1
 
 

@@ -132,3 +132,13 @@ def test_ten_years_from_29_february():
 
     assert _years_after(date(2024, 2, 29), 10) == date(2034, 3, 1)
     assert _years_after(date(2024, 3, 1), 10) == date(2034, 3, 1)
+
+
+def test_activities_per_type_add_up_to_the_activities(people):
+    """A's four activities of the period: three visits and a training; every row's types add up to its activities."""
+    report = output_report("tpl", *programme.PERIOD)
+    by_nik = {row.key: row for row in report.rows}
+    assert by_nik[people["A"].nik].activity_types == {"kunjungan": 3, "pelatihan": 1}
+    for row in [*report.rows, report.total]:
+        assert sum(row.activity_types.values()) == row.activities
+    assert report.total.activities_of("pelatihan") == 1 and report.total.activities_of("pemasaran") == 0

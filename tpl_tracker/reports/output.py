@@ -15,13 +15,20 @@ from ..downloads import file_response
 from ..extensions import db
 from ..formatting import nik
 from ..forms import Form, LocalDateField, MonthField
-from ..models import Role
+from ..models import ActivityType, Role
 from ..pagination import Page
 from ..security import roles_required
 from ..services import ServiceError
 from ..services.exports import FORMATS, Column, record_export
 from ..services.months import next_month
-from ..services.output_report import FILE_FIGURES, PERMIT_TYPES, OutputReport, figure, output_report
+from ..services.output_report import (
+    ACTIVITY_TYPES,
+    FILE_FIGURES,
+    PERMIT_TYPES,
+    OutputReport,
+    figure,
+    output_report,
+)
 from ..services.policy import can_see_personal_numbers
 from ..transactions import writing
 from . import bp
@@ -195,7 +202,19 @@ def download_columns(level: str, masked: bool) -> list[Column]:
     figures = [
         Column(name, lambda row, name=name: figure(row, name), headers[name], kind) for name, kind in FILE_FIGURES
     ]
-    return _key_columns(level, masked) + figures
+    # The activities per type, as on the page, after the activities in approved months (not in the command line's
+    # columns, which the issue fixes).
+    after = next(index for index, column in enumerate(figures) if column.key == "activities_approved") + 1
+    per_type = [
+        Column(
+            f"activities_{code}",
+            lambda row, code=code: row.activities_of(code),
+            pgettext("output report column", "activities_%(type)s", type=code),
+            "int",
+        )
+        for code in ACTIVITY_TYPES
+    ]
+    return _key_columns(level, masked) + figures[:after] + per_type + figures[after:]
 
 
 def _page_of(rows: list) -> Page:
@@ -222,6 +241,7 @@ def output():
         masked=not can_see_personal_numbers(current_user),
         permit_types=PERMIT_TYPES,
         permit_names=PERMIT_SHORT_NAMES,
+        activity_types=[(code, ActivityType(code).label) for code in ACTIVITY_TYPES],
         one_decimal=one_decimal,
     )
 

@@ -8,8 +8,9 @@ TPL with:
   end, then start date, then id);
 - businesses_mentored: distinct businesses with a mentorship overlapping the period (open mentorships run on);
 - businesses_new: businesses whose first mentorship ever started in the period;
-- activities: activities dated in the period; activities_approved: those of them whose TPL's month (the monthly
-  report of the activity's month) is approved;
+- activities: activities dated in the period, in total and per type (ActivityType: the page and its download show
+  them; the command line's columns do not); activities_approved: those of them whose TPL's month (the monthly report
+  of the activity's month) is approved;
 - permits_issued and permits_<type>: permits with status issued and an issue date in the period, in total and per
   type (PermitType: nib, pirt, halal, merek, sni, tkdn, bpom);
 - assessed_businesses: businesses with a follow-up assessment dated in the period and a baseline dated on or before
@@ -43,6 +44,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import (
     Activity,
+    ActivityType,
     Assessment,
     AssessmentKind,
     Business,
@@ -64,6 +66,7 @@ from .regions import region_name
 
 LEVELS = ("province", "kabkota", "tpl")
 PERMIT_TYPES = tuple(PermitType.values())  # nib, pirt, halal, merek, sni, tkdn, bpom: the permits_<type> columns
+ACTIVITY_TYPES = tuple(ActivityType.values())  # the activities_<type> columns of the page and its download
 MAX_PERIOD_YEARS = 10  # a period ends before the same day ten years after its first
 COUNTS = ("tpl_active", "businesses_mentored", "businesses_new", "activities", "activities_approved")
 
@@ -80,6 +83,7 @@ class OutputRow:
     businesses_new: int = 0
     activities: int = 0
     activities_approved: int = 0
+    activity_types: dict[str, int] = field(default_factory=dict)
     permits: dict[str, int] = field(default_factory=dict)
     turnover_changes: list[float] = field(default_factory=list)
     workers_changes: list[int] = field(default_factory=list)
@@ -93,6 +97,10 @@ class OutputRow:
     def permits_of(self, permit_type: str) -> int:
         """Permits of one type issued in the period."""
         return self.permits.get(permit_type, 0)
+
+    def activities_of(self, activity_type: str) -> int:
+        """Activities of one type dated in the period."""
+        return self.activity_types.get(activity_type, 0)
 
     @property
     def median_turnover_change_pct(self) -> float | None:
@@ -118,6 +126,8 @@ class OutputRow:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for permit_type, count in other.permits.items():
             self.permits[permit_type] = self.permits.get(permit_type, 0) + count
+        for activity_type, count in other.activity_types.items():
+            self.activity_types[activity_type] = self.activity_types.get(activity_type, 0) + count
         self.assessed_businesses += other.assessed_businesses
         self.turnover_changes.extend(other.turnover_changes)
         self.workers_changes.extend(other.workers_changes)
@@ -174,9 +184,11 @@ def output_report(level: str, start: date, end: date, user: User | None = None) 
 
     for grain, count in _tpl_active(level, start, end, scope):
         row(grain).tpl_active += count
-    for grain, count, approved in _activities(level, start, end, scope):
-        row(grain).activities += int(count)  # a sum: Decimal on PostgreSQL
-        row(grain).activities_approved += int(approved)
+    for grain, activity_type, count, approved in _activities(level, start, end, scope):
+        target = row(grain)
+        target.activities += int(count)  # a sum: Decimal on PostgreSQL
+        target.activities_approved += int(approved)
+        target.activity_types[activity_type] = target.activity_types.get(activity_type, 0) + int(count)
     for grain, count in _businesses_mentored(level, start, end, scope):
         row(grain).businesses_mentored += count
     for grain, count in _businesses_new(level, start, end, scope):
@@ -272,13 +284,18 @@ def _month_start(day):
 
 
 def _activities(level: str, start: date, end: date, scope: _Scope):
-    """(grain, activities in the period, of them in an approved month), by the TPL's placement on the day."""
+    """(grain, type, activities in the period, of them in an approved month), by the TPL's placement on the day."""
     # Counted per TPL and day first: the contract and the month are then looked up once per day, in the TPL's order
     # (half the time of a lookup per activity on SQLite at 50,000 activities a year).
     per_day = (
-        sa.select(Activity.facilitator_id, Activity.date.label("day"), sa.func.count().label("count"))
+        sa.select(
+            Activity.facilitator_id,
+            Activity.date.label("day"),
+            Activity.type.label("type"),
+            sa.func.count().label("count"),
+        )
         .where(Activity.date.between(start, end))
-        .group_by(Activity.facilitator_id, Activity.date)
+        .group_by(Activity.facilitator_id, Activity.date, Activity.type)
         .subquery()
     )
     latest_placement = sa.select(Facilitator.region_code).where(Facilitator.id == per_day.c.facilitator_id)
@@ -286,7 +303,7 @@ def _activities(level: str, start: date, end: date, scope: _Scope):
     grain = _grain(level, region, per_day.c.facilitator_id)
     approved = sa.case((MonthlyReport.id.is_not(None), per_day.c.count), else_=0)
     query = (
-        sa.select(grain, sa.func.sum(per_day.c.count), sa.func.sum(approved))
+        sa.select(grain, per_day.c.type, sa.func.sum(per_day.c.count), sa.func.sum(approved))
         .select_from(per_day)
         .outerjoin(
             Contract,
@@ -307,7 +324,7 @@ def _activities(level: str, start: date, end: date, scope: _Scope):
             ),
         )
         .where(scope.condition(region, per_day.c.facilitator_id))
-        .group_by(grain)
+        .group_by(grain, per_day.c.type)
     )
     return db.session.execute(query).all()
 
@@ -427,9 +444,11 @@ FILE_FIGURES = (
 
 
 def figure(row: OutputRow, name: str):
-    """A figure of a row by its column name (`permits_halal` included)."""
+    """A figure of a row by its column name (`permits_halal` and `activities_kunjungan` included)."""
     if name.startswith("permits_") and name != "permits_issued":
         return row.permits_of(name.removeprefix("permits_"))
+    if name.startswith("activities_") and name != "activities_approved":
+        return row.activities_of(name.removeprefix("activities_"))
     return getattr(row, name)
 
 
