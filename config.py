@@ -62,6 +62,9 @@ class Config:
     CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
     CACHE_KEY_PREFIX = "tpl:"
     HOME_COUNTS_SECONDS = _env_int("HOME_COUNTS_SECONDS", 300)
+    # The same for the reports read from the records (the mentorship output report, the people behind a WUB figure):
+    # a report asked again within REPORT_COUNTS_SECONDS shows the rows counted first, with their time.
+    REPORT_COUNTS_SECONDS = _env_int("REPORT_COUNTS_SECONDS", 300)
 
     # Rate limits (Flask-Limiter, tpl_tracker/ratelimits.py): refused with 429 before any password is hashed.
     # memory:// counts per process; with several gunicorn workers or hosts use redis://127.0.0.1:6379/0.
@@ -163,6 +166,7 @@ class TestingConfig(Config):
     RATELIMIT_PASSWORD_RESET_PER_ACCOUNT = "100000 per minute"
     RATELIMIT_STORAGE_URI = "memory://"
     HOME_COUNTS_SECONDS = 0  # counted on every visit (tests/unit/test_dashboard.py keeps them)
+    REPORT_COUNTS_SECONDS = 0  # likewise (tests/functional/test_kept_reports.py keeps them)
     # Cheaper Argon2id parameters keep the suite fast; production keeps the defaults.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024  # KiB: about 0.4 ms a verification, the suite signs in thousands of times

@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_decimal, pgettext
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_decimal, get_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,6 +19,7 @@ from ..models import ActivityType, Role
 from ..pagination import Page
 from ..security import roles_required
 from ..services import ServiceError
+from ..services.dashboard import counted, scope_key
 from ..services.exports import FORMATS, Column, record_export
 from ..services.months import next_month
 from ..services.output_report import (
@@ -127,11 +128,17 @@ def _report(form: OutputReportForm) -> OutputReport | None:
     period = form.dates()
     if period is None:
         return None
+    level, user = form.level.data, current_user._get_current_object()
+    key = f"output:{scope_key(user)}:{get_locale()}:{level}:{period[0]}:{period[1]}"
     try:
-        return output_report(form.level.data, *period, user=current_user)
+        report, counted_at = counted(
+            key, lambda: output_report(level, *period, user=user), current_app.config["REPORT_COUNTS_SECONDS"]
+        )
     except ServiceError as error:
         getattr(form, error.field or "start", form.start).errors.append(error.message)
         return None
+    report.counted_at = counted_at
+    return report
 
 
 def period_text(start: date, end: date) -> str:

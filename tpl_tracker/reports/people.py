@@ -3,6 +3,7 @@ and its download."""
 
 import re
 from datetime import date
+from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +16,7 @@ from ..models import Role
 from ..pagination import Page
 from ..security import roles_required
 from ..services import ServiceError
+from ..services.dashboard import counted, scope_key
 from ..services.exports import FORMATS, record_export
 from ..services.metric import TOTAL_KEY, latest_snapshot_date
 from ..services.policy import can_see_personal_numbers
@@ -59,6 +61,11 @@ def _chosen():
         return None, error.message
 
 
+def _plain(rows, count) -> tuple[list, int]:
+    """A page's rows as plain objects (kept in the cache between requests) and the count."""
+    return [SimpleNamespace(**row._asdict()) for row in rows], count
+
+
 def _national(user) -> bool:
     return not user.has_role(Role.SUPERVISOR)
 
@@ -73,7 +80,17 @@ def wub_people():
         return render_template("reports/people.html", error=error, figures=FIGURES, figure_labels=FIGURE_LABELS), 400
     per_page = current_app.config["PER_PAGE"]
     number = max(1, request.args.get("page", 1, type=int) or 1)
-    rows, count = page_of_people(chosen, current_user, per_page, (number - 1) * per_page)
+    user = current_user._get_current_object()
+    offset = (number - 1) * per_page
+    stored = stored_figure(chosen) if _national(user) else None
+    # A page asked again within REPORT_COUNTS_SECONDS shows the rows listed first (a new snapshot of the date lists
+    # them anew: its computing time is in the key).
+    key = f"people:{scope_key(user)}:{chosen}:{offset}:{per_page}:{stored}"
+    (rows, count), counted_at = counted(
+        key,
+        lambda: _plain(*page_of_people(chosen, user, per_page, offset)),
+        current_app.config["REPORT_COUNTS_SECONDS"],
+    )
     page = Page(rows, number, per_page, count, True, number * per_page < count)
     return render_template(
         "reports/people.html",
@@ -82,8 +99,9 @@ def wub_people():
         count=count,
         page=page,
         group=group_label(chosen),
-        national=_national(current_user),
-        stored=stored_figure(chosen) if _national(current_user) else None,
+        national=_national(user),
+        stored=stored,
+        counted_at=counted_at,
         masked=not can_see_personal_numbers(current_user),
         figures=FIGURES,
         figure_labels=FIGURE_LABELS,

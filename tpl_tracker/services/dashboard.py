@@ -10,11 +10,23 @@ from ..models import AuditEntry, Contract, Facilitator, Role, User, utcnow
 from .policy import facilitator_scope
 
 
-def _scope_key(user: User) -> str:
+def scope_key(user: User) -> str:
     """Who sees the same figures: every evaluator (or admin) nationally, or one supervisor with their regions."""
     if user.has_role(Role.ADMIN, Role.EVALUATOR):
         return f"national:{user.role}"
     return f"user{user.id}:{','.join(user.region_codes)}"
+
+
+def counted(key: str, compute, seconds: int):
+    """`compute()` and the time it was counted, kept `seconds` in the app's cache under `key` (computed on every
+    call when `seconds` is 0): figures read from the records, which the page labels with that time."""
+    if seconds <= 0:
+        return compute(), utcnow()
+    kept = cache.get(key)
+    if kept is None:
+        kept = (compute(), utcnow())
+        cache.set(key, kept, timeout=seconds)
+    return kept
 
 
 def home_figures(user: User, today: date) -> tuple[dict, datetime]:
@@ -27,15 +39,8 @@ def home_figures(user: User, today: date) -> tuple[dict, datetime]:
             figures["provinces"] = by_province(user)
         return figures
 
-    seconds = current_app.config["HOME_COUNTS_SECONDS"]
-    if seconds <= 0:
-        return count(), utcnow()
-    key = f"home:{_scope_key(user)}:{today.isoformat()}"
-    kept = cache.get(key)
-    if kept is None:
-        kept = (count(), utcnow())
-        cache.set(key, kept, timeout=seconds)
-    return kept
+    key = f"home:{scope_key(user)}:{today.isoformat()}"
+    return counted(key, count, current_app.config["HOME_COUNTS_SECONDS"])
 
 
 def programme_counts(user: User, today: date) -> dict[str, int]:

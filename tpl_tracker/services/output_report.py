@@ -36,7 +36,7 @@ TPL's names), whatever the number of rows.
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -142,6 +142,7 @@ class OutputReport:
     end: date
     rows: list[OutputRow]
     total: OutputRow
+    counted_at: datetime | None = None  # when the rows were counted from the records (a kept report shows it)
 
 
 def check_request(level: str | None, start: date | None, end: date | None) -> None:
