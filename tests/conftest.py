@@ -125,6 +125,19 @@ def db(app, request):
 
 
 @pytest.fixture
+def keep_counts(app, monkeypatch):
+    """Keep the home pages' counts and the reports read from the records 5 minutes, as in production (the tests'
+    configuration counts them on every visit), in an empty cache."""
+    from tpl_tracker.extensions import cache
+
+    monkeypatch.setitem(app.config, "HOME_COUNTS_SECONDS", 300)
+    monkeypatch.setitem(app.config, "REPORT_COUNTS_SECONDS", 300)
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def client(app):
     """A test client (cookies kept between requests)."""
     return app.test_client()

@@ -5,9 +5,6 @@ new snapshot of the date lists its people anew."""
 from datetime import timedelta
 from urllib.parse import urlencode
 
-import pytest
-
-from tpl_tracker.extensions import cache
 from tpl_tracker.models import Activity
 from tpl_tracker.services.metric import store_snapshot
 
@@ -27,14 +24,6 @@ def _report(client) -> str:
     return text[text.index("Dihitung dari catatan") : text.index("</table>")]
 
 
-@pytest.fixture
-def kept(app, monkeypatch):
-    monkeypatch.setitem(app.config, "REPORT_COUNTS_SECONDS", 300)
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def _alumnus(db):
     """One more alumnus (a contract ended three years ago) of Kota Ternate."""
     tpl = FacilitatorFactory(full_name="Zaenal", region_code="82.71")
@@ -42,7 +31,7 @@ def _alumnus(db):
     db.session.commit()
 
 
-def test_the_output_report_is_kept_with_its_time_per_scope(client, world, db, login_as, kept, time_machine):
+def test_the_output_report_is_kept_with_its_time_per_scope(client, world, db, login_as, keep_counts, time_machine):
     programme.build(world, db)
     login_as("evaluator")
     first = _report(client)
@@ -61,7 +50,7 @@ def test_the_output_report_is_kept_with_its_time_per_scope(client, world, db, lo
     assert again != first and again.replace("10:06", "10:00") != first  # a new time, and one activity more
 
 
-def test_the_people_of_a_figure_are_kept_until_a_new_snapshot(client, world, db, login_as, kept):
+def test_the_people_of_a_figure_are_kept_until_a_new_snapshot(client, world, db, login_as, keep_counts):
     people = _programme(db)
     store_snapshot(AS_OF)
     db.session.commit()

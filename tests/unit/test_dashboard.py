@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 
-from tpl_tracker.extensions import cache
 from tpl_tracker.services import dashboard
 
 from ..clock import NOW, TODAY
@@ -15,15 +14,7 @@ from ..factories import FacilitatorFactory, UserFactory
 COUNTED = "Live counts from the records, counted %(time)s (counted again every few minutes)."
 
 
-@pytest.fixture
-def kept(app, monkeypatch):
-    monkeypatch.setitem(app.config, "HOME_COUNTS_SECONDS", 300)
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def test_the_counts_of_a_scope_are_kept_with_the_time_they_were_counted(db, kept, time_machine):
+def test_the_counts_of_a_scope_are_kept_with_the_time_they_were_counted(db, keep_counts, time_machine):
     evaluator, colleague = UserFactory(role="evaluator"), UserFactory(role="evaluator")
     FacilitatorFactory(region_code="82.71")
     first, counted_at = dashboard.home_figures(evaluator, TODAY)
@@ -36,7 +27,7 @@ def test_the_counts_of_a_scope_are_kept_with_the_time_they_were_counted(db, kept
     assert again["provinces"] == [("82", 1)] and again_at == counted_at
 
 
-def test_admins_and_evaluators_keep_their_own_figures(db, kept):
+def test_admins_and_evaluators_keep_their_own_figures(db, keep_counts):
     admin, evaluator = UserFactory(role="admin"), UserFactory(role="evaluator")
     FacilitatorFactory()
 
@@ -44,7 +35,7 @@ def test_admins_and_evaluators_keep_their_own_figures(db, kept):
     assert "provinces" in dashboard.home_figures(evaluator, TODAY)[0]
 
 
-def test_each_supervisor_has_counts_of_their_own(db, kept):
+def test_each_supervisor_has_counts_of_their_own(db, keep_counts):
     north, south = UserFactory(role="supervisor"), UserFactory(role="supervisor")
     FacilitatorFactory(supervisor=north)
     dashboard.home_figures(north, TODAY)
@@ -64,7 +55,9 @@ def test_without_keeping_every_visit_counts_again(app, db):
 
 
 @pytest.mark.parametrize("role", ["admin", "evaluator", "supervisor"])
-def test_the_home_page_says_the_counts_are_live_and_when_they_were_counted(app, client, login_as, world, kept, role):
+def test_the_home_page_says_the_counts_are_live_and_when_they_were_counted(
+    app, client, login_as, world, keep_counts, role
+):
     login_as(role)
 
     page = page_text(client.get("/"))
