@@ -5,7 +5,6 @@ from flask import render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 
 from .. import formatting
 from ..models import Grouping
@@ -113,8 +112,10 @@ def figures_html(figures, group_by: str, shown: list[str]):
             section_titles=SECTION_TITLES,
         )
 
-    if figures.live:  # computed for this request: nothing to keep
-        return Markup(render())
     rows = [figures.total] if figures.total is not None else []
     rows += [row for group_by_shown in shown for row in figures.breakdowns[group_by_shown]]
-    return kept("wub-figures", (*_reader_state(), figures.as_of, group_by, tuple(shown), snapshot_values(rows)), render)
+    return kept(
+        "wub-figures",
+        (*_reader_state(), figures.live, figures.as_of, group_by, tuple(shown), snapshot_values(rows)),
+        render,
+    )

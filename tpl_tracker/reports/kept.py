@@ -2,6 +2,7 @@
 a changed figure, word, language or time zone makes another key, so nothing kept can be out of date."""
 
 import hashlib
+from types import SimpleNamespace
 
 from markupsafe import Markup
 
@@ -11,8 +12,9 @@ KEPT_SECONDS = 24 * 3600  # a fragment unseen for a day is dropped
 
 
 def snapshot_values(rows) -> list[tuple]:
-    """Every stored value of the snapshot rows (plain rows of every column), for a digest."""
-    return [tuple(row) for row in rows]
+    """Every value of the figures' rows (plain rows of every column, or the namespaces of a scope's figures computed
+    from the records), for a digest."""
+    return [tuple(vars(row).values()) if isinstance(row, SimpleNamespace) else tuple(row) for row in rows]
 
 
 def kept(kind: str, shown, render) -> Markup:

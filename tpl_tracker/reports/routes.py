@@ -1,6 +1,6 @@
 """Routes of the reports blueprint."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,6 +11,7 @@ from ..downloads import file_response
 from ..models import Role
 from ..security import roles_required
 from ..services import ServiceError
+from ..services.dashboard import counted, scope_key
 from ..services.exports import record_export
 from ..services.metric import GROUP_BYS, latest_snapshot_date, load_snapshot
 from ..services.metric_definition import definition_html
@@ -90,7 +91,14 @@ def _scoped_dashboard(form, group_by: str):
     except ServiceError as refusal:
         form.as_of.errors = [refusal.message]
     else:
-        figures = scoped_figures(as_of, current_user)
+        user = current_user._get_current_object()
+        # Kept REPORT_COUNTS_SECONDS per scope and date, like the other reports read from the records: the page
+        # says when they were computed (and its figures and charts are then drawn once, kept by their digest).
+        figures, _counted_at = counted(
+            f"wub-scope:{scope_key(user)}:{as_of}",
+            lambda: scoped_figures(as_of, user),
+            current_app.config["REPORT_COUNTS_SECONDS"],
+        )
         form.as_of.data = as_of
     shown = [name for name in BREAKDOWNS if group_by in ("total", name)]
     return render_template(
