@@ -70,3 +70,37 @@ def test_axe_finds_nothing_serious_on_the_dashboard(browser, server, evaluator, 
     page.reload()
     assert axe_problems(page, axe_source) == []
     page.context.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/reports/wub/people?as_of={iso(6, 30)}",
+        f"/reports/wub/people?as_of={iso(6, 30)}&group_by=province&key=82&figure=wub",
+        "/reports/output?level=province&period=dates&start=" + iso(1, 1, years=-4) + "&end=" + iso(6, 30),
+        "/reports/output?level=tpl",
+    ],
+)
+def test_the_other_report_pages_fit_a_phone_and_axe_finds_nothing_serious(browser, server, evaluator, axe_source, path):
+    page = new_page(browser, PHONE, bypass_csp=True)
+    sign_in(page, server, evaluator)
+    page.wait_for_url(f"{server}/")
+    page.goto(f"{server}{path}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert axe_problems(page, axe_source) == []
+    page.set_viewport_size(LAPTOP)
+    page.reload()
+    assert axe_problems(page, axe_source) == []
+    page.context.close()
+
+
+def test_a_supervisors_dashboard_and_home_show_in_chromium(browser, server, evaluator, axe_source):
+    page = new_page(browser, PHONE, bypass_csp=True)
+    sign_in(page, server, "supervisor@example.id")
+    page.wait_for_url(f"{server}/")
+    assert axe_problems(page, axe_source) == []  # the home with the review queue and the TPL needing attention
+    page.goto(f"{server}/reports/wub?as_of={iso(6, 30)}")
+    assert page.locator("svg.pygal-chart").count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert axe_problems(page, axe_source) == []
+    page.context.close()
