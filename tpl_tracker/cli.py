@@ -17,6 +17,40 @@ from .services import ServiceError
 from .transactions import committed
 
 
+def _file_options(command):
+    """The options of a report written as a file: --format and --output."""
+    command = click.option(
+        "--output",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        help="Write to this file instead of standard output.",
+    )(command)
+    return click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv")(command)
+
+
+def _write_file(columns, rows, fmt: str, output: str | None) -> None:
+    """Write a report's rows to standard output, or to `output` through a `.part` file renamed when complete (a
+    failed run leaves no half-written file); xlsx needs `output`."""
+    from .services.exports import write_file
+
+    if fmt == "xlsx" and not output:
+        raise click.ClickException("xlsx needs --output FILE.")
+    if not output:
+        sys.stdout.flush()
+        write_file(sys.stdout.buffer, columns, rows, fmt)
+        sys.stdout.buffer.flush()
+        return
+    partial = f"{output}.part"
+    try:
+        with open(partial, "wb") as handle:
+            write_file(handle, columns, rows, fmt)
+        os.replace(partial, output)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(partial)
+    click.echo(f"Written {output}", err=True)
+
+
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
 
@@ -277,17 +311,10 @@ def register(app: Flask) -> None:
         help="The group's grouping (with --key).",
     )
     @click.option("--key", default=None, help="The group's key, as in the snapshot (with --group-by).")
-    @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv")
-    @click.option(
-        "--output",
-        type=click.Path(dir_okay=False, writable=True),
-        default=None,
-        help="Write to this file instead of standard output.",
-    )
+    @_file_options
     def report_wub_people(as_of, group_by, key, fmt, output):
         """The alumni as of a date, of all or one group, with their counted surveys, classification and why they
         are or are not counted (docs/metric.md); full NIK."""
-        from .services.exports import write_file
         from .services.wub_people import CLI_COLUMNS, selection, stream_people
 
         if bool(group_by) != bool(key):
@@ -296,36 +323,15 @@ def register(app: Flask) -> None:
             chosen = selection(as_of.date(), group_by, key)
         except ServiceError as error:
             raise click.ClickException(error.message) from None
-        if fmt == "xlsx" and not output:
-            raise click.ClickException("xlsx needs --output FILE.")
-        if not output:
-            write_file(sys.stdout.buffer, CLI_COLUMNS, stream_people(chosen), fmt)
-            sys.stdout.buffer.flush()
-            return
-        partial = f"{output}.part"  # renamed when complete: a failed run leaves no half-written file
-        try:
-            with open(partial, "wb") as handle:
-                write_file(handle, CLI_COLUMNS, stream_people(chosen), fmt)
-            os.replace(partial, output)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(partial)
-        click.echo(f"Written {output}", err=True)
+        _write_file(CLI_COLUMNS, stream_people(chosen), fmt, output)
 
     @report_group.command("output")
     @click.option("--level", required=True, type=click.Choice(["province", "kabkota", "tpl"]))
     @click.option("--from", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD.")
     @click.option("--to", "end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD.")
-    @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv")
-    @click.option(
-        "--output",
-        type=click.Path(dir_okay=False, writable=True),
-        default=None,
-        help="Write to this file instead of standard output.",
-    )
+    @_file_options
     def report_output(level, start, end, fmt, output):
         """Mentorship output per province, kab/kota or TPL over a period (both days included), the whole country."""
-        from .services.exports import write_file
         from .services.output_report import file_columns, output_report
 
         if fmt == "xlsx" and not output:
@@ -334,14 +340,7 @@ def register(app: Flask) -> None:
             report = output_report(level, start.date(), end.date())
         except ServiceError as error:
             raise click.ClickException(error.message) from None
-        if output:
-            with open(output, "wb") as handle:
-                write_file(handle, file_columns(), report.rows, fmt)
-            click.echo(f"Written {output}: {len(report.rows)} rows", err=True)
-        else:
-            sys.stdout.flush()
-            write_file(sys.stdout.buffer, file_columns(), report.rows, fmt)
-            sys.stdout.buffer.flush()
+        _write_file(file_columns(), report.rows, fmt, output)
 
     @app.cli.command("import-data")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))

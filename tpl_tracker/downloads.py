@@ -5,8 +5,9 @@ from collections.abc import Callable, Iterable
 from flask import Response, stream_with_context
 from flask_babel import force_locale, get_locale
 
+from .extensions import db
 from .services import exports
-from .transactions import reading
+from .transactions import reading, writing
 
 
 def file_response(columns: list[exports.Column], rows: Callable[[], Iterable], fmt: str, filename: str, **options):
@@ -26,3 +27,12 @@ def file_response(columns: list[exports.Column], rows: Callable[[], Iterable], f
         mimetype=exports.MIMETYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
+
+
+def audit_download(actor, what: str, fmt: str, filters: dict, rows: int) -> None:
+    """Audit a download asked for by a GET (whose own transaction only reads), in a transaction of its own,
+    committed before the file is sent."""
+    db.session.rollback()
+    with writing():
+        exports.record_export(actor, what, fmt, filters, rows)
+        db.session.commit()

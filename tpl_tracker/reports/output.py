@@ -11,8 +11,7 @@ from wtforms import IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from ..dates import programme_today
-from ..downloads import file_response
-from ..extensions import db
+from ..downloads import audit_download, file_response
 from ..formatting import nik
 from ..forms import Form, LocalDateField, MonthField
 from ..models import ActivityType, Role
@@ -20,7 +19,7 @@ from ..pagination import Page
 from ..security import roles_required
 from ..services import ServiceError
 from ..services.dashboard import counted, scope_key
-from ..services.exports import FORMATS, Column, record_export
+from ..services.exports import FORMATS, Column
 from ..services.months import next_month
 from ..services.output_report import (
     ACTIVITY_TYPES,
@@ -31,7 +30,6 @@ from ..services.output_report import (
     output_report,
 )
 from ..services.policy import can_see_personal_numbers
-from ..transactions import writing
 from . import bp
 
 READERS = (Role.SUPERVISOR, Role.EVALUATOR, Role.ADMIN)
@@ -264,11 +262,8 @@ def output_download(fmt: str):
     if report is None:
         flash(_("Nothing was downloaded: correct the period or the level first."), "danger")
         return redirect(url_for("reports.output", **request.args.to_dict()))
-    db.session.rollback()  # end the request's reading transaction: the audit entry is written in one of its own
-    with writing():
-        filters = {"level": report.level, "from": report.start, "to": report.end}
-        record_export(current_user, "output_report", fmt, filters, len(report.rows))
-        db.session.commit()
+    filters = {"level": report.level, "from": report.start, "to": report.end}
+    audit_download(current_user, "output_report", fmt, filters, len(report.rows))
     masked = not can_see_personal_numbers(current_user)
     filename = f"hasil-pendampingan_{report.level}_{report.start:%Y%m%d}-{report.end:%Y%m%d}.{fmt}"
     rows = report.rows

@@ -10,14 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..dates import programme_today
-from ..downloads import file_response
-from ..extensions import db
+from ..downloads import audit_download, file_response
 from ..models import Role
 from ..pagination import Page
 from ..security import roles_required
 from ..services import ServiceError
 from ..services.dashboard import counted, scope_key
-from ..services.exports import FORMATS, record_export
+from ..services.exports import FORMATS
 from ..services.metric import TOTAL_KEY, latest_snapshot_date
 from ..services.policy import can_see_personal_numbers
 from ..services.wub_people import (
@@ -33,7 +32,6 @@ from ..services.wub_people import (
     stored_figure,
     stream_people,
 )
-from ..transactions import writing
 from . import bp
 
 READERS = (Role.EVALUATOR, Role.ADMIN, Role.SUPERVISOR)
@@ -129,10 +127,7 @@ def wub_people_download(fmt: str):
         "key": chosen.key,
         "figure": chosen.figure,
     }
-    db.session.rollback()  # the request's transaction only reads: the audit entry is written in one that may write
-    with writing():
-        record_export(user, "wub_people", fmt, filters, count)
-        db.session.commit()
+    audit_download(user, "wub_people", fmt, filters, count)
     rows = stream_people(chosen, user)  # the statement is built now, the rows read as the file is sent
     key = re.sub(r"[^A-Za-z0-9]+", "-", chosen.key).strip("-") or "x"
     filename = f"wub-people-{chosen.figure}-{chosen.group_by}-{key}-{chosen.as_of.isoformat()}.{fmt}"

@@ -7,12 +7,11 @@ from flask_login import current_user
 
 from .. import formatting
 from ..dates import programme_today
-from ..downloads import file_response
+from ..downloads import audit_download, file_response
 from ..models import Role
 from ..security import roles_required
 from ..services import ServiceError
 from ..services.dashboard import counted, scope_key
-from ..services.exports import record_export
 from ..services.metric import GROUP_BYS, latest_snapshot_date, load_snapshot
 from ..services.metric_definition import definition_html
 from ..services.outcome_dashboard import (
@@ -27,7 +26,6 @@ from ..services.outcome_dashboard import (
 )
 from ..services.policy import can_start_job
 from ..services.reports import FORMATS, wub_columns
-from ..transactions import writing
 from . import bp
 from .dashboard import figures_html, trend_html
 from .forms import ComputeFiguresForm, WubReportForm
@@ -151,12 +149,11 @@ def wub_download(fmt: str):
     download is audited."""
     if fmt not in FORMATS:
         abort(404)
-    with writing():  # a GET that records its audit entry: its transaction takes the write lock from the start
-        _form, as_of, group_by = _selection()
-        count = len(load_snapshot(as_of, group_by)) if as_of else 0
-        if not count:
-            abort(404)
-        record_export(current_user, "metric_snapshots", fmt, {"as_of": as_of, "group_by": group_by}, count)
+    _form, as_of, group_by = _selection()
+    count = len(load_snapshot(as_of, group_by)) if as_of else 0
+    if not count:
+        abort(404)
+    audit_download(current_user, "metric_snapshots", fmt, {"as_of": as_of, "group_by": group_by}, count)
     filename = f"wub_{group_by}_{as_of.isoformat()}.{fmt}"
     return file_response(wub_columns(), lambda: load_snapshot(as_of, group_by), fmt, filename, sheet_title="wub")
 

@@ -176,6 +176,16 @@ def _region_columns(code_of: Callable[[Any], str | None]) -> list[Column]:
     ]
 
 
+def _tpl_columns(masked: bool | None = None) -> list[Column]:
+    """The TPL of a record (its `facilitator`): id, NIK (unless `masked` is None: lists that show no NIK) and name."""
+    nik = [] if masked is None else [_column("tpl_nik", lambda row: format_nik(row[0].facilitator.nik, masked=masked))]
+    return [
+        _column("facilitator_id", lambda row: row[0].facilitator_id, "int"),
+        *nik,
+        _column("tpl_name", lambda row: row[0].facilitator.full_name),
+    ]
+
+
 # --- reading ---------------------------------------------------------------------------------------------------
 
 
@@ -251,9 +261,7 @@ def contract_columns(masked: bool) -> list[Column]:
     """The columns of the contracts export."""
     return [
         _column("id", lambda row: row[0].id, "int"),
-        _column("facilitator_id", lambda row: row[0].facilitator_id, "int"),
-        _column("tpl_nik", lambda row: format_nik(row[0].facilitator.nik, masked=masked)),
-        _column("tpl_name", lambda row: row[0].facilitator.full_name),
+        *_tpl_columns(masked),
         _column("contract_number", lambda row: row[0].number),
         _column("start_date", lambda row: row[0].start_date, "date"),
         _column("end_date", lambda row: row[0].end_date, "date"),
@@ -332,8 +340,7 @@ def assessment_columns() -> list[Column]:
         _column("market_reach_code", lambda row: row[0].market_reach),
         _labelled("market_reach", MarketReach, lambda row: row[0].market_reach),
         _column("has_packaging_label", lambda row: 1 if row[0].has_packaging_label else 0, "int"),
-        _column("facilitator_id", lambda row: row[0].facilitator_id, "int"),
-        _column("tpl_name", lambda row: row[0].facilitator.full_name),
+        *_tpl_columns(),
         _column("notes", lambda row: row[0].notes),
     ]
 
@@ -371,8 +378,7 @@ def activity_columns() -> list[Column]:
     return [
         _column("id", lambda row: row[0].id, "int"),
         _column("date", lambda row: row[0].date, "date"),
-        _column("facilitator_id", lambda row: row[0].facilitator_id, "int"),
-        _column("tpl_name", lambda row: row[0].facilitator.full_name),
+        *_tpl_columns(),
         *_region_columns(lambda row: row[0].facilitator.region_code),
         _column("type_code", lambda row: row[0].type),
         _labelled("type", ActivityType, lambda row: row[0].type),
@@ -412,8 +418,7 @@ def permit_columns() -> list[Column]:
         _column("rejected_on", lambda row: row[0].rejected_on, "date"),
         _column("document_number", lambda row: row[0].document_number),
         _column("expires_on", lambda row: row[0].expires_on, "date"),
-        _column("facilitator_id", lambda row: row[0].facilitator_id, "int"),
-        _column("tpl_name", lambda row: row[0].facilitator.full_name),
+        *_tpl_columns(),
         _column("month_status_code", lambda row: row[1]),
         _labelled("month_status", MonthStatus, lambda row: row[1]),
         _column("notes", lambda row: row[0].notes),
@@ -438,9 +443,7 @@ def report_columns(masked: bool) -> list[Column]:
     """The columns of the monthly reports export."""
     return [
         _column("id", lambda row: row[0].id, "int"),
-        _column("facilitator_id", lambda row: row[0].facilitator_id, "int"),
-        _column("tpl_nik", lambda row: format_nik(row[0].facilitator.nik, masked=masked)),
-        _column("tpl_name", lambda row: row[0].facilitator.full_name),
+        *_tpl_columns(masked),
         *_region_columns(lambda row: row[0].facilitator.region_code),
         _column("month", lambda row: row[0].period, "date"),
         _column("status_code", lambda row: row[0].status),
@@ -470,9 +473,7 @@ def survey_columns(masked: bool) -> list[Column]:
     """The columns of the tracer surveys export."""
     return [
         _column("id", lambda row: row[0].id, "int"),
-        _column("facilitator_id", lambda row: row[0].facilitator_id, "int"),
-        _column("tpl_nik", lambda row: format_nik(row[0].facilitator.nik, masked=masked)),
-        _column("tpl_name", lambda row: row[0].facilitator.full_name),
+        *_tpl_columns(masked),
         *_region_columns(lambda row: row[0].facilitator.region_code),
         _column("survey_date", lambda row: row[0].survey_date, "date"),
         _column("status_code", lambda row: row[0].status),
