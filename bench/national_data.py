@@ -722,6 +722,7 @@ def main() -> int:
     from tpl_tracker import create_app
     from tpl_tracker.dates import programme_today
     from tpl_tracker.extensions import db
+    from tpl_tracker.services import roster_flags
     from tpl_tracker.services.passwords import hash_password
 
     app = create_app("development", {"SQLALCHEMY_DATABASE_URI": args.database_url})
@@ -738,6 +739,12 @@ def main() -> int:
         print(f"  {'migrations':<22} {'':>15} {time.perf_counter() - start:8.1f} s", flush=True)
         password_hash = hash_password(PASSWORD)
         loader = generate(args, db.engine, dict(regions), programme_today(), password_hash)
+        # The roster flags of today, as the `refresh-roster-flags` job writes them on a running server.
+        flags_start = time.perf_counter()
+        flag_rows = roster_flags.refresh()
+        db.session.commit()
+        loader.times["roster_flags"] = (flag_rows, time.perf_counter() - flags_start)
+        print(f"  {'roster_flags':<22} {flag_rows:>10,} rows {time.perf_counter() - flags_start:8.1f} s", flush=True)
     rows = sum(count for count, _ in loader.times.values())
     seconds = time.perf_counter() - start
     print(f"loaded {rows:,} rows in {seconds:.0f} s; accounts (password {PASSWORD!r}):")

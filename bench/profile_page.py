@@ -7,7 +7,8 @@ Runs on a database filled by bench/national_data.py. Builds the app with the pro
 role in through the sign-in form (Flask's test client, no server), warms each page up once, then requests it
 `--repeat` times and prints the median milliseconds of the whole request, of its SQL statements (cursor time),
 of template rendering (less the SQL run from inside templates) and of the rest, with the number of statements.
-`--profile N` also prints the N functions with most cumulative time under cProfile. Not a test: run it by hand.
+Statements SQLAlchemy compiles afresh at every request (its statement cache missing them) are named under the
+page. `--profile N` also prints the N functions with most cumulative time under cProfile. Not a test: run it by hand.
 """
 
 import argparse
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa
 from flask import before_render_template, template_rendered
 from national_data import ACCOUNTS, PASSWORD
+from sqlalchemy.engine.interfaces import CacheStats
 
 BASE_URL = "https://localhost"
 
@@ -41,6 +43,7 @@ class Clock:
         self.sql = 0.0
         self.statements = 0
         self.log: list[tuple[float, str, object]] = []
+        self.uncached: list[str] = []  # statements compiled afresh (SQLAlchemy's statement cache missed)
         self.render = 0.0
         self._sql_started = 0.0
         self._render_started: list[tuple[float, float]] = []
@@ -49,12 +52,14 @@ class Clock:
         """A statement starts."""
         self._sql_started = time.perf_counter()
 
-    def after_sql(self, _connection, _cursor, statement, parameters, *_args) -> None:
+    def after_sql(self, _connection, _cursor, statement, parameters, context, *_args) -> None:
         """A statement ended."""
         elapsed = time.perf_counter() - self._sql_started
         self.sql += elapsed
         self.statements += 1
         self.log.append((elapsed, statement, parameters))
+        if getattr(context, "compiled", None) is not None and context.cache_hit is not CacheStats.CACHE_HIT:
+            self.uncached.append(f"{context.cache_hit.name}: {statement}")
 
     def before_render(self, *_args, **_kwargs) -> None:
         """A template starts rendering."""
@@ -145,6 +150,8 @@ def main() -> None:
             counts.append(clock.statements)
         total, sql, render = (statistics.median(values) * 1000 for values in (totals, sqls, renders))
         print(f"{path:<45} {total:7.1f} {sql:7.1f} {render:7.1f} {total - sql - render:7.1f} {max(counts):5d}")
+        for statement in clock.uncached:  # of the last request: compiled again although the page was warm
+            print(f"  compiled at every request: {' '.join(statement.split())[:160]}")
         if args.statements:
             for elapsed, statement, parameters in clock.log:
                 if elapsed >= 0.002:

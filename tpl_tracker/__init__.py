@@ -63,6 +63,11 @@ def register_extensions(app: Flask) -> None:
     from .database import configure_engine
 
     db.init_app(app)
+    from flask_sqlalchemy.session import Session
+
+    from .services import roster_flags
+
+    roster_flags.register(Session)  # the roster flags' table follows each commit of every Flask-SQLAlchemy session
     migrate.init_app(
         app,
         db,

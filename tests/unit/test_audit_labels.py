@@ -182,6 +182,7 @@ NOT_AUDITED = {
     "job_locks",
     "job_runs",
     "metric_snapshots",
+    "roster_flags",  # computed from audited records, like the metric snapshots
     "sign_in_throttles",
 }
 

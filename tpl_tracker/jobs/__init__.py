@@ -105,6 +105,23 @@ def account_emails_waiting() -> bool:
     return waiting
 
 
+def refresh_roster_flags(as_of: date) -> int:
+    """Compute every TPL's roster flags of the day (they change with the date alone)."""
+    from ..services.roster_flags import refresh
+
+    return refresh(as_of)
+
+
+def roster_flags_due() -> bool:
+    """Whether a TPL who may have a roster flag has no flags of today yet (ending the reading transaction)."""
+    from ..extensions import db
+    from ..services.roster_flags import refresh_due
+
+    due = refresh_due()
+    db.session.commit()
+    return due
+
+
 def run_queued_work(as_of: date) -> int:
     """Run the large imports and the job runs queued by the web pages (outside any web request)."""
     from .background import run_queued_work as run_queue
@@ -136,6 +153,13 @@ JOBS: dict[str, Job] = {
             "* * * * *",
             "Invitations and password reset links queued by the web pages: send them by email",
             due=account_emails_waiting,
+        ),
+        Job(
+            "refresh-roster-flags",
+            refresh_roster_flags,
+            "*/10 * * * *",
+            "Each TPL's roster flags of the day, read by the roster's flag filters: after midnight or a new database",
+            due=roster_flags_due,
         ),
         Job(
             "notify-contracts-ending",

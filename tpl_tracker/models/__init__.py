@@ -31,7 +31,7 @@ from .codes import (
 from .facilitator import POLYTECHNICS, Contract, Facilitator
 from .outcome import SURVEY_QUEUE_ORDER, OutcomeSurvey
 from .region import Region
-from .review import LOCKED_STATUSES, MonthlyReport, MonthlyReportEvent, ReviewComment, Target
+from .review import LOCKED_STATUSES, MonthlyReport, MonthlyReportEvent, ReviewComment, RosterFlag, Target
 from .system import AuditEntry, ImportRun, JobLock, JobRun, MetricSnapshot, Notification
 from .user import PasswordLink, SignInThrottle, SupervisorRegion, User, new_session_token
 from .vocabulary import (
@@ -92,6 +92,7 @@ __all__ = [
     "Region",
     "RequestStatus",
     "ReviewComment",
+    "RosterFlag",
     "ReviewItemType",
     "Role",
     "SizeClass",

@@ -99,3 +99,18 @@ class Target(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
+
+
+class RosterFlag(db.Model):
+    """A TPL's roster flags as of one day, kept by services/roster_flags.py so that the roster's flag filters read
+    them instead of computing every TPL's month (a row of another day is not read: the roster computes it)."""
+
+    __tablename__ = "roster_flags"
+
+    facilitator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("facilitators.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    as_of: Mapped[date]
+    no_activity: Mapped[bool]
+    month_late: Mapped[bool]
+    below_target: Mapped[bool]

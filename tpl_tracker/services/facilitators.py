@@ -21,7 +21,7 @@ from ..models import (
     Role,
     User,
 )
-from . import Problems, ServiceError, audit, bulk
+from . import Problems, ServiceError, audit, bulk, roster_flags
 from .constraints import NO_CONTRACT_OVERLAP, flush_or_refuse
 from .regions import region_exists
 from .users import normalize_email, normalize_phone_number
@@ -384,6 +384,8 @@ def import_contracts(actor: User | None, created: list[dict], updated: list[tupl
     gives each TPL concerned the placement of their latest contract (`import_placements`)."""
     bulk.insert_many(Contract, created, actor, "contract_created", note)
     bulk.update_many(updated, actor, "contract_updated", note)
+    # Plain inserts: the roster flags of their TPL are computed again at commit (the updates go through the ORM).
+    roster_flags.touch(values["facilitator_id"] for values in created)
 
 
 def import_placements(placements: Iterable[tuple[Facilitator, str | None]]) -> None:

@@ -33,7 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..text import control_characters_message, has_control_characters
-from . import Problems, ServiceError, audit
+from . import Problems, ServiceError, audit, roster_flags
 from .months import lock_month, month_label, month_start, next_month, submission_opens
 from .notifications import enabled_user_ids, notify
 from .policy import SUBMITTABLE, facilitator_scope, in_regions, is_own_work, supervises
@@ -370,6 +370,7 @@ def _move(report: MonthlyReport, allowed: tuple[str, ...], values: dict) -> None
     )
     if result.rowcount != 1:
         raise ServiceError(_("This month was changed by someone else meanwhile. Please check it and try again."))
+    roster_flags.touch([report.facilitator_id])  # a plain UPDATE: the TPL's roster flags follow at commit
     db.session.refresh(report)
 
 

@@ -10,6 +10,8 @@ Roster flags (shown on the roster page):
   permits per year x months completed this year / 12 (rounded down).
 
 The roster is computed for a month: the current one ("today" is today) or a past one, whose "today" is its last day.
+A flag filter of today reads each TPL's flags from services/roster_flags.py's table, which stores what `flag_values`
+computes here.
 """
 
 import calendar
@@ -34,6 +36,7 @@ from ..models import (
     MonthlyReport,
     PermitFacilitation,
     Role,
+    RosterFlag,
     Target,
     User,
 )
@@ -102,6 +105,12 @@ def _contract_overlaps(start: date, end: date):
     )
 
 
+# The roster's aliases, made once: an alias builds its columns on first use, which took milliseconds per request.
+_THIS_MONTH = aliased(MonthlyReport, name="this_month")
+_LAST_MONTH = aliased(MonthlyReport, name="last_month")
+_TARGET = aliased(Target, name="target")
+
+
 def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_only: bool = False) -> dict:
     """Aggregate subqueries grouped by facilitator and the columns and flags built from them.
 
@@ -151,10 +160,7 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_on
         .group_by(PermitFacilitation.facilitator_id)
         .subquery("per")
     )
-    this_month = aliased(MonthlyReport, name="this_month")
-    last_month = aliased(MonthlyReport, name="last_month")
-    target = aliased(Target, name="target")
-
+    this_month, last_month, target = _THIS_MONTH, _LAST_MONTH, _TARGET
     month_count = sa.func.coalesce(activities.c.month_count, 0)
     month_visits = sa.func.coalesce(activities.c.month_visits, 0)
     open_count = sa.func.coalesce(mentorships.c.open_count, 0)
@@ -251,20 +257,58 @@ def _labelled(figures: dict) -> list:
     ]
 
 
-def _flagged(query, p: RosterPeriod, flag: str, with_figures: bool = False):
-    """A CTE of the ids of the TPL of `query` with `flag` (or any flag) raised, and with `with_figures` their
-    figures and flags as roster_rows names them (the last activity only within the flags' window)."""
+def _raised(flags: dict, flag: str):
+    """SQL condition: `flag` (or any flag, "any") is raised among `flags` (name: condition or column)."""
+    return sa.or_(*flags.values()) if flag == "any" else flags[flag]
+
+
+def _flagged_live(query, p: RosterPeriod, flag: str, name: str = "roster"):
+    """A CTE of the ids of the TPL of `query` with `flag` (or any flag) raised, their figures computed here."""
     # The figures are needed only to filter by a flag, and then only for the TPL the other filters keep.
     # The TPL the other filters keep, found once (a CTE the database computes once) for the three aggregates.
-    kept = query.with_only_columns(Facilitator.id).cte("roster_kept").prefix_with("MATERIALIZED")
+    kept = query.with_only_columns(Facilitator.id).cte(f"{name}_kept").prefix_with("MATERIALIZED")
     figures = _figures(p, sa.select(kept.c.id), flags_only=True)
-    flags = figures["flags"]
-    raised = sa.or_(*flags.values()) if flag == "any" else flags[flag]
     # The TPL with the flag raised, computed whole and once (each aggregate joined by hash), then paged: joined
     # under the page's LIMIT, PostgreSQL would loop over every aggregate row for each TPL.
-    columns = [Facilitator.id, *(_labelled(figures) if with_figures else [])]
-    flagged = _joined(sa.select(*columns).where(Facilitator.id.in_(sa.select(kept.c.id))), figures)
-    return flagged.where(raised).cte("roster_flagged").prefix_with("MATERIALIZED")
+    flagged = _joined(sa.select(Facilitator.id).where(Facilitator.id.in_(sa.select(kept.c.id))), figures)
+    return flagged.where(_raised(figures["flags"], flag)).cte(f"{name}_flagged").prefix_with("MATERIALIZED")
+
+
+def _flagged(query, p: RosterPeriod, flag: str):
+    """A CTE of the ids of the TPL of `query` with `flag` (or any flag) raised.
+
+    Today's flags are read from services/roster_flags.py's table where a TPL has a row of today that the
+    transaction under way has not made stale; the others (a past month's roster, a new day before the job, a TPL
+    changed in this transaction) are computed here, so the answer is the same either way.
+    """
+    from .roster_flags import may_be_flagged, touched
+
+    if p.today != programme_today():
+        return _flagged_live(query, p, flag)
+    kept = query.with_only_columns(Facilitator.id).cte("stored_kept").prefix_with("MATERIALIZED")
+    fresh = sa.and_(RosterFlag.as_of == p.today, RosterFlag.facilitator_id.not_in(sorted(touched())))
+    stored = (
+        sa.select(RosterFlag.facilitator_id.label("id"))
+        .join(kept, kept.c.id == RosterFlag.facilitator_id)
+        .where(fresh, _raised({name: getattr(RosterFlag, name) for name in FLAGS}, flag))
+    )
+    without_row = sa.select(Facilitator).where(
+        Facilitator.id.in_(sa.select(kept.c.id)),
+        may_be_flagged(p.today),
+        ~sa.exists().where(RosterFlag.facilitator_id == Facilitator.id, fresh),
+    )
+    live = _flagged_live(without_row, p, flag, name="live")
+    return sa.union_all(stored, sa.select(live.c.id)).cte("roster_flagged")
+
+
+def flag_values(ids: list[int], today: date) -> sa.Select:
+    """A select of (facilitator_id, as_of, no_activity, month_late, below_target) of the given TPL as of `today`:
+    what services/roster_flags.py stores."""
+    p = RosterPeriod.of(today)
+    figures = _figures(p, ids, flags_only=True)
+    flags = [sa.case((figures["flags"][name], True), else_=False).label(name) for name in FLAGS]
+    query = sa.select(Facilitator.id, sa.literal(today, sa.Date).label("as_of"), *flags)
+    return _joined(query, figures).where(Facilitator.id.in_(ids))
 
 
 def roster_query(
@@ -331,19 +375,18 @@ def roster_rows(facilitators: list[Facilitator], today: date | None = None) -> d
 
 def flagged_head(user: User, today: date | None = None, limit: int = 5) -> tuple[list[tuple[Facilitator, dict]], int]:
     """The first `limit` TPL by name of the roster filtered by `flag=any` (this month, the user's scope), each with
-    its flags and targets missed, and the number of all of them: one statement, the roster's own flag query."""
+    its roster row (flags and targets missed), and the number of all of them: the roster's own flag query."""
     p = RosterPeriod.of(today or programme_today())
-    flagged = _flagged(_roster_base(user, p, None, None, False), p, "any", with_figures=True)
-    figure_columns = [column for column in flagged.c if column.key != "id"]
+    flagged = _flagged(_roster_base(user, p, None, None, False), p, "any")
     query = (
-        sa.select(Facilitator, *figure_columns, sa.func.count().over().label("head_total"))
-        .join(flagged, flagged.c.id == Facilitator.id)
+        sa.select(Facilitator, sa.func.count().over().label("head_total"))
+        .where(Facilitator.id.in_(sa.select(flagged.c.id)))
         .order_by(Facilitator.full_name, Facilitator.id)
         .limit(limit)
     )
     rows = db.session.execute(query).all()
-    head = [(row[0], _row_values({c.key: row._mapping[c] for c in figure_columns}, p)) for row in rows]
-    return head, rows[0].head_total if rows else 0
+    figures = roster_rows([row[0] for row in rows], p.today)
+    return [(row[0], figures[row[0].id]) for row in rows], rows[0].head_total if rows else 0
 
 
 def expected_visits(per_month: int, today: date) -> int:

@@ -1,0 +1,145 @@
+"""Each TPL's roster flags of today, kept in a table so that the roster's flag filters do not compute the month of
+every TPL in scope at each request (issue 10).
+
+The flags are those of services/supervision.py, computed by its own query (one definition). A row holds one TPL's
+flags as of one day (`as_of`) and is read only on that day and only when the TPL's records have not changed since:
+- when a transaction commits that changed (through the ORM) a TPL's activities, permits, mentorships, months,
+  targets or contracts, the TPL's row is computed again before the commit, in the same transaction; services that
+  change such records with a plain SQL statement say so with `touch`;
+- the flags also change with the date alone (a quiet fortnight, the 6th of the month, the pro-rated targets): the
+  `refresh-roster-flags` job computes every TPL's row again once the day has changed;
+- a TPL changed in the transaction still under way, or without a row of today, has its flags computed at the
+  request, as before: a stale row is never read, so the table only makes the roster faster, never different.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..dates import programme_today
+from ..extensions import db
+from ..models import Activity, Contract, Facilitator, Mentorship, MonthlyReport, PermitFacilitation, RosterFlag, Target
+
+FLAG_COLUMNS = ("no_activity", "month_late", "below_target")
+BATCH = 2000  # TPL computed per statement
+TOUCHED = "roster_flags_touched"  # session.info key: ids of the TPL whose records changed in the transaction
+# The records the flags are computed from, each naming its TPL in `facilitator_id`.
+TRACKED = (Activity, PermitFacilitation, Mentorship, MonthlyReport, Target, Contract)
+
+
+def touched(session=None) -> set[int]:
+    """The ids of the TPL whose records the transaction under way has changed (flushed or not yet computed)."""
+    session = session or db.session()
+    return session.info.setdefault(TOUCHED, set())
+
+
+def touch(facilitator_ids: Iterable[int], session=None) -> None:
+    """Mark TPL whose records a plain SQL statement changed: their flags are computed again at commit."""
+    touched(session).update(i for i in facilitator_ids if i is not None)
+
+
+def _collect(session, _flush_context) -> None:
+    """After a flush: note the TPL of every tracked record written (its old TPL too, when it moved)."""
+    ids = touched(session)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, TRACKED):
+            # Read from the object's state, never loaded: a deleted record's row is gone by now.
+            history = sa.inspect(obj).attrs.facilitator_id.history
+            ids.update(i for i in (*history.added, *history.unchanged, *history.deleted) if i is not None)
+
+
+def _compute_before_commit(session) -> None:
+    """Before a commit: compute again the rows of the TPL the transaction changed."""
+    session.flush()  # what is still pending is part of the transaction (and names its TPL in `_collect`)
+    ids = sorted(session.info.pop(TOUCHED, set()))
+    if ids:
+        compute(ids, programme_today(), session=session)
+    session.info.pop(TOUCHED, None)  # the flush of our own rows touches nothing, but stay clean
+
+
+def _forget(session, *_args) -> None:
+    """After a rollback: nothing the transaction changed is left to compute."""
+    session.info.pop(TOUCHED, None)
+
+
+def register(session_class) -> None:
+    """Keep the table current for every session of `session_class` (and its subclasses); idempotent."""
+    for name, listener in (
+        ("after_flush", _collect),
+        ("before_commit", _compute_before_commit),
+        ("after_rollback", _forget),
+    ):
+        if not sa.event.contains(session_class, name, listener):
+            sa.event.listen(session_class, name, listener)
+
+
+def _upsert(session, select: sa.Select, only_older: bool) -> int:
+    """Insert or replace the rows `select` gives (facilitator_id, as_of and the three flags)."""
+    names = ["facilitator_id", "as_of", *FLAG_COLUMNS]
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(RosterFlag).from_select(names, select)
+    excluded = insert.excluded
+    statement = insert.on_conflict_do_update(
+        index_elements=["facilitator_id"],
+        set_={name: excluded[name] for name in names[1:]},
+        # The daily job leaves alone a row a commit has already computed today: it may be newer than the job's.
+        where=(RosterFlag.as_of < excluded.as_of) if only_older else None,
+    )
+    return len(session.execute(statement.returning(RosterFlag.facilitator_id)).all())
+
+
+def compute(facilitator_ids: list[int], today: date, session=None) -> int:
+    """Compute and store the flags of the given TPL as of `today` (their rows held until commit on PostgreSQL, so
+    that two transactions changing one TPL compute it one after the other); return the rows written."""
+    from .supervision import flag_values
+
+    session = session or db.session()
+    written = 0
+    for start in range(0, len(facilitator_ids), BATCH):
+        ids = facilitator_ids[start : start + BATCH]
+        # FOR NO KEY UPDATE: a second transaction computing the same TPL waits for this one's commit and then
+        # reads what it wrote; a record inserted for the TPL (a foreign key's KEY SHARE lock) does not wait.
+        session.execute(
+            sa.select(Facilitator.id)
+            .where(Facilitator.id.in_(ids))
+            .order_by(Facilitator.id)
+            .with_for_update(key_share=True)
+        ).all()
+        written += _upsert(session, flag_values(ids, today), only_older=False)
+    return written
+
+
+def may_be_flagged(today: date):
+    """SQL condition: the TPL (outer row) has a contract in the month of `today` or the month before, without which
+    no flag can be raised (a TPL without one needs no row)."""
+    from .supervision import RosterPeriod
+
+    p = RosterPeriod.of(today)
+    running = sa.select(Contract.facilitator_id).where(
+        Contract.effective_end >= p.previous, Contract.start_date <= p.month_end
+    )
+    return Facilitator.id.in_(running)
+
+
+def refresh_due(today: date | None = None) -> bool:
+    """Whether a TPL who may have a flag raised has no row of today (a new day, a new database)."""
+    today = today or programme_today()
+    fresh = sa.select(RosterFlag.facilitator_id).where(RosterFlag.as_of == today)
+    missing = sa.select(Facilitator.id).where(may_be_flagged(today), Facilitator.id.not_in(fresh)).limit(1)
+    return db.session.scalar(missing) is not None
+
+
+def refresh(today: date | None = None) -> int:
+    """Compute the rows of today of every TPL who may have a flag raised, and drop the rows of earlier days;
+    return the rows written."""
+    from .supervision import flag_values
+
+    today = today or programme_today()
+    ids = list(db.session.scalars(sa.select(Facilitator.id).where(may_be_flagged(today)).order_by(Facilitator.id)))
+    written = 0
+    for start in range(0, len(ids), BATCH):
+        written += _upsert(db.session, flag_values(ids[start : start + BATCH], today), only_older=True)
+    db.session.execute(sa.delete(RosterFlag).where(RosterFlag.as_of < today))
+    return written
