@@ -15,6 +15,7 @@ computes here.
 """
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -63,15 +64,20 @@ class RosterPeriod:
     previous: date
     previous_end: date
     year_start: date
+    quiet_since: date  # an activity after this day keeps the "no activity" flag down
+    flags_since: date  # the first day whose activities the flags read
+    year: int
     months_completed: int
     days_gone: int  # days of the month up to and including `today`
     days_in_month: int
+    late_due: bool  # whether the previous month can be late yet (the grace days are over)
 
     @classmethod
     def of(cls, today: date) -> "RosterPeriod":
         """The periods around `today`."""
         month = month_start(today)
         previous = previous_month(month)
+        quiet_since = today - timedelta(days=QUIET_DAYS)
         return cls(
             today=today,
             month=month,
@@ -79,10 +85,30 @@ class RosterPeriod:
             previous=previous,
             previous_end=month - timedelta(days=1),
             year_start=date(today.year, 1, 1),
+            quiet_since=quiet_since,
+            flags_since=min(month, quiet_since),
+            year=today.year,
             months_completed=today.month - 1,
             days_gone=today.day,
             days_in_month=days_in_month(today),
+            late_due=today >= month + timedelta(days=SUBMISSION_GRACE_DAYS),
         )
+
+    @classmethod
+    def bound(cls, late_due: bool) -> "RosterPeriod":
+        """A period whose dates and numbers are bind parameters (`params` gives their values): a statement built
+        from it is built once and reused, instead of being built again at every request."""
+        fields = {name: sa.bindparam(f"period_{name}", type_=sa.Date) for name in _PERIOD_DATES}
+        fields |= {name: sa.bindparam(f"period_{name}", type_=sa.Integer) for name in _PERIOD_NUMBERS}
+        return cls(**fields, late_due=late_due)
+
+    def params(self) -> dict:
+        """The values of the bind parameters of a `bound` period."""
+        return {f"period_{name}": getattr(self, name) for name in (*_PERIOD_DATES, *_PERIOD_NUMBERS)}
+
+
+_PERIOD_DATES = ("today", "month", "month_end", "previous", "previous_end", "year_start", "quiet_since", "flags_since")
+_PERIOD_NUMBERS = ("year", "months_completed", "days_gone", "days_in_month")
 
 
 def days_in_month(day: date) -> int:
@@ -123,8 +149,7 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_on
     def only_page(column):
         return column.in_(ids) if ids is not None else sa.true()
 
-    quiet_since = p.today - timedelta(days=QUIET_DAYS)
-    window = Activity.date >= min(p.month, quiet_since) if flags_only else sa.true()
+    window = Activity.date >= p.flags_since if flags_only else sa.true()
 
     activities = (
         sa.select(
@@ -167,9 +192,9 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_on
     permits_year = sa.func.coalesce(permits.c.year_count, 0)
     no_activity = sa.and_(
         _contract_overlaps(p.today, p.today),
-        sa.or_(activities.c.last_date.is_(None), activities.c.last_date < quiet_since),
+        sa.or_(activities.c.last_date.is_(None), activities.c.last_date < p.quiet_since),
     )
-    if p.today >= p.month + timedelta(days=SUBMISSION_GRACE_DAYS):
+    if p.late_due:
         month_late = sa.and_(
             _contract_overlaps(p.previous, p.previous_end),
             sa.or_(last_month.status.is_(None), last_month.status.not_in(LOCKED_STATUSES)),
@@ -194,7 +219,7 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_on
         (permits, permits.c.fid == Facilitator.id),
         (this_month, sa.and_(this_month.facilitator_id == Facilitator.id, this_month.period == p.month)),
         (last_month, sa.and_(last_month.facilitator_id == Facilitator.id, last_month.period == p.previous)),
-        (target, sa.and_(target.facilitator_id == Facilitator.id, target.year == p.today.year)),
+        (target, sa.and_(target.facilitator_id == Facilitator.id, target.year == p.year)),
     ]
     columns = {
         "month_activities": month_count,
@@ -305,10 +330,27 @@ def flag_values(ids: list[int], today: date) -> sa.Select:
     """A select of (facilitator_id, as_of, no_activity, month_late, below_target) of the given TPL as of `today`:
     what services/roster_flags.py stores."""
     p = RosterPeriod.of(today)
+    return _flag_values_statement(p.late_due).params(p.params() | {"ids": ids})
+
+
+@functools.cache
+def _flag_values_statement(late_due: bool) -> sa.Select:
+    """flag_values' statement, built once: its period and TPL ids are bind parameters."""
+    p = RosterPeriod.bound(late_due)
+    ids = sa.bindparam("ids", expanding=True)
     figures = _figures(p, ids, flags_only=True)
     flags = [sa.case((figures["flags"][name], True), else_=False).label(name) for name in FLAGS]
-    query = sa.select(Facilitator.id, sa.literal(today, sa.Date).label("as_of"), *flags)
+    query = sa.select(Facilitator.id, p.today.label("as_of"), *flags)
     return _joined(query, figures).where(Facilitator.id.in_(ids))
+
+
+@functools.cache
+def _rows_statement(late_due: bool) -> sa.Select:
+    """roster_rows' statement, built once: its period and TPL ids are bind parameters."""
+    p = RosterPeriod.bound(late_due)
+    ids = sa.bindparam("ids", expanding=True)
+    figures = _figures(p, ids)
+    return _joined(sa.select(Facilitator.id, *_labelled(figures)), figures).where(Facilitator.id.in_(ids))
 
 
 def roster_query(
@@ -363,11 +405,9 @@ def roster_rows(facilitators: list[Facilitator], today: date | None = None) -> d
     if not facilitators:
         return {}
     p = RosterPeriod.of(today or programme_today())
-    ids = [f.id for f in facilitators]
-    figures = _figures(p, ids)
-    query = _joined(sa.select(Facilitator.id, *_labelled(figures)), figures).where(Facilitator.id.in_(ids))
+    params = p.params() | {"ids": [f.id for f in facilitators]}
     rows = {}
-    for row in db.session.execute(query).mappings():
+    for row in db.session.execute(_rows_statement(p.late_due), params).mappings():
         values = _row_values(row, p)
         rows[values.pop("id")] = values
     return rows
