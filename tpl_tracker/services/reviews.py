@@ -12,7 +12,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .. import formatting
 from ..dates import programme_date, programme_today
@@ -319,10 +319,12 @@ def report_query(
     facilitator_id: int | None = None,
 ):
     """A select of the monthly reports in the user's scope, newest month first, optionally filtered."""
+    # The TPL comes from the join the order needs: a second join of every TPL of the month before the sort cost a
+    # quarter of the statement nationally.
     query = (
         sa.select(MonthlyReport)
         .join(Facilitator, MonthlyReport.facilitator_id == Facilitator.id)
-        .options(joinedload(MonthlyReport.facilitator), joinedload(MonthlyReport.reviewer))
+        .options(contains_eager(MonthlyReport.facilitator), joinedload(MonthlyReport.reviewer))
         .where(facilitator_scope(user))
         .order_by(*REPORT_ORDER)
     )
