@@ -33,7 +33,7 @@ def _live(db, user, flag, today=TODAY, **filters) -> list[int]:
     """The roster filtered by `flag` with every TPL's flags computed at the request."""
     p = RosterPeriod.of(today)
     base = supervision._roster_base(user, p, filters.get("q"), filters.get("region"), filters.get("include_all", False))
-    flagged = supervision._flagged_live(base, p, flag)
+    flagged = supervision._flagged_live(base.with_only_columns(supervision.Facilitator.id), p, flag)
     query = sa.select(supervision.Facilitator.id).where(supervision.Facilitator.id.in_(sa.select(flagged.c.id)))
     return sorted(db.session.scalars(query))
 
@@ -139,7 +139,8 @@ def test_a_new_day_makes_every_row_stale_until_the_job_runs(db, work):
 
 def _live_on(db, user, flag, today) -> list[int]:
     p = RosterPeriod.of(today)
-    flagged = supervision._flagged_live(supervision._roster_base(user, p, None, None, False), p, flag)
+    base = supervision._roster_base(user, p, None, None, False)
+    flagged = supervision._flagged_live(base.with_only_columns(supervision.Facilitator.id), p, flag)
     return sorted(db.session.scalars(sa.select(flagged.c.id)))
 
 

@@ -111,16 +111,20 @@ def compute(facilitator_ids: list[int], today: date, session=None) -> int:
     return written
 
 
-def may_be_flagged(today: date):
-    """SQL condition: the TPL (outer row) has a contract in the month of `today` or the month before, without which
-    no flag can be raised (a TPL without one needs no row)."""
+def flaggable_ids(today: date) -> sa.Select:
+    """A select of the ids of the TPL with a contract in the month of `today` or the month before, without which no
+    flag can be raised (a TPL without one needs no row)."""
     from .supervision import RosterPeriod
 
     p = RosterPeriod.of(today)
-    running = sa.select(Contract.facilitator_id).where(
+    return sa.select(Contract.facilitator_id).where(
         Contract.effective_end >= p.previous, Contract.start_date <= p.month_end
     )
-    return Facilitator.id.in_(running)
+
+
+def may_be_flagged(today: date):
+    """SQL condition: the TPL (outer row) is one of `flaggable_ids`."""
+    return Facilitator.id.in_(flaggable_ids(today))
 
 
 def refresh_due(today: date | None = None) -> bool:

@@ -287,11 +287,11 @@ def _raised(flags: dict, flag: str):
     return sa.or_(*flags.values()) if flag == "any" else flags[flag]
 
 
-def _flagged_live(query, p: RosterPeriod, flag: str, name: str = "roster"):
-    """A CTE of the ids of the TPL of `query` with `flag` (or any flag) raised, their figures computed here."""
+def _flagged_live(ids: sa.Select, p: RosterPeriod, flag: str, name: str = "roster"):
+    """A CTE of the ids (of the select `ids`) of the TPL with `flag` (or any flag) raised, computed here."""
     # The figures are needed only to filter by a flag, and then only for the TPL the other filters keep.
     # The TPL the other filters keep, found once (a CTE the database computes once) for the three aggregates.
-    kept = query.with_only_columns(Facilitator.id).cte(f"{name}_kept").prefix_with("MATERIALIZED")
+    kept = ids.cte(f"{name}_kept").prefix_with("MATERIALIZED")
     figures = _figures(p, sa.select(kept.c.id), flags_only=True)
     # The TPL with the flag raised, computed whole and once (each aggregate joined by hash), then paged: joined
     # under the page's LIMIT, PostgreSQL would loop over every aggregate row for each TPL.
@@ -299,29 +299,30 @@ def _flagged_live(query, p: RosterPeriod, flag: str, name: str = "roster"):
     return flagged.where(_raised(figures["flags"], flag)).cte(f"{name}_flagged").prefix_with("MATERIALIZED")
 
 
-def _flagged(query, p: RosterPeriod, flag: str):
+def _flagged(query, p: RosterPeriod, flag: str, include_all: bool):
     """A CTE of the ids of the TPL of `query` with `flag` (or any flag) raised.
 
     Today's flags are read from services/roster_flags.py's table where a TPL has a row of today that the
     transaction under way has not made stale; the others (a past month's roster, a new day before the job, a TPL
     changed in this transaction) are computed here, so the answer is the same either way.
     """
-    from .roster_flags import may_be_flagged, touched
+    from .roster_flags import flaggable_ids, touched
 
+    ids = query.with_only_columns(Facilitator.id)
     if p.today != programme_today():
-        return _flagged_live(query, p, flag)
-    kept = query.with_only_columns(Facilitator.id).cte("stored_kept").prefix_with("MATERIALIZED")
+        return _flagged_live(ids, p, flag)
+    kept = ids.cte("stored_kept").prefix_with("MATERIALIZED")
     fresh = sa.and_(RosterFlag.as_of == p.today, RosterFlag.facilitator_id.not_in(sorted(touched())))
     stored = (
         sa.select(RosterFlag.facilitator_id.label("id"))
         .join(kept, kept.c.id == RosterFlag.facilitator_id)
         .where(fresh, _raised({name: getattr(RosterFlag, name) for name in FLAGS}, flag))
     )
-    without_row = sa.select(Facilitator).where(
-        Facilitator.id.in_(sa.select(kept.c.id)),
-        may_be_flagged(p.today),
-        ~sa.exists().where(RosterFlag.facilitator_id == Facilitator.id, fresh),
-    )
+    # The TPL without a row to read; without `include_all` every TPL kept is under contract this month, and so may
+    # have a flag raised.
+    without_row = sa.select(kept.c.id).where(~sa.exists().where(RosterFlag.facilitator_id == kept.c.id, fresh))
+    if include_all:
+        without_row = without_row.where(kept.c.id.in_(flaggable_ids(p.today)))
     live = _flagged_live(without_row, p, flag, name="live")
     return sa.union_all(stored, sa.select(live.c.id)).cte("roster_flagged")
 
@@ -365,7 +366,7 @@ def roster_query(
     p = RosterPeriod.of(today or programme_today())
     query = _roster_base(user, p, q, region, include_all)
     if flag == "any" or flag in FLAGS:
-        flagged = _flagged(query, p, flag)
+        flagged = _flagged(query, p, flag, include_all)
         query = sa.select(Facilitator).where(Facilitator.id.in_(sa.select(flagged.c.id)))
     elif gathers_whole(user, flag, include_all):
         # A supervisor's TPL under contract, found first and then sorted by name: read in name order instead,
@@ -417,7 +418,7 @@ def flagged_head(user: User, today: date | None = None, limit: int = 5) -> tuple
     """The first `limit` TPL by name of the roster filtered by `flag=any` (this month, the user's scope), each with
     its roster row (flags and targets missed), and the number of all of them: the roster's own flag query."""
     p = RosterPeriod.of(today or programme_today())
-    flagged = _flagged(_roster_base(user, p, None, None, False), p, "any")
+    flagged = _flagged(_roster_base(user, p, None, None, False), p, "any", include_all=False)
     query = (
         sa.select(Facilitator, sa.func.count().over().label("head_total"))
         .where(Facilitator.id.in_(sa.select(flagged.c.id)))
