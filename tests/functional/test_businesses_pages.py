@@ -1,6 +1,8 @@
 """Business pages over HTTP: register (with duplicates and requests), list, detail, edit, stop mentoring,
 assessments and the month lock, and who may see what."""
 
+import csv
+import io
 import re
 from datetime import date, timedelta
 
@@ -462,6 +464,27 @@ def test_a_tpl_lists_what_they_mentor_mentored_or_founded(client, login_as, worl
     listed = re.findall(r'<a href="/ikm/\d+">([^<]+)</a>', _page(client.get("/ikm/")))
 
     assert listed == ["Bambu Makassar", "Cengkeh Makassar"]
+
+
+def test_the_list_and_its_export_name_the_running_mentors_only(client, login_as, world, db):
+    business = _business("Anggrek Ternate", "82.71")
+    former = FacilitatorFactory(full_name="Pendamping Lama", region_code="82.71")
+    current = FacilitatorFactory(full_name="Pendamping Baru", region_code="82.71")
+    db.session.add_all(
+        [
+            business,
+            Mentorship(business=business, facilitator=former, start_date=date(2009, 1, 5), end_date=date(2009, 12, 1)),
+            Mentorship(business=business, facilitator=current, start_date=on(1, 5)),
+        ]
+    )
+    db.session.commit()
+    login_as("supervisor")
+
+    text = _page(client.get("/ikm/"))
+    (row,) = csv.DictReader(io.StringIO(client.post("/ikm/export", data={"fmt": "csv"}).get_data(as_text=True)[1:]))
+
+    assert "Pendamping Baru" in text and "Pendamping Lama" not in text
+    assert row["pendamping_saat_ini"] == "Pendamping Baru"
 
 
 # --- detail, edit, stop -----------------------------------------------------------------------

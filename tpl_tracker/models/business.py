@@ -49,6 +49,14 @@ class Business(db.Model):
 
     region: Mapped["Region"] = relationship()  # noqa: F821
     mentorships: Mapped[list["Mentorship"]] = relationship(back_populates="business")
+    # The running mentorships alone, for reading (the lists' "current mentors"): a business registered years ago has
+    # many ended ones. View-only: it does not follow changes made in the same session, so writes go through
+    # `mentorships`.
+    current_mentorships: Mapped[list["Mentorship"]] = relationship(
+        primaryjoin="and_(Business.id == Mentorship.business_id, Mentorship.end_date.is_(None))",
+        order_by="Mentorship.id",
+        viewonly=True,
+    )
 
     def __repr__(self) -> str:
         return f"<Business {self.id} {self.name}>"
