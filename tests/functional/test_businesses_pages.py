@@ -1,6 +1,8 @@
 """Business pages over HTTP: register (with duplicates and requests), list, detail, edit, stop mentoring,
 assessments and the month lock, and who may see what."""
 
+import csv
+import io
 import re
 from datetime import date, timedelta
 
@@ -394,6 +396,95 @@ def test_list_query_count_does_not_grow_with_rows(app, client, login_as, work, d
     finally:
         app.config["PER_PAGE"] = per_page
     assert few == many
+
+
+def _business(name: str, region: str, founder=None) -> Business:
+    return Business(
+        name=name,
+        normalized_name=name.lower(),
+        owner_name="Pemilik",
+        region_code=region,
+        kbli="10792",
+        size_class="mikro",
+        workers=1,
+        founder_id=founder.id if founder else None,
+    )
+
+
+def _scope_world(db, world) -> dict:
+    """Businesses in and out of the supervisor's province (82), each tied to it (or not) in one way."""
+    tpl, tpl2 = world["tpl"], world["tpl2"]
+    alumnus = FacilitatorFactory(region_code="82.72", angkatan=2008)  # in province 82, supervised by no one now
+    placed_away = FacilitatorFactory(supervisor=world["supervisor"], region_code="73.72", district="737201")
+    businesses = {
+        "in_region": _business("Anggrek Ternate", "82.71"),
+        "mentored_away": _business("Bambu Makassar", "73.71"),
+        "founded_away": _business("Cengkeh Makassar", "73.71", founder=tpl),
+        "other_tpl": _business("Durian Makassar", "73.71"),
+        "alumnus_away": _business("Enau Jakarta", "31.71"),
+        "placed_away": _business("Fuli Parepare", "73.72"),
+    }
+    db.session.add_all(businesses.values())
+    db.session.add_all(
+        [
+            Mentorship(business=businesses["mentored_away"], facilitator=tpl, start_date=on(1, 5), end_date=on(2, 1)),
+            Mentorship(business=businesses["other_tpl"], facilitator=tpl2, start_date=on(1, 5)),
+            Mentorship(
+                business=businesses["alumnus_away"],
+                facilitator=alumnus,
+                start_date=date(2008, 3, 1),
+                end_date=date(2008, 12, 31),
+            ),
+            Mentorship(business=businesses["placed_away"], facilitator=placed_away, start_date=on(1, 5)),
+        ]
+    )
+    db.session.commit()
+    return businesses
+
+
+def test_a_supervisor_lists_their_regions_and_what_their_tpl_mentored_or_founded_elsewhere(
+    app, client, login_as, world, db
+):
+    businesses = _scope_world(db, world)
+    login_as("supervisor")
+
+    text = _page(client.get("/ikm/"))
+
+    listed = re.findall(r'<a href="/ikm/\d+">([^<]+)</a>', text)
+    assert listed == ["Anggrek Ternate", "Bambu Makassar", "Cengkeh Makassar", "Enau Jakarta", "Fuli Parepare"]
+    assert _message(app, "%(total)d records", total=5) in text
+    assert client.get(f"/ikm/{businesses['mentored_away'].id}").status_code == 200
+    assert client.get(f"/ikm/{businesses['other_tpl'].id}").status_code == 404
+
+
+def test_a_tpl_lists_what_they_mentor_mentored_or_founded(client, login_as, world, db):
+    _scope_world(db, world)
+    login_as("facilitator")
+
+    listed = re.findall(r'<a href="/ikm/\d+">([^<]+)</a>', _page(client.get("/ikm/")))
+
+    assert listed == ["Bambu Makassar", "Cengkeh Makassar"]
+
+
+def test_the_list_and_its_export_name_the_running_mentors_only(client, login_as, world, db):
+    business = _business("Anggrek Ternate", "82.71")
+    former = FacilitatorFactory(full_name="Pendamping Lama", region_code="82.71")
+    current = FacilitatorFactory(full_name="Pendamping Baru", region_code="82.71")
+    db.session.add_all(
+        [
+            business,
+            Mentorship(business=business, facilitator=former, start_date=date(2009, 1, 5), end_date=date(2009, 12, 1)),
+            Mentorship(business=business, facilitator=current, start_date=on(1, 5)),
+        ]
+    )
+    db.session.commit()
+    login_as("supervisor")
+
+    text = _page(client.get("/ikm/"))
+    (row,) = csv.DictReader(io.StringIO(client.post("/ikm/export", data={"fmt": "csv"}).get_data(as_text=True)[1:]))
+
+    assert "Pendamping Baru" in text and "Pendamping Lama" not in text
+    assert row["pendamping_saat_ini"] == "Pendamping Baru"
 
 
 # --- detail, edit, stop -----------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Lists that sort by an expression read a page in the order of an index on it (migration 0015), and region scopes
-are conditions the region index answers (README, "Performance")."""
+"""Lists that sort by an expression read a page in the order of an index on it (migrations 0015 and 0018), and region
+scopes are conditions the region index answers (README, "Performance")."""
 
 import pytest
 import sqlalchemy as sa
@@ -7,6 +7,7 @@ from lokal import wilayah
 
 from tpl_tracker.models import Business, Facilitator
 from tpl_tracker.services import outcomes, permits
+from tpl_tracker.services.businesses import business_query
 from tpl_tracker.services.policy import in_regions
 from tpl_tracker.services.supervision import roster_query
 
@@ -66,3 +67,10 @@ def test_the_roster_finds_the_running_contracts_in_their_index(db):
     plan = plan_of(db, roster_query(UserFactory(role="evaluator")).limit(26))
 
     assert "ix_contracts_current" in plan, plan
+
+
+def test_a_page_of_one_regions_businesses_is_read_in_the_order_of_their_index(db):
+    plan = plan_of(db, business_query(UserFactory(role="evaluator"), region="82.71").limit(26))
+
+    assert "ix_businesses_region_name" in plan, plan
+    assert "TEMP B-TREE FOR ORDER BY" not in plan and "Sort" not in plan, plan

@@ -22,6 +22,8 @@ class Business(db.Model):
         sa.CheckConstraint("workers >= 0", name="workers"),
         sa.CheckConstraint("capital IS NULL OR capital >= 0", name="capital"),
         sa.CheckConstraint("turnover IS NULL OR turnover >= 0", name="turnover"),
+        # A region's businesses by name: a supervisor's scope and a one-region list page (migration 0018).
+        sa.Index("ix_businesses_region_name", "region_code", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,7 +33,7 @@ class Business(db.Model):
     owner_nik: Mapped[str | None] = mapped_column(sa.String(16))
     phone: Mapped[str | None] = mapped_column(sa.String(20))
     address: Mapped[str | None] = mapped_column(sa.String(300))
-    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"))
     kecamatan_code: Mapped[str | None] = mapped_column(sa.String(13))
     desa_code: Mapped[str | None] = mapped_column(sa.String(13))
     kbli: Mapped[str] = mapped_column(sa.String(5), index=True)
@@ -49,6 +51,14 @@ class Business(db.Model):
 
     region: Mapped["Region"] = relationship()  # noqa: F821
     mentorships: Mapped[list["Mentorship"]] = relationship(back_populates="business")
+    # The running mentorships alone, for reading (the lists' "current mentors"): a business registered years ago has
+    # many ended ones. View-only: it does not follow changes made in the same session, so writes go through
+    # `mentorships`.
+    current_mentorships: Mapped[list["Mentorship"]] = relationship(
+        primaryjoin="and_(Business.id == Mentorship.business_id, Mentorship.end_date.is_(None))",
+        order_by="Mentorship.id",
+        viewonly=True,
+    )
 
     def __repr__(self) -> str:
         return f"<Business {self.id} {self.name}>"

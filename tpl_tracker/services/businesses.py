@@ -498,11 +498,11 @@ def business_query(
     division: str | None = None,
     permit_type: str | None = None,
 ):
-    """A select of the businesses the user may see, filtered, with their mentors loaded; ordered by name."""
+    """A select of the businesses the user may see, filtered, with their current mentors loaded; ordered by name."""
     query = (
         sa.select(Business)
         .where(business_scope(user))
-        .options(selectinload(Business.mentorships).joinedload(Mentorship.facilitator))
+        .options(selectinload(Business.current_mentorships).joinedload(Mentorship.facilitator))
     )
     if q and q.strip():
         term = f"%{q.strip().lower()}%"

@@ -286,7 +286,7 @@ def business_columns(masked: bool) -> list[Column]:
     """The columns of the businesses export."""
 
     def mentors(business: Business) -> str:
-        return "; ".join(m.facilitator.full_name for m in business.mentorships if m.is_open)
+        return "; ".join(m.facilitator.full_name for m in business.current_mentorships)
 
     return [
         _column("id", lambda row: row[0].id, "int"),

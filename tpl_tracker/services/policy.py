@@ -70,16 +70,27 @@ def business_scope(user: User):
     """
     if user.has_role(Role.ADMIN, Role.EVALUATOR):
         return sa.true()
-    # One set of ids (a UNION), not an OR of conditions: PostgreSQL gathers the few ids of a TPL's (or a supervisor's)
-    # businesses through the indexes, then looks each business up by key, instead of testing every business.
     tpl_ids = sa.select(Facilitator.id).where(facilitator_scope(user))
-    ids = [
-        sa.select(Mentorship.business_id).where(Mentorship.facilitator_id.in_(tpl_ids)),
-        sa.select(Business.id).where(Business.founder_id.in_(tpl_ids)),
-    ]
-    if user.has_role(Role.SUPERVISOR):
-        ids.append(sa.select(Business.id).where(in_regions(Business.region_code, user.region_codes)))
-    return Business.id.in_(sa.union(*ids))
+    mentored = sa.select(Mentorship.business_id).where(_one_of(Mentorship.facilitator_id, tpl_ids))
+    founded = _one_of(Business.founder_id, tpl_ids)
+    if not user.has_role(Role.SUPERVISOR):
+        return sa.or_(founded, _one_of(Business.id, mentored))
+    # Most of a supervisor's businesses lie in their regions: those are read from the region index, and of the
+    # businesses their TPL mentored (alumni of every year included) only the few located elsewhere are looked up.
+    here = in_regions(Business.region_code, user.region_codes)
+    elsewhere = sa.except_(mentored, sa.select(Business.id).where(here).correlate(None))
+    return sa.or_(here, founded, _one_of(Business.id, elsewhere))
+
+
+def _one_of(column, ids):
+    """SQL condition: `column` is one of the ids a select gives.
+
+    On PostgreSQL `column = ANY(ARRAY(select))`: the select runs once, and the condition is an index lookup that
+    may be OR-ed with others (a bitmap OR), where `IN (select)` under an OR tests every row against a hashed set.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.func.array(ids.scalar_subquery()))
+    return column.in_(ids)
 
 
 def work_scope(user: User, model):
