@@ -312,7 +312,8 @@ def _flagged(query, p: RosterPeriod, flag: str, include_all: bool):
     if p.today != programme_today():
         return _flagged_live(ids, p, flag)
     kept = ids.cte("stored_kept").prefix_with("MATERIALIZED")
-    fresh = sa.and_(RosterFlag.as_of == p.today, RosterFlag.facilitator_id.not_in(sorted(touched())))
+    changed = sorted(touched())
+    fresh = sa.and_(RosterFlag.as_of == p.today, RosterFlag.facilitator_id.not_in(changed))
     stored = (
         sa.select(RosterFlag.facilitator_id.label("id"))
         .join(kept, kept.c.id == RosterFlag.facilitator_id)
