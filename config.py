@@ -65,6 +65,9 @@ class Config:
     # The same for the reports read from the records (the mentorship output report, the people behind a WUB figure):
     # a report asked again within REPORT_COUNTS_SECONDS shows the rows counted first, with their time.
     REPORT_COUNTS_SECONDS = _env_int("REPORT_COUNTS_SECONDS", 300)
+    # The roster's flag filters read the stored flags of today alone once every TPL who may have one has a row of
+    # today (services/roster_flags.py): that check is kept ROSTER_FLAGS_CHECK_SECONDS. 0 checks at every request.
+    ROSTER_FLAGS_CHECK_SECONDS = _env_int("ROSTER_FLAGS_CHECK_SECONDS", 300)
 
     # Rate limits (Flask-Limiter, tpl_tracker/ratelimits.py): refused with 429 before any password is hashed.
     # memory:// counts per process; with several gunicorn workers or hosts use redis://127.0.0.1:6379/0.
@@ -167,6 +170,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     HOME_COUNTS_SECONDS = 0  # counted on every visit (tests/unit/test_dashboard.py keeps them)
     REPORT_COUNTS_SECONDS = 0  # likewise (tests/functional/test_kept_reports.py keeps them)
+    ROSTER_FLAGS_CHECK_SECONDS = 0  # a test's rows are rolled back after it
     # Cheaper Argon2id parameters keep the suite fast; production keeps the defaults.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024  # KiB: about 0.4 ms a verification, the suite signs in thousands of times

@@ -267,3 +267,25 @@ def test_computing_a_tpl_holds_it_against_a_second_computation_not_against_new_r
         other.execute(new_record, {"id": tpl_id})  # a record of the TPL (its foreign key's lock) does not wait
         other.rollback()
     db.session.commit()
+
+
+def test_the_table_alone_is_read_once_every_tpl_who_may_have_a_flag_has_a_row_and_that_is_kept(
+    app, db, work, monkeypatch
+):
+    from tpl_tracker.extensions import cache
+
+    monkeypatch.setitem(app.config, "ROSTER_FLAGS_CHECK_SECONDS", 300)
+    cache.clear()
+    try:
+        tpl2 = work["tpl2"].id
+        db.session.execute(sa.update(RosterFlag).where(RosterFlag.facilitator_id == tpl2).values(as_of=on(11, 30)))
+        assert not roster_flags.complete(TODAY)  # a TPL under contract has no row of today: not kept
+        for flag in ALL_FLAGS:
+            assert _roster(db, work["evaluator"], flag) == _live(db, work["evaluator"], flag)
+        roster_flags.refresh(TODAY)
+        assert roster_flags.complete(TODAY)
+        db.session.execute(sa.delete(RosterFlag))  # not what the app does within a day: the answer was kept
+        assert roster_flags.complete(TODAY)
+        assert not roster_flags.complete(TODAY + timedelta(days=1))  # a new day is checked again
+    finally:
+        cache.clear()

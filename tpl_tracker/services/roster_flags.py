@@ -16,10 +16,11 @@ from collections.abc import Iterable
 from datetime import date
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..dates import programme_today
-from ..extensions import db
+from ..extensions import cache, db
 from ..models import Activity, Contract, Facilitator, Mentorship, MonthlyReport, PermitFacilitation, RosterFlag, Target
 
 FLAG_COLUMNS = ("no_activity", "month_late", "below_target")
@@ -134,6 +135,22 @@ def refresh_due(today: date | None = None) -> bool:
     fresh = sa.exists().where(RosterFlag.facilitator_id == Contract.facilitator_id, RosterFlag.as_of == today)
     missing = flaggable_ids(today).where(~fresh).with_only_columns(sa.func.count())
     return bool(db.session.scalar(missing))
+
+
+def complete(today: date) -> bool:
+    """Whether every TPL who may have a flag raised has a row of `today`, so that the roster reads the table alone.
+
+    Once true it stays true for the day (a commit computes the rows of the TPL it changed, and the job drops only
+    the rows of earlier days), so a true answer is kept ROSTER_FLAGS_CHECK_SECONDS in the app's cache.
+    """
+    seconds = current_app.config["ROSTER_FLAGS_CHECK_SECONDS"]
+    key = f"roster-flags-complete:{today.isoformat()}"
+    if seconds > 0 and cache.get(key):
+        return True
+    done = not refresh_due(today)
+    if done and seconds > 0:
+        cache.set(key, True, timeout=seconds)
+    return done
 
 
 def refresh(today: date | None = None) -> int:

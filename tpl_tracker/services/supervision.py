@@ -257,9 +257,12 @@ def _under_contract(start: date, end: date):
 
 
 def gathers_whole(user: User, flag: str | None, include_all: bool) -> bool:
-    """Whether the roster gathers its TPL whole before sorting them by name (a flag filter; a supervisor's TPL
-    under contract), so that their number can come with the page (`pagination.with_total`)."""
-    return bool(flag) or (not include_all and not user.has_role(Role.ADMIN, Role.EVALUATOR))
+    """Whether the roster gathers its TPL whole before sorting them by name (a supervisor's TPL under contract, or
+    with a flag raised), so that their number can come with the page (`pagination.with_total`). Nationally a page is
+    read in name order and its count is capped, as for the other national lists."""
+    if user.has_role(Role.ADMIN, Role.EVALUATOR):
+        return False
+    return bool(flag) or not include_all
 
 
 def _roster_base(user: User, p: RosterPeriod, q: str | None, region: str | None, include_all: bool):
@@ -299,33 +302,44 @@ def _flagged_live(ids: sa.Select, p: RosterPeriod, flag: str, name: str = "roste
     return flagged.where(_raised(figures["flags"], flag)).cte(f"{name}_flagged").prefix_with("MATERIALIZED")
 
 
-def _flagged(query, p: RosterPeriod, flag: str, include_all: bool):
-    """A CTE of the ids of the TPL of `query` with `flag` (or any flag) raised.
+def _flagged(query, p: RosterPeriod, flag: str, include_all: bool, gathered: bool) -> sa.Select:
+    """A select of ids among which the TPL of `query` with `flag` (or any flag) raised are (the caller keeps those of
+    `query`; `gathered`: it gathers them whole, see `gathers_whole`).
 
     Today's flags are read from services/roster_flags.py's table where a TPL has a row of today that the
     transaction under way has not made stale; the others (a past month's roster, a new day before the job, a TPL
     changed in this transaction) are computed here, so the answer is the same either way.
     """
-    from .roster_flags import flaggable_ids, touched
+    from .roster_flags import complete, flaggable_ids, touched
 
     ids = query.with_only_columns(Facilitator.id)
     if p.today != programme_today():
-        return _flagged_live(ids, p, flag)
-    kept = ids.cte("stored_kept").prefix_with("MATERIALIZED")
+        return sa.select(_flagged_live(ids, p, flag).c.id)
     changed = sorted(touched())
+    raised = _raised({name: getattr(RosterFlag, name) for name in FLAGS}, flag)
+    whole = not changed and complete(p.today)  # no TPL kept can lack a row of today
+    if whole and not gathered:
+        # The rows with the flag raised, which the roster's own conditions then narrow: nationally a page is read
+        # in name order until it is full.
+        return sa.select(RosterFlag.facilitator_id).where(RosterFlag.as_of == p.today, raised)
+    # The TPL kept, found once (read in name order under a scope's condition, PostgreSQL walked every TPL).
+    kept = ids.cte("stored_kept").prefix_with("MATERIALIZED")
     fresh = sa.and_(RosterFlag.as_of == p.today, RosterFlag.facilitator_id.not_in(changed))
     stored = (
         sa.select(RosterFlag.facilitator_id.label("id"))
         .join(kept, kept.c.id == RosterFlag.facilitator_id)
-        .where(fresh, _raised({name: getattr(RosterFlag, name) for name in FLAGS}, flag))
+        .where(fresh, raised)
     )
+    if whole:
+        return stored
     # The TPL without a row to read; without `include_all` every TPL kept is under contract this month, and so may
     # have a flag raised.
     without_row = sa.select(kept.c.id).where(~sa.exists().where(RosterFlag.facilitator_id == kept.c.id, fresh))
     if include_all:
         without_row = without_row.where(kept.c.id.in_(flaggable_ids(p.today)))
     live = _flagged_live(without_row, p, flag, name="live")
-    return sa.union_all(stored, sa.select(live.c.id)).cte("roster_flagged")
+    flagged = sa.union_all(stored, sa.select(live.c.id)).cte("roster_flagged")
+    return sa.select(flagged.c.id)
 
 
 def flag_values(ids: list[int], today: date) -> sa.Select:
@@ -367,8 +381,8 @@ def roster_query(
     p = RosterPeriod.of(today or programme_today())
     query = _roster_base(user, p, q, region, include_all)
     if flag == "any" or flag in FLAGS:
-        flagged = _flagged(query, p, flag, include_all)
-        query = sa.select(Facilitator).where(Facilitator.id.in_(sa.select(flagged.c.id)))
+        flagged = _flagged(query, p, flag, include_all, gathers_whole(user, flag, include_all))
+        query = query.where(Facilitator.id.in_(flagged))
     elif gathers_whole(user, flag, include_all):
         # A supervisor's TPL under contract, found first and then sorted by name: read in name order instead,
         # PostgreSQL walked the province's TPL of every year since 2007 to fill a page. Nationally the name order
@@ -419,10 +433,10 @@ def flagged_head(user: User, today: date | None = None, limit: int = 5) -> tuple
     """The first `limit` TPL by name of the roster filtered by `flag=any` (this month, the user's scope), each with
     its roster row (flags and targets missed), and the number of all of them: the roster's own flag query."""
     p = RosterPeriod.of(today or programme_today())
-    flagged = _flagged(_roster_base(user, p, None, None, False), p, "any", include_all=False)
+    base = _roster_base(user, p, None, None, False)
     query = (
-        sa.select(Facilitator, sa.func.count().over().label("head_total"))
-        .where(Facilitator.id.in_(sa.select(flagged.c.id)))
+        base.add_columns(sa.func.count().over().label("head_total"))
+        .where(Facilitator.id.in_(_flagged(base, p, "any", include_all=False, gathered=True)))
         .order_by(Facilitator.full_name, Facilitator.id)
         .limit(limit)
     )
