@@ -29,6 +29,10 @@ def test_a_list_search_can_use_its_trigram_indexes(db, postgresql, query_of, ind
     # which need an index condition, and the search's LIKE is the only condition an index can serve here.
     db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
     db.session.execute(sa.text("SET LOCAL enable_indexscan = off"))
+    # The businesses' index by region, name and id (migration 0018) holds the name too: on these tiny tables a
+    # bitmap read of that whole index may cost less than the trigram one, so it is set aside (rolled back with the
+    # test's transaction). On the national data the planner takes the trigram index or this one by their costs.
+    db.session.execute(sa.text("DROP INDEX ix_businesses_region_name"))
 
     plan = "\n".join(db.session.scalars(sa.text(f"EXPLAIN {statement}")))
 
