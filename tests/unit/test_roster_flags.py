@@ -289,3 +289,15 @@ def test_the_table_alone_is_read_once_every_tpl_who_may_have_a_flag_has_a_row_an
         assert not roster_flags.complete(TODAY + timedelta(days=1))  # a new day is checked again
     finally:
         cache.clear()
+
+
+def test_a_tpl_who_can_no_longer_have_a_flag_loses_the_row(db, work):
+    tpl = work["tpl"]
+    assert tpl.id in _rows(db)
+    work["contract"].start_date, work["contract"].end_date = on(1, 1, years=-2), on(12, 31, years=-2)
+    db.session.commit()  # the contract of two years ago: no contract this month or the last
+    assert tpl.id not in _rows(db)
+    for flag in ALL_FLAGS:
+        assert _roster(db, work["evaluator"], flag, include_all=True) == _live(
+            db, work["evaluator"], flag, include_all=True
+        )

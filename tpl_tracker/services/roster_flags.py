@@ -92,8 +92,11 @@ def _upsert(session, select: sa.Select, only_older: bool) -> int:
 
 
 def compute(facilitator_ids: list[int], today: date, session=None) -> int:
-    """Compute and store the flags of the given TPL as of `today` (their rows held until commit on PostgreSQL, so
-    that two transactions changing one TPL compute it one after the other); return the rows written."""
+    """Compute and store the flags of the given TPL as of `today`, and drop the rows of those who can have none (no
+    contract this month or the last: an import of past years' TPL computes nothing); return the rows written.
+
+    The TPL computed are held until commit on PostgreSQL, so that two transactions changing one TPL compute it one
+    after the other."""
     from .supervision import flag_values
 
     session = session or db.session()
@@ -102,13 +105,19 @@ def compute(facilitator_ids: list[int], today: date, session=None) -> int:
         ids = facilitator_ids[start : start + BATCH]
         # FOR NO KEY UPDATE: a second transaction computing the same TPL waits for this one's commit and then
         # reads what it wrote; a record inserted for the TPL (a foreign key's KEY SHARE lock) does not wait.
-        session.execute(
-            sa.select(Facilitator.id)
-            .where(Facilitator.id.in_(ids))
-            .order_by(Facilitator.id)
-            .with_for_update(key_share=True)
-        ).all()
-        written += _upsert(session, flag_values(ids, today), only_older=False)
+        flaggable = list(
+            session.scalars(
+                sa.select(Facilitator.id)
+                .where(Facilitator.id.in_(ids), Facilitator.id.in_(flaggable_ids(today)))
+                .order_by(Facilitator.id)
+                .with_for_update(key_share=True)
+            )
+        )
+        others = sorted(set(ids) - set(flaggable))
+        if others:
+            session.execute(sa.delete(RosterFlag).where(RosterFlag.facilitator_id.in_(others)))
+        if flaggable:
+            written += _upsert(session, flag_values(flaggable, today), only_older=False)
     return written
 
 
