@@ -95,8 +95,8 @@ def compute(facilitator_ids: list[int], today: date, session=None) -> int:
     """Compute and store the flags of the given TPL as of `today`, and drop the rows of those who can have none (no
     contract this month or the last: an import of past years' TPL computes nothing); return the rows written.
 
-    The TPL computed are held until commit on PostgreSQL, so that two transactions changing one TPL compute it one
-    after the other."""
+    The TPL are held until commit on PostgreSQL, so that two transactions changing one TPL compute it one after the
+    other."""
     from .supervision import flag_values
 
     session = session or db.session()
@@ -104,13 +104,17 @@ def compute(facilitator_ids: list[int], today: date, session=None) -> int:
     for start in range(0, len(facilitator_ids), BATCH):
         ids = facilitator_ids[start : start + BATCH]
         # FOR NO KEY UPDATE: a second transaction computing the same TPL waits for this one's commit and then
-        # reads what it wrote; a record inserted for the TPL (a foreign key's KEY SHARE lock) does not wait.
+        # reads what it wrote (its contracts too); a record inserted for the TPL (a foreign key's KEY SHARE lock)
+        # does not wait.
+        session.execute(
+            sa.select(Facilitator.id)
+            .where(Facilitator.id.in_(ids))
+            .order_by(Facilitator.id)
+            .with_for_update(key_share=True)
+        ).all()
         flaggable = list(
             session.scalars(
-                sa.select(Facilitator.id)
-                .where(Facilitator.id.in_(ids), Facilitator.id.in_(flaggable_ids(today)))
-                .order_by(Facilitator.id)
-                .with_for_update(key_share=True)
+                sa.select(Facilitator.id).where(Facilitator.id.in_(ids), Facilitator.id.in_(flaggable_ids(today)))
             )
         )
         others = sorted(set(ids) - set(flaggable))
