@@ -12,6 +12,7 @@ flags as of one day (`as_of`) and is read only on that day and only when the TPL
   request, as before: a stale row is never read, so the table only makes the roster faster, never different.
 """
 
+import functools
 from collections.abc import Iterable
 from datetime import date
 
@@ -76,19 +77,33 @@ def register(session_class) -> None:
             sa.event.listen(session_class, name, listener)
 
 
-def _upsert(session, select: sa.Select, only_older: bool) -> int:
-    """Insert or replace the rows `select` gives (facilitator_id, as_of and the three flags)."""
+@functools.cache
+def _upsert_statement(dialect: str, late_due: bool, only_older: bool) -> sa.Insert:
+    """Insert or replace the flags of the TPL `ids` as of the period's day (supervision.flag_values_statement), built
+    once: the TPL and the period are bind parameters."""
+    from .supervision import flag_values_statement
+
     names = ["facilitator_id", "as_of", *FLAG_COLUMNS]
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(RosterFlag).from_select(names, select)
+    table = RosterFlag.__table__  # a plain insert: with parameters, the ORM would take it for a bulk insert
+    dialect_module = postgresql if dialect == "postgresql" else sqlite
+    insert = dialect_module.insert(table).from_select(names, flag_values_statement(late_due))
     excluded = insert.excluded
     statement = insert.on_conflict_do_update(
         index_elements=["facilitator_id"],
         set_={name: excluded[name] for name in names[1:]},
         # The daily job leaves alone a row a commit has already computed today: it may be newer than the job's.
-        where=(RosterFlag.as_of < excluded.as_of) if only_older else None,
+        where=(table.c.as_of < excluded.as_of) if only_older else None,
     )
-    return len(session.execute(statement.returning(RosterFlag.facilitator_id)).all())
+    return statement.returning(table.c.facilitator_id)
+
+
+def _upsert(session, ids: list[int], today: date, only_older: bool) -> int:
+    """Compute and store the flags of the TPL `ids` as of `today`; the rows written."""
+    from .supervision import RosterPeriod
+
+    p = RosterPeriod.of(today)
+    statement = _upsert_statement(session.get_bind().dialect.name, p.late_due, only_older)
+    return len(session.execute(statement, p.params() | {"ids": ids}).all())
 
 
 def compute(facilitator_ids: list[int], today: date, session=None) -> int:
@@ -97,8 +112,6 @@ def compute(facilitator_ids: list[int], today: date, session=None) -> int:
 
     The TPL are held until commit on PostgreSQL, so that two transactions changing one TPL compute it one after the
     other."""
-    from .supervision import flag_values
-
     session = session or db.session()
     written = 0
     for start in range(0, len(facilitator_ids), BATCH):
@@ -106,12 +119,13 @@ def compute(facilitator_ids: list[int], today: date, session=None) -> int:
         # FOR NO KEY UPDATE: a second transaction computing the same TPL waits for this one's commit and then
         # reads what it wrote (its contracts too); a record inserted for the TPL (a foreign key's KEY SHARE lock)
         # does not wait.
-        session.execute(
-            sa.select(Facilitator.id)
-            .where(Facilitator.id.in_(ids))
-            .order_by(Facilitator.id)
-            .with_for_update(key_share=True)
-        ).all()
+        if session.get_bind().dialect.name == "postgresql":  # SQLite lets one writer in at a time anyway
+            session.execute(
+                sa.select(Facilitator.id)
+                .where(Facilitator.id.in_(ids))
+                .order_by(Facilitator.id)
+                .with_for_update(key_share=True)
+            ).all()
         flaggable = list(
             session.scalars(
                 sa.select(Facilitator.id).where(Facilitator.id.in_(ids), Facilitator.id.in_(flaggable_ids(today)))
@@ -121,7 +135,7 @@ def compute(facilitator_ids: list[int], today: date, session=None) -> int:
         if others:
             session.execute(sa.delete(RosterFlag).where(RosterFlag.facilitator_id.in_(others)))
         if flaggable:
-            written += _upsert(session, flag_values(flaggable, today), only_older=False)
+            written += _upsert(session, flaggable, today, only_older=False)
     return written
 
 
@@ -169,13 +183,11 @@ def complete(today: date) -> bool:
 def refresh(today: date | None = None) -> int:
     """Compute the rows of today of every TPL who may have a flag raised, and drop the rows of earlier days;
     return the rows written."""
-    from .supervision import flag_values
-
     today = today or programme_today()
     ids = list(db.session.scalars(sa.select(Facilitator.id).where(may_be_flagged(today)).order_by(Facilitator.id)))
     written = 0
     for start in range(0, len(ids), BATCH):
-        written += _upsert(db.session, flag_values(ids[start : start + BATCH], today), only_older=True)
+        written += _upsert(db.session, ids[start : start + BATCH], today, only_older=True)
     db.session.execute(sa.delete(RosterFlag).where(RosterFlag.as_of < today))
     if db.session.get_bind().dialect.name == "postgresql":
         # Every row was just written: the planner's statistics of the table follow at once (with none yet, it

@@ -346,12 +346,13 @@ def flag_values(ids: list[int], today: date) -> sa.Select:
     """A select of (facilitator_id, as_of, no_activity, month_late, below_target) of the given TPL as of `today`:
     what services/roster_flags.py stores."""
     p = RosterPeriod.of(today)
-    return _flag_values_statement(p.late_due).params(p.params() | {"ids": ids})
+    return flag_values_statement(p.late_due).params(p.params() | {"ids": ids})
 
 
 @functools.cache
-def _flag_values_statement(late_due: bool) -> sa.Select:
-    """flag_values' statement, built once: its period and TPL ids are bind parameters."""
+def flag_values_statement(late_due: bool) -> sa.Select:
+    """flag_values' statement, built once: the period (`RosterPeriod.params`) and the TPL (`ids`) are bind
+    parameters."""
     p = RosterPeriod.bound(late_due)
     ids = sa.bindparam("ids", expanding=True)
     figures = _figures(p, ids, flags_only=True)
