@@ -357,7 +357,7 @@ def flag_values_statement(late_due: bool) -> sa.Select:
     ids = sa.bindparam("ids", expanding=True)
     figures = _figures(p, ids, flags_only=True)
     flags = [sa.case((figures["flags"][name], True), else_=False).label(name) for name in FLAGS]
-    query = sa.select(Facilitator.id, p.today.label("as_of"), *flags)
+    query = sa.select(Facilitator.id.label("facilitator_id"), p.today.label("as_of"), *flags)
     return _joined(query, figures).where(Facilitator.id.in_(ids))
 
 
