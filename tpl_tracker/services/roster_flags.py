@@ -22,7 +22,8 @@ from ..dates import programme_today
 from ..extensions import cache, db
 from ..models import Activity, Contract, Facilitator, Mentorship, MonthlyReport, PermitFacilitation, RosterFlag, Target
 
-FLAG_COLUMNS = ("no_activity", "month_late", "below_target")
+# The table's flag columns (named as services/supervision.py's FLAGS: the tests compare what each computes).
+FLAG_COLUMNS = tuple(column.name for column in RosterFlag.__table__.columns if isinstance(column.type, sa.Boolean))
 BATCH = 2000  # TPL computed per statement
 TOUCHED = "roster_flags_touched"  # session.info key: ids of the TPL whose records changed in the transaction
 # The records the flags are computed from, each naming its TPL in `facilitator_id`.
