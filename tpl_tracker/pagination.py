@@ -213,15 +213,65 @@ def _keyset_rows(query, keys: list, per_page: int, after: str | None, before: st
     return rows[:per_page], len(rows) > per_page, bool(after)
 
 
-def paginate_by_key(query, keys: list, per_page: int | None = None, values_of=None) -> KeysetPage:
+def _ordered(query, directions: list[tuple], reverse: bool = False):
+    """The select ordered by `directions`, or against them."""
+    return query.order_by(None).order_by(
+        *[column.desc() if descending != reverse else column.asc() for column, descending in directions]
+    )
+
+
+def _first_value(query, directions: list[tuple]):
+    """The value of the first sort key on the list's first row; None for an empty list."""
+    column, descending = directions[0]
+    # Ordered and limited rather than max()/min(): over a join, the database then walks the key's index and stops
+    # at the first row that qualifies instead of joining every row.
+    return db.session.scalar(_ordered(query.with_only_columns(column), directions[:1]).limit(1))
+
+
+def _grouped_keyset_rows(query, keys: list, per_page: int, after: str | None, before: str | None):
+    """`_keyset_rows` for a list whose first sort key has few values, each shared by many rows (the monthly
+    reports' month): the rows of the cursor's group (the first group on the first page) are read with that key
+    fixed, so that the database can walk an index of the other keys and stop after a page (rather than gather
+    and sort the whole group); only a page that reaches past its group reads on in the list's plain order."""
+    directions = _directions(keys)
+    columns = [column for column, _descending in directions]
+    towards_end = not before
+    cursor = _decode(before or after, columns) if (before or after) else None
+    lead, rest = directions[0], directions[1:]
+    if cursor is None:
+        value = _first_value(query, directions)
+        if value is None:
+            return [], False, False
+        within = query.where(lead[0] == value)
+    else:
+        value = cursor[0]
+        first, descending = rest[0]
+        # The first other key's bound, redundant beside the row comparison, is what an index can answer.
+        bound = first <= cursor[1] if descending == towards_end else first >= cursor[1]
+        within = query.where(lead[0] == value, bound, _beyond(rest, cursor[1:], towards_end))
+    rows = _rows(_ordered(within, rest, reverse=not towards_end).limit(per_page + 1))
+    if len(rows) <= per_page:
+        later = query.where(lead[0] < value if lead[1] == towards_end else lead[0] > value)
+        rows += _rows(_ordered(later, directions, reverse=not towards_end).limit(per_page + 1 - len(rows)))
+    more = len(rows) > per_page
+    if before:
+        return list(reversed(rows[:per_page])), True, more
+    return rows[:per_page], more, bool(after)
+
+
+def paginate_by_key(
+    query, keys: list, per_page: int | None = None, values_of=None, by_first_key: bool = False
+) -> KeysetPage:
     """The page of a select ordered by `keys` (columns, descending unless written `column.asc()`, the last one
     unique) that follows `?after=` or precedes `?before=` a cursor; the first page without either, or when nothing
-    precedes it. `values_of(row)` gives a row's sort key when a key is not an attribute of the row."""
+    precedes it. `values_of(row)` gives a row's sort key when a key is not an attribute of the row.
+    `by_first_key` reads a page group by group of the first key (see `_grouped_keyset_rows`)."""
     per_page = per_page or current_app.config["PER_PAGE"]
     after, before = request.args.get("after"), request.args.get("before")
-    items, has_next, has_prev = _keyset_rows(query, keys, per_page, after, before)
+    read = _grouped_keyset_rows if by_first_key else _keyset_rows
+    items, has_next, has_prev = read(query, keys, per_page, after, before)
     if before and not items:
-        items, has_next, has_prev = _keyset_rows(query, keys, per_page, None, None)
+        items, has_next, has_prev = read(query, keys, per_page, None, None)
     exact = _wants_total()
     total = _count(query, None if exact else COUNT_CAP + 1)
     columns = [column for column, _descending in _directions(keys)]

@@ -131,34 +131,53 @@ def test_keyset_pages_order_rows_with_equal_dates_by_id(app, db, work):
     assert seen == expected
 
 
-def test_keyset_pages_in_mixed_directions_walk_every_row_once_both_ways(app, db, work):
-    """The monthly report list: newest month first, then by name (ascending, names shared), then id."""
+@pytest.mark.parametrize("per_page", [1, 2, 4, 7])
+@pytest.mark.parametrize("by_first_key", [False, True])
+@pytest.mark.parametrize("one_tpl", [False, True])
+def test_keyset_pages_in_mixed_directions_walk_every_row_once_both_ways(app, db, work, per_page, by_first_key, one_tpl):
+    """The monthly report list: newest month first, then by name (ascending, names shared), then id; read whole,
+    or month by month (`by_first_key`), pages shorter and longer than a month, a month of one report."""
     from tpl_tracker.models import MonthlyReport
     from tpl_tracker.services.reviews import REPORT_ORDER, report_query, report_sort_key
 
     from ..factories import FacilitatorFactory, UserFactory
 
     people = [FacilitatorFactory(full_name=name) for name in ("Ani", "Budi", "Budi", "Citra", "Dewi")]
-    db.session.add_all(MonthlyReport(facilitator=f, period=on(month, 1)) for f in people for month in (1, 2, 3))
+    db.session.add_all(MonthlyReport(facilitator=f, period=on(month, 1)) for f in people for month in (1, 2, 3, 5))
+    db.session.add(MonthlyReport(facilitator=people[2], period=on(4, 1)))
     db.session.flush()
-    query = report_query(UserFactory(role="admin"))
+    query = report_query(UserFactory(role="admin"), facilitator_id=people[2].id if one_tpl else None)
     expected = [r.id for r in db.session.scalars(query)]
 
     def walk(url: str, forwards: bool) -> tuple[list, object]:
         seen = []
         while True:
             with app.test_request_context(url):
-                page = pagination.paginate_by_key(query, REPORT_ORDER, per_page=4, values_of=report_sort_key)
+                page = pagination.paginate_by_key(
+                    query, REPORT_ORDER, per_page=per_page, values_of=report_sort_key, by_first_key=by_first_key
+                )
             seen = seen + [r.id for r in page.items] if forwards else [r.id for r in page.items] + seen
             if not (page.has_next if forwards else page.has_prev):
                 return seen, page
             url = f"/?after={page.next_cursor}" if forwards else f"/?before={page.prev_cursor}"
 
     forwards, last = walk("/", True)
-    backwards, first = walk(f"/?before={last.prev_cursor}", False)
+    backwards, first = walk(f"/?before={last.prev_cursor}", False) if last.has_prev else ([], last)
 
-    assert len(expected) >= 15 and forwards == expected
+    assert (len(expected) == 5 if one_tpl else len(expected) >= 21) and forwards == expected
     assert backwards == expected[: len(expected) - len(last.items)] and first.is_first
+
+
+def test_a_list_read_month_by_month_with_no_rows_is_one_empty_page(app, db, work):
+    from tpl_tracker.models import MonthlyReport
+    from tpl_tracker.services.reviews import REPORT_ORDER, report_query, report_sort_key
+
+    from ..factories import UserFactory
+
+    query = report_query(UserFactory(role="admin")).where(MonthlyReport.id < 0)
+    with app.test_request_context("/"):
+        page = pagination.paginate_by_key(query, REPORT_ORDER, values_of=report_sort_key, by_first_key=True)
+    assert (page.items, page.has_next, page.has_prev, page.total) == ([], False, False, 0)
 
 
 @pytest.mark.parametrize("cursor", ["abc", "W10", "WyJ4Il0", "WzEsMl0", "W3RydWVd", "WzFlMzBd", "%00"])

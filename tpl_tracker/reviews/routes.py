@@ -111,7 +111,7 @@ def index():
         )
     form, facilitator, query, _filters = _filtered_reports()
     # Hundreds of thousands of months nationally: paged by the sort key (a cursor), never by a deep OFFSET.
-    page = paginate_by_key(query, service.REPORT_ORDER, values_of=service.report_sort_key)
+    page = paginate_by_key(query, service.REPORT_ORDER, values_of=service.report_sort_key, by_first_key=True)
     counts = service.month_counts((r.facilitator_id, r.period) for r in page.items)
     return render_template(
         "reviews/index.html",
