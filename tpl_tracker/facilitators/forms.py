@@ -67,6 +67,7 @@ class FacilitatorSearchForm(Form):
         choices=[
             SelectChoice("", _l("All")),
             SelectChoice("running", _l("Under contract")),
+            SelectChoice("ending", _l("Contract ending within 30 days")),
             SelectChoice("alumni", _l("Alumni (contract ended)")),
         ],
         validators=[Optional()],

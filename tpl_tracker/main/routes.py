@@ -37,10 +37,12 @@ def home():
     figures, counted_at = dashboard.home_figures(current_user, today)
     counted = {"counts": figures["counts"], "counted_at": counted_at}
     if current_user.has_role(Role.SUPERVISOR):
+        ending, ending_total = dashboard.contracts_ending_soon(current_user, today)
         return render_template(
             "main/home_supervisor.html",
             **counted,
-            ending=dashboard.contracts_ending_soon(current_user, today),
+            ending=ending,
+            ending_total=ending_total,
             home=supervisor_home(current_user, today),
             days_waiting=days_waiting,
             today=today,

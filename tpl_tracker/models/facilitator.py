@@ -1,6 +1,6 @@
 """TPL profiles and their contracts."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
@@ -80,6 +80,10 @@ class Facilitator(db.Model):
         return f"<Facilitator {self.id} {self.full_name}>"
 
 
+# A running contract "ends soon" when its effective end falls within this many days.
+ENDING_SOON_DAYS = 30
+
+
 class Contract(db.Model):
     """One signed contract period of a TPL."""
 
@@ -130,6 +134,13 @@ class Contract(db.Model):
         # The CHECK constraint `terminated_on` gives a date exactly to terminated contracts, so COALESCE is the rule
         # above; it is also the expression of ix_contracts_last and of the no-overlap constraint.
         return sa.type_coerce(sa.func.coalesce(cls.terminated_on, cls.end_date), sa.Date)
+
+    @classmethod
+    def ends_soon(cls, today: date):
+        """SQL condition: the contract runs on `today` and its effective end falls within ENDING_SOON_DAYS (the
+        home page, the TPL list's filter and the notifications all use this one rule)."""
+        end = cls.effective_end
+        return sa.and_(cls.start_date <= today, end >= today, end <= today + timedelta(days=ENDING_SOON_DAYS))
 
     def days_left(self, on: date) -> int:
         """Days from a date to the effective end (negative once ended)."""

@@ -61,30 +61,26 @@ def programme_counts(user: User, today: date) -> dict[str, int]:
     )
     alumni = db.session.scalar(sa.select(sa.func.count()).where(exits.c.exit_date < today))
     ending = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            Contract.facilitator_id.in_(in_scope),
-            end >= today,
-            end <= today + timedelta(days=30),
-            Contract.start_date <= today,
-        )
+        sa.select(sa.func.count()).where(Contract.facilitator_id.in_(in_scope), Contract.ends_soon(today))
     )
     return {"total": total or 0, "running": running or 0, "alumni": alumni or 0, "ending_soon": ending or 0}
 
 
-def contracts_ending_soon(user: User, today: date, days: int = 30) -> list[Contract]:
-    """Running contracts in scope whose effective end falls within `days`."""
-    end = Contract.effective_end
-    return list(
-        db.session.scalars(
-            sa.select(Contract)
-            .join(Facilitator)
-            .where(
-                facilitator_scope(user), Contract.start_date <= today, end >= today, end <= today + timedelta(days=days)
-            )
-            .order_by(end)
-            .options(sa.orm.contains_eager(Contract.facilitator))
-        )
-    )
+HOME_ENDING_ROWS = 10  # contracts ending soon shown on a supervisor's home; the TPL list's filter has them all
+
+
+def contracts_ending_soon(user: User, today: date, limit: int = HOME_ENDING_ROWS) -> tuple[list[Contract], int]:
+    """The first `limit` running contracts in scope whose effective end falls within 30 days, soonest first, and
+    how many there are (in December every yearly contract ends within 30 days: the home page shows the first)."""
+    rows = db.session.execute(
+        sa.select(Contract, sa.func.count().over())
+        .join(Facilitator)
+        .where(facilitator_scope(user), Contract.ends_soon(today))
+        .order_by(Contract.effective_end, Facilitator.full_name, Contract.id)
+        .options(sa.orm.contains_eager(Contract.facilitator))
+        .limit(limit)
+    ).all()
+    return [contract for contract, _total in rows], rows[0][1] if rows else 0
 
 
 def by_province(user: User) -> list[tuple[str, int]]:

@@ -444,4 +444,7 @@ def facilitator_query(
         else:
             exits = exits.having(sa.func.max(end) >= today)
         query = query.where(Facilitator.id.in_(exits))
+    elif status == "ending":
+        ending = sa.select(Contract.facilitator_id).where(Contract.ends_soon(today or programme_today()))
+        query = query.where(Facilitator.id.in_(ending))
     return query.order_by(Facilitator.full_name, Facilitator.id)

@@ -76,11 +76,10 @@ def _recipients(facilitator: Facilitator) -> list[int]:
 
 def contracts_ending(as_of: date) -> int:
     """Contracts whose effective end falls within 30 days: tell the TPL and their supervisor."""
-    end = Contract.effective_end
     rows = db.session.execute(
         sa.select(Contract, Facilitator)
         .join(Facilitator, Contract.facilitator_id == Facilitator.id)
-        .where(Contract.start_date <= as_of, end >= as_of, end <= as_of + timedelta(days=30))
+        .where(Contract.ends_soon(as_of))
     ).all()
     added = 0
     for contract, facilitator in rows:
