@@ -36,6 +36,8 @@ class Facilitator(db.Model):
         Gender.check_constraint("gender"),
         sa.CheckConstraint("angkatan BETWEEN 1990 AND 2100", name="angkatan"),
         sa.CheckConstraint("length(nik) = 16", name="nik_length"),
+        # A supervisor's own TPL and the regions they are placed in, read from the index alone (migration 0019).
+        sa.Index("ix_facilitators_supervisor_region", "supervisor_id", "region_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,7 +50,7 @@ class Facilitator(db.Model):
     email: Mapped[str | None] = mapped_column(sa.String(254))
     angkatan: Mapped[int] = mapped_column(sa.SmallInteger, index=True)
     polytechnic: Mapped[str] = mapped_column(sa.String(120))
-    supervisor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    supervisor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     # Placement of the latest contract (kabupaten/kota), kept by the contract service for scope queries.
     region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -303,8 +303,9 @@ def _flagged_live(ids: sa.Select, p: RosterPeriod, flag: str, name: str = "roste
 
 
 def _flagged(query, p: RosterPeriod, flag: str, include_all: bool, gathered: bool) -> sa.Select:
-    """A select of ids among which the TPL of `query` with `flag` (or any flag) raised are (the caller keeps those of
-    `query`; `gathered`: it gathers them whole, see `gathers_whole`).
+    """A select of ids among which the TPL of `query` with `flag` (or any flag) raised are (`gathered`: the caller
+    gathers them whole, see `gathers_whole`, and the ids are those TPL exactly; otherwise the caller keeps those of
+    `query`).
 
     Today's flags are read from services/roster_flags.py's table where a TPL has a row of today that the
     transaction under way has not made stale; the others (a past month's roster, a new day before the job, a TPL
@@ -382,8 +383,9 @@ def roster_query(
     p = RosterPeriod.of(today or programme_today())
     query = _roster_base(user, p, q, region, include_all)
     if flag == "any" or flag in FLAGS:
-        flagged = _flagged(query, p, flag, include_all, gathers_whole(user, flag, include_all))
-        query = query.where(Facilitator.id.in_(flagged))
+        gathered = gathers_whole(user, flag, include_all)
+        flagged = _flagged(query, p, flag, include_all, gathered)
+        query = (sa.select(Facilitator) if gathered else query).where(Facilitator.id.in_(flagged))
     elif gathers_whole(user, flag, include_all):
         # A supervisor's TPL under contract, found first and then sorted by name: read in name order instead,
         # PostgreSQL walked the province's TPL of every year since 2007 to fill a page. Nationally the name order
@@ -436,7 +438,7 @@ def flagged_head(user: User, today: date | None = None, limit: int = 5) -> tuple
     p = RosterPeriod.of(today or programme_today())
     base = _roster_base(user, p, None, None, False)
     query = (
-        base.add_columns(sa.func.count().over().label("head_total"))
+        sa.select(Facilitator, sa.func.count().over().label("head_total"))
         .where(Facilitator.id.in_(_flagged(base, p, "any", include_all=False, gathered=True)))
         .order_by(Facilitator.full_name, Facilitator.id)
         .limit(limit)
