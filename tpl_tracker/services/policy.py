@@ -8,6 +8,7 @@ for each decision on an object. Routes, services and templates (the Jinja global
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import (
@@ -72,7 +73,16 @@ def business_scope(user: User):
         return sa.true()
     tpl_ids = sa.select(Facilitator.id).where(facilitator_scope(user))
     mentored = sa.select(Mentorship.business_id).where(_one_of(Mentorship.facilitator_id, tpl_ids))
-    founded = _one_of(Business.founder_id, tpl_ids)
+    # The businesses founded by a TPL are few: read from the founder index, each founder then checked against the
+    # scope (probing the index with every TPL of a province, alumni included, took 9 ms at 100,000 TPL).
+    founding = aliased(Business)
+    founders = (
+        sa.select(founding.id)
+        .join(Facilitator, Facilitator.id == founding.founder_id)
+        .where(founding.founder_id.is_not(None), facilitator_scope(user))
+        .correlate(None)
+    )
+    founded = _one_of(Business.id, founders)
     if not user.has_role(Role.SUPERVISOR):
         return sa.or_(founded, _one_of(Business.id, mentored))
     # Most of a supervisor's businesses lie in their regions: those are read from the region index, and of the
