@@ -133,7 +133,7 @@ def _decode(cursor: str, keys: list) -> tuple:
             raise ValueError
         typed = []
         for value, key in zip(values, keys, strict=True):
-            python_type = key.type.python_type
+            python_type = getattr(key.type, "impl_instance", key.type).python_type  # a TypeDecorator's own type
             if python_type is int and isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63:
                 typed.append(value)
             elif python_type is date and isinstance(value, str):

@@ -17,6 +17,8 @@ TABLE = [
     ("businesses.create", "POST", {}, {}, TPL_ONLY),
     ("businesses.detail", "GET", {"business_id": "business"}, None, ALL_200),
     ("businesses.detail", "GET", {"business_id": "business2"}, None, OTHER_TPL_RECORD),
+    ("businesses.history", "GET", {"business_id": "business"}, None, ALL_200),
+    ("businesses.history", "GET", {"business_id": "business2"}, None, OTHER_TPL_RECORD),
     ("businesses.edit", "GET", {"business_id": "business"}, None, TPL_ONLY),
     ("businesses.edit", "GET", {"business_id": "business2"}, None, TPL_404),
     ("businesses.edit", "POST", {"business_id": "business"}, {}, TPL_ONLY),

@@ -12,9 +12,9 @@ from ..extensions import db
 from ..forms import ConfirmForm, ListExportForm, show_rule_problems, show_service_error
 from ..list_downloads import export_list, list_args
 from ..models import Activity, Business, PermitFacilitation, Role
-from ..pagination import paginate, with_total
+from ..pagination import paginate, paginate_by_key, with_total
 from ..security import roles_required
-from ..services import ServiceError, list_exports, policy, regions
+from ..services import ServiceError, audit, list_exports, policy, regions
 from ..services import assessments as assessment_service
 from ..services import businesses as service
 from ..services.policy import can_see_personal_numbers, load_assessment, load_business, visible_ids
@@ -225,10 +225,25 @@ def detail(business_id: int):
         openable_permits=visible_ids(current_user, PermitFacilitation, (p.id for p in permits)),
         openable_activities=visible_ids(current_user, Activity, (a.id for a in activities)),
         entries=service.business_history(business, mentorships, assessments),
+        history_on_page=service.HISTORY_ON_PAGE,
         masked=masked,
         region_path=regions.region_path(business.desa_code, business.kecamatan_code, business.region_code),
         kbli_divisions=service.KBLI_DIVISIONS,
         confirm_form=ConfirmForm(formdata=None),
+    )
+
+
+@bp.route("/<int:business_id>/riwayat")
+@roles_required()
+def history(business_id: int):
+    """The whole change history of a business, its mentorships and its assessments, newest first, paged."""
+    business = load_business(current_user, business_id)
+    page = paginate_by_key(service.business_history_query(business), audit.HISTORY_ORDER)
+    return render_template(
+        "businesses/history.html",
+        business=business,
+        page=page,
+        masked=not can_see_personal_numbers(current_user),
     )
 
 

@@ -76,8 +76,13 @@ def record_access_denied(user, path: str) -> None:
     record("access_denied", actor=user, entity_type="route", note=path[:500])
 
 
-def history(*records) -> list[AuditEntry]:
-    """The audit entries of one or more records (model instances), newest first, with their actors loaded.
+HISTORY_LIMIT = 200  # entries a record's page shows at most, unless it links to a page of its whole history
+HISTORY_ORDER = [AuditEntry.at, AuditEntry.id]  # newest first (the keys of a history page, descending)
+
+
+def history_query(*records):
+    """A select of the audit entries of one or more records (model instances), newest first, with their actors
+    loaded; one that selects nothing without records.
 
     Callers show it only to users who may see the records themselves.
     """
@@ -89,14 +94,16 @@ def history(*records) -> list[AuditEntry]:
         for obj in records
         if obj is not None
     ]
-    if not conditions:
-        return []
-    return list(
-        db.session.scalars(
-            sa.select(AuditEntry)
-            .options(joinedload(AuditEntry.actor))
-            .where(sa.or_(*conditions))
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .limit(200)
-        )
+    return (
+        sa.select(AuditEntry)
+        .options(joinedload(AuditEntry.actor))
+        .where(sa.or_(*conditions) if conditions else sa.false())
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     )
+
+
+def history(*records, limit: int = HISTORY_LIMIT) -> list[AuditEntry]:
+    """The latest `limit` audit entries of one or more records (`history_query`)."""
+    if not any(obj is not None for obj in records):
+        return []
+    return list(db.session.scalars(history_query(*records).limit(limit)))

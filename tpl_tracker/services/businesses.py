@@ -578,9 +578,20 @@ def recent_activities(business: Business, limit: int = 20) -> list[Activity]:
     )
 
 
+HISTORY_ON_PAGE = 20  # a business's latest changes on its page; the history page has them all
+
+
 def business_history(business: Business, mentorships, assessments) -> list:
-    """The audit trail of the business, its mentorships and its assessments."""
-    return audit.history(business, *mentorships, *assessments)
+    """The latest changes of the business, its mentorships and its assessments: HISTORY_ON_PAGE and one more
+    (to know whether the page links to the whole history)."""
+    return audit.history(business, *mentorships, *assessments, limit=HISTORY_ON_PAGE + 1)
+
+
+def business_history_query(business: Business):
+    """A select of the whole audit trail of the business, its mentorships and its assessments, newest first."""
+    mentorships = db.session.scalars(sa.select(Mentorship).where(Mentorship.business_id == business.id))
+    assessments = db.session.scalars(sa.select(Assessment).where(Assessment.business_id == business.id))
+    return audit.history_query(business, *mentorships, *assessments)
 
 
 def assessments_of(business: Business) -> list[Assessment]:
