@@ -173,5 +173,7 @@ def region_zone(code: str | None) -> ZoneInfo | None:
 def user_zone(user) -> ZoneInfo:
     """The zone a user reads times in: a TPL's placement's (the kabupaten/kota of their latest contract), anyone
     else's the programme's (WIB, the zone of every rule and report)."""
-    facilitator = getattr(user, "facilitator", None) if getattr(user, "is_authenticated", False) else None
+    # Only a TPL has a profile to read (asking anyone else's would cost a statement on every page).
+    is_tpl = getattr(user, "is_authenticated", False) and user.has_role(Role.FACILITATOR)
+    facilitator = user.facilitator if is_tpl else None
     return region_zone(facilitator.region_code if facilitator is not None else None) or programme_zone()
