@@ -301,3 +301,46 @@ def test_a_tpl_who_can_no_longer_have_a_flag_loses_the_row(db, work):
         assert _roster(db, work["evaluator"], flag, include_all=True) == _live(
             db, work["evaluator"], flag, include_all=True
         )
+
+
+def test_an_import_computes_the_rows_of_its_new_tpl_and_of_the_stored_ones_it_changed(db, tmp_path, work):
+    """A new TPL under contract this year and a contract for a stored TPL: both rows are what the roster computes."""
+    from tpl_tracker.models import Facilitator
+    from tpl_tracker.services.importer import import_workbook
+
+    from ..clock import iso
+    from .test_importer import NIK1, contract_row, facilitator_row, write_workbook
+
+    stored = FacilitatorFactory(region_code="82.71")
+    db.session.commit()
+    this_year = {"start_date": iso(1, 1), "end_date": iso(12, 31), "status": "active"}
+    path = write_workbook(
+        tmp_path / "x.xlsx",
+        {
+            "facilitators": [facilitator_row()],
+            "contracts": [
+                contract_row(**this_year),
+                contract_row(nik=stored.nik, contract_number="KP/TPL/2026/777", **this_year),
+            ],
+        },
+    )
+    assert import_workbook(path, actor=work["admin"]).errors == []
+    db.session.commit()
+    new = db.session.scalar(sa.select(Facilitator.id).where(Facilitator.nik == NIK1))
+    rows = _rows(db)
+    assert rows[new] == _computed(db, [new])[new] and rows[stored.id] == _computed(db, [stored.id])[stored.id]
+    assert rows[new][1] is True  # under contract, no activity in 14 days
+
+
+def test_a_tpl_the_transaction_created_is_computed_without_being_held(db, work):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE; row locks are PostgreSQL's")
+    tpl_id = work["tpl"].id
+    db.session.commit()
+    roster_flags.compute([tpl_id], TODAY, created={tpl_id})  # as if this transaction had created the TPL
+    with db.engine.connect() as other:
+        other.execute(sa.text("SET lock_timeout = '300ms'"))
+        other.execute(sa.text("SELECT id FROM facilitators WHERE id = :id FOR NO KEY UPDATE"), {"id": tpl_id})
+        other.rollback()
+    assert _rows(db)[tpl_id] == _computed(db, [tpl_id])[tpl_id]
+    db.session.commit()

@@ -379,13 +379,22 @@ def update_contract(actor: User, contract: Contract, data: ContractData) -> Cont
     return contract
 
 
-def import_contracts(actor: User | None, created: list[dict], updated: list[tuple[Contract, dict]], note: str) -> None:
+def import_contracts(
+    actor: User | None,
+    created: list[dict],
+    updated: list[tuple[Contract, dict]],
+    note: str,
+    new_tpl: Container[int] = (),
+) -> None:
     """Write contracts checked by `check_contract_values` and `find_overlaps` in bulk (an import); the caller then
-    gives each TPL concerned the placement of their latest contract (`import_placements`)."""
+    gives each TPL concerned the placement of their latest contract (`import_placements`). `new_tpl`: the ids of
+    the TPL the import itself created."""
     bulk.insert_many(Contract, created, actor, "contract_created", note)
     bulk.update_many(updated, actor, "contract_updated", note)
     # Plain inserts: the roster flags of their TPL are computed again at commit (the updates go through the ORM).
-    roster_flags.touch(values["facilitator_id"] for values in created)
+    tpl_ids = {values["facilitator_id"] for values in created}
+    roster_flags.touch(tpl_ids - set(new_tpl))
+    roster_flags.touch(tpl_ids & set(new_tpl), created=True)
 
 
 def import_placements(placements: Iterable[tuple[Facilitator, str | None]]) -> None:

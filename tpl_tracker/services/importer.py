@@ -1210,8 +1210,11 @@ class _Importer:
             (self.facilitators[nik], code) for nik, code in self.placements.items() if nik in self.facilitators
         ]
         if "contracts" in self.created:
+            stored = {facilitator.id for facilitator in self.facilitators.values()}
             for batch in self.created["contracts"].batches():
-                import_contracts(self.actor, self._with_tpl_ids(batch), [], note)
+                values = self._with_tpl_ids(batch)
+                new_tpl = {item["facilitator_id"] for item in values} - stored
+                import_contracts(self.actor, values, [], note, new_tpl=new_tpl)
             import_contracts(self.actor, [], self._changes("contracts"), note)
             import_placements(placements)
         if "outcomes" in self.created:

@@ -12,7 +12,7 @@ flags as of one day (`as_of`) and is read only on that day and only when the TPL
   request, as before: a stale row is never read, so the table only makes the roster faster, never different.
 """
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from datetime import date
 
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ from ..models import Activity, Contract, Facilitator, Mentorship, MonthlyReport,
 FLAG_COLUMNS = tuple(column.name for column in RosterFlag.__table__.columns if isinstance(column.type, sa.Boolean))
 BATCH = 2000  # TPL computed per statement
 TOUCHED = "roster_flags_touched"  # session.info key: ids of the TPL whose records changed in the transaction
+CREATED = "roster_flags_created"  # session.info key: those of them the transaction itself created
 # The records the flags are computed from, each naming its TPL in `facilitator_id`.
 TRACKED = (Activity, PermitFacilitation, Mentorship, MonthlyReport, Target, Contract)
 
@@ -36,9 +37,15 @@ def touched(session=None) -> set[int]:
     return session.info.setdefault(TOUCHED, set())
 
 
-def touch(facilitator_ids: Iterable[int], session=None) -> None:
-    """Mark TPL whose records a plain SQL statement changed: their flags are computed again at commit."""
-    touched(session).update(i for i in facilitator_ids if i is not None)
+def touch(facilitator_ids: Iterable[int], session=None, created: bool = False) -> None:
+    """Mark TPL whose records a plain SQL statement changed: their flags are computed again at commit. `created`:
+    TPL the transaction itself created (an import's new TPL), which no other transaction can see or change, so
+    that they are computed without being held and have no row to drop."""
+    session = session or db.session()
+    ids = [i for i in facilitator_ids if i is not None]
+    touched(session).update(ids)
+    if created:
+        session.info.setdefault(CREATED, set()).update(ids)
 
 
 def _collect(session, _flush_context) -> None:
@@ -55,14 +62,16 @@ def _compute_before_commit(session) -> None:
     """Before a commit: compute again the rows of the TPL the transaction changed."""
     session.flush()  # what is still pending is part of the transaction (and names its TPL in `_collect`)
     ids = sorted(session.info.pop(TOUCHED, set()))
+    created = session.info.pop(CREATED, set())
     if ids:
-        compute(ids, programme_today(), session=session)
+        compute(ids, programme_today(), session=session, created=created)
     session.info.pop(TOUCHED, None)  # the flush of our own rows touches nothing, but stay clean
 
 
 def _forget(session, *_args) -> None:
     """After a rollback: nothing the transaction changed is left to compute."""
     session.info.pop(TOUCHED, None)
+    session.info.pop(CREATED, None)
 
 
 def register(session_class) -> None:
@@ -105,23 +114,24 @@ def _upsert(session, ids: list[int], today: date, only_older: bool) -> int:
     return len(rows)
 
 
-def compute(facilitator_ids: list[int], today: date, session=None) -> int:
+def compute(facilitator_ids: list[int], today: date, session=None, created: Container[int] = ()) -> int:
     """Compute and store the flags of the given TPL as of `today`, and drop the rows of those who can have none (no
     contract this month or the last: an import of past years' TPL computes nothing); return the rows written.
 
     The TPL are held until commit on PostgreSQL, so that two transactions changing one TPL compute it one after the
-    other."""
+    other; those in `created` (made by this transaction, invisible to any other) are not, and have no row to drop."""
     session = session or db.session()
     written = 0
     for start in range(0, len(facilitator_ids), BATCH):
         ids = facilitator_ids[start : start + BATCH]
+        stored = [i for i in ids if i not in created]
         # FOR NO KEY UPDATE: a second transaction computing the same TPL waits for this one's commit and then
         # reads what it wrote (its contracts too); a record inserted for the TPL (a foreign key's KEY SHARE lock)
         # does not wait.
-        if session.get_bind().dialect.name == "postgresql":  # SQLite lets one writer in at a time anyway
+        if stored and session.get_bind().dialect.name == "postgresql":  # SQLite lets one writer in at a time
             session.execute(
                 sa.select(Facilitator.id)
-                .where(Facilitator.id.in_(ids))
+                .where(Facilitator.id.in_(stored))
                 .order_by(Facilitator.id)
                 .with_for_update(key_share=True)
             ).all()
@@ -130,7 +140,7 @@ def compute(facilitator_ids: list[int], today: date, session=None) -> int:
                 sa.select(Facilitator.id).where(Facilitator.id.in_(ids), Facilitator.id.in_(flaggable_ids(today)))
             )
         )
-        others = sorted(set(ids) - set(flaggable))
+        others = sorted(set(stored) - set(flaggable))
         if others:
             session.execute(sa.delete(RosterFlag).where(RosterFlag.facilitator_id.in_(others)))
         if flaggable:
