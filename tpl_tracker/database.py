@@ -1,6 +1,5 @@
 """Engine tuning: SQLite as a web database next to a background scheduler; PostgreSQL without JIT."""
 
-import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -74,11 +73,3 @@ def compared_with_models(obj, name, type_, reflected, compare_to) -> bool:
     if name in CAST_EXPRESSION_INDEXES:
         return False
     return not (reflected and (name or "").startswith(DATABASE_ONLY_INDEX_PREFIX))
-
-
-def fixed(number: int):
-    """A LIMIT or OFFSET written into the statement rather than bound. PostgreSQL plans a statement run often
-    (psycopg prepares it after five runs) once for any value of its parameters, and for an unknown LIMIT it guesses
-    a tenth of the rows: a supervisor's month list then walked the whole name index to find its 26 rows (11 ms
-    instead of 1). Pages and heads of lists use it."""
-    return sa.literal_column(str(int(number)), sa.Integer)

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..database import fixed
 from ..extensions import db
 from ..models import AuditEntry
 
@@ -107,4 +106,4 @@ def history(*records, limit: int = HISTORY_LIMIT) -> list[AuditEntry]:
     """The latest `limit` audit entries of one or more records (`history_query`)."""
     if not any(obj is not None for obj in records):
         return []
-    return list(db.session.scalars(history_query(*records).limit(fixed(limit))))
+    return list(db.session.scalars(history_query(*records).limit(limit)))

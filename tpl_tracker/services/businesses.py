@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..database import fixed
 from ..dates import programme_today
 from ..extensions import db
 from ..models import (
@@ -574,7 +573,7 @@ def recent_activities(business: Business, limit: int = 20) -> list[Activity]:
             .join(activity_businesses, activity_businesses.c.activity_id == Activity.id)
             .where(activity_businesses.c.business_id == business.id)
             .order_by(Activity.date.desc(), Activity.id.desc())
-            .limit(fixed(limit))
+            .limit(limit)
         )
     )
 

@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from ..database import fixed
 from ..extensions import cache, db
 from ..models import AuditEntry, Contract, Facilitator, Role, User, utcnow
 from .policy import facilitator_scope
@@ -79,7 +78,7 @@ def contracts_ending_soon(user: User, today: date, limit: int = HOME_ENDING_ROWS
         .where(facilitator_scope(user), Contract.ends_soon(today))
         .order_by(Contract.effective_end, Facilitator.full_name, Contract.id)
         .options(sa.orm.contains_eager(Contract.facilitator))
-        .limit(fixed(limit))
+        .limit(limit)
     ).all()
     return [contract for contract, _total in rows], rows[0][1] if rows else 0
 

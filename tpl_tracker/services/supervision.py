@@ -23,7 +23,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
-from ..database import fixed
 from ..dates import programme_today
 from ..extensions import db
 from ..formatting import day
@@ -442,7 +441,7 @@ def flagged_head(user: User, today: date | None = None, limit: int = 5) -> tuple
         sa.select(Facilitator, sa.func.count().over().label("head_total"))
         .where(Facilitator.id.in_(_flagged(base, p, "any", include_all=False, gathered=True)))
         .order_by(Facilitator.full_name, Facilitator.id)
-        .limit(fixed(limit))
+        .limit(limit)
     )
     rows = db.session.execute(query).all()
     figures = roster_rows([row[0] for row in rows], p.today)
@@ -618,7 +617,7 @@ def supervisor_home(user: User, today: date | None = None, limit: int = HOME_ROW
     from .reviews import review_queue
 
     queue = review_queue(user).add_columns(sa.func.count().over().label("head_total"))  # as pagination.with_total
-    rows = db.session.execute(queue.limit(fixed(limit))).unique().all()
+    rows = db.session.execute(queue.limit(limit)).unique().all()
     attention, attention_total = flagged_head(user, today or programme_today(), limit)
     return SupervisorHome(
         queue=[row[0] for row in rows],
