@@ -29,13 +29,6 @@ def with_total(query):
     return query.add_columns(sa.func.count().over().label(TOTAL))
 
 
-def _literal(number: int):
-    """A LIMIT or OFFSET written into the statement rather than bound: PostgreSQL plans a statement run often (psycopg
-    prepares it) once for any value of its parameters, and with an unknown LIMIT it guesses a tenth of the rows:
-    the month list then walked a whole name index to find 26 rows of a supervisor's (11 ms instead of 1)."""
-    return sa.literal_column(str(int(number)), sa.Integer)
-
-
 def _has_total(query) -> bool:
     return any(column.key == TOTAL for column in query.selected_columns)
 
@@ -43,7 +36,7 @@ def _has_total(query) -> bool:
 def _count(query, limit: int | None) -> int:
     statement = query.order_by(None)
     if limit is not None:
-        statement = statement.limit(_literal(limit))
+        statement = statement.limit(limit)
     return db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
 
 
@@ -109,14 +102,14 @@ def paginate(query, per_page: int | None = None, number: int | None = None) -> P
     number = number or request.args.get("page", 1, type=int) or 1
     offset = (number - 1) * per_page
     if _has_total(query):
-        counted = db.session.execute(query.limit(_literal(per_page + 1)).offset(_literal(offset))).unique().all()
+        counted = db.session.execute(query.limit(per_page + 1).offset(offset)).unique().all()
         if counted:
             rows = [row[0] for row in counted]
             return Page(rows[:per_page], number, per_page, counted[0]._mapping[TOTAL], True, len(rows) > per_page)
         # Past the last page no row carries the total: count the rows.
         plain = query.with_only_columns(*[column for column in query.selected_columns if column.key != TOTAL])
         return Page([], number, per_page, _count(plain, None), True, False)
-    rows = list(_rows(query.limit(_literal(per_page + 1)).offset(_literal(offset))))
+    rows = list(_rows(query.limit(per_page + 1).offset(offset)))
     exact = _wants_total()
     limit = None if exact else offset + per_page + COUNT_CAP + 1
     total = _count(query, limit)  # also on a last page: a page costs the same statements whatever its rows
@@ -212,11 +205,11 @@ def _keyset_rows(query, keys: list, per_page: int, after: str | None, before: st
     if before:
         earlier = query.order_by(None).where(_beyond(directions, _decode(before, columns), towards_end=False))
         reverse = [column.asc() if descending else column.desc() for column, descending in directions]
-        rows = list(_rows(earlier.order_by(*reverse).limit(_literal(per_page + 1))))
+        rows = list(_rows(earlier.order_by(*reverse).limit(per_page + 1)))
         return list(reversed(rows[:per_page])), True, len(rows) > per_page
     if after:
         query = query.where(_beyond(directions, _decode(after, columns), towards_end=True))
-    rows = list(_rows(query.limit(_literal(per_page + 1))))
+    rows = list(_rows(query.limit(per_page + 1)))
     return rows[:per_page], len(rows) > per_page, bool(after)
 
 
@@ -232,7 +225,7 @@ def _first_value(query, directions: list[tuple]):
     column, descending = directions[0]
     # Ordered and limited rather than max()/min(): over a join, the database then walks the key's index and stops
     # at the first row that qualifies instead of joining every row.
-    return db.session.scalar(_ordered(query.with_only_columns(column), directions[:1]).limit(_literal(1)))
+    return db.session.scalar(_ordered(query.with_only_columns(column), directions[:1]).limit(1))
 
 
 def _grouped_keyset_rows(query, keys: list, per_page: int, after: str | None, before: str | None):
@@ -256,10 +249,10 @@ def _grouped_keyset_rows(query, keys: list, per_page: int, after: str | None, be
         # The first other key's bound, redundant beside the row comparison, is what an index can answer.
         bound = first <= cursor[1] if descending == towards_end else first >= cursor[1]
         within = query.where(lead[0] == value, bound, _beyond(rest, cursor[1:], towards_end))
-    rows = _rows(_ordered(within, rest, reverse=not towards_end).limit(_literal(per_page + 1)))
+    rows = _rows(_ordered(within, rest, reverse=not towards_end).limit(per_page + 1))
     if len(rows) <= per_page:
         later = query.where(lead[0] < value if lead[1] == towards_end else lead[0] > value)
-        rows += _rows(_ordered(later, directions, reverse=not towards_end).limit(_literal(per_page + 1 - len(rows))))
+        rows += _rows(_ordered(later, directions, reverse=not towards_end).limit(per_page + 1 - len(rows)))
     more = len(rows) > per_page
     if before:
         return list(reversed(rows[:per_page])), True, more
