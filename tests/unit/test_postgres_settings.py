@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from tpl_tracker.database import configure_engine
 
-SETTINGS = {"jit": "off", "random_page_cost": "1.1"}
+SETTINGS = {"jit": "off", "random_page_cost": "1.1", "plan_cache_mode": "force_custom_plan"}
 
 
 def settings(connection) -> dict[str, str]:
