@@ -25,6 +25,8 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         Role.check_constraint("role"),
         sa.CheckConstraint("failed_login_count >= 0", name="failed_login_count"),
+        # The account lists (users, invitations) by name: a page read from the index (migration 0020).
+        sa.Index("ix_users_full_name_id", "full_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
