@@ -384,7 +384,7 @@ def import_contracts(
     created: list[dict],
     updated: list[tuple[Contract, dict]],
     note: str,
-    new_tpl: Container[int] = (),
+    new_tpl: Iterable[int] = (),
 ) -> None:
     """Write contracts checked by `check_contract_values` and `find_overlaps` in bulk (an import); the caller then
     gives each TPL concerned the placement of their latest contract (`import_placements`). `new_tpl`: the ids of
@@ -392,9 +392,9 @@ def import_contracts(
     bulk.insert_many(Contract, created, actor, "contract_created", note)
     bulk.update_many(updated, actor, "contract_updated", note)
     # Plain inserts: the roster flags of their TPL are computed again at commit (the updates go through the ORM).
-    tpl_ids = {values["facilitator_id"] for values in created}
-    roster_flags.touch(tpl_ids - set(new_tpl))
-    roster_flags.touch(tpl_ids & set(new_tpl), created=True)
+    tpl_ids, new_tpl = {values["facilitator_id"] for values in created}, set(new_tpl)
+    roster_flags.touch(tpl_ids - new_tpl)
+    roster_flags.touch(tpl_ids & new_tpl, created=True)
 
 
 def import_placements(placements: Iterable[tuple[Facilitator, str | None]]) -> None:
