@@ -1,6 +1,8 @@
 """Engine tuning: SQLite as a web database next to a background scheduler; PostgreSQL without JIT."""
 
+import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 from . import transactions
@@ -81,3 +83,22 @@ def compared_with_models(obj, name, type_, reflected, compare_to) -> bool:
     if name in CAST_EXPRESSION_INDEXES:
         return False
     return not (reflected and (name or "").startswith(DATABASE_ONLY_INDEX_PREFIX))
+
+
+def list_param(dialect: str, item_type, name: str | None = None, value=None) -> sa.BindParameter:
+    """A bind parameter holding a list of values: one array on PostgreSQL, an expanding list elsewhere (SQLite).
+
+    An `IN` with one placeholder per value (SQLAlchemy's expanding parameter) is rendered again at every run, and
+    its text differs with the number of values, so psycopg parses it afresh and PostgreSQL prepares one statement
+    per length; an array is one placeholder whatever the length (`= ANY(...)`, planned as the `IN`).
+    """
+    if dialect == "postgresql":
+        return sa.bindparam(name, value, type_=postgresql.ARRAY(item_type))
+    return sa.bindparam(name, value, type_=item_type, expanding=True)
+
+
+def in_list(column, values: sa.BindParameter):
+    """SQL condition: `column` is one of the values of a `list_param`."""
+    if isinstance(values.type, postgresql.ARRAY):
+        return column == sa.any_(values)
+    return column.in_(values)

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.fields.choices import Choice
+from wtforms.validators import ValidationError
 from wtforms.widgets import Select, TextInput, html_params
 
 from .text import CONTROL_CHARACTERS, control_characters_message, has_control_characters
@@ -86,23 +87,47 @@ def _rendered_options(choices: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
 
 class LongSelect(Select):
     """A select of many fixed options (the 550 regions of the country): the options' HTML is built once per list of
-    options and language, then only the chosen ones are rendered again (WTForms built all of them on every page)."""
+    options and language, then only the chosen one is rendered again (WTForms built all of them on every page).
+    Meant for `LongSelectField`; any other select is rendered as WTForms does."""
 
     def __call__(self, field, **kwargs):
-        if self.multiple or field.has_groups():
-            return super().__call__(field, **kwargs)
-        choices = list(field.iter_choices())  # WTForms' Choice tuples, `selected` set from the field's data
-        if any(choice.render_kw for choice in choices):
+        choices = _plain_choices(field)
+        if self.multiple or choices is None:
             return super().__call__(field, **kwargs)
         options = list(_rendered_options(tuple((choice.value, str(choice.label)) for choice in choices)))
         for index, choice in enumerate(choices):
-            if choice.selected:
-                options[index] = Select.render_option(choice)
+            if choice.value == field.data:
+                options[index] = Select.render_option(Choice(choice.value, choice.label, True, None))
         kwargs.setdefault("id", field.id)
         for flag in self.validation_attrs:
             if flag not in kwargs and getattr(field.flags, flag, False):
                 kwargs[flag] = getattr(field.flags, flag)
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{''.join(options)}</select>")
+
+
+def _plain_choices(field) -> list[SelectChoice] | None:
+    """The field's choices when they are text values without groups or attributes (those `LongSelect` renders
+    itself), else None."""
+    choices = field.choices
+    if field.coerce is not str or not isinstance(choices, list):
+        return None
+    if not all(type(choice) is SelectChoice and not choice.render_kw and choice.optgroup is None for choice in choices):
+        return None
+    return choices
+
+
+class LongSelectField(SelectField):
+    """A SelectField of many text options (`SelectChoice`s), checked against a set of their values and rendered by
+    `LongSelect`: WTForms went through every option three times a page (checking, grouping, rendering)."""
+
+    widget = LongSelect()
+
+    def pre_validate(self, form):
+        choices = _plain_choices(self)
+        if choices is None or self.process_errors or not self.validate_choice:
+            return super().pre_validate(form)
+        if self.data not in {choice.value for choice in choices}:
+            raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
 
 
 class MonthField(StringField):

@@ -45,8 +45,15 @@ def test_a_province_stands_for_its_kabupaten_kota():
     codes = {regency.code for regency in wilayah.list_wilayah("82")}
     condition = in_regions(Facilitator.region_code, ["82", "73.71"])
 
-    assert set(condition.right.value) == codes | {"73.71"}
+    (values,) = condition.compile().params.values()  # one list: an array on PostgreSQL, an IN list on SQLite
+    assert set(values) == codes | {"73.71"}
     assert "LIKE" not in str(condition).upper()
+
+
+def test_one_region_is_an_equality(db):
+    condition = in_regions(Business.region_code, ["82.71"])
+
+    assert condition.compile().params == {"region_code_1": "82.71"}
 
 
 def test_a_province_scope_keeps_its_own_regions_only(db):

@@ -1,11 +1,12 @@
-"""LongSelect renders exactly what WTForms' Select renders, from options built once."""
+"""LongSelectField renders and checks exactly what WTForms' SelectField does, from options built once."""
 
 import pytest
+from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectChoice, SelectField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import Select
 
-from tpl_tracker.forms import LongSelect
+from tpl_tracker.forms import LongSelect, LongSelectField
 
 CHOICES = [
     SelectChoice("", "Semua wilayah"),
@@ -15,10 +16,10 @@ CHOICES = [
 
 
 class Pair(Form):
-    plain = SelectField("Wilayah", choices=CHOICES)
-    long = SelectField("Wilayah", choices=CHOICES, widget=LongSelect())
+    plain = SelectField("Wilayah", choices=CHOICES, validators=[Optional()])
+    long = LongSelectField("Wilayah", choices=CHOICES, validators=[Optional()])
     required_plain = SelectField("Wajib", choices=CHOICES, validators=[InputRequired()])
-    required_long = SelectField("Wajib", choices=CHOICES, validators=[InputRequired()], widget=LongSelect())
+    required_long = LongSelectField("Wajib", choices=CHOICES, validators=[InputRequired()])
 
 
 @pytest.mark.parametrize("chosen", [None, "", "82", "82.71", "99"])
@@ -33,8 +34,29 @@ def test_the_same_html_as_wtforms_for_any_choice(chosen):
     assert "Kota &lt;Ternate&gt;" in str(form.long())
 
 
+@pytest.mark.parametrize("sent", ["", "82", "82.71", "99", "82.7"])
+def test_the_same_errors_as_wtforms_for_any_value_sent(sent):
+    form = Pair(MultiDict({"plain": sent, "long": sent, "required_plain": sent, "required_long": sent}))
+
+    form.validate()
+
+    assert form.long.errors == form.plain.errors
+    assert form.required_long.errors == form.required_plain.errors
+    assert bool(form.long.errors) == (sent not in ("", "82", "82.71"))
+
+
 def test_options_with_their_own_attributes_are_left_to_wtforms():
     class Special(Form):
         field = SelectField(choices=[SelectChoice("a", "A", render_kw={"disabled": True})], widget=LongSelect())
 
     assert str(Special().field()) == Select()(Special().field)
+
+
+def test_a_value_outside_grouped_choices_is_still_refused():
+    class Grouped(Form):
+        field = LongSelectField(choices=[SelectChoice("82", "Maluku Utara", optgroup="Maluku")])
+
+    form = Grouped(MultiDict({"field": "99"}))
+
+    assert not form.validate()
+    assert Grouped(MultiDict({"field": "82"})).validate()

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from ..forms import Form, LocalDateField, LongSelect, RupiahField
+from ..forms import Form, LocalDateField, LongSelectField, RupiahField
 from ..models import AssessmentKind, MarketReach, PermitType, SizeClass
 from ..services.businesses import MAX_NOTE, MAX_WORKERS
 
@@ -20,7 +20,7 @@ class BusinessForm(Form):
     owner_nik = StringField(_l("Owner's NIK"))
     phone = StringField(_l("Phone"))
     address = TextAreaField(_l("Address"))
-    region_code = SelectField(_l("Kabupaten/kota"), validate_choice=False, render_kw=REQUIRED)
+    region_code = LongSelectField(_l("Kabupaten/kota"), validate_choice=False, render_kw=REQUIRED)
     kecamatan_code = SelectField(_l("Kecamatan"), validate_choice=False)
     desa_code = SelectField(_l("Desa/kelurahan"), validate_choice=False)
     kbli = StringField(_l("KBLI code"), render_kw=REQUIRED)
@@ -41,7 +41,7 @@ class BusinessSearchForm(Form):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
-    region = SelectField(_l("Region"), validators=[Optional()], validate_choice=True, widget=LongSelect())
+    region = LongSelectField(_l("Region"), validators=[Optional()], validate_choice=True)
     division = SelectField(_l("KBLI division"), validators=[Optional()], validate_choice=True)
     permit_type = SelectField(
         _l("Permit"),

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from ..forms import Form, LocalDateField
+from ..forms import Form, LocalDateField, LongSelectField
 from ..models import POLYTECHNICS, ContractStatus, Gender
 
 REQUIRED = {"required": True}  # a hint for the browser; the rules themselves are services.facilitators' checks
@@ -40,7 +40,7 @@ class ContractForm(Form):
     number = StringField(_l("Contract number"), render_kw=REQUIRED)
     start_date = LocalDateField(_l("Start date"), validators=[Optional()], render_kw=REQUIRED)
     end_date = LocalDateField(_l("End date"), validators=[Optional()], render_kw=REQUIRED)
-    placement_code = SelectField(_l("Placement (kabupaten/kota)"), validate_choice=False, render_kw=REQUIRED)
+    placement_code = LongSelectField(_l("Placement (kabupaten/kota)"), validate_choice=False, render_kw=REQUIRED)
     status = SelectField(_l("Status"), choices=ContractStatus.choices(), validate_choice=False)
     terminated_on = LocalDateField(_l("Terminated on"), validators=[Optional()])
     termination_reason = TextAreaField(_l("Reason for termination"))

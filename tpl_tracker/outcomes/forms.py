@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from ..forms import Form, LocalDateField, RupiahField
+from ..forms import Form, LocalDateField, LongSelectField, RupiahField
 from ..models import SurveyStatus, Verification
 from ..services.outcomes import MAX_VERIFICATION_NOTE, VERDICTS
 
@@ -42,7 +42,7 @@ class SurveyForm(Form):
     monthly_revenue = RupiahField(
         _l("Its turnover per month (Rupiah)"), validators=[Optional()], render_kw={"inputmode": "numeric"}
     )
-    business_region_code = SelectField(_l("Where is your business? (kabupaten/kota)"), validate_choice=False)
+    business_region_code = LongSelectField(_l("Where is your business? (kabupaten/kota)"), validate_choice=False)
     submit = SubmitField(_l("Save"))
 
 

@@ -108,7 +108,8 @@ def _upsert(session, ids: list[int], today: date, only_older: bool) -> int:
     from .supervision import RosterPeriod, flag_values_statement
 
     p = RosterPeriod.of(today)
-    rows = session.execute(flag_values_statement(p.late_due), p.params() | {"ids": ids}).mappings().all()
+    statement = flag_values_statement(p.late_due, session.get_bind().dialect.name)
+    rows = session.execute(statement, p.params() | {"ids": ids}).mappings().all()
     if rows:
         session.execute(UPSERT_OLDER if only_older else UPSERT, [dict(row, as_of=today) for row in rows])
     return len(rows)

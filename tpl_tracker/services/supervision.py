@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
+from ..database import in_list, list_param
 from ..dates import programme_today
 from ..extensions import db
 from ..formatting import day
@@ -137,7 +138,7 @@ _LAST_MONTH = aliased(MonthlyReport, name="last_month")
 _TARGET = aliased(Target, name="target")
 
 
-def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_only: bool = False) -> dict:
+def _figures(p: RosterPeriod, ids: sa.BindParameter | sa.Select | None = None, flags_only: bool = False) -> dict:
     """Aggregate subqueries grouped by facilitator and the columns and flags built from them.
 
     With `ids` (a page of the roster, or a select of the TPL a filter keeps) the aggregates read only those TPL's
@@ -147,7 +148,9 @@ def _figures(p: RosterPeriod, ids: list[int] | sa.Select | None = None, flags_on
     """
 
     def only_page(column):
-        return column.in_(ids) if ids is not None else sa.true()
+        if ids is None:
+            return sa.true()
+        return in_list(column, ids) if isinstance(ids, sa.BindParameter) else column.in_(ids)
 
     window = Activity.date >= p.flags_since if flags_only else sa.true()
 
@@ -347,28 +350,32 @@ def flag_values(ids: list[int], today: date) -> sa.Select:
     """A select of (facilitator_id, as_of, no_activity, month_late, below_target) of the given TPL as of `today`:
     what services/roster_flags.py stores."""
     p = RosterPeriod.of(today)
-    return flag_values_statement(p.late_due).params(p.params() | {"ids": ids})
+    return flag_values_statement(p.late_due, _dialect()).params(p.params() | {"ids": ids})
 
 
 @functools.cache
-def flag_values_statement(late_due: bool) -> sa.Select:
-    """flag_values' statement, built once: the period (`RosterPeriod.params`) and the TPL (`ids`) are bind
-    parameters."""
+def flag_values_statement(late_due: bool, dialect: str) -> sa.Select:
+    """flag_values' statement, built once per database kind: the period (`RosterPeriod.params`) and the TPL
+    (`ids`) are bind parameters."""
     p = RosterPeriod.bound(late_due)
-    ids = sa.bindparam("ids", expanding=True)
+    ids = list_param(dialect, sa.Integer(), "ids")
     figures = _figures(p, ids, flags_only=True)
     flags = [sa.case((figures["flags"][name], True), else_=False).label(name) for name in FLAGS]
     query = sa.select(Facilitator.id.label("facilitator_id"), p.today.label("as_of"), *flags)
-    return _joined(query, figures).where(Facilitator.id.in_(ids))
+    return _joined(query, figures).where(in_list(Facilitator.id, ids))
 
 
 @functools.cache
-def _rows_statement(late_due: bool) -> sa.Select:
-    """roster_rows' statement, built once: its period and TPL ids are bind parameters."""
+def _rows_statement(late_due: bool, dialect: str) -> sa.Select:
+    """roster_rows' statement, built once per database kind: its period and TPL ids are bind parameters."""
     p = RosterPeriod.bound(late_due)
-    ids = sa.bindparam("ids", expanding=True)
+    ids = list_param(dialect, sa.Integer(), "ids")
     figures = _figures(p, ids)
-    return _joined(sa.select(Facilitator.id, *_labelled(figures)), figures).where(Facilitator.id.in_(ids))
+    return _joined(sa.select(Facilitator.id, *_labelled(figures)), figures).where(in_list(Facilitator.id, ids))
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
 def roster_query(
@@ -426,7 +433,7 @@ def roster_rows(facilitators: list[Facilitator], today: date | None = None) -> d
     p = RosterPeriod.of(today or programme_today())
     params = p.params() | {"ids": [f.id for f in facilitators]}
     rows = {}
-    for row in db.session.execute(_rows_statement(p.late_due), params).mappings():
+    for row in db.session.execute(_rows_statement(p.late_due, _dialect()), params).mappings():
         values = _row_values(row, p)
         rows[values.pop("id")] = values
     return rows

@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form, LocalDateField, LongSelect, MonthField
+from ..forms import Form, LocalDateField, LongSelectField, MonthField
 from ..services.supervision import MAX_HANDOVER_REASON, TARGET_MAX, TARGET_YEARS
 
 FLAG_CHOICES = [
@@ -33,7 +33,7 @@ class RosterSearchForm(Form):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
-    region = SelectField(_l("Region"), validators=[Optional()], validate_choice=True, widget=LongSelect())
+    region = LongSelectField(_l("Region"), validators=[Optional()], validate_choice=True)
     flag = SelectField(_l("Flag"), choices=FLAG_CHOICES, validators=[Optional()])
     all = BooleanField(_l("Include TPL without a contract this month"))
     month = MonthField(_l("Month"), validators=[Optional()])
