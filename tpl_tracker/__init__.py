@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, ProductionConfig
 
+from . import template_translations
 from .dates import now_utc
 from .extensions import babel, bootstrap, cache, csrf, db, login_manager, migrate
 
@@ -80,6 +81,7 @@ def register_extensions(app: Flask) -> None:
 
     ratelimits.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    template_translations.install(app)
     bootstrap.init_app(app)
     cache.init_app(app)
     login_manager.init_app(app)
