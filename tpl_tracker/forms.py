@@ -123,8 +123,8 @@ class LongSelectField(SelectField):
     widget = LongSelect()
 
     def pre_validate(self, form):
-        choices = _plain_choices(self)
-        if choices is None or self.process_errors or not self.validate_choice:
+        choices = None if self.process_errors or not self.validate_choice else _plain_choices(self)
+        if choices is None:
             return super().pre_validate(form)
         if self.data not in {choice.value for choice in choices}:
             raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
