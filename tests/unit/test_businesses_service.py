@@ -266,3 +266,23 @@ def test_month_lock_applies_to_old_and_new_dates(app, work, db):
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Mentorship)) == 2
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MentorshipRequest)) == 0
+
+
+def test_business_actions_answer_every_button_with_one_lookup(app, work, db):
+    def each_predicate(user, business):
+        return policy.BusinessActions(
+            log_work=policy.can_log_work_for(user, business),
+            edit=policy.can_edit_business(user, business),
+            assess=policy.can_assess(user, business),
+            stop_mentoring=policy.can_stop_mentoring(user, business),
+        )
+
+    tpl_user, business = work["facilitator"], work["business"]
+    readers = ["facilitator", "facilitator2", "supervisor", "supervisor2", "evaluator", "admin"]
+    for name in readers:
+        for target in (business, work["business2"]):
+            assert policy.business_actions(work[name], target) == each_predicate(work[name], target), (name, target)
+    assert policy.business_actions(tpl_user, business) == policy.BusinessActions(True, True, True, True)
+    assert not policy.business_actions(work["supervisor"], business)
+    service.stop_mentoring(tpl_user, business, on(5, 1), "Selesai dibina")
+    assert not policy.business_actions(tpl_user, business)

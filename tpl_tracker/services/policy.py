@@ -5,6 +5,7 @@ that the web layer answers 404 without confirming that the record exists), and o
 for each decision on an object. Routes, services and templates (the Jinja global `policy`) all ask here.
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -272,6 +273,26 @@ def can_stop_mentoring(user: User, business: Business) -> bool:
 def can_assess(user: User, business: Business) -> bool:
     """Only a TPL currently mentoring the business records an assessment of it."""
     return mentors_now(user, business)
+
+
+@dataclass(frozen=True)
+class BusinessActions:
+    """What the reader may do on a business's page: one answer per button."""
+
+    log_work: bool = False
+    edit: bool = False
+    assess: bool = False
+    stop_mentoring: bool = False
+
+    def __bool__(self) -> bool:
+        return self.log_work or self.edit or self.assess or self.stop_mentoring
+
+
+def business_actions(user: User, business: Business) -> BusinessActions:
+    """The buttons of a business's page, from one mentorship lookup (the `can_*` predicates above, answered together)."""
+    if not mentors_now(user, business):
+        return BusinessActions()
+    return BusinessActions(log_work=can_log_work(user), edit=True, assess=True, stop_mentoring=True)
 
 
 def can_edit_assessment(user: User, assessment: Assessment) -> bool:
