@@ -289,7 +289,7 @@ class BusinessActions:
 
 
 def business_actions(user: User, business: Business) -> BusinessActions:
-    """The buttons of a business's page, from one mentorship lookup (the `can_*` predicates above, answered together)."""
+    """The buttons of a business's page from one mentorship lookup (the `can_*` predicates above, together)."""
     if not mentors_now(user, business):
         return BusinessActions()
     return BusinessActions(log_work=can_log_work(user), edit=True, assess=True, stop_mentoring=True)
