@@ -6,7 +6,16 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tpl_tracker.models import Activity, AuditEntry, Mentorship, MonthlyReport, Target
+from tpl_tracker.models import (
+    Activity,
+    Assessment,
+    AuditEntry,
+    Business,
+    Mentorship,
+    MonthlyReport,
+    PermitFacilitation,
+    Target,
+)
 
 from ..clock import YEAR, dmy, iso, moment, on
 from ..conftest import page_text as _page
@@ -152,6 +161,60 @@ def test_work_page_shows_the_tpls_work(app, client, login_as, work, db):
         assert fmt.day(on(3, 10)) in page  # the activity
         assert fmt.month(on(3, 1)) in page  # the month
     assert 'src="/static/supervision.js"' in page
+
+
+def test_work_page_reads_the_businesses_of_its_records_in_one_statement(app, client, login_as, work, db):
+    """Mentorships, permits and assessments of businesses the TPL logged no activity for: one statement reads all
+    their businesses, however many; none when the activities' businesses are the same."""
+    login_as("supervisor")
+    url = f"/supervisi/tpl/{work['tpl'].id}"
+    client.get(url)  # what the first request reads once (and caches) stays out
+    same_businesses = _queries(app, client, url)
+
+    def business_without_activity(n):
+        business = Business(
+            name=f"Roti Kenari {n}",
+            normalized_name=f"roti kenari {n}",
+            owner_name="Pak Arif",
+            region_code="82.71",
+            kbli="10710",
+            size_class="mikro",
+            workers=2,
+            created_by_id=work["facilitator"].id,
+        )
+        db.session.add_all(
+            [
+                business,
+                Mentorship(business=business, facilitator=work["tpl"], start_date=on(2, 1)),
+                PermitFacilitation(
+                    business=business,
+                    facilitator=work["tpl"],
+                    permit_type="nib",
+                    status="planned",
+                    planned_on=on(3, 12),
+                ),
+                Assessment(
+                    business=business,
+                    facilitator=work["tpl"],
+                    kind="baseline",
+                    assessed_on=on(3, 2),
+                    turnover=1_000_000,
+                    workers=2,
+                    market_reach="local",
+                ),
+            ]
+        )
+        return business
+
+    one = [business_without_activity(1)]
+    db.session.commit()
+    with_one = _queries(app, client, url)
+    many = [business_without_activity(n) for n in range(2, 6)]
+    db.session.commit()
+    with_many = _queries(app, client, url)
+    assert with_one == with_many == same_businesses + 1
+    page = _page(client.get(url))
+    assert all(business.name in page for business in one + many)
 
 
 def test_work_page_offers_handover_when_the_contract_ends_soon(app, client, login_as, work, db):

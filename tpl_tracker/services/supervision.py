@@ -22,6 +22,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, contains_eager, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from ..database import in_list, list_param
 from ..dates import programme_today
@@ -536,14 +538,6 @@ def year_actuals(facilitator_id: int, today: date) -> dict[str, int]:
 def facilitator_work(facilitator: Facilitator, today: date | None = None) -> dict:
     """One TPL's work for the supervisor's page: mentorships, recent activities, permits, assessments, months."""
     today = today or programme_today()
-    mentorships = list(
-        db.session.scalars(
-            sa.select(Mentorship)
-            .where(Mentorship.facilitator_id == facilitator.id)
-            .options(selectinload(Mentorship.business))
-            .order_by(Mentorship.end_date.is_not(None), Mentorship.start_date.desc(), Mentorship.id.desc())
-        )
-    )
     activities = list(
         db.session.scalars(
             sa.select(Activity)
@@ -553,11 +547,17 @@ def facilitator_work(facilitator: Facilitator, today: date | None = None) -> dic
             .limit(50)
         )
     )
+    mentorships = list(
+        db.session.scalars(
+            sa.select(Mentorship)
+            .where(Mentorship.facilitator_id == facilitator.id)
+            .order_by(Mentorship.end_date.is_not(None), Mentorship.start_date.desc(), Mentorship.id.desc())
+        )
+    )
     permits = list(
         db.session.scalars(
             sa.select(PermitFacilitation)
             .where(PermitFacilitation.facilitator_id == facilitator.id)
-            .options(selectinload(PermitFacilitation.business))
             .order_by(PermitFacilitation.id.desc())
         )
     )
@@ -568,10 +568,10 @@ def facilitator_work(facilitator: Facilitator, today: date | None = None) -> dic
         db.session.scalars(
             sa.select(Assessment)
             .where(Assessment.facilitator_id == facilitator.id)
-            .options(selectinload(Assessment.business))
             .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
         )
     )
+    _attach_businesses([*mentorships, *permits, *assessments])
     first = month_start(today)
     periods = [first]
     for _i in range(11):
@@ -593,6 +593,20 @@ def facilitator_work(facilitator: Facilitator, today: date | None = None) -> dic
         "expected_visits": expected_visits(target.visits_per_month, today) if target else None,
         "missed": missed_targets(target, actuals, today) if covers_month(facilitator, month_start(today)) else [],
     }
+
+
+def _attach_businesses(records: list) -> None:
+    """Give the TPL's mentorships, permits and assessments their business, reading those not in the session yet
+    in one statement (the businesses are mostly the same few, often already read with the activities)."""
+    ids = {record.business_id for record in records}
+    businesses = {i: db.session.identity_map.get(identity_key(Business, i)) for i in ids}
+    missing = [i for i, business in businesses.items() if business is None]
+    if missing:
+        dialect = db.session.get_bind().dialect.name
+        query = sa.select(Business).where(in_list(Business.id, list_param(dialect, sa.Integer(), value=missing)))
+        businesses.update((business.id, business) for business in db.session.scalars(query))
+    for record in records:
+        set_committed_value(record, "business", businesses[record.business_id])
 
 
 def handover_due(facilitator: Facilitator, today: date | None = None, days: int = 30) -> bool:
