@@ -124,7 +124,8 @@ def visible_ids(user: User, model, ids) -> set[int]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return set()
-    return set(db.session.scalars(sa.select(model.id).where(model.id.in_(ids), work_scope(user, model))))
+    listed = list_param(db.session.get_bind().dialect.name, sa.Integer(), value=sorted(ids))
+    return set(db.session.scalars(sa.select(model.id).where(in_list(model.id, listed), work_scope(user, model))))
 
 
 def in_scope(user: User, facilitator_id: int) -> bool:
