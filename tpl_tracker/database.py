@@ -102,3 +102,10 @@ def in_list(column, values: sa.BindParameter):
     if isinstance(values.type, postgresql.ARRAY):
         return column == sa.any_(values)
     return column.in_(values)
+
+
+def one_of(column, values):
+    """SQL condition: `column` is one of `values` (a list known now), as one `list_param` of the column's type."""
+    from .extensions import db
+
+    return in_list(column, list_param(db.session.get_bind().dialect.name, column.type, value=list(values)))

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from ..database import one_of
 from ..dates import programme_today
 from ..extensions import db
 from ..models import (
@@ -107,7 +108,7 @@ def evidence_counts(activities) -> dict[int, int]:
     return dict(
         db.session.execute(
             sa.select(Evidence.activity_id, sa.func.count(Evidence.id))
-            .where(Evidence.activity_id.in_(ids))
+            .where(one_of(Evidence.activity_id, ids))
             .group_by(Evidence.activity_id)
         ).all()
     )

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..database import one_of
 from ..dates import programme_today
 from ..extensions import db
 from ..models import (
@@ -534,7 +535,7 @@ def issued_permit_counts(business_ids) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         sa.select(PermitFacilitation.business_id, sa.func.count())
-        .where(PermitFacilitation.business_id.in_(ids), PermitFacilitation.status == "issued")
+        .where(one_of(PermitFacilitation.business_id, ids), PermitFacilitation.status == "issued")
         .group_by(PermitFacilitation.business_id)
     )
     return dict(rows.all())

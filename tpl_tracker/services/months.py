@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..database import one_of
 from ..extensions import db
 from ..models import LOCKED_STATUSES, Facilitator, MonthlyReport
 from . import ServiceError
@@ -113,7 +114,8 @@ def month_statuses(pairs) -> dict[tuple[int, date], str]:
         return {}
     rows = db.session.execute(
         sa.select(MonthlyReport.facilitator_id, MonthlyReport.period, MonthlyReport.status).where(
-            MonthlyReport.facilitator_id.in_({k[0] for k in keys}), MonthlyReport.period.in_({k[1] for k in keys})
+            one_of(MonthlyReport.facilitator_id, sorted({k[0] for k in keys})),
+            one_of(MonthlyReport.period, sorted({k[1] for k in keys})),
         )
     )
     found = {(facilitator_id, period): status for facilitator_id, period, status in rows}

@@ -11,7 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from ..database import in_list, list_param
+from ..database import in_list, list_param, one_of
 from ..extensions import db
 from ..models import (
     PERMIT_OPEN_STATUSES,
@@ -124,8 +124,7 @@ def visible_ids(user: User, model, ids) -> set[int]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return set()
-    listed = list_param(db.session.get_bind().dialect.name, sa.Integer(), value=sorted(ids))
-    return set(db.session.scalars(sa.select(model.id).where(in_list(model.id, listed), work_scope(user, model))))
+    return set(db.session.scalars(sa.select(model.id).where(one_of(model.id, sorted(ids)), work_scope(user, model))))
 
 
 def in_scope(user: User, facilitator_id: int) -> bool:

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .. import formatting
+from ..database import one_of
 from ..dates import programme_date, programme_today
 from ..extensions import db
 from ..models import (
@@ -251,7 +252,7 @@ def last_events(report_ids) -> dict[int, MonthlyReportEvent]:
         return {}
     latest = (
         sa.select(sa.func.max(MonthlyReportEvent.id))
-        .where(MonthlyReportEvent.report_id.in_(report_ids))
+        .where(one_of(MonthlyReportEvent.report_id, sorted(report_ids)))
         .group_by(MonthlyReportEvent.report_id)
     )
     events = db.session.scalars(

@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased, contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from ..database import in_list, list_param
+from ..database import in_list, list_param, one_of
 from ..dates import programme_today
 from ..extensions import db
 from ..formatting import day
@@ -602,8 +602,7 @@ def _attach_businesses(records: list) -> None:
     businesses = {i: db.session.identity_map.get(identity_key(Business, i)) for i in ids}
     missing = [i for i, business in businesses.items() if business is None]
     if missing:
-        dialect = db.session.get_bind().dialect.name
-        query = sa.select(Business).where(in_list(Business.id, list_param(dialect, sa.Integer(), value=missing)))
+        query = sa.select(Business).where(one_of(Business.id, missing))
         businesses.update((business.id, business) for business in db.session.scalars(query))
     for record in records:
         set_committed_value(record, "business", businesses[record.business_id])
