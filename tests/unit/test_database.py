@@ -79,3 +79,20 @@ def test_concurrent_read_then_write_transactions_wait_instead_of_failing(db, sql
     assert errors == []
     actions = set(db.session.scalars(sa.select(AuditEntry.action)))
     assert {"writer0", "writer1"} <= actions
+
+
+def test_one_of_is_one_parameter_whatever_the_number_of_values(db):
+    """`one_of` selects the rows whose column holds one of the values; on PostgreSQL the values are one array
+    parameter, so that the statement's text is the same for 1 and 3 values (SQLAlchemy and psycopg cache it)."""
+    from tpl_tracker.database import one_of
+
+    def codes(values):
+        query = sa.select(Region.code).where(one_of(Region.code, values)).order_by(Region.code)
+        return list(db.session.scalars(query)), str(query.compile(dialect=db.engine.dialect))
+
+    one, one_text = codes(["82.71"])
+    three, three_text = codes(["82", "82.71", "99.99"])
+    assert one == ["82.71"] and three == ["82", "82.71"]
+    assert codes([])[0] == []
+    if db.engine.dialect.name == "postgresql":
+        assert one_text == three_text and "= ANY" in one_text
