@@ -355,19 +355,26 @@ def generate(args, engine, regions: dict[str, list[str]], today: date, password_
     mentorships = []
     mentored: dict[int, list[tuple[int, date, date]]] = {}
     first_mentor: dict[int, tuple[date, int]] = {}
+    # One TPL in ten also mentors a business of another kabupaten/kota (drawn apart, so that the rest of the
+    # programme is the same as without them).
+    away_rng = random.Random(args.seed + 1)
     for fid in range(1, args.tpl + 1):
         region_pool = pool[placement[fid]]
         start, end = periods[fid][0][0], exits[fid]
         chosen = rng.sample(region_pool, min(len(region_pool), rng.randint(3, 8)))
         mentored[fid] = []
-        for bid in chosen:
-            since = start + timedelta(days=rng.randint(0, 45))
+        elsewhere = away_rng.choice(used_regions) if away_rng.random() < 0.1 else placement[fid]
+        away = [away_rng.choice(pool[elsewhere])] if elsewhere != placement[fid] else []
+        for bid in chosen + away:
+            draw = away_rng if bid in away else rng
+            since = start + timedelta(days=draw.randint(0, 45))
             until = end if end < today else None
             mentorships.append((len(mentorships) + 1, bid, fid, since, until, "Kontrak berakhir" if until else None))
             mentored[fid].append((bid, since, until or today))
             if bid not in first_mentor or since < first_mentor[bid][0]:
                 first_mentor[bid] = (since, fid)
-            audit.add("create", user_of[fid], "mentorships", len(mentorships), moment(since, rng), {"business_id": bid})
+            created = moment(since, draw)
+            audit.add("create", user_of[fid], "mentorships", len(mentorships), created, {"business_id": bid})
     businesses = []
     names_taken: set[tuple[str, str]] = set()
     for bid, region in enumerate(business_region, start=1):

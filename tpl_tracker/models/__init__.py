@@ -2,7 +2,7 @@
 
 from .activity import PERMIT_OPEN_STATUSES, Activity, Evidence, PermitFacilitation, activity_businesses
 from .base import utcnow
-from .business import Assessment, Business, Mentorship, MentorshipRequest
+from .business import CROSS_REGION, Assessment, Business, Mentorship, MentorshipRequest
 from .codes import (
     ActivityType,
     AssessmentKind,
@@ -45,6 +45,7 @@ from .vocabulary import (
 )
 
 __all__ = [
+    "CROSS_REGION",
     "CONTRACT_STATUS_WORDS",
     "GENDER_WORDS",
     "POLYTECHNIC_WORDS",

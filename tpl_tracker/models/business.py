@@ -64,6 +64,11 @@ class Business(db.Model):
         return f"<Business {self.id} {self.name}>"
 
 
+# A mentorship of a business outside its TPL's kabupaten/kota (both regions as the mentorship keeps them).
+CROSS_REGION = "facilitator_region_code <> business_region_code"
+REGION_COPY = {"server_default": sa.FetchedValue(), "server_onupdate": sa.FetchedValue(), "info": {"copy": True}}
+
+
 class Mentorship(db.Model):
     """A TPL mentoring a business over a period (open while `end_date` is empty)."""
 
@@ -80,6 +85,16 @@ class Mentorship(db.Model):
         ),
         # The businesses of a set of TPL (a supervisor's scope) from the index alone (migration 0015).
         sa.Index("ix_mentorships_facilitator_business", "facilitator_id", "business_id"),
+        # The mentorships whose business lies outside their TPL's kabupaten/kota: a supervisor's businesses
+        # elsewhere (migration 0021).
+        sa.Index(
+            "ix_mentorships_cross_region",
+            "facilitator_region_code",
+            "business_region_code",
+            "business_id",
+            postgresql_where=sa.text(CROSS_REGION),
+            sqlite_where=sa.text(CROSS_REGION),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +103,10 @@ class Mentorship(db.Model):
     start_date: Mapped[date]
     end_date: Mapped[date | None]
     end_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    # Copies of the TPL's and the business's region, kept by the database's triggers (migration 0021) for the
+    # supervisor's business scope; never set, not in the audit trail, not read by the app's Python.
+    facilitator_region_code: Mapped[str | None] = mapped_column(sa.String(13), **REGION_COPY)
+    business_region_code: Mapped[str | None] = mapped_column(sa.String(13), **REGION_COPY)
 
     business: Mapped[Business] = relationship(back_populates="mentorships")
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821

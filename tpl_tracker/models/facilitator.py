@@ -36,8 +36,17 @@ class Facilitator(db.Model):
         Gender.check_constraint("gender"),
         sa.CheckConstraint("angkatan BETWEEN 1990 AND 2100", name="angkatan"),
         sa.CheckConstraint("length(nik) = 16", name="nik_length"),
-        # A supervisor's own TPL and the regions they are placed in, read from the index alone (migration 0019).
-        sa.Index("ix_facilitators_supervisor_region", "supervisor_id", "region_code"),
+        # A supervisor's own TPL, the regions they are placed in and those placed elsewhere, read from the index
+        # alone (migrations 0019 and 0021). Partial, so that a scope's `supervisor_id = … OR region_code IN (…)`
+        # is not answered by scanning all of it with that filter.
+        sa.Index(
+            "ix_facilitators_supervisor_region_id",
+            "supervisor_id",
+            "region_code",
+            "id",
+            postgresql_where=sa.text("supervisor_id IS NOT NULL"),
+            sqlite_where=sa.text("supervisor_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

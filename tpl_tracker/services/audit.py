@@ -4,7 +4,10 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
+
+import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import AuditEntry
@@ -25,13 +28,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@cache
+def audited_columns(table: sa.Table) -> tuple[str, ...]:
+    """The columns of a table an audit snapshot copies: not the secrets, nor the copies the database keeps of
+    other records' values (`info={"copy": True}`, such as a mentorship's regions)."""
+    return tuple(c.key for c in table.columns if c.key not in SECRET_FIELDS and not c.info.get("copy"))
+
+
 def snapshot(obj) -> dict[str, Any]:
-    """The column values of a model instance, JSON-ready, secrets left out."""
-    return {
-        column.key: _jsonable(getattr(obj, column.key))
-        for column in obj.__table__.columns
-        if column.key not in SECRET_FIELDS
-    }
+    """The column values of a model instance, JSON-ready, secrets and copies left out."""
+    return {key: _jsonable(getattr(obj, key)) for key in audited_columns(obj.__table__)}
 
 
 def snapshot_values(values: Mapping[str, Any]) -> dict[str, Any]:

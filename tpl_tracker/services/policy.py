@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from ..database import in_list, list_param, one_of
 from ..extensions import db
 from ..models import (
+    CROSS_REGION,
     PERMIT_OPEN_STATUSES,
     Activity,
     Assessment,
@@ -94,11 +95,33 @@ def business_scope(user: User):
     founded = _one_of(Business.id, founders)
     if not user.has_role(Role.SUPERVISOR):
         return sa.or_(founded, _one_of(Business.id, mentored))
-    # Most of a supervisor's businesses lie in their regions: those are read from the region index, and of the
-    # businesses their TPL mentored (alumni of every year included) only the few located elsewhere are looked up.
+    # Most of a supervisor's businesses lie in their regions: those are read from the region index. Of the
+    # businesses their TPL mentored (alumni of every year included) only those located elsewhere are looked up,
+    # without reading every mentorship of the province: see `_mentored_elsewhere`.
     here = in_regions(Business.region_code, user.region_codes)
-    elsewhere = sa.except_(mentored, sa.select(Business.id).where(here).correlate(None))
-    return sa.or_(here, founded, _one_of(Business.id, elsewhere))
+    return sa.or_(here, founded, _one_of(Business.id, _mentored_elsewhere(user)))
+
+
+def _mentored_elsewhere(user: User) -> sa.Select:
+    """The businesses outside a supervisor's regions mentored by a TPL in their scope (ids, maybe repeated).
+
+    A TPL of the supervisor's regions mentoring a business outside them mentors outside their own kabupaten/kota:
+    those mentorships are read from the partial index of such mentorships, by the regions each keeps (migration
+    0021). The TPL assigned to the supervisor but placed outside their regions (or nowhere) are few: all their
+    mentorships count.
+    """
+    regions = user.region_codes
+    crossing = sa.select(Mentorship.business_id).where(
+        sa.text(CROSS_REGION),
+        in_regions(Mentorship.facilitator_region_code, regions),
+        sa.not_(in_regions(Mentorship.business_region_code, regions)),
+    )
+    placed_elsewhere = sa.select(Facilitator.id).where(
+        Facilitator.supervisor_id == user.id,
+        sa.or_(Facilitator.region_code.is_(None), sa.not_(in_regions(Facilitator.region_code, regions))),
+    )
+    of_placed_elsewhere = sa.select(Mentorship.business_id).where(_one_of(Mentorship.facilitator_id, placed_elsewhere))
+    return sa.union_all(crossing, of_placed_elsewhere)
 
 
 def _one_of(column, ids):
