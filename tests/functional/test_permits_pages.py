@@ -327,3 +327,16 @@ def test_list_query_count_does_not_grow_with_rows(app, client, login_as, work, d
     fifty = _queries(app, client, "/izin/")
     assert _rows(_page(client.get("/izin/"))) == 50
     assert five == fifty
+
+
+@pytest.mark.parametrize("role", ["supervisor", "facilitator", "evaluator"])
+def test_the_count_of_a_page_is_the_number_of_its_rows(app, client, login_as, work, db, monkeypatch, role):
+    """The list counts its rows with a statement of its own (read by the TPL in scope): the same rows as the list."""
+    _add_permits(db, work, 5, 0)
+    login_as(role)
+    for query in ("", "status=planned", "q=ikm", "region=82", "region=73", "permit_type=nib"):
+        monkeypatch.setitem(app.config, "PER_PAGE", 100)
+        listed = _rows(_page(client.get(f"/izin/?{query}")))
+        monkeypatch.setitem(app.config, "PER_PAGE", 2)
+        page = _page(client.get(f"/izin/?{query}"))
+        assert f"{listed} data" in page if listed else _rows(page) == 0, (role, query)

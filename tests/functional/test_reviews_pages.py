@@ -390,6 +390,33 @@ def test_list_queries_do_not_grow_with_rows(app, client, login_as, world, db, ro
     assert few == many
 
 
+def test_the_queue_counts_its_months_with_the_page(app, client, login_as, world, db):
+    """The supervisor's queue is gathered whole before it is sorted: its total comes with the page's rows, exact,
+    without a count statement of its own, on the last page too."""
+    import sqlalchemy as sa
+
+    login_as("supervisor")
+    _many_months(db, world, 30)
+    seen = []
+
+    def remember(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", remember)
+    try:
+        first = page_text(client.get("/bulanan/antrean"))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", remember)
+    assert not [s for s in seen if "count(*) AS count_1" in s and "monthly_reports" in s]
+    assert "30 data" in first
+    last = page_text(client.get("/bulanan/antrean?page=2"))
+    assert "30 data" in last and last.count("/bulanan/tpl/") < first.count("/bulanan/tpl/")
+    past = client.get("/bulanan/antrean?page=9")
+    assert past.status_code == 200 and "/bulanan/tpl/" not in page_text(past)
+
+
 def test_supervisor_lists_the_months_of_one_tpl_in_scope(client, login_as, work, db):
     """Supervisors get the filtered list too; a TPL outside their scope is not found."""
     login_as("supervisor")

@@ -47,8 +47,9 @@ def _filtered_permits(today):
 def index():
     """Permit facilitations in the user's scope: searchable, filterable, paginated."""
     today = programme_today()
-    form, query, _filters = _filtered_permits(today)
-    page = paginate(query)
+    form, query, filters = _filtered_permits(today)
+    counted = service.permit_query(current_user, today=today, counting=True, **(filters or {}))
+    page = paginate(query, count_query=counted)
     return render_template(
         "permits/index.html",
         form=form,

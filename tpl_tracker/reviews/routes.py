@@ -12,7 +12,7 @@ from ..extensions import db
 from ..forms import ListExportForm, show_rule_problems, show_service_error
 from ..list_downloads import export_list, list_args
 from ..models import Facilitator, Role
-from ..pagination import paginate, paginate_by_key
+from ..pagination import paginate, paginate_by_key, with_total
 from ..security import roles_required
 from ..services import ServiceError, audit, list_exports
 from ..services import reviews as service
@@ -167,7 +167,8 @@ def export():
 @roles_required(Role.SUPERVISOR)
 def queue():
     """Submitted months of the supervisor's TPL, oldest submission first."""
-    page = paginate(service.review_queue(current_user))
+    # The database gathers the scope's submitted months whole before sorting them: their number comes with the page.
+    page = paginate(with_total(service.review_queue(current_user)))
     counts = service.month_counts((r.facilitator_id, r.period) for r in page.items)
     return render_template(
         "reviews/queue.html", page=page, counts=counts, today=programme_today(), days_waiting=service.days_waiting

