@@ -173,6 +173,8 @@ def _same_with_the_table_as_without_it(db, world, today):
     tpls = [world["tpl"], world["tpl2"]]
     for i in range(24):
         tpl = FacilitatorFactory(region_code=rnd.choice(["82.71", "73.71", "82.01"]))
+        if i % 4 == 1:  # assigned to the supervisor of province 82, wherever placed (their flags read by its copies)
+            tpl.supervisor = world["supervisor"]
         start = TODAY - timedelta(days=rnd.randint(20, 500))
         end = TODAY + timedelta(days=rnd.randint(-60, 200))
         ContractFactory(facilitator=tpl, start_date=start, end_date=max(end, start + timedelta(days=30)))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
+from .business import REGION_COPY
 from .codes import MonthAction, MonthStatus, ReviewItemType
 
 LOCKED_STATUSES = (MonthStatus.SUBMITTED, MonthStatus.APPROVED)
@@ -114,3 +115,7 @@ class RosterFlag(db.Model):
     no_activity: Mapped[bool]
     month_late: Mapped[bool]
     below_target: Mapped[bool]
+    # Copies of the TPL's supervisor and region, kept by the database's triggers (migration 0022) for a
+    # supervisor's flag filter; never set by the app.
+    supervisor_id: Mapped[int | None] = mapped_column(index=True, **REGION_COPY)
+    region_code: Mapped[str | None] = mapped_column(sa.String(13), index=True, **REGION_COPY)
