@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
+from .business import REGION_COPY
 from .codes import ContractStatus, Gender
 
 POLYTECHNICS = [
@@ -128,6 +129,10 @@ class Contract(db.Model):
     terminated_on: Mapped[date | None]
     termination_reason: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Copies of the TPL's supervisor and region, kept by the database's triggers (migration 0023) for a supervisor's
+    # TPL under contract; never set, not in the audit trail, not read by the app's Python.
+    supervisor_id: Mapped[int | None] = mapped_column(**REGION_COPY)
+    region_code: Mapped[str | None] = mapped_column(sa.String(13), **REGION_COPY)
 
     facilitator: Mapped[Facilitator] = relationship(back_populates="contracts")
     placement: Mapped["Region"] = relationship()  # noqa: F821
@@ -167,6 +172,24 @@ class Contract(db.Model):
 # The contracts running on a date are among those ending on or after it: the roster and the home pages read them from
 # this index, whose range holds the programme's current contracts, not its whole history (migration 0015).
 sa.Index("ix_contracts_current", Contract.effective_end, Contract.start_date, Contract.facilitator_id)
+# The same for a supervisor's scope, by the contracts' copies of their TPL's supervisor and region (migration 0023).
+_WITH_SUPERVISOR = sa.text("supervisor_id IS NOT NULL")
+sa.Index(
+    "ix_contracts_supervisor_current",
+    Contract.supervisor_id,
+    Contract.effective_end,
+    Contract.start_date,
+    Contract.facilitator_id,
+    postgresql_where=_WITH_SUPERVISOR,
+    sqlite_where=_WITH_SUPERVISOR,
+)
+sa.Index(
+    "ix_contracts_region_current",
+    Contract.region_code,
+    Contract.effective_end,
+    Contract.start_date,
+    Contract.facilitator_id,
+)
 
 sa.Index(
     "ix_contracts_last",

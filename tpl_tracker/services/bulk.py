@@ -59,11 +59,12 @@ def _same(value: Any) -> Any:
 
 
 def _python_defaults(table: sa.Table) -> dict[str, Any] | None:
-    """Per column but the primary key: its default (a callable or a constant), None for none; None in all when one
-    is computed by the database (a SQL expression or a server default without a Python one)."""
+    """Per column but the primary key and the copies the database writes: its default (a callable or a constant),
+    None for none; None in all when one is computed by the database (a SQL expression or a server default without a
+    Python one)."""
     defaults: dict[str, Any] = {}
     for column in table.columns:
-        if column.primary_key:
+        if column.primary_key or column.info.get("copy"):  # a copy the database's triggers write (a contract's scope)
             continue
         default = column.default
         if default is None:

@@ -7,7 +7,7 @@ from flask import current_app
 
 from ..extensions import cache, db
 from ..models import AuditEntry, Contract, Facilitator, Role, User, utcnow
-from .policy import facilitator_scope
+from .policy import copied_scope, facilitator_scope
 
 
 def scope_key(user: User) -> str:
@@ -72,14 +72,16 @@ HOME_ENDING_ROWS = 10  # contracts ending soon shown on a supervisor's home; the
 def contracts_ending_soon(user: User, today: date, limit: int = HOME_ENDING_ROWS) -> tuple[list[Contract], int]:
     """The first `limit` running contracts in scope whose effective end falls within 30 days, soonest first, and
     how many there are (in December every yearly contract ends within 30 days: the home page shows the first)."""
-    rows = db.session.execute(
+    query = (
         sa.select(Contract, sa.func.count().over())
         .join(Facilitator)
         .where(facilitator_scope(user), Contract.ends_soon(today))
         .order_by(Contract.effective_end, Facilitator.full_name, Contract.id)
         .options(sa.orm.contains_eager(Contract.facilitator))
-        .limit(limit)
-    ).all()
+    )
+    if (copied := copied_scope(user, Contract)) is not None:  # a supervisor's, by the contracts' copies (0023)
+        query = query.where(copied)
+    rows = db.session.execute(query.limit(limit)).all()
     return [contract for contract, _total in rows], rows[0][1] if rows else 0
 
 

@@ -431,7 +431,7 @@ def facilitator_query(
     The search text matches names and emails only: a NIK is looked up by `find_by_nik` (posted, so that it never
     lands in an address or an access log).
     """
-    from .policy import facilitator_scope, in_regions
+    from .policy import copied_scope, facilitator_scope, in_regions
 
     # The list shows each TPL's supervisor: loaded for the whole page at once, not one statement per TPL.
     query = sa.select(Facilitator).where(facilitator_scope(user)).options(sa.orm.selectinload(Facilitator.supervisor))
@@ -455,5 +455,7 @@ def facilitator_query(
         query = query.where(Facilitator.id.in_(exits))
     elif status == "ending":
         ending = sa.select(Contract.facilitator_id).where(Contract.ends_soon(today or programme_today()))
+        if (copied := copied_scope(user, Contract)) is not None:  # a supervisor's, by the contracts' copies
+            ending = ending.where(copied)
         query = query.where(Facilitator.id.in_(ending))
     return query.order_by(Facilitator.full_name, Facilitator.id)

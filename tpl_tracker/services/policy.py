@@ -74,7 +74,7 @@ def facilitator_scope(user: User):
 
 
 def copied_scope(user: User, model):
-    """`facilitator_scope` on a table's copies of its TPL's supervisor and region (`roster_flags`, migration 0022): a
+    """`facilitator_scope` on a table's copies of its TPL's supervisor and region (`roster_flags`, `contracts`): a
     supervisor's condition, or None for the other roles, whose scope is not a matter of supervisor and region."""
     if user.has_role(Role.ADMIN, Role.EVALUATOR, Role.FACILITATOR) or not user.has_role(Role.SUPERVISOR):
         return None
@@ -90,7 +90,7 @@ def business_scope(user: User):
     if user.has_role(Role.ADMIN, Role.EVALUATOR):
         return sa.true()
     tpl_ids = sa.select(Facilitator.id).where(facilitator_scope(user))
-    mentored = sa.select(Mentorship.business_id).where(_one_of(Mentorship.facilitator_id, tpl_ids))
+    mentored = sa.select(Mentorship.business_id).where(one_of_select(Mentorship.facilitator_id, tpl_ids))
     # The businesses founded by a TPL are few: read from the founder index, each founder then checked against the
     # scope (probing the index with every TPL of a province, alumni included, took 9 ms at 100,000 TPL).
     founding = aliased(Business)
@@ -100,14 +100,14 @@ def business_scope(user: User):
         .where(founding.founder_id.is_not(None), facilitator_scope(user))
         .correlate(None)
     )
-    founded = _one_of(Business.id, founders)
+    founded = one_of_select(Business.id, founders)
     if not user.has_role(Role.SUPERVISOR):
-        return sa.or_(founded, _one_of(Business.id, mentored))
+        return sa.or_(founded, one_of_select(Business.id, mentored))
     # Most of a supervisor's businesses lie in their regions: those are read from the region index. Of the
     # businesses their TPL mentored (alumni of every year included) only those located elsewhere are looked up,
     # without reading every mentorship of the province: see `_mentored_elsewhere`.
     here = in_regions(Business.region_code, user.region_codes)
-    return sa.or_(here, founded, _one_of(Business.id, _mentored_elsewhere(user)))
+    return sa.or_(here, founded, one_of_select(Business.id, _mentored_elsewhere(user)))
 
 
 def _mentored_elsewhere(user: User) -> sa.Select:
@@ -128,11 +128,13 @@ def _mentored_elsewhere(user: User) -> sa.Select:
         Facilitator.supervisor_id == user.id,
         sa.or_(Facilitator.region_code.is_(None), sa.not_(in_regions(Facilitator.region_code, regions))),
     )
-    of_placed_elsewhere = sa.select(Mentorship.business_id).where(_one_of(Mentorship.facilitator_id, placed_elsewhere))
+    of_placed_elsewhere = sa.select(Mentorship.business_id).where(
+        one_of_select(Mentorship.facilitator_id, placed_elsewhere)
+    )
     return sa.union_all(crossing, of_placed_elsewhere)
 
 
-def _one_of(column, ids):
+def one_of_select(column, ids):
     """SQL condition: `column` is one of the ids a select gives.
 
     On PostgreSQL `column = ANY(ARRAY(select))`: the select runs once, and the condition is an index lookup that
@@ -153,7 +155,7 @@ def work_scope(user: User, model, by_ids: bool = False):
     if user.has_role(Role.ADMIN, Role.EVALUATOR):
         return sa.true()
     if by_ids:
-        return _one_of(model.facilitator_id, sa.select(Facilitator.id).where(facilitator_scope(user)))
+        return one_of_select(model.facilitator_id, sa.select(Facilitator.id).where(facilitator_scope(user)))
     return sa.exists().where(Facilitator.id == model.facilitator_id, facilitator_scope(user))
 
 

@@ -47,7 +47,7 @@ from ..models import (
 from . import Problems, audit
 from .businesses import open_mentorship
 from .months import covers_month, month_start, month_statuses, next_month, previous_month
-from .policy import copied_scope, facilitator_scope, in_regions
+from .policy import copied_scope, facilitator_scope, in_regions, one_of_select
 
 FLAGS = ["no_activity", "month_late", "below_target"]
 QUIET_DAYS = 14
@@ -254,11 +254,18 @@ def _joined(query, figures: dict):
     return query
 
 
-def _under_contract(start: date, end: date):
+def _under_contract(start: date, end: date, scope=None):
     """SQL condition: the TPL (outer row) has a contract overlapping start..end, read from the contracts that end on or
-    after `start` (ix_contracts_current: the running ones, not the programme's whole history)."""
+    after `start` (ix_contracts_current: the running ones, not the programme's whole history).
+
+    `scope`: a supervisor's scope on the contracts' copies of their TPL's supervisor and region
+    (`policy.copied_scope`): their running contracts are then read from the indexes by supervisor or region and
+    effective end, and their TPL by id, instead of the province's TPL of every year against the country's contracts.
+    """
     running = sa.select(Contract.facilitator_id).where(Contract.effective_end >= start, Contract.start_date <= end)
-    return Facilitator.id.in_(running)
+    if scope is None:
+        return Facilitator.id.in_(running)
+    return one_of_select(Facilitator.id, running.where(scope))
 
 
 def gathers_whole(user: User, flag: str | None, include_all: bool) -> bool:
@@ -274,7 +281,7 @@ def _roster_base(user: User, p: RosterPeriod, q: str | None, region: str | None,
     """A select of the TPL in scope the roster's filters other than the flag keep."""
     query = sa.select(Facilitator).where(facilitator_scope(user))
     if not include_all:
-        query = query.where(_under_contract(p.month, p.month_end))
+        query = query.where(_under_contract(p.month, p.month_end, copied_scope(user, Contract)))
     if q and q.strip():
         query = query.where(sa.func.lower(Facilitator.full_name).like(f"%{q.strip().lower()}%"))
     if region:
