@@ -1,24 +1,24 @@
-"""Each contract's copies of its TPL's supervisor and region, kept by the database (migration 0023), and a
-supervisor's TPL under contract (roster, home page) read from them."""
+"""Each contract's and monthly report's copies of its TPL's supervisor and region, kept by the database (migrations
+0023 and 0024), and a supervisor's TPL under contract (roster, home page) and review queue read from them."""
 
 import random
 
 import sqlalchemy as sa
 
-from tpl_tracker.models import AuditEntry, Contract, Facilitator
+from tpl_tracker.models import AuditEntry, Contract, Facilitator, MonthlyReport
 from tpl_tracker.services import bulk, dashboard, policy
 from tpl_tracker.services.facilitators import facilitator_query
+from tpl_tracker.services.reviews import review_queue
 from tpl_tracker.services.supervision import roster_query
 
-from ..clock import TODAY, on
+from ..clock import TODAY, moment, on
 from ..factories import ContractFactory, FacilitatorFactory
 
 
-def _copies(db, contract) -> tuple:
-    """The supervisor and region the database keeps on the contract's row (not the session's idea of them)."""
-    row = db.session.execute(
-        sa.select(Contract.supervisor_id, Contract.region_code).where(Contract.id == contract.id)
-    ).one()
+def _copies(db, record) -> tuple:
+    """The supervisor and region the database keeps on the contract's or month's row (not the session's idea)."""
+    model = type(record)
+    row = db.session.execute(sa.select(model.supervisor_id, model.region_code).where(model.id == record.id)).one()
     return tuple(row)
 
 
@@ -56,6 +56,22 @@ def test_the_copies_follow_the_tpl_and_cannot_be_written(db, world):
     earlier.facilitator = world["tpl2"]  # a contract given to another TPL takes theirs
     db.session.commit()
     assert _copies(db, earlier) == (world["supervisor2"].id, "73.71")
+
+
+def test_a_month_keeps_the_supervisor_and_region_of_its_tpl_wherever_they_move(db, work, world):
+    month, month2 = work["month"], work["month2"]
+    assert _copies(db, month) == (world["supervisor"].id, "82.71")
+    assert _copies(db, month2) == (world["supervisor2"].id, "73.71")
+
+    work["tpl"].region_code = "73.72"
+    work["tpl"].supervisor = None
+    db.session.commit()
+    assert _copies(db, month) == (None, "73.72")
+    assert _copies(db, month2) == (world["supervisor2"].id, "73.71")  # the others stay
+
+    db.session.execute(sa.update(MonthlyReport).where(MonthlyReport.id == month.id).values(supervisor_id=None))
+    db.session.execute(sa.update(MonthlyReport).where(MonthlyReport.id == month.id).values(region_code="82.71"))
+    assert _copies(db, month) == (None, "73.72")
 
 
 def test_contracts_written_in_bulk_get_their_copies_and_the_audit_trail_leaves_them_out(db, world):
@@ -101,9 +117,9 @@ def test_a_supervisor_s_roster_and_home_follow_their_tpl_wherever_they_move(db, 
 
 def test_a_supervisor_s_tpl_under_contract_are_those_of_their_scope_on_a_random_programme(db, world):
     """TPL of two provinces and elsewhere, with or without a supervisor, with contracts past, running, ending within
-    30 days, terminated or to come; some moved after their contracts were written. The roster, the home page's
-    contracts ending and the TPL list's `status=ending` read the copies; the answer is the one the TPL's own
-    supervisor and region give."""
+    30 days, terminated or to come, and months of every status; some moved after their contracts and months were
+    written. The roster, the home page's contracts ending, the TPL list's `status=ending` and the review queue read
+    the copies; the answer is the one the TPL's own supervisor and region give."""
     rng = random.Random(23)
     regions = ["82.71", "82.72", "73.71", "73.72", "11.71", None]
     supervisors = [world["supervisor"], world["supervisor2"], None]
@@ -126,7 +142,15 @@ def test_a_supervisor_s_tpl_under_contract_are_those_of_their_scope_on_a_random_
             )
         tpl.append(facilitator)
     db.session.commit()
-    for facilitator in rng.sample(tpl, 12):  # moved after their contracts were written
+    for facilitator in tpl:  # and their months, some waiting for review
+        for month in rng.sample(range(1, 12), 3):
+            status = rng.choice(["draft", "submitted", "submitted", "returned", "approved"])
+            submitted_at = moment(month + 1, rng.randint(1, 5)) if status != "draft" else None
+            db.session.add(
+                MonthlyReport(facilitator=facilitator, period=on(month, 1), status=status, submitted_at=submitted_at)
+            )
+    db.session.commit()
+    for facilitator in rng.sample(tpl, 12):  # moved after their contracts and months were written
         facilitator.region_code = rng.choice(regions)
         facilitator.supervisor = rng.choice(supervisors)
     db.session.commit()
@@ -142,3 +166,12 @@ def test_a_supervisor_s_tpl_under_contract_are_those_of_their_scope_on_a_random_
         assert {c.id for c in shown} == ending and total == len(ending)
         listed = db.session.scalars(facilitator_query(user, status="ending", today=TODAY)).all()
         assert {f.id for f in listed} == {c.facilitator_id for c in contracts if c.id in ending}
+        waiting = db.session.scalars(
+            sa.select(MonthlyReport.id).where(
+                MonthlyReport.facilitator_id.in_(in_scope), MonthlyReport.status == "submitted"
+            )
+        ).all()
+        queue = db.session.scalars(review_queue(user)).unique().all()
+        assert waiting and [m.id for m in queue] == sorted(
+            waiting, key=lambda i: (db.session.get(MonthlyReport, i).submitted_at, i)
+        )

@@ -14,6 +14,9 @@ from .codes import MonthAction, MonthStatus, ReviewItemType
 LOCKED_STATUSES = (MonthStatus.SUBMITTED, MonthStatus.APPROVED)
 
 
+SUBMITTED = sa.text("status = 'submitted'")
+
+
 class MonthlyReport(db.Model):
     """One TPL's month (`period` is its first day) and where it stands in the review."""
 
@@ -21,6 +24,23 @@ class MonthlyReport(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("facilitator_id", "period", name="facilitator_period"),
         MonthStatus.check_constraint("status"),
+        # A supervisor's review queue, by the copies of the TPL's supervisor and region (migration 0024).
+        sa.Index(
+            "ix_monthly_reports_supervisor_submitted",
+            "supervisor_id",
+            "submitted_at",
+            "id",
+            postgresql_where=SUBMITTED,
+            sqlite_where=SUBMITTED,
+        ),
+        sa.Index(
+            "ix_monthly_reports_region_submitted",
+            "region_code",
+            "submitted_at",
+            "id",
+            postgresql_where=SUBMITTED,
+            sqlite_where=SUBMITTED,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +51,10 @@ class MonthlyReport(db.Model):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     comment: Mapped[str | None] = mapped_column(sa.Text)  # the last return comment for the whole month
+    # Copies of the TPL's supervisor and region, kept by the database's triggers (migration 0024) for a supervisor's
+    # review queue; never set, not in the audit trail, not read by the app's Python.
+    supervisor_id: Mapped[int | None] = mapped_column(**REGION_COPY)
+    region_code: Mapped[str | None] = mapped_column(sa.String(13), **REGION_COPY)
 
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
     reviewer: Mapped[Optional["User"]] = relationship()  # noqa: F821

@@ -37,7 +37,7 @@ from ..text import control_characters_message, has_control_characters
 from . import Problems, ServiceError, audit, roster_flags
 from .months import lock_month, month_label, month_start, next_month, submission_opens
 from .notifications import enabled_user_ids, notify
-from .policy import SUBMITTABLE, facilitator_scope, in_regions, is_own_work, supervises
+from .policy import SUBMITTABLE, copied_scope, facilitator_scope, in_regions, is_own_work, supervises
 
 MAX_COMMENT = 2000
 REVIEW_DECISIONS = ("approve", "return")
@@ -294,13 +294,17 @@ def facilitator_months(facilitator: Facilitator, today: date | None = None) -> l
 
 def review_queue(user: User):
     """A select of the submitted months waiting for `user`'s review, oldest submission first."""
-    return (
+    query = (
         sa.select(MonthlyReport)
         .join(Facilitator, MonthlyReport.facilitator_id == Facilitator.id)
         .options(joinedload(MonthlyReport.facilitator))
         .where(MonthlyReport.status == "submitted", facilitator_scope(user))
         .order_by(MonthlyReport.submitted_at, MonthlyReport.id)
     )
+    # A supervisor's are read by the months' copies of their TPL's supervisor and region (migration 0024), not by
+    # every submitted month of the country against the province's TPL of every year.
+    copied = copied_scope(user, MonthlyReport)
+    return query if copied is None else query.where(copied)
 
 
 # The order of the monthly report list: newest month first, then the TPL's name (a cursor holds these three values).
