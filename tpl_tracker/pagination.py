@@ -33,10 +33,12 @@ def _has_total(query) -> bool:
     return any(column.key == TOTAL for column in query.selected_columns)
 
 
-def _count(query, limit: int | None) -> int:
+def _count(query, limit: int | None, order=None) -> int:
     statement = query.order_by(None)
     if limit is not None:
         statement = statement.limit(limit)
+        if order:  # the count is the same in any order; a capped one stops sooner where its rows come first
+            statement = statement.order_by(*order)
     return db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
 
 
@@ -95,10 +97,11 @@ class Page:
             previous = number
 
 
-def paginate(query, per_page: int | None = None, number: int | None = None, count_query=None) -> Page:
+def paginate(query, per_page: int | None = None, number: int | None = None, count_query=None, count_order=None) -> Page:
     """The page `?page=N` (or `number`, from a posted form) of a select, counted up to COUNT_CAP rows past it (all
     rows with `?total=1`); `count_query`, the same rows selected in a way the database counts faster, is counted
-    instead of `query`."""
+    instead of `query`; `count_order`, the order in which a capped count reads them (where the rows it looks for
+    come first, see `supervision.ROSTER_COUNT_ORDER`)."""
     per_page = per_page or current_app.config["PER_PAGE"]
     number = number or request.args.get("page", 1, type=int) or 1
     offset = (number - 1) * per_page
@@ -113,7 +116,7 @@ def paginate(query, per_page: int | None = None, number: int | None = None, coun
     rows = list(_rows(query.limit(per_page + 1).offset(offset)))
     exact = _wants_total()
     limit = None if exact else offset + per_page + COUNT_CAP + 1
-    total = _count(query if count_query is None else count_query, limit)  # also on a last page: same statements
+    total = _count(query if count_query is None else count_query, limit, count_order)  # also on a last page
     exact = exact or total < offset + per_page + COUNT_CAP + 1
     return Page(rows[:per_page], number, per_page, total, exact, len(rows) > per_page)
 

@@ -144,6 +144,34 @@ def test_roster_query_count_does_not_grow_with_rows(app, client, login_as, work,
         app.config["PER_PAGE"] = 25
 
 
+def test_a_national_roster_counts_its_tpl_newest_first(app, client, login_as, work, db, monkeypatch):
+    """The capped count reads the TPL by id descending (the latest cohorts, under contract, come last by id): the
+    count and the page are those of any order."""
+    from tpl_tracker import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)
+    app.config["PER_PAGE"] = 2
+    try:
+        _tpl(db, work, 4)  # six TPL under contract: two shown, two more counted, one past the cap
+        login_as("evaluator")
+        statements = []
+
+        def seen(_connection, _cursor, statement, *_args):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            text = _page(client.get("/supervisi/"))
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", seen)
+        assert text.count('href="/supervisi/tpl/') == 2
+        assert _message(app, "More than %(count)s records", count=4) in text
+        counts = [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT") and "LIMIT" in s.upper()]
+        assert len(counts) == 1 and "ORDER BY facilitators.id DESC" in counts[0], counts
+    finally:
+        app.config["PER_PAGE"] = 25
+
+
 # --- one TPL's work -------------------------------------------------------------------------------------------
 
 

@@ -61,6 +61,39 @@ def test_a_long_list_is_counted_only_a_little_past_the_page_unless_asked(app, en
     assert (counted.total, counted.total_is_exact, counted.pages) == (30, True, 3)
 
 
+@pytest.mark.parametrize("cap", [2, 100])
+def test_a_count_read_in_another_order_counts_the_same(app, db, entries, monkeypatch, cap):
+    """`count_order` changes where a capped count starts reading (the SQL says so), never the count."""
+    monkeypatch.setattr(pagination, "COUNT_CAP", cap)
+    statements = []
+
+    def seen(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    pages = {}
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        for url in ("/?page=1", "/?page=2", "/?page=2&total=1"):
+            with app.test_request_context(url):
+                plain = pagination.paginate(entries, per_page=10)
+                ordered = pagination.paginate(entries, per_page=10, count_order=[AuditEntry.id.asc()])
+            pages[url] = (plain, ordered)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+
+    for plain, ordered in pages.values():
+        assert (ordered.total, ordered.total_is_exact, _actions(ordered)) == (
+            plain.total,
+            plain.total_is_exact,
+            _actions(plain),
+        )
+    assert pages["/?page=1"][0].total == (13 if cap == 2 else 30)
+    counts = [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT")]
+    capped = [s for s in counts if "LIMIT" in s.upper()]
+    assert capped and all(("ORDER BY audit_entries.id ASC" in s) == (i % 2 == 1) for i, s in enumerate(capped))
+    assert not any("ORDER BY" in s for s in counts if s not in capped)  # the exact count reads in no order
+
+
 def test_a_list_with_its_total_beside_each_row_is_paged_in_one_statement(app, db, entries, monkeypatch):
     monkeypatch.setattr(pagination, "COUNT_CAP", 2)  # the total read from the rows is exact, cap or not
     statements = []

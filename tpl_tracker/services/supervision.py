@@ -268,6 +268,12 @@ def _under_contract(start: date, end: date, scope=None):
     return one_of_select(Facilitator.id, running.where(scope))
 
 
+# A national roster's capped count (pagination.paginate's `count_order`) reads the newest TPL first: those under
+# contract are the latest cohorts, whose ids come last among the TPL of every year since 2007 (counted from the first
+# id, PostgreSQL walked 91,000 ids to find 1,026 at 100,000 TPL: 10 to 19 ms, 1 ms this way). The same count either way.
+ROSTER_COUNT_ORDER = (Facilitator.id.desc(),)
+
+
 def gathers_whole(user: User, flag: str | None, include_all: bool) -> bool:
     """Whether the roster gathers its TPL whole before sorting them by name (a supervisor's TPL under contract, or
     with a flag raised), so that their number can come with the page (`pagination.with_total`). Nationally a page is

@@ -16,6 +16,7 @@ from ..services.months import month_label, month_start, previous_month
 from ..services.policy import can_see_personal_numbers, load_facilitator
 from ..services.regions import roster_region_choices
 from ..services.supervision import (
+    ROSTER_COUNT_ORDER,
     TARGET_YEARS,
     HandoverData,
     TargetData,
@@ -79,7 +80,10 @@ def roster():
         today=today,
     )
     # TPL gathered whole before they are sorted by name: their number comes with the page, not in a count of its own.
-    page = paginate(with_total(query) if gathers_whole(current_user, flag, bool(form.all.data)) else query)
+    if gathers_whole(current_user, flag, bool(form.all.data)):
+        page = paginate(with_total(query))
+    else:
+        page = paginate(query, count_order=ROSTER_COUNT_ORDER)
     return render_template(
         "supervision/roster.html",
         form=form,
