@@ -74,8 +74,9 @@ def facilitator_scope(user: User):
 
 
 def copied_scope(user: User, model):
-    """`facilitator_scope` on a table's copies of its TPL's supervisor and region (`roster_flags`, `contracts`): a
-    supervisor's condition, or None for the other roles, whose scope is not a matter of supervisor and region."""
+    """`facilitator_scope` on a table's copies of its TPL's supervisor and region (`roster_flags`, `contracts`,
+    `monthly_reports`: migrations 0022 to 0024): a supervisor's condition, or None for the other roles, whose scope
+    is not a matter of supervisor and region."""
     if user.has_role(Role.ADMIN, Role.EVALUATOR, Role.FACILITATOR) or not user.has_role(Role.SUPERVISOR):
         return None
     return sa.or_(model.supervisor_id == user.id, in_regions(model.region_code, user.region_codes))
