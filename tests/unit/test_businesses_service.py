@@ -286,3 +286,42 @@ def test_business_actions_answer_every_button_with_one_lookup(app, work, db):
     assert not policy.business_actions(work["supervisor"], business)
     service.stop_mentoring(tpl_user, business, on(5, 1), "Selesai dibina")
     assert not policy.business_actions(tpl_user, business)
+
+
+def test_a_history_holds_the_entries_of_its_records_and_of_no_other(app, work, db):
+    from tpl_tracker.services import audit
+
+    business, m1, m2, a1, a2 = (work[k] for k in ("business", "mentorship", "mentorship2", "assessment", "assessment2"))
+    db.session.execute(sa.delete(AuditEntry))
+    for record in (business, m1, m2, a1, a2, work["business2"]):
+        db.session.add(
+            AuditEntry(
+                action="update",
+                entity_type=record.__tablename__,
+                entity_id=str(record.id),
+                note=f"{record.__tablename__} {record.id}",
+            )
+        )
+    # Another table's entry with the id of a mentorship is not the mentorship's.
+    db.session.add(AuditEntry(action="update", entity_type="permit_facilitations", entity_id=str(m2.id), note="x"))
+    db.session.commit()
+
+    notes = {entry.note for entry in audit.history(business, m1, m2, a1)}
+
+    assert notes == {
+        f"businesses {business.id}",
+        f"mentorships {m1.id}",
+        f"mentorships {m2.id}",
+        f"assessments {a1.id}",
+    }
+    assert audit.history() == []
+
+
+def test_a_history_statement_is_the_same_however_many_records_of_each_table(app, work, db):
+    from tpl_tracker.services import audit
+
+    business, m1, m2, a1, a2 = (work[k] for k in ("business", "mentorship", "mentorship2", "assessment", "assessment2"))
+
+    few, many = audit.history_query(business, m1, a1), audit.history_query(business, m1, m2, a1, a2)
+
+    assert few._generate_cache_key().key == many._generate_cache_key().key

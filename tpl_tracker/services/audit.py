@@ -95,10 +95,17 @@ def history_query(*records):
     import sqlalchemy as sa
     from sqlalchemy.orm import joinedload
 
+    from ..database import one_of
+
+    ids_by_table: dict[str, list[str]] = {}
+    for obj in records:
+        if obj is not None:
+            ids_by_table.setdefault(obj.__tablename__, []).append(str(obj.id))
+    # One condition per table, its ids one list: the statement's text depends on the tables only, so it is
+    # compiled once and prepared once however many mentorships or assessments a business has.
     conditions = [
-        sa.and_(AuditEntry.entity_type == obj.__tablename__, AuditEntry.entity_id == str(obj.id))
-        for obj in records
-        if obj is not None
+        sa.and_(AuditEntry.entity_type == table, one_of(AuditEntry.entity_id, ids))
+        for table, ids in ids_by_table.items()
     ]
     return (
         sa.select(AuditEntry)
