@@ -4,7 +4,7 @@ import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel import numbers
+from babel import dates, numbers
 from flask import g, has_request_context
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
@@ -17,7 +17,17 @@ from .services.regions import region_name, user_zone
 
 def day(value: date | None) -> str:
     """27 November 2026 (or 27 Nov 2026 in English)."""
-    return format_date(value, "d MMMM yyyy") if value else ""
+    if not value:
+        return ""
+    if type(value) is date:
+        return _day_in(value, str(get_locale()))
+    return format_date(value, "d MMMM yyyy")
+
+
+@functools.lru_cache(maxsize=8192)
+def _day_in(value: date, locale: str) -> str:
+    """A day in a locale, kept: a page of a hundred dates spent ~3 ms in Babel's formatting."""
+    return dates.format_date(value, "d MMMM yyyy", locale=locale)
 
 
 def stamp(value: datetime | None) -> str:
@@ -48,7 +58,17 @@ def rupiah(value: int | None) -> str:
 
 def number(value) -> str:
     """A number with the locale's separators."""
-    return format_decimal(value) if value is not None else ""
+    if value is None:
+        return ""
+    if type(value) is int:
+        return _integer_in(value, str(get_locale()))
+    return format_decimal(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _integer_in(value: int, locale: str) -> str:
+    """A whole number in a locale, kept (counts and workers repeat on every page)."""
+    return numbers.format_decimal(value, locale=locale)
 
 
 def percent(value: float | None) -> str:

@@ -1,0 +1,38 @@
+"""Days and numbers on the page follow the request's language, also when kept from an earlier request."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from flask_babel import force_locale
+
+from tpl_tracker import formatting
+
+
+def test_a_day_in_each_language_and_back(app):
+    with app.test_request_context("/"):
+        with force_locale("id"):
+            assert formatting.day(date(2026, 3, 27)) == "27 Maret 2026"
+        with force_locale("en"):
+            assert formatting.day(date(2026, 3, 27)) == "27 March 2026"
+        with force_locale("id"):
+            assert formatting.day(date(2026, 3, 27)) == "27 Maret 2026"
+        assert formatting.day(None) == ""
+
+
+def test_a_moment_shows_its_day_as_before(app):
+    with app.test_request_context("/"), force_locale("en"):
+        assert formatting.day(datetime(2026, 3, 27, 3, 0, tzinfo=UTC)) == "27 March 2026"
+
+
+def test_a_number_in_each_language_and_back(app):
+    with app.test_request_context("/"):
+        with force_locale("id"):
+            assert formatting.number(1500000) == "1.500.000"
+        with force_locale("en"):
+            assert formatting.number(1500000) == "1,500,000"
+            assert formatting.number(Decimal("2.5")) == "2.5"
+        with force_locale("id"):
+            assert formatting.number(1500000) == "1.500.000"
+            assert formatting.number(Decimal("2.5")) == "2,5"
+            assert formatting.number(0) == "0"
+        assert formatting.number(None) == ""
