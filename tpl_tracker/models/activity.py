@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, in_list, utcnow
+from .business import REGION_COPY
 from .codes import ActivityType, EvidenceType, PermitStatus, PermitType
 
 # The statuses from which a permit can still move: one such facilitation per business and permit type.
@@ -32,6 +33,8 @@ class Activity(db.Model):
         sa.CheckConstraint("hours > 0 AND hours <= 24", name="hours"),
         sa.CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
         sa.CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
+        sa.Index("ix_activities_supervisor_date", "supervisor_id", "date", "id"),
+        sa.Index("ix_activities_region_date", "region_code", "date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +46,10 @@ class Activity(db.Model):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Copies of the TPL's supervisor and region, kept by the database's triggers (migration 0025) for a supervisor's
+    # lists; never set, not in the audit trail, not read by the app's Python.
+    supervisor_id: Mapped[int | None] = mapped_column(**REGION_COPY)
+    region_code: Mapped[str | None] = mapped_column(sa.String(13), **REGION_COPY)
 
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821
     businesses: Mapped[list["Business"]] = relationship(secondary=activity_businesses)  # noqa: F821
@@ -104,6 +111,10 @@ class PermitFacilitation(db.Model):
     expires_on: Mapped[dt.date | None] = mapped_column(index=True)
     notes: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Copies of the TPL's supervisor and region, kept by the database's triggers (migration 0025) for a supervisor's
+    # lists; never set, not in the audit trail, not read by the app's Python.
+    supervisor_id: Mapped[int | None] = mapped_column(index=True, **REGION_COPY)
+    region_code: Mapped[str | None] = mapped_column(sa.String(13), index=True, **REGION_COPY)
 
     business: Mapped["Business"] = relationship()  # noqa: F821
     facilitator: Mapped["Facilitator"] = relationship()  # noqa: F821

@@ -81,9 +81,8 @@ def activity_query(
         query = query.where(Activity.date >= period, Activity.date < next_month(period))
     if type:
         query = query.where(Activity.type == type)
-    if region:
-        in_region = in_regions(Facilitator.region_code, [region])
-        query = query.where(sa.exists().where(Facilitator.id == Activity.facilitator_id, in_region))
+    if region:  # the TPL's region, as the activity keeps it (migration 0025)
+        query = query.where(in_regions(Activity.region_code, [region]))
     if kbli_division:
         query = query.where(
             sa.exists().where(

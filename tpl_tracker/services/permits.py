@@ -100,12 +100,11 @@ def permit_query(
     same rows, selected to be counted: read by the TPL in scope, see `policy.work_scope`)."""
     today = today or programme_today()
     status_on = PermitFacilitation.status_on
-    query = (
-        sa.select(PermitFacilitation)
-        .join(PermitFacilitation.business)
-        .where(work_scope(user, PermitFacilitation, by_ids=counting))
-        .options(selectinload(PermitFacilitation.business), selectinload(PermitFacilitation.facilitator))
-    )
+    query = sa.select(PermitFacilitation).where(work_scope(user, PermitFacilitation, by_ids=counting))
+    if region or not counting:  # every permit has its business: a count joins it only to filter by its region
+        query = query.join(PermitFacilitation.business)
+    if not counting:
+        query = query.options(selectinload(PermitFacilitation.business), selectinload(PermitFacilitation.facilitator))
     if q:
         term = f"%{q.strip().lower()}%"
         named = sa.select(Business.id).where(sa.func.lower(Business.name).like(term))  # an index per table
