@@ -3,7 +3,8 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from flask_babel import force_locale
+from flask import session
+from flask_babel import force_locale, refresh
 
 from tpl_tracker import formatting
 
@@ -36,3 +37,19 @@ def test_a_number_in_each_language_and_back(app):
             assert formatting.number(Decimal("2.5")) == "2,5"
             assert formatting.number(0) == "0"
         assert formatting.number(None) == ""
+
+
+def test_a_language_chosen_during_the_request_formats_after_a_refresh(app):
+    with app.test_request_context("/"):
+        assert formatting.day(date(2026, 3, 27)) == "27 Maret 2026"
+        session["lang"] = "en"
+        refresh()
+        assert formatting.day(date(2026, 3, 27)) == "27 March 2026"
+        assert formatting.number(1500000) == "1,500,000"
+        assert formatting.percent(0.2413) == "24.1%"
+
+
+def test_rupiah_as_before():
+    assert formatting.rupiah(1500000) == "Rp1.500.000"
+    assert formatting.rupiah(Decimal("2500.00")) == formatting.format_rupiah(Decimal("2500.00"))
+    assert formatting.rupiah(None) == ""
