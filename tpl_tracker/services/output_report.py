@@ -88,6 +88,8 @@ class OutputRow:
     turnover_changes: list[float] = field(default_factory=list)
     workers_changes: list[int] = field(default_factory=list)
     assessed_businesses: int = 0
+    median_turnover_change_pct: float | None = None  # set by `finish`
+    median_workers_change: float | None = None  # set by `finish`
 
     @property
     def permits_issued(self) -> int:
@@ -102,18 +104,15 @@ class OutputRow:
         """Activities of one type dated in the period."""
         return self.activity_types.get(activity_type, 0)
 
-    @property
-    def median_turnover_change_pct(self) -> float | None:
-        """Median change of monthly turnover from the baseline, in %, 1 decimal; None without any business."""
-        return round(statistics.median(self.turnover_changes), 1) if self.turnover_changes else None
-
-    @property
-    def median_workers_change(self) -> float | None:
-        """Median change of the workers from the baseline (a whole number unless it falls between two)."""
-        if not self.workers_changes:
-            return None
-        median = statistics.median(self.workers_changes)
-        return int(median) if median == int(median) else round(median, 1)
+    def finish(self) -> None:
+        """Take the medians of the pooled changes, once: a report is kept and shown many times (its total pools every
+        assessed business), and the changes are then let go."""
+        if self.turnover_changes:
+            self.median_turnover_change_pct = round(statistics.median(self.turnover_changes), 1)
+        if self.workers_changes:
+            median = statistics.median(self.workers_changes)
+            self.median_workers_change = int(median) if median == int(median) else round(median, 1)
+        self.turnover_changes, self.workers_changes = [], []
 
     @property
     def has_work(self) -> bool:
@@ -208,6 +207,8 @@ def output_report(level: str, start: date, end: date, user: User | None = None) 
     total = OutputRow(level=level, key="", name=_("Total"))
     for figures in rows:
         total.add(figures)
+    for figures in (*rows, total):
+        figures.finish()
     return OutputReport(level=level, start=start, end=end, rows=rows, total=total)
 
 
