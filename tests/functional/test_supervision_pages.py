@@ -104,6 +104,17 @@ def test_the_region_filter_offers_a_supervisor_their_own_regions(client, login_a
     assert {"31", "31.71", "73.01", "82.71"} <= set(offered) and len(offered) > 500
 
 
+def test_a_supervisor_with_a_tpl_not_placed_yet_is_offered_their_regions(client, login_as, work, db):
+    """A TPL assigned to the supervisor without a region (not placed yet) adds no region and breaks nothing."""
+    FacilitatorFactory(supervisor=work["supervisor"], region_code=None, full_name="Belum Ditempatkan")
+    db.session.commit()
+    login_as("supervisor")
+    page = _page(client.get("/supervisi/?all=y"))
+    offered = re.findall(r'<option[^>]*value="([0-9.]+)"', page)
+    assert {code.split(".")[0] for code in offered} == {"82"}
+    assert "Belum Ditempatkan" in page
+
+
 def test_roster_toggle_includes_tpl_without_contract_this_month(client, login_as, work, db):
     work["contract"].end_date = on(3, 31)
     db.session.commit()

@@ -100,7 +100,11 @@ def roster_region_choices(user: User) -> list[SelectChoice]:
     choices = province_choices() + regency_choices()
     if not user.has_role(Role.SUPERVISOR):
         return choices
-    own = db.session.scalars(sa.select(Facilitator.region_code).where(Facilitator.supervisor_id == user.id).distinct())
+    own = db.session.scalars(
+        sa.select(Facilitator.region_code)
+        .where(Facilitator.supervisor_id == user.id, Facilitator.region_code.is_not(None))  # a TPL not placed yet
+        .distinct()
+    )
     codes = set(user.region_codes) | set(own)
     provinces = {code.split(".")[0] for code in codes}
 
