@@ -8,7 +8,7 @@ two partial indexes of the submitted months by supervisor or region and submissi
 The two columns are copies, never written by the app: triggers fill them when a month is inserted (a direct write is
 undone) and follow a TPL's change of supervisor or region, as migrations 0021 to 0023 do. On SQLite, a later
 migration that rebuilds `monthly_reports` or `facilitators` (a batch "move and copy") drops their triggers and must
-create them again; tests/unit/test_month_scope.py fails if they are missing.
+create them again; tests/unit/test_contract_scope.py fails if they are missing.
 
 Revision ID: 0024
 Revises: 0023

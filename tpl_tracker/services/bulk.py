@@ -64,7 +64,7 @@ def _python_defaults(table: sa.Table) -> dict[str, Any] | None:
     Python one)."""
     defaults: dict[str, Any] = {}
     for column in table.columns:
-        if column.primary_key or column.info.get("copy"):  # a copy the database's triggers write (migrations 0021-0024)
+        if column.primary_key or column.info.get("copy"):  # a copy the database's triggers write (migrations 0021-0025)
             continue
         default = column.default
         if default is None:

@@ -97,10 +97,10 @@ def permit_query(
     counting: bool = False,
 ):
     """A select of the permit facilitations in the user's scope, filtered, latest status date first (`counting`: the
-    same rows, selected to be counted: read by the TPL in scope, see `policy.work_scope`)."""
+    same rows, selected to be counted: without the businesses unless filtered by their region, nothing preloaded)."""
     today = today or programme_today()
     status_on = PermitFacilitation.status_on
-    query = sa.select(PermitFacilitation).where(work_scope(user, PermitFacilitation, by_ids=counting))
+    query = sa.select(PermitFacilitation).where(work_scope(user, PermitFacilitation))
     if region or not counting:  # every permit has its business: a count joins it only to filter by its region
         query = query.join(PermitFacilitation.business)
     if not counting:
