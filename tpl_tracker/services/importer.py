@@ -46,14 +46,13 @@ from ..models import (
     Verification,
     Vocabulary,
 )
-from . import Problems, ServiceError
+from . import Problems, ServiceError, bulk
 from .facilitators import (
     ContractData,
     ContractPeriod,
     FacilitatorData,
     check_contract_values,
     check_facilitator_values,
-    facilitator_ids,
     find_overlaps,
     import_contracts,
     import_facilitators,
@@ -1181,6 +1180,7 @@ class _Importer:
         """Create and update every planned record through the services' bulk writers (the caller commits)."""
         note = _("Bulk import")
         self.file_niks, self.tpl_emails, self.looked_up = {}, {}, set()  # only needed for checking
+        self.new_tpl_ids: dict[str, int] = {}  # NIK -> id of the TPL created here (as the NIKs checked, once freed)
         tpl_plans = list(self.existing_tpl.values())
         supervisor_plans = self.plans.get("supervisors", [])
         new_accounts = [p.new_account for p in tpl_plans if p.new_account] + [
@@ -1248,17 +1248,15 @@ class _Importer:
                     values["supervisor_id"] = supervisor_id or supervisor_ids[email]
                 values["region_code"] = self.placements.get(values["nik"])
                 created.append(values)
-            import_facilitators(self.actor, created, [], note)
+            self.new_tpl_ids.update(import_facilitators(self.actor, created, [], note))
 
     def _with_tpl_ids(self, batch: list[dict]) -> list[dict]:
-        """The values of spooled records with their TPL's id (stored TPL known, the new ones looked up at once)."""
-        niks = {item["nik"] for item in batch if item["nik"] not in self.facilitators}
-        ids = {nik: facilitator.id for nik, facilitator in self.facilitators.items() if nik in niks}
-        missing = sorted(niks - set(ids))
-        ids.update(facilitator_ids(missing))
+        """The values of spooled records with their TPL's id: a stored TPL's as loaded when checked, a new one's as
+        `write` created it (not asked of the database: asking would wait for the batches being written)."""
+        stored, created = self.facilitators, self.new_tpl_ids
         return [
             {
-                "facilitator_id": ids[item["nik"]] if item["nik"] in ids else self.facilitators[item["nik"]].id,
+                "facilitator_id": stored[item["nik"]].id if item["nik"] in stored else created[item["nik"]],
                 **item["values"],
             }
             for item in batch
@@ -1364,8 +1362,9 @@ def import_workbook(source, actor=None, dry_run: bool = False) -> ImportResult:
             created, updated, unchanged = importer.counts()
             accounts = importer.account_counts()
             if not dry_run:
-                importer.write()
-                db.session.flush()
+                with bulk.overlapped_writes():  # PostgreSQL works on one batch while the next is prepared
+                    importer.write()
+                    db.session.flush()
         finally:
             importer.close()
     return ImportResult(created, updated, unchanged, [], dry_run, accounts)
