@@ -29,7 +29,7 @@ from ..models import AuditEntry, utcnow
 from . import audit
 
 BATCH_SIZE = 1000
-WRITER_QUEUE = 4  # batches waiting for the writer thread at most (each holds its converted rows)
+WRITER_QUEUE = 2  # batches waiting for the writer thread at most (each holds its converted rows)
 
 
 def batches(items: list, size: int = BATCH_SIZE) -> Iterator[list]:

@@ -1179,8 +1179,10 @@ class _Importer:
     def write(self) -> None:
         """Create and update every planned record through the services' bulk writers (the caller commits)."""
         note = _("Bulk import")
+        # NIK -> id of each TPL created here, filled as they are written. Its keys are the NIK strings of the
+        # facilitators sheet, shared with the dict freed below (the ids take the place of its row numbers in memory).
+        self.new_tpl_ids: dict[str, int | None] = dict.fromkeys(self.file_niks)
         self.file_niks, self.tpl_emails, self.looked_up = {}, {}, set()  # only needed for checking
-        self.new_tpl_ids: dict[str, int] = {}  # NIK -> id of the TPL created here (as the NIKs checked, once freed)
         tpl_plans = list(self.existing_tpl.values())
         supervisor_plans = self.plans.get("supervisors", [])
         new_accounts = [p.new_account for p in tpl_plans if p.new_account] + [
