@@ -180,6 +180,17 @@ def import_facilitators(
     return {values["nik"]: new_id for values, new_id in zip(created, ids, strict=True)}
 
 
+def facilitator_ids(niks: Iterable[str]) -> dict[str, int]:
+    """The ids of the stored TPL with these NIKs, by NIK (a few large IN queries)."""
+    niks = sorted(set(niks))
+    ids: dict[str, int] = {}
+    for start in range(0, len(niks), 900):  # bound parameters per query: below SQLite's oldest limit of 999
+        chunk = niks[start : start + 900]
+        query = sa.select(Facilitator.nik, Facilitator.id).where(Facilitator.nik.in_(chunk))
+        ids.update((nik, facilitator_id) for nik, facilitator_id in db.session.execute(query))
+    return ids
+
+
 def effective_end_of(status: str, end_date: date, terminated_on: date | None) -> date:
     """The effective end (docs/metric.md) of contract values not saved yet."""
     return terminated_on if status == "terminated" and terminated_on else end_date

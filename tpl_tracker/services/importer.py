@@ -53,6 +53,7 @@ from .facilitators import (
     FacilitatorData,
     check_contract_values,
     check_facilitator_values,
+    facilitator_ids,
     find_overlaps,
     import_contracts,
     import_facilitators,
@@ -1179,9 +1180,6 @@ class _Importer:
     def write(self) -> None:
         """Create and update every planned record through the services' bulk writers (the caller commits)."""
         note = _("Bulk import")
-        # NIK -> id of each TPL created here, filled as they are written. Its keys are the NIK strings of the
-        # facilitators sheet, shared with the dict freed below (the ids take the place of its row numbers in memory).
-        self.new_tpl_ids: dict[str, int | None] = dict.fromkeys(self.file_niks)
         self.file_niks, self.tpl_emails, self.looked_up = {}, {}, set()  # only needed for checking
         tpl_plans = list(self.existing_tpl.values())
         supervisor_plans = self.plans.get("supervisors", [])
@@ -1250,15 +1248,15 @@ class _Importer:
                     values["supervisor_id"] = supervisor_id or supervisor_ids[email]
                 values["region_code"] = self.placements.get(values["nik"])
                 created.append(values)
-            self.new_tpl_ids.update(import_facilitators(self.actor, created, [], note))
+            import_facilitators(self.actor, created, [], note)
 
     def _with_tpl_ids(self, batch: list[dict]) -> list[dict]:
-        """The values of spooled records with their TPL's id: a stored TPL's as loaded when checked, a new one's as
-        `write` created it (not asked of the database: asking would wait for the batches being written)."""
-        stored, created = self.facilitators, self.new_tpl_ids
+        """The values of spooled records with their TPL's id (stored TPL known, the new ones looked up at once)."""
+        new = {item["nik"] for item in batch if item["nik"] not in self.facilitators}
+        ids = facilitator_ids(new) if new else {}  # waits for the TPL being written (bulk.overlapped_writes)
         return [
             {
-                "facilitator_id": stored[item["nik"]].id if item["nik"] in stored else created[item["nik"]],
+                "facilitator_id": ids[item["nik"]] if item["nik"] in ids else self.facilitators[item["nik"]].id,
                 **item["values"],
             }
             for item in batch
