@@ -7,19 +7,11 @@ its Python default and converted by its type's bind processor once, then a batch
 rowids the insert took), and the audit entry is built from the same values. A table with a default computed by
 the database takes the slower multi-row INSERT ... RETURNING. Like every service it flushes and never commits:
 everything goes through the session's connection, in its transaction.
-
-Within `overlapped_writes()` (the importer's write phase) PostgreSQL's COPYs are sent by a thread of their own, in
-order, while the caller prepares the next batch: the server's work on one batch (indexes, constraints, triggers)
-overlaps the Python work on the next. Anything else that uses the connection first waits for them.
 """
 
-import contextvars
 import enum
 import operator
-import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +21,6 @@ from ..models import AuditEntry, utcnow
 from . import audit
 
 BATCH_SIZE = 1000
-WRITER_QUEUE = 2  # batches waiting for the writer thread at most (each holds its converted rows)
 
 
 def batches(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
@@ -61,10 +52,6 @@ def _write_audit(action: str, actor, note: str | None, at, entries: list[tuple[s
         for table_name, entity_id, old, new in entries
     ]
     _insert(table, [*shared, *own], values, with_ids=False)
-
-
-def _dialect() -> str:
-    return db.session.connection().dialect.name
 
 
 def _same(value: Any) -> Any:
@@ -111,9 +98,8 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
-def _copy_in(table: sa.Table, rows: list[dict[str, Any]], with_ids: bool, ids: list[int] | None = None) -> list[int]:
-    """Write complete rows (every column but the primary key) in one driver call; their new ids when `with_ids`
-    (`ids`: drawn already, on PostgreSQL)."""
+def _copy_in(table: sa.Table, rows: list[dict[str, Any]], with_ids: bool) -> list[int]:
+    """Write complete rows (every column but the primary key) in one driver call; their new ids when `with_ids`."""
     dialect = db.session.connection().dialect
     columns = [column for column in table.columns if not column.primary_key and column.key in rows[0]]
     processors = [column.type._cached_bind_processor(dialect) for column in columns]
@@ -125,70 +111,42 @@ def _copy_in(table: sa.Table, rows: list[dict[str, Any]], with_ids: bool, ids: l
         for position, process in converted:
             value[position] = process(value[position])
         values.append(value)
-    return _insert(table, [column.name for column in columns], values, with_ids, ids)
+    return _insert(table, [column.name for column in columns], values, with_ids)
 
 
-def _insert(
-    table: sa.Table, names: list[str], values: list[list], with_ids: bool, ids: list[int] | None = None
-) -> list[int]:
+def _insert(table: sa.Table, names: list[str], values: list[list], with_ids: bool) -> list[int]:
     """Insert rows already converted for the driver (values in the order of `names`) with the session's
-    connection; their new ids when `with_ids` (on PostgreSQL `ids` may give them, drawn already). A driver error is
-    raised as SQLAlchemy would (an IntegrityError stays one)."""
+    connection; their new ids when `with_ids`. A driver error is raised as SQLAlchemy would (an IntegrityError
+    stays one)."""
     connection = db.session.connection()
     dialect = connection.dialect
-    writer = _writer.get()
-    if dialect.name == "postgresql":
-        if with_ids:
-            ids = ids if ids is not None else _new_ids(table, len(values))
-            names = [_key(table).name, *names]
-            values = [[new_id, *row] for new_id, row in zip(ids, values, strict=True)]
-        if writer is not None:
-            writer.put(table.name, names, values)
-            return ids or []
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        if dialect.name == "postgresql":
-            _copy(cursor, table.name, names, values)
-            return ids or []
-        return _sqlite_insert(cursor, table, names, values, with_ids)
+        return _driver_insert(cursor, dialect.name, table, names, values, with_ids)
     except dialect.loaded_dbapi.Error as error:
-        raise _driver_error(table.name, error, dialect) from error
+        statement = f"bulk insert into {table.name}"
+        raise sa.exc.DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
     finally:
         cursor.close()
 
 
-def _key(table: sa.Table) -> sa.Column:
-    (key,) = table.primary_key.columns
-    return key
-
-
-def _driver_error(table_name: str, error: Exception, dialect) -> sa.exc.DBAPIError:
-    return sa.exc.DBAPIError.instance(f"bulk insert into {table_name}", None, error, dialect.loaded_dbapi.Error)
-
-
-def _new_ids(table: sa.Table, count: int) -> list[int]:
-    """`count` new ids drawn from the table's sequence, in one statement (PostgreSQL)."""
-    if count == 0:
-        return []
-    key = _key(table)
-    statement = sa.text("SELECT nextval(pg_get_serial_sequence(:table, :key)) FROM generate_series(1, :count)")
-    parameters = {"table": table.name, "key": key.name, "count": count}
-    if _writer.get() is None:
-        return list(db.session.scalars(statement, parameters))
-    # A sequence is not transactional: another connection draws the ids without waiting for the queued COPYs.
-    with db.engine.connect() as connection:
-        return list(connection.scalars(statement, parameters))
-
-
-def _copy(cursor, table_name: str, names: list[str], values: list[list]) -> None:
-    """Send the rows to PostgreSQL with one COPY."""
-    with cursor.copy(f"COPY {table_name} ({', '.join(names)}) FROM STDIN") as copy:
-        for row in values:
-            copy.write_row(row)
-
-
-def _sqlite_insert(cursor, table: sa.Table, names: list[str], values: list[list], with_ids: bool) -> list[int]:
-    """Insert the rows with one executemany; their new ids when `with_ids`."""
+def _driver_insert(cursor, dialect: str, table: sa.Table, names: list[str], values: list[list], with_ids: bool) -> list:
+    """Insert the rows (values in the order of `names`) with the driver's cursor; their new ids when `with_ids`."""
+    if dialect == "postgresql":
+        ids: list[int] = []
+        if with_ids:
+            (key,) = table.primary_key.columns
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                (table.name, key.name, len(values)),
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            names = [key.name, *names]
+            values = [[new_id, *row] for new_id, row in zip(ids, values, strict=True)]
+        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        return ids
     marks = ", ".join("?" for _name in names)
     cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", values)
     if not with_ids:
@@ -196,93 +154,11 @@ def _sqlite_insert(cursor, table: sa.Table, names: list[str], values: list[list]
     # The rows took consecutive rowids (the write lock is held, and each new rowid is the largest plus one).
     last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
     first = last - len(values) + 1
-    key = _key(table)
+    (key,) = table.primary_key.columns
     count = cursor.execute(f"SELECT count(*) FROM {table.name} WHERE {key.name} BETWEEN ? AND ?", (first, last))
     if count.fetchone()[0] != len(values):
         raise RuntimeError(f"bulk insert into {table.name}: the new rows' ids are not consecutive")
     return list(range(first, last + 1))
-
-
-class _Writer:
-    """A thread that sends the COPYs of one transaction, in the order given, while the caller goes on.
-
-    The caller waits for it (`wait`) before anything else uses the connection. The first failure skips the COPYs
-    queued after it (the transaction is lost anyway) and is raised by the next `wait`."""
-
-    def __init__(self, dbapi_connection, dialect):
-        self.connection, self.dialect = dbapi_connection, dialect
-        self.jobs: queue.Queue = queue.Queue(maxsize=WRITER_QUEUE)
-        self.failure: tuple[str, Exception] | None = None
-        self.cancelled = False
-        self.thread = threading.Thread(target=self._run, name="bulk-writer", daemon=True)
-        self.thread.start()
-
-    def put(self, table_name: str, names: list[str], values: list[list]) -> None:
-        """Queue one COPY (waits while the queue is full)."""
-        self.jobs.put((table_name, names, values))
-
-    def _run(self) -> None:
-        while True:
-            job = self.jobs.get()
-            try:
-                if job is None:
-                    return
-                if self.failure is None and not self.cancelled:
-                    table_name, names, values = job
-                    try:
-                        with self.connection.cursor() as cursor:
-                            _copy(cursor, table_name, names, values)
-                    except Exception as error:  # raised in the caller's thread by `wait`
-                        self.failure = (table_name, error)
-            finally:
-                self.jobs.task_done()
-
-    def wait(self) -> None:
-        """Return once every queued COPY is done; raise the first one that failed, as SQLAlchemy would."""
-        self.jobs.join()
-        if self.failure is not None:
-            table_name, error = self.failure
-            if isinstance(error, self.dialect.loaded_dbapi.Error):
-                raise _driver_error(table_name, error, self.dialect) from error
-            raise error
-
-    def stop(self, cancel: bool) -> None:
-        """End the thread once the COPY it is sending is done; the ones still queued are sent unless `cancel`."""
-        self.cancelled = self.cancelled or cancel
-        self.jobs.put(None)
-        self.thread.join()
-
-
-_writer: contextvars.ContextVar[_Writer | None] = contextvars.ContextVar("bulk_writer", default=None)
-
-
-@contextmanager
-def overlapped_writes() -> Iterator[None]:
-    """Within, on PostgreSQL, the bulk writers' COPYs are sent by a thread of their own while the caller goes on;
-    every other statement on the session's connection waits for them first, and so does leaving (which raises a
-    COPY's failure). Elsewhere (SQLite: no server to overlap) nothing changes."""
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql" or _writer.get() is not None:
-        yield
-        return
-    writer = _Writer(connection.connection.dbapi_connection, connection.dialect)
-
-    def wait_for_writer(*_arguments) -> None:
-        writer.wait()
-
-    sa.event.listen(connection, "before_cursor_execute", wait_for_writer)
-    token = _writer.set(writer)
-    try:
-        yield
-        writer.wait()
-    except BaseException:
-        writer.stop(cancel=True)
-        raise
-    else:
-        writer.stop(cancel=False)
-    finally:
-        _writer.reset(token)
-        sa.event.remove(connection, "before_cursor_execute", wait_for_writer)
 
 
 def insert_rows(table: sa.Table, rows: list[dict[str, Any]]) -> None:
@@ -321,15 +197,12 @@ def insert_many(
     defaults = _python_defaults(table)
     if rows:
         db.session.flush()  # the driver calls below bypass the session: what it holds goes first
-    # On PostgreSQL every row's id at once: no statement waits for the batches' COPYs (overlapped_writes)
-    drawn = iter(_new_ids(table, len(rows))) if defaults is not None and _dialect() == "postgresql" else None
     for batch in batches(rows):
         at = utcnow()
         if defaults is not None:
             complete = _complete(defaults, batch)
-            given = [next(drawn) for _row in batch] if drawn is not None else None
-            new_ids = _copy_in(table, complete, with_ids=True, ids=given)
-            key = _key(table)
+            new_ids = _copy_in(table, complete, with_ids=True)
+            (key,) = table.primary_key.columns
             ids.extend(new_ids)
             entries = [
                 (table.name, new_id, None, _after({key.key: new_id, **values}, extras))

@@ -46,7 +46,7 @@ from ..models import (
     Verification,
     Vocabulary,
 )
-from . import Problems, ServiceError, bulk
+from . import Problems, ServiceError
 from .facilitators import (
     ContractData,
     ContractPeriod,
@@ -1252,8 +1252,10 @@ class _Importer:
 
     def _with_tpl_ids(self, batch: list[dict]) -> list[dict]:
         """The values of spooled records with their TPL's id (stored TPL known, the new ones looked up at once)."""
-        new = {item["nik"] for item in batch if item["nik"] not in self.facilitators}
-        ids = facilitator_ids(new) if new else {}  # waits for the TPL being written (bulk.overlapped_writes)
+        niks = {item["nik"] for item in batch if item["nik"] not in self.facilitators}
+        ids = {nik: facilitator.id for nik, facilitator in self.facilitators.items() if nik in niks}
+        missing = sorted(niks - set(ids))
+        ids.update(facilitator_ids(missing))
         return [
             {
                 "facilitator_id": ids[item["nik"]] if item["nik"] in ids else self.facilitators[item["nik"]].id,
@@ -1362,9 +1364,8 @@ def import_workbook(source, actor=None, dry_run: bool = False) -> ImportResult:
             created, updated, unchanged = importer.counts()
             accounts = importer.account_counts()
             if not dry_run:
-                with bulk.overlapped_writes():  # PostgreSQL works on one batch while the next is prepared
-                    importer.write()
-                    db.session.flush()
+                importer.write()
+                db.session.flush()
         finally:
             importer.close()
     return ImportResult(created, updated, unchanged, [], dry_run, accounts)
