@@ -113,7 +113,9 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions (cProfile)")
     parser.add_argument("--sort", default="cumulative", help="with --profile: cumulative or tottime")
     parser.add_argument("--only", default="", help="with --profile: only functions whose path matches this regex")
-    parser.add_argument("--statements", action="store_true", help="print the slow statements (2 ms+)")
+    parser.add_argument("--callers", default="", help="with --profile: also who calls the functions matching this")
+    parser.add_argument("--statements", action="store_true", help="print the slow statements (--slower-than ms)")
+    parser.add_argument("--slower-than", type=float, default=2.0, help="with --statements: in ms (default 2)")
     parser.add_argument("--explain", action="store_true", help="with --statements: EXPLAIN ANALYZE each of them")
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args()
@@ -154,7 +156,7 @@ def main() -> None:
             print(f"  compiled at every request: {' '.join(statement.split())[:160]}")
         if args.statements:
             for elapsed, statement, parameters in clock.log:
-                if elapsed >= 0.002:
+                if elapsed >= args.slower_than / 1000:
                     print(f"  {elapsed * 1000:6.1f} ms  {' '.join(statement.split())}  {parameters}")
                     if args.explain:
                         explain(app, statement, parameters)
@@ -164,7 +166,29 @@ def main() -> None:
             for _ in range(args.repeat):
                 viewer.get(path, base_url=BASE_URL)
             profiler.disable()
-            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.only, args.profile)
+            stats = pstats.Stats(profiler).sort_stats(args.sort)
+            stats.print_stats(args.only, args.profile)
+            if args.callers:
+                print_call_chains(stats, args.callers)
+
+
+def print_call_chains(stats: pstats.Stats, pattern: str, depth: int = 12) -> None:
+    """For each function matching `pattern`, its heaviest chain of callers (cumulative seconds at each step)."""
+    table = stats.stats  # (file, line, name) -> (calls, primitive calls, own time, cumulative time, callers)
+    for function in [key for key in table if re.search(pattern, f"{key[0]}:{key[1]}({key[2]})")]:
+        print(f"\n{function[2]} ({function[0]}:{function[1]}): {table[function][3]:.3f} s")
+        seen = {function}
+        for _step in range(depth):
+            callers = table[function][4]
+            if not callers:
+                break
+            caller = max(callers, key=lambda key: callers[key][3])
+            if caller in seen:
+                break
+            seen.add(caller)
+            short = re.sub(r".*site-packages/|.*/tpl_tracker/", "", caller[0])
+            print(f"  <- {caller[2]} ({short}:{caller[1]})  {callers[caller][3]:.3f} s through this call")
+            function = caller
 
 
 if __name__ == "__main__":
