@@ -114,6 +114,7 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative", help="with --profile: cumulative or tottime")
     parser.add_argument("--only", default="", help="with --profile: only functions whose path matches this regex")
     parser.add_argument("--callers", default="", help="with --profile: also who calls the functions matching this")
+    parser.add_argument("--packages", action="store_true", help="with --profile: own time summed by package")
     parser.add_argument("--statements", action="store_true", help="print the slow statements (--slower-than ms)")
     parser.add_argument("--slower-than", type=float, default=2.0, help="with --statements: in ms (default 2)")
     parser.add_argument("--explain", action="store_true", help="with --statements: EXPLAIN ANALYZE each of them")
@@ -170,6 +171,27 @@ def main() -> None:
             stats.print_stats(args.only, args.profile)
             if args.callers:
                 print_call_chains(stats, args.callers)
+            if args.packages:
+                print_packages(stats, args.repeat)
+
+
+def print_packages(stats: pstats.Stats, repeat: int) -> None:
+    """Own time per request summed by package (the app's templates apart from its Python), largest first."""
+    sums: dict[str, float] = {}
+    for (path, _line, name), (_calls, _primitive, own, _cumulative, _callers) in stats.stats.items():
+        if "site-packages/" in path:
+            package = path.split("site-packages/")[1].split("/")[0].removesuffix(".py")
+        elif "/tpl_tracker/templates/" in path:
+            package = "tpl_tracker templates"
+        elif "/tpl_tracker/" in path:
+            package = "tpl_tracker"
+        elif path == "~":
+            package = f"builtins ({name.split(' of ')[0].strip('<{}>').split()[-1]})" if " of " in name else "builtins"
+        else:
+            package = "python"
+        sums[package] = sums.get(package, 0.0) + own
+    for package, own in sorted(sums.items(), key=lambda item: -item[1])[:15]:
+        print(f"  {package:<40} {own / repeat * 1000:6.2f} ms a request (under the profiler)")
 
 
 def print_call_chains(stats: pstats.Stats, pattern: str, depth: int = 12) -> None:
