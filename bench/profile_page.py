@@ -6,7 +6,8 @@
 Runs on a database filled by bench/national_data.py. Builds the app with the production configuration, signs the
 role in through the sign-in form (Flask's test client, no server), warms each page up once, then requests it
 `--repeat` times and prints the median milliseconds of the whole request, of its SQL statements (cursor time),
-of template rendering (less the SQL run from inside templates) and of the rest, with the number of statements.
+of template rendering (less the SQL run from inside templates) and of the rest, with the number of statements and
+the mean CPU time of the process per request (garbage collections included).
 Statements SQLAlchemy compiles afresh at every request (its statement cache missing them) are named under the
 page. `--profile N` also prints the N functions with most cumulative time under cProfile. Not a test: run it by hand.
 """
@@ -125,8 +126,10 @@ def main() -> None:
         FLASK_CONFIG="production", SECRET_KEY=secrets.token_hex(32), DATABASE_URL=args.database_url, PROXY_FIX="0"
     )
     from tpl_tracker import create_app
+    from tpl_tracker.process import tune_garbage_collector
 
     app = create_app("production")
+    tune_garbage_collector()  # as wsgi.py, the entry point of gunicorn
     clock = Clock()
     with app.app_context():
         from tpl_tracker.extensions import db
@@ -137,22 +140,26 @@ def main() -> None:
     template_rendered.connect(clock.after_render, app)
     client = signed_in_client(app, args.role)
 
-    print(f"{'page':<45} {'total':>7} {'sql':>7} {'render':>7} {'rest':>7} {'stmts':>5}  (median ms)")
+    header = f"{'page':<45} {'total':>7} {'sql':>7} {'render':>7} {'rest':>7} {'stmts':>5} {'cpu':>7}"
+    print(f"{header}  (median ms; cpu: mean)")
     for path in [*args.paths, "/auth/login"]:
         viewer = client if path != "/auth/login" else app.test_client()
         if viewer.get(path, base_url=BASE_URL).status_code != 200:
             raise RuntimeError(f"GET {path} did not answer 200")
-        totals, sqls, renders, counts = [], [], [], []
+        totals, sqls, renders, counts, cpus = [], [], [], [], []
         for _ in range(args.repeat):
             clock.reset()
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             viewer.get(path, base_url=BASE_URL)
             totals.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - cpu)
             sqls.append(clock.sql)
             renders.append(clock.render)
             counts.append(clock.statements)
         total, sql, render = (statistics.median(values) * 1000 for values in (totals, sqls, renders))
-        print(f"{path:<45} {total:7.1f} {sql:7.1f} {render:7.1f} {total - sql - render:7.1f} {max(counts):5d}")
+        cpu = statistics.mean(cpus) * 1000  # the process's CPU time, periodic work (garbage collection) included
+        rest = total - sql - render
+        print(f"{path:<45} {total:7.1f} {sql:7.1f} {render:7.1f} {rest:7.1f} {max(counts):5d} {cpu:7.1f}")
         for statement in clock.uncached:  # of the last request: compiled again although the page was warm
             print(f"  compiled at every request: {' '.join(statement.split())[:160]}")
         if args.statements:
