@@ -13,7 +13,8 @@ only garbage in cycles waits a little longer.
 import gc
 
 YOUNG_THRESHOLD = 10_000  # new container objects between two collections of the youngest (Python: 700)
-OLDER_THRESHOLDS = (50, 100)  # collections of each generation between two of the next older (Python: 10, 10)
+OLDER_THRESHOLDS = (10, 10)  # collections of a generation between two of the next older: Python's, so that garbage
+# in cycles that lived through a request still goes within a few hundred requests
 
 
 def tune_garbage_collector() -> None:
