@@ -2,6 +2,7 @@
 
 import functools
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel import dates, numbers
@@ -83,12 +84,20 @@ def number(value) -> str:
         return ""
     if type(value) is int:
         return _integer_in(value, locale_name())
+    if type(value) in (Decimal, float):
+        return _decimal_in(value, locale_name())
     return format_decimal(value)
 
 
 @functools.lru_cache(maxsize=8192)
 def _integer_in(value: int, locale: str) -> str:
     """A whole number in a locale, kept (counts and workers repeat on every page)."""
+    return numbers.format_decimal(value, locale=locale)
+
+
+@functools.lru_cache(maxsize=8192, typed=True)
+def _decimal_in(value: Decimal | float, locale: str) -> str:
+    """A number with decimals in a locale, kept (an activity list shows each activity's hours: 2,5)."""
     return numbers.format_decimal(value, locale=locale)
 
 

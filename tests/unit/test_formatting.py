@@ -39,6 +39,22 @@ def test_a_number_in_each_language_and_back(app):
         assert formatting.number(None) == ""
 
 
+def test_numbers_with_decimals_as_babel_formats_them_in_each_language(app):
+    from babel import numbers
+
+    values = [Decimal("2.50"), Decimal("2.5"), Decimal("1234.5678"), Decimal("0.0005"), 2.5, 1234.5678, Decimal("3")]
+    with app.test_request_context("/"):
+        for locale in ("id", "en", "id"):
+            with force_locale(locale):
+                assert [formatting.number(v) for v in values] == [
+                    numbers.format_decimal(v, locale=locale) for v in values
+                ]
+        with force_locale("id"):
+            assert formatting.number(Decimal("1234.5678")) == "1.234,568"
+        with force_locale("en"):
+            assert formatting.number(1234.5678) == "1,234.568"
+
+
 def test_a_language_chosen_during_the_request_formats_after_a_refresh(app):
     with app.test_request_context("/"):
         assert formatting.day(date(2026, 3, 27)) == "27 Maret 2026"
