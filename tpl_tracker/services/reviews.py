@@ -147,10 +147,12 @@ def month_counts(pairs) -> dict[tuple[int, date], MonthCounts]:
     facilitator_ids = sorted({facilitator_id for facilitator_id, _period in pairs})
     low, high = min(period for _f, period in pairs), next_month(max(period for _f, period in pairs))
 
-    def within(model, column):
-        # One IN and one date range (a statement SQLAlchemy and the database prepare once), not a condition per TPL:
-        # a page's months lie close together, and `tally` keeps only the pairs asked for.
-        return sa.and_(model.facilitator_id.in_(facilitator_ids), column >= low, column < high)
+    def within(model, *columns):
+        # The TPL as one list parameter and one date range (a statement SQLAlchemy and the database prepare once,
+        # whatever the number of TPL), not a condition per TPL: a page's months lie close together, and `tally`
+        # keeps only the pairs asked for.
+        in_range = [sa.and_(column >= low, column < high) for column in columns]
+        return sa.and_(one_of(model.facilitator_id, facilitator_ids), sa.or_(*in_range))
 
     def tally(rows, attribute):
         for facilitator_id, *days in rows:
@@ -174,9 +176,7 @@ def month_counts(pairs) -> dict[tuple[int, date], MonthCounts]:
     step_columns = [getattr(PermitFacilitation, f"{step}_on") for step in PERMIT_STEPS]
     tally(
         db.session.execute(
-            sa.select(PermitFacilitation.facilitator_id, *step_columns).where(
-                sa.or_(*[within(PermitFacilitation, column) for column in step_columns])
-            )
+            sa.select(PermitFacilitation.facilitator_id, *step_columns).where(within(PermitFacilitation, *step_columns))
         ),
         "permit_steps",
     )
