@@ -264,12 +264,13 @@ def _grouped_keyset_rows(query, keys: list, per_page: int, after: str | None, be
 
 
 def paginate_by_key(
-    query, keys: list, per_page: int | None = None, values_of=None, by_first_key: bool = False
+    query, keys: list, per_page: int | None = None, values_of=None, by_first_key: bool = False, count_query=None
 ) -> KeysetPage:
     """The page of a select ordered by `keys` (columns, descending unless written `column.asc()`, the last one
     unique) that follows `?after=` or precedes `?before=` a cursor; the first page without either, or when nothing
     precedes it. `values_of(row)` gives a row's sort key when a key is not an attribute of the row.
-    `by_first_key` reads a page group by group of the first key (see `_grouped_keyset_rows`)."""
+    `by_first_key` reads a page group by group of the first key (see `_grouped_keyset_rows`); `count_query`, the
+    same rows selected in a way the database counts faster, is counted instead of `query`."""
     per_page = per_page or current_app.config["PER_PAGE"]
     after, before = request.args.get("after"), request.args.get("before")
     read = _grouped_keyset_rows if by_first_key else _keyset_rows
@@ -277,7 +278,7 @@ def paginate_by_key(
     if before and not items:
         items, has_next, has_prev = read(query, keys, per_page, None, None)
     exact = _wants_total()
-    total = _count(query, None if exact else COUNT_CAP + 1)
+    total = _count(query if count_query is None else count_query, None if exact else COUNT_CAP + 1)
     columns = [column for column, _descending in _directions(keys)]
 
     def cursor(row) -> str:

@@ -5,8 +5,9 @@ import pytest
 import sqlalchemy as sa
 from lokal import wilayah
 
-from tpl_tracker.models import Business, Facilitator
+from tpl_tracker.models import Business, Facilitator, SupervisorRegion
 from tpl_tracker.services import outcomes, permits
+from tpl_tracker.services.activities import activity_query
 from tpl_tracker.services.businesses import business_query
 from tpl_tracker.services.policy import in_regions
 from tpl_tracker.services.supervision import roster_query
@@ -93,3 +94,22 @@ def test_a_page_of_one_regions_businesses_is_read_in_the_order_of_their_index(db
 
     assert "ix_businesses_region_name" in plan, plan
     assert "TEMP B-TREE FOR ORDER BY" not in plan and "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("query_of", "indexes"),
+    [
+        (activity_query, ("ix_activities_supervisor_date", "ix_activities_region_date")),
+        (permits.permit_query, ("ix_permits_supervisor_id", "ix_permits_region_code")),
+    ],
+    ids=["activities", "permits"],
+)
+def test_a_supervisor_s_list_is_counted_part_by_part_each_from_its_index(db, query_of, indexes):
+    supervisor = UserFactory(role="supervisor")
+    db.session.add(SupervisorRegion(user=supervisor, region_code="82"))
+    db.session.flush()
+
+    plan = plan_of(db, query_of(supervisor, counting=True).limit(1001))  # a capped count (pagination.COUNT_CAP)
+
+    assert all(index in plan for index in indexes), plan
+    assert "BitmapOr" not in plan and "MULTI-INDEX OR" not in plan, plan  # not one pass over the OR of both

@@ -22,6 +22,11 @@ def _copies(db, record) -> tuple:
     return tuple(row)
 
 
+def _counted(db, query) -> list[int]:
+    """The ids of the rows a list's count reads (a select of ids in parts, or of the records)."""
+    return sorted(row if isinstance(row, int) else row.id for row in db.session.scalars(query))
+
+
 def test_activities_and_permits_keep_their_tpl_s_supervisor_and_region_wherever_they_move(db, work, world):
     records = [work[name] for name in ("activity", "permit")]
     for record in records:
@@ -100,20 +105,19 @@ def test_a_supervisor_s_activities_and_permits_are_those_of_their_scope_on_a_ran
         assert policy.copied_scope(user, Activity) is not None
         in_scope = set(db.session.scalars(sa.select(Facilitator.id).where(policy.facilitator_scope(user))))
         for model, query, counted in (
-            (Activity, activity_query(user), activity_query(user, type="kunjungan", month=on(3, 1))),
+            (Activity, activity_query(user), activity_query(user, counting=True)),
             (PermitFacilitation, permit_query(user, today=TODAY), permit_query(user, today=TODAY, counting=True)),
         ):
             expected = set(db.session.scalars(sa.select(model.id).where(model.facilitator_id.in_(in_scope))))
             assert expected and {r.id for r in db.session.scalars(query)} == expected
             every = set(db.session.scalars(sa.select(model.id)))
             assert policy.visible_ids(user, model, every) == expected
-            if model is Activity:
-                expected = {
-                    a.id
-                    for a in db.session.scalars(sa.select(Activity).where(Activity.id.in_(expected)))
-                    if a.type == "kunjungan"
-                }
-            assert {r.id for r in db.session.scalars(counted)} == expected
+            assert _counted(db, counted) == sorted(expected)  # in parts (policy.work_scope_parts): none twice
+        kunjungan = Activity.facilitator_id.in_(in_scope), Activity.type == "kunjungan"
+        visits = sorted(db.session.scalars(sa.select(Activity.id).where(*kunjungan)))  # all of them in March
+        assert visits and _counted(db, activity_query(user, type="kunjungan", counting=True)) == visits
+        in_march = activity_query(user, type="kunjungan", month=on(3, 1), counting=True)  # one pass: not in parts
+        assert policy.work_scope_parts(user, Activity) is not None and _counted(db, in_march) == visits
         region_code = user.region_codes[0]
         in_region = set(
             db.session.scalars(

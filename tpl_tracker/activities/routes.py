@@ -72,8 +72,9 @@ def _filtered_activities():
 @roles_required()
 def index():
     """Activities in the user's scope: searchable, filterable, newest first, paginated."""
-    form, query, _filters = _filtered_activities()
-    page = paginate_by_key(query, [Activity.date, Activity.id])
+    form, query, filters = _filtered_activities()
+    counted = service.activity_query(current_user, counting=True, **(filters or {}))
+    page = paginate_by_key(query, [Activity.date, Activity.id], count_query=counted)
     return render_template(
         "activities/index.html",
         form=form,

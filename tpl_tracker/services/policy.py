@@ -82,6 +82,23 @@ def copied_scope(user: User, model):
     return sa.or_(model.supervisor_id == user.id, in_regions(model.region_code, user.region_codes))
 
 
+def work_scope_parts(user: User, model) -> list | None:
+    """`work_scope` as conditions that no row meets twice, for counting the rows in scope as a UNION ALL of them:
+    a supervisor's activities or permits on their copies of their TPL's supervisor, then of their region (those of
+    another supervisor or none). Each part is answered by its own index, so that a capped count stops after its
+    rows; PostgreSQL read the OR of both from the table's start (3 ms against 0.3 ms for an unfiltered activity
+    list at 1,000,000 activities). None where the scope is one condition."""
+    if model not in WORK_WITH_COPIES or copied_scope(user, model) is None:
+        return None
+    return [
+        model.supervisor_id == user.id,
+        sa.and_(
+            in_regions(model.region_code, user.region_codes),
+            sa.or_(model.supervisor_id.is_(None), model.supervisor_id != user.id),
+        ),
+    ]
+
+
 _FOUNDING = aliased(Business, name="founding")  # built once, not at each request: it proxies every column
 
 
@@ -163,6 +180,17 @@ def work_scope(user: User, model):
     if model in WORK_WITH_COPIES and (copied := copied_scope(user, model)) is not None:
         return copied
     return sa.exists().where(Facilitator.id == model.facilitator_id, facilitator_scope(user))
+
+
+def counted_in_scope(user: User, model, query, in_parts: bool = True):
+    """`query` (a select of `model`'s rows, not yet restricted to the user's scope) restricted to it, to be counted:
+    a UNION ALL of the `work_scope_parts` where there are such (and `in_parts`), else the select within
+    `work_scope`."""
+    parts = work_scope_parts(user, model) if in_parts else None
+    if parts is None:
+        return query.where(work_scope(user, model))
+    counted = query.with_only_columns(model.id)
+    return sa.union_all(*[counted.where(part) for part in parts])
 
 
 def visible_ids(user: User, model, ids) -> set[int]:
