@@ -109,3 +109,16 @@ def one_of(column, values):
     from .extensions import db
 
     return in_list(column, list_param(db.session.get_bind().dialect.name, column.type, value=list(values)))
+
+
+def distinct_values(column, *conditions) -> sa.Select:
+    """A select of the distinct values (not null) of `column` among the rows meeting `conditions`, one after the
+    other: each is the first one past the last found, in the order of an index that leads with the conditions'
+    columns and then `column` (a loose index scan, a recursive CTE). It costs one index lookup per value found,
+    where a SELECT DISTINCT reads every row of the conditions (a supervisor's 14,000 TPL of every year, for their
+    forty regions)."""
+    first = sa.select(column).where(*conditions, column.is_not(None)).order_by(column).limit(1)
+    found = sa.select(first.scalar_subquery().label("value")).cte("found", recursive=True)
+    following = sa.select(column).where(*conditions, column > found.c.value).order_by(column).limit(1)
+    found = found.union_all(sa.select(following.scalar_subquery()).where(found.c.value.is_not(None)))
+    return sa.select(found.c.value).where(found.c.value.is_not(None))

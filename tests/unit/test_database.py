@@ -98,3 +98,27 @@ def test_one_of_is_one_parameter_whatever_the_number_of_values(db):
     assert codes([])[0] == []
     if db.engine.dialect.name == "postgresql":
         assert one_text == three_text and "= ANY" in one_text
+
+
+def test_distinct_values_are_those_of_a_select_distinct_read_one_by_one(db):
+    """`distinct_values` (a loose index scan) finds each value once, in order, and leaves out the empty ones."""
+    import random
+
+    from tpl_tracker.database import distinct_values
+    from tpl_tracker.models import Facilitator
+
+    from ..factories import FacilitatorFactory, UserFactory
+
+    rng = random.Random(7)
+    supervisors = [UserFactory(role="supervisor") for _ in range(3)]
+    regions = ["82.71", "82.72", "73.71", "11.71", None]
+    for _ in range(40):
+        FacilitatorFactory(supervisor=rng.choice(supervisors[:2]), region_code=rng.choice(regions))
+    db.session.flush()
+
+    for supervisor in supervisors:
+        mine = Facilitator.supervisor_id == supervisor.id
+        every = sa.select(Facilitator.region_code).where(mine, Facilitator.region_code.is_not(None)).distinct()
+        found = list(db.session.scalars(distinct_values(Facilitator.region_code, mine)))
+        assert found == sorted(db.session.scalars(every))
+    assert len(found) == 0 and len(set(db.session.scalars(distinct_values(Facilitator.region_code)))) == 4

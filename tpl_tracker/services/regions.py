@@ -8,6 +8,7 @@ from flask import current_app
 from lokal import wilayah
 from wtforms import SelectChoice
 
+from ..database import distinct_values
 from ..dates import programme_zone
 from ..extensions import db
 from ..models import Facilitator, Region, Role, User
@@ -100,11 +101,8 @@ def roster_region_choices(user: User) -> list[SelectChoice]:
     choices = province_choices() + regency_choices()
     if not user.has_role(Role.SUPERVISOR):
         return choices
-    own = db.session.scalars(
-        sa.select(Facilitator.region_code)
-        .where(Facilitator.supervisor_id == user.id, Facilitator.region_code.is_not(None))  # a TPL not placed yet
-        .distinct()
-    )
+    # Where their TPL of every year are placed (not yet placed: none), read from ix_facilitators_supervisor_region_id
+    own = db.session.scalars(distinct_values(Facilitator.region_code, Facilitator.supervisor_id == user.id))
     codes = set(user.region_codes) | set(own)
     provinces = {code.split(".")[0] for code in codes}
 
