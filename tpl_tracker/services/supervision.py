@@ -222,9 +222,11 @@ def _figures(p: RosterPeriod, ids: sa.BindParameter | sa.Select | None = None, f
         (activities, activities.c.fid == Facilitator.id),
         (mentorships, mentorships.c.fid == Facilitator.id),
         (permits, permits.c.fid == Facilitator.id),
-        (this_month, sa.and_(this_month.facilitator_id == Facilitator.id, this_month.period == p.month)),
-        (last_month, sa.and_(last_month.facilitator_id == Facilitator.id, last_month.period == p.previous)),
-        (target, sa.and_(target.facilitator_id == Facilitator.id, target.year == p.year)),
+        # The page's TPL named on the months and targets too: each is then read by its index for those TPL, not as
+        # every TPL's month of the country hashed against the page.
+        (this_month, _for_page(this_month, p.month, this_month.period, only_page)),
+        (last_month, _for_page(last_month, p.previous, last_month.period, only_page)),
+        (target, _for_page(target, p.year, target.year, only_page)),
     ]
     columns = {
         "month_activities": month_count,
@@ -241,6 +243,11 @@ def _figures(p: RosterPeriod, ids: sa.BindParameter | sa.Select | None = None, f
     }
     flags = {"no_activity": no_activity, "month_late": month_late, "below_target": below_target}
     return {"joins": joins, "columns": columns, "flags": flags}
+
+
+def _for_page(table, value, column, only_page):
+    """The join condition of a TPL's month or target row: theirs, of that month or year, among the page's TPL."""
+    return sa.and_(table.facilitator_id == Facilitator.id, column == value, only_page(table.facilitator_id))
 
 
 def _mentorship_open_on(day: date):
