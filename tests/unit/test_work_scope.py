@@ -12,7 +12,7 @@ from tpl_tracker.services.activities import activity_query
 from tpl_tracker.services.permits import permit_query
 
 from ..clock import TODAY, on
-from ..factories import FacilitatorFactory
+from ..factories import FacilitatorFactory, UserFactory
 
 
 def _copies(db, record) -> tuple:
@@ -101,6 +101,20 @@ def test_a_supervisor_s_activities_and_permits_are_those_of_their_scope_on_a_ran
         facilitator.supervisor = rng.choice(supervisors)
     db.session.commit()
 
+    # The other roles' records they may open, answered from the records themselves: the same as their SQL scope.
+    tpl_user = FacilitatorFactory(user=UserFactory(role="facilitator")).user
+    db.session.add(
+        Activity(facilitator=tpl_user.facilitator, date=on(3, 2), type="kunjungan", description="x", hours=2)
+    )
+    db.session.commit()
+    for user in (world["admin"], world["evaluator"], world["facilitator"], tpl_user, UserFactory(role="facilitator")):
+        for model in (Activity, PermitFacilitation):
+            records = db.session.scalars(sa.select(model)).all()
+            in_scope = set(db.session.scalars(sa.select(model.id).where(policy.work_scope(user, model))))
+            assert policy.visible_ids(user, model, records) == in_scope
+            assert user.role == "facilitator" or in_scope == {record.id for record in records}
+    assert policy.visible_ids(tpl_user, Activity, db.session.scalars(sa.select(Activity)).all())  # their own
+
     for user in (world["supervisor"], world["supervisor2"]):
         assert policy.copied_scope(user, Activity) is not None
         in_scope = set(db.session.scalars(sa.select(Facilitator.id).where(policy.facilitator_scope(user))))
@@ -110,7 +124,7 @@ def test_a_supervisor_s_activities_and_permits_are_those_of_their_scope_on_a_ran
         ):
             expected = set(db.session.scalars(sa.select(model.id).where(model.facilitator_id.in_(in_scope))))
             assert expected and {r.id for r in db.session.scalars(query)} == expected
-            every = set(db.session.scalars(sa.select(model.id)))
+            every = db.session.scalars(sa.select(model)).all()
             assert policy.visible_ids(user, model, every) == expected
             assert _counted(db, counted) == sorted(expected)  # in parts (policy.work_scope_parts): none twice
         kunjungan = Activity.facilitator_id.in_(in_scope), Activity.type == "kunjungan"

@@ -222,8 +222,8 @@ def detail(business_id: int):
         permits=permits,
         activities=activities,
         # Another TPL's work on this business is listed, but only linked for those who may open it.
-        openable_permits=visible_ids(current_user, PermitFacilitation, (p.id for p in permits)),
-        openable_activities=visible_ids(current_user, Activity, (a.id for a in activities)),
+        openable_permits=visible_ids(current_user, PermitFacilitation, permits),
+        openable_activities=visible_ids(current_user, Activity, activities),
         entries=service.business_history(business, mentorships, assessments),
         history_on_page=service.HISTORY_ON_PAGE,
         masked=masked,

@@ -193,12 +193,17 @@ def counted_in_scope(user: User, model, query, in_parts: bool = True):
     return sa.union_all(*[counted.where(part) for part in parts])
 
 
-def visible_ids(user: User, model, ids) -> set[int]:
-    """Which of the given activity, permit, assessment or month ids the user may open (one query)."""
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return set()
-    return set(db.session.scalars(sa.select(model.id).where(one_of(model.id, sorted(ids)), work_scope(user, model))))
+def visible_ids(user: User, model, records) -> set[int]:
+    """The ids of the given activities, permits, assessments or months (loaded records of `model`) that the user may
+    open: `work_scope` answered from what the records hold where it can be (everything for admins and evaluators,
+    their own work for a TPL), else in one query."""
+    records = [record for record in records if record.id is not None]
+    if not records or user.has_role(Role.ADMIN, Role.EVALUATOR):
+        return {record.id for record in records}
+    if user.has_role(Role.FACILITATOR):
+        return {record.id for record in records if is_own_work(user, record.facilitator_id)}
+    ids = sorted({record.id for record in records})
+    return set(db.session.scalars(sa.select(model.id).where(one_of(model.id, ids), work_scope(user, model))))
 
 
 def in_scope(user: User, facilitator_id: int) -> bool:
