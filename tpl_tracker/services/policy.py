@@ -54,12 +54,17 @@ def in_regions(column, codes):
     made the statement's text differ with the number of codes and be rebuilt at every run (its placeholders
     rendered by SQLAlchemy and parsed by psycopg, which caches only short statements: 2 ms of a supervisor's page).
     """
-    regencies = sorted({regency for code in codes for regency in ([code] if "." in code else regency_codes(code))})
+    regencies = _regencies(codes)
     if not regencies:
         return sa.false()
     if len(regencies) == 1:  # an equality, so that an index on (region, name) gives the rows in name order
         return column == regencies[0]
     return in_list(column, list_param(db.session.get_bind().dialect.name, column.type, value=regencies))
+
+
+def _regencies(codes) -> list[str]:
+    """The kabupaten/kota codes of regions (a province stands for all of its own), sorted."""
+    return sorted({regency for code in codes for regency in ([code] if "." in code else regency_codes(code))})
 
 
 def facilitator_scope(user: User):
@@ -80,6 +85,12 @@ def copied_scope(user: User, model):
     if user.has_role(Role.ADMIN, Role.EVALUATOR, Role.FACILITATOR) or not user.has_role(Role.SUPERVISOR):
         return None
     return sa.or_(model.supervisor_id == user.id, in_regions(model.region_code, user.region_codes))
+
+
+def in_copied_scope(user: User, record) -> bool:
+    """`copied_scope` asked of a loaded record of a supervisor: its copy of its TPL's supervisor is theirs, or its copy
+    of the TPL's region lies in their regions."""
+    return record.supervisor_id == user.id or record.region_code in _regencies(user.region_codes)
 
 
 def work_scope_parts(user: User, model) -> list | None:
@@ -196,12 +207,14 @@ def counted_in_scope(user: User, model, query, in_parts: bool = True):
 def visible_ids(user: User, model, records) -> set[int]:
     """The ids of the given activities, permits, assessments or months (loaded records of `model`) that the user may
     open: `work_scope` answered from what the records hold where it can be (everything for admins and evaluators,
-    their own work for a TPL), else in one query."""
+    their own work for a TPL, a supervisor's by the activities' and permits' copies), else in one query."""
     records = [record for record in records if record.id is not None]
     if not records or user.has_role(Role.ADMIN, Role.EVALUATOR):
         return {record.id for record in records}
     if user.has_role(Role.FACILITATOR):
         return {record.id for record in records if is_own_work(user, record.facilitator_id)}
+    if model in WORK_WITH_COPIES and user.has_role(Role.SUPERVISOR):  # `copied_scope` is theirs
+        return {record.id for record in records if in_copied_scope(user, record)}
     ids = sorted({record.id for record in records})
     return set(db.session.scalars(sa.select(model.id).where(one_of(model.id, ids), work_scope(user, model))))
 
