@@ -281,11 +281,19 @@ def test_business_actions_answer_every_button_with_one_lookup(app, work, db):
     readers = ["facilitator", "facilitator2", "supervisor", "supervisor2", "evaluator", "admin"]
     for name in readers:
         for target in (business, work["business2"]):
-            assert policy.business_actions(work[name], target) == each_predicate(work[name], target), (name, target)
+            expected = each_predicate(work[name], target)
+            assert policy.business_actions(work[name], target) == expected, (name, target)
+            # The same from the business's mentorships as its page has them loaded.
+            mentorships = service.business_mentorships(target)
+            assert policy.business_actions(work[name], target, mentorships) == expected, (name, target)
     assert policy.business_actions(tpl_user, business) == policy.BusinessActions(True, True, True, True)
     assert not policy.business_actions(work["supervisor"], business)
     service.stop_mentoring(tpl_user, business, on(5, 1), "Selesai dibina")
     assert not policy.business_actions(tpl_user, business)
+    assert not policy.business_actions(tpl_user, business, service.business_mentorships(business))
+    assert policy.business_actions(tpl_user, business, service.business_mentorships(business)[:0]) == (
+        policy.BusinessActions()
+    )
 
 
 def test_a_history_holds_the_entries_of_its_records_and_of_no_other(app, work, db):

@@ -335,10 +335,14 @@ def permit_month_locked(permit: PermitFacilitation) -> bool:
     return bool(locked_periods(permit.facilitator_id, [permit.status_on]))
 
 
-def mentors_now(user: User, business: Business) -> bool:
-    """True when `user` is a TPL currently mentoring the business (they may edit it, assess it, stop mentoring)."""
+def mentors_now(user: User, business: Business, mentorships: list[Mentorship] | None = None) -> bool:
+    """True when `user` is a TPL currently mentoring the business (they may edit it, assess it, stop mentoring);
+    answered from `mentorships`, every mentorship of the business, when the caller has them loaded."""
     if not user.has_role(Role.FACILITATOR) or user.facilitator is None:
         return False
+    if mentorships is not None:
+        own = user.facilitator.id
+        return any(m.business_id == business.id and m.facilitator_id == own and m.is_open for m in mentorships)
     open_mentorship = sa.select(Mentorship.id).where(
         Mentorship.business_id == business.id,
         Mentorship.facilitator_id == user.facilitator.id,
@@ -380,9 +384,10 @@ class BusinessActions:
         return self.log_work or self.edit or self.assess or self.stop_mentoring
 
 
-def business_actions(user: User, business: Business) -> BusinessActions:
-    """The buttons of a business's page from one mentorship lookup (the `can_*` predicates above, together)."""
-    if not mentors_now(user, business):
+def business_actions(user: User, business: Business, mentorships: list[Mentorship] | None = None) -> BusinessActions:
+    """The buttons of a business's page from one mentorship lookup, or from the page's `mentorships` of the business
+    (the `can_*` predicates above, together)."""
+    if not mentors_now(user, business, mentorships):
         return BusinessActions()
     return BusinessActions(log_work=can_log_work(user), edit=True, assess=True, stop_mentoring=True)
 
