@@ -127,6 +127,9 @@ def test_a_supervisor_s_activities_and_permits_are_those_of_their_scope_on_a_ran
             every = db.session.scalars(sa.select(model)).all()
             assert policy.visible_ids(user, model, every) == expected
             assert _counted(db, counted) == sorted(expected)  # in parts (policy.work_scope_parts): none twice
+        for reader in (user, world["evaluator"], world["facilitator"]):  # asked of the loaded TPL: no query
+            assert [policy.supervises_tpl(reader, f) for f in tpl] == [policy.supervises(reader, f.id) for f in tpl]
+        assert any(policy.supervises_tpl(user, f) for f in tpl) and not all(policy.supervises_tpl(user, f) for f in tpl)
         kunjungan = Activity.facilitator_id.in_(in_scope), Activity.type == "kunjungan"
         visits = sorted(db.session.scalars(sa.select(Activity.id).where(*kunjungan)))  # all of them in March
         assert visits and _counted(db, activity_query(user, type="kunjungan", counting=True)) == visits

@@ -88,8 +88,8 @@ def copied_scope(user: User, model):
 
 
 def in_copied_scope(user: User, record) -> bool:
-    """`copied_scope` asked of a loaded record of a supervisor: its copy of its TPL's supervisor is theirs, or its copy
-    of the TPL's region lies in their regions."""
+    """`copied_scope` asked of a loaded record of a supervisor (or `facilitator_scope` of a loaded TPL): its TPL's
+    supervisor is theirs, or its TPL's region lies in their regions."""
     return record.supervisor_id == user.id or record.region_code in _regencies(user.region_codes)
 
 
@@ -405,6 +405,11 @@ def can_decide_request(user: User, request: MentorshipRequest) -> bool:
 def supervises(user: User, facilitator_id: int) -> bool:
     """A supervisor with the TPL in their scope: reviews their months, sets targets, hands businesses over."""
     return user.has_role(Role.SUPERVISOR) and in_scope(user, facilitator_id)
+
+
+def supervises_tpl(user: User, facilitator: Facilitator) -> bool:
+    """`supervises` asked of a loaded TPL, from their supervisor and region as loaded (no query)."""
+    return user.has_role(Role.SUPERVISOR) and in_copied_scope(user, facilitator)
 
 
 def can_submit_month(user: User, facilitator: Facilitator, period: date, status: str, today: date) -> bool:
