@@ -346,3 +346,24 @@ def test_a_tpl_the_transaction_created_is_computed_without_being_held(db, work):
         other.rollback()
     assert _rows(db)[tpl_id] == _computed(db, [tpl_id])[tpl_id]
     db.session.commit()
+
+
+def test_a_late_month_of_a_contract_that_ended_last_month_keeps_its_tpl_off_the_national_roster(db, world):
+    """Nationally today's stored flags stand in for the roster's own condition of a contract this month: a late month
+    is raised for last month's contract, so a TPL whose contract ended then stays off the roster's flag filters."""
+    today = TODAY + timedelta(days=7)  # November's months are late by then
+    with time_machine.travel(NOW + timedelta(days=7), tick=False):
+        ended, running = FacilitatorFactory(region_code="82.71"), FacilitatorFactory(region_code="82.71")
+        ContractFactory(facilitator=ended, start_date=on(1, 1), end_date=on(11, 30))
+        ContractFactory(facilitator=running, start_date=on(1, 1), end_date=on(12, 31))
+        db.session.commit()
+        roster_flags.refresh(today)
+        db.session.commit()
+        assert roster_flags.complete(today)
+        assert _rows(db)[ended.id][2] and _rows(db)[running.id][2]  # both months late
+        for user in (world["evaluator"], world["admin"]):
+            for flag in ("month_late", "any"):
+                found = _roster(db, user, flag, today)
+                assert running.id in found and ended.id not in found, flag
+                assert found == _live(db, user, flag, today), flag
+            assert ended.id in _roster(db, user, "month_late", today, include_all=True)
